@@ -1,0 +1,46 @@
+# brmacro: Brazilian-macro trading pipeline (bronze -> silver -> agents -> signals -> portfolio -> risk -> report).
+# Rules say what depends on what; the brmacro library says how. See README.md and config/README.md.
+import os
+
+# Pin BLAS threads before numpy loads, so float sums (and artifact bytes) do not depend on the thread count.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/bronze.smk"
+include: "rules/silver.smk"
+include: "rules/agents.smk"
+include: "rules/signals.smk"
+include: "rules/portfolio.smk"
+include: "rules/risk.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        targets(),
+
+
+rule bronze_all:
+    input:
+        targets(layers=("bronze",)),
+
+
+onsuccess:
+    run_status("success", log)
+
+
+onerror:
+    run_status("error", log)

@@ -1,0 +1,72 @@
+# Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
+from brmacro import pipeline as _pl
+from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
+from brmacro.pipeline import run_step
+from brmacro.runstatus import write_run_status
+
+RESULTS = config["results"].rstrip("/")
+
+try:
+    DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
+except DateError as exc:
+    raise WorkflowError(f"brmacro: {exc}") from None
+
+
+wildcard_constraints:
+    date=r"\d{4}-\d{2}-\d{2}",
+
+
+def _session(date):
+    from datetime import date as _date
+
+    d = _date.fromisoformat(date)
+    if not is_session(d):
+        raise WorkflowError(f"brmacro: {date} is not a B3 session")
+    return d
+
+
+def part(asset, date="{date}"):
+    """Every file one partition of `asset` writes (its tables, then any extra outputs)."""
+    paths = [str(p) for p in _pl.partition_paths(RESULTS, asset, date).values()]
+    base = f"{RESULTS}/{_pl.STEPS[asset].layer}/{asset}/date={date}"
+    return paths + [f"{base}/{x}" for x in _pl.STEPS[asset].extra_outputs]
+
+
+def step_inputs(asset):
+    """Input function: the same session's upstream tables and the declared previous sessions."""
+    spec = _pl.STEPS[asset]
+
+    def _inputs(wildcards):
+        d = _session(wildcards.date)
+        same = [p for up in spec.inputs for p in part(up, wildcards.date)]
+        prev = [
+            p
+            for up, n in spec.prev.items()
+            for s in previous_sessions(d, n)
+            for p in part(up, s.isoformat())
+        ]
+        return {"same": [p for p in same if p.endswith(".parquet")], "prev": [p for p in prev if p.endswith(".parquet")]}
+
+    return _inputs
+
+
+def step_params(asset):
+    """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches."""
+    keys = (*_pl.COMMON_KEYS, *_pl.STEPS[asset].config)
+    return {k: config[k] for k in keys if k in config}
+
+
+def log_of(asset):
+    return f"{RESULTS}/logs/{asset}/{{date}}.log"
+
+
+def bench_of(asset):
+    return f"{RESULTS}/benchmarks/{asset}/{{date}}.tsv"
+
+
+def targets(layers=_pl.LAYERS):
+    return [p for a, s in _pl.STEPS.items() if s.layer in layers for d in DATES for p in part(a, d.isoformat())]
+
+
+def run_status(state, log):
+    write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)

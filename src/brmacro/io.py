@@ -1,0 +1,265 @@
+"""Artifacts: schemas declared once, checked on write and on read, written atomically.
+
+Every table a step writes is described by a :class:`Schema`. :func:`write_table` checks the
+frame against it, converts it to Arrow with exactly the declared types, stamps key-value
+metadata (as-of date, brmacro version, source, parameter hash) and writes Parquet (zstd)
+to a temporary file in the same folder before renaming it into place, so a killed job
+never leaves a readable half-file. :func:`read_table` refuses a file whose schema differs
+from the declared one, so a corrupt or foreign artifact is never read as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from brmacro import __version__
+
+__all__ = [
+    "ArtifactError",
+    "Col",
+    "Schema",
+    "params_hash",
+    "read_table",
+    "write_table",
+]
+
+_TYPES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+
+class ArtifactError(ValueError):
+    """An artifact (or a frame about to become one) does not match its declared schema."""
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a schema.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    kind : str
+        One of ``str``, ``float``, ``int``, ``bool``, ``date``, ``timestamp``.
+    nullable : bool
+        Whether missing values are allowed. A non-nullable float column must also be finite.
+    doc : str
+        What the column holds, with its unit.
+    lo, hi : float, optional
+        Inclusive bounds checked on write (numeric columns only).
+    """
+
+    name: str
+    kind: str
+    nullable: bool = False
+    doc: str = ""
+    lo: float | None = None
+    hi: float | None = None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A table's declared columns, in order, and its natural key (unique, sorted on write)."""
+
+    name: str
+    cols: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+    doc: str = ""
+    _arrow: pa.Schema = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for c in self.cols:
+            if c.kind not in _TYPES:
+                raise ValueError(f"schema {self.name}: unknown kind {c.kind!r} for {c.name}")
+        missing = set(self.key) - {c.name for c in self.cols}
+        if missing:
+            raise ValueError(f"schema {self.name}: key columns {sorted(missing)} not declared")
+        arrow = pa.schema([pa.field(c.name, _TYPES[c.kind], nullable=c.nullable) for c in self.cols])
+        object.__setattr__(self, "_arrow", arrow)
+
+    @property
+    def arrow(self) -> pa.Schema:
+        """The Arrow schema, exactly as written to Parquet."""
+        return self._arrow
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in declared order."""
+        return [c.name for c in self.cols]
+
+    def empty(self) -> pd.DataFrame:
+        """A zero-row frame with the declared columns."""
+        return self.arrow.empty_table().to_pandas()
+
+    def conform(self, df: pd.DataFrame, context: str = "") -> pa.Table:
+        """Check ``df`` against the schema and return it as an Arrow table.
+
+        Raises
+        ------
+        ArtifactError
+            Naming the table, the column and the first offending row when a column is missing,
+            extra, of the wrong type, null where not allowed, non-finite, out of bounds, or when
+            the natural key repeats.
+        """
+        where = f"{self.name}{' (' + context + ')' if context else ''}"
+        have = list(df.columns)
+        missing = [n for n in self.names if n not in have]
+        extra = [n for n in have if n not in self.names]
+        if missing or extra:
+            raise ArtifactError(f"{where}: columns differ from schema: missing {missing}, unexpected {extra}")
+        df = df.loc[:, self.names].reset_index(drop=True)
+        for c in self.cols:
+            s = df[c.name]
+            if c.kind == "date":
+                s = pd.to_datetime(s).dt.date if len(s) else s
+                df[c.name] = s
+            null = s.isna()
+            if not c.nullable and bool(null.any()):
+                i = int(np.flatnonzero(null.to_numpy())[0])
+                raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: {_row(df, i)}")
+            if c.kind in ("float", "int") and len(s):
+                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+                bad_num = ~null.to_numpy() & np.isnan(v)
+                if bad_num.any():
+                    i = int(np.flatnonzero(bad_num)[0])
+                    raise ArtifactError(f"{where}: column {c.name!r} is not numeric at row {i}: {_row(df, i)}")
+                inf = np.isinf(v)
+                if inf.any():
+                    i = int(np.flatnonzero(inf)[0])
+                    raise ArtifactError(f"{where}: column {c.name!r} is infinite at row {i}: {_row(df, i)}")
+                ok = ~np.isnan(v)
+                for bound, op in ((c.lo, np.less), (c.hi, np.greater)):
+                    if bound is not None:
+                        out = ok & op(v, bound)
+                        if out.any():
+                            i = int(np.flatnonzero(out)[0])
+                            raise ArtifactError(
+                                f"{where}: column {c.name!r} = {v[i]!r} outside [{c.lo}, {c.hi}] at row {i}: "
+                                f"{_row(df, i)}"
+                            )
+        if self.key and len(df):
+            dup = df.duplicated(list(self.key), keep=False)
+            if dup.any():
+                i = int(np.flatnonzero(dup.to_numpy())[0])
+                raise ArtifactError(f"{where}: duplicate key {list(self.key)} at row {i}: {_row(df, i)}")
+            df = df.sort_values(list(self.key), kind="mergesort").reset_index(drop=True)
+        try:
+            return pa.Table.from_pandas(df, schema=self.arrow, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{where}: cannot convert to the declared types: {exc}") from exc
+
+
+def _row(df: pd.DataFrame, i: int) -> str:
+    rec = df.iloc[i].to_dict()
+    return ", ".join(f"{k}={v}" for k, v in list(rec.items())[:6])
+
+
+def _canon(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _canon(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_canon(v) for v in obj]
+    if isinstance(obj, float) and math.isfinite(obj) and obj == int(obj):
+        return obj
+    if isinstance(obj, (dt.date, dt.datetime)):
+        return obj.isoformat()
+    return obj
+
+
+def params_hash(params: Any) -> str:
+    """A stable short hash of a (nested) parameter mapping."""
+    text = json.dumps(_canon(params), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def write_table(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    schema: Schema,
+    *,
+    asof: dt.date,
+    source: str,
+    params: Any = None,
+    extra_meta: Mapping[str, str] | None = None,
+) -> Path:
+    """Check ``df`` against ``schema`` and write it atomically as zstd Parquet.
+
+    The metadata holds only run-independent facts (as-of date, version, source, parameter
+    hash, schema name), so the same inputs give the same bytes.
+    """
+    path = Path(path)
+    table = schema.conform(df, context=f"as of {asof.isoformat()}")
+    meta = {
+        "brmacro.asof": asof.isoformat(),
+        "brmacro.version": __version__,
+        "brmacro.source": source,
+        "brmacro.params_hash": params_hash(params if params is not None else {}),
+        "brmacro.schema": schema.name,
+    }
+    if extra_meta:
+        meta.update({f"brmacro.{k}": str(v) for k, v in extra_meta.items()})
+    table = table.replace_schema_metadata({k.encode(): v.encode() for k, v in sorted(meta.items())})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_table(path: str | os.PathLike[str], schema: Schema) -> pd.DataFrame:
+    """Read an artifact and check that it carries exactly the declared schema.
+
+    Raises
+    ------
+    ArtifactError
+        When the file is missing, unreadable (truncated, not Parquet) or of another schema.
+    """
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise ArtifactError(f"{schema.name}: cannot read {path}: {exc}") from exc
+    if not table.schema.equals(schema.arrow, check_metadata=False):
+        raise ArtifactError(
+            f"{schema.name}: {path} has schema {table.schema.remove_metadata()} "
+            f"but {schema.arrow} is declared; rebuild it"
+        )
+    return table.to_pandas(date_as_object=True)
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The brmacro key-value metadata of an artifact."""
+    md = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"brmacro.")}
+
+
+def frame(records: Sequence[Mapping[str, Any]], schema: Schema) -> pd.DataFrame:
+    """A frame with the schema's columns from a list of records (empty list gives an empty frame)."""
+    if not records:
+        return schema.empty()
+    return pd.DataFrame.from_records(list(records), columns=schema.names)

@@ -1,0 +1,303 @@
+"""The step table and the one call every Snakemake rule body makes.
+
+A *step* is one asset: a library function ``build(ctx) -> {table: DataFrame}`` in
+``brmacro.<layer>.steps`` (or ``brmacro.bronze.steps``), whose tables are declared once in the
+layer's ``schemas`` module. :func:`run_step` loads the declared inputs, calls the function, checks
+every table against its schema and writes them atomically. Rules only say *what* depends on
+*what* (:data:`STEPS`); this module and the layers say *how*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from brmacro.io import ArtifactError, Schema, read_table, write_table
+
+__all__ = [
+    "LAYERS",
+    "STEPS",
+    "Context",
+    "InputMissing",
+    "StepSpec",
+    "all_schemas",
+    "run_step",
+    "tables_of",
+]
+
+LAYERS = ("bronze", "silver", "agents", "signals", "portfolio", "risk", "report")
+SILVER = ("silver_curves", "silver_returns", "silver_macro")
+AGENTS = ("agent_inflation", "agent_monetary_policy", "agent_fiscal", "agent_fx_equilibrium", "agent_cross_asset")
+BRONZE = (
+    "bronze_bcb_sgs",
+    "bronze_fred",
+    "bronze_yahoo",
+    "bronze_bcb_ptax",
+    "bronze_b3_market_data",
+    "bronze_treasury_gov",
+    "bronze_bcb_focus",
+)
+
+
+class InputMissing(RuntimeError):
+    """A step cannot compute because a declared input has no usable data."""
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What one asset depends on.
+
+    Attributes
+    ----------
+    layer : str
+        One of :data:`LAYERS`.
+    inputs : tuple of str
+        Assets of the same session it reads.
+    prev : mapping of str to int
+        Assets it reads from the ``n`` previous B3 sessions (bounded fan-out, never itself).
+    config : tuple of str
+        Config keys (top level) whose subtree the rule passes as ``params``.
+    extra_outputs : tuple of str
+        Non-Parquet files it writes beside its tables (the report's HTML and Markdown).
+    """
+
+    layer: str
+    inputs: tuple[str, ...] = ()
+    prev: Mapping[str, int] = field(default_factory=dict)
+    config: tuple[str, ...] = ()
+    extra_outputs: tuple[str, ...] = ()
+
+
+STEPS: dict[str, StepSpec] = {
+    **{b: StepSpec("bronze", config=("bronze", "demo")) for b in BRONZE},
+    "silver_curves": StepSpec(
+        "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",)
+    ),
+    "silver_returns": StepSpec(
+        "silver",
+        ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
+         "bronze_fred"),
+        config=("silver",),
+    ),
+    "silver_macro": StepSpec("silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",)),
+    "agent_inflation": StepSpec("agents", SILVER, config=("agents",)),
+    "agent_monetary_policy": StepSpec("agents", (*SILVER, "agent_inflation"), config=("agents",)),
+    "agent_fiscal": StepSpec("agents", SILVER, config=("agents",)),
+    "agent_fx_equilibrium": StepSpec("agents", SILVER, config=("agents",)),
+    "agent_cross_asset": StepSpec("agents", (*SILVER, *AGENTS[:4]), config=("agents",)),
+    "signal_aggregation": StepSpec("signals", (*SILVER, *AGENTS), config=("signals",)),
+    "signal_monitor": StepSpec("signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals",)),
+    "portfolio_optimization": StepSpec(
+        "portfolio", ("signal_aggregation", "agent_cross_asset", "silver_returns"), config=("portfolio",)
+    ),
+    "portfolio_sizing": StepSpec(
+        "portfolio",
+        ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves"),
+        config=("portfolio",),
+    ),
+    "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk",)),
+    "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",)),
+    "risk_limits": StepSpec(
+        "risk",
+        ("portfolio_sizing", "risk_var", "risk_stress", "silver_returns"),
+        {"portfolio_sizing": 6},
+        config=("risk",),
+    ),
+    "daily_report": StepSpec(
+        "report",
+        (*BRONZE, *SILVER, *AGENTS, "signal_aggregation", "signal_monitor", "portfolio_optimization",
+         "portfolio_sizing", "risk_var", "risk_stress", "risk_limits"),
+        {"portfolio_sizing": 1},
+        config=("report", "risk"),
+        extra_outputs=("report.html", "report.md"),
+    ),
+}
+
+# Config keys every step sees (they change the meaning of every artifact).
+COMMON_KEYS = ("source", "nav_brl")
+
+
+@lru_cache(maxsize=1)
+def all_schemas() -> dict[str, dict[str, Schema]]:
+    """Asset -> table -> schema, collected from each layer's ``schemas`` module."""
+    from brmacro.bronze.schemas import BRONZE_SCHEMAS
+
+    out: dict[str, dict[str, Schema]] = {name: {"part": s} for name, s in BRONZE_SCHEMAS.items()}
+    for layer in LAYERS[1:]:
+        mod = importlib.import_module(f"brmacro.{layer}.schemas")
+        out.update(getattr(mod, f"{layer.upper()}_SCHEMAS"))
+    return out
+
+
+def tables_of(asset: str) -> list[str]:
+    """The table names an asset writes (``part`` first)."""
+    names = list(all_schemas()[asset])
+    return sorted(names, key=lambda n: (n != "part", n))
+
+
+def _step_fn(asset: str) -> Callable[[Context], Mapping[str, pd.DataFrame]]:
+    layer = STEPS[asset].layer
+    mod = importlib.import_module(f"brmacro.{layer}.steps")
+    fn = getattr(mod, asset, None)
+    if fn is None:
+        raise NotImplementedError(f"brmacro.{layer}.steps has no function {asset}()")
+    return fn  # type: ignore[no-any-return]
+
+
+@dataclass
+class Context:
+    """Everything a step function may read: the session, its parameters and its declared inputs.
+
+    Attributes
+    ----------
+    asset : str
+        The asset being built.
+    date : datetime.date
+        The partition's session.
+    params : mapping
+        The config subtrees named by the step's :attr:`StepSpec.config`, plus :data:`COMMON_KEYS`.
+    inputs : mapping
+        Asset -> table -> path, for the same session.
+    prev : mapping
+        Asset -> list of (session, table -> path), oldest first, for the previous sessions declared.
+    out_dir : pathlib.Path or None
+        The partition folder (for extra outputs such as the report's HTML).
+    """
+
+    asset: str
+    date: dt.date
+    params: Mapping[str, Any]
+    inputs: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
+    prev: Mapping[str, Sequence[tuple[dt.date, Mapping[str, Path]]]] = field(default_factory=dict)
+    out_dir: Path | None = None
+    _cache: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def source(self) -> str:
+        """``demo`` or ``live``."""
+        return str(self.params.get("source", "demo"))
+
+    def table(self, asset: str, name: str = "part") -> pd.DataFrame:
+        """A same-session input table, read once and checked against its schema."""
+        try:
+            path = self.inputs[asset][name]
+        except KeyError:
+            raise InputMissing(f"{self.asset}: input {asset}/{name} is not declared for this step") from None
+        return self._read(asset, name, path)
+
+    def prev_tables(self, asset: str, name: str = "part") -> list[tuple[dt.date, pd.DataFrame]]:
+        """The declared previous sessions of an input table, oldest first."""
+        return [(d, self._read(asset, name, paths[name])) for d, paths in self.prev.get(asset, ())]
+
+    def _read(self, asset: str, name: str, path: Path) -> pd.DataFrame:
+        key = (asset, name, str(path))
+        if key not in self._cache:
+            self._cache[key] = read_table(path, all_schemas()[asset][name])
+        return self._cache[key].copy()
+
+    @cached_property
+    def log(self) -> logging.Logger:
+        """The step's logger (also written to the rule's log file by :func:`run_step`)."""
+        return logging.getLogger(f"brmacro.{self.asset}")
+
+
+def partition_paths(results: str | Path, asset: str, date: dt.date | str) -> dict[str, Path]:
+    """Table name -> path of an asset's partition (``<results>/<layer>/<asset>/date=D/<table>.parquet``)."""
+    d = date if isinstance(date, str) else date.isoformat()
+    base = Path(results) / STEPS[asset].layer / asset / f"date={d}"
+    return {t: base / ("part.parquet" if t == "part" else f"{t}.parquet") for t in tables_of(asset)}
+
+
+def _group(paths: Sequence[str | Path]) -> dict[str, dict[str, Path]]:
+    """Group input file paths by asset and table from their hive-style location."""
+    out: dict[str, dict[str, Path]] = {}
+    for p in map(Path, paths):
+        asset = p.parent.parent.name
+        out.setdefault(asset, {})[p.stem] = p
+    return out
+
+
+def _dated(paths: Sequence[str | Path]) -> dict[str, list[tuple[dt.date, dict[str, Path]]]]:
+    by: dict[tuple[str, dt.date], dict[str, Path]] = {}
+    for p in map(Path, paths):
+        d = dt.date.fromisoformat(p.parent.name.removeprefix("date="))
+        by.setdefault((p.parent.parent.name, d), {})[p.stem] = p
+    out: dict[str, list[tuple[dt.date, dict[str, Path]]]] = {}
+    for (asset, d), tabs in sorted(by.items()):
+        out.setdefault(asset, []).append((d, tabs))
+    return out
+
+
+def run_step(
+    asset: str,
+    date: str,
+    params: Mapping[str, Any],
+    inputs: Sequence[str | Path],
+    prev_inputs: Sequence[str | Path],
+    outputs: Sequence[str | Path],
+    log: str | Path | None = None,
+) -> None:
+    """Build one partition of ``asset``: the whole body of its Snakemake rule.
+
+    Parameters
+    ----------
+    asset : str
+        Step name (a key of :data:`STEPS`).
+    date : str
+        The session, ISO format.
+    params : mapping
+        The rule's ``params`` (its config subtrees and the common keys).
+    inputs, prev_inputs : sequence of path
+        Same-session and previous-session input files, as the rule declared them.
+    outputs : sequence of path
+        The files the rule declared; tables are written to the ``.parquet`` ones by name.
+    log : path, optional
+        The rule's log file.
+
+    Raises
+    ------
+    ArtifactError
+        When a produced table does not match its declared schema (nothing is left behind).
+    """
+    from brmacro.logs import step_logging
+
+    session = dt.date.fromisoformat(date)
+    outs = [Path(o) for o in outputs]
+    with step_logging(asset, log) as logger:
+        ctx = Context(
+            asset=asset,
+            date=session,
+            params=params,
+            inputs=_group(inputs),
+            prev=_dated(prev_inputs),
+            out_dir=outs[0].parent if outs else None,
+        )
+        logger.info("building %s for %s (source=%s)", asset, date, ctx.source)
+        tables = dict(_step_fn(asset)(ctx))
+        schemas = all_schemas()[asset]
+        if set(tables) != set(schemas):
+            raise ArtifactError(
+                f"{asset}: step returned tables {sorted(tables)} but {sorted(schemas)} are declared"
+            )
+        by_name = {p.stem: p for p in outs if p.suffix == ".parquet"}
+        written: list[Path] = []
+        try:
+            for name, schema in schemas.items():
+                df = tables[name]
+                path = by_name[name]
+                write_table(df, path, schema, asof=session, source=ctx.source, params=params)
+                written.append(path)
+                logger.info("wrote %s (%d rows)", path, len(df))
+        except BaseException:
+            for p in written:
+                p.unlink(missing_ok=True)
+            raise
+

@@ -1,0 +1,69 @@
+"""Artifacts: schema checks on write and read, atomic writes, deterministic bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.io import ArtifactError, Col, Schema, read_meta, read_table, write_table
+
+S = Schema(
+    "t",
+    (Col("date", "date"), Col("name", "str"), Col("x", "float", lo=-1.0, hi=1.0), Col("y", "float", nullable=True)),
+    key=("date", "name"),
+)
+ASOF = dt.date(2026, 11, 24)
+
+
+def _df(**over: object) -> pd.DataFrame:
+    base = {"date": [ASOF, ASOF], "name": ["b", "a"], "x": [0.5, -0.2], "y": [np.nan, 1.0]}
+    base.update(over)  # type: ignore[arg-type]
+    return pd.DataFrame(base)
+
+
+def test_roundtrip_sorted_by_key_with_metadata(tmp_path: Path) -> None:
+    p = write_table(_df(), tmp_path / "p.parquet", S, asof=ASOF, source="demo", params={"a": 1})
+    back = read_table(p, S)
+    assert list(back["name"]) == ["a", "b"]
+    meta = read_meta(p)
+    assert meta["brmacro.asof"] == "2026-11-24" and meta["brmacro.source"] == "demo"
+
+
+def test_same_inputs_same_bytes(tmp_path: Path) -> None:
+    a = write_table(_df(), tmp_path / "a.parquet", S, asof=ASOF, source="demo", params={"a": 1})
+    b = write_table(_df().iloc[::-1], tmp_path / "b.parquet", S, asof=ASOF, source="demo", params={"a": 1})
+    assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("frame", "msg"),
+    [
+        (_df(x=[np.nan, 0.1]), "'x' is missing a value"),
+        (_df(x=[np.inf, 0.1]), "'x' is infinite"),
+        (_df(x=[2.0, 0.1]), "outside"),
+        (_df(name=["a", "a"]), "duplicate key"),
+        (_df().drop(columns=["y"]), "missing \\['y'\\]"),
+        (_df().assign(z=1), "unexpected \\['z'\\]"),
+        (_df(x=["abc", 0.1]), "not numeric"),
+    ],
+)
+def test_bad_frames_are_refused_and_nothing_is_written(tmp_path: Path, frame: pd.DataFrame, msg: str) -> None:
+    with pytest.raises(ArtifactError, match=msg):
+        write_table(frame, tmp_path / "p.parquet", S, asof=ASOF, source="demo")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_or_foreign_artifacts_are_refused(tmp_path: Path) -> None:
+    p = write_table(_df(), tmp_path / "p.parquet", S, asof=ASOF, source="demo")
+    data = p.read_bytes()
+    (tmp_path / "trunc.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ArtifactError, match="cannot read"):
+        read_table(tmp_path / "trunc.parquet", S)
+    other = Schema("o", (Col("date", "date"), Col("v", "float")))
+    q = write_table(pd.DataFrame({"date": [ASOF], "v": [1.0]}), tmp_path / "o.parquet", other, asof=ASOF, source="demo")
+    with pytest.raises(ArtifactError, match="rebuild it"):
+        read_table(q, S)

@@ -1,0 +1,116 @@
+"""Workflow tests: the real Snakefile on the demo source in a temporary directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from brmacro.io import read_meta, read_table
+from brmacro.pipeline import STEPS, all_schemas, partition_paths
+from tests.conftest import SESSIONS, snakemake, workflow_copy
+
+pytestmark = pytest.mark.workflow
+
+
+def test_every_asset_of_every_session_exists_and_passes_its_schema(demo_run: Path) -> None:
+    checked = 0
+    for d in SESSIONS:
+        for asset in STEPS:
+            for table, path in partition_paths(demo_run / "results", asset, d).items():
+                assert path.exists(), f"{asset}/{table} missing for {d}"
+                df = read_table(path, all_schemas()[asset][table])
+                meta = read_meta(path)
+                assert meta["brmacro.asof"] == d
+                assert meta["brmacro.source"] == "demo"
+                if table == "part" and asset.startswith(("bronze", "silver", "agent", "portfolio_sizing", "risk_var")):
+                    assert len(df) > 0, f"{asset} is empty on {d}"
+                checked += 1
+    assert checked >= 2 * 23
+    assert len(STEPS) == 23
+
+
+def test_report_files_exist(demo_run: Path) -> None:
+    for d in SESSIONS:
+        base = demo_run / "results" / "report" / "daily_report" / f"date={d}"
+        html = (base / "report.html").read_text()
+        assert "<html" in html.lower()
+        assert (base / "report.md").stat().st_size > 0
+
+
+def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_no_temporary_files_left(demo_run: Path) -> None:
+    leftovers = [p for p in (demo_run / "results").rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_run_status_written(demo_run: Path) -> None:
+    text = (demo_run / "results" / "run_status.md").read_text()
+    assert "success" in text and "All target artifacts exist" in text
+
+
+def test_bronze_all_builds_only_bronze(tmp_path: Path) -> None:
+    wd = workflow_copy(tmp_path / "wd")
+    snakemake(wd, "bronze_all", "--cores", "2", "--config", f"date={SESSIONS[0]}")
+    layers = {p.name for p in (wd / "results").iterdir() if p.is_dir()} - {"logs", "benchmarks"}
+    assert layers == {"bronze"}
+    assert len(list((wd / "results" / "bronze").glob("*/date=*/part.parquet"))) == 7
+
+
+def test_holiday_is_refused_naming_neighbours(tmp_path: Path) -> None:
+    wd = workflow_copy(tmp_path / "wd")
+    out = snakemake(wd, "-n", "--config", "date=2026-11-20", check=False)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "2026-11-20 is not a B3 session" in text
+    assert "2026-11-19" in text and "2026-11-23" in text
+    assert not (wd / "results").exists()
+
+
+def test_inverted_range_is_refused(tmp_path: Path) -> None:
+    wd = workflow_copy(tmp_path / "wd")
+    out = snakemake(wd, "-n", "--config", "start=2026-11-24", "end=2026-11-02", check=False)
+    assert out.returncode != 0
+    assert "after end" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("source=nowhere", "nowhere"),
+        ("nav_brl=-5", "nav_brl"),
+        ("date=26/11/2026", "date"),
+        ("results=../outside", "results"),
+    ],
+)
+def test_invalid_config_is_refused_with_the_schema_message(tmp_path: Path, override: str, needle: str) -> None:
+    wd = workflow_copy(tmp_path / "wd")
+    out = snakemake(wd, "-n", "--config", override, check=False)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "ValidationError" in text or "validat" in text.lower()
+    assert needle in text
+
+
+def test_live_source_fails_loudly_without_falling_back(tmp_path: Path) -> None:
+    wd = workflow_copy(tmp_path / "wd")
+    out = snakemake(wd, "bronze_all", "--cores", "1", "--config", f"date={SESSIONS[0]}", "source=live", check=False)
+    assert out.returncode != 0
+    assert "not implemented yet" in out.stdout + out.stderr
+    assert not list((wd / "results").rglob("*.parquet"))
+
+
+def test_latest_is_the_last_completed_session() -> None:
+    from brmacro.calendar import latest_session
+
+    # Friday 27 Nov 2026 09:00 in Sao Paulo (12:00 UTC): the session of Thursday 26 is the latest completed one.
+    assert latest_session(dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 26)
+    # Same Friday after 18:30 local (21:45 UTC): Friday itself is complete.
+    assert latest_session(dt.datetime(2026, 11, 27, 21, 45, tzinfo=dt.UTC)) == dt.date(2026, 11, 27)
+    # Saturday: Friday.
+    assert latest_session(dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 27)
