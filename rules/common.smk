@@ -69,4 +69,8 @@ def targets(layers=_pl.LAYERS):
 
 
 def run_status(state, log):
-    write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
+    status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
+    print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
+    for d in status["sessions"][-3:]:
+        print(f"brmacro: {d}: artifacts under {RESULTS}/<layer>/<asset>/date={d}/")
+        print(f"brmacro: {d}: report {RESULTS}/report/daily_report/date={d}/report.html")
