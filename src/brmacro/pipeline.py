@@ -301,3 +301,46 @@ def run_step(
                 p.unlink(missing_ok=True)
             raise
 
+
+
+def plan(assets: Sequence[str], sessions: Sequence[dt.date]) -> list[tuple[str, dt.date]]:
+    """Every (asset, session) a build of ``assets`` for ``sessions`` needs, in dependency order.
+
+    The same closure Snakemake derives from the files: same-session inputs and the declared
+    previous sessions, recursively. Used by the benchmark floor and by tests.
+    """
+    from brmacro.calendar import previous_sessions
+
+    order = {a: i for i, a in enumerate(STEPS)}
+    seen: set[tuple[str, dt.date]] = set()
+    stack = [(a, d) for a in assets for d in sessions]
+    while stack:
+        a, d = stack.pop()
+        if (a, d) in seen:
+            continue
+        seen.add((a, d))
+        spec = STEPS[a]
+        stack.extend((up, d) for up in spec.inputs)
+        stack.extend((up, s) for up, n in spec.prev.items() for s in previous_sessions(d, n))
+    return sorted(seen, key=lambda ad: (ad[1], order[ad[0]]))
+
+
+def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``params`` a rule passes: the step's config subtrees and the common keys."""
+    keys = (*COMMON_KEYS, *STEPS[asset].config)
+    return {k: config[k] for k in keys if k in config}
+
+
+def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> None:
+    """Build one partition in-process exactly as its rule would (inputs must exist)."""
+    from brmacro.calendar import previous_sessions
+
+    spec = STEPS[asset]
+    same = [p for up in spec.inputs for p in partition_paths(results, up, date).values()]
+    prev = [
+        p for up, n in spec.prev.items() for s in previous_sessions(date, n) for p in partition_paths(results, up, s).values()
+    ]
+    outs: list[Path] = list(partition_paths(results, asset, date).values())
+    base = outs[0].parent
+    outs += [base / x for x in spec.extra_outputs]
+    run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, None)

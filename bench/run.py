@@ -1,0 +1,151 @@
+"""brmacro benchmark suite: every figure side by side in one run, written to bench/RESULTS.md.
+
+Usage
+-----
+    .venv/bin/python bench/run.py            # the full suite (about 30-40 minutes on 2 cores)
+    .venv/bin/python bench/run.py --quick    # a short version (5 sessions, small dry runs) so the command cannot rot
+
+Figures: the daily run (one session, cold, whole graph) against the floor (the same library calls in one plain
+Python process), backfills, dry runs (graph building), the no-op rerun, and kernel medians. Timings are
+measurements, never test assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+SNAKEMAKE = str(Path(PY).with_name("snakemake"))
+DAY = "2026-11-24"
+
+
+def workdir(root: Path, name: str) -> Path:
+    wd = root / name
+    wd.mkdir(parents=True)
+    shutil.copy2(REPO / "Snakefile", wd / "Snakefile")
+    for d in ("rules", "config", "profiles"):
+        shutil.copytree(REPO / d, wd / d)
+    return wd
+
+
+def measure(cwd: Path, *cmd: str) -> dict[str, float]:
+    out = subprocess.run([PY, str(REPO / "bench" / "measure.py"), str(cwd), *cmd], capture_output=True, text=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if res["rc"] != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{res['tail']}")
+    return res
+
+
+def sessions_back(end: str, n: int) -> str:
+    from brmacro.calendar import previous_sessions
+
+    return previous_sessions(dt.date.fromisoformat(end), n - 1)[0].isoformat()
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def kernel_timings(reps: int) -> dict[str, float]:
+    """Median seconds of the heavy kernels, each on realistic demo-sized inputs built in-process."""
+    from bench import kernels
+
+    out: dict[str, float] = {}
+    for name, fn in kernels.KERNELS.items():
+        setup = fn()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            setup()
+            times.append(time.perf_counter() - t0)
+        out[name] = med(times)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short version for CI: 5 sessions, small dry runs")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the daily run and floor (median)")
+    ap.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
+    args = ap.parse_args()
+    reps = 1 if args.quick else args.reps
+    small, large = (5, 5) if args.quick else (20, 250)
+    dry = (50, 100) if args.quick else (1000, 4000)
+    rows: list[tuple[str, str, str]] = []
+    root = Path(tempfile.mkdtemp(prefix="brmacro-bench-"))
+    try:
+        daily, floor = [], []
+        for i in range(reps):
+            wd = workdir(root, f"daily{i}")
+            daily.append(measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"date={DAY}"))
+            fd = workdir(root, f"floor{i}")
+            floor.append(measure(fd, PY, str(REPO / "bench" / "floor.py"), str(fd / "results"), DAY))
+        dw, fw = med([r["wall_s"] for r in daily]), med([r["wall_s"] for r in floor])
+        rows.append(("daily run, 1 session cold (23 assets + fan-out)", f"{dw:.1f} s, {max(r['peak_mb'] for r in daily):.0f} MB",
+                     f"ratio to floor {dw / fw:.2f} (target ≤ 1.3)"))
+        rows.append(("floor: same library calls, one process", f"{fw:.1f} s, {max(r['peak_mb'] for r in floor):.0f} MB", ""))
+        for n in (small, large) if small != large else (small,):
+            wd = workdir(root, f"backfill{n}")
+            start = sessions_back(DAY, n)
+            r = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
+            rows.append((f"backfill, {n} sessions", f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB",
+                         "target ≤ 600 s" if n == 250 else ""))
+            if n == large:
+                noop = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
+                rows.append((f"no-op rerun, {n} sessions", f"{noop['wall_s']:.1f} s, {noop['peak_mb']:.0f} MB",
+                             "target ≤ 5 s" if n == 250 else ""))
+        for n in dry:
+            wd = workdir(root, f"dry{n}")
+            start = sessions_back("2026-11-24", n)
+            r = measure(wd, SNAKEMAKE, "-n", "--quiet", "--config", f"start={start}", f"end={DAY}")
+            rows.append((f"dry run, {n} sessions", f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB",
+                         "target ≤ 60 s and ≤ 1.5 GB" if n == 4000 else ""))
+        for name, sec in kernel_timings(3 if args.quick else 7).items():
+            rows.append((f"kernel: {name} (median)", f"{sec * 1000:.1f} ms", ""))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    write(Path(args.out), rows, args.quick)
+
+
+def versions() -> str:
+    import numpy
+    import pandas
+    import snakemake
+
+    return f"Python {platform.python_version()}, Snakemake {snakemake.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}"
+
+
+def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
+    import os
+
+    lines = [
+        "# brmacro benchmarks" + (" (quick run)" if quick else ""),
+        "",
+        f"- machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
+        f"- date (UTC): {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
+        f"- versions: {versions()}",
+        f"- command: `.venv/bin/python bench/run.py{' --quick' if quick else ''}`",
+        "",
+        "| figure | measured (wall, peak memory) | note |",
+        "| --- | --- | --- |",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+        "",
+    ]
+    path.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
+

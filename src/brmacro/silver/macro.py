@@ -1,0 +1,345 @@
+"""Macro: every registry series point in time, the derived series and the Focus medians.
+
+* Raw series: every ``bronze_bcb_sgs`` / ``bronze_fred`` row whose ``series_id`` is in the registry
+  (:mod:`brmacro.series`), renamed to its internal name; for FRED the **highest vintage released
+  by the partition date** of each observation wins. Rows released after the partition date are
+  dropped (bronze already excludes them; silver checks again).
+* Derived series carry ``release_date`` = the latest release among the inputs of each value. The
+  HP-filter gaps are computed with the **two-sided** filter on all data public at the partition
+  date, so every gap value depends on the whole sample: their release date is the latest release
+  of the whole input (they are revised whenever a new observation comes out).
+* Focus: one row per (indicator, reference, survey date) -- see :func:`focus_series`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from statsmodels.tsa.filters.hp_filter import hpfilter
+
+from brmacro.pipeline import InputMissing
+from brmacro.series import SERIES, Series
+
+__all__ = [
+    "MacroUnitError",
+    "Obs",
+    "build_macro",
+    "compound",
+    "focus_series",
+    "hp_gap",
+    "latest_vintage",
+    "ratio_change",
+    "saar_from_index",
+    "saar_from_rates",
+]
+
+log = logging.getLogger("brmacro.silver_macro")
+
+COLS = ["series", "observation_date", "value", "release_date"]
+
+
+class MacroUnitError(InputMissing):
+    """A series value is outside the plausible range of its declared unit (percent instead of decimal?)."""
+
+
+# A regular-frequency observation table: PeriodIndex -> (value, release as datetime64)
+Obs = pd.DataFrame
+
+
+def _regular(df: pd.DataFrame, freq: str) -> Obs:
+    """Values and releases on a contiguous PeriodIndex (gaps as NaN/NaT)."""
+    if df.empty:
+        return pd.DataFrame({"value": pd.Series(dtype=float), "release": pd.Series(dtype="datetime64[ns]")},
+                            index=pd.PeriodIndex([], freq=freq))
+    per = pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq)
+    out = pd.DataFrame({"value": df["value"].to_numpy(dtype=float),
+                        "release": pd.to_datetime(df["release_date"]).to_numpy()}, index=per)
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    full = pd.period_range(out.index.min(), out.index.max(), freq=freq)
+    return out.reindex(full)
+
+
+def _ns(rel: pd.Series) -> pd.Series:
+    """Datetimes as float nanoseconds (NaN for NaT), for rolling maxima."""
+    v = pd.to_datetime(rel).to_numpy().astype("datetime64[ns]")
+    return pd.Series(np.where(np.isnat(v), np.nan, v.view("int64").astype(float)), index=rel.index)
+
+
+def _from_ns(v: pd.Series) -> pd.Series:
+    return pd.to_datetime(v.round(), unit="ns")
+
+
+def _rolling_release(rel: pd.Series, window: int) -> pd.Series:
+    return _from_ns(_ns(rel).rolling(window, min_periods=window).max())
+
+
+def compound(obs: Obs, window: int) -> Obs:
+    """``∏(1 + m) − 1`` over ``window`` consecutive periods (NaN if any period is missing).
+
+    Parameters
+    ----------
+    obs : DataFrame
+        Regular observations (``value`` per period as a decimal, ``release``).
+    window : int
+        Number of periods (12 for a 12-month change from monthly changes).
+    """
+    val = np.expm1(np.log1p(obs["value"]).rolling(window, min_periods=window).sum())
+    return pd.DataFrame({"value": val, "release": _rolling_release(obs["release"], window)}, index=obs.index)
+
+
+def saar_from_rates(obs: Obs, window: int = 3, periods_per_year: int = 12) -> Obs:
+    """Annualised change from ``window`` period rates: ``(∏(1 + m))^(periods_per_year/window) − 1``."""
+    c = compound(obs, window)
+    c["value"] = np.power(1.0 + c["value"], periods_per_year / window) - 1.0
+    return c
+
+
+def ratio_change(obs: Obs, lag: int, power: float = 1.0) -> Obs:
+    """``(I_t / I_{t−lag})^power − 1`` on a regular index level; release = later of the two."""
+    val = np.power(obs["value"] / obs["value"].shift(lag), power) - 1.0
+    rel = pd.concat([obs["release"], obs["release"].shift(lag)], axis=1).max(axis=1, skipna=False)
+    return pd.DataFrame({"value": val, "release": pd.to_datetime(rel)}, index=obs.index)
+
+
+def saar_from_index(obs: Obs, months: int = 3, periods_per_year: int = 12) -> Obs:
+    """``(I_t / I_{t−months})^(periods_per_year/months) − 1``."""
+    return ratio_change(obs, months, periods_per_year / months)
+
+
+def hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
+    """Gap of ``log(level)`` to its two-sided Hodrick-Prescott trend (statsmodels ``hpfilter``).
+
+    Uses the trailing run of consecutive observations. Every value's release is the latest
+    release of that run (the two-sided filter revises the whole path with each new point).
+
+    Raises
+    ------
+    ValueError
+        A non-positive level.
+    """
+    v = obs["value"]
+    ok = v.notna().to_numpy()
+    if not ok.any():
+        return obs.iloc[:0]
+    last = int(np.flatnonzero(ok)[-1])
+    first = last
+    while first > 0 and ok[first - 1]:
+        first -= 1
+    run = obs.iloc[first:last + 1]
+    if len(run) < min_obs:
+        log.warning("hp_gap: %d consecutive observations (< %d); no gap", len(run), min_obs)
+        return obs.iloc[:0]
+    if bool((run["value"] <= 0).any()):
+        raise ValueError("hp_gap: levels must be positive to take logs")
+    cycle, _trend = hpfilter(np.log(run["value"].to_numpy(dtype=float)), lamb=lamb)
+    rel = run["release"].max()
+    return pd.DataFrame({"value": np.asarray(cycle, dtype=float), "release": rel}, index=run.index)
+
+
+def latest_vintage(fred: pd.DataFrame, date: dt.date) -> pd.DataFrame:
+    """FRED rows public by ``date``, keeping the highest vintage per (series, observation)."""
+    df = fred.loc[pd.to_datetime(fred["release_date"]).dt.date <= date]
+    df = df.sort_values(["series_id", "observation_date", "vintage", "release_date"], kind="mergesort")
+    return df.drop_duplicates(["series_id", "observation_date"], keep="last").reset_index(drop=True)
+
+
+def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Focus medians as series dated by survey date.
+
+    Rows released after ``date`` are dropped. Several rows for one (indicator, reference, survey
+    date) are reduced to one: the latest ``release_date`` wins, then the most respondents, then
+    the smallest median (a deterministic last resort).
+
+    Parameters
+    ----------
+    spec : mapping
+        Output name -> ``[indicator, reference]`` where reference is ``12m``, ``cy0`` (the survey
+        date's calendar year), ``cy1`` (the next year) or a literal year.
+    """
+    df = focus.loc[pd.to_datetime(focus["release_date"]).dt.date <= date].copy()
+    if df.empty:
+        return pd.DataFrame(columns=COLS)
+    df["resp"] = df["respondents"].fillna(-1)
+    df = df.sort_values(["indicator", "reference", "survey_date", "release_date", "resp", "median"],
+                        ascending=[True, True, True, True, True, False], kind="mergesort")
+    df = df.drop_duplicates(["indicator", "reference", "survey_date"], keep="last")
+    year = pd.to_datetime(df["survey_date"]).dt.year
+    out = []
+    for name, (indicator, ref) in sorted(spec.items()):
+        if ref in ("cy0", "cy1"):
+            want = (year + (1 if ref == "cy1" else 0)).astype(str)
+        else:
+            want = pd.Series(str(ref), index=df.index)
+        sel = df.loc[(df["indicator"] == indicator) & (df["reference"].astype(str) == want)]
+        out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
+                                 "value": sel["median"].to_numpy(dtype=float),
+                                 "release_date": sel["release_date"].to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLS)
+
+
+def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day: float) -> None:
+    lim = {"dec": max_dec, "dec_day": max_day}.get(unit)
+    if lim is None or df.empty:
+        return
+    bad = df["value"].abs() > lim
+    if bad.any():
+        r = df.loc[bad].iloc[0]
+        raise MacroUnitError(
+            f"silver_macro: {name} = {r['value']} on {r['observation_date']} exceeds {lim} in absolute value for "
+            f"unit {unit!r}; inputs must already be decimals (percent given?)"
+        )
+
+
+def _to_rows(name: str, obs: Obs) -> pd.DataFrame:
+    ok = np.isfinite(obs["value"].to_numpy(dtype=float)) & obs["release"].notna().to_numpy()
+    o = obs.loc[ok]
+    return pd.DataFrame({
+        "series": name,
+        "observation_date": o.index.to_timestamp(how="start").date if isinstance(o.index, pd.PeriodIndex)
+        else pd.to_datetime(o.index).date,
+        "value": o["value"].to_numpy(dtype=float),
+        "release_date": pd.to_datetime(o["release"]).dt.date.to_numpy(),
+    })
+
+
+def build_macro(
+    sgs: pd.DataFrame, fred: pd.DataFrame, focus: pd.DataFrame, date: dt.date, params: Mapping[str, object]
+) -> dict[str, pd.DataFrame]:
+    """Build the ``silver_macro`` table for session ``date``.
+
+    Parameters
+    ----------
+    sgs, fred, focus : DataFrame
+        ``bronze_bcb_sgs``, ``bronze_fred``, ``bronze_bcb_focus`` (history up to ``date``).
+    date : datetime.date
+        The partition session.
+    params : mapping
+        The ``silver`` config subtree (``macro`` subtree inside).
+
+    Raises
+    ------
+    MacroUnitError
+        A decimal series with implausible magnitudes (a percent slipped through).
+    """
+    cfg: Mapping[str, object] = params["macro"]  # type: ignore[assignment]
+    max_dec = float(cfg["max_abs_decimal"])  # type: ignore[arg-type]
+    max_day = float(cfg["max_abs_decimal_day"])  # type: ignore[arg-type]
+    sgs = sgs.loc[pd.to_datetime(sgs["release_date"]).dt.date <= date]
+    raw = pd.concat([sgs[["series_id", "observation_date", "value", "release_date"]],
+                     latest_vintage(fred, date)[["series_id", "observation_date", "value", "release_date"]]],
+                    ignore_index=True)
+    by_sid = {s.sid: s for s in SERIES}
+    unknown = sorted(set(raw["series_id"]) - set(by_sid))
+    if unknown:
+        log.warning("silver_macro %s: series not in the registry ignored: %s", date, unknown)
+
+    frames: list[pd.DataFrame] = []
+    obs: dict[str, Obs] = {}
+    reg: dict[str, Series] = {}
+    for sid, g in raw.groupby("series_id", sort=True):
+        s = by_sid.get(str(sid))
+        if s is None:
+            continue
+        g = g.sort_values("observation_date", kind="mergesort")
+        _check_units(s.name, s.unit, g, max_dec, max_day)
+        frames.append(pd.DataFrame({"series": s.name, "observation_date": g["observation_date"].to_numpy(),
+                                    "value": g["value"].to_numpy(dtype=float),
+                                    "release_date": g["release_date"].to_numpy()}))
+        reg[s.name] = s
+        obs[s.name] = _regular(g, {"M": "M", "Q": "Q"}.get(s.freq, "D"))
+
+    for name, o in _derived(obs, cfg, date).items():
+        frames.append(_to_rows(name, o))
+    foc = focus_series(focus, date, cfg["focus"])  # type: ignore[arg-type]
+    for name, g in foc.groupby("series", sort=True):
+        if name.startswith(("focus_ipca", "focus_selic", "focus_gdp")):
+            _check_units(str(name), "dec", g, max_dec, max_day)
+    frames.append(foc)
+
+    part = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
+        pd.DataFrame(columns=COLS)
+    part["observation_date"] = pd.to_datetime(part["observation_date"]).dt.date
+    part["release_date"] = pd.to_datetime(part["release_date"]).dt.date
+    part = part.loc[np.isfinite(part["value"].to_numpy(dtype=float))]
+    late = part["release_date"] > date
+    if late.any():  # pragma: no cover - guarded by the filters above
+        raise AssertionError(f"silver_macro: a value released after {date} survived the filters")
+    return {"part": part.sort_values(["series", "observation_date"], kind="mergesort").reset_index(drop=True)}
+
+
+def _derived(obs: Mapping[str, Obs], cfg: Mapping[str, object], date: dt.date) -> dict[str, Obs]:
+    out: dict[str, Obs] = {}
+
+    def have(*names: str) -> bool:
+        missing = [n for n in names if n not in obs or obs[n]["value"].notna().sum() == 0]
+        if missing:
+            log.warning("silver_macro %s: inputs %s missing; dependent series not built", date, missing)
+        return not missing
+
+    lam_m = float(cfg["hp_lambda_monthly"])  # type: ignore[arg-type]
+    lam_q = float(cfg["hp_lambda_quarterly"])  # type: ignore[arg-type]
+    min_m = int(cfg["hp_min_obs_monthly"])  # type: ignore[call-overload]
+    min_q = int(cfg["hp_min_obs_quarterly"])  # type: ignore[call-overload]
+
+    if have("br_ipca_mom"):
+        out["br_ipca_12m"] = compound(obs["br_ipca_mom"], 12)
+        out["br_ipca_3m_saar"] = saar_from_rates(obs["br_ipca_mom"], 3)
+    if have("br_ipca_services"):
+        out["br_ipca_services_12m"] = compound(obs["br_ipca_services"], 12)
+    cores = [c for c in cfg["core_measures"] if c in obs]  # type: ignore[attr-defined]
+    min_cores = int(cfg["core_min_measures"])  # type: ignore[call-overload]
+    if len(cores) >= min_cores:
+        twelve = [compound(obs[c], 12) for c in cores]
+        val = pd.concat([t["value"] for t in twelve], axis=1)
+        rel = pd.concat([_ns(t["release"]) for t in twelve], axis=1)
+        enough = val.notna().sum(axis=1) >= min_cores
+        out["br_ipca_core_12m"] = pd.DataFrame({
+            "value": val.mean(axis=1).where(enough),
+            "release": _from_ns(rel.where(val.notna().to_numpy()).max(axis=1).where(enough)),
+        })
+    else:
+        log.warning("silver_macro %s: %d core measures (< %d); br_ipca_core_12m not built", date, len(cores),
+                    min_cores)
+    ibc_yoy = str(cfg["ibc_yoy_series"])
+    if have(ibc_yoy):
+        out["br_ibc_br_yoy"] = ratio_change(obs[ibc_yoy], 12)
+    if have("br_ibc_br"):
+        out["br_output_gap"] = hp_gap(obs["br_ibc_br"], lam_m, min_m)
+    if have("br_gdp_qoq"):
+        q = obs["br_gdp_qoq"]
+        out["br_gdp_yoy"] = compound(q, 4)
+        level = q.copy()
+        level["value"] = np.exp(np.log1p(q["value"]).cumsum())  # chained index (NaN after a gap)
+        level["release"] = q["release"]
+        out["br_gdp_gap"] = hp_gap(level, lam_q, min_q)
+    fiscal = (("br_primary_balance", "br_primary_balance_gdp"), ("br_nominal_deficit", "br_nominal_deficit_gdp"))
+    for num, name in fiscal:
+        if have(num, "br_gdp_12m_brl"):
+            a, b = obs[num].align(obs["br_gdp_12m_brl"], join="inner")
+            rel = pd.concat([a["release"], b["release"]], axis=1).max(axis=1, skipna=False)
+            out[name] = pd.DataFrame({"value": a["value"] / b["value"].where(b["value"] > 0),
+                                      "release": pd.to_datetime(rel)})
+    if have("br_selic_target"):
+        out["br_selic"] = obs["br_selic_target"].dropna()
+    if have("br_cdi_daily"):
+        c = obs["br_cdi_daily"].dropna()
+        out["br_cdi_annual"] = pd.DataFrame({"value": np.power(1.0 + c["value"], 252) - 1.0, "release": c["release"]})
+    if have("us_cpi"):
+        out["us_cpi_yoy"] = ratio_change(obs["us_cpi"], 12)
+    if have("us_cpi_core"):
+        out["us_cpi_core_yoy"] = ratio_change(obs["us_cpi_core"], 12)
+        out["us_cpi_core_3m_saar"] = saar_from_index(obs["us_cpi_core"], 3)
+    if have("us_pce_core"):
+        out["us_pce_core_yoy"] = ratio_change(obs["us_pce_core"], 12)
+        out["us_pce_core_3m_saar"] = saar_from_index(obs["us_pce_core"], 3)
+    if have("us_payrolls"):
+        p = obs["us_payrolls"]
+        rel = pd.concat([p["release"], p["release"].shift(1)], axis=1).max(axis=1, skipna=False)
+        out["us_payrolls_chg"] = pd.DataFrame({"value": p["value"].diff(), "release": pd.to_datetime(rel)})
+    if have("us_gdp_real"):
+        out["us_gdp_yoy"] = ratio_change(obs["us_gdp_real"], 4)
+    return out

@@ -1,0 +1,342 @@
+"""Returns: the excess-return matrix of the tradables and the aligned price series.
+
+Every return is the daily **excess** return of what the book holds, in the price convention
+(DESIGN §4), between consecutive B3 sessions ``p`` (previous) and ``t``:
+
+* DI1 constant-maturity point of ``n`` du: ``PU_t(r_t(n−k), n−k) / (PU_p(r_p(n), n)·(1+CDI_p)^k) − 1``,
+  ``k`` ANBIMA business days in ``[p, t)``, ``CDI_p`` the daily CDI of session ``p``. Rates come
+  from the DI1 settlements interpolated flat-forward (:func:`brmacro.silver.curves.flat_forward`).
+* USDBRL (long USD): ``S_t/S_p − 1 − [((1+CDI_p)^k − 1) − SOFR_p·days/360]``.
+* IBOV: ``I_t/I_p − 1 − ((1+CDI_p)^k − 1)``; SPX: ``I_t/I_p − 1 − SOFR_p·days/360``.
+* UST_10Y: ``−D_p·(y_t − y_p) + (y_p − SOFR_p)·days/365`` with ``D_p`` the modified duration of a
+  10-year semi-annual par bond at ``y_p`` (:func:`par_bond_duration`).
+
+``days`` are calendar days between the sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from brmacro.calendar import du as anbima_du
+from brmacro.instruments import INSTRUMENTS, Instrument, di1_pu
+from brmacro.pipeline import InputMissing
+from brmacro.silver.curves import (
+    Nodes,
+    align_asof,
+    curve_nodes,
+    flat_forward,
+    interp_linear_rows,
+    lookback_window,
+    public_by,
+    treasury_nodes,
+)
+
+__all__ = [
+    "PriceGapError",
+    "build_returns",
+    "daily_series",
+    "di1_excess_returns",
+    "par_bond_duration",
+    "rolling_vol",
+    "rolling_z",
+]
+
+log = logging.getLogger("brmacro.silver_returns")
+
+
+class PriceGapError(InputMissing):
+    """A price or rate needed for a return is missing for longer than the forward-fill limit."""
+
+
+# --------------------------------------------------------------------------------------------
+# pure maths
+# --------------------------------------------------------------------------------------------
+
+
+def par_bond_duration(y: np.ndarray | float, years: float = 10.0, freq: int = 2) -> np.ndarray:
+    """Modified duration (years) of a par bond: ``(1 − (1 + y/f)^(−f·T)) / y`` (``T`` at ``y → 0``).
+
+    Parameters
+    ----------
+    y : float or ndarray
+        Par yield, decimal per year.
+    years : float
+        Maturity ``T`` in years.
+    freq : int
+        Coupons per year ``f``.
+    """
+    y = np.asarray(y, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = -np.expm1(-freq * years * np.log1p(y / freq)) / y
+    return np.where(np.abs(y) < 1e-12, years, d)
+
+
+def di1_excess_returns(nodes: Nodes, sessions: np.ndarray, tenor_du: int, cdi_prev: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray]:
+    """Level and excess return of a DI1 constant-maturity point over consecutive sessions.
+
+    Parameters
+    ----------
+    nodes : Nodes
+        DI1 vertices (du, rate), one row per entry of ``sessions``.
+    sessions : ndarray of datetime64[D]
+        Consecutive B3 sessions.
+    tenor_du : int
+        The constant maturity ``n`` in ANBIMA business days.
+    cdi_prev : ndarray
+        Daily CDI (decimal per day) of the *previous* session, aligned with ``sessions``
+        (the first entry is unused).
+
+    Returns
+    -------
+    level : ndarray
+        Zero rate at ``n`` du per session.
+    ret : ndarray
+        Excess return (NaN on the first session).
+    """
+    level = flat_forward(nodes.x, nodes.y, np.array([float(tenor_du)]))[:, 0]
+    ret = np.full(len(sessions), np.nan)
+    if len(sessions) < 2:
+        return level, ret
+    k = anbima_du(sessions[:-1], sessions[1:]).astype(float)
+    rolled = np.maximum(tenor_du - k, 0.0)
+    r_new = flat_forward(nodes.x[1:], nodes.y[1:], rolled[:, None])[:, 0]
+    pu_new = di1_pu(r_new, rolled)
+    pu_old = di1_pu(level[:-1], float(tenor_du)) * np.power(1.0 + cdi_prev[1:], k)
+    ret[1:] = pu_new / pu_old - 1.0
+    return level, ret
+
+
+def rolling_vol(ret: pd.DataFrame, window: int, annualisation: float = 252.0) -> pd.DataFrame:
+    """Annualised rolling sample standard deviation (ddof=1), NaN until ``window`` returns exist."""
+    return ret.rolling(window, min_periods=window).std(ddof=1) * np.sqrt(annualisation)
+
+
+def rolling_z(level: pd.DataFrame, window: int) -> pd.DataFrame:
+    """``(x − mean) / std`` over the trailing ``window`` observations (including today), ddof=1.
+
+    NaN until ``window`` observations exist and where the window is constant.
+    """
+    roll = level.rolling(window, min_periods=window)
+    sd = roll.std(ddof=1)
+    z = (level - roll.mean()) / sd.where(sd > 0)
+    return z
+
+
+# --------------------------------------------------------------------------------------------
+# bronze -> aligned daily series
+# --------------------------------------------------------------------------------------------
+
+
+def daily_series(dates: Sequence[object], values: Sequence[float] | np.ndarray) -> pd.Series:
+    """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat)."""
+    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(dates)).to_numpy().astype(
+        "datetime64[D]"))
+    s = s[~s.index.duplicated(keep="last")].sort_index()
+    return s[np.isfinite(s.to_numpy())]
+
+
+def _aligned(s: pd.Series, sessions: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``s`` carried onto ``sessions`` (as of), and the staleness in sessions."""
+    pos, lag = align_asof(s.index.to_numpy().astype("datetime64[D]"), sessions)
+    vals = np.where(pos >= 0, s.to_numpy()[np.maximum(pos, 0)] if len(s) else np.nan, np.nan)
+    vals = np.where(lag <= limit, vals, np.nan)
+    return vals, lag
+
+
+def _require(name: str, s: pd.Series, sessions: np.ndarray, limit: int) -> np.ndarray:
+    vals, lag = _aligned(s, sessions, limit)
+    bad = lag > limit
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PriceGapError(
+            f"silver_returns: {name} has no value for session {sessions[i]} "
+            f"(forward fill limited to {limit} sessions)"
+        )
+    return vals
+
+
+def _fred(fred: pd.DataFrame, sid: str, date: dt.date) -> pd.Series:
+    df = fred.loc[(fred["series_id"] == sid) & (pd.to_datetime(fred["release_date"]).dt.date <= date)]
+    df = df.sort_values(["observation_date", "vintage"], kind="mergesort").drop_duplicates(
+        "observation_date", keep="last")
+    return daily_series(df["observation_date"], df["value"])
+
+
+def _sgs(sgs: pd.DataFrame, sid: str, date: dt.date) -> pd.Series:
+    df = sgs.loc[(sgs["series_id"] == sid) & (pd.to_datetime(sgs["release_date"]).dt.date <= date)]
+    return daily_series(df["observation_date"], df["value"])
+
+
+def _yahoo(yahoo: pd.DataFrame, ticker: str) -> pd.Series:
+    df = yahoo.loc[yahoo["ticker"] == ticker]
+    return daily_series(df["date"], df["close"])
+
+
+def build_returns(
+    inputs: Mapping[str, pd.DataFrame], date: dt.date, params: Mapping[str, object]
+) -> dict[str, pd.DataFrame]:
+    """Build the ``silver_returns`` tables for session ``date``.
+
+    Parameters
+    ----------
+    inputs : mapping
+        Bronze frames by asset name: ``bronze_yahoo``, ``bronze_bcb_ptax``, ``bronze_b3_market_data``,
+        ``bronze_treasury_gov``, ``bronze_bcb_sgs``, ``bronze_fred``.
+    date : datetime.date
+        The partition session.
+    params : mapping
+        The ``silver`` config subtree.
+
+    Returns
+    -------
+    dict
+        ``part`` (returns matrix, long) and ``prices`` (aligned price series, long).
+
+    Raises
+    ------
+    PriceGapError
+        When a level, the CDI or SOFR is missing for longer than its forward-fill limit
+        inside the window, naming the instrument and session.
+    """
+    lookback = int(params["lookback_sessions"])  # type: ignore[call-overload]
+    inst_limit = int(params["instrument_ffill_sessions"])  # type: ignore[call-overload]
+    price_limit = int(params["price_ffill_sessions"])  # type: ignore[call-overload]
+    rate_limit = int(params["rate_ffill_sessions"])  # type: ignore[call-overload]
+    vol_windows = [int(w) for w in params["vol_windows"]]  # type: ignore[attr-defined]
+    z_window = int(params["z_window"])  # type: ignore[call-overload]
+    ann = float(params["annualisation"])  # type: ignore[arg-type]
+    ids: Mapping[str, str] = params["return_series"]  # type: ignore[assignment]
+    if sorted(vol_windows) != [21, 63, 252]:
+        raise ValueError(f"silver.vol_windows must be [21, 63, 252] (the schema's vol columns), got {vol_windows}")
+
+    yahoo = public_by(inputs["bronze_yahoo"], date)
+    ptax = public_by(inputs["bronze_bcb_ptax"], date)
+    b3 = public_by(inputs["bronze_b3_market_data"], date)
+    tsy = public_by(inputs["bronze_treasury_gov"], date)
+    cdi = _sgs(inputs["bronze_bcb_sgs"], ids["cdi"], date)
+    sofr = _fred(inputs["bronze_fred"], ids["sofr"], date)
+    fx = daily_series(ptax["date"], ptax["sell"])
+    di = curve_nodes(b3, "DI1")
+    nom = treasury_nodes(tsy, "nominal")
+    ust_years = float(params["ust_tenor_years"])  # type: ignore[arg-type]
+    ust10 = daily_series(nom.dates, interp_linear_rows(nom.x, nom.y, np.array([ust_years]))[:, 0]) if len(
+        nom.dates) else pd.Series(dtype=float)
+
+    level_src: dict[str, pd.Series] = {}
+    for ins in INSTRUMENTS:
+        if ins.kind == "di1":
+            level_src[ins.name] = pd.Series(np.zeros(len(di.dates)), index=di.dates)
+        elif ins.kind == "fx":
+            level_src[ins.name] = fx
+        elif ins.kind == "equity_br":
+            level_src[ins.name] = _yahoo(yahoo, ids["ibov"])
+        elif ins.kind == "equity_us":
+            level_src[ins.name] = _yahoo(yahoo, ids["spx"])
+        elif ins.kind == "ust":
+            level_src[ins.name] = ust10
+        else:  # pragma: no cover - instrument table invariant
+            raise ValueError(f"silver_returns: no return rule for instrument kind {ins.kind!r} ({ins.name})")
+    needed = {**{f"instrument {k}": v for k, v in level_src.items()}, "CDI (bcb_sgs:12)": cdi, "SOFR": sofr}
+    for what, s in needed.items():
+        if len(s) == 0:
+            raise PriceGapError(f"silver_returns: no data for {what} up to {date}")
+
+    window = lookback_window(date, lookback)
+    start = max(s.index[0] for s in needed.values())
+    full = len(window)
+    window = window[window >= start]
+    if len(window) < full:
+        log.info("silver_returns %s: common history starts %s; window %d of %d sessions", date, start,
+                 len(window), full)
+    if len(window) == 0:
+        raise PriceGapError(f"silver_returns: no common history of all instruments up to {date}")
+
+    cdi_v = _require("CDI (bcb_sgs:12)", cdi, window, rate_limit)
+    sofr_v = _require("SOFR (fred:SOFR)", sofr, window, rate_limit)
+    cdi_prev = np.concatenate([[np.nan], cdi_v[:-1]])
+    sofr_prev = np.concatenate([[np.nan], sofr_v[:-1]])
+    days = np.concatenate([[np.nan], np.diff(window).astype(float)])
+    k = np.concatenate([[np.nan], anbima_du(window[:-1], window[1:]).astype(float)]) if len(window) > 1 else \
+        np.array([np.nan])
+    cdi_carry = np.power(1.0 + cdi_prev, k) - 1.0
+    sofr_carry = sofr_prev * days / 360.0
+
+    levels: dict[str, np.ndarray] = {}
+    rets: dict[str, np.ndarray] = {}
+    for ins in INSTRUMENTS:
+        levels[ins.name], rets[ins.name] = _instrument(ins, level_src[ins.name], di, window, inst_limit, cdi_prev,
+                                                       cdi_carry, sofr_prev, sofr_carry, days, ust_years)
+
+    idx = pd.Index(window, name="date")
+    lv = pd.DataFrame(levels, index=idx)
+    rt = pd.DataFrame(rets, index=idx)
+    stats = {f"vol_{w}": rolling_vol(rt, w, ann) for w in vol_windows}
+    stats["z_252"] = rolling_z(lv, z_window)
+    part = pd.concat(
+        {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
+                                                                      for k_, v in stats.items()}},
+        axis=1,
+    ).reset_index(names=["date", "instrument"])
+    part["date"] = pd.to_datetime(part["date"]).dt.date
+    part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
+    part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
+
+    prices = _prices(yahoo, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
+    return {"part": part, "prices": prices}
+
+
+def _instrument(ins: Instrument, src: pd.Series, di: Nodes, window: np.ndarray, limit: int, cdi_prev: np.ndarray,
+                cdi_carry: np.ndarray, sofr_prev: np.ndarray, sofr_carry: np.ndarray, days: np.ndarray,
+                ust_years: float) -> tuple[np.ndarray, np.ndarray]:
+    if ins.kind == "di1":
+        pos, lag = align_asof(di.dates, window)
+        _check_gap(ins.name, window, lag, limit)
+        return di1_excess_returns(di.take(pos), window, ins.tenor_du, cdi_prev)
+    lvl = _require(f"instrument {ins.name}", src, window, limit)
+    prev = np.concatenate([[np.nan], lvl[:-1]])
+    if ins.kind == "fx":
+        ret = lvl / prev - 1.0 - (cdi_carry - sofr_carry)
+    elif ins.kind == "equity_br":
+        ret = lvl / prev - 1.0 - cdi_carry
+    elif ins.kind == "equity_us":
+        ret = lvl / prev - 1.0 - sofr_carry
+    else:  # ust
+        dur = par_bond_duration(prev, ust_years)
+        ret = -dur * (lvl - prev) + (prev - sofr_prev) * days / 365.0
+    return lvl, ret
+
+
+def _check_gap(name: str, window: np.ndarray, lag: np.ndarray, limit: int) -> None:
+    bad = lag > limit
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PriceGapError(
+            f"silver_returns: instrument {name} has no value for session {window[i]} "
+            f"(forward fill limited to {limit} sessions)"
+        )
+
+
+def _prices(yahoo: pd.DataFrame, fx: pd.Series, cdi: pd.Series, sofr: pd.Series, window: np.ndarray,
+            limit: int) -> pd.DataFrame:
+    series: dict[str, pd.Series] = {"ptax:USDBRL": fx, "cdi:daily": cdi, "sofr": sofr}
+    for tk in sorted(yahoo["ticker"].unique()):
+        series[f"yahoo:{tk}"] = _yahoo(yahoo, str(tk))
+    out = []
+    for name, s in sorted(series.items()):
+        if len(s) == 0:
+            continue
+        vals, _ = _aligned(s, window, limit)
+        ok = np.isfinite(vals)
+        out.append(pd.DataFrame({"date": window[ok], "series": name, "value": vals[ok]}))
+    if not out:
+        return pd.DataFrame({"date": [], "series": [], "value": []})
+    df = pd.concat(out, ignore_index=True)
+    df["date"] = pd.to_datetime(df["date"]).dt.date
+    return df.sort_values(["date", "series"], kind="mergesort").reset_index(drop=True)
