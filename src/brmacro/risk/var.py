@@ -1,0 +1,493 @@
+"""Value at Risk and expected shortfall of the model book: historical, parametric, Monte Carlo.
+
+Conventions
+-----------
+* One-day horizon; figures are fractions of NAV and **positive numbers are losses**.
+* Portfolio return on a session = ``sum_i w_i r_i`` with today's signed weights ``w`` (NAV fractions)
+  and the daily excess returns ``r`` of the returns matrix (price convention).
+* **Empirical quantile** (historical and Monte Carlo): with ``n`` portfolio returns sorted ascending
+  ``r_(1) <= ... <= r_(n)`` and ``k = ceil(n (1 - c))`` (computed with a 1e-9 guard so that
+  ``100 x 0.05`` is 5, not 6), ``VaR_c = -r_(k)`` and ``CVaR_c = -mean(r_(1), ..., r_(k))`` (the mean of
+  the ``k`` worst outcomes). This is numpy's ``inverted_cdf`` quantile.
+* **Covariance**: Ledoit-Wolf (``sklearn.covariance.LedoitWolf``) applied to the returns standardised by
+  their sample volatility, i.e. the *correlation* is shrunk towards the identity and the sample
+  variances are kept. Shrinking the raw covariance towards ``mu I`` would move every variance towards
+  the average one, which for a book mixing DI1 (daily vol ~0.1%) and equities (~1.5%) doubles the DI1
+  variances; shrinking the correlation does not.
+* **Parametric**: normal, zero mean (a one-day mean is estimation noise next to the volatility, and a
+  zero mean is what makes the Euler decomposition sum exactly): ``VaR_c = z_c sigma_p``,
+  ``CVaR_c = sigma_p phi(z_c) / (1 - c)``, ``sigma_p = sqrt(w' Sigma w)``.
+* **Monte Carlo**: Student-t marginals (zero location) joined by a Gaussian copula with the shrunk
+  correlation. Degrees of freedom by the method of moments, ``nu = 4 + 6 / g2`` from the bias-corrected
+  excess kurtosis ``g2`` (normal when ``g2 <= 0``), clamped to ``[min_df, max_df]``; the scale keeps the
+  sample variance, ``s = sd sqrt((nu - 2) / nu)``. ``t_fit="mle"`` uses ``scipy.stats.t.fit`` with the
+  location fixed at 0 instead. Draws come from ``numpy.random.default_rng([seed, date ordinal])``, so the
+  same session gives the same bytes.
+* **Euler decomposition** (parametric): marginal ``dVaR/dw_i = z (Sigma w)_i / sigma_p``, component
+  ``w_i dVaR/dw_i``; components sum exactly to the parametric VaR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from brmacro.calendar import previous_sessions
+from brmacro.risk._common import RiskInputError, check_weights, returns_matrix
+
+__all__ = [
+    "DEFAULTS",
+    "VarEstimate",
+    "WindowData",
+    "compute_var",
+    "empirical_var_cvar",
+    "euler_decomposition",
+    "fit_t_marginals",
+    "monte_carlo_var",
+    "parametric_var_cvar",
+    "select_window",
+    "shrunk_covariance",
+]
+
+#: Defaults of the ``risk.var`` config subtree (the config file repeats them).
+DEFAULTS: dict[str, Any] = {
+    "window": 756,
+    "min_obs": 250,
+    "confidences": [0.95, 0.99],
+    "mc_draws": 10_000,
+    "mc_seed": 7,
+    "t_fit": "moments",
+    "min_df": 2.5,
+    "max_df": 1_000.0,
+    "components_confidence": 0.95,
+}
+
+_EPS_VAR = 1e-20  # a daily variance below this is treated as zero (a constant series)
+
+
+@dataclass(frozen=True)
+class VarEstimate:
+    """One row of the VaR table."""
+
+    method: str
+    confidence: float
+    var: float
+    cvar: float
+    n_obs: int
+    note: str
+
+
+@dataclass(frozen=True)
+class WindowData:
+    """The estimation window: complete rows of the held instruments.
+
+    Attributes
+    ----------
+    returns : DataFrame
+        Sessions x instruments used for estimation (no NaN).
+    weights : Series
+        Weights of those instruments (same order as the columns).
+    excluded : list of str
+        Zero-weight instruments left out of the estimation for lack of data.
+    first, last : datetime.date or None
+        First and last session of the window actually used.
+    n_sessions_window : int
+        B3 sessions in the calendar window.
+    """
+
+    returns: pd.DataFrame
+    weights: pd.Series
+    excluded: list[str]
+    first: dt.date | None
+    last: dt.date | None
+    n_sessions_window: int
+
+
+def _k_tail(n: int, confidence: float) -> int:
+    return max(1, math.ceil(n * (1.0 - confidence) - 1e-9))
+
+
+def empirical_var_cvar(pnl: np.ndarray, confidence: float) -> tuple[float, float]:
+    """VaR and CVaR (positive = loss) of a sample of portfolio returns by the order statistic.
+
+    Parameters
+    ----------
+    pnl : ndarray
+        Portfolio returns (NAV fractions), any order.
+    confidence : float
+        In (0, 1), e.g. 0.95.
+
+    Returns
+    -------
+    (var, cvar)
+        ``-r_(k)`` and ``-mean(r_(1..k))`` with ``k = ceil(n (1 - c))``.
+
+    Raises
+    ------
+    RiskInputError
+        For an empty sample, a non-finite value or a confidence outside (0, 1).
+    """
+    x = np.asarray(pnl, dtype=float).ravel()
+    if x.size == 0:
+        raise RiskInputError("empirical VaR: the returns window is empty")
+    if not np.isfinite(x).all():
+        raise RiskInputError("empirical VaR: portfolio returns contain NaN or inf")
+    if not 0.0 < confidence < 1.0:
+        raise RiskInputError(f"empirical VaR: confidence {confidence} is not in (0, 1)")
+    k = _k_tail(x.size, confidence)
+    tail = np.partition(x, k - 1)[:k] if k < x.size else np.sort(x)
+    return float(-tail.max()), float(-tail.mean())
+
+
+def parametric_var_cvar(weights: np.ndarray, cov: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Normal, zero-mean VaR ``z sigma_p`` and CVaR ``sigma_p phi(z) / (1 - c)``.
+
+    Parameters
+    ----------
+    weights : ndarray
+        Signed weights (NAV fractions).
+    cov : ndarray
+        Daily covariance of the instruments' returns.
+    confidence : float
+        In (0, 1).
+    """
+    w, s = _check_w_cov(weights, cov)
+    sigma = math.sqrt(max(float(w @ s @ w), 0.0))
+    z = float(stats.norm.ppf(confidence))
+    return z * sigma, sigma * float(stats.norm.pdf(z)) / (1.0 - confidence)
+
+
+def _check_w_cov(weights: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = np.asarray(weights, dtype=float).ravel()
+    s = np.asarray(cov, dtype=float)
+    if s.shape != (w.size, w.size):
+        raise RiskInputError(f"covariance shape {s.shape} does not match {w.size} weights")
+    if not np.isfinite(w).all():
+        raise RiskInputError("weights contain NaN or inf")
+    if not np.isfinite(s).all():
+        raise RiskInputError("covariance contains NaN or inf")
+    return w, s
+
+
+def euler_decomposition(
+    weights: np.ndarray, cov: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Marginal and component parametric VaR per position.
+
+    Returns
+    -------
+    (marginal, component)
+        ``z (Sigma w)_i / sigma_p`` and ``w_i`` times it; ``component.sum()`` equals ``z sigma_p``.
+        For a flat book (all weights 0) the marginals are NaN and the components 0.
+
+    Raises
+    ------
+    RiskInputError
+        When the weights are not all zero but ``w' Sigma w`` is not positive (a singular covariance
+        in the direction of the book).
+    """
+    w, s = _check_w_cov(weights, cov)
+    z = float(stats.norm.ppf(confidence))
+    if not np.any(w):
+        return np.full(w.size, np.nan), np.zeros(w.size)
+    var_p = float(w @ s @ w)
+    if not var_p > 0.0:
+        raise RiskInputError(
+            f"singular covariance: the book's variance w'Sigma w = {var_p:.3g} is not positive, "
+            "so VaR cannot be decomposed"
+        )
+    sigma = math.sqrt(var_p)
+    marginal = z * (s @ w) / sigma
+    return marginal, w * marginal
+
+
+def shrunk_covariance(returns: np.ndarray, names: Sequence[str] = ()) -> tuple[np.ndarray, float]:
+    """Ledoit-Wolf shrinkage of the correlation, rescaled by the sample volatilities.
+
+    Parameters
+    ----------
+    returns : ndarray
+        ``n x p`` daily returns, no NaN.
+    names : sequence of str
+        Column names, for error messages.
+
+    Returns
+    -------
+    (cov, shrinkage)
+        The ``p x p`` covariance and the Ledoit-Wolf shrinkage intensity.
+
+    Raises
+    ------
+    RiskInputError
+        With fewer than 2 rows, or when a column is constant (its variance is zero: the covariance
+        would be singular).
+    """
+    from sklearn.covariance import LedoitWolf
+
+    x = np.asarray(returns, dtype=float)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise RiskInputError(f"covariance: need at least 2 return sessions, got {x.shape[0] if x.ndim else 0}")
+    if not np.isfinite(x).all():
+        raise RiskInputError("covariance: returns contain NaN or inf")
+    sd = x.std(axis=0, ddof=1)
+    flat = sd**2 <= _EPS_VAR
+    if flat.any():
+        bad = [names[i] if i < len(names) else f"column {i}" for i in np.flatnonzero(flat)]
+        raise RiskInputError(f"singular covariance: zero variance over the window for {bad}")
+    lw = LedoitWolf(assume_centered=False).fit((x - x.mean(axis=0)) / sd)
+    c = lw.covariance_
+    d = np.sqrt(np.diag(c))
+    corr = c / np.outer(d, d)
+    return corr * np.outer(sd, sd), float(lw.shrinkage_)
+
+
+def fit_t_marginals(
+    returns: np.ndarray,
+    method: Literal["moments", "mle"] = "moments",
+    min_df: float = 2.5,
+    max_df: float = 1_000.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-location Student-t marginals per column: degrees of freedom and scale.
+
+    Parameters
+    ----------
+    returns : ndarray
+        ``n x p`` daily returns.
+    method : {"moments", "mle"}
+        ``moments``: ``nu = 4 + 6 / g2`` (bias-corrected excess kurtosis ``g2``; normal, i.e. ``max_df``,
+        when ``g2 <= 0``) and the scale that keeps the sample variance. ``mle``:
+        ``scipy.stats.t.fit(x, floc=0)``.
+    min_df, max_df : float
+        Clamp of the degrees of freedom (``max_df`` is treated as normal by :func:`monte_carlo_var`).
+
+    Returns
+    -------
+    (df, scale)
+    """
+    x = np.asarray(returns, dtype=float)
+    p = x.shape[1]
+    dfs = np.empty(p)
+    scales = np.empty(p)
+    for j in range(p):
+        col = x[:, j]
+        sd = float(col.std(ddof=1))
+        if method == "moments":
+            g2 = float(stats.kurtosis(col, fisher=True, bias=False))
+            nu = 4.0 + 6.0 / g2 if g2 > 0 else max_df
+            nu = min(max(nu, min_df), max_df)
+            scale = sd * math.sqrt((nu - 2.0) / nu) if nu < max_df else sd
+        elif method == "mle":
+            nu, _, scale = stats.t.fit(col, floc=0.0)
+            nu = min(max(float(nu), min_df), max_df)
+            if nu >= max_df:
+                scale = sd
+        else:
+            raise RiskInputError(f"t_fit must be 'moments' or 'mle', got {method!r}")
+        dfs[j], scales[j] = nu, float(scale)
+    return dfs, scales
+
+
+def monte_carlo_var(
+    weights: np.ndarray,
+    cov: np.ndarray,
+    dfs: np.ndarray,
+    scales: np.ndarray,
+    confidences: Sequence[float],
+    draws: int,
+    rng: np.random.Generator,
+    max_df: float = 1_000.0,
+) -> dict[float, tuple[float, float]]:
+    """VaR and CVaR from ``draws`` one-day scenarios: t marginals, Gaussian copula of ``cov``'s correlation.
+
+    Columns whose ``df >= max_df`` are drawn normal with standard deviation ``scales``.
+
+    Returns
+    -------
+    dict
+        confidence -> (var, cvar), positive = loss.
+
+    Raises
+    ------
+    RiskInputError
+        When the correlation is not positive definite (Cholesky fails).
+    """
+    w, s = _check_w_cov(weights, cov)
+    d = np.sqrt(np.diag(s))
+    if (d <= 0).any():
+        raise RiskInputError("Monte Carlo: a variance on the covariance diagonal is not positive")
+    corr = s / np.outer(d, d)
+    try:
+        chol = np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError as exc:
+        raise RiskInputError(f"Monte Carlo: the correlation matrix is singular (Cholesky failed: {exc})") from exc
+    z = rng.standard_normal((int(draws), w.size)) @ chol.T
+    x = np.empty_like(z)
+    normal = dfs >= max_df
+    if normal.any():
+        x[:, normal] = z[:, normal] * scales[normal]
+    if (~normal).any():
+        u = np.clip(stats.norm.cdf(z[:, ~normal]), 1e-12, 1.0 - 1e-12)
+        x[:, ~normal] = stats.t.ppf(u, dfs[~normal]) * scales[~normal]
+    pnl = x @ w
+    return {c: empirical_var_cvar(pnl, c) for c in confidences}
+
+
+def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: int) -> WindowData:
+    """The estimation window: the ``window`` B3 sessions ending at ``asof``, complete rows only.
+
+    Rows where a held instrument (non-zero weight) has no return are dropped; a zero-weight
+    instrument still missing data after that is left out (listed in ``excluded``).
+
+    Raises
+    ------
+    RiskInputError
+        When a held instrument is absent from the returns matrix.
+    """
+    held = [str(i) for i in weights.index[weights.to_numpy() != 0]]
+    absent = [i for i in held if i not in mat.columns]
+    if absent:
+        raise RiskInputError(f"held instruments {absent} have no returns in silver_returns")
+    sessions = [*previous_sessions(asof, window - 1), asof]
+    first = sessions[0]
+    sub = mat.loc[(mat.index >= first) & (mat.index <= asof)]
+    cols = [str(i) for i in weights.index if i in mat.columns]
+    sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
+    if not held:
+        sub = sub.dropna(how="all")
+    excluded = [c for c in cols if c not in held and sub[c].isna().any()]
+    excluded += [str(i) for i in weights.index if i not in mat.columns]
+    keep = [c for c in cols if c not in excluded]
+    sub = sub.loc[:, keep]
+    return WindowData(
+        returns=sub,
+        weights=weights.loc[keep].astype(float),
+        excluded=sorted(excluded),
+        first=sub.index[0] if len(sub) else None,
+        last=sub.index[-1] if len(sub) else None,
+        n_sessions_window=len(sessions),
+    )
+
+
+def _params(p: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(DEFAULTS)
+    out.update(dict(p or {}))
+    return out
+
+
+def compute_var(
+    returns: pd.DataFrame,
+    weights: pd.Series,
+    asof: dt.date,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[list[VarEstimate], pd.DataFrame]:
+    """All VaR/CVaR estimates and the Euler decomposition of today's book.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The long ``silver_returns`` table (``date``, ``instrument``, ``ret``).
+    weights : Series
+        Signed weights by instrument (NAV fractions), from ``portfolio_sizing``.
+    asof : datetime.date
+        The session (window end; seeds the Monte Carlo).
+    params : mapping, optional
+        The ``risk.var`` config subtree (:data:`DEFAULTS` fill missing keys).
+
+    Returns
+    -------
+    (estimates, components)
+        One :class:`VarEstimate` per method and confidence, and a frame with ``instrument``,
+        ``weight``, ``marginal_var``, ``component_var``, ``pct_contribution``.
+
+    Raises
+    ------
+    RiskInputError
+        For NaN weights, a held instrument without returns, an empty window, or a singular covariance.
+    """
+    p = _params(params)
+    w_all = check_weights(weights, f"risk_var {asof.isoformat()}")
+    mat = returns_matrix(returns, asof)
+    win = select_window(mat, w_all, asof, int(p["window"]))
+    n = len(win.returns)
+    span = f"{win.first}..{win.last}" if n else "none"
+    if n < 2:
+        raise RiskInputError(
+            f"risk_var {asof.isoformat()}: the returns window has {n} complete session(s) "
+            f"of the held instruments (window of {p['window']} sessions ending {asof.isoformat()})"
+        )
+    names = list(win.returns.columns)
+    if not names:
+        raise RiskInputError(
+            f"risk_var {asof.isoformat()}: no instrument of the book has complete returns in the window"
+        )
+    x = win.returns.to_numpy(dtype=float)
+    w = win.weights.to_numpy(dtype=float)
+    cov, shrink = shrunk_covariance(x, names)
+    confs = [float(c) for c in p["confidences"]]
+    base = f"window {span}, {n} of {win.n_sessions_window} sessions"
+    if win.excluded:
+        base += f"; no returns, left out: {', '.join(win.excluded)}"
+    out: list[VarEstimate] = []
+
+    param_rows = {c: parametric_var_cvar(w, cov, c) for c in confs}
+    pnote = f"normal, zero mean, Ledoit-Wolf correlation (shrinkage {shrink:.4f}), sample vols; {base}"
+    for c in confs:
+        out.append(VarEstimate("parametric", c, *param_rows[c], n, pnote))
+
+    pnl_hist = x @ w
+    for c in confs:
+        if n >= int(p["min_obs"]):
+            v, cv = empirical_var_cvar(pnl_hist, c)
+            k = _k_tail(n, c)
+            note = f"order statistic k=ceil(n(1-c))={k}, CVaR mean of the k worst; {base}"
+            if n < int(p["window"]):
+                note += f"; shorter than the {p['window']}-session window"
+            out.append(VarEstimate("historical", c, v, cv, n, note))
+        else:
+            v, cv = param_rows[c]
+            out.append(VarEstimate(
+                "historical", c, v, cv, n,
+                f"FALLBACK to parametric: {n} sessions < min_obs {p['min_obs']}; {base}",
+            ))
+
+    dfs, scales = fit_t_marginals(x, p["t_fit"], float(p["min_df"]), float(p["max_df"]))
+    rng = np.random.default_rng([int(p["mc_seed"]), asof.toordinal()])
+    draws = int(p["mc_draws"])
+    mc = monte_carlo_var(w, cov, dfs, scales, confs, draws, rng, float(p["max_df"]))
+    dof = ", ".join(
+        f"{nm}={'normal' if d >= float(p['max_df']) else f'{d:.1f}'}" for nm, d, ww in zip(names, dfs, w) if ww
+    )
+    mnote = f"{draws} draws, Gaussian copula, t marginals ({p['t_fit']}; df {dof or 'n/a'}); {base}"
+    for c in confs:
+        out.append(VarEstimate("monte_carlo", c, *mc[c], draws, mnote))
+
+    cc = float(p["components_confidence"])
+    marginal, component = euler_decomposition(w, cov, cc)
+    total = float(component.sum())
+    pct = component / total if np.any(w) and total > 0 else np.full(w.size, np.nan)
+    comp = pd.DataFrame({
+        "instrument": names,
+        "weight": w,
+        "marginal_var": marginal,
+        "component_var": component,
+        "pct_contribution": pct,
+    })
+    if win.excluded:
+        extra = pd.DataFrame({
+            "instrument": win.excluded,
+            "weight": [float(w_all.get(i, 0.0)) for i in win.excluded],
+            "marginal_var": np.nan,
+            "component_var": 0.0,
+            "pct_contribution": 0.0 if np.any(w) else np.nan,
+        })
+        comp = pd.concat([comp, extra], ignore_index=True)
+    comp = comp.sort_values("instrument", kind="mergesort").reset_index(drop=True)
+    out.sort(key=lambda e: (e.method, e.confidence))
+    return out, comp
