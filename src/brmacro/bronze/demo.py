@@ -1,0 +1,208 @@
+"""The deterministic demo market: bronze snapshots of a seeded simulated Brazil/US economy.
+
+The whole path (2005-2030) is simulated once per process and seed
+(:func:`brmacro.bronze.demo_model.simulate`), each source's full history is built once from it
+(:func:`brmacro.bronze.demo_tables.full_table`), and :func:`snapshot` of a session ``D`` is a
+filter of that history: rows released by ``D`` inside the configured lookbacks and crisis windows.
+The same ``(source, D, params, seed)`` therefore always gives the same rows, whatever was asked before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from brmacro.bronze.demo_model import REGIMES, simulate
+from brmacro.bronze.demo_tables import DAILY, FOCUS, MACRO, SOURCES, full_table
+from brmacro.calendar import CALENDAR_END, CALENDAR_START, DateError
+
+__all__ = [
+    "DEFAULT_CRISIS_WINDOWS",
+    "DEFAULT_SEED",
+    "SOURCES",
+    "BronzeConfigError",
+    "BronzeParams",
+    "CrisisWindow",
+    "parse_params",
+    "snapshot",
+    "true_regimes",
+]
+
+DEFAULT_SEED = 20260101
+DEFAULT_CRISIS_WINDOWS: tuple[tuple[str, str, str], ...] = (
+    ("taper_tantrum_2013", "2013-05-22", "2013-08-30"),
+    ("brazil_2015_2016", "2015-09-01", "2016-02-29"),
+    ("covid_2020", "2020-02-20", "2020-03-31"),
+    ("brazil_election_2022", "2022-10-01", "2022-11-30"),
+)
+
+
+class BronzeConfigError(ValueError):
+    """The ``bronze:`` or ``demo:`` config subtree is malformed."""
+
+
+@dataclass(frozen=True)
+class CrisisWindow:
+    """A named slice of history every daily snapshot keeps (both ends inclusive)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class BronzeParams:
+    """The ``bronze:`` config subtree, validated.
+
+    Attributes
+    ----------
+    daily_lookback_years : int
+        Years of daily history (prices, settlements, curves, daily series) up to the session.
+    macro_lookback_years : int
+        Years of monthly, quarterly and weekly macro series.
+    focus_lookback_years : int
+        Years of Focus surveys.
+    crisis_windows : tuple of CrisisWindow
+        Slices of daily history kept in addition to the lookback when they start before the session.
+    """
+
+    daily_lookback_years: int = 4
+    macro_lookback_years: int = 20
+    focus_lookback_years: int = 5
+    crisis_windows: tuple[CrisisWindow, ...] = tuple(
+        CrisisWindow(n, dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for n, s, e in DEFAULT_CRISIS_WINDOWS
+    )
+
+
+def _as_date(v: object, where: str) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise BronzeConfigError(f"config {where}: {v!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:
+    """Validate the ``bronze:`` config subtree (missing keys take their documented defaults).
+
+    Raises
+    ------
+    BronzeConfigError
+        On an unknown key, a lookback that is not a positive integer, or a malformed crisis window.
+    """
+    if bronze is None:
+        return BronzeParams()
+    if isinstance(bronze, BronzeParams):
+        return bronze
+    known = {"daily_lookback_years", "macro_lookback_years", "focus_lookback_years", "crisis_windows"}
+    unknown = sorted(set(bronze) - known)
+    if unknown:
+        raise BronzeConfigError(f"config bronze: unknown keys {unknown}; known keys are {sorted(known)}")
+    kw: dict[str, Any] = {}
+    for k in ("daily_lookback_years", "macro_lookback_years", "focus_lookback_years"):
+        if k in bronze:
+            v = bronze[k]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise BronzeConfigError(f"config bronze.{k}: expected a positive integer of years, got {v!r}")
+            kw[k] = v
+    if "crisis_windows" in bronze:
+        wins = []
+        for j, w in enumerate(bronze["crisis_windows"] or ()):
+            where = f"bronze.crisis_windows[{j}]"
+            if not isinstance(w, Mapping) or set(w) != {"name", "start", "end"}:
+                raise BronzeConfigError(f"config {where}: expected a mapping with keys name, start, end; got {w!r}")
+            s, e = _as_date(w["start"], f"{where}.start"), _as_date(w["end"], f"{where}.end")
+            if s > e:
+                raise BronzeConfigError(f"config {where} ({w['name']}): start {s} is after end {e}")
+            wins.append(CrisisWindow(str(w["name"]), s, e))
+        kw["crisis_windows"] = tuple(wins)
+    return BronzeParams(**kw)
+
+
+def _years_before(d: dt.date, n: int) -> np.datetime64:
+    try:
+        x = d.replace(year=d.year - n)
+    except ValueError:  # 29 February
+        x = d.replace(year=d.year - n, day=28)
+    return np.datetime64(x, "D")
+
+
+def _source_name(source: str) -> str:
+    s = source.removeprefix("bronze_")
+    if s not in SOURCES:
+        raise ValueError(f"demo market: unknown source {source!r}; known: {[f'bronze_{x}' for x in SOURCES]}")
+    return s
+
+
+def snapshot(
+    source: str, date: dt.date, params: Mapping[str, Any] | BronzeParams | None = None, *, seed: int = DEFAULT_SEED
+) -> pd.DataFrame:
+    """What one demo source says as of session ``date``, in its exact bronze schema.
+
+    Parameters
+    ----------
+    source : str
+        ``bcb_sgs``, ``fred``, ``yahoo``, ``bcb_ptax``, ``b3_market_data``, ``treasury_gov`` or
+        ``bcb_focus`` (the ``bronze_`` prefix is accepted).
+    date : datetime.date
+        The as-of date (a session in the pipeline); rows released after it are never included.
+    params : mapping or BronzeParams, optional
+        The ``bronze:`` config subtree (lookbacks and crisis windows); defaults when omitted.
+    seed : int
+        The demo seed (config ``demo.seed``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows released by ``date`` whose observation lies in the lookback of its class (daily rows:
+        ``daily_lookback_years`` plus the crisis windows; monthly/quarterly/weekly macro rows:
+        ``macro_lookback_years``; Focus surveys: ``focus_lookback_years``), sorted by the schema key.
+
+    Raises
+    ------
+    DateError
+        When ``date`` is outside the calendar span.
+    BronzeConfigError
+        When ``params`` is malformed.
+    """
+    if not CALENDAR_START <= date <= CALENDAR_END:
+        raise DateError(
+            f"bronze_{source.removeprefix('bronze_')}: {date} is outside the demo span "
+            f"{CALENDAR_START}..{CALENDAR_END}"
+        )
+    p = parse_params(params)
+    t = full_table(_source_name(source), int(seed))
+    d = np.datetime64(date, "D")
+    in_daily = t.obs >= _years_before(date, p.daily_lookback_years)
+    for w in p.crisis_windows:
+        if w.start <= date:
+            in_daily |= (t.obs >= np.datetime64(w.start, "D")) & (t.obs <= np.datetime64(w.end, "D"))
+    mask = (
+        ((t.kind == DAILY) & in_daily)
+        | ((t.kind == MACRO) & (t.obs >= _years_before(date, p.macro_lookback_years)))
+        | ((t.kind == FOCUS) & (t.obs >= _years_before(date, p.focus_lookback_years)))
+    ) & (t.release <= d)
+    return t.frame.iloc[np.flatnonzero(mask)].reset_index(drop=True)
+
+
+def true_regimes(seed: int = DEFAULT_SEED) -> pd.Series:
+    """The demo economy's true regime on every B3 session (for tests only; the pipeline never reads it).
+
+    Returns
+    -------
+    pandas.Series
+        Regime label (``goldilocks``, ``reflation``, ``stagflation``, ``deflation``) indexed by session
+        (``DatetimeIndex`` named ``date``).
+    """
+    sim = simulate(int(seed))
+    m = sim.b3_mask
+    idx = pd.DatetimeIndex(sim.days[m].astype("datetime64[ns]"), name="date")
+    return pd.Series(np.array(REGIMES, dtype=object)[sim.regime_d[m]], index=idx, name="regime")

@@ -1,0 +1,544 @@
+"""The demo economy: one seeded, vectorised simulation of Brazil and the US, 2005-2030.
+
+A monthly macro block (regime chain, output gaps, inflation, Taylor-rule policy rates decided at
+COPOM/FOMC meetings, fiscal and external accounts) drives a daily market block on the grid of all
+weekdays (risk-off factor, DI1 and UST curves, FX, equities, commodities). Everything is computed
+once per seed by :func:`simulate`; the bronze tables (:mod:`brmacro.bronze.demo_tables`) are views
+of it, so a partition is a filter of the cached path and the same date always gives the same bytes.
+
+Every random stream is keyed by ``(seed, stream name)``, so adding a stream never shifts another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.signal import lfilter
+
+from brmacro.calendar import CALENDAR_END, CALENDAR_START, b3_sessions
+
+__all__ = [
+    "BR_INFLATION_TARGETS",
+    "IBC_SEASONAL",
+    "IPCA_GROUPS",
+    "REGIMES",
+    "STRESS_EPISODES",
+    "Simulation",
+    "br_inflation_target",
+    "curve_zero",
+    "simulate",
+]
+
+REGIMES = ("goldilocks", "reflation", "stagflation", "deflation")
+"""Regime labels, index order of :attr:`Simulation.regime_m` (DOMAIN Part B §6.5)."""
+
+# Monthly regime drifts of the output gap and of annual inflation (growth, inflation signs per regime).
+_MU_GAP = np.array([0.0015, 0.0012, -0.0015, -0.0015])
+_MU_INF = np.array([-0.0008, 0.0010, 0.0012, -0.0008])
+_MU_RISK = np.array([-0.6, -0.2, 0.9, 0.6])  # risk-off factor mean
+_MU_EQ = np.array([0.06, 0.03, -0.06, -0.04])  # equity drift add-on, per year
+_MU_CMD = np.array([0.02, 0.10, 0.06, -0.10])  # commodity drift, per year
+_TP_BR = np.array([-0.003, 0.002, 0.010, 0.000])  # DI term-premium add-on
+_TP_US = np.array([0.000, 0.003, 0.004, -0.004])  # UST term-premium add-on
+_PB_TARGET = np.array([-0.030, -0.025, 0.010, 0.012])  # primary result / GDP the fiscal stance drifts to
+_MEAN_DURATION_MONTHS = 18.0
+
+BR_INFLATION_TARGETS: dict[int, float] = {
+    **{y: 0.045 for y in range(2003, 2019)},
+    2019: 0.0425,
+    2020: 0.04,
+    2021: 0.0375,
+    2022: 0.035,
+    2023: 0.0325,
+}
+"""CMN inflation targets by calendar year (DOMAIN A7); 3.0% from 2024 on (continuous target)."""
+
+IPCA_GROUPS: tuple[tuple[str, float], ...] = (
+    ("food", 0.210),
+    ("housing", 0.150),
+    ("household", 0.040),
+    ("apparel", 0.045),
+    ("transport", 0.205),
+    ("health", 0.135),
+    ("personal", 0.100),
+    ("education", 0.060),
+    ("communication", 0.055),
+)
+"""The nine IPCA groups with IBGE-like weights (sum 1), in registry order."""
+
+STRESS_EPISODES: tuple[tuple[str, dt.date, dt.date, float, float], ...] = (
+    ("taper_tantrum_2013", dt.date(2013, 5, 22), dt.date(2013, 8, 30), 1.5, 1.0),
+    ("brazil_downgrade_2015", dt.date(2015, 9, 1), dt.date(2016, 2, 29), 1.0, 2.5),
+    ("covid_2020", dt.date(2020, 2, 20), dt.date(2020, 3, 31), 4.0, 1.5),
+    ("election_2022", dt.date(2022, 10, 1), dt.date(2022, 11, 30), 0.5, 1.5),
+)
+"""Stress episodes built into the demo economy: (name, start, end, global risk-off, Brazil risk-off).
+
+They mirror the default crisis windows of the bronze config, so replaying those windows on the demo
+market shows real stress."""
+
+# IPCA headline seasonality (decimal per month, Jan..Dec), mean removed below.
+_IPCA_SEAS = np.array(
+    [0.0020, 0.0025, 0.0005, 0.0005, -0.0005, -0.0015, -0.0015, -0.0020, -0.0005, 0.0005, 0.0, 0.0010]
+)
+_IPCA_SEAS = _IPCA_SEAS - _IPCA_SEAS.mean()
+_GROUP_SEAS = {
+    "food": np.array([0.004, 0.002, 0.003, 0.003, 0.0, -0.004, -0.005, -0.005, -0.002, 0.001, 0.002, 0.003]),
+    "education": np.array([0.004, 0.040, 0.005, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+    "apparel": np.array([-0.004, -0.003, 0.002, 0.004, 0.006, 0.004, -0.003, -0.003, 0.002, 0.004, 0.004, 0.003]),
+}
+_GROUP_NOISE = {"food": 0.006, "transport": 0.006, "housing": 0.004}
+IBC_SEASONAL = np.array([-0.04, -0.05, 0.02, -0.01, 0.02, 0.0, 0.03, 0.03, 0.0, 0.02, 0.0, -0.02])
+
+_COPOM_MONTHS = (2, 3, 5, 6, 7, 9, 10, 12)
+_FOMC_MONTHS = (1, 3, 5, 6, 7, 9, 10, 12)
+_BURN_IN_YEAR = 2004  # one year of burn-in so 12-month figures exist from January 2005
+
+
+def br_inflation_target(year: int | np.ndarray) -> np.ndarray:
+    """The Brazilian inflation target (decimal) of each calendar year (3.0% from 2024)."""
+    y = np.atleast_1d(np.asarray(year))
+    return np.array([BR_INFLATION_TARGETS.get(int(v), 0.045 if v < 2003 else 0.03) for v in y])
+
+
+def _rng(seed: int, stream: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), zlib.crc32(stream.encode())])
+
+
+def _h(t: np.ndarray, a: float) -> np.ndarray:
+    """Average of ``1 - exp(-h/a)`` over ``h`` in ``[0, t]`` (0 at ``t = 0``)."""
+    t = np.maximum(np.asarray(t, dtype=float), 1e-9)
+    return 1.0 - a * (1.0 - np.exp(-t / a)) / t
+
+
+def curve_zero(
+    t: np.ndarray, short: np.ndarray, target: np.ndarray, anchor: np.ndarray, tp: np.ndarray, level: np.ndarray
+) -> np.ndarray:
+    """Zero rate (decimal, annual compounding) at maturity ``t`` years of the demo curve model.
+
+    The instantaneous forward starts at the ``short`` rate, converges to the policy ``target`` within
+    about six months and to the long-run ``anchor`` within about three years, plus a term premium
+    ``tp`` and a daily ``level`` factor; the zero rate is its average (continuous compounding).
+    All arguments broadcast.
+    """
+    c0 = np.log1p(short)
+    c1 = np.log1p(target) - c0
+    c2 = np.log1p(anchor) - np.log1p(target)
+    z = c0 + c1 * _h(t, 0.5) + c2 * _h(t, 3.0) + tp * _h(t, 2.0) + level * _h(t, 1.0)
+    return np.expm1(z)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The simulated path (read-only arrays). Monthly arrays start in January 2004 (burn-in year).
+
+    Attributes are documented by name: ``*_m`` monthly, ``*_d`` on the weekday grid :attr:`days`.
+    """
+
+    seed: int
+    months: np.ndarray  # datetime64[D], first day of each month
+    regime_m: np.ndarray
+    br_gap_m: np.ndarray
+    br_pi_m: np.ndarray
+    br_pi_e_m: np.ndarray
+    br_target_m: np.ndarray
+    br_istar_m: np.ndarray
+    br_mom_m: np.ndarray  # unrounded IPCA m/m
+    br_groups_m: np.ndarray  # (n_months, 9)
+    br_cores_m: dict[str, np.ndarray]
+    br_ipca15_m: np.ndarray
+    br_ibc_sa_m: np.ndarray
+    br_unemp_m: np.ndarray
+    br_ngdp12_m: np.ndarray
+    br_pb_ratio_m: np.ndarray
+    br_nd_ratio_m: np.ndarray
+    br_selic_m: np.ndarray
+    br_ca_m: np.ndarray
+    br_tb_m: np.ndarray
+    us_gap_m: np.ndarray
+    us_pi_m: np.ndarray
+    us_pi_e_m: np.ndarray
+    us_cpi_m: np.ndarray
+    us_cpi_core_m: np.ndarray
+    us_pce_m: np.ndarray
+    us_pce_core_m: np.ndarray
+    us_payrolls_m: np.ndarray
+    us_unemp_m: np.ndarray
+    us_indpro_m: np.ndarray
+    days: np.ndarray  # datetime64[D], every weekday CALENDAR_START..CALENDAR_END
+    month_of_day: np.ndarray  # index into the monthly arrays
+    regime_d: np.ndarray
+    risk_d: np.ndarray
+    br_risk_d: np.ndarray
+    selic_d: np.ndarray
+    cdi_d: np.ndarray
+    br_istar_d: np.ndarray
+    br_anchor_d: np.ndarray
+    br_tp_d: np.ndarray
+    br_level_d: np.ndarray
+    br_pi_e_d: np.ndarray
+    br_pi_long_d: np.ndarray
+    br_irp_d: np.ndarray
+    ff_d: np.ndarray
+    us_istar_d: np.ndarray
+    us_anchor_d: np.ndarray
+    us_tp_d: np.ndarray
+    us_level_d: np.ndarray
+    us_bei_base_d: np.ndarray
+    usdbrl_d: np.ndarray
+    prices_d: dict[str, np.ndarray]  # Yahoo-like close paths (not rounded)
+    cl_roll_d: np.ndarray  # bool, CL=F roll days
+    reserves_d: np.ndarray
+    copom: tuple[np.ndarray, np.ndarray]  # (effective day, new target)
+    fomc: tuple[np.ndarray, np.ndarray]
+
+    @property
+    def b3_mask(self) -> np.ndarray:
+        """Boolean mask of :attr:`days` that are B3 sessions."""
+        return np.isin(self.days, np.array(b3_sessions(), dtype="datetime64[D]"))
+
+
+def _regime_chain(seed: int, n: int) -> np.ndarray:
+    rng = _rng(seed, "regime")
+    stay = 1.0 - 1.0 / _MEAN_DURATION_MONTHS
+    u = rng.random(n)
+    # on a switch, move on along the cycle goldilocks -> reflation -> stagflation -> deflation -> goldilocks
+    # with probability 0.6, else to one of the two other regimes
+    v = rng.random(n)
+    jump = np.where(v < 0.6, 1, np.where(v < 0.8, 2, 3))
+    reg = np.empty(n, dtype=np.int64)
+    reg[0] = rng.integers(0, 4)
+    for t in range(1, n):
+        reg[t] = reg[t - 1] if u[t] < stay else (reg[t - 1] + jump[t]) % 4
+    return reg
+
+
+def _meeting_days(days: np.ndarray, months_: tuple[int, ...], first_day: int, ok: np.ndarray) -> list[int]:
+    """Index in ``days`` of each meeting: the first Wednesday on/after ``first_day`` of each meeting month
+    (moved to the next allowed day if needed)."""
+    out: list[int] = []
+    years = range(_BURN_IN_YEAR, CALENDAR_END.year + 1)
+    ok_idx = np.flatnonzero(ok)
+    for y in years:
+        for m in months_:
+            d0 = dt.date(y, m, first_day)
+            wed = d0 + dt.timedelta(days=(2 - d0.weekday()) % 7)
+            i = int(np.searchsorted(days, np.datetime64(wed, "D")))
+            j = int(np.searchsorted(ok_idx, i))
+            if j < len(ok_idx):
+                out.append(int(ok_idx[j]))
+    return out
+
+
+def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
+    n = len(months)
+    yrs = months.astype("datetime64[Y]").astype(int) + 1970
+    mon = months.astype("datetime64[M]").astype(int) % 12
+    reg = _regime_chain(seed, n)
+    r = _rng(seed, "macro")
+    eg, ep, eus_g, eus_p = (r.standard_normal(n) for _ in range(4))
+    target = br_inflation_target(yrs)
+    anchor = target + 0.005
+    t_years = (yrs - 2005) + mon / 12.0
+    rn = 0.045 + 0.03 * np.exp(-np.maximum(t_years, 0.0) / 6.0)  # BR neutral real rate
+    rstar = 0.005 + 0.015 * np.exp(-np.maximum(t_years, 0.0) / 5.0)  # US neutral real rate
+    gap = np.zeros(n)
+    pi = np.zeros(n)
+    pi_e = np.zeros(n)
+    istar = np.zeros(n)
+    selic_bp = np.zeros(n, dtype=np.int64)  # in effect at month end
+    us_gap = np.zeros(n)
+    us_pi = np.zeros(n)
+    us_pi_e = np.zeros(n)
+    us_istar = np.zeros(n)
+    ff_bp = np.zeros(n, dtype=np.int64)
+    s_bp, f_bp = 1625, 100
+    g_prev, p_prev, ug_prev, up_prev = 0.0, 0.07, 0.0, 0.025
+    for t in range(n):
+        rr = s_bp / 1e4 - (pi_e[t - 1] if t else 0.06)
+        g = 0.85 * g_prev - 0.03 * (rr - rn[t]) + _MU_GAP[reg[t]] + 0.0025 * eg[t]
+        p = p_prev + 0.08 * (anchor[t] - p_prev) + 0.06 * g + _MU_INF[reg[t]] + 0.002 * ep[t]
+        p = max(p, 0.0)
+        pe = anchor[t] + 0.37 * (p - anchor[t])
+        ist = rn[t] + pe + 1.5 * (pe - target[t]) + 0.5 * g
+        if mon[t] + 1 in _COPOM_MONTHS:
+            step = int(np.clip(np.round(0.5 * (ist * 1e4 - s_bp) / 25.0) * 25, -150, 150))
+            s_bp = max(s_bp + step, 200)
+        gap[t], pi[t], pi_e[t], istar[t], selic_bp[t] = g, p, pe, ist, s_bp
+        g_prev, p_prev = g, p
+        urr = f_bp / 1e4 - (us_pi_e[t - 1] if t else 0.02)
+        ug = 0.88 * ug_prev - 0.02 * (urr - rstar[t]) + 0.7 * _MU_GAP[reg[t]] + 0.002 * eus_g[t]
+        up = up_prev + 0.08 * (0.021 - up_prev) + 0.04 * ug + 0.5 * _MU_INF[reg[t]] + 0.0012 * eus_p[t]
+        upe = 0.021 + 0.4 * (up - 0.021)
+        uist = rstar[t] + upe + 0.5 * (upe - 0.02) + 0.75 * ug
+        if mon[t] + 1 in _FOMC_MONTHS:
+            fstep = int(np.clip(np.round((uist * 1e4 - f_bp) / 2.0 / 25.0) * 25, -75, 75))
+            f_bp = max(f_bp + fstep, 0)
+        us_gap[t], us_pi[t], us_pi_e[t], us_istar[t], ff_bp[t] = ug, up, upe, uist, f_bp
+        ug_prev, up_prev = ug, up
+    return {
+        "regime": reg, "gap": gap, "pi": pi, "pi_e": pi_e, "target": target, "istar": istar,
+        "selic": selic_bp / 1e4, "rn": rn, "us_gap": us_gap, "us_pi": us_pi, "us_pi_e": us_pi_e,
+        "us_istar": us_istar, "ff": ff_bp / 1e4, "rstar": rstar, "mon": mon, "yrs": yrs,
+    }
+
+
+def _br_prices_m(seed: int, mb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """IPCA headline, groups, cores, IPCA-15 (decimal per month, unrounded)."""
+    r = _rng(seed, "ipca")
+    n = len(mb["pi"])
+    mon = mb["mon"]
+    base = np.power(1.0 + mb["pi"], 1.0 / 12.0) - 1.0
+    mom = base + _IPCA_SEAS[mon] + 0.0008 * r.standard_normal(n)
+    names = [g for g, _ in IPCA_GROUPS]
+    w = np.array([wt for _, wt in IPCA_GROUPS])
+    dev = np.zeros((n, len(names)))
+    for k, g in enumerate(names):
+        if g in _GROUP_SEAS:
+            dev[:, k] += _GROUP_SEAS[g][mon]
+        dev[:, k] += _GROUP_NOISE.get(g, 0.002) * r.standard_normal(n)
+    dev -= (dev @ w)[:, None]  # weighted deviations sum to zero: groups add up to the headline
+    groups = mom[:, None] + dev
+    cores = {
+        "ex0": base + 0.3 * _IPCA_SEAS[mon] + 0.0004 * r.standard_normal(n),
+        "ex3": base + 0.2 * _IPCA_SEAS[mon] + 0.0004 * r.standard_normal(n),
+        "ma": base + 0.1 * _IPCA_SEAS[mon] + 0.0002 * r.standard_normal(n),
+        "dp": base + 0.2 * _IPCA_SEAS[mon] + 0.0003 * r.standard_normal(n),
+        "p55": base + 0.2 * _IPCA_SEAS[mon] + 0.0003 * r.standard_normal(n),
+        "exfe": base + 0.3 * _IPCA_SEAS[mon] + 0.0005 * r.standard_normal(n),
+        "services": np.power(1.0 + mb["pi"] + 0.012 + 0.2 * mb["gap"], 1 / 12) - 1 + 0.0008 * r.standard_normal(n),
+        "industrial": np.power(1.0 + np.maximum(mb["pi"] - 0.015, -0.02), 1 / 12) - 1 + 0.001 * r.standard_normal(n),
+        "diffusion": np.clip(0.52 + 25.0 * (mom - 0.004) + 0.03 * r.standard_normal(n), 0.2, 0.9),
+    }
+    ipca15 = 0.5 * (np.r_[mom[0], mom[:-1]] + mom) + 0.0005 * r.standard_normal(n)
+    return {"mom": mom, "groups": groups, "ipca15": ipca15, **{f"core_{k}": v for k, v in cores.items()}}
+
+
+def _br_real_m(seed: int, mb: dict[str, np.ndarray], mom: np.ndarray) -> dict[str, np.ndarray]:
+    """Activity, labour, fiscal and external accounts (monthly)."""
+    r = _rng(seed, "br_real")
+    n = len(mom)
+    gap = mb["gap"]
+    logpot = np.arange(n) * np.log1p(0.022) / 12.0
+    ibc = 108.0 * np.exp(logpot + gap + 0.002 * r.standard_normal(n))
+    unemp = np.zeros(n)
+    u = 0.105
+    eu = r.standard_normal(n)
+    for t in range(n):
+        u = 0.85 * u + 0.15 * (0.095 - 0.6 * gap[t]) + 0.0012 * eu[t]
+        unemp[t] = u
+    price = np.cumprod(1.0 + mom)
+    flow = 2.0e6 / 12.0 * (ibc / ibc[0]) * price / price[0]
+    ngdp12 = np.convolve(flow, np.ones(12), mode="full")[:n]
+    ngdp12[:11] = flow[:11] * 12.0  # first burn-in months: annualise the month
+    reg = mb["regime"]
+    pb = np.zeros(n)
+    nd = np.zeros(n)
+    p, d = -0.042, 0.47
+    ep = r.standard_normal(n)
+    growth = np.r_[0.0, ngdp12[1:] / ngdp12[:-1] - 1.0]
+    for t in range(n):
+        # fiscal reaction: the primary result tightens when net debt is above 55% of GDP
+        p = p + 0.04 * (_PB_TARGET[reg[t]] - 0.15 * (d - 0.55) - p) + 0.0008 * ep[t]
+        d = d * (1.0 - growth[t]) + (p + 0.9 * mb["selic"][t] * d) / 12.0
+        pb[t], nd[t] = p, d
+    ca = -2500.0 - 150_000.0 * gap + 1200.0 * r.standard_normal(n)
+    tb = 3500.0 - 100_000.0 * gap + 1500.0 * r.standard_normal(n) + 1500.0 * np.cos(2 * np.pi * (mb["mon"] - 6) / 12)
+    return {"ibc": ibc, "unemp": unemp, "ngdp12": ngdp12, "pb": pb, "nd": nd, "ca": ca, "tb": tb}
+
+
+def _us_m(seed: int, mb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    r = _rng(seed, "us_macro")
+    n = len(mb["us_pi"])
+    ugap = mb["us_gap"]
+    base = np.power(1.0 + mb["us_pi"], 1 / 12) - 1
+    cpi_mom = base + 0.0015 * r.standard_normal(n)
+    core_mom = base + 0.0005 * r.standard_normal(n)
+    pce_mom = 0.85 * cpi_mom + 0.0003 * r.standard_normal(n)
+    pce_core_mom = 0.85 * core_mom + 0.0002 * r.standard_normal(n)
+    dgap = np.r_[0.0, np.diff(ugap)]
+    pay_g = 0.0010 + 0.25 * dgap + 0.0006 * r.standard_normal(n)
+    unemp = np.zeros(n)
+    u = 0.056
+    eu = r.standard_normal(n)
+    for t in range(n):
+        u = 0.8 * u + 0.2 * (0.05 - 0.5 * ugap[t]) + 0.0008 * eu[t]
+        unemp[t] = u
+    indpro = 93.0 * np.exp(np.arange(n) * 0.0012 + 1.5 * ugap + 0.004 * r.standard_normal(n))
+    return {
+        "cpi": 186.0 * np.cumprod(1 + cpi_mom), "cpi_core": 197.0 * np.cumprod(1 + core_mom),
+        "pce": 86.0 * np.cumprod(1 + pce_mom), "pce_core": 87.0 * np.cumprod(1 + pce_core_mom),
+        "payrolls": 130_500.0 * np.cumprod(1 + pay_g), "unemp": np.maximum(unemp, 0.03), "indpro": indpro,
+    }
+
+
+def _ar1(x: np.ndarray, phi: float) -> np.ndarray:
+    return lfilter([1.0], [1.0, -phi], x)  # type: ignore[no-any-return]
+
+
+def _stress(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Global and Brazilian stress bumps (a half-sine over each episode, decaying afterwards)."""
+    g = np.zeros(len(days))
+    b = np.zeros(len(days))
+    for _, s, e, ig, ib in STRESS_EPISODES:
+        i0 = int(np.searchsorted(days, np.datetime64(s, "D")))
+        i1 = int(np.searchsorted(days, np.datetime64(e, "D"), side="right"))
+        if i1 <= i0:
+            continue
+        k = np.arange(i1 - i0)
+        peak = max(1, (i1 - i0) // 3)
+        shape = np.where(k <= peak, np.sin(0.5 * np.pi * k / peak), 1.0)
+        tail_n = min(len(days) - i1, 120)
+        g[i0:i1] += ig * shape
+        b[i0:i1] += ib * shape
+        decay = np.exp(-np.arange(1, tail_n + 1) / 30.0)
+        g[i1 : i1 + tail_n] += ig * decay
+        b[i1 : i1 + tail_n] += ib * decay
+    return g, b
+
+
+def _step_path(days: np.ndarray, idx: list[int], rates: np.ndarray, initial: float) -> tuple[np.ndarray, np.ndarray]:
+    """Daily policy rate from decisions taken on ``days[idx]``, effective the next day of the grid."""
+    eff = np.minimum(np.array(idx, dtype=np.int64) + 1, len(days) - 1)
+    pos = np.searchsorted(eff, np.arange(len(days)), side="right") - 1
+    out = np.where(pos >= 0, rates[np.maximum(pos, 0)], initial)
+    return out, eff
+
+
+@lru_cache(maxsize=2)
+def simulate(seed: int) -> Simulation:
+    """Simulate the whole demo path for ``seed`` (cached per process; about a second).
+
+    Parameters
+    ----------
+    seed : int
+        The demo seed (config ``demo.seed``).
+
+    Returns
+    -------
+    Simulation
+        Read-only arrays of the monthly and daily blocks.
+    """
+    seed = int(seed)
+    months = np.arange(np.datetime64(f"{_BURN_IN_YEAR}-01"), np.datetime64(f"{CALENDAR_END.year + 1}-01"),
+                       dtype="datetime64[M]").astype("datetime64[D]")
+    mb = _monthly_block(seed, months)
+    pr = _br_prices_m(seed, mb)
+    re = _br_real_m(seed, mb, pr["mom"])
+    us = _us_m(seed, mb)
+
+    days = np.arange(np.datetime64(CALENDAR_START, "D"), np.datetime64(CALENDAR_END, "D") + 1)
+    days = days[np.is_busday(days)]
+    nd = len(days)
+    mod = (days.astype("datetime64[M]") - months[0].astype("datetime64[M]")).astype(int)
+    reg_d = mb["regime"][mod]
+    b3 = np.isin(days, np.array(b3_sessions(), dtype="datetime64[D]"))
+
+    # policy decisions: the monthly block's decision, announced at the meeting, effective the next day
+    def decisions(month_list: tuple[int, ...], first: int, ok: np.ndarray, monthly: np.ndarray) -> tuple[
+            list[int], np.ndarray]:
+        idx = _meeting_days(days, month_list, first, ok)
+        mi = (days[idx].astype("datetime64[M]") - months[0].astype("datetime64[M]")).astype(int)
+        return idx, monthly[mi]
+
+    c_idx, c_rates = decisions(_COPOM_MONTHS, 15, b3, mb["selic"])
+    selic_d, c_eff = _step_path(days, c_idx, c_rates, float(mb["selic"][mod[0] - 1]))
+    f_idx, f_rates = decisions(_FOMC_MONTHS, 22, np.ones(nd, dtype=bool), mb["ff"])
+    ff_tgt_d, f_eff = _step_path(days, f_idx, f_rates, float(mb["ff"][mod[0] - 1]))
+
+    # smooth daily versions of monthly states (linear between mid-months)
+    mid = months.astype("datetime64[D]").astype(float) + 15.0
+    x = days.astype(float)
+
+    def smooth(v: np.ndarray) -> np.ndarray:
+        return np.interp(x, mid, v)
+
+    rd = _rng(seed, "daily")
+    z = {k: rd.standard_normal(nd) for k in ("risk", "br", "spx", "ibov", "fx", "dxy", "eur", "cl", "gc", "hg",
+                                              "zs", "vale", "lvl", "lvl_us", "ff", "res", "vix", "oas")}
+    g_st, b_st = _stress(days)
+    risk_ar = _ar1((1 - 0.985) * _MU_RISK[reg_d] + 0.17 * z["risk"], 0.985)
+    risk = risk_ar + g_st
+    pb_d = smooth(re["pb"])
+    br_ar = _ar1((1 - 0.99) * 30.0 * (pb_d + 0.02) + 0.12 * z["br"], 0.99)
+    br_risk = br_ar + 0.4 * risk + b_st
+
+    cdi = np.maximum(selic_d - 0.0010, 0.0)
+    ff_eff = np.maximum(ff_tgt_d + 0.0008 + 0.0002 * np.clip(z["ff"], -3, 3), 0.0005)
+    br_istar = smooth(mb["istar"])
+    br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
+    br_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
+    br_tp = np.maximum(0.012 + 0.004 * risk + 0.008 * br_risk + _TP_BR[reg_d], -0.005)
+    br_level = _ar1(0.0006 * z["lvl"], 0.99)
+    br_pi_e = smooth(mb["pi_e"])
+    br_irp = np.maximum(0.004 + 0.002 * br_risk, 0.0)
+    us_istar = smooth(mb["us_istar"])
+    us_anchor = smooth(mb["rstar"]) + 0.021 + 0.005
+    us_tp = 0.006 - 0.003 * risk + _TP_US[reg_d]
+    us_level = _ar1(0.0005 * z["lvl_us"], 0.99)
+    us_bei = np.clip(0.021 + 0.35 * (smooth(mb["us_pi_e"]) - 0.021) - 0.003 * risk, -0.01, 0.05)
+
+    # equities, FX, commodities
+    vol_us = 0.15 * np.exp(0.25 * risk) / np.sqrt(252)
+    r_spx = (0.09 + _MU_EQ[reg_d]) / 252 + vol_us * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.04 * np.diff(
+        np.r_[0.0, g_st])
+    spx = 1200.0 * np.exp(np.cumsum(r_spx))
+    vol_br = 0.22 * np.exp(0.15 * (risk + br_risk)) / np.sqrt(252)
+    r_ibov = (0.10 + _MU_EQ[reg_d]) / 252 + vol_br * (0.5 * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.35 * z["br"]
+                                                      + 0.79 * z["ibov"]) - 0.03 * np.diff(np.r_[0.0, b_st])
+    ibov = 25_000.0 * np.exp(np.cumsum(r_ibov))
+    pi_br_d, pi_us_d = smooth(mb["pi"]), smooth(mb["us_pi"])
+    log_fair = np.log(2.55) + np.cumsum((pi_br_d - pi_us_d) / 261.0)
+    vol_fx = 0.12 * np.exp(0.15 * (risk + br_risk)) / np.sqrt(252)
+    e_fx = vol_fx * (0.45 * z["risk"] + 0.35 * z["br"] + 0.82 * z["fx"]) + 0.03 * np.diff(np.r_[0.0, b_st + g_st])
+    drift = 0.25 * (cdi - ff_eff) / 252
+    logs = np.empty(nd)
+    cur = np.log(2.69)
+    theta = 0.5 / 252
+    for i in range(nd):  # mean reversion to PPP fair value needs the recursion
+        cur = cur + drift[i] - theta * (cur - log_fair[i]) + e_fx[i]
+        logs[i] = cur
+    usdbrl = np.exp(logs)
+    dxy = 81.0 * np.exp(_ar1(0.0035 * (0.4 * z["risk"] + 0.92 * z["dxy"]), 0.9995))
+    eurusd = 1.35 * np.exp(-1.4 * np.log(dxy / 81.0) + _ar1(0.001 * z["eur"], 0.98))
+    mu_c = _MU_CMD[reg_d] / 252
+    mday = days.astype("datetime64[M]")
+    dom = (days - mday.astype("datetime64[D]")).astype(int) + 1
+    first_after_20 = (dom >= 20) & np.r_[True, (dom[:-1] < 20) | (mday[1:] != mday[:-1])]
+    cl_jump = np.where(first_after_20, 0.015 * rd.standard_normal(nd), 0.0)
+    # commodities mean-revert slowly around a trend (half-life about three years); CL=F jumps at rolls
+    t_d = np.arange(nd) / 252.0
+    cl = 60.0 * np.exp(_ar1(mu_c + 0.022 * (-0.3 * z["risk"] + 0.954 * z["cl"]) + cl_jump, 0.999) - 0.33)
+    gc = 425.0 * np.exp(0.06 * t_d + _ar1(0.011 * (0.3 * z["risk"] + 0.954 * z["gc"]), 0.999))
+    hg = 1.45 * np.exp(0.03 * t_d + _ar1(mu_c + 0.016 * (-0.35 * z["risk"] + 0.937 * z["hg"]), 0.999))
+    zs = 540.0 * np.exp(0.02 * t_d + _ar1(0.5 * mu_c + 0.014 * z["zs"], 0.999))
+    r_hg = np.r_[0.0, np.diff(np.log(hg))]
+    vale = 30.0 * np.exp(np.cumsum(0.6 * r_hg + 0.5 * r_ibov + 0.012 * z["vale"]))
+    ewz = 25.0 * (ibov / ibov[0]) / (usdbrl / usdbrl[0]) * np.exp(0.003 * np.clip(z["vix"], -3, 3))
+    vix = np.clip(16.0 * np.exp(0.32 * risk + 0.06 * z["vix"]), 9.0, 85.0)
+    yrs = (days - days[0]).astype(float) / 365.25
+    reserves = 53_000.0 + 300_000.0 / (1.0 + np.exp(-(yrs - 5.0) * 1.1)) + _ar1(600.0 * z["res"], 0.995)
+    prices = {
+        "^GSPC": spx, "^BVSP": ibov, "^VIX": vix, "DX-Y.NYB": dxy, "EURUSD=X": eurusd, "CL=F": cl, "GC=F": gc,
+        "HG=F": hg, "ZS=F": zs, "VALE3.SA": vale, "EWZ": ewz,
+        "_hy_oas": 0.040 * np.exp(0.28 * risk + 0.01 * z["oas"]), "_ig_oas": 0.012 * np.exp(0.25 * risk),
+    }
+    return Simulation(
+        seed=seed, months=months, regime_m=mb["regime"], br_gap_m=mb["gap"], br_pi_m=mb["pi"], br_pi_e_m=mb["pi_e"],
+        br_target_m=mb["target"], br_istar_m=mb["istar"], br_mom_m=pr["mom"], br_groups_m=pr["groups"],
+        br_cores_m={k[5:]: v for k, v in pr.items() if k.startswith("core_")}, br_ipca15_m=pr["ipca15"],
+        br_ibc_sa_m=re["ibc"], br_unemp_m=re["unemp"], br_ngdp12_m=re["ngdp12"], br_pb_ratio_m=re["pb"],
+        br_nd_ratio_m=re["nd"], br_selic_m=mb["selic"], br_ca_m=re["ca"], br_tb_m=re["tb"], us_gap_m=mb["us_gap"],
+        us_pi_m=mb["us_pi"], us_pi_e_m=mb["us_pi_e"], us_cpi_m=us["cpi"], us_cpi_core_m=us["cpi_core"],
+        us_pce_m=us["pce"], us_pce_core_m=us["pce_core"], us_payrolls_m=us["payrolls"], us_unemp_m=us["unemp"],
+        us_indpro_m=us["indpro"], days=days, month_of_day=mod, regime_d=reg_d, risk_d=risk, br_risk_d=br_risk,
+        selic_d=selic_d, cdi_d=cdi, br_istar_d=br_istar, br_anchor_d=br_anchor, br_tp_d=br_tp, br_level_d=br_level,
+        br_pi_e_d=br_pi_e, br_pi_long_d=br_target_d + 0.005, br_irp_d=br_irp, ff_d=ff_eff, us_istar_d=us_istar,
+        us_anchor_d=us_anchor, us_tp_d=us_tp, us_level_d=us_level, us_bei_base_d=us_bei, usdbrl_d=usdbrl,
+        prices_d=prices, cl_roll_d=first_after_20, reserves_d=reserves,
+        copom=(days[c_eff], c_rates), fomc=(days[f_eff], f_rates),
+    )
