@@ -18,6 +18,7 @@ __all__ = [
     "CALENDAR_START",
     "DateError",
     "anbima_days",
+    "anbima_holidays",
     "b3_sessions",
     "du",
     "is_session",
@@ -52,6 +53,11 @@ def _anbima_holidays() -> np.ndarray:
 
     cal = bizdays.Calendar.load("ANBIMA")
     return np.array(sorted(pd.Timestamp(h).date() for h in cal.holidays), dtype="datetime64[D]")
+
+
+def anbima_holidays() -> np.ndarray:
+    """ANBIMA national holidays as ``datetime64[D]`` (for vectorised ``numpy.busday_*`` calls)."""
+    return _anbima_holidays()
 
 
 def b3_sessions() -> list[dt.date]:

@@ -25,7 +25,8 @@ from brmacro.bronze.demo_model import (
     simulate,
 )
 from brmacro.bronze.schemas import BRONZE_SCHEMAS
-from brmacro.calendar import CALENDAR_END, CALENDAR_START, _anbima_holidays
+from brmacro.calendar import CALENDAR_END, CALENDAR_START
+from brmacro.calendar import anbima_holidays as _anbima_holidays
 from brmacro.instruments import MONTH_CODES, di1_pu
 from brmacro.series import SERIES, Series, release_date
 

@@ -1,0 +1,210 @@
+"""Optional dispatch of fired alerts to a Slack-style webhook and by SMTP, with a cooldown.
+
+Called by the Snakefile's ``onsuccess`` handler (``dispatch_alerts(results, dates)``). It is never
+required for a run to succeed: every failure is logged (without secrets) and swallowed. Channels
+are configured only by environment variables:
+
+- ``BRMACRO_SLACK_WEBHOOK_URL``: an Incoming-Webhook URL (POST ``{"text": ...}``).
+- ``BRMACRO_SMTP_HOST``, ``BRMACRO_SMTP_PORT`` (default 587), ``BRMACRO_SMTP_USER``,
+  ``BRMACRO_SMTP_PASSWORD``, ``BRMACRO_ALERT_TO`` (comma-separated), ``BRMACRO_SMTP_FROM``
+  (default the user or ``brmacro@localhost``), ``BRMACRO_SMTP_STARTTLS`` (``1``/``true`` to
+  upgrade the connection; default off).
+
+The cooldown state (rule -> last time sent, UTC) lives in ``<results>/alerts_state.json``, outside
+every partition, because it depends on the wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import smtplib
+import tempfile
+import urllib.request
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from pathlib import Path
+
+import pandas as pd
+
+from brmacro.io import read_table
+from brmacro.report.schemas import ALERTS
+
+__all__ = ["STATE_FILE", "dispatch_alerts", "fired_alerts", "format_message"]
+
+log = logging.getLogger("brmacro.report.dispatch")
+
+STATE_FILE = "alerts_state.json"
+
+
+def _alerts_path(results: Path, date: str) -> Path:
+    return results / "report" / "daily_report" / f"date={date}" / "alerts.parquet"
+
+
+def fired_alerts(results_dir: str | os.PathLike[str], date: str) -> pd.DataFrame:
+    """The fired rows of one session's ``daily_report/alerts`` table (empty when it does not exist)."""
+    p = _alerts_path(Path(results_dir), date)
+    if not p.exists():
+        return ALERTS.empty()
+    df = read_table(p, ALERTS)
+    return df.loc[df["fired"].astype(bool)].sort_values("rule_id").reset_index(drop=True)
+
+
+def format_message(date: str, alerts: pd.DataFrame) -> str:
+    """Plain-text message for a session's fired alerts."""
+    lines = [f"brmacro alerts for session {date}: {len(alerts)} fired"]
+    for r in alerts.itertuples():
+        lines.append(f"[{str(r.severity).upper()}] {r.rule_id}: {r.message}")
+    return "\n".join(lines)
+
+
+def _load_state(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(path: Path, state: Mapping[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(dict(sorted(state.items())), fh, indent=2)
+    os.replace(tmp, path)
+
+
+def _redact(text: str, env: Mapping[str, str]) -> str:
+    for k in ("BRMACRO_SLACK_WEBHOOK_URL", "BRMACRO_SMTP_PASSWORD", "BRMACRO_SMTP_USER"):
+        v = env.get(k)
+        if v:
+            text = text.replace(v, "<redacted>")
+    return text
+
+
+def _send_webhook(url: str, text: str, timeout: float) -> None:
+    body = json.dumps({"text": text}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - operator-configured URL
+        if not 200 <= resp.status < 300:
+            raise OSError(f"webhook answered HTTP {resp.status}")
+
+
+def _send_smtp(env: Mapping[str, str], subject: str, text: str, timeout: float) -> None:
+    host = env["BRMACRO_SMTP_HOST"]
+    port = int(env.get("BRMACRO_SMTP_PORT") or 587)
+    user = env.get("BRMACRO_SMTP_USER") or ""
+    to = [a.strip() for a in (env.get("BRMACRO_ALERT_TO") or "").split(",") if a.strip()]
+    if not to:
+        raise ValueError("BRMACRO_ALERT_TO is empty")
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = env.get("BRMACRO_SMTP_FROM") or user or "brmacro@localhost"
+    msg["To"] = ", ".join(to)
+    msg.set_content(text)
+    with smtplib.SMTP(host, port, timeout=timeout) as s:
+        s.ehlo()
+        if (env.get("BRMACRO_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"):
+            s.starttls()
+            s.ehlo()
+        if user:
+            s.login(user, env.get("BRMACRO_SMTP_PASSWORD") or "")
+        s.send_message(msg)
+
+
+def dispatch_alerts(
+    results_dir: str,
+    dates: list[str],
+    *,
+    cooldown_minutes: float = 30.0,
+    timeout_seconds: float = 10.0,
+    latest_only: bool = True,
+    now: dt.datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Send the fired alerts of the run's sessions; return how many alerts were delivered.
+
+    Parameters
+    ----------
+    results_dir : str
+        The ``<results>`` root (the state file is written there).
+    dates : list of str
+        The run's sessions (ISO); with ``latest_only`` only the last one is dispatched.
+    cooldown_minutes : float
+        A rule sent less than this long ago is suppressed.
+    timeout_seconds : float
+        Network timeout per delivery.
+    latest_only : bool
+        Dispatch only ``max(dates)``.
+    now : datetime, optional
+        The current time (UTC); the wall clock by default (tests pass it).
+    env : mapping, optional
+        Environment to read the channel settings from (``os.environ`` by default).
+
+    Returns
+    -------
+    int
+        Alerts delivered to at least one channel (0 when no channel is configured). Never raises
+        for a delivery failure.
+    """
+    env = dict(os.environ if env is None else env)
+    now = now or dt.datetime.now(dt.UTC)
+    webhook = env.get("BRMACRO_SLACK_WEBHOOK_URL") or ""
+    smtp = bool(env.get("BRMACRO_SMTP_HOST"))
+    if not dates or not (webhook or smtp):
+        log.info("alert dispatch: no channel configured or no session; nothing sent")
+        return 0
+    results = Path(results_dir)
+    state_path = results / STATE_FILE
+    state = _load_state(state_path)
+    targets = [max(dates)] if latest_only else sorted(dates)
+    sent = 0
+    for date in targets:
+        try:
+            fired = fired_alerts(results, date)
+        except (OSError, ValueError) as exc:
+            log.warning("alert dispatch: cannot read alerts of %s: %s", date, exc)
+            continue
+        due = []
+        for r in fired.itertuples():
+            last = state.get(str(r.rule_id))
+            if last:
+                try:
+                    age = now - dt.datetime.fromisoformat(last)
+                except ValueError:
+                    age = dt.timedelta.max
+                if age < dt.timedelta(minutes=cooldown_minutes):
+                    log.info("alert dispatch: %s suppressed (cooldown)", r.rule_id)
+                    continue
+            due.append(r.Index)
+        if not due:
+            continue
+        batch = fired.loc[due]
+        text = format_message(date, batch)
+        ok = False
+        channels: list[tuple[str, Callable[[], None]]] = []
+        if webhook:
+            channels.append(("webhook", lambda: _send_webhook(webhook, text, timeout_seconds)))
+        if smtp:
+            channels.append(("smtp", lambda: _send_smtp(env, f"brmacro alerts {date}", text, timeout_seconds)))
+        for name, fn in channels:
+            try:
+                fn()
+                ok = True
+                log.info("alert dispatch: %d alert(s) of %s sent by %s", len(batch), date, name)
+            except Exception as exc:  # noqa: BLE001 - delivery must never fail the run
+                log.warning("alert dispatch: %s delivery failed: %s: %s", name, type(exc).__name__,
+                            _redact(str(exc), env))
+        if ok:
+            sent += len(batch)
+            for rid in batch["rule_id"]:
+                state[str(rid)] = now.isoformat()
+    try:
+        _save_state(state_path, state)
+    except OSError as exc:
+        log.warning("alert dispatch: cannot write %s: %s", state_path, exc)
+    return sent
+
+

@@ -1,0 +1,98 @@
+"""Report-layer schemas: the daily report's figures and alerts, and the range backtest's tables.
+
+``daily_report/part`` holds one row per headline figure shown in the report (the report's
+numbers as data: a test or an auditor matches the HTML against it); ``daily_report/alerts``
+holds the ten alert rules evaluated on the session's artifacts, fired or not. The backtest
+tables (:data:`BACKTEST`, :data:`BACKTEST_SUMMARY`, :data:`BACKTEST_MONTHLY`) are written by the
+range job (:func:`brmacro.report.backtest.build_backtest`), not by a daily step.
+"""
+
+from __future__ import annotations
+
+from brmacro.io import Col, Schema
+
+__all__ = [
+    "ALERTS",
+    "BACKTEST",
+    "BACKTEST_MONTHLY",
+    "BACKTEST_SUMMARY",
+    "FIGURES",
+    "REPORT_SCHEMAS",
+    "SEVERITIES",
+]
+
+SEVERITIES = ("info", "warning", "critical")
+
+FIGURES = Schema(
+    "daily_report",
+    (
+        Col("date", "date", doc="session of the report"),
+        Col("section", "str", doc="market | regime | agents | signals | portfolio | risk | actions | freshness"),
+        Col("name", "str", doc="figure name, unique within its section (e.g. 'VaR historical 95%')"),
+        Col("value", "float", nullable=True, doc="the figure in project units (decimals, NAV fractions, BRL); "
+                                                 "null when not computable (text says why)"),
+        Col("text", "str", doc="the figure exactly as displayed in the report, or 'n/a: <reason>'"),
+        Col("source", "str", doc="artifact the figure comes from, asset/table"),
+    ),
+    key=("section", "name"),
+    doc="Every headline figure shown in the daily report",
+)
+
+ALERTS = Schema(
+    "daily_report.alerts",
+    (
+        Col("date", "date"),
+        Col("rule_id", "str", doc="STALE_DATA | VAR_BREACH | VAR_CRITICAL | DRAWDOWN_WARNING | DRAWDOWN_CRITICAL | "
+                                  "LIMIT_BREACH | SIGNAL_FLIP | CONVICTION_SURGE | PIPELINE_FAILURE | AGENT_STALE"),
+        Col("severity", "str", doc="info | warning | critical"),
+        Col("fired", "bool"),
+        Col("value", "float", nullable=True, doc="the measured value (rule's unit); null when not computable"),
+        Col("threshold", "float", nullable=True, doc="threshold from risk.alerts / risk.limits; null if not configured"),
+        Col("message", "str", doc="what was measured, against what, and why it fired or could not be evaluated"),
+    ),
+    key=("rule_id",),
+    doc="The ten alert rules of the session",
+)
+
+REPORT_SCHEMAS: dict[str, dict[str, Schema]] = {
+    "daily_report": {"part": FIGURES, "alerts": ALERTS},
+}
+
+BACKTEST = Schema(
+    "backtest",
+    (
+        Col("date", "date", doc="session D whose P&L this is"),
+        Col("sizing_date", "date", doc="session of the book held on D: D - 2 B3 sessions"),
+        Col("gross_pnl", "float", doc="sum_i w_i(D-2) x ret_i(D), NAV fraction"),
+        Col("turnover", "float", lo=0.0, doc="sum_i |w_i(D-2) - w_i(D-3)|, NAV fraction (first day: from flat)"),
+        Col("cost", "float", lo=0.0, doc="sum_i |dw_i| x cost_bp_i / 1e4, NAV fraction"),
+        Col("net_pnl", "float", doc="gross_pnl - cost"),
+        Col("equity", "float", doc="cumulative product of (1 + net_pnl), starts at 1"),
+        Col("drawdown", "float", hi=0.0, doc="equity / running peak - 1 (<= 0)"),
+    ),
+    key=("date",),
+    doc="Range backtest of the model book: P&L(D) = portfolio_sizing(D-2) . silver_returns(D), with costs",
+)
+
+BACKTEST_SUMMARY = Schema(
+    "backtest.summary",
+    (
+        Col("metric", "str"),
+        Col("value", "float", nullable=True, doc="null when not computable (note says why)"),
+        Col("note", "str", doc="unit and definition"),
+    ),
+    key=("metric",),
+    doc="Range backtest summary statistics",
+)
+
+BACKTEST_MONTHLY = Schema(
+    "backtest.monthly",
+    (
+        Col("year", "int"),
+        Col("month", "int", lo=1, hi=12),
+        Col("net_return", "float", doc="compounded net P&L over the month's sessions in range, NAV fraction"),
+        Col("n_sessions", "int", lo=1),
+    ),
+    key=("year", "month"),
+    doc="Monthly net returns of the range backtest",
+)

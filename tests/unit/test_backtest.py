@@ -1,0 +1,123 @@
+"""The range backtest: P&L timing (D-2), costs, Sharpe and drawdown by hand, outputs, failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.calendar import previous_sessions
+from brmacro.io import read_table
+from brmacro.portfolio.schemas import SIZING
+from brmacro.report.backtest import BacktestError, build_backtest, run_backtest
+from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
+
+END = dt.date(2025, 7, 2)
+DAYS = [*previous_sessions(END, 7), END]  # 8 sessions spanning June and July 2025
+PARAMS = {"annualisation": 252, "cost_bp": {"rates_br": 1.0, "fx": 2.0}, "cost_bp_instrument": {},
+          "default_cost_bp": 5.0}
+
+
+def _sizing(d: dt.date, w_di: float, w_fx: float) -> pd.DataFrame:
+    rows = [{"date": d, "instrument": i, "asset_class": c, "target_weight": w, "weight": w, "notional_brl": w * 1e8,
+             "contract": k, "contracts": round(w * 100), "dv01_brl": 0.0, "vol": 0.1, "method": "vol_target"}
+            for i, c, w, k in (("DI1_2Y", "rates_br", w_di, "DI1F27"), ("USDBRL", "fx", w_fx, "DOLN25"))]
+    return pd.DataFrame.from_records(rows, columns=SIZING.names)
+
+
+W_DI = [0.1 * (k + 1) for k in range(8)]
+W_FX = [0.2 if k % 2 else -0.2 for k in range(8)]
+R_DI = [0.001 * (k + 1) for k in range(8)]
+R_FX = [(-1) ** k * 0.002 for k in range(8)]
+
+
+def _inputs():
+    sizing = {d: _sizing(d, W_DI[k], W_FX[k]) for k, d in enumerate(DAYS)}
+    rets = pd.DataFrame([{"date": d, "instrument": i, "ret": r[k]} for k, d in enumerate(DAYS)
+                         for i, r in (("DI1_2Y", R_DI), ("USDBRL", R_FX))])
+    return sizing, rets
+
+
+def test_pnl_timing_costs_and_metrics_by_hand():
+    sizing, rets = _inputs()
+    res = run_backtest(sizing, rets, PARAMS)
+    d = res.daily
+    assert list(d["date"]) == DAYS[2:]  # the first two sessions have no book two sessions before
+    gross, cost, turn = [], [], []
+    prev = (0.0, 0.0)
+    for k in range(2, 8):
+        w = (W_DI[k - 2], W_FX[k - 2])
+        gross.append(w[0] * R_DI[k] + w[1] * R_FX[k])
+        dw = (abs(w[0] - prev[0]), abs(w[1] - prev[1]))
+        turn.append(sum(dw))
+        cost.append((dw[0] * 1.0 + dw[1] * 2.0) / 1e4)
+        prev = w
+    assert d["gross_pnl"].tolist() == pytest.approx(gross)
+    assert d["turnover"].tolist() == pytest.approx(turn)
+    assert d["cost"].tolist() == pytest.approx(cost)
+    net = np.array(gross) - np.array(cost)
+    assert d["net_pnl"].tolist() == pytest.approx(net)
+    eq = np.cumprod(1 + net)
+    assert d["equity"].tolist() == pytest.approx(eq)
+    s = res.summary.set_index("metric")["value"]
+    sharpe = net.mean() * 252 / (net.std(ddof=1) * math.sqrt(252))
+    assert s["sharpe"] == pytest.approx(sharpe)
+    assert s["annual_volatility"] == pytest.approx(net.std(ddof=1) * math.sqrt(252))
+    assert s["total_cost"] == pytest.approx(sum(cost))
+    dd = eq / np.maximum.accumulate(np.concatenate([[1.0], eq]))[1:] - 1
+    assert s["max_drawdown"] == pytest.approx(min(dd.min(), 0.0))
+    assert s["total_return"] == pytest.approx(eq[-1] - 1)
+    # monthly: compounded per calendar month
+    m = res.monthly
+    for (y, mo), g in d.assign(m=pd.to_datetime(d["date"]).dt.month).groupby([pd.to_datetime(d["date"]).dt.year, "m"]):
+        row = m.loc[(m["year"] == y) & (m["month"] == mo)].iloc[0]
+        assert row["net_return"] == pytest.approx(np.prod(1 + g["net_pnl"]) - 1)
+        assert row["n_sessions"] == len(g)
+
+
+def test_timing_is_not_d_minus_one():
+    sizing, rets = _inputs()
+    res = run_backtest(sizing, rets, {"annualisation": 252})
+    k = 5
+    wrong = W_DI[k - 1] * R_DI[k] + W_FX[k - 1] * R_FX[k]
+    right = W_DI[k - 2] * R_DI[k] + W_FX[k - 2] * R_FX[k]
+    got = res.daily.set_index("date").loc[DAYS[k], "gross_pnl"]
+    assert got == pytest.approx(right) and got != pytest.approx(wrong)
+
+
+def test_writes_tables_and_tear_sheet(tmp_path):
+    sizing, rets = _inputs()
+    html_p, tab = tmp_path / "bt.html", tmp_path / "bt.parquet"
+    build_backtest(sizing, rets, PARAMS, html_p, tab)
+    assert len(read_table(tab, BACKTEST)) == 6
+    assert len(read_table(tmp_path / "bt_summary.parquet", BACKTEST_SUMMARY)) > 5
+    assert len(read_table(tmp_path / "bt_monthly.parquet", BACKTEST_MONTHLY)) == 2
+    page = html_p.read_text()
+    assert "<svg" in page and "Monthly net returns" in page
+    assert not re.search(r"\bnan\b|\bNone\b", page) and "{{" not in page
+
+
+def test_missing_return_of_held_instrument_raises():
+    sizing, rets = _inputs()
+    rets = rets.loc[~((rets["date"] == DAYS[4]) & (rets["instrument"] == "USDBRL"))]
+    with pytest.raises(BacktestError, match=r"USDBRL"):
+        run_backtest(sizing, rets, PARAMS)
+
+
+def test_too_short_range_raises():
+    sizing, rets = _inputs()
+    with pytest.raises(BacktestError, match="three consecutive sessions"):
+        run_backtest({d: sizing[d] for d in DAYS[:2]}, rets, PARAMS)
+    with pytest.raises(BacktestError, match="no portfolio_sizing"):
+        run_backtest({}, rets, PARAMS)
+
+
+def test_non_finite_weight_raises():
+    sizing, rets = _inputs()
+    sizing[DAYS[3]].loc[0, "weight"] = float("nan")
+    with pytest.raises(BacktestError, match="non-finite"):
+        run_backtest(sizing, rets, PARAMS)
