@@ -1,0 +1,1 @@
+"""brmacro portfolio layer."""

@@ -1,0 +1,158 @@
+"""Covariance estimation and the constrained mean-variance optimiser (cvxpy + Clarabel).
+
+The optimiser solves, with the risk-aversion term in its standard place,
+
+    maximise   μᵀw − (δ/2) wᵀ M w
+    subject to lower ≤ w ≤ upper,  ‖w‖₁ ≤ L,  Σ_{i∈class} |w_i| ≤ cap_class
+
+with ``M = Σ + Σ_BL`` (the predictive covariance). ``w`` are signed exposures as fractions
+of NAV. Without binding constraints the solution is ``w = (δM)⁻¹μ``. To keep the solver well
+scaled, μ and M are annualised internally (both × periods), which leaves ``w`` unchanged.
+
+A failed or infeasible solve is reported with its status and replaced by the documented
+conservative fallback: the flat book (all weights zero) — never 1/N.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.covariance import LedoitWolf
+
+__all__ = ["OptimResult", "ledoit_wolf_cov", "mean_variance", "returns_matrix"]
+
+F = NDArray[np.float64]
+OK_STATUSES = ("optimal", "optimal_inaccurate")
+
+
+def returns_matrix(returns: pd.DataFrame, instruments: Sequence[str], asof: object, window: int) -> pd.DataFrame:
+    """The last ``window`` sessions (up to ``asof``) of daily returns, one column per instrument.
+
+    Sessions where any instrument lacks a return are dropped (complete cases).
+    """
+    r = returns[pd.to_datetime(returns["date"]).dt.date <= asof]
+    wide = r.pivot(index="date", columns="instrument", values="ret").sort_index()
+    missing = [i for i in instruments if i not in wide.columns]
+    if missing:
+        raise ValueError(f"returns matrix: no returns for {missing}")
+    wide = wide.loc[:, list(instruments)].dropna()
+    return wide.iloc[-window:]
+
+
+def ledoit_wolf_cov(x: F) -> F:
+    """Ledoit-Wolf shrunk covariance (scikit-learn) of a (T, n) returns matrix, symmetrised."""
+    c = LedoitWolf().fit(np.asarray(x, float)).covariance_
+    return np.asarray(0.5 * (c + c.T), dtype=float)
+
+
+@dataclass(frozen=True)
+class OptimResult:
+    """The optimiser's answer.
+
+    Attributes
+    ----------
+    weights : ndarray
+        Target weights (the zero book when ``fallback``).
+    status : str
+        cvxpy status (``optimal``, ``infeasible``, ...) or ``invalid_input``.
+    objective : float or None
+        ``μᵀw − (δ/2)wᵀMw`` on the working horizon at the solution (None when no solution).
+    solver : str
+        Solver name.
+    fallback : bool
+        Whether the conservative fallback (zero book) replaced the solution.
+    reason : str
+        Why the fallback was used ('' otherwise).
+    seconds : float
+        Wall-clock solve time (for logs only; never write it to an artifact).
+    """
+
+    weights: F
+    status: str
+    objective: float | None
+    solver: str
+    fallback: bool
+    reason: str
+    seconds: float
+
+
+def mean_variance(
+    mu: F,
+    risk: F,
+    delta: float,
+    lower: F,
+    upper: F,
+    gross: float,
+    groups: Mapping[str, tuple[Sequence[int], float]] | None = None,
+    solver: str = "CLARABEL",
+    periods_per_year: int = 252,
+) -> OptimResult:
+    """Maximise ``μᵀw − (δ/2) wᵀ·risk·w`` under bounds, gross leverage and group caps.
+
+    Parameters
+    ----------
+    mu : ndarray (n,)
+        Expected returns (per period).
+    risk : ndarray (n, n)
+        Risk matrix on the same horizon (Σ + Σ_BL), positive semi-definite.
+    delta : float
+        Risk aversion (> 0).
+    lower, upper : ndarray (n,)
+        Per-instrument weight bounds.
+    gross : float
+        Gross leverage cap ``‖w‖₁ ≤ gross``.
+    groups : mapping, optional
+        Name -> (member indices, cap on the members' gross exposure).
+    solver : str
+        cvxpy solver name.
+    periods_per_year : int
+        Used only to rescale the problem internally.
+
+    Returns
+    -------
+    OptimResult
+    """
+    mu = np.asarray(mu, float)
+    n = mu.shape[0]
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    zero = np.zeros(n)
+
+    def fail(status: str, reason: str, secs: float = 0.0) -> OptimResult:
+        return OptimResult(zero, status, None, solver, True, reason, secs)
+
+    if delta <= 0 or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(risk)):
+        return fail("invalid_input", f"delta={delta} or non-finite μ / risk")
+    if np.any(lower > upper):
+        return fail("infeasible", "a lower bound exceeds its upper bound")
+    m = 0.5 * (np.asarray(risk, float) + np.asarray(risk, float).T) * periods_per_year
+    evals, evecs = np.linalg.eigh(m)
+    if evals.min() < -1e-10 * max(1.0, evals.max()):
+        return fail("invalid_input", f"risk matrix not positive semi-definite (min eigenvalue {evals.min():.3g})")
+    root = evecs * np.sqrt(np.clip(evals, 0.0, None))  # m = root rootᵀ
+    w = cp.Variable(n)
+    obj = cp.Maximize((mu * periods_per_year) @ w - (delta / 2.0) * cp.sum_squares(root.T @ w))
+    cons = [w >= lower, w <= upper, cp.norm1(w) <= gross]
+    for _name, (idx, cap) in sorted((groups or {}).items()):
+        if len(idx):
+            cons.append(cp.norm1(w[list(idx)]) <= cap)
+    prob = cp.Problem(obj, cons)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        return fail("solver_error", str(exc), time.perf_counter() - t0)
+    secs = time.perf_counter() - t0
+    status = str(prob.status)
+    if status not in OK_STATUSES or w.value is None:
+        return fail(status, f"solver status {status}", secs)
+    x = np.asarray(w.value, float)
+    x = np.where(np.abs(x) < 1e-9, 0.0, x)
+    x = np.round(x, 10)
+    objective = float(mu @ x - (delta / 2.0) * x @ (m / periods_per_year) @ x)
+    return OptimResult(x, status, objective, solver, False, "", secs)

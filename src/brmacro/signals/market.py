@@ -1,0 +1,150 @@
+"""Point-in-time access to the silver tables for the strategies.
+
+A :class:`Market` wraps the silver frames of one session and answers the few questions the
+strategies ask (a curve point's history, an instrument's levels and returns, a price series,
+a macro series as known on each date). Missing data raises :class:`StrategyGap` naming what is
+missing, so the strategy is reported as a gap instead of inventing a number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Market", "StrategyGap", "zscore_last"]
+
+
+class StrategyGap(ValueError):
+    """A strategy cannot compute on this session (an input is missing or degenerate)."""
+
+
+def zscore_last(x: pd.Series, window: int, min_obs: int | None = None) -> float:
+    """z-score of the last value against the last ``window`` values (population std).
+
+    Parameters
+    ----------
+    x : pandas.Series
+        Observations in time order (NaN dropped).
+    window : int
+        Number of most recent observations forming the reference distribution (the last one included).
+    min_obs : int, optional
+        Fewest observations accepted (default ``window // 2``).
+
+    Raises
+    ------
+    StrategyGap
+        With too few observations or a zero standard deviation.
+    """
+    v = x.dropna().to_numpy(dtype=float)[-window:]
+    need = window // 2 if min_obs is None else min_obs
+    if len(v) < max(need, 2):
+        raise StrategyGap(f"{x.name}: {len(v)} observations, {need} needed for a z-score")
+    sd = float(np.std(v))
+    if not np.isfinite(sd) or sd <= 1e-14:
+        raise StrategyGap(f"{x.name}: zero dispersion over {len(v)} observations")
+    return float((v[-1] - np.mean(v)) / sd)
+
+
+@dataclass
+class Market:
+    """The silver inputs of one session, as the strategies read them.
+
+    Attributes
+    ----------
+    asof : datetime.date
+        The partition session; rows after it are ignored.
+    returns, prices, curves, macro : pandas.DataFrame
+        ``silver_returns`` part and prices, ``silver_curves`` part, ``silver_macro`` part.
+    """
+
+    asof: dt.date
+    returns: pd.DataFrame
+    prices: pd.DataFrame
+    curves: pd.DataFrame
+    macro: pd.DataFrame
+    _cache: dict[tuple[str, ...], pd.Series] = field(default_factory=dict, repr=False)
+
+    def _clip(self, df: pd.DataFrame, col: str = "date") -> pd.DataFrame:
+        return df[pd.to_datetime(df[col]).dt.date <= self.asof]
+
+    def curve_point(self, curve: str, tenor_du: int) -> pd.Series:
+        """Rate history (decimal/yr) of one curve point, indexed by date, oldest first."""
+        key = ("curve", curve, str(tenor_du))
+        if key not in self._cache:
+            c = self._clip(self.curves)
+            c = c[(c["curve"] == curve) & (c["tenor_du"].astype(int) == int(tenor_du))]
+            s = pd.Series(c["rate"].to_numpy(float), index=pd.to_datetime(c["date"]).dt.date, name=f"{curve}@{tenor_du}du")
+            s = s[~s.index.duplicated(keep="last")].sort_index().dropna()
+            if s.empty:
+                raise StrategyGap(f"silver_curves has no {curve} point at {tenor_du} du up to {self.asof}")
+            self._cache[key] = s
+        return self._cache[key]
+
+    def instrument(self, name: str, col: str = "level") -> pd.Series:
+        """One instrument's column of ``silver_returns`` (level, ret, vol_21, ...), indexed by date."""
+        key = ("inst", name, col)
+        if key not in self._cache:
+            r = self._clip(self.returns)
+            r = r[r["instrument"] == name]
+            s = pd.Series(r[col].to_numpy(float), index=pd.to_datetime(r["date"]).dt.date, name=f"{name}.{col}")
+            s = s.sort_index().dropna()
+            if s.empty:
+                raise StrategyGap(f"silver_returns has no {col} for {name} up to {self.asof}")
+            self._cache[key] = s
+        return self._cache[key]
+
+    def price(self, series: str) -> pd.Series:
+        """A price series of ``silver_returns.prices`` (``yahoo:^VIX``), indexed by date."""
+        key = ("price", series)
+        if key not in self._cache:
+            p = self._clip(self.prices)
+            p = p[p["series"] == series]
+            s = pd.Series(p["value"].to_numpy(float), index=pd.to_datetime(p["date"]).dt.date, name=series)
+            s = s.sort_index().dropna()
+            if s.empty:
+                raise StrategyGap(f"silver_returns.prices has no {series} up to {self.asof}")
+            self._cache[key] = s
+        return self._cache[key]
+
+    def macro_obs(self, name: str) -> pd.DataFrame:
+        """A macro series' rows released by the session: observation_date, value, release_date (sorted)."""
+        m = self.macro[self.macro["series"] == name]
+        m = m[pd.to_datetime(m["release_date"]).dt.date <= self.asof]
+        if m.empty:
+            raise StrategyGap(f"silver_macro has no {name} released by {self.asof}")
+        out = pd.DataFrame(
+            {
+                "observation_date": pd.to_datetime(m["observation_date"]).dt.date,
+                "value": m["value"].astype(float),
+                "release_date": pd.to_datetime(m["release_date"]).dt.date,
+            }
+        )
+        return out.sort_values("observation_date").reset_index(drop=True)
+
+    def macro_latest(self, name: str) -> tuple[float, dt.date]:
+        """The latest observation of a macro series known at the session, and its release date."""
+        m = self.macro_obs(name)
+        return float(m["value"].iloc[-1]), m["release_date"].iloc[-1]
+
+    def macro_asof(self, name: str, dates: pd.Index) -> pd.Series:
+        """The value of a macro series known on each date (latest observation released by then)."""
+        m = self.macro_obs(name)
+        known = m.sort_values(["release_date", "observation_date"]).copy()
+        # on each release date, the latest observation released so far
+        known["latest"] = known["observation_date"].cummax()
+        known = known[known["observation_date"] == known["latest"]].drop_duplicates("release_date", keep="last")
+        idx = pd.to_datetime(pd.Index(list(dates)))
+        left = pd.DataFrame({"date": idx}).sort_values("date")
+        right = pd.DataFrame({"date": pd.to_datetime(known["release_date"]), "value": known["value"].to_numpy(float)})
+        merged = pd.merge_asof(left, right.sort_values("date"), on="date", direction="backward")
+        return pd.Series(merged["value"].to_numpy(float), index=[d.date() for d in merged["date"]], name=name)
+
+    def sessions(self) -> list[dt.date]:
+        """The returns matrix's session index up to the partition date."""
+        d = sorted(set(pd.to_datetime(self._clip(self.returns)["date"]).dt.date))
+        if not d:
+            raise StrategyGap(f"silver_returns is empty up to {self.asof}")
+        return d

@@ -1,0 +1,236 @@
+"""Signal-layer steps: ``signal_aggregation`` and ``signal_monitor``.
+
+Parameters come from the ``signals:`` config subtree (``config/parts/signals.yaml``); any key
+left out falls back to :data:`DEFAULT_CONFIG`, which that file mirrors.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from brmacro.instruments import INSTRUMENTS
+from brmacro.io import frame
+from brmacro.pipeline import AGENTS, STEPS, Context, InputMissing
+from brmacro.signals.aggregation import (
+    DEFAULT_TILTS,
+    aggregate_instrument,
+    contributions_json,
+    conviction_from_z,
+    regime_tilt,
+    stale_sessions,
+    staleness_factor,
+)
+from brmacro.signals.market import Market
+from brmacro.signals.monitor import divergences, flips_and_surges, weekly_flip_counts
+from brmacro.signals.schemas import AGGREGATE, MONITOR_EVENTS, MONITOR_SUMMARY, STRATEGY_SIGNALS
+from brmacro.signals.strategies import (
+    DEFAULT_INFLATION_TARGET,
+    DEFAULT_PARAMS,
+    DEFAULT_SERIES,
+    STRATEGIES,
+    drivers_json,
+    run_strategies,
+)
+
+__all__ = ["DEFAULT_CONFIG", "signal_aggregation", "signal_monitor", "signals_config"]
+
+REGIME_COLS = ("goldilocks", "reflation", "stagflation", "deflation")
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "method": "bayesian",
+    "z_scale": 2.0,
+    "direction_threshold": 0.05,
+    "tilt_floor": 0.01,
+    "regime_tilts": DEFAULT_TILTS,
+    "crowding": {"threshold": 0.8, "penalty": 0.2, "min_signals": 2},
+    "staleness": {"max_sessions": 5},
+    "agent_signals": "composite",
+    "strategies": {
+        "enabled": sorted(STRATEGIES),
+        "series": DEFAULT_SERIES,
+        "inflation_target": {str(k): v for k, v in DEFAULT_INFLATION_TARGET.items()},
+        "params": DEFAULT_PARAMS,
+    },
+    "monitor": {"surge_threshold": 0.3, "divergence_threshold": 0.5},
+}
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("regime_tilts", "basket"):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def signals_config(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``signals`` subtree of a step's params over :data:`DEFAULT_CONFIG`."""
+    return _merge(DEFAULT_CONFIG, params.get("signals") or {})
+
+
+def _regime_probs(ctx: Context) -> tuple[dict[str, float], str]:
+    view = ctx.table("agent_cross_asset", "view")
+    if view.empty:
+        raise InputMissing(f"signal_aggregation {ctx.date}: agent_cross_asset view is empty (no regime probabilities)")
+    row = view.sort_values("date").iloc[-1]
+    probs = {r: float(row[f"p_{r}"]) for r in REGIME_COLS}
+    total = sum(probs.values())
+    if not math.isfinite(total) or total <= 0:
+        raise InputMissing(f"signal_aggregation {ctx.date}: regime probabilities sum to {total}")
+    return {r: p / total for r, p in probs.items()}, str(row["regime"])
+
+
+def _agent_rows(ctx: Context, mode: str, z_scale: float) -> list[dict[str, Any]]:
+    if mode == "none":
+        return []
+    if mode not in ("composite", "components", "all"):
+        raise ValueError(f"signals.agent_signals: unknown mode {mode!r} (composite | components | all | none)")
+    known = {i.name for i in INSTRUMENTS}
+    rows = []
+    for asset in AGENTS:
+        df = ctx.table(asset)
+        if mode == "composite":
+            df = df[df["is_composite"]]
+        elif mode == "components":
+            df = df[~df["is_composite"]]
+        for r in df.sort_values("signal_id").itertuples(index=False):
+            if r.instrument == "":
+                continue
+            base = {"source": "agent", "signal_id": r.signal_id, "instrument": r.instrument, "horizon": int(r.horizon),
+                    "entry_level": None, "stop_level": None, "take_profit_level": None}
+            if r.instrument not in known:
+                rows.append({**base, "status": "gap", "direction": 0, "z_score": None, "confidence": None,
+                             "signal_date": None, "note": json.dumps({"gap": f"unknown instrument {r.instrument}"})})
+                continue
+            conv = int(r.direction) * float(r.confidence)
+            rows.append({**base, "status": "active" if int(r.direction) != 0 else "neutral",
+                         "direction": int(r.direction), "z_score": conv * z_scale, "confidence": float(r.confidence),
+                         "signal_date": pd.Timestamp(r.date).date(), "note": r.drivers})
+    return rows
+
+
+def _strategy_rows(ctx: Context, cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
+    market = Market(
+        asof=ctx.date,
+        returns=ctx.table("silver_returns"),
+        prices=ctx.table("silver_returns", "prices"),
+        curves=ctx.table("silver_curves"),
+        macro=ctx.table("silver_macro"),
+    )
+    sc = cfg["strategies"]
+    runs = run_strategies(market, sc["params"], sc["series"], sc["enabled"], sc["inflation_target"])
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        if run.gap is not None:
+            ctx.log.warning("strategy %s could not compute: %s", run.strategy_id, run.gap)
+            rows.append({"source": "strategy", "signal_id": run.strategy_id, "instrument": "", "status": "gap",
+                         "direction": 0, "z_score": None, "confidence": None, "horizon": None, "signal_date": None,
+                         "entry_level": None, "stop_level": None, "take_profit_level": None,
+                         "note": json.dumps({"gap": run.gap})})
+            continue
+        for s in run.signals:
+            rows.append({"source": "strategy", "signal_id": s.strategy_id, "instrument": s.instrument,
+                         "status": "active" if s.direction != 0 else "neutral", "direction": s.direction,
+                         "z_score": s.z_score, "confidence": s.confidence, "horizon": s.horizon,
+                         "signal_date": s.signal_date, "entry_level": s.entry_level, "stop_level": s.stop_level,
+                         "take_profit_level": s.take_profit_level, "note": drivers_json(s.drivers)})
+    return rows
+
+
+def signal_aggregation(ctx: Context) -> dict[str, pd.DataFrame]:
+    """Aggregate the strategies' and agents' signals per instrument (tables ``part`` and ``strategy_signals``).
+
+    Raises
+    ------
+    InputMissing
+        When the cross-asset view carries no regime probabilities.
+    """
+    cfg = signals_config(ctx.params)
+    z_scale = float(cfg["z_scale"])
+    probs, regime = _regime_probs(ctx)
+    rows = _strategy_rows(ctx, cfg) + _agent_rows(ctx, str(cfg["agent_signals"]), z_scale)
+    max_s = int(cfg["staleness"]["max_sessions"])
+    for r in rows:
+        r["date"] = ctx.date
+        if r["status"] == "gap":
+            r.update(conviction=None, stale_sessions=None, staleness=None, tilt=None, weight=None)
+            continue
+        n = stale_sessions(r["signal_date"], ctx.date)
+        r["conviction"] = conviction_from_z(float(r["z_score"]), z_scale)
+        r["stale_sessions"] = n
+        r["staleness"] = staleness_factor(n, max_s)
+        r["tilt"] = regime_tilt(r["signal_id"], probs, cfg["regime_tilts"], float(cfg["tilt_floor"]))
+        r["weight"] = 0.0
+    sig = pd.DataFrame(rows, columns=STRATEGY_SIGNALS.names) if rows else STRATEGY_SIGNALS.empty()
+    sig = sig.sort_values(["signal_id", "instrument"], kind="mergesort").reset_index(drop=True)
+    out = []
+    for inst in INSTRUMENTS:
+        idx = sig.index[(sig["instrument"] == inst.name) & (sig["status"] == "active")]
+        act = sig.loc[idx]
+        agg = aggregate_instrument(
+            act["conviction"].astype(float).tolist(), act["confidence"].astype(float).tolist(),
+            act["staleness"].astype(float).tolist(), act["tilt"].astype(float).tolist(),
+            method=cfg["method"], crowding_threshold=float(cfg["crowding"]["threshold"]),
+            crowding_penalty=float(cfg["crowding"]["penalty"]),
+            crowding_min_signals=int(cfg["crowding"]["min_signals"]),
+            direction_threshold=float(cfg["direction_threshold"]),
+        )
+        sig.loc[idx, "weight"] = [abs(w) for w in agg.weights]
+        contrib = [{"signal_id": r.signal_id, "conviction": float(r.conviction), "confidence": float(r.confidence),
+                    "staleness": float(r.staleness), "tilt": float(r.tilt), "weight": float(w)}
+                   for r, w in zip(act.itertuples(index=False), agg.weights, strict=True)]
+        out.append({"date": ctx.date, "instrument": inst.name, "asset_class": inst.asset_class,
+                    "conviction": round(agg.conviction, 12), "direction": agg.direction,
+                    "confidence": round(agg.confidence, 12), "crowded": agg.crowded, "n_signals": agg.n_signals,
+                    "regime": regime, "method": cfg["method"], "contributions": contributions_json(contrib)})
+    ctx.log.info("aggregated %d signals (%d gaps) into %d instruments", int((sig["status"] == "active").sum()),
+                 int((sig["status"] == "gap").sum()), len(out))
+    return {"part": frame(out, AGGREGATE), "strategy_signals": sig}
+
+
+def signal_monitor(ctx: Context) -> dict[str, pd.DataFrame]:
+    """Flips, surges and divergences versus the previous sessions' aggregation (tables ``part``, ``summary``)."""
+    cfg = signals_config(ctx.params)["monitor"]
+    cur = ctx.table("signal_aggregation")
+    sig = ctx.table("signal_aggregation", "strategy_signals")
+    prev = [(d, df) for d, df in ctx.prev_tables("signal_aggregation") if d < ctx.date]
+    events: list[dict[str, Any]] = []
+    if prev:
+        events += flips_and_surges(prev[-1][1], cur, prev[-1][0], float(cfg["surge_threshold"]))
+    events += divergences(sig, cur, float(cfg["divergence_threshold"]))
+    ac = dict(zip(cur["instrument"], cur["asset_class"], strict=True))
+    for e in events:
+        e["date"] = ctx.date
+        e["asset_class"] = ac[str(e["instrument"])]
+    ev = frame(events, MONITOR_EVENTS)
+    weekly = weekly_flip_counts([df for _, df in prev] + [cur])
+    n_prev = len(prev)
+    note = "" if n_prev else "no previous session: flips and surges not computed"
+    want = int(STEPS["signal_monitor"].prev.get("signal_aggregation", 5))
+    if 0 < n_prev < want:
+        note = f"only {n_prev} of {want} previous sessions available for the weekly flip count"
+    regime = str(cur["regime"].iloc[0]) if len(cur) else ""
+    active_sig = sig[sig["status"] == "active"]
+    summary = []
+    for cls in sorted(set(cur["asset_class"])) + ["all"]:
+        insts = cur if cls == "all" else cur[cur["asset_class"] == cls]
+        names = set(insts["instrument"])
+        e = ev[ev["instrument"].isin(names)]
+        summary.append({
+            "date": ctx.date, "asset_class": cls, "n_instruments": len(insts),
+            "n_active": int((insts["direction"] != 0).sum()),
+            "n_signals": int(active_sig["instrument"].isin(names).sum()),
+            "flips": int((e["event"] == "flip").sum()), "surges": int((e["event"] == "surge").sum()),
+            "divergences": int((e["event"] == "divergence").sum()),
+            "weekly_flips": int(sum(v for k, v in weekly.items() if k in names)),
+            "has_previous": bool(n_prev), "n_previous": n_prev, "regime": regime, "note": note,
+        })
+    return {"part": ev, "summary": frame(summary, MONITOR_SUMMARY)}

@@ -1,0 +1,566 @@
+"""The strategies of DOMAIN Part B §7 whose inputs silver provides, on one uniform record.
+
+Every strategy is a pure function ``(market, params) -> list[StrategySignal]``. Direction and
+``z_score`` are in the price convention of DESIGN §4 (+ supports a long position in the
+instrument's price; receiving fixed on DI1 is long). A strategy below its entry threshold emits
+a *neutral* record (direction 0, its z kept for audit); one whose inputs are missing raises
+:class:`~brmacro.signals.market.StrategyGap`, which :func:`run_strategies` turns into a gap record.
+Which strategies were kept and dropped, and why, is in ``docs/strategies.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from brmacro.signals.market import Market, StrategyGap, zscore_last
+
+__all__ = [
+    "DEFAULT_INFLATION_TARGET",
+    "DEFAULT_PARAMS",
+    "DEFAULT_SERIES",
+    "STRATEGIES",
+    "StrategyGap",
+    "StrategyRun",
+    "StrategySignal",
+    "confidence_from_z",
+    "drivers_json",
+    "inflation_target",
+    "run_strategies",
+]
+
+DI_BY_DU = {252: "DI1_1Y", 504: "DI1_2Y", 1260: "DI1_5Y", 2520: "DI1_10Y"}
+
+# Default parameters of every strategy (config/parts/signals.yaml mirrors this; a test checks it).
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "RATES_BR_01": {"pairs": [[252, 504], [504, 1260], [1260, 2520]], "vol_window": 252, "entry": 1.5, "horizon": 21},
+    "RATES_BR_02": {"r_star": 0.045, "phi_pi": 1.5, "phi_gap": 0.5, "tenor_du": 252, "entry_gap": 0.01,
+                    "z_unit": 0.01, "conf_scale": 0.03, "horizon": 63},
+    "RATES_BR_03": {"short_du": 504, "long_du": 1260, "window": 252, "entry": 1.5, "horizon": 63},
+    "RATES_BR_04": {"tenor_du": 252, "move_sessions": 5, "min_move": 0.0015, "window": 252, "entry": 2.0,
+                    "horizon": 10},
+    "INF_BR_01": {"tenor_du": 504, "entry_gap": 0.005, "z_unit": 0.005, "horizon": 63},
+    "FX_BR_01": {"w_carry": 0.40, "w_beer": 0.35, "window": 252, "entry": 0.5, "horizon": 21},
+    "SOV_BR_01": {"debt_warning": 0.80, "debt_unit": 0.10, "tenor_du": 1260, "window": 252, "entry": 1.5,
+                  "horizon": 21},
+    "FX_02": {"carry_window": 252, "mom_sessions": 63, "mom_window": 504, "entry": 0.75, "vol_cap": 0.15,
+              "stop_sigmas": 2.5, "tp_ratio": 1.5, "horizon": 21},
+    "FX_04": {"window": 252, "moment_window": 63, "w_term": 0.25, "w_skew": 0.20, "w_kurt": 0.15, "entry": 1.0,
+              "stop_sigmas": 2.0, "horizon": 14},
+    "FX_05": {"basket": {"yahoo:ZS=F": 0.30, "yahoo:HG=F": 0.25, "yahoo:CL=F": 0.20}, "ret_sessions": 63,
+              "window": 252, "entry": 1.0, "stop_pct": 0.04, "tp_pct": 0.06, "horizon": 28},
+    "RATES_03": {"tenor_du": 504, "confirm_du": 1260, "window": 504, "entry": 1.25, "horizon": 21},
+    "RATES_04": {"tenor_du": 504, "window": 252, "entry": 1.5, "horizon": 21},
+    "INF_03": {"tenor_du": 504, "window": 252, "entry": 1.0, "horizon": 21},
+    "CROSS_01": {"window_obs": 60, "entry": 0.5, "misaligned_factor": 0.5, "di_instrument": "DI1_2Y",
+                 "horizon": 21},
+    "CROSS_02": {"window": 252, "corr_sessions": 63, "mom_sessions": 63, "funding_du": 21, "w_vix": 0.25,
+                 "w_fx_vol": 0.15, "w_corr": 0.15, "w_funding": 0.15, "w_momentum": 0.10, "entry": 1.0,
+                 "di_instrument": "DI1_2Y", "horizon": 14},
+}
+
+DEFAULT_SERIES: dict[str, str] = {
+    "selic": "br_selic_target",
+    "us_policy": "us_fed_funds",
+    "us_funding": "us_sofr",
+    "ipca_12m": "br_ipca_yoy",
+    "focus_ipca_12m": "focus_ipca_12m",
+    "focus_selic": "focus_selic_cy0",
+    "focus_selic_next": "focus_selic_cy1",
+    "output_gap": "br_output_gap",
+    "activity_index": "br_ibc_br",
+    "us_cpi_index": "us_cpi",
+    "gross_debt_gdp": "br_gross_debt_gdp",
+}
+
+# A7: the Brazilian inflation target by first year it applies (continuous target from 2025).
+DEFAULT_INFLATION_TARGET: dict[int, float] = {
+    2005: 0.045, 2019: 0.0425, 2020: 0.04, 2021: 0.0375, 2022: 0.035, 2023: 0.0325, 2024: 0.03,
+}
+
+
+@dataclass(frozen=True)
+class StrategySignal:
+    """One strategy's view on one instrument (price convention).
+
+    Attributes
+    ----------
+    strategy_id : str
+        Part B §7 id (``RATES_BR_01``); its prefix selects the regime tilt.
+    instrument : str
+        Instrument table name.
+    direction : int
+        +1 long, -1 short, 0 neutral (below the entry threshold).
+    z_score : float
+        Signed score; positive supports a long position.
+    confidence : float
+        In [0, 1].
+    horizon : int
+        Holding horizon in B3 sessions.
+    signal_date : datetime.date
+        Date of the stalest market input used (for the staleness discount).
+    entry_level, stop_level, take_profit_level : float or None
+        Levels in the instrument's unit where the strategy defines them.
+    drivers : dict
+        The inputs and intermediate values, for audit.
+    """
+
+    strategy_id: str
+    instrument: str
+    direction: int
+    z_score: float
+    confidence: float
+    horizon: int
+    signal_date: dt.date
+    entry_level: float | None = None
+    stop_level: float | None = None
+    take_profit_level: float | None = None
+    drivers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StrategyRun:
+    """The outcome of one strategy on one session: its signals, or why it could not compute."""
+
+    strategy_id: str
+    signals: tuple[StrategySignal, ...]
+    gap: str | None = None
+
+
+def confidence_from_z(z: float) -> float:
+    """Confidence of a z-score: ``2/(1+exp(-|z|)) - 1 = tanh(|z|/2)`` (Part B §3.5 size curve)."""
+    return float(math.tanh(abs(z) / 2.0))
+
+
+def inflation_target(year: int, table: Mapping[Any, float] | None = None) -> float:
+    """The Brazilian inflation target in force in ``year`` (decimal), from a year -> target table."""
+    t = {int(k): float(v) for k, v in (table or DEFAULT_INFLATION_TARGET).items()}
+    years = sorted(y for y in t if y <= year)
+    if not years:
+        raise StrategyGap(f"no inflation target configured for {year}")
+    return t[years[-1]]
+
+
+def _dir(z: float, entry: float) -> int:
+    return int(np.sign(z)) if abs(z) >= entry else 0
+
+
+def _last_date(*series: pd.Series) -> dt.date:
+    return min(s.index[-1] for s in series)
+
+
+def _r(x: float) -> float:
+    return float(round(x, 10))
+
+
+def _sig(sid: str, inst: str, z: float, entry: float, horizon: int, sdate: dt.date, conf: float | None = None,
+         **kw: Any) -> StrategySignal:
+    d = _dir(z, entry)
+    c = confidence_from_z(z) if conf is None else float(np.clip(conf, 0.0, 1.0))
+    drivers = {k: (_r(v) if isinstance(v, float) else v) for k, v in kw.pop("drivers", {}).items()}
+    return StrategySignal(sid, inst, d, _r(z), _r(c), int(horizon), sdate, drivers=drivers, **kw)
+
+
+def _joined(*series: pd.Series) -> pd.DataFrame:
+    return pd.concat(list(series), axis=1, join="inner").dropna()
+
+
+def _yoy(obs: pd.DataFrame, periods: int = 12) -> pd.DataFrame:
+    """Year-on-year change of an index series' observations (release date of the later one)."""
+    o = obs.sort_values("observation_date").reset_index(drop=True)
+    v = o["value"].to_numpy(float)
+    if len(v) <= periods:
+        raise StrategyGap(f"{len(v)} observations, more than {periods} needed for a year-on-year change")
+    out = o.iloc[periods:].copy()
+    out["value"] = v[periods:] / v[:-periods] - 1.0
+    return out.reset_index(drop=True)
+
+
+def _asof(obs: pd.DataFrame, dates: Sequence[dt.date]) -> pd.Series:
+    """Value known on each date from observation rows (latest observation released by then)."""
+    known = obs.sort_values(["release_date", "observation_date"]).copy()
+    known["latest"] = known["observation_date"].cummax()
+    known = known[known["observation_date"] == known["latest"]].drop_duplicates("release_date", keep="last")
+    left = pd.DataFrame({"date": pd.to_datetime(pd.Index(list(dates)))})
+    right = pd.DataFrame({"date": pd.to_datetime(known["release_date"]), "v": known["value"].to_numpy(float)})
+    m = pd.merge_asof(left, right.sort_values("date"), on="date", direction="backward")
+    return pd.Series(m["v"].to_numpy(float), index=list(dates))
+
+
+# --------------------------------------------------------------------------- rates (Brazil)
+
+def rates_br_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """DI carry and roll: slope between adjacent tenors over the short tenor's annualised vol."""
+    ratios = []
+    used = []
+    for short, long in p["pairs"]:
+        a, b = m.curve_point("DI_PRE", short), m.curve_point("DI_PRE", long)
+        used += [a, b]
+        j = _joined(a, b)
+        chg = j.iloc[:, 0].diff().dropna().to_numpy()[-int(p["vol_window"]):]
+        if len(chg) < int(p["vol_window"]) // 2:
+            raise StrategyGap(f"DI_PRE {short} du: {len(chg)} daily changes for the carry vol")
+        vol = float(np.std(chg) * np.sqrt(252))
+        if vol <= 1e-12:
+            raise StrategyGap(f"DI_PRE {short} du: zero volatility")
+        carry = float(j.iloc[-1, 1] - j.iloc[-1, 0])
+        ratios.append((carry / vol, int(long), carry, vol))
+    best, worst = max(ratios), min(ratios)
+    if best[0] > p["entry"]:
+        pick = best
+    elif worst[0] < -p["entry"]:
+        pick = worst
+    else:  # neutral: report the pair with the largest |ratio|
+        pick = best if abs(best[0]) >= abs(worst[0]) else worst
+    z, long_du, carry, vol = pick
+    return [_sig("RATES_BR_01", DI_BY_DU[long_du], z, p["entry"], p["horizon"], _last_date(*used),
+                 entry_level=float(m.curve_point("DI_PRE", long_du).iloc[-1]),
+                 drivers={"carry": carry, "vol": vol, "ratios": {str(r[1]): _r(r[0]) for r in ratios}})]
+
+
+def rates_br_02(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Taylor-rule misalignment of the 1-year DI: i* = r* + pi_e + phi_pi (pi_e - pi*) + phi_gap gap."""
+    di = m.curve_point("DI_PRE", int(p["tenor_du"]))
+    pi_e, _ = m.macro_latest(s["focus_ipca_12m"])
+    gap, _ = m.macro_latest(s["output_gap"])
+    target = inflation_target(m.asof.year, p.get("inflation_target"))
+    i_star = p["r_star"] + pi_e + p["phi_pi"] * (pi_e - target) + p["phi_gap"] * gap
+    mis = i_star - float(di.iloc[-1])
+    z = -mis / p["z_unit"]  # Taylor above market: rates should rise, DI price falls -> short
+    d = int(-np.sign(mis)) if abs(mis) > p["entry_gap"] else 0
+    conf = min(1.0, abs(mis) / p["conf_scale"])
+    sig = _sig("RATES_BR_02", DI_BY_DU[int(p["tenor_du"])], z, 0.0, p["horizon"], _last_date(di), conf=conf,
+               entry_level=float(di.iloc[-1]),
+               drivers={"i_star": i_star, "di": float(di.iloc[-1]), "pi_e": pi_e, "gap": gap, "target": target})
+    return [StrategySignal(**{**sig.__dict__, "direction": d})]
+
+
+def rates_br_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """DI 2s5s slope z-score: steep -> flattener (receive 5Y, pay 2Y); flat -> steepener."""
+    a, b = m.curve_point("DI_PRE", int(p["short_du"])), m.curve_point("DI_PRE", int(p["long_du"]))
+    j = _joined(a, b)
+    slope = (j.iloc[:, 1] - j.iloc[:, 0]).rename("DI slope")
+    z = zscore_last(slope, int(p["window"]))
+    sd = _last_date(a, b)
+    drv = {"slope": float(slope.iloc[-1]), "z": z}
+    return [
+        _sig("RATES_BR_03", DI_BY_DU[int(p["long_du"])], z, p["entry"], p["horizon"], sd,
+             entry_level=float(b.iloc[-1]), drivers=drv),
+        _sig("RATES_BR_03", DI_BY_DU[int(p["short_du"])], -z, p["entry"], p["horizon"], sd,
+             entry_level=float(a.iloc[-1]), drivers=drv),
+    ]
+
+
+def rates_br_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """US spillover: after a large weekly UST move, fade an extreme DI-UST spread (wide -> receive DI)."""
+    n = int(p["tenor_du"])
+    di, ust = m.curve_point("DI_PRE", n), m.curve_point("UST_NOM", n)
+    j = _joined(di, ust)
+    k = int(p["move_sessions"])
+    if len(j) <= k:
+        raise StrategyGap(f"DI/UST {n}: {len(j)} common sessions, more than {k} needed")
+    move = float(j.iloc[-1, 1] - j.iloc[-1 - k, 1])
+    z = zscore_last((j.iloc[:, 0] - j.iloc[:, 1]).rename("DI-UST spread"), int(p["window"]))
+    entry = p["entry"] if abs(move) >= p["min_move"] else math.inf
+    return [_sig("RATES_BR_04", DI_BY_DU[n], z, entry, p["horizon"], _last_date(di, ust),
+                 entry_level=float(di.iloc[-1]), drivers={"ust_move": move, "spread_z": z})]
+
+
+def inf_br_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Breakeven vs Focus IPCA: Focus above the BEI -> long breakeven, expressed as paying nominal DI."""
+    n = int(p["tenor_du"])
+    bei = m.curve_point("BR_BEI", n)
+    focus, _ = m.macro_latest(s["focus_ipca_12m"])
+    div = focus - float(bei.iloc[-1])
+    z = -div / p["z_unit"]
+    d = int(-np.sign(div)) if abs(div) > p["entry_gap"] else 0
+    nominal = m.curve_point("DI_PRE", n)
+    sig = _sig("INF_BR_01", DI_BY_DU[n], z, 0.0, p["horizon"], _last_date(bei, nominal),
+               entry_level=float(nominal.iloc[-1]), drivers={"bei": float(bei.iloc[-1]), "focus": focus})
+    return [StrategySignal(**{**sig.__dict__, "direction": d})]
+
+
+def sov_br_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Fiscal risk (gross debt/GDP) with the DI-UST spread as a named proxy for the sovereign premium."""
+    debt, _ = m.macro_latest(s["gross_debt_gdp"])
+    spread = m.curve_point("DI_UST_SPREAD", int(p["tenor_du"]))
+    sz = zscore_last(spread, int(p["window"]))
+    score = 0.5 * (debt - p["debt_warning"]) / p["debt_unit"] + 0.5 * sz
+    drv = {"debt_gdp": debt, "spread_z": sz, "score": score, "proxy": "DI_UST_SPREAD (no CDS source)"}
+    sd = _last_date(spread)
+    return [
+        _sig("SOV_BR_01", "DI1_10Y", -score, p["entry"], p["horizon"], sd, drivers=drv,
+             entry_level=float(m.curve_point("DI_PRE", 2520).iloc[-1])),
+        _sig("SOV_BR_01", "USDBRL", score, p["entry"], p["horizon"], sd, drivers=drv,
+             entry_level=float(m.instrument("USDBRL").iloc[-1])),
+    ]
+
+
+def rates_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """DI-UST spread net of the inflation differential, z over 504 sessions; wide -> receive DI (5Y confirms)."""
+    sessions = m.sessions()
+    ipca = _asof(m.macro_obs(s["ipca_12m"]), sessions)
+    uscpi = _asof(_yoy(m.macro_obs(s["us_cpi_index"])), sessions)
+    diff = (ipca - uscpi).rename("infl_diff")
+
+    def adj(n: int) -> tuple[float, pd.Series, pd.Series]:
+        di, ust = m.curve_point("DI_PRE", n), m.curve_point("UST_NOM", n)
+        j = _joined(di, ust, diff)
+        return zscore_last((j.iloc[:, 0] - j.iloc[:, 1] - j.iloc[:, 2]).rename(f"adj spread {n}"),
+                           int(p["window"])), di, ust
+
+    z, di, ust = adj(int(p["tenor_du"]))
+    z5, _, _ = adj(int(p["confirm_du"]))
+    conf = confidence_from_z(z) * (1.0 if np.sign(z5) == np.sign(z) else 0.5)
+    return [_sig("RATES_03", DI_BY_DU[int(p["tenor_du"])], z, p["entry"], p["horizon"], _last_date(di, ust),
+                 conf=conf, entry_level=float(di.iloc[-1]), drivers={"z": z, "z_confirm": z5})]
+
+
+def rates_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Term premium: DI 2Y minus the Focus Selic path (this and next year), z; high -> receive DI."""
+    n = int(p["tenor_du"])
+    di = m.curve_point("DI_PRE", n)
+    dates = list(di.index)
+    paths = [_asof(m.macro_obs(s["focus_selic"]), dates)]
+    try:
+        paths.append(_asof(m.macro_obs(s["focus_selic_next"]), dates))
+    except StrategyGap:
+        pass  # next-year Focus Selic is optional
+    path = pd.concat(paths, axis=1).mean(axis=1, skipna=False)
+    tp = (di - path).dropna().rename("term premium")
+    z = zscore_last(tp, int(p["window"]))
+    return [_sig("RATES_04", DI_BY_DU[n], z, p["entry"], p["horizon"], _last_date(di),
+                 entry_level=float(di.iloc[-1]), drivers={"term_premium": float(tp.iloc[-1]), "z": z})]
+
+
+def inf_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """2Y breakeven against the target, IPCA 12m and Focus; rich BEI -> receive nominal DI (proxy)."""
+    n = int(p["tenor_du"])
+    bei = m.curve_point("BR_BEI", n)
+    dates = list(bei.index)
+    tgt = pd.Series([inflation_target(d.year, p.get("inflation_target")) for d in dates], index=dates)
+    ipca = _asof(m.macro_obs(s["ipca_12m"]), dates)
+    focus = _asof(m.macro_obs(s["focus_ipca_12m"]), dates)
+    comp = (((bei - tgt) + (bei - ipca) + (bei - focus)) / 3.0).dropna().rename("BEI richness")
+    z = zscore_last(comp, int(p["window"]))
+    nominal = m.curve_point("DI_PRE", n)
+    return [_sig("INF_03", DI_BY_DU[n], z, p["entry"], p["horizon"], _last_date(bei, nominal),
+                 entry_level=float(nominal.iloc[-1]), drivers={"richness": float(comp.iloc[-1]), "z": z})]
+
+
+# --------------------------------------------------------------------------- FX
+
+def fx_br_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """USDBRL: carry-to-risk and BEER (spot vs its 252-session mean); positive carry or rich spot -> short."""
+    spot = m.instrument("USDBRL")
+    vol = m.instrument("USDBRL", "vol_63")
+    selic, _ = m.macro_latest(s["selic"])
+    us, _ = m.macro_latest(s["us_funding"])
+    c2r = (selic - us) / float(vol.iloc[-1])
+    beer = zscore_last(spot, int(p["window"]))
+    z = (p["w_carry"] * -c2r + p["w_beer"] * -beer) / (p["w_carry"] + p["w_beer"])
+    return [_sig("FX_BR_01", "USDBRL", z, p["entry"], p["horizon"], _last_date(spot, vol),
+                 entry_level=float(spot.iloc[-1]), drivers={"carry_to_risk": c2r, "beer_z": beer})]
+
+
+def fx_02(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Carry z (Selic - Fed funds) and 63-session momentum z; stop 2.5 sigma sqrt(h), target 1.5 x stop."""
+    spot = m.instrument("USDBRL")
+    dates = list(spot.index)
+    carry = (_asof(m.macro_obs(s["selic"]), dates) - _asof(m.macro_obs(s["us_policy"]), dates)).rename("carry")
+    cz = zscore_last(carry, int(p["carry_window"]))
+    k = int(p["mom_sessions"])
+    mom = np.log(spot / spot.shift(k)).rename("momentum")
+    mz = zscore_last(mom, int(p["mom_window"]), min_obs=int(p["mom_window"]) // 4)
+    z = 0.5 * -cz + 0.5 * mz
+    vol21 = float(m.instrument("USDBRL", "vol_21").iloc[-1])
+    conf = confidence_from_z(z) * min(1.0, p["vol_cap"] / vol21) if vol21 > 0 else 0.0
+    d = _dir(z, p["entry"])
+    lvl = float(spot.iloc[-1])
+    dist = p["stop_sigmas"] * vol21 / np.sqrt(252) * np.sqrt(p["horizon"])
+    stop = lvl * (1 - d * dist) if d else None
+    tp = lvl * (1 + d * p["tp_ratio"] * dist) if d else None
+    return [_sig("FX_02", "USDBRL", z, p["entry"], p["horizon"], _last_date(spot), conf=conf, entry_level=lvl,
+                 stop_level=stop, take_profit_level=tp, drivers={"carry_z": cz, "momentum_z": mz})]
+
+
+def fx_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Realised-vol surface of USDBRL: 21/63 term structure, 63-session skew and excess kurtosis, z-scored."""
+    r = m.instrument("USDBRL", "ret")
+    w = int(p["moment_window"])
+    v21 = r.rolling(21).std()
+    v63 = r.rolling(63).std()
+    comps = {
+        "term": ((v21 / v63) - 1.0).rename("vol term"),
+        "skew": r.rolling(w).skew().rename("skew"),
+        "kurt": r.rolling(w).kurt().rename("kurtosis"),
+    }
+    zs = {k: zscore_last(v, int(p["window"])) for k, v in comps.items()}
+    tot = p["w_term"] + p["w_skew"] + p["w_kurt"]
+    z = (p["w_term"] * zs["term"] + p["w_skew"] * zs["skew"] + p["w_kurt"] * zs["kurt"]) / tot
+    spot = m.instrument("USDBRL")
+    d = _dir(z, p["entry"])
+    lvl = float(spot.iloc[-1])
+    sig_d = float(r.iloc[-21:].std())
+    stop = lvl * (1 - d * p["stop_sigmas"] * sig_d * np.sqrt(p["horizon"])) if d else None
+    return [_sig("FX_04", "USDBRL", z, p["entry"], p["horizon"], _last_date(r, spot), entry_level=lvl,
+                 stop_level=stop, drivers=zs)]
+
+
+def fx_05(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Terms of trade: commodity basket 63-session return z minus the BRL return z; BRL lagging -> short USDBRL."""
+    k = int(p["ret_sessions"])
+    parts, used = [], []
+    for series, w in sorted(p["basket"].items()):
+        try:
+            px = m.price(series)
+        except StrategyGap:
+            continue
+        used.append(px)
+        parts.append((float(w), np.log(px / px.shift(k)).rename(series)))
+    if not parts:
+        raise StrategyGap(f"none of the terms-of-trade series {sorted(p['basket'])} is in silver")
+    j = _joined(*[x for _, x in parts])
+    wsum = sum(w for w, _ in parts)
+    tot = sum(w * j[x.name] for w, x in parts) / wsum
+    spot = m.instrument("USDBRL")
+    brl = (-np.log(spot / spot.shift(k))).rename("BRL return")
+    jz = _joined(tot.rename("ToT"), brl)
+    mis = zscore_last(jz["ToT"], int(p["window"])) - zscore_last(jz["BRL return"], int(p["window"]))
+    z = -mis
+    d = _dir(z, p["entry"])
+    lvl = float(spot.iloc[-1])
+    return [_sig("FX_05", "USDBRL", z, p["entry"], p["horizon"], _last_date(spot, *used), entry_level=lvl,
+                 stop_level=lvl * (1 - d * p["stop_pct"]) if d else None,
+                 take_profit_level=lvl * (1 + d * p["tp_pct"]) if d else None,
+                 drivers={"misalignment": mis, "basket": sorted(x.name for _, x in parts)})]
+
+
+# --------------------------------------------------------------------------- cross-asset
+
+_CROSS01_TRADES: dict[str, dict[str, int]] = {
+    "goldilocks": {"IBOV": 1, "DI": 1, "USDBRL": -1},
+    "reflation": {"IBOV": 1, "DI": -1, "USDBRL": 1},
+    "stagflation": {"IBOV": -1, "DI": -1, "USDBRL": 1},
+    "deflation": {"DI": 1, "USDBRL": -1},
+}
+
+
+def cross_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Rule-based regime from activity (IBC-Br y/y) and IPCA 12m z-scores mapped to a trade table."""
+    g = _yoy(m.macro_obs(s["activity_index"]))["value"].rename("activity yoy")
+    i = m.macro_obs(s["ipca_12m"])["value"].rename("ipca 12m")
+    gz = zscore_last(g, int(p["window_obs"]), min_obs=24)
+    iz = zscore_last(i, int(p["window_obs"]), min_obs=24)
+    regime = ("reflation" if iz > 0 else "goldilocks") if gz > 0 else ("stagflation" if iz > 0 else "deflation")
+    mag = 0.5 * (abs(gz) + abs(iz))
+    entry = p["entry"] if min(abs(gz), abs(iz)) >= p["entry"] else math.inf
+    sd = m.sessions()[-1]
+    out = []
+    for key, d in sorted(_CROSS01_TRADES[regime].items()):
+        inst = p["di_instrument"] if key == "DI" else key
+        out.append(_sig("CROSS_01", inst, d * mag, entry, p["horizon"], sd,
+                        drivers={"growth_z": gz, "inflation_z": iz, "regime": regime}))
+    return out
+
+
+def cross_02(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
+    """Risk appetite from VIX, USDBRL vol, IBOV-DI correlation, funding and IBOV momentum (no CDS)."""
+    w = int(p["window"])
+    vix = m.price("yahoo:^VIX")
+    fxv = m.instrument("USDBRL", "vol_21")
+    ib, di5 = m.instrument("IBOV", "ret"), m.instrument("DI1_5Y", "ret")
+    rr = _joined(ib, di5)
+    corr = rr.iloc[:, 0].rolling(int(p["corr_sessions"])).corr(rr.iloc[:, 1]).rename("ibov-di corr")
+    short = m.curve_point("DI_PRE", int(p["funding_du"]))
+    funding = (short - _asof(m.macro_obs(s["selic"]), list(short.index))).rename("funding")
+    lvl = m.instrument("IBOV")
+    mom = np.log(lvl / lvl.shift(int(p["mom_sessions"]))).rename("ibov momentum")
+    z = {
+        "vix": zscore_last(vix, w), "fx_vol": zscore_last(fxv, w), "corr": zscore_last(corr, w),
+        "funding": zscore_last(funding, w), "momentum": zscore_last(mom, w),
+    }
+    wts = {"vix": -p["w_vix"], "fx_vol": -p["w_fx_vol"], "corr": -p["w_corr"], "funding": -p["w_funding"],
+           "momentum": p["w_momentum"]}
+    score = sum(wts[k] * z[k] for k in z) / sum(abs(v) for v in wts.values())
+    sd = _last_date(vix, fxv, rr.iloc[:, 0], short, lvl)
+    trades = {"IBOV": 1, "USDBRL": -1, p["di_instrument"]: 1}
+    return [_sig("CROSS_02", inst, d * score, p["entry"], p["horizon"], sd, drivers={**z, "score": score})
+            for inst, d in sorted(trades.items())]
+
+
+STRATEGIES: dict[str, Callable[[Market, Mapping[str, Any], Mapping[str, str]], list[StrategySignal]]] = {
+    "RATES_BR_01": rates_br_01,
+    "RATES_BR_02": rates_br_02,
+    "RATES_BR_03": rates_br_03,
+    "RATES_BR_04": rates_br_04,
+    "INF_BR_01": inf_br_01,
+    "FX_BR_01": fx_br_01,
+    "SOV_BR_01": sov_br_01,
+    "FX_02": fx_02,
+    "FX_04": fx_04,
+    "FX_05": fx_05,
+    "RATES_03": rates_03,
+    "RATES_04": rates_04,
+    "INF_03": inf_03,
+    "CROSS_01": cross_01,
+    "CROSS_02": cross_02,
+}
+
+
+def run_strategies(
+    market: Market,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    series: Mapping[str, str] | None = None,
+    enabled: Sequence[str] | None = None,
+    inflation_targets: Mapping[Any, float] | None = None,
+) -> list[StrategyRun]:
+    """Run every enabled strategy on one session's market.
+
+    Parameters
+    ----------
+    market : Market
+        The session's silver inputs.
+    params : mapping, optional
+        Strategy id -> parameters (defaults: :data:`DEFAULT_PARAMS`).
+    series : mapping, optional
+        Role -> silver_macro series name (defaults: ``DEFAULT_SERIES``).
+    enabled : sequence of str, optional
+        Strategy ids to run (default: all of :data:`STRATEGIES`).
+    inflation_targets : mapping, optional
+        First year -> inflation target (decimal).
+
+    Returns
+    -------
+    list of StrategyRun
+        In strategy-id order; a strategy whose inputs are missing carries ``gap`` and no signals.
+    """
+    ser = {**DEFAULT_SERIES, **(series or {})}
+    out = []
+    for sid in sorted(enabled if enabled is not None else STRATEGIES):
+        if sid not in STRATEGIES:
+            raise ValueError(f"signals.strategies: unknown strategy {sid!r}; known: {sorted(STRATEGIES)}")
+        p = {**DEFAULT_PARAMS[sid], **((params or {}).get(sid) or {})}
+        if inflation_targets is not None:
+            p["inflation_target"] = inflation_targets
+        try:
+            sigs = STRATEGIES[sid](market, p, ser)
+            for x in sigs:
+                if not (math.isfinite(x.z_score) and math.isfinite(x.confidence)):
+                    raise StrategyGap(f"non-finite score for {x.instrument}")
+            out.append(StrategyRun(sid, tuple(sigs)))
+        except StrategyGap as exc:
+            out.append(StrategyRun(sid, (), gap=str(exc)))
+    return out
+
+
+def drivers_json(d: Mapping[str, Any]) -> str:
+    """Drivers as canonical JSON (sorted keys)."""
+    return json.dumps(d, sort_keys=True, default=str)
