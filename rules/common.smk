@@ -1,7 +1,9 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
+from pathlib import Path
+
 from brmacro import pipeline as _pl
 from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
-from brmacro.pipeline import run_step
+from brmacro.pipeline import run_backtest, run_step
 from brmacro.runstatus import write_run_status
 
 RESULTS = config["results"].rstrip("/")
@@ -52,8 +54,7 @@ def step_inputs(asset):
 
 def step_params(asset):
     """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches."""
-    keys = (*_pl.COMMON_KEYS, *_pl.STEPS[asset].config)
-    return {k: config[k] for k in keys if k in config}
+    return _pl.step_params(asset, config)
 
 
 def log_of(asset):
@@ -68,9 +69,24 @@ def targets(layers=_pl.LAYERS):
     return [p for a, s in _pl.STEPS.items() if s.layer in layers for d in DATES for p in part(a, d.isoformat())]
 
 
+BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat()}"
+
+
+def backtest_sizing():
+    """The sizing of every target session and of the two before the first (the book held on its first P&L)."""
+    sessions = previous_sessions(DATES[0], 2) + list(DATES)
+    return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+
+
+def backtest_params():
+    return {k: config[k] for k in ("source", "report")}
+
+
 def run_status(state, log):
     status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
     print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
     for d in status["sessions"][-3:]:
         print(f"brmacro: {d}: artifacts under {RESULTS}/<layer>/<asset>/date={d}/")
-        print(f"brmacro: {d}: report {RESULTS}/report/daily_report/date={d}/report.html")
+        html = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
+        if html.exists():
+            print(f"brmacro: {d}: report {html}")

@@ -13,3 +13,21 @@ rule daily_report:
         bench_of("daily_report")
     run:
         run_step("daily_report", wildcards.date, params.cfg, input.same, input.prev, output, log[0])
+
+
+# Range backtest tear sheet: `snakemake backtest --config start=... end=...`.
+rule backtest:
+    input:
+        sizing=backtest_sizing(),
+        returns=part("silver_returns", DATES[-1].isoformat())[0],
+    output:
+        html=f"{BACKTEST_DIR}/tearsheet.html",
+        table=f"{BACKTEST_DIR}/backtest.parquet",
+        summary=f"{BACKTEST_DIR}/backtest_summary.parquet",
+        monthly=f"{BACKTEST_DIR}/backtest_monthly.parquet",
+    params:
+        cfg=backtest_params(),
+    log:
+        f"{RESULTS}/logs/backtest/{DATES[0]}_{DATES[-1]}.log",
+    run:
+        run_backtest(input.sizing, input.returns, params.cfg, output.html, output.table, log[0])

@@ -344,3 +344,40 @@ def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapp
     base = outs[0].parent
     outs += [base / x for x in spec.extra_outputs]
     run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, None)
+
+
+def run_backtest(
+    sizing: Sequence[str | Path],
+    returns: str | Path,
+    params: Mapping[str, Any],
+    out_html: str | Path,
+    out_table: str | Path,
+    log: str | Path | None = None,
+) -> None:
+    """The body of the ``backtest`` rule: one tear sheet over a range of sessions.
+
+    ``sizing`` are the ``portfolio_sizing`` partitions of every session of the range (and the two before
+    it, for the first P&L), ``returns`` the ``silver_returns`` of the range's last session.
+    """
+    from brmacro.logs import step_logging
+    from brmacro.report.backtest import build_backtest
+
+    schemas = all_schemas()
+    with step_logging("backtest", log) as logger:
+        books = {
+            dt.date.fromisoformat(Path(p).parent.name.removeprefix("date=")): read_table(
+                p, schemas["portfolio_sizing"]["part"]
+            )
+            for p in sizing
+        }
+        rets = read_table(returns, schemas["silver_returns"]["part"])
+        first = min(books)
+        if rets["date"].min() > first:
+            raise InputMissing(
+                f"backtest: silver_returns of {Path(returns).parent.name} starts on {rets['date'].min()}, after the "
+                f"range's first sizing {first}; shorten the range or raise silver.lookback_sessions"
+            )
+        res = build_backtest(
+            books, rets, params["report"]["backtest"], out_html, out_table, source=str(params.get("source", "demo"))
+        )
+        logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

@@ -71,7 +71,7 @@ ALERT_DEFAULTS: dict[str, Any] = {
     "drawdown_warning": 0.05,
     "conviction_surge": 0.30,
     "signal_flip_count": 1,
-    "stale_data_sessions": 2,
+    "stale_data_sessions": {"default": 2, "bronze_bcb_focus": 6},
     "limit_breach_utilisation": 1.0,
     "pipeline_failure_missing": 0,
     "agent_stale_missing": 0,
