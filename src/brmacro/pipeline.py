@@ -101,7 +101,7 @@ STEPS: dict[str, StepSpec] = {
     "portfolio_sizing": StepSpec(
         "portfolio",
         ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves"),
-        config=("portfolio",),
+        config=("portfolio", "risk"),
     ),
     "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk",)),
     "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",)),

@@ -119,7 +119,11 @@ def test_evaluate_limits_values_and_overall() -> None:
     sizing = _sizing(D, {"DI1_2Y": 2.5, "USDBRL": -0.3, "IBOV": 0.1, "SPX": 0.2},
                      dv01={"DI1_2Y": 45_000.0})
     comp = _components({"DI1_2Y": 0.5, "USDBRL": 0.3, "IBOV": 0.1, "SPX": 0.1})
-    rows, budget = evaluate_limits(sizing, _var_table(0.02, 0.03), comp, _pnls([0.001, -0.002, 0.0, 0.003, -0.004]))
+    # the Part B limits (the config defaults are looser for a DI1-heavy book)
+    part_b = {**DEFAULTS, "max_gross_leverage": 3.0, "max_risk_contribution": 0.20, "asset_class_risk_budget": 0.40}
+    rows, budget = evaluate_limits(
+        sizing, _var_table(0.02, 0.03), comp, _pnls([0.001, -0.002, 0.0, 0.003, -0.004]), part_b
+    )
     by = {r.limit: r for r in rows}
     assert by["var_95"].value == pytest.approx(0.02) and by["var_95"].utilisation == pytest.approx(0.02 / 0.03)
     assert by["gross_leverage"].value == pytest.approx(3.1) and by["gross_leverage"].status == "BREACHED"

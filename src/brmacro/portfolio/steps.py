@@ -256,6 +256,23 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
+def limit_scale(w: np.ndarray, dv01_brl: np.ndarray, limits: Mapping[str, Any]) -> float:
+    """The factor (≤ 1) that brings the whole book within the risk limits it is sized against.
+
+    The limits are those ``risk_limits`` checks (one source of truth, config ``risk.limits``): gross
+    leverage (``max_gross_leverage``, NAV multiples) and total rates DV01 (``dv01_brl_per_bp``, BRL per bp,
+    on the absolute DV01 of every rates position). Scaling the whole book keeps the optimiser's mix.
+    """
+    scale = 1.0
+    gross = float(np.abs(w).sum())
+    if "max_gross_leverage" in limits and gross > float(limits["max_gross_leverage"]):
+        scale = min(scale, float(limits["max_gross_leverage"]) / gross)
+    dv01 = float(np.abs(dv01_brl).sum())
+    if "dv01_brl_per_bp" in limits and dv01 > float(limits["dv01_brl_per_bp"]):
+        scale = min(scale, float(limits["dv01_brl_per_bp"]) / dv01)
+    return scale
+
+
 def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     """Size the optimiser's targets into the model book (SIZING rows, one per instrument)."""
     cfg = portfolio_config(ctx.params)
@@ -297,10 +314,16 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     ctx.log.info("sized book (%s): ex-ante vol %.4f, gross %.3f", method, book_vol(w, sigma, ppy), np.abs(w).sum())
     nav = float(ctx.params["nav_brl"])
     cache: dict[str, Any] = {"ptax": _ptax(ctx)}
+    books = [contract_row(ctx, x, float(w[i] * nav), cfg, cache) for i, x in enumerate(names)]
+    scale = limit_scale(w, np.array([b[2] for b in books]), ctx.params.get("risk", {}).get("limits", {}))
+    if scale < 1.0:
+        ctx.log.warning("book scaled by %.4f to respect the risk limits on gross leverage and DV01", scale)
+        w = np.where(np.abs(w * scale) < 1e-12, 0.0, np.round(w * scale, 12))
+        books = [contract_row(ctx, x, float(w[i] * nav), cfg, cache) for i, x in enumerate(names)]
     rows = []
     for i, x in enumerate(names):
         notional = float(w[i] * nav)
-        ticker, k, dv01 = contract_row(ctx, x, notional, cfg, cache)
+        ticker, k, dv01 = books[i]
         rows.append({
             "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
             "target_weight": float(target[i]), "weight": float(w[i]), "notional_brl": notional, "contract": ticker,
