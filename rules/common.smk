@@ -47,7 +47,10 @@ def step_inputs(asset):
             for s in previous_sessions(d, n)
             for p in part(up, s.isoformat())
         ]
-        return {"same": [p for p in same if p.endswith(".parquet")], "prev": [p for p in prev if p.endswith(".parquet")]}
+        return {
+            "same": [p for p in same if p.endswith(".parquet")],
+            "prev": [p for p in prev if p.endswith(".parquet")],
+        }
 
     return _inputs
 
@@ -66,7 +69,13 @@ def bench_of(asset):
 
 
 def targets(layers=_pl.LAYERS):
-    return [p for a, s in _pl.STEPS.items() if s.layer in layers for d in DATES for p in part(a, d.isoformat())]
+    return [
+        p
+        for a, s in _pl.STEPS.items()
+        if s.layer in layers
+        for d in DATES
+        for p in part(a, d.isoformat())
+    ]
 
 
 BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat()}"

@@ -1,18 +1,27 @@
 # Report: the daily HTML/Markdown report and the alerts.
 
+
 rule daily_report:
     input:
         unpack(step_inputs("daily_report")),
     output:
         part("daily_report"),
-    params:
-        cfg=step_params("daily_report"),
     log:
         log_of("daily_report"),
     benchmark:
         bench_of("daily_report")
+    params:
+        cfg=step_params("daily_report"),
     run:
-        run_step("daily_report", wildcards.date, params.cfg, input.same, input.prev, output, log[0])
+        run_step(
+            "daily_report",
+            wildcards.date,
+            params.cfg,
+            input.same,
+            input.prev,
+            output,
+            log[0],
+        )
 
 
 # Range backtest tear sheet: `snakemake backtest --config start=... end=...`.
@@ -25,9 +34,11 @@ rule backtest:
         table=f"{BACKTEST_DIR}/backtest.parquet",
         summary=f"{BACKTEST_DIR}/backtest_summary.parquet",
         monthly=f"{BACKTEST_DIR}/backtest_monthly.parquet",
-    params:
-        cfg=backtest_params(),
     log:
         f"{RESULTS}/logs/backtest/{DATES[0]}_{DATES[-1]}.log",
+    params:
+        cfg=backtest_params(),
     run:
-        run_backtest(input.sizing, input.returns, params.cfg, output.html, output.table, log[0])
+        run_backtest(
+            input.sizing, input.returns, params.cfg, output.html, output.table, log[0]
+        )
