@@ -1,0 +1,457 @@
+"""Cross-asset agent: risk regime score, correlation breaks, sentiment, HMM regime, tail risk, view.
+
+Direction mapping (price convention):
+
+* Regime score risk-off -> **short IBOV (-1)**; risk-on -> +1.
+* Sentiment fear (< lower) -> **short IBOV (-1)**; greed (> upper) -> +1.
+* HMM: probability mass of the growth regimes (goldilocks + reflation) minus the others above
+  the threshold -> **long IBOV (+1)**, below minus the threshold -> -1.
+* Correlation breaks and tail risk are informational (no instrument, direction 0).
+
+The HMM is fitted on this session's own multi-year daily feature history, reconstructed point in
+time from silver (macro values as released on each past session): growth and inflation on fixed
+scales that keep their sign (output gap; 12-month change of 12-month IPCA), VIX, credit spread,
+FX vol and equity momentum as z-scores over the lookback. Each state is labelled by the quadrant
+of its mean growth and inflation (several states may share a regime, a regime may have none):
+a 756-session window often spans only one or two regimes, and forcing all four labels onto four
+states (a Hungarian assignment) then mislabels half of them. On the demo market this raised the
+in-sample agreement with the simulated regimes from 0.38 to 0.48 (six sessions 2016-2025).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from brmacro.agents.common import (
+    Feature,
+    Signal,
+    clamp,
+    composite_signal,
+    signals_frame,
+    to_json,
+    zscore_last,
+)
+from brmacro.agents.data import SeriesMissing, SilverData
+from brmacro.agents.schemas import REGIMES
+
+__all__ = [
+    "HMMResult",
+    "build_hmm_features",
+    "consistency_issues",
+    "fit_hmm",
+    "label_states",
+    "label_states_hungarian",
+    "run_cross_asset",
+]
+
+EQ = "IBOV"
+# regime -> (sign of growth, sign of inflation)
+REGIME_SIGNS: dict[str, tuple[int, int]] = {
+    "goldilocks": (1, -1),
+    "reflation": (1, 1),
+    "stagflation": (-1, 1),
+    "deflation": (-1, -1),
+}
+HMM_FEATURES = ("growth", "inflation", "vix", "credit", "fx_vol", "equity_momentum")
+
+
+def _z(s: pd.Series) -> pd.Series:
+    sd = float(s.std(ddof=1))
+    if not math.isfinite(sd) or sd <= 0:
+        return s * np.nan
+    return (s - s.mean()) / sd
+
+
+def build_hmm_features(data: SilverData, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Daily feature history over the lookback, point in time on each session.
+
+    Columns (:data:`HMM_FEATURES`): growth = output gap (``br_output_gap``, available
+    ``gap_lag_days`` after its month ends) / ``growth_scale``; inflation = change of the latest
+    12-month IPCA over the previous 12 months / ``inflation_scale`` (both keep their sign, so a
+    state's quadrant means something); vix = z of VIX; credit = z of US HY OAS; fx_vol = z of
+    USDBRL 21-session vol; equity_momentum = z of the IBOV 63-session change (z over the lookback).
+    Rows with a missing feature are dropped.
+    """
+    p = params["cross_asset"]
+    hm = p["hmm"]
+    idx = data.sessions(p["lookback"])
+    gap = data.macro_asof("br_output_gap", idx, monthly_lag_days=hm["gap_lag_days"])
+    ipca = data.macro_asof("br_ipca_12m", idx)
+    ipca_1y_ago = data.macro_asof("br_ipca_12m", idx - pd.DateOffset(years=1)).to_numpy()
+    vix = data.price("yahoo:^VIX").reindex(idx)
+    hy = data.macro_asof("us_hy_oas", idx)
+    fxv = data.returns("USDBRL")["vol_21"].reindex(idx)
+    ibov = data.returns(EQ)["level"]
+    mom = (ibov / ibov.shift(63) - 1.0).reindex(idx)
+    f = pd.DataFrame(
+        {
+            "growth": gap / hm["growth_scale"],
+            "inflation": (ipca - ipca_1y_ago) / hm["inflation_scale"],
+            "vix": _z(vix),
+            "credit": _z(hy),
+            "fx_vol": _z(fxv),
+            "equity_momentum": _z(mom),
+        },
+        index=idx,
+    )
+    return f.dropna()
+
+
+@dataclass(frozen=True)
+class HMMResult:
+    """A fitted HMM's posteriors and the state -> regime labels.
+
+    Attributes
+    ----------
+    posteriors : ndarray, shape (n, k)
+    means : ndarray, shape (k, d)
+    labels : dict of int to str
+        State index -> regime name.
+    loglik : float
+    converged : bool
+    """
+
+    posteriors: np.ndarray
+    means: np.ndarray
+    labels: dict[int, str]
+    loglik: float
+    converged: bool
+
+    def regime_probs(self, regimes: tuple[str, ...], row: int = -1) -> dict[str, float]:
+        """Regime -> probability for one row (default: the last, i.e. the session).
+
+        The posteriors of the states sharing a label are summed; a regime no state carries has 0.
+        """
+        p = dict.fromkeys(regimes, 0.0)
+        for k, lab in self.labels.items():
+            p[lab] += float(self.posteriors[row, k])
+        tot = sum(p.values())
+        return {lab: v / tot for lab, v in p.items()}
+
+
+def label_states(means: np.ndarray, signs: Mapping[str, tuple[int, ...]]) -> dict[int, str]:
+    """Label each state by the sign pattern its mean matches best: argmax over labels of signs·mean.
+
+    With ±1 patterns over (growth, inflation) this is the quadrant of the state's mean. Ties go to
+    the first label in ``signs`` order (deterministic). Several states may share a label.
+
+    Parameters
+    ----------
+    means : ndarray, shape (k, d)
+        State means; only the first ``len(pattern)`` columns are used.
+    signs : mapping of label to tuple of ±1
+        The label patterns.
+    """
+    labels = list(signs)
+    m = len(signs[labels[0]])
+    out = {}
+    for k in range(means.shape[0]):
+        score = [float(np.dot(signs[lab], means[k, :m])) for lab in labels]
+        out[k] = labels[int(np.argmax(score))]
+    return out
+
+
+def label_states_hungarian(means: np.ndarray, signs: Mapping[str, tuple[int, ...]]) -> dict[int, str]:
+    """One distinct label per state maximising Σ signs·means (Hungarian assignment; kept for comparison)."""
+    labels = list(signs)
+    m = len(signs[labels[0]])
+    score = np.array([[float(np.dot(signs[lab], means[k, :m])) for lab in labels] for k in range(means.shape[0])])
+    rows, cols = linear_sum_assignment(-score)
+    return {int(r): labels[int(c)] for r, c in zip(rows, cols, strict=True)}
+
+
+def fit_hmm(
+    x: np.ndarray, signs: Mapping[str, tuple[int, ...]], *, n_iter: int, tol: float, seed: int
+) -> HMMResult:
+    """Fit a diagonal-covariance Gaussian HMM (hmmlearn), one state per label; return posteriors and labels.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        Feature history, oldest first; the label signs apply to its first columns.
+    signs : mapping
+        Labels and their sign patterns (see :func:`label_states`).
+    n_iter, tol, seed : int, float, int
+        EM iterations, convergence tolerance and the fixed random state.
+    """
+    from hmmlearn.hmm import GaussianHMM
+
+    model = GaussianHMM(n_components=len(signs), covariance_type="diag", n_iter=n_iter, tol=tol,
+                        random_state=seed, min_covar=1e-3)
+    logging.getLogger("hmmlearn").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x)
+        post = model.predict_proba(x)
+        ll = float(model.score(x))
+    return HMMResult(post, np.asarray(model.means_), label_states(np.asarray(model.means_), signs), ll,
+                     bool(model.monitor_.converged))
+
+
+def _lin(x: float, lo: float, hi: float) -> float:
+    if not math.isfinite(x):
+        return float("nan")
+    return clamp(100.0 * (x - lo) / (hi - lo), 0.0, 100.0)
+
+
+def _get(signals: pd.DataFrame, sid: str) -> int:
+    row = signals.loc[signals["signal_id"] == sid]
+    return int(row["direction"].iloc[0]) if len(row) else 0
+
+
+def consistency_issues(signals: pd.DataFrame, regime: str, sentiment: float) -> list[dict[str, str]]:
+    """The seven consistency rules (DOMAIN B §6.5) on the agents' real signal identifiers.
+
+    All directions are in the price convention: DI1 +1 = receive, USDBRL -1 = long BRL.
+
+    Parameters
+    ----------
+    signals : DataFrame
+        Every agent signal of the session (signal_id, direction, ...).
+    regime : str
+        The most probable HMM regime.
+    sentiment : float
+        The sentiment index (0-100; NaN when not computable).
+    """
+    fx = _get(signals, "FX_BR_COMPOSITE")
+    mon = _get(signals, "MONETARY_BR_COMPOSITE")
+    infl = _get(signals, "INFLATION_BR_COMPOSITE")
+    fis = _get(signals, "FISCAL_BR_COMPOSITE")
+    eq = _get(signals, "CROSSASSET_COMPOSITE")
+    out: list[dict[str, str]] = []
+
+    def add(rule: str, msg: str) -> None:
+        out.append({"rule": rule, "severity": "warning", "message": msg})
+
+    if fx == -1 and mon == 1:
+        add("FX_RATES_CONTRADICTION", "short USDBRL (long BRL) while receiving DI: cuts erode the BRL carry")
+    if eq == 1 and mon == -1:
+        add("EQUITY_RATES_CONTRADICTION", "long IBOV while paying DI (higher rates ahead)")
+    if regime == "stagflation" and fx == -1:
+        add("REGIME_FX_MISMATCH", "stagflation regime but short USDBRL")
+    if regime in ("stagflation", "deflation") and eq == 1:
+        add("REGIME_EQUITY_MISMATCH", f"{regime} regime but long IBOV")
+    if infl == -1 and mon == 1:
+        add("INFLATION_RATES_CONTRADICTION", "inflation agent hawkish (pay DI) while monetary agent receives DI")
+    if math.isfinite(sentiment) and sentiment < 30 and (eq == 1 or fx == -1):
+        add("RISK_APPETITE_DIRECTION", f"sentiment {sentiment:.0f} < 30 (fear) but long risk (IBOV or BRL)")
+    if fis == 1 and fx == -1:
+        add("SOVEREIGN_FX_DIVERGENCE", "fiscal agent sees sovereign stress (long USDBRL) but FX agent is short USDBRL")
+    return out
+
+
+def run_cross_asset(
+    data: SilverData, params: Mapping[str, Any], upstream: pd.DataFrame
+) -> tuple[list[Signal], list[Feature], pd.DataFrame]:
+    """Cross-asset models and the view as of ``data.date``.
+
+    Parameters
+    ----------
+    data : SilverData
+    params : mapping
+        The ``agents`` subtree.
+    upstream : DataFrame
+        The four other agents' signal tables of the session, concatenated.
+
+    Returns
+    -------
+    (list of Signal, list of Feature, DataFrame)
+        Signals, features and the one-row view table.
+    """
+    p = params["cross_asset"]
+    sig: dict[str, Signal] = {}
+    feats: list[Feature] = []
+    idx = data.sessions(p["lookback"])
+    zw, zmin = p["z_window"], p["z_min_obs"]
+
+    # ---- market inputs
+    vix = data.price("yahoo:^VIX").reindex(idx).ffill()
+    dxy = data.price("yahoo:DX-Y.NYB").reindex(idx).ffill()
+    hy = data.macro_asof("us_hy_oas", idx)
+    slope = data.slope("UST_2s10s").reindex(idx)
+    fxv = data.returns("USDBRL")["vol_21"].reindex(idx)
+    spread = data.curve("DI_UST_SPREAD", "5Y").reindex(idx)
+    ibov = data.returns(EQ)["level"]
+    mom = (ibov / ibov.shift(63) - 1.0).reindex(idx)
+    z = {
+        "vix": zscore_last(vix, zw, zmin),
+        "hy_oas": zscore_last(hy, zw, zmin),
+        "dxy": zscore_last(dxy, zw, zmin),
+        "ust_2s10s": zscore_last(slope, zw, zmin),
+        "usdbrl_vol_21": zscore_last(fxv, zw, zmin),
+        "di_ust_spread_5y": zscore_last(spread, zw, zmin),
+        "ibov_mom_63": zscore_last(mom, zw, zmin),
+    }
+    feats += [
+        Feature("vix", float(vix.iloc[-1]), "index level"),
+        Feature("hy_oas", float(hy.iloc[-1]), "decimal"),
+        Feature("dxy", float(dxy.iloc[-1]), "index level"),
+        Feature("ust_2s10s", float(slope.iloc[-1]), "decimal"),
+        Feature("di_ust_spread_5y", float(spread.iloc[-1]),
+                "decimal; DI-UST 5Y spread: mostly the inflation/FX differential, a rough sovereign-risk proxy"),
+        Feature("ibov_mom_63", float(mom.iloc[-1]), "decimal, 63-session change"),
+        *[Feature(f"z_{k}", v, f"z over last {zw} sessions") for k, v in z.items()],
+    ]
+
+    # ---- 1. regime score (positive = risk-off)
+    comps = {"vix": z["vix"], "hy_oas": z["hy_oas"], "dxy": z["dxy"], "ust_2s10s": -z["ust_2s10s"],
+             "usdbrl_vol_21": z["usdbrl_vol_21"], "di_ust_spread_5y": z["di_ust_spread_5y"]}
+    have = [v for v in comps.values() if math.isfinite(v)]
+    if len(have) >= 3:
+        score = clamp(float(np.mean(have)) / 2.0, -1.0, 1.0)
+        th = p["regime_threshold"]
+        dir_ = -1 if score > th else (1 if score < -th else 0)
+        sig["regime"] = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(score)) if dir_ else 0.0, score, 63,
+                               {"components": comps, "mapping": "risk-off score -> short IBOV (-1)"})
+        feats.append(Feature("regime_score", score, "-1..1, positive = risk-off"))
+    else:
+        sig["regime"] = Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps)
+        feats.append(Feature("regime_score", None, "not computable: fewer than 3 components"))
+
+    # ---- 2. correlation breaks (63 vs 252 sessions)
+    cr = p["correlation"]
+    usd = data.returns("USDBRL")["ret"]
+    pairs = {
+        "USDBRL_DXY": (usd, data.price("yahoo:DX-Y.NYB").pct_change()),
+        "DI5Y_UST10Y": (data.returns("DI1_5Y")["level"].diff(), data.returns("UST_10Y")["level"].diff()),
+        "IBOV_SPX": (data.returns(EQ)["ret"], data.returns("SPX")["ret"]),
+        "USDBRL_VIX": (usd, data.price("yahoo:^VIX").diff()),
+        "USDBRL_OIL": (usd, data.price("yahoo:CL=F").pct_change()),
+    }
+    zs: dict[str, float] = {}
+    for name, (a, b) in pairs.items():
+        ab = pd.concat([a, b], axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
+        ab = ab.loc[ab.index <= data.ts].iloc[-(cr["long"] + cr["short"]):]
+        if len(ab) < cr["long"] + cr["short"] // 2:
+            zs[name] = float("nan")
+            feats.append(Feature(f"corr_{name}_63", None, f"not computable: {len(ab)} common sessions"))
+            continue
+        c_s = ab.iloc[:, 0].rolling(cr["short"]).corr(ab.iloc[:, 1])
+        c_l = ab.iloc[:, 0].rolling(cr["long"]).corr(ab.iloc[:, 1])
+        hist = c_s.dropna().iloc[-cr["long"]:]
+        sd = float(hist.std(ddof=1))
+        zz = float((c_s.iloc[-1] - c_l.iloc[-1]) / sd) if sd > 0 else float("nan")
+        zs[name] = zz
+        feats += [Feature(f"corr_{name}_63", float(c_s.iloc[-1]), "correlation over 63 sessions"),
+                  Feature(f"corr_{name}_252", float(c_l.iloc[-1]), "correlation over 252 sessions"),
+                  Feature(f"corr_{name}_z", zz, "(corr63 - corr252) / std of corr63 over 252 sessions")]
+    finite = {k: v for k, v in zs.items() if math.isfinite(v)}
+    if finite:
+        mz = max(abs(v) for v in finite.values())
+        strength = "STRONG" if mz > 3 else "MODERATE" if mz > 2 else "WEAK" if mz > 1.5 else "NO_SIGNAL"
+        sig["correlation"] = Signal("CROSSASSET_CORRELATION", "", 0, min(1.0, mz / 4.0), mz, 21,
+                                    {"z": zs, "breaks": sorted(k for k, v in finite.items() if abs(v) > 2)},
+                                    strength=strength)
+    else:
+        sig["correlation"] = Signal.gap("CROSSASSET_CORRELATION", "", 21, "no pair with enough common history")
+
+    # ---- 3. sentiment (0 fear .. 100 greed)
+    se = p["sentiment"]
+    parts = {
+        "vix": _lin(float(vix.iloc[-1]), *se["vix_range"]),
+        "hy_oas": _lin(float(hy.iloc[-1]), *se["hy_oas_range"]),
+        "dxy": _lin(float(dxy.iloc[-1]), *se["dxy_range"]),
+        "di_ust_spread_5y": _lin(z["di_ust_spread_5y"], 2.0, -2.0),
+        "ibov_mom_63": _lin(z["ibov_mom_63"], -2.0, 2.0),
+    }
+    w = {k: se["weights"][k] for k, v in parts.items() if math.isfinite(v)}
+    sentiment = float(sum(w[k] * parts[k] for k in w) / sum(w.values())) if w else float("nan")
+    feats.append(Feature("sentiment_index", sentiment, "0 (fear) - 100 (greed)"))
+    if math.isfinite(sentiment):
+        dir_ = -1 if sentiment < se["lower"] else (1 if sentiment > se["upper"] else 0)
+        sig["sentiment"] = Signal("CROSSASSET_SENTIMENT", EQ, dir_, abs(sentiment - 50) / 50 if dir_ else 0.0,
+                                  sentiment, 21, {"parts": parts, "mapping": "fear -> short IBOV (-1)"})
+    else:
+        sig["sentiment"] = Signal.gap("CROSSASSET_SENTIMENT", EQ, 21, "no sentiment component")
+
+    # ---- 4. HMM regime
+    hm = p["hmm"]
+    feat_hist = build_hmm_features(data, params)
+    feats.append(Feature("hmm_rows", float(len(feat_hist)), "sessions in the HMM feature history"))
+    if len(feat_hist) < hm["min_rows"] or feat_hist.index[-1] != idx[-1]:
+        raise _hmm_error(data, len(feat_hist), hm["min_rows"])
+    res = fit_hmm(feat_hist.to_numpy(), {r: REGIME_SIGNS[r] for r in REGIMES}, n_iter=hm["n_iter"], tol=hm["tol"],
+                  seed=hm["seed"])
+    probs = res.regime_probs(REGIMES)
+    regime = max(REGIMES, key=lambda r: (probs[r], -REGIMES.index(r)))
+    clarity = clamp((probs[regime] - 0.25) / 0.75, 0.0, 1.0)
+    last = feat_hist.iloc[-1]
+    feats += [Feature(f"hmm_{c}", float(last[c]), "z over the lookback") for c in HMM_FEATURES]
+    feats += [Feature(f"p_{r}", probs[r], "probability") for r in REGIMES]
+    risk_on = probs["goldilocks"] + probs["reflation"] - probs["stagflation"] - probs["deflation"]
+    dir_ = 1 if risk_on > hm["risk_on_threshold"] else (-1 if risk_on < -hm["risk_on_threshold"] else 0)
+    sig["hmm"] = Signal("CROSSASSET_HMM_REGIME", EQ, dir_, abs(risk_on) if dir_ else 0.0, risk_on, 63,
+                        {"regime": regime, "probs": probs, "converged": res.converged, "rows": len(feat_hist),
+                         "mapping": "growth regimes -> long IBOV (+1)"})
+
+    # ---- 5. tail risk
+    tr = p["tail_risk"]
+    vz = z["vix"] if math.isfinite(z["vix"]) else 0.0
+    hz = z["hy_oas"] if math.isfinite(z["hy_oas"]) else 0.0
+    tail = min(100.0, 30 * max(0.0, vz) + 30 * max(0.0, hz) + 40 * (probs["stagflation"] + probs["deflation"]))
+    grade = ("critical" if tail >= tr["critical"] else "elevated" if tail >= tr["elevated"]
+             else "moderate" if tail >= tr["moderate"] else "low")
+    strength = {"critical": "STRONG", "elevated": "MODERATE", "moderate": "WEAK", "low": "NO_SIGNAL"}[grade]
+    sig["tail"] = Signal("CROSSASSET_TAIL_RISK", "", 0, tail / 100.0, tail, 21,
+                         {"grade": grade, "vix_z": z["vix"], "hy_z": z["hy_oas"]}, strength=strength)
+    feats.append(Feature("tail_risk_score", tail, "0-100"))
+
+    cp = p["composite"]
+    comp = composite_signal("CROSSASSET_COMPOSITE", EQ, 63, sig, cp["weights"],
+                            min_disagree=cp["min_disagree"], damper=params["damper"])
+    signals = [*sig.values(), comp]
+
+    # ---- view
+    own = signals_frame(data.date, "cross_asset", signals)
+    every = pd.concat([f for f in (upstream, own) if len(f)], ignore_index=True)
+    issues = consistency_issues(every, regime, sentiment)
+
+    def view(sid: str, why: str) -> dict[str, Any]:
+        row = every.loc[every["signal_id"] == sid]
+        if row.empty:
+            return {"direction": 0, "confidence": 0.0, "instrument": "", "rationale": f"{sid} not available"}
+        r = row.iloc[0]
+        return {"direction": int(r["direction"]), "confidence": float(r["confidence"]),
+                "instrument": str(r["instrument"]), "rationale": f"{why} ({sid}, {r['strength']})"}
+
+    fiscal_dir = _get(every, "FISCAL_BR_COMPOSITE")
+    views = {
+        "rates_br": view("MONETARY_BR_COMPOSITE", "monetary-policy composite"),
+        "fx": view("FX_BR_COMPOSITE", f"FX-equilibrium composite; fiscal composite on USDBRL {fiscal_dir:+d}"),
+        "equity_br": view("CROSSASSET_COMPOSITE", "regime score, sentiment and HMM"),
+        "rates_us": view("MONETARY_US_FED_STANCE", "Fed stance vs US Taylor rule"),
+        "equity_us": {"direction": sig["hmm"].direction, "confidence": sig["hmm"].confidence, "instrument": "SPX",
+                      "rationale": f"HMM regime {regime}: growth-regime probability mass {risk_on:+.2f}"},
+    }
+    cand = every.loc[(every["direction"] != 0) & (every["instrument"] != "")]
+    cand = cand.assign(_c=-cand["confidence"]).sort_values(["_c", "signal_id"], kind="mergesort").head(p["key_trades"])
+    trades = [{"instrument": r.instrument, "direction": int(r.direction), "signal_id": r.signal_id,
+               "confidence": float(r.confidence), "rationale": f"{r.signal_id} {r.strength}"}
+              for r in cand.itertuples()]
+    view_df = pd.DataFrame([{
+        "date": data.date, "regime": regime,
+        **{f"p_{r}": probs[r] for r in REGIMES},
+        "regime_clarity": clarity, "tail_risk_score": tail, "tail_risk_grade": grade,
+        "sentiment_index": sentiment if math.isfinite(sentiment) else None,
+        "views": to_json(views), "key_trades": to_json(trades), "consistency_issues": to_json(issues),
+    }])
+    view_df["sentiment_index"] = view_df["sentiment_index"].astype(float)
+    feats.append(Feature("consistency_issue_count", float(len(issues)), "count"))
+    return signals, feats, view_df
+
+
+def _hmm_error(data: SilverData, n: int, need: int) -> SeriesMissing:
+    return SeriesMissing(
+        f"{data.asset} {data.date.isoformat()}: HMM feature history has {n} complete sessions ending on the session "
+        f"(need {need}); check br_ibc_br_yoy, us_indpro, br_ipca_12m, us_cpi_core_yoy, yahoo:^VIX, us_hy_oas, "
+        "USDBRL vol_21 and IBOV levels over the lookback"
+    )

@@ -1,0 +1,216 @@
+"""The agents' only data access: silver tables, filtered to what was public by the session.
+
+Every agent reads silver through :class:`SilverData`, so a series or curve name lives in one
+place and a missing one fails with a message naming it and the session. The filter is applied
+here, whatever the inputs hold: macro rows released after the session, and curve, return and
+price rows dated after it, are dropped (silver should not contain them; if it ever does, the
+agents still cannot see them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from brmacro.pipeline import InputMissing
+
+if TYPE_CHECKING:  # pragma: no cover
+    from brmacro.pipeline import Context
+
+__all__ = ["SeriesMissing", "SilverData"]
+
+
+class SeriesMissing(InputMissing):
+    """A series, curve point, price or instrument the model needs is absent from silver."""
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s).dt.normalize()
+
+
+@dataclass
+class SilverData:
+    """Point-in-time view of the three silver assets as of one session.
+
+    Parameters
+    ----------
+    date : datetime.date
+        The session D. Nothing released (macro) or dated (markets) after D is visible.
+    macro_df : pandas.DataFrame
+        ``silver_macro`` part (series, observation_date, value, release_date).
+    curves_df : pandas.DataFrame
+        ``silver_curves`` part (date, curve, tenor_label, tenor_du, tenor_years, rate).
+    slopes_df : pandas.DataFrame
+        ``silver_curves`` slopes (date, name, value).
+    returns_df : pandas.DataFrame
+        ``silver_returns`` part (date, instrument, level, ret, vol_21, vol_63, vol_252, z_252).
+    prices_df : pandas.DataFrame
+        ``silver_returns`` prices (date, series, value).
+    asset : str
+        The asset being built (only for error messages).
+    """
+
+    date: dt.date
+    macro_df: pd.DataFrame
+    curves_df: pd.DataFrame
+    slopes_df: pd.DataFrame
+    returns_df: pd.DataFrame
+    prices_df: pd.DataFrame
+    asset: str = "agents"
+    _cache: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        d = pd.Timestamp(self.date)
+        m = self.macro_df.copy()
+        m["observation_date"] = _dates(m["observation_date"])
+        m["release_date"] = _dates(m["release_date"])
+        self.macro_df = m.loc[m["release_date"] <= d].reset_index(drop=True)
+        for name in ("curves_df", "slopes_df", "returns_df", "prices_df"):
+            f = getattr(self, name).copy()
+            f["date"] = _dates(f["date"])
+            setattr(self, name, f.loc[f["date"] <= d].reset_index(drop=True))
+
+    @property
+    def ts(self) -> pd.Timestamp:
+        """The session as a timestamp."""
+        return pd.Timestamp(self.date)
+
+    @classmethod
+    def from_context(cls, ctx: Context) -> SilverData:
+        """Read the silver inputs of a step's context."""
+        return cls(
+            date=ctx.date,
+            macro_df=ctx.table("silver_macro"),
+            curves_df=ctx.table("silver_curves"),
+            slopes_df=ctx.table("silver_curves", "slopes"),
+            returns_df=ctx.table("silver_returns"),
+            prices_df=ctx.table("silver_returns", "prices"),
+            asset=ctx.asset,
+        )
+
+    def _missing(self, what: str) -> SeriesMissing:
+        return SeriesMissing(f"{self.asset} {self.date.isoformat()}: {what} is not in silver (as of the session)")
+
+    # ----------------------------------------------------------------- macro
+    def has_macro(self, name: str) -> bool:
+        """Whether a macro series has at least one value public by the session."""
+        return bool((self.macro_df["series"] == name).any())
+
+    def macro(self, name: str) -> pd.Series:
+        """A macro series (latest vintage public by D), indexed by observation date, ascending.
+
+        Raises
+        ------
+        SeriesMissing
+            When the series has no row public by the session.
+        """
+        key = ("macro", name)
+        if key not in self._cache:
+            rows = self.macro_df.loc[self.macro_df["series"] == name]
+            if rows.empty:
+                raise self._missing(f"macro series {name!r}")
+            s = rows.set_index("observation_date")["value"].astype(float).sort_index()
+            s.name = name
+            self._cache[key] = s
+        return self._cache[key].copy()
+
+    def macro_last(self, name: str) -> float:
+        """The latest observation of a macro series public by D."""
+        return float(self.macro(name).iloc[-1])
+
+    def macro_asof(
+        self, name: str, at: pd.DatetimeIndex, yoy_periods: int = 0, monthly_lag_days: int | None = None
+    ) -> pd.Series:
+        """For each date in ``at``: the latest observation of ``name`` available on or before it.
+
+        Available means released (``release_date``), which reconstructs what was known on each past
+        session, so a history built from it has no look-ahead. NaN before the first release.
+
+        Parameters
+        ----------
+        name : str
+            Macro series.
+        at : DatetimeIndex
+            The dates to evaluate.
+        yoy_periods : int
+            When ``n > 0``, each observation is first replaced by its change over ``n`` observations
+            (``x_t / x_{t-n} - 1``, e.g. 12 for a monthly index's year-on-year change).
+        monthly_lag_days : int, optional
+            For a *derived monthly* series that silver recomputes whole at each release (a filtered
+            output gap: every row carries the latest input release), availability is taken as the
+            end of the observation month plus this lag instead: the session's vintage, published on
+            the usual lag (pseudo real time; the values themselves are the latest vintage).
+        """
+        rows = self.macro_df.loc[self.macro_df["series"] == name, ["observation_date", "release_date", "value"]]
+        if rows.empty:
+            raise self._missing(f"macro series {name!r}")
+        rows = rows.sort_values("observation_date", kind="mergesort")
+        if monthly_lag_days is not None:
+            avail = rows["observation_date"] + pd.offsets.MonthEnd(0) + pd.Timedelta(days=monthly_lag_days)
+            rows = rows.assign(release_date=avail.where(avail <= rows["release_date"], rows["release_date"]))
+        if yoy_periods > 0:
+            rows = rows.assign(value=rows["value"] / rows["value"].shift(yoy_periods) - 1.0).dropna(subset=["value"])
+        rows = rows.sort_values(["release_date", "observation_date"], kind="mergesort")
+        # the frontier: rows that bring a newer observation than any released before them
+        frontier = rows.loc[rows["observation_date"] >= rows["observation_date"].cummax()]
+        frontier = frontier.drop_duplicates("release_date", keep="last")
+        left = pd.DataFrame({"t": pd.DatetimeIndex(at)}).sort_values("t")
+        out = pd.merge_asof(left, frontier, left_on="t", right_on="release_date", direction="backward")
+        return pd.Series(out["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(out["t"]), name=name)
+
+    # ----------------------------------------------------------------- curves
+    def curve(self, curve: str, label: str) -> pd.Series:
+        """The history of one curve point (decimal per year), indexed by session."""
+        key = ("curve", f"{curve}|{label}")
+        if key not in self._cache:
+            c = self.curves_df
+            rows = c.loc[(c["curve"] == curve) & (c["tenor_label"] == label)]
+            if rows.empty:
+                raise self._missing(f"curve point {curve} {label}")
+            self._cache[key] = rows.set_index("date")["rate"].astype(float).sort_index().rename(f"{curve}_{label}")
+        return self._cache[key].copy()
+
+    def curve_last(self, curve: str, label: str) -> float:
+        """The latest value of a curve point on or before D."""
+        return float(self.curve(curve, label).iloc[-1])
+
+    def slope(self, name: str) -> pd.Series:
+        """A named slope history (DI_1s2s, UST_2s10s, ...), decimal per year."""
+        key = ("slope", name)
+        if key not in self._cache:
+            rows = self.slopes_df.loc[self.slopes_df["name"] == name]
+            if rows.empty:
+                raise self._missing(f"slope {name!r}")
+            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(name)
+        return self._cache[key].copy()
+
+    # ----------------------------------------------------------------- markets
+    def returns(self, instrument: str) -> pd.DataFrame:
+        """The returns-matrix rows of one tradable (level, ret, vol_21, vol_63, vol_252, z_252) by session."""
+        r = self.returns_df
+        rows = r.loc[r["instrument"] == instrument]
+        if rows.empty:
+            raise self._missing(f"instrument {instrument!r} in silver_returns")
+        return rows.set_index("date").sort_index().drop(columns=["instrument"])
+
+    def price(self, series: str) -> pd.Series:
+        """A price series of ``silver_returns.prices`` (``yahoo:^VIX``, ``ptax:USDBRL``...) by session."""
+        key = ("price", series)
+        if key not in self._cache:
+            p = self.prices_df
+            rows = p.loc[p["series"] == series]
+            if rows.empty:
+                raise self._missing(f"price series {series!r}")
+            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(series)
+        return self._cache[key].copy()
+
+    def sessions(self, lookback: int) -> pd.DatetimeIndex:
+        """The last ``lookback`` sessions of the returns matrix up to D (the common market index)."""
+        idx = pd.DatetimeIndex(np.unique(self.returns_df["date"].to_numpy()))
+        if idx.empty:
+            raise self._missing("any session in silver_returns")
+        return idx[-lookback:]

@@ -1,0 +1,118 @@
+"""FX-equilibrium agent: BEER fair value and carry-to-risk for USDBRL.
+
+Direction mapping (price convention, instrument USDBRL): BRL *undervalued* (USDBRL above its
+fair value) -> **short USDBRL (-1)**; BRL carry-to-risk unusually high -> **short USDBRL (-1)**.
+
+Dropped models (no data source, DOMAIN A1/A7): the flow model (BCB FX flows, CFTC positioning)
+and the CIP basis (cupom cambial needs DDI/FRC futures, which no bronze source carries here).
+Neither is replaced by a proxy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from brmacro.agents.common import Feature, Signal, composite_signal, gap_signal, monthly_last, ols
+from brmacro.agents.data import SilverData
+from brmacro.agents.inflation import fx_series
+
+__all__ = ["beer_fit", "run_fx"]
+
+FX = "USDBRL"
+BRL_CHEAP = -1  # USDBRL above fair value -> short USDBRL
+
+
+def beer_fit(
+    log_fx: pd.Series, regressors: pd.DataFrame, x_now: pd.Series, *, min_obs: int
+) -> dict[str, Any]:
+    """BEER: OLS of monthly log USDBRL on fundamentals, evaluated at today's regressors.
+
+    Returns
+    -------
+    dict
+        ``fair`` (USDBRL, NaN when fewer than ``min_obs`` complete months), ``coef``, ``nobs``, ``r2``.
+    """
+    panel = pd.concat([log_fx.rename("__y"), regressors], axis=1, join="inner").dropna()
+    if len(panel) < min_obs or x_now.isna().any():
+        return {"fair": float("nan"), "coef": {}, "nobs": len(panel), "r2": float("nan")}
+    res = ols(panel["__y"].to_numpy(), panel[list(regressors.columns)].to_numpy())
+    xv = np.concatenate([[1.0], x_now[list(regressors.columns)].to_numpy(dtype=float)])
+    coef = dict(zip(["const", *regressors.columns], res.coef.tolist(), strict=True))
+    return {"fair": float(np.exp(xv @ res.coef)), "coef": coef, "nobs": res.nobs, "r2": res.r2}
+
+
+def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], list[Feature]]:
+    """All FX models as of ``data.date`` (``params`` is the ``agents`` subtree)."""
+    p = params["fx_equilibrium"]
+    sig: dict[str, Signal] = {}
+    fx = fx_series(data).dropna()
+    spot = float(fx.iloc[-1])
+    feats = [Feature("usdbrl_spot", spot, "BRL per USD (PTAX)")]
+    yoy = fx / fx.shift(252) - 1.0
+    feats.append(Feature("usdbrl_change_252", float(yoy.iloc[-1]) if math.isfinite(yoy.iloc[-1]) else None,
+                         "decimal, change over 252 observations"))
+
+    # ---- 1. BEER
+    b = p["beer"]
+    daily: dict[str, pd.Series] = {}
+    comm = [np.log(data.price(s)) for s in b["tot_series"]]
+    daily["tot_proxy"] = pd.concat(comm, axis=1).mean(axis=1, skipna=False)
+    daily["real_rate_diff"] = data.curve("BR_REAL", "1260du") - data.curve("UST_REAL", "5Y")
+    daily["log_reserves"] = np.log(data.macro("br_reserves"))
+    daily["log_dxy"] = np.log(data.price("yahoo:DX-Y.NYB"))
+    monthly = pd.concat({k: monthly_last(v) for k, v in daily.items()}, axis=1)
+    x_now = pd.Series({k: float(v.dropna().iloc[-1]) if v.notna().any() else np.nan for k, v in daily.items()})
+    fit = beer_fit(np.log(monthly_last(fx)), monthly, x_now, min_obs=b["min_obs"])
+    for k, v in x_now.items():
+        feats.append(Feature(f"beer_{k}", float(v), {"tot_proxy": "mean log price of " + ", ".join(b["tot_series"]),
+                                                      "real_rate_diff": "decimal, BR_REAL 5Y - UST_REAL 5Y",
+                                                      "log_reserves": "log USD million",
+                                                      "log_dxy": "log index"}[str(k)]))
+    if math.isfinite(fit["fair"]):
+        mis = spot / fit["fair"] - 1.0
+        dir_, conf = gap_signal(mis, b["threshold"], b["conf_scale"])
+        sig["beer"] = Signal("FX_BR_BEER", FX, BRL_CHEAP * dir_, conf, mis, 252,
+                             {"fair": fit["fair"], "spot": spot, "coef": fit["coef"], "nobs": fit["nobs"],
+                              "r2": fit["r2"], "mapping": "USDBRL above fair (BRL cheap) -> short USDBRL (-1)"})
+        feats += [Feature("beer_fair", fit["fair"], "BRL per USD"), Feature("beer_misalignment", mis, "decimal")]
+    else:
+        sig["beer"] = Signal.gap("FX_BR_BEER", FX, 252, f"fewer than {b['min_obs']} complete months ({fit['nobs']})")
+        feats += [Feature("beer_fair", None, "not computable: too few months"),
+                  Feature("beer_misalignment", None, "not computable")]
+
+    # ---- 2. carry-to-risk
+    c = p["carry"]
+    di1 = data.curve("DI_PRE", "252du")
+    idx = pd.DatetimeIndex(di1.index)[-c["lookback"]:]
+    sofr = data.macro_asof("us_sofr", idx)
+    vol = data.returns(FX)["vol_63"].reindex(idx)
+    carry = di1.reindex(idx) - sofr
+    ratio = (carry / vol).replace([np.inf, -np.inf], np.nan).dropna()
+    feats += [Feature("carry", float(carry.iloc[-1]), "decimal per year, DI 1Y - SOFR"),
+              Feature("usdbrl_vol_63", float(vol.iloc[-1]) if math.isfinite(vol.iloc[-1]) else None,
+                      "annualised vol of USDBRL excess returns")]
+    z = float("nan")
+    if len(ratio) >= c["min_obs"] and ratio.index[-1] == idx[-1]:
+        sd = float(ratio.std(ddof=1))
+        if sd > 0:
+            z = float((ratio.iloc[-1] - ratio.mean()) / sd)
+    feats += [Feature("carry_to_risk", float(ratio.iloc[-1]) if len(ratio) else None, "ratio (carry / vol)"),
+              Feature("carry_to_risk_z", z, f"z over {len(ratio)} sessions" if math.isfinite(z) else
+                      "not computable: too short history")]
+    if math.isfinite(z):
+        dir_, conf = gap_signal(z, c["z_fire"], c["conf_scale"])
+        sig["carry"] = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), 63,
+                              {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]),
+                               "mapping": "carry-to-risk high -> short USDBRL (-1)"})
+    else:
+        sig["carry"] = Signal.gap("FX_BR_CARRY_RISK", FX, 63, f"fewer than {c['min_obs']} sessions of carry/vol")
+
+    cp = p["composite"]
+    comp = composite_signal("FX_BR_COMPOSITE", FX, 252, sig, cp["weights"],
+                            min_disagree=cp["min_disagree"], damper=params["damper"])
+    return [*sig.values(), comp], feats
