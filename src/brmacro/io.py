@@ -157,6 +157,9 @@ class Schema:
                                 f"{where}: column {c.name!r} = {v[i]!r} outside [{c.lo}, {c.hi}] at row {i}: "
                                 f"{_row(df, i)}"
                             )
+        for c in self.cols:
+            if c.kind == "float" and len(df):
+                df[c.name] = _canonical_float(pd.to_numeric(df[c.name]).to_numpy(dtype=float))
         if self.key and len(df):
             dup = df.duplicated(list(self.key), keep=False)
             if dup.any():
@@ -167,6 +170,28 @@ class Schema:
             return pa.Table.from_pandas(df, schema=self.arrow, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{where}: cannot convert to the declared types: {exc}") from exc
+
+
+SIGNIFICANT_DIGITS = 12
+
+
+def _canonical_float(x: np.ndarray) -> np.ndarray:
+    """Round to :data:`SIGNIFICANT_DIGITS` significant decimal digits (at most 22 decimals).
+
+    Numpy's SIMD reductions may differ in the last bit with memory alignment and threading; rounding
+    the stored values makes artifacts byte-reproducible across processes and machines while keeping
+    far more precision than any figure needs. Decimal rounding keeps round values exact (0.95 stays the
+    double nearest to 0.95), so parameters written into tables compare equal to the config.
+    """
+    out = x.astype(float, copy=True)
+    ok = np.isfinite(out) & (out != 0.0)
+    v = out[ok]
+    k = np.clip(SIGNIFICANT_DIGITS - 1 - np.floor(np.log10(np.abs(v))), -22, 22)
+    up = k >= 0
+    scale_up = 10.0 ** np.where(up, k, 0)
+    scale_dn = 10.0 ** np.where(up, 0, -k)
+    out[ok] = np.where(up, np.round(v * scale_up) / scale_up, np.round(v / scale_dn) * scale_dn)
+    return out + 0.0
 
 
 def _row(df: pd.DataFrame, i: int) -> str:

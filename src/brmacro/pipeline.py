@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from brmacro.io import ArtifactError, Schema, read_table, write_table
 
@@ -77,7 +78,7 @@ class StepSpec:
 
 
 STEPS: dict[str, StepSpec] = {
-    **{b: StepSpec("bronze", config=("bronze", "demo")) for b in BRONZE},
+    **{b: StepSpec("bronze", config=("bronze", "demo", "live")) for b in BRONZE},
     "silver_curves": StepSpec(
         "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",)
     ),
@@ -281,7 +282,9 @@ def run_step(
             out_dir=outs[0].parent if outs else None,
         )
         logger.info("building %s for %s (source=%s)", asset, date, ctx.source)
-        tables = dict(_step_fn(asset)(ctx))
+        # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
+        with threadpool_limits(limits=1):
+            tables = dict(_step_fn(asset)(ctx))
         schemas = all_schemas()[asset]
         if set(tables) != set(schemas):
             raise ArtifactError(

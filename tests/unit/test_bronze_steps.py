@@ -31,11 +31,20 @@ def test_step_returns_the_demo_snapshot(asset: str) -> None:
 
 
 @pytest.mark.parametrize("asset", BRONZE)
-def test_live_source_raises_and_never_falls_back(asset: str) -> None:
-    msg = f"{asset}: source 'live' is not implemented yet (see issue 6); use source: demo"
-    with pytest.raises(NotImplementedError) as err:
+def test_live_source_goes_to_the_live_connectors_never_to_demo(asset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import brmacro.bronze.live as live
+
+    calls: list[tuple[str, object]] = []
+
+    def fake(source: str, date: object, params: object) -> pd.DataFrame:
+        calls.append((source, date))
+        raise RuntimeError(f"{source}: live fetch attempted")
+
+    monkeypatch.setattr(live, "snapshot", fake)
+    monkeypatch.setattr(demo, "snapshot", lambda *a, **k: pytest.fail("fell back to the demo"))
+    with pytest.raises(RuntimeError, match="live fetch attempted"):
         getattr(steps, asset)(_ctx(asset, {**PARAMS, "source": "live"}))
-    assert str(err.value) == msg
+    assert calls and calls[0][0] == asset
 
 
 def test_unknown_source_and_bad_seed_are_refused() -> None:

@@ -67,3 +67,12 @@ def test_corrupt_or_foreign_artifacts_are_refused(tmp_path: Path) -> None:
     q = write_table(pd.DataFrame({"date": [ASOF], "v": [1.0]}), tmp_path / "o.parquet", other, asof=ASOF, source="demo")
     with pytest.raises(ArtifactError, match="rebuild it"):
         read_table(q, S)
+
+
+def test_last_bit_noise_does_not_change_bytes(tmp_path: Path) -> None:
+    noisy = _df(x=[0.1 + 0.2, -0.2], y=[np.nan, 1.0 + 2e-16])
+    clean = _df(x=[0.3, -0.2], y=[np.nan, 1.0])
+    a = write_table(noisy, tmp_path / "a.parquet", S, asof=ASOF, source="demo")
+    b = write_table(clean, tmp_path / "b.parquet", S, asof=ASOF, source="demo")
+    assert a.read_bytes() == b.read_bytes()
+    assert read_table(a, S)["x"].tolist() == pytest.approx([-0.2, 0.3], rel=1e-12)

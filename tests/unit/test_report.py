@@ -83,27 +83,27 @@ def test_figures_equal_artifact_values(report):
     part = out["part"].set_index(["section", "name"])["value"]
     var = tables[("risk_var", "part")]
     h95 = var.loc[(var["method"] == "historical") & (var["confidence"] == 0.95), "var"].item()
-    assert part[("risk", "VaR historical 95%")] == h95
+    assert part[("risk", "VaR historical 95%")] == pytest.approx(h95, rel=1e-11)
     curves = tables[("silver_curves", "part")]
     di1 = curves.loc[(curves["curve"] == "DI_PRE") & (curves["tenor_label"] == "252du")].sort_values("date")
-    assert part[("market", "DI 1Y level")] == di1["rate"].iloc[-1]
+    assert part[("market", "DI 1Y level")] == pytest.approx(di1["rate"].iloc[-1], rel=1e-11)
     assert part[("market", "DI 1Y 1d change")] == pytest.approx(di1["rate"].iloc[-1] - di1["rate"].iloc[-2])
     ret = tables[("silver_returns", "part")]
     fx = ret.loc[ret["instrument"] == "USDBRL"].sort_values("date")["level"]
-    assert part[("market", "USDBRL level")] == fx.iloc[-1]
+    assert part[("market", "USDBRL level")] == pytest.approx(fx.iloc[-1], rel=1e-11)
     assert part[("market", "USDBRL 1d change")] == pytest.approx(fx.iloc[-1] / fx.iloc[-2] - 1)
     sz = tables[("portfolio_sizing", "part")]
     assert part[("portfolio", "gross exposure")] == pytest.approx(sz["weight"].abs().sum())
     prev = sizing(PREV, scale=0.5).set_index("instrument")["contracts"]
     cur = sz.set_index("instrument")["contracts"]
-    assert part[("portfolio", "trade DI1_1Y DI1F26")] == cur["DI1_1Y"] - prev["DI1_1Y"]
+    assert part[("portfolio", "trade DI1_1Y DI1F26")] == pytest.approx(cur["DI1_1Y"] - prev["DI1_1Y"], rel=1e-11)
     pnl = tables[("risk_limits", "pnl")].sort_values("date")
-    assert part[("portfolio", "daily P&L")] == pnl["pnl"].iloc[-1]
+    assert part[("portfolio", "daily P&L")] == pytest.approx(pnl["pnl"].iloc[-1], rel=1e-11)
     assert part[("portfolio", "5-session P&L")] == pytest.approx(pnl["pnl"].sum())
     agg = tables[("signal_aggregation", "part")].set_index("instrument")["conviction"]
-    assert part[("signals", "DI1_1Y conviction")] == agg["DI1_1Y"]
+    assert part[("signals", "DI1_1Y conviction")] == pytest.approx(agg["DI1_1Y"], rel=1e-11)
     st = tables[("risk_stress", "part")].set_index("scenario")["pnl"]
-    assert part[("risk", "stress covid_2020")] == st["covid_2020"]
+    assert part[("risk", "stress covid_2020")] == pytest.approx(st["covid_2020"], rel=1e-11)
 
 
 def test_no_nan_none_or_template_syntax(report):

@@ -135,7 +135,10 @@ class HMMResult:
         for k, lab in self.labels.items():
             p[lab] += float(self.posteriors[row, k])
         tot = sum(p.values())
-        return {lab: v / tot for lab, v in p.items()}
+        # Posteriors of near-impossible states carry EM's floating-point noise (last-bit differences in
+        # SIMD sums with memory alignment are amplified by exp()); 1e-9 resolution keeps artifacts
+        # byte-reproducible and loses nothing a reader could use.
+        return {lab: round(v / tot, 9) + 0.0 for lab, v in p.items()}
 
 
 def label_states(means: np.ndarray, signs: Mapping[str, tuple[int, ...]]) -> dict[int, str]:

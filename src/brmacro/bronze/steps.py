@@ -1,8 +1,8 @@
 """The seven bronze steps: what each source said as of the partition's session.
 
 Each step returns ``{"part": frame}`` in its bronze schema. With ``source: demo`` the frame is a
-snapshot of the deterministic demo market (:mod:`brmacro.bronze.demo`); ``source: live`` is not
-implemented yet and raises (it never falls back to demo data).
+snapshot of the deterministic demo market (:mod:`brmacro.bronze.demo`); with ``source: live`` it is
+fetched from the public source (:mod:`brmacro.bronze.live`), never falling back to demo data.
 """
 
 from __future__ import annotations
@@ -42,7 +42,11 @@ def _seed(ctx: Context) -> int:
 def _build(ctx: Context, asset: str) -> dict[str, pd.DataFrame]:
     source = ctx.source
     if source == "live":
-        raise NotImplementedError(f"{asset}: source 'live' is not implemented yet (see issue 6); use source: demo")
+        from brmacro.bronze.live import snapshot as live_snapshot
+
+        df = live_snapshot(asset, ctx.date, ctx.params)
+        ctx.log.info("%s: %d rows as of %s (live)", asset, len(df), ctx.date)
+        return {"part": df}
     if source != "demo":
         raise BronzeConfigError(f"{asset} ({ctx.date}): unknown source {source!r}; expected 'demo' or 'live'")
     df = snapshot(asset, ctx.date, ctx.params.get("bronze"), seed=_seed(ctx))
