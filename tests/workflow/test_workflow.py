@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
 from brmacro.io import read_meta, read_table
 from brmacro.pipeline import STEPS, all_schemas, partition_paths
@@ -97,11 +98,27 @@ def test_invalid_config_is_refused_with_the_schema_message(tmp_path: Path, overr
     assert needle in text
 
 
-def test_live_source_fails_loudly_without_falling_back(tmp_path: Path) -> None:
+def test_live_source_unreachable_fails_loudly_without_falling_back(tmp_path: Path) -> None:
     wd = workflow_copy(tmp_path / "wd")
-    out = snakemake(wd, "bronze_all", "--cores", "1", "--config", f"date={SESSIONS[0]}", "source=live", check=False)
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    sources = ("bcb_sgs", "fred", "yahoo", "bcb_ptax", "b3_market_data", "treasury_gov", "bcb_focus")
+    override = {
+        "live": {
+            "cache_dir": str(tmp_path / "cache"),
+            "retries": 0,
+            "timeout_seconds": 2,
+            "sources": {s: {"base_url": dead} for s in sources},
+        }
+    }
+    (wd / "dead.yaml").write_text(yaml.safe_dump(override))
+    out = snakemake(
+        wd, "bronze_all", "--cores", "1", "--keep-going", "--configfile", "dead.yaml",
+        "--config", f"date={SESSIONS[0]}", "source=live", check=False,
+    )
+    text = out.stdout + out.stderr
     assert out.returncode != 0
-    assert "not implemented yet" in out.stdout + out.stderr
+    assert "bcb_ptax" in text and "127.0.0.1:9" in text
+    assert "FRED_API_KEY" in text  # no key in this environment: named before any request
     assert not list((wd / "results").rglob("*.parquet"))
 
 
