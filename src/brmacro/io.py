@@ -130,8 +130,8 @@ class Schema:
         df = df.loc[:, self.names].reset_index(drop=True)
         for c in self.cols:
             s = df[c.name]
-            if c.kind == "date":
-                s = pd.to_datetime(s).dt.date if len(s) else s
+            if c.kind == "date" and s.dtype.kind == "M":
+                s = s.dt.date  # Arrow takes datetime.date objects (and checks them) as they are
                 df[c.name] = s
             null = s.isna()
             if not c.nullable and bool(null.any()):

@@ -144,7 +144,7 @@ def tables_of(asset: str) -> list[str]:
     return sorted(names, key=lambda n: (n != "part", n))
 
 
-def _step_fn(asset: str) -> Callable[[Context], Mapping[str, pd.DataFrame]]:
+def step_function(asset: str) -> Callable[[Context], Mapping[str, pd.DataFrame]]:
     layer = STEPS[asset].layer
     mod = importlib.import_module(f"brmacro.{layer}.steps")
     fn = getattr(mod, asset, None)
@@ -284,7 +284,7 @@ def run_step(
         logger.info("building %s for %s (source=%s)", asset, date, ctx.source)
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
         with threadpool_limits(limits=1):
-            tables = dict(_step_fn(asset)(ctx))
+            tables = dict(step_function(asset)(ctx))
         schemas = all_schemas()[asset]
         if set(tables) != set(schemas):
             raise ArtifactError(
@@ -334,8 +334,8 @@ def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: config[k] for k in keys if k in config}
 
 
-def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> None:
-    """Build one partition in-process exactly as its rule would (inputs must exist)."""
+def _declared_files(results: str | Path, asset: str, date: dt.date) -> tuple[list[Path], list[Path], list[Path]]:
+    """Same-session inputs, previous-session inputs and outputs of one partition, as its rule declares them."""
     from brmacro.calendar import previous_sessions
 
     spec = STEPS[asset]
@@ -344,9 +344,21 @@ def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapp
         p for up, n in spec.prev.items() for s in previous_sessions(date, n) for p in partition_paths(results, up, s).values()
     ]
     outs: list[Path] = list(partition_paths(results, asset, date).values())
-    base = outs[0].parent
-    outs += [base / x for x in spec.extra_outputs]
+    outs += [outs[0].parent / x for x in spec.extra_outputs]
+    return same, prev, outs
+
+
+def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> None:
+    """Build one partition in-process exactly as its rule would (inputs must exist)."""
+    same, prev, outs = _declared_files(results, asset, date)
     run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, None)
+
+
+def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:
+    """The :class:`Context` a step gets for one partition (inputs must exist); for benchmarks and tests."""
+    same, prev, outs = _declared_files(results, asset, date)
+    return Context(asset=asset, date=date, params=step_params(asset, config), inputs=_group(same),
+                   prev=_dated(prev), out_dir=outs[0].parent)
 
 
 def run_backtest(
