@@ -31,12 +31,9 @@ DAY = "2026-11-24"
 
 
 def workdir(root: Path, name: str) -> Path:
-    wd = root / name
-    wd.mkdir(parents=True)
-    shutil.copy2(REPO / "Snakefile", wd / "Snakefile")
-    for d in ("rules", "config", "profiles"):
-        shutil.copytree(REPO / d, wd / d)
-    return wd
+    from brmacro.workdir import copy_workflow
+
+    return copy_workflow(REPO, root / name)
 
 
 def measure(cwd: Path, *cmd: str) -> dict[str, float]:

@@ -21,7 +21,10 @@ wildcard_constraints:
 def _session(date):
     from datetime import date as _date
 
-    d = _date.fromisoformat(date)
+    try:
+        d = _date.fromisoformat(date)
+    except ValueError:
+        raise WorkflowError(f"brmacro: {date!r} is not a valid YYYY-MM-DD date") from None
     if not is_session(d):
         raise WorkflowError(f"brmacro: {date} is not a B3 session")
     return d
@@ -32,6 +35,15 @@ def part(asset, date="{date}"):
     paths = [str(p) for p in _pl.partition_paths(RESULTS, asset, date).values()]
     base = f"{RESULTS}/{_pl.STEPS[asset].layer}/{asset}/date={date}"
     return paths + [f"{base}/{x}" for x in _pl.STEPS[asset].extra_outputs]
+
+
+def part_with_report(asset, date="{date}"):
+    """`part()` with the HTML report marked for `snakemake --report`."""
+    marked = {"caption": "../report/daily_report.rst", "category": "Daily report"}
+    return [
+        p if not p.endswith("report.html") else report(p, **marked)
+        for p in part(asset, date)
+    ]
 
 
 def step_inputs(asset):
@@ -93,6 +105,10 @@ def backtest_params():
 
 def run_status(state, log):
     status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
+    if state == "success":
+        from brmacro.report.dispatch import dispatch_alerts
+
+        dispatch_alerts(RESULTS, status["sessions"], **config["report"]["dispatch"])
     print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
     for d in status["sessions"][-3:]:
         print(f"brmacro: {d}: artifacts under {RESULTS}/<layer>/<asset>/date={d}/")

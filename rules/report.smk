@@ -5,7 +5,7 @@ rule daily_report:
     input:
         unpack(step_inputs("daily_report")),
     output:
-        part("daily_report"),
+        part_with_report("daily_report"),
     log:
         log_of("daily_report"),
     benchmark:
@@ -30,7 +30,11 @@ rule backtest:
         sizing=backtest_sizing(),
         returns=part("silver_returns", DATES[-1].isoformat())[0],
     output:
-        html=f"{BACKTEST_DIR}/tearsheet.html",
+        html=report(
+            f"{BACKTEST_DIR}/tearsheet.html",
+            caption="../report/backtest.rst",
+            category="Backtest",
+        ),
         table=f"{BACKTEST_DIR}/backtest.parquet",
         summary=f"{BACKTEST_DIR}/backtest_summary.parquet",
         monthly=f"{BACKTEST_DIR}/backtest_monthly.parquet",
@@ -40,5 +44,10 @@ rule backtest:
         cfg=backtest_params(),
     run:
         run_backtest(
-            input.sizing, input.returns, params.cfg, output.html, output.table, log[0]
+            input.sizing,
+            input.returns,
+            params.cfg,
+            output.html,
+            output.table,
+            log[0],
         )

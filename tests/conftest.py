@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from brmacro.workdir import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 # Two consecutive sessions; their fan-out (monitor and limits read previous sessions) builds a week more.
@@ -16,12 +17,8 @@ SESSIONS = ("2026-11-23", "2026-11-24")
 
 
 def workflow_copy(dest: Path) -> Path:
-    """A working directory holding the workflow's files (Snakefile, rules, config, profiles)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "Snakefile", dest / "Snakefile")
-    for d in ("rules", "config", "profiles"):
-        shutil.copytree(REPO / d, dest / d, dirs_exist_ok=True)
-    return dest
+    """A working directory holding the workflow's files (Snakefile, rules, config, profiles, report)."""
+    return copy_workflow(REPO, dest)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess[str]:

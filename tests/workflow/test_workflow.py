@@ -131,3 +131,12 @@ def test_latest_is_the_last_completed_session() -> None:
     assert latest_session(dt.datetime(2026, 11, 27, 21, 45, tzinfo=dt.UTC)) == dt.date(2026, 11, 27)
     # Saturday: Friday.
     assert latest_session(dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 27)
+
+
+def test_snakemake_report_includes_the_daily_report(demo_run: Path) -> None:
+    import zipfile
+
+    out = demo_run / "smk_report.zip"
+    snakemake(demo_run, "--report", str(out), "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+    names = zipfile.ZipFile(out).namelist()
+    assert any(n.endswith("report.html") and "daily_report" in n for n in names), names[:20]
