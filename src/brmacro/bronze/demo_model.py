@@ -36,9 +36,17 @@ __all__ = [
 REGIMES = ("goldilocks", "reflation", "stagflation", "deflation")
 """Regime labels, index order of :attr:`Simulation.regime_m` (DOMAIN Part B §6.5)."""
 
-# Monthly regime drifts of the output gap and of annual inflation (growth, inflation signs per regime).
-_MU_GAP = np.array([0.0015, 0.0012, -0.0015, -0.0015])
-_MU_INF = np.array([-0.0008, 0.0010, 0.0012, -0.0008])
+# Brazil: each regime pulls the output gap and annual inflation towards its own side of neutral, so the
+# sign of the gap (growth above/below potential) and of inflation against the target say the regime within
+# a few months of a switch, whatever the policy feedback (DOMAIN Part B §6.5: growth up/down, inflation up/down).
+_GAP_PHI = 0.70  # monthly persistence of the output gap
+_GAP_LEVEL = np.array([0.020, 0.020, -0.020, -0.020])  # gap each regime pulls towards
+_INF_SPEED = 0.15  # monthly speed at which inflation closes on its regime level
+_INF_LEVEL = np.array([-0.020, 0.020, 0.020, -0.020])  # inflation minus the anchor each regime pulls towards
+_PHILLIPS = 0.03  # monthly pass-through of the gap into annual inflation
+# US: monthly regime drifts of the output gap and of annual inflation (a milder echo of the same cycle).
+_MU_GAP_US = np.array([0.00105, 0.00084, -0.00105, -0.00105])
+_MU_INF_US = np.array([-0.0004, 0.0005, 0.0006, -0.0004])
 _MU_RISK = np.array([-0.6, -0.2, 0.9, 0.6])  # risk-off factor mean
 _MU_EQ = np.array([0.06, 0.03, -0.06, -0.04])  # equity drift add-on, per year
 _MU_CMD = np.array([0.02, 0.10, 0.06, -0.10])  # commodity drift, per year
@@ -260,8 +268,10 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     g_prev, p_prev, ug_prev, up_prev = 0.0, 0.07, 0.0, 0.025
     for t in range(n):
         rr = s_bp / 1e4 - (pi_e[t - 1] if t else 0.06)
-        g = 0.85 * g_prev - 0.03 * (rr - rn[t]) + _MU_GAP[reg[t]] + 0.0025 * eg[t]
-        p = p_prev + 0.08 * (anchor[t] - p_prev) + 0.06 * g + _MU_INF[reg[t]] + 0.002 * ep[t]
+        g = (_GAP_PHI * g_prev + (1.0 - _GAP_PHI) * _GAP_LEVEL[reg[t]] - 0.03 * (rr - rn[t])
+             + 0.0025 * eg[t])
+        p = (p_prev + _INF_SPEED * (anchor[t] + _INF_LEVEL[reg[t]] - p_prev) + _PHILLIPS * g
+             + 0.002 * ep[t])
         p = max(p, 0.0)
         pe = anchor[t] + 0.37 * (p - anchor[t])
         ist = rn[t] + pe + 1.5 * (pe - target[t]) + 0.5 * g
@@ -271,8 +281,8 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
         gap[t], pi[t], pi_e[t], istar[t], selic_bp[t] = g, p, pe, ist, s_bp
         g_prev, p_prev = g, p
         urr = f_bp / 1e4 - (us_pi_e[t - 1] if t else 0.02)
-        ug = 0.88 * ug_prev - 0.02 * (urr - rstar[t]) + 0.7 * _MU_GAP[reg[t]] + 0.002 * eus_g[t]
-        up = up_prev + 0.08 * (0.021 - up_prev) + 0.04 * ug + 0.5 * _MU_INF[reg[t]] + 0.0012 * eus_p[t]
+        ug = 0.88 * ug_prev - 0.02 * (urr - rstar[t]) + _MU_GAP_US[reg[t]] + 0.002 * eus_g[t]
+        up = up_prev + 0.08 * (0.021 - up_prev) + 0.04 * ug + _MU_INF_US[reg[t]] + 0.0012 * eus_p[t]
         upe = 0.021 + 0.4 * (up - 0.021)
         uist = rstar[t] + upe + 0.5 * (upe - 0.02) + 0.75 * ug
         if mon[t] + 1 in _FOMC_MONTHS:
