@@ -24,7 +24,9 @@ def _session(date):
     try:
         d = _date.fromisoformat(date)
     except ValueError:
-        raise WorkflowError(f"brmacro: {date!r} is not a valid YYYY-MM-DD date") from None
+        raise WorkflowError(
+            f"brmacro: {date!r} is not a valid YYYY-MM-DD date"
+        ) from None
     if not is_session(d):
         raise WorkflowError(f"brmacro: {date} is not a B3 session")
     return d

@@ -245,6 +245,8 @@ def write_table(
         meta.update({f"brmacro.{k}": str(v) for k, v in extra_meta.items()})
     table = table.replace_schema_metadata({k.encode(): v.encode() for k, v in sorted(meta.items())})
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer killed mid-write (SIGKILL)
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -274,6 +276,15 @@ def read_table(path: str | os.PathLike[str], schema: Schema) -> pd.DataFrame:
             f"{schema.name}: {path} has schema {table.schema.remove_metadata()} "
             f"but {schema.arrow} is declared; rebuild it"
         )
+    for c in schema.cols:  # a written artifact never holds these: the file was altered after writing
+        if c.kind == "float" and not c.nullable and len(table):
+            v = table.column(c.name).to_numpy(zero_copy_only=False)
+            if not np.isfinite(v).all():
+                i = int(np.flatnonzero(~np.isfinite(v))[0])
+                raise ArtifactError(
+                    f"{schema.name}: {path} column {c.name!r} holds a non-finite value at row {i} where a number "
+                    "is required; rebuild it"
+                )
     return table.to_pandas(date_as_object=True)
 
 

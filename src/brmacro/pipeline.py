@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -237,6 +238,14 @@ def _dated(paths: Sequence[str | Path]) -> dict[str, list[tuple[dt.date, dict[st
     return out
 
 
+def _check_common(asset: str, date: str, params: Mapping[str, Any]) -> None:
+    """Refuse common keys the JSON schema cannot (NaN and infinity pass every numeric bound there)."""
+    nav = params.get("nav_brl")
+    if nav is not None and (isinstance(nav, bool) or not isinstance(nav, (int, float)) or not math.isfinite(nav)
+                            or nav <= 0):
+        raise ValueError(f"{asset} {date}: config nav_brl must be a finite number > 0 (BRL), got {nav!r}")
+
+
 def run_step(
     asset: str,
     date: str,
@@ -271,6 +280,7 @@ def run_step(
     from brmacro.logs import step_logging
 
     session = dt.date.fromisoformat(date)
+    _check_common(asset, date, params)
     outs = [Path(o) for o in outputs]
     with step_logging(asset, log) as logger:
         ctx = Context(

@@ -138,5 +138,7 @@ def test_snakemake_report_includes_the_daily_report(demo_run: Path) -> None:
 
     out = demo_run / "smk_report.zip"
     snakemake(demo_run, "--report", str(out), "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
-    names = zipfile.ZipFile(out).namelist()
-    assert any(n.endswith("report.html") and "daily_report" in n for n in names), names[:20]
+    zf = zipfile.ZipFile(out)
+    daily = [n for n in zf.namelist() if "/data/raw/" in n and n.endswith("report.html")]
+    assert len(daily) == len(SESSIONS), zf.namelist()[:20]
+    assert all(b"brmacro daily report" in zf.read(n) for n in daily)

@@ -149,6 +149,8 @@ def parse_live(live: Mapping[str, Any] | None) -> LiveParams:
     cache = top["cache_dir"]
     if cache is not None and (not isinstance(cache, str) or not cache):
         raise LiveConfigError(f"config live.cache_dir: expected a path string or null, got {cache!r}")
+    if cache is not None and ".." in Path(cache).parts:
+        raise LiveConfigError(f"config live.cache_dir: {cache!r} must not contain '..' components")
     raw_sources = live.get("sources") or {}
     if not isinstance(raw_sources, Mapping):
         raise LiveConfigError(f"config live.sources: expected a mapping, got {raw_sources!r}")
