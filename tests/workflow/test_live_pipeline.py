@@ -10,9 +10,8 @@ snapshots equal the demo's value by value, except where the formats legitimately
 
 * ``bronze_yahoo.roll_jump``: Yahoo does not say which contract a continuous-future bar belongs to; the
   connector flags |log return| > ``jump_threshold`` on ``=F`` tickers, the demo flags its own CL rolls;
-* ``bronze_b3_market_data`` DAP rows: the price report carries no maturity; B3's DAP matures on the 15th
-  (next ANBIMA business day) while the demo dates DAP on the month's first business day, so DAP
-  ``maturity``, ``du`` and ``settlement_price`` follow the real contract (the rate is the demo's);
+* (``bronze_b3_market_data``: none. The price report carries no maturity: the connector derives it from the
+  ticker, the 15th rolled forward for DAP, as the demo dates it, so every column agrees.)
 * ``bronze_treasury_gov.tenor``: the real-curve CSV spells ``"5 YR"`` (the label is kept as published);
 * ``bronze_bcb_focus.release_date``: the connector releases a survey on the first B3 session after its
   Friday (Tuesday or Wednesday after a Monday holiday), the demo on Friday + 3 days.
@@ -232,7 +231,7 @@ def test_bronze_snapshots_equal_the_demo(live_run: LiveRun, source: str) -> None
             _assert_frames_equal(live.loc[di1].reset_index(drop=True), exp.loc[di1].reset_index(drop=True), where)
             dap_live, dap_exp = live.loc[~di1].reset_index(drop=True), exp.loc[~di1].reset_index(drop=True)
             assert len(dap_exp) > 0
-            _assert_frames_equal(dap_live, dap_exp, where, skip=("maturity", "du", "settlement_price"))
+            _assert_frames_equal(dap_live, dap_exp, where)
             codes = "FGHJKMNQUVXZ"
             want = [anbima_roll_forward(dt.date(2000 + int(t[4:]), codes.index(t[3]) + 1, 15))
                     for t in dap_live["ticker"]]

@@ -448,9 +448,12 @@ def table_bcb_ptax(sim: Simulation) -> FullTable:
     return t
 
 
-def _contract_grid(first_year: int, last_year: int, months: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(maturity = first ANBIMA business day of the month, month number) for every contract month."""
-    firsts = np.array([np.datetime64(dt.date(y, m, 1), "D") for y in range(first_year, last_year + 1)
+def _contract_grid(
+    first_year: int, last_year: int, months: tuple[int, ...], day: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(maturity, month number) for every contract month; maturity = ``day`` of the month rolled forward to an
+    ANBIMA business day (DI1: the 1st; DAP: the 15th, the NTN-B dates)."""
+    firsts = np.array([np.datetime64(dt.date(y, m, day), "D") for y in range(first_year, last_year + 1)
                        for m in months])
     mats = np.busday_offset(firsts, 0, roll="forward", holidays=_anbima_holidays())
     mon = np.array([m for _ in range(first_year, last_year + 1) for m in months])
@@ -492,7 +495,7 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
              du=du.astype(np.int64), settlement_rate=rate, settlement_price=pu, open_interest=oi,
              release_date=sess[si], release_basis="captured")
     # --- DAP: May of odd years, August of even years (NTN-B dates), out to 10 years
-    dm, dmon = _contract_grid(CALENDAR_START.year, CALENDAR_END.year + 11, (5, 8))
+    dm, dmon = _contract_grid(CALENDAR_START.year, CALENDAR_END.year + 11, (5, 8), day=15)
     yy = dm.astype("datetime64[Y]").astype(int) + 1970
     keep = ((dmon == 5) & (yy % 2 == 1)) | ((dmon == 8) & (yy % 2 == 0))
     dm = dm[keep]
