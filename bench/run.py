@@ -77,11 +77,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short version for CI: 5 sessions, small dry runs")
     ap.add_argument("--reps", type=int, default=3, help="repetitions of the daily run and floor (median)")
+    ap.add_argument("--backfills", default="20,250", help="backfill sizes in sessions (comma-separated)")
+    ap.add_argument("--dry", default="1000,4000", help="dry-run sizes in sessions (comma-separated)")
     ap.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     reps = 1 if args.quick else args.reps
-    small, large = (5, 5) if args.quick else (20, 250)
-    dry = (50, 100) if args.quick else (1000, 4000)
+    backfills = [5] if args.quick else [int(x) for x in args.backfills.split(",") if x]
+    dry = (50, 100) if args.quick else tuple(int(x) for x in args.dry.split(",") if x)
     rows: list[tuple[str, str, str]] = []
     root = Path(tempfile.mkdtemp(prefix="brmacro-bench-"))
     try:
@@ -95,13 +97,13 @@ def main() -> None:
         rows.append(("daily run, 1 session cold (23 assets + fan-out)", f"{dw:.1f} s, {max(r['peak_mb'] for r in daily):.0f} MB",
                      f"ratio to floor {dw / fw:.2f} (target ≤ 1.3)"))
         rows.append(("floor: same library calls, one process", f"{fw:.1f} s, {max(r['peak_mb'] for r in floor):.0f} MB", ""))
-        for n in (small, large) if small != large else (small,):
+        for n in backfills:
             wd = workdir(root, f"backfill{n}")
             start = sessions_back(DAY, n)
             r = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
             rows.append((f"backfill, {n} sessions", f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB",
                          "target ≤ 600 s" if n == 250 else ""))
-            if n == large:
+            if n == max(backfills):
                 noop = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
                 rows.append((f"no-op rerun, {n} sessions", f"{noop['wall_s']:.1f} s, {noop['peak_mb']:.0f} MB",
                              "target ≤ 5 s" if n == 250 else ""))
@@ -135,7 +137,7 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         f"- machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
         f"- date (UTC): {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
         f"- versions: {versions()}",
-        f"- command: `.venv/bin/python bench/run.py{' --quick' if quick else ''}`",
+        f"- command: `.venv/bin/python {' '.join(sys.argv)}`",
         "",
         "| figure | measured (wall, peak memory) | note |",
         "| --- | --- | --- |",
