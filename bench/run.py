@@ -2,8 +2,8 @@
 
 Usage
 -----
-    .venv/bin/python bench/run.py            # the full suite (about 30-40 minutes on 2 cores)
-    .venv/bin/python bench/run.py --quick    # a short version (5 sessions, small dry runs) so the command cannot rot
+    .venv/bin/python -m bench.run            # the full suite (about an hour on 2 cores)
+    .venv/bin/python -m bench.run --quick    # a short version (5 sessions, small dry runs) so the command cannot rot
 
 Figures: the daily run (one session, cold, whole graph) against the floor (the same library calls in one plain
 Python process), backfills, dry runs (graph building), the no-op rerun, and kernel medians. Timings are
@@ -137,7 +137,7 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         f"- machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
         f"- date (UTC): {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
         f"- versions: {versions()}",
-        f"- command: `.venv/bin/python {' '.join(sys.argv)}`",
+        f"- command: `.venv/bin/python -m bench.run {' '.join(sys.argv[1:])}`",
         "",
         "| figure | measured (wall, peak memory) | note |",
         "| --- | --- | --- |",
