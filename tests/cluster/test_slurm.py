@@ -1,0 +1,43 @@
+"""The Slurm profile on a real single-node Slurm cluster (tests/cluster/run_slurm_check.sh).
+
+Runs only when ``BRMACRO_SLURM_TEST=1`` (CI sets it): it needs root (it installs and starts munge,
+slurmctld and slurmd) and takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CHECK = HERE / "run_slurm_check.sh"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("BRMACRO_SLURM_TEST") != "1",
+    reason="Slurm end-to-end check is opt-in: set BRMACRO_SLURM_TEST=1 (needs root; installs and starts "
+    "a single-node Slurm with munge, slurmctld and slurmd)",
+)
+
+
+def test_slurm_profile_end_to_end() -> None:
+    """The demo session built through profiles/slurm and as one sbatch job equals the local run, byte for byte."""
+    if os.geteuid() != 0:
+        pytest.fail("BRMACRO_SLURM_TEST=1 but not root: the check must install and start Slurm daemons")
+    env = {**os.environ, "PYTHON": sys.executable}
+    proc = subprocess.run(
+        ["bash", str(CHECK)], capture_output=True, text=True, timeout=3600, env=env, check=False
+    )
+    out = proc.stdout + proc.stderr
+    sys.stdout.write(out)  # wall times and job counts show with `pytest -s` or on failure
+    assert proc.returncode == 0, f"run_slurm_check.sh failed ({proc.returncode}):\n{out[-6000:]}"
+    summary = re.search(r"OK session=\S+ slurm_jobs=(\d+) rule_jobs=(\d+)", out)
+    assert summary, f"no summary line in the check's output:\n{out[-3000:]}"
+    slurm_jobs, rule_jobs = int(summary[1]), int(summary[2])
+    # Grouping must really bundle rule jobs: far fewer Slurm jobs than rule jobs.
+    assert 0 < slurm_jobs < rule_jobs
+    assert "identical" in out
