@@ -24,6 +24,7 @@ __all__ = [
     "is_session",
     "latest_session",
     "next_session",
+    "parse_date",
     "previous_session",
     "previous_sessions",
     "resolve_dates",
@@ -137,7 +138,8 @@ def _nearest(d: dt.date) -> str:
     return ", ".join(parts)
 
 
-def _parse(value: object, key: str) -> dt.date:
+def parse_date(value: object, key: str) -> dt.date:
+    """A date from a config value (date, datetime or ISO string); :class:`DateError` naming ``key`` otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -165,7 +167,7 @@ def resolve_dates(
     if start is not None or end is not None:
         if start is None or end is None:
             raise DateError("config start/end: give both start and end for a range")
-        s, e = _parse(start, "start"), _parse(end, "end")
+        s, e = parse_date(start, "start"), parse_date(end, "end")
         if s > e:
             raise DateError(f"config start {s.isoformat()} is after end {e.isoformat()}")
         _check_span(s)
@@ -176,7 +178,7 @@ def resolve_dates(
         return out
     if date is None or str(date) == "latest":
         return [latest_session(now)]
-    d = _parse(date, "date")
+    d = parse_date(date, "date")
     _check_span(d)
     if not is_session(d):
         raise DateError(f"{d.isoformat()} is not a B3 session ({d.strftime('%A')}); {_nearest(d)}")

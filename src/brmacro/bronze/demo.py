@@ -19,7 +19,7 @@ import pandas as pd
 
 from brmacro.bronze.demo_model import REGIMES, simulate
 from brmacro.bronze.demo_tables import DAILY, FOCUS, MACRO, SOURCES, full_table
-from brmacro.calendar import CALENDAR_END, CALENDAR_START, DateError
+from brmacro.calendar import CALENDAR_END, CALENDAR_START, DateError, parse_date
 
 __all__ = [
     "DEFAULT_CRISIS_WINDOWS",
@@ -80,14 +80,10 @@ class BronzeParams:
 
 
 def _as_date(v: object, where: str) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
     try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise BronzeConfigError(f"config {where}: {v!r} is not an ISO date (YYYY-MM-DD)") from None
+        return parse_date(v, where)
+    except DateError as exc:
+        raise BronzeConfigError(str(exc)) from None
 
 
 def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:

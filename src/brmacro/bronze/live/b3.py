@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from brmacro import calendar
+from brmacro.calendar import DateError, parse_date
 from brmacro.bronze.demo import BronzeParams, parse_params
 from brmacro.bronze.live.common import (
     LiveConfigError,
@@ -137,14 +138,10 @@ class B3Params:
 
 
 def _date(v: object, where: str) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
     try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise LiveConfigError(f"config {where}: {v!r} is not an ISO date") from None
+        return parse_date(v, where)
+    except DateError as exc:
+        raise LiveConfigError(str(exc)) from None
 
 
 def parse_b3_params(live: Mapping[str, Any] | None) -> B3Params:
