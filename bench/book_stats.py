@@ -60,12 +60,17 @@ def main() -> None:
     agents = [a for a in STEPS if STEPS[a].layer == "agents"]
     nonneutral = {a: 0 for a in agents}
     status: dict[str, int] = {}
-    rebalanced, held, flat, one_over_n = 0, [], 0, 0
+    rebalanced, held, flat, one_over_n, violations = 0, [], 0, 0, 0
+    gross_cap = float(cfg["portfolio"]["gross_leverage"])
     for p in picks:
         for a in agents:
             sig = table(a, p)
             comp = sig[sig["is_composite"]]
             nonneutral[a] += int((comp["direction"] != 0).any())
+        opt = table("portfolio_optimization", p)
+        tw = opt["target_weight"].to_numpy()
+        violations += int(bool((tw < opt["lower"].to_numpy() - 1e-7).any() or (tw > opt["upper"].to_numpy() + 1e-7).any()
+                               or np.abs(tw).sum() > gross_cap + 1e-7))
         st = table("portfolio_optimization", p, "solve")["status"].iloc[0]
         status[st] = status.get(st, 0) + 1
         w = table("portfolio_sizing", p).set_index("instrument")["contracts"]
@@ -81,6 +86,7 @@ def main() -> None:
     for a in agents:
         print(f"  {a}: composite non-neutral on {nonneutral[a]}/{n} = {nonneutral[a] / n:.0%}")
     print(f"  optimiser status: {status}; median optimisation step {statistics.median(solve_times):.3f} s")
+    print(f"  sessions whose optimiser targets break a bound or the gross cap: {violations}/{n}")
     print(f"  rebalanced vs previous session: {rebalanced}/{n} = {rebalanced / n:.0%}")
     print(f"  instruments held: median {statistics.median(held)} of 8; all-zero books {flat}; 1/N books {one_over_n}")
 

@@ -295,3 +295,16 @@ def test_config_part_mirrors_defaults_and_validates() -> None:
     assert json.loads(json.dumps(cfg["portfolio"])) == json.loads(json.dumps(DEFAULT_CONFIG))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**cfg["portfolio"], "sizing": {"method": "equal_weight"}}, schema["portfolio"])
+
+
+def test_limit_scale_brings_the_whole_book_inside_gross_and_dv01_limits() -> None:
+    import numpy as np
+
+    from brmacro.portfolio.steps import limit_scale
+
+    w = np.array([2.0, -1.0, 1.0])  # gross 4
+    dv01 = np.array([30_000.0, 0.0, -30_000.0])  # |DV01| 60,000 BRL/bp
+    limits = {"max_gross_leverage": 8.0, "dv01_brl_per_bp": 50_000.0}
+    assert limit_scale(w, dv01, limits, 0.98) == pytest.approx(0.98 * 50_000 / 60_000)
+    assert limit_scale(w, dv01, {"max_gross_leverage": 2.0, "dv01_brl_per_bp": 1e9}, 1.0) == pytest.approx(0.5)
+    assert limit_scale(w, dv01, {"max_gross_leverage": 8.0, "dv01_brl_per_bp": 1e9}, 0.98) == 1.0  # inside: untouched

@@ -67,6 +67,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "kelly_fraction": 0.5,
         "soft_limit_conviction": 0.8,
         "soft_limit_factor": 1.2,
+        "limit_headroom": 0.98,
         "risk_budget": "conviction",
     },
     "contracts": {"zn_coupon": 0.06, "zn_years": 10.0},
@@ -256,20 +257,21 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
-def limit_scale(w: np.ndarray, dv01_brl: np.ndarray, limits: Mapping[str, Any]) -> float:
+def limit_scale(w: np.ndarray, dv01_brl: np.ndarray, limits: Mapping[str, Any], headroom: float = 1.0) -> float:
     """The factor (≤ 1) that brings the whole book within the risk limits it is sized against.
 
     The limits are those ``risk_limits`` checks (one source of truth, config ``risk.limits``): gross
     leverage (``max_gross_leverage``, NAV multiples) and total rates DV01 (``dv01_brl_per_bp``, BRL per bp,
-    on the absolute DV01 of every rates position). Scaling the whole book keeps the optimiser's mix.
+    on the absolute DV01 of every rates position). Scaling the whole book keeps the optimiser's mix. A book
+    above a limit is brought to ``headroom`` times it, so contract rounding cannot tip it over.
     """
     scale = 1.0
     gross = float(np.abs(w).sum())
     if "max_gross_leverage" in limits and gross > float(limits["max_gross_leverage"]):
-        scale = min(scale, float(limits["max_gross_leverage"]) / gross)
+        scale = min(scale, headroom * float(limits["max_gross_leverage"]) / gross)
     dv01 = float(np.abs(dv01_brl).sum())
     if "dv01_brl_per_bp" in limits and dv01 > float(limits["dv01_brl_per_bp"]):
-        scale = min(scale, float(limits["dv01_brl_per_bp"]) / dv01)
+        scale = min(scale, headroom * float(limits["dv01_brl_per_bp"]) / dv01)
     return scale
 
 
@@ -315,7 +317,8 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     nav = float(ctx.params["nav_brl"])
     cache: dict[str, Any] = {"ptax": _ptax(ctx)}
     books = [contract_row(ctx, x, float(w[i] * nav), cfg, cache) for i, x in enumerate(names)]
-    scale = limit_scale(w, np.array([b[2] for b in books]), ctx.params.get("risk", {}).get("limits", {}))
+    scale = limit_scale(w, np.array([b[2] for b in books]), ctx.params.get("risk", {}).get("limits", {}),
+                        float(sz["limit_headroom"]))
     if scale < 1.0:
         ctx.log.warning("book scaled by %.4f to respect the risk limits on gross leverage and DV01", scale)
         w = np.where(np.abs(w * scale) < 1e-12, 0.0, np.round(w * scale, 12))
