@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from brmacro.agents import steps
 from brmacro.agents.common import Signal, features_frame, signals_frame
@@ -33,8 +34,7 @@ D = dt.date(2025, 6, 30)
 
 def agent_params() -> dict[str, Any]:
     """The ``agents`` subtree of the layer's config part."""
-    with open(ROOT / "config" / "parts" / "agents.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["agents"]  # type: ignore[no-any-return]
+    return config_part("agents")["agents"]
 
 
 # --------------------------------------------------------------------------- fabricated silver
@@ -596,11 +596,8 @@ def test_cross_asset_risk_off_maps_to_short_ibov(frames: dict[str, pd.DataFrame]
 def test_config_part_validates_against_its_schema() -> None:
     import jsonschema
 
-    with open(ROOT / "config" / "parts" / "agents.schema.yaml", encoding="utf-8") as fh:
-        schema = yaml.safe_load(fh)
-    with open(ROOT / "config" / "parts" / "agents.yaml", encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh)
-    full = {"type": "object", "properties": schema["properties"]}
+    cfg = config_part("agents")
+    full = {"type": "object", "properties": schema_part("agents")}
     jsonschema.validate(cfg, full)
     cfg["agents"]["fiscal"]["dsa"]["unknown_key"] = 1
     with pytest.raises(jsonschema.ValidationError, match="unknown_key"):

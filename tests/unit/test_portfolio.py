@@ -10,7 +10,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from brmacro.instruments import di1_dv01, di1_pu
 from brmacro.pipeline import all_schemas
@@ -288,8 +289,8 @@ def test_sizing_step_hits_the_vol_target_and_converts_contracts(tmp_path: Path) 
 
 
 def test_config_part_mirrors_defaults_and_validates() -> None:
-    cfg = yaml.safe_load((ROOT / "config/parts/portfolio.yaml").read_text())
-    schema = yaml.safe_load((ROOT / "config/parts/portfolio.schema.yaml").read_text())
+    cfg = config_part("portfolio")
+    schema = schema_part("portfolio")
     assert list(cfg) == ["portfolio"]
     jsonschema.validate(cfg["portfolio"], schema["portfolio"])
     assert json.loads(json.dumps(cfg["portfolio"])) == json.loads(json.dumps(DEFAULT_CONFIG))

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from brmacro.calendar import previous_sessions, sessions_between
 from brmacro.instruments import INSTRUMENTS
@@ -28,7 +29,7 @@ WEIGHTS = {"DI1_1Y": 0.0, "DI1_2Y": 1.5, "DI1_5Y": 0.0, "DI1_10Y": -0.2, "USDBRL
 
 
 def _params() -> dict[str, Any]:
-    cfg = yaml.safe_load((ROOT / "config" / "parts" / "risk.yaml").read_text())
+    cfg = config_part("risk")
     return {"risk": cfg["risk"], "source": "demo", "nav_brl": 100_000_000.0}
 
 
@@ -151,8 +152,8 @@ def test_config_part_validates_and_matches_library_defaults() -> None:
 
     from brmacro.risk import limits, stress, var
 
-    cfg = yaml.safe_load((ROOT / "config" / "parts" / "risk.yaml").read_text())
-    schema = yaml.safe_load((ROOT / "config" / "parts" / "risk.schema.yaml").read_text())
+    cfg = config_part("risk")
+    schema = schema_part("risk")
     assert list(cfg) == ["risk"] and list(schema) == ["risk"]
     jsonschema.validate(cfg["risk"], schema["risk"])
     risk = cfg["risk"]

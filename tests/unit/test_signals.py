@@ -9,7 +9,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from tests.unit import test_signals_fixtures as fx
 from brmacro.io import write_table
@@ -283,8 +284,8 @@ def test_signal_monitor_step_with_and_without_previous_sessions(tmp_path: Path) 
 
 
 def test_config_part_mirrors_defaults_and_validates() -> None:
-    cfg = yaml.safe_load((ROOT / "config/parts/signals.yaml").read_text())
-    schema = yaml.safe_load((ROOT / "config/parts/signals.schema.yaml").read_text())
+    cfg = config_part("signals")
+    schema = schema_part("signals")
     assert list(cfg) == ["signals"]
     jsonschema.validate(cfg["signals"], schema["signals"])
     import json

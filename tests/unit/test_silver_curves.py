@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from brmacro.bronze.schemas import B3, TREASURY
 from brmacro.calendar import du, previous_sessions
@@ -27,7 +28,7 @@ from brmacro.silver.curves import (
 from brmacro.silver.schemas import SILVER_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = yaml.safe_load((ROOT / "config" / "parts" / "silver.yaml").read_text())["silver"]
+PARAMS = config_part("silver")["silver"]
 D = dt.date(2024, 6, 28)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from brmacro.bronze.schemas import BCB_FOCUS, BCB_SGS, FRED
@@ -17,7 +18,7 @@ from brmacro.silver.macro import MacroUnitError, build_macro, focus_series, late
 from brmacro.silver.schemas import SILVER_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = yaml.safe_load((ROOT / "config" / "parts" / "silver.yaml").read_text())["silver"]
+PARAMS = config_part("silver")["silver"]
 D = dt.date(2024, 6, 28)
 MONTHS = pd.date_range("2019-01-01", "2024-05-01", freq="MS").date
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+from tests.configparts import config_part, schema_part
 
 from brmacro.bronze.schemas import B3, BCB_PTAX, BCB_SGS, FRED, TREASURY, YAHOO
 from brmacro.calendar import anbima_days, du, previous_sessions
@@ -25,7 +26,7 @@ from brmacro.silver.returns import (
 from brmacro.silver.schemas import SILVER_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = yaml.safe_load((ROOT / "config" / "parts" / "silver.yaml").read_text())["silver"]
+PARAMS = config_part("silver")["silver"]
 D = dt.date(2024, 6, 28)
 N = 30
 SESSIONS = previous_sessions(D, N - 1) + [D]

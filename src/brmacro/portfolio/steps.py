@@ -1,7 +1,7 @@
 """Portfolio steps: ``portfolio_optimization`` (Black-Litterman + cvxpy) and ``portfolio_sizing``.
 
 Both are stateless functions of the session's inputs. Parameters come from the ``portfolio:``
-config subtree (``config/parts/portfolio.yaml``), over :data:`DEFAULT_CONFIG`.
+config subtree (``config/config.yaml``), over :data:`DEFAULT_CONFIG`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Signal-layer steps: ``signal_aggregation`` and ``signal_monitor``.
 
-Parameters come from the ``signals:`` config subtree (``config/parts/signals.yaml``); any key
+Parameters come from the ``signals:`` config subtree (``config/config.yaml``); any key
 left out falls back to :data:`DEFAULT_CONFIG`, which that file mirrors.
 """
 

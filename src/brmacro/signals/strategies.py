@@ -38,7 +38,7 @@ __all__ = [
 
 DI_BY_DU = {252: "DI1_1Y", 504: "DI1_2Y", 1260: "DI1_5Y", 2520: "DI1_10Y"}
 
-# Default parameters of every strategy (config/parts/signals.yaml mirrors this; a test checks it).
+# Default parameters of every strategy (config/config.yaml mirrors this; a test checks it).
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "RATES_BR_01": {"pairs": [[252, 504], [504, 1260], [1260, 2520]], "vol_window": 252, "entry": 1.5, "horizon": 21},
     "RATES_BR_02": {"r_star": 0.045, "phi_pi": 1.5, "phi_gap": 0.5, "tenor_du": 252, "entry_gap": 0.01,

@@ -59,7 +59,7 @@ LIVE_SOURCES: dict[str, dict[str, Any]] = {
     "b3_market_data": {"base_url": "https://www.b3.com.br", "settle_days": 7},
     "treasury_gov": {"base_url": "https://home.treasury.gov", "settle_days": 7},
 }
-"""Defaults of ``live.sources.<name>`` (every key documented in ``config/parts/live.schema.yaml``)."""
+"""Defaults of ``live.sources.<name>`` (every key documented in ``config/schema.yaml``)."""
 
 _STRICT_SOURCES = ("bcb_sgs", "fred", "bcb_ptax", "bcb_focus")
 """Sources whose every option is known here; the others (Yahoo, B3, Treasury) validate their own extras."""
