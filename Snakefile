@@ -21,13 +21,24 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/bronze.smk"
-include: "rules/silver.smk"
-include: "rules/agents.smk"
-include: "rules/signals.smk"
-include: "rules/portfolio.smk"
-include: "rules/risk.smk"
-include: "rules/report.smk"
+
+
+if LAYOUT == "step":
+
+    include: "rules/bronze.smk"
+    include: "rules/silver.smk"
+    include: "rules/agents.smk"
+    include: "rules/signals.smk"
+    include: "rules/portfolio.smk"
+    include: "rules/risk.smk"
+    include: "rules/report.smk"
+
+else:
+
+    include: "rules/sessions.smk"
+
+
+include: "rules/backtest.smk"
 
 
 rule all:
@@ -39,6 +50,10 @@ rule all:
 rule bronze_all:
     input:
         targets(layers=("bronze",)),
+
+
+onstart:
+    start_workers()
 
 
 onsuccess:

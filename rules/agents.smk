@@ -8,8 +8,6 @@ rule agent_inflation:
         part("agent_inflation"),
     log:
         log_of("agent_inflation"),
-    benchmark:
-        bench_of("agent_inflation")
     params:
         cfg=step_params("agent_inflation"),
     run:
@@ -31,8 +29,6 @@ rule agent_monetary_policy:
         part("agent_monetary_policy"),
     log:
         log_of("agent_monetary_policy"),
-    benchmark:
-        bench_of("agent_monetary_policy")
     params:
         cfg=step_params("agent_monetary_policy"),
     run:
@@ -54,8 +50,6 @@ rule agent_fiscal:
         part("agent_fiscal"),
     log:
         log_of("agent_fiscal"),
-    benchmark:
-        bench_of("agent_fiscal")
     params:
         cfg=step_params("agent_fiscal"),
     run:
@@ -77,8 +71,6 @@ rule agent_fx_equilibrium:
         part("agent_fx_equilibrium"),
     log:
         log_of("agent_fx_equilibrium"),
-    benchmark:
-        bench_of("agent_fx_equilibrium")
     params:
         cfg=step_params("agent_fx_equilibrium"),
     run:
@@ -100,8 +92,6 @@ rule agent_cross_asset:
         part("agent_cross_asset"),
     log:
         log_of("agent_cross_asset"),
-    benchmark:
-        bench_of("agent_cross_asset")
     params:
         cfg=step_params("agent_cross_asset"),
     run:

@@ -8,8 +8,6 @@ rule bronze_bcb_sgs:
         part("bronze_bcb_sgs"),
     log:
         log_of("bronze_bcb_sgs"),
-    benchmark:
-        bench_of("bronze_bcb_sgs")
     retries: 2
     resources:
         src_bcb_sgs=1,
@@ -34,8 +32,6 @@ rule bronze_fred:
         part("bronze_fred"),
     log:
         log_of("bronze_fred"),
-    benchmark:
-        bench_of("bronze_fred")
     retries: 2
     resources:
         src_fred=1,
@@ -60,8 +56,6 @@ rule bronze_yahoo:
         part("bronze_yahoo"),
     log:
         log_of("bronze_yahoo"),
-    benchmark:
-        bench_of("bronze_yahoo")
     retries: 2
     resources:
         src_yahoo=1,
@@ -86,8 +80,6 @@ rule bronze_bcb_ptax:
         part("bronze_bcb_ptax"),
     log:
         log_of("bronze_bcb_ptax"),
-    benchmark:
-        bench_of("bronze_bcb_ptax")
     retries: 2
     resources:
         src_bcb_ptax=1,
@@ -112,8 +104,6 @@ rule bronze_b3_market_data:
         part("bronze_b3_market_data"),
     log:
         log_of("bronze_b3_market_data"),
-    benchmark:
-        bench_of("bronze_b3_market_data")
     retries: 2
     resources:
         src_b3_market_data=1,
@@ -138,8 +128,6 @@ rule bronze_treasury_gov:
         part("bronze_treasury_gov"),
     log:
         log_of("bronze_treasury_gov"),
-    benchmark:
-        bench_of("bronze_treasury_gov")
     retries: 2
     resources:
         src_treasury_gov=1,
@@ -164,8 +152,6 @@ rule bronze_bcb_focus:
         part("bronze_bcb_focus"),
     log:
         log_of("bronze_bcb_focus"),
-    benchmark:
-        bench_of("bronze_bcb_focus")
     retries: 2
     resources:
         src_bcb_focus=1,

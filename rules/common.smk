@@ -1,9 +1,13 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
+import sys
+from functools import lru_cache
 from pathlib import Path
 
 from brmacro import pipeline as _pl
 from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
-from brmacro.pipeline import run_backtest, run_step
+from brmacro import pool as _pool
+from brmacro.pipeline import run_backtest
+from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
 RESULTS = config["results"].rstrip("/")
@@ -12,6 +16,13 @@ try:
     DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
 except DateError as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
+
+if config["layout"] == "step" and len(DATES) > 60:
+    print(
+        f"brmacro: {len(DATES)} sessions with layout=step (23 jobs per session); "
+        "--config layout=session builds the same artifacts with 3 jobs per session (docs/performance.md)",
+        file=sys.stderr,
+    )
 
 
 wildcard_constraints:
@@ -32,11 +43,25 @@ def _session(date):
     return d
 
 
-def part(asset, date="{date}"):
-    """Every file one partition of `asset` writes (its tables, then any extra outputs)."""
+LAYOUT = config["layout"]
+
+
+@lru_cache(maxsize=None)
+def _part_files(asset, date):
     paths = [str(p) for p in _pl.partition_paths(RESULTS, asset, date).values()]
-    base = f"{RESULTS}/{_pl.STEPS[asset].layer}/{asset}/date={date}"
-    return paths + [f"{base}/{x}" for x in _pl.STEPS[asset].extra_outputs]
+    base = partition_dir(asset, date)
+    return tuple(paths + [f"{base}/{x}" for x in _pl.STEPS[asset].extra_outputs])
+
+
+def partition_dir(asset, date="{date}"):
+    return f"{RESULTS}/{_pl.STEPS[asset].layer}/{asset}/date={date}"
+
+
+def part(asset, date="{date}"):
+    """What one partition of `asset` is to Snakemake: its files (step layout) or its folder (session layout)."""
+    if LAYOUT == "session":
+        return [partition_dir(asset, date)]
+    return list(_part_files(asset, date))
 
 
 def part_with_report(asset, date="{date}"):
@@ -69,17 +94,36 @@ def step_inputs(asset):
     return _inputs
 
 
+def session_inputs(group):
+    """Input function of a session-layout rule: the partition folders the group reads."""
+    same, prev = _pl.group_inputs(group)
+
+    def _inputs(wildcards):
+        d = _session(wildcards.date)
+        return [partition_dir(u, wildcards.date) for u in same] + [
+            partition_dir(u, s.isoformat())
+            for u, n in prev.items()
+            for s in previous_sessions(d, n)
+        ]
+
+    return _inputs
+
+
+def session_outputs(group):
+    return [directory(partition_dir(a)) for a in _pl.SESSION_GROUPS[group]]
+
+
 def step_params(asset):
     """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches."""
     return _pl.step_params(asset, config)
 
 
+def group_params(group):
+    return _pl.group_params(group, config)
+
+
 def log_of(asset):
     return f"{RESULTS}/logs/{asset}/{{date}}.log"
-
-
-def bench_of(asset):
-    return f"{RESULTS}/benchmarks/{asset}/{{date}}.tsv"
 
 
 def targets(layers=_pl.LAYERS):
@@ -105,7 +149,15 @@ def backtest_params():
     return {k: config[k] for k in ("source", "report")}
 
 
+def start_workers():
+    """On a local run with threads, hand rule bodies to one worker process per core (brmacro.pool)."""
+    if workflow.local_exec and not workflow.remote_exec and workflow.use_threads:
+        if _pool.start(workflow.cores):
+            print(f"brmacro: rule bodies run in {workflow.cores} worker processes")
+
+
 def run_status(state, log):
+    _pool.stop()
     status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
     if state == "success":
         from brmacro.report.dispatch import dispatch_alerts

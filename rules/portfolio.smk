@@ -8,8 +8,6 @@ rule portfolio_optimization:
         part("portfolio_optimization"),
     log:
         log_of("portfolio_optimization"),
-    benchmark:
-        bench_of("portfolio_optimization")
     params:
         cfg=step_params("portfolio_optimization"),
     run:
@@ -31,8 +29,6 @@ rule portfolio_sizing:
         part("portfolio_sizing"),
     log:
         log_of("portfolio_sizing"),
-    benchmark:
-        bench_of("portfolio_sizing")
     params:
         cfg=step_params("portfolio_sizing"),
     run:

@@ -8,8 +8,6 @@ rule risk_var:
         part("risk_var"),
     log:
         log_of("risk_var"),
-    benchmark:
-        bench_of("risk_var")
     params:
         cfg=step_params("risk_var"),
     run:
@@ -31,8 +29,6 @@ rule risk_stress:
         part("risk_stress"),
     log:
         log_of("risk_stress"),
-    benchmark:
-        bench_of("risk_stress")
     params:
         cfg=step_params("risk_stress"),
     run:
@@ -54,8 +50,6 @@ rule risk_limits:
         part("risk_limits"),
     log:
         log_of("risk_limits"),
-    benchmark:
-        bench_of("risk_limits")
     params:
         cfg=step_params("risk_limits"),
     run:

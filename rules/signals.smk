@@ -8,8 +8,6 @@ rule signal_aggregation:
         part("signal_aggregation"),
     log:
         log_of("signal_aggregation"),
-    benchmark:
-        bench_of("signal_aggregation")
     params:
         cfg=step_params("signal_aggregation"),
     run:
@@ -31,8 +29,6 @@ rule signal_monitor:
         part("signal_monitor"),
     log:
         log_of("signal_monitor"),
-    benchmark:
-        bench_of("signal_monitor")
     params:
         cfg=step_params("signal_monitor"),
     run:

@@ -8,8 +8,6 @@ rule silver_curves:
         part("silver_curves"),
     log:
         log_of("silver_curves"),
-    benchmark:
-        bench_of("silver_curves")
     params:
         cfg=step_params("silver_curves"),
     run:
@@ -31,8 +29,6 @@ rule silver_returns:
         part("silver_returns"),
     log:
         log_of("silver_returns"),
-    benchmark:
-        bench_of("silver_returns")
     params:
         cfg=step_params("silver_returns"),
     run:
@@ -54,8 +50,6 @@ rule silver_macro:
         part("silver_macro"),
     log:
         log_of("silver_macro"),
-    benchmark:
-        bench_of("silver_macro")
     params:
         cfg=step_params("silver_macro"),
     run:

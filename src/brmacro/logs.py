@@ -10,9 +10,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["step_logging"]
+__all__ = ["log_file", "step_logging"]
 
 _FMT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def log_file(logger: logging.Logger, log: str | Path | None) -> Iterator[None]:
+    """Write ``logger``'s messages (and its children's) to the file ``log`` while the block runs."""
+    if log is None:
+        yield
+        return
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(_FMT))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 @contextmanager
@@ -23,20 +40,11 @@ def step_logging(asset: str, log: str | Path | None) -> Iterator[logging.Logger]
     """
     logger = logging.getLogger(f"brmacro.{asset}")
     logger.setLevel(logging.INFO)
-    handler: logging.Handler | None = None
-    if log is not None:
-        Path(log).parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log, mode="w", encoding="utf-8")
-        handler.setFormatter(logging.Formatter(_FMT))
-        logger.addHandler(handler)
-    job = os.environ.get("SLURM_JOB_ID")
-    logger.info("host=%s pid=%d slurm_job_id=%s", socket.gethostname(), os.getpid(), job or "-")
-    try:
-        yield logger
-    except BaseException:
-        logger.exception("%s failed", asset)
-        raise
-    finally:
-        if handler is not None:
-            logger.removeHandler(handler)
-            handler.close()
+    with log_file(logger, log):
+        job = os.environ.get("SLURM_JOB_ID")
+        logger.info("host=%s pid=%d slurm_job_id=%s", socket.gethostname(), os.getpid(), job or "-")
+        try:
+            yield logger
+        except BaseException:
+            logger.exception("%s failed", asset)
+            raise

@@ -123,6 +123,16 @@ STEPS: dict[str, StepSpec] = {
     ),
 }
 
+# The session layout (config ``layout: session``): three jobs per session instead of 23. A group never
+# reads an earlier session of an asset in the same or an earlier group, so there is no chain (DESIGN §3):
+# ``core`` reads only its own session, ``tail`` (the steps with previous-session inputs) reads ``core``.
+SESSION_GROUPS: dict[str, tuple[str, ...]] = {
+    "bronze": BRONZE,
+    "core": (*SILVER, *AGENTS, "signal_aggregation", "portfolio_optimization", "portfolio_sizing", "risk_var",
+             "risk_stress"),
+    "tail": ("signal_monitor", "risk_limits", "daily_report"),
+}
+
 # Config keys every step sees (they change the meaning of every artifact).
 COMMON_KEYS = ("source", "nav_brl")
 
@@ -277,8 +287,12 @@ def run_step(
     ArtifactError
         When a produced table does not match its declared schema (nothing is left behind).
     """
+    import resource
+    import time
+
     from brmacro.logs import step_logging
 
+    t0 = time.perf_counter()
     session = dt.date.fromisoformat(date)
     _check_common(asset, date, params)
     outs = [Path(o) for o in outputs]
@@ -313,7 +327,8 @@ def run_step(
             for p in written:
                 p.unlink(missing_ok=True)
             raise
-
+        logger.info("built %s %s in %.2f s (process peak RSS %.0f MB)", asset, date, time.perf_counter() - t0,
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def plan(assets: Sequence[str], sessions: Sequence[dt.date]) -> list[tuple[str, dt.date]]:
@@ -358,10 +373,50 @@ def _declared_files(results: str | Path, asset: str, date: dt.date) -> tuple[lis
     return same, prev, outs
 
 
-def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> None:
+def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any],
+                    log: str | Path | None = None) -> None:
     """Build one partition in-process exactly as its rule would (inputs must exist)."""
     same, prev, outs = _declared_files(results, asset, date)
-    run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, None)
+    run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, log)
+
+
+def group_inputs(group: str) -> tuple[list[str], dict[str, int]]:
+    """What a session-layout job reads: same-session assets of other groups, and previous sessions.
+
+    Raises
+    ------
+    ValueError
+        If the group would read an earlier session of its own assets (a chain).
+    """
+    members = SESSION_GROUPS[group]
+    same = sorted({u for a in members for u in STEPS[a].inputs if u not in members})
+    prev: dict[str, int] = {}
+    for a in members:
+        for u, n in STEPS[a].prev.items():
+            if u in members:
+                raise ValueError(f"session group {group}: {a} reads earlier sessions of {u} in the same group")
+            prev[u] = max(prev.get(u, 0), n)
+    return same, prev
+
+
+def group_params(group: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``params`` of a session-layout job: the results root and every member step's params."""
+    return {"results": str(config["results"]), "steps": {a: step_params(a, config) for a in SESSION_GROUPS[group]}}
+
+
+def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
+    """Build every member step of a session group for one session: the body of a session-layout rule.
+
+    Each member is built exactly as its own rule would build it (:func:`run_step`, same declared files,
+    same params), in :data:`SESSION_GROUPS` order; messages of all members go to the group's log.
+    """
+    from brmacro.logs import log_file
+
+    session = dt.date.fromisoformat(date)
+    with log_file(logging.getLogger("brmacro"), log):
+        for asset in SESSION_GROUPS[group]:
+            same, prev, outs = _declared_files(params["results"], asset, session)
+            run_step(asset, date, params["steps"][asset], same, prev, outs, None)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:
@@ -369,6 +424,12 @@ def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[
     same, prev, outs = _declared_files(results, asset, date)
     return Context(asset=asset, date=date, params=step_params(asset, config), inputs=_group(same),
                    prev=_dated(prev), out_dir=outs[0].parent)
+
+
+def _part_file(path: str | Path) -> Path:
+    """A partition's ``part`` table, given the table itself (step layout) or its folder (session layout)."""
+    p = Path(path)
+    return p / "part.parquet" if p.is_dir() else p
 
 
 def run_backtest(
@@ -389,13 +450,12 @@ def run_backtest(
 
     schemas = all_schemas()
     with step_logging("backtest", log) as logger:
-        books = {
-            dt.date.fromisoformat(Path(p).parent.name.removeprefix("date=")): read_table(
+        books = {}
+        for p in map(_part_file, sizing):
+            books[dt.date.fromisoformat(p.parent.name.removeprefix("date="))] = read_table(
                 p, schemas["portfolio_sizing"]["part"]
             )
-            for p in sizing
-        }
-        rets = read_table(returns, schemas["silver_returns"]["part"])
+        rets = read_table(_part_file(returns), schemas["silver_returns"]["part"])
         first = min(books)
         if rets["date"].min() > first:
             raise InputMissing(

@@ -40,7 +40,18 @@ and the session; a model whose history is too short emits a neutral NO_SIGNAL ro
 value and the reason in ``drivers["not_computed"]``.
 """
 
-from brmacro.agents.common import Feature, Signal, classify_strength, composite, target_at
-from brmacro.agents.data import SeriesMissing, SilverData
+from __future__ import annotations
 
-__all__ = ["Feature", "SeriesMissing", "Signal", "SilverData", "classify_strength", "composite", "target_at"]
+from brmacro._lazy import lazy_exports
+
+_EXPORTS = {
+    "Feature": "common",
+    "Signal": "common",
+    "classify_strength": "common",
+    "composite": "common",
+    "target_at": "common",
+    "SeriesMissing": "data",
+    "SilverData": "data",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from brmacro.bronze.demo import DEFAULT_SEED, BronzeConfigError, BronzeParams, parse_params, snapshot, true_regimes
+from brmacro._lazy import lazy_exports
 
-__all__ = ["DEFAULT_SEED", "BronzeConfigError", "BronzeParams", "parse_params", "snapshot", "true_regimes"]
+_EXPORTS = {
+    "DEFAULT_SEED": "demo",
+    "BronzeConfigError": "demo",
+    "BronzeParams": "demo",
+    "parse_params": "demo",
+    "snapshot": "demo",
+    "true_regimes": "demo",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

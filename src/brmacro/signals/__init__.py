@@ -6,35 +6,26 @@ the pipeline calls and :mod:`brmacro.signals.schemas` the declared tables.
 
 from __future__ import annotations
 
-from brmacro.signals.aggregation import (
-    DEFAULT_TILTS,
-    Aggregate,
-    aggregate_instrument,
-    conviction_from_z,
-    regime_tilt,
-    stale_sessions,
-    staleness_factor,
-)
-from brmacro.signals.market import Market, StrategyGap, zscore_last
-from brmacro.signals.monitor import divergences, flips_and_surges, weekly_flip_counts
-from brmacro.signals.strategies import STRATEGIES, StrategyRun, StrategySignal, run_strategies
+from brmacro._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_TILTS",
-    "STRATEGIES",
-    "Aggregate",
-    "Market",
-    "StrategyGap",
-    "StrategyRun",
-    "StrategySignal",
-    "aggregate_instrument",
-    "conviction_from_z",
-    "divergences",
-    "flips_and_surges",
-    "regime_tilt",
-    "run_strategies",
-    "stale_sessions",
-    "staleness_factor",
-    "weekly_flip_counts",
-    "zscore_last",
-]
+_EXPORTS = {
+    "DEFAULT_TILTS": "aggregation",
+    "Aggregate": "aggregation",
+    "aggregate_instrument": "aggregation",
+    "conviction_from_z": "aggregation",
+    "regime_tilt": "aggregation",
+    "stale_sessions": "aggregation",
+    "staleness_factor": "aggregation",
+    "Market": "market",
+    "StrategyGap": "market",
+    "zscore_last": "market",
+    "divergences": "monitor",
+    "flips_and_surges": "monitor",
+    "weekly_flip_counts": "monitor",
+    "STRATEGIES": "strategies",
+    "StrategyRun": "strategies",
+    "StrategySignal": "strategies",
+    "run_strategies": "strategies",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

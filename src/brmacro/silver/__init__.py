@@ -6,35 +6,27 @@ the pipeline calls and :mod:`brmacro.silver.schemas` the declared tables.
 
 from __future__ import annotations
 
-from brmacro.silver.curves import (
-    CurveError,
-    NSFit,
-    build_curves,
-    fit_nelson_siegel,
-    flat_forward,
-    interp_linear_rows,
-    nelson_siegel,
-)
-from brmacro.silver.macro import MacroUnitError, build_macro, compound, focus_series, hp_gap, latest_vintage
-from brmacro.silver.returns import PriceGapError, build_returns, par_bond_duration, rolling_vol, rolling_z
+from brmacro._lazy import lazy_exports
 
-__all__ = [
-    "CurveError",
-    "MacroUnitError",
-    "NSFit",
-    "PriceGapError",
-    "build_curves",
-    "build_macro",
-    "build_returns",
-    "compound",
-    "fit_nelson_siegel",
-    "flat_forward",
-    "focus_series",
-    "hp_gap",
-    "interp_linear_rows",
-    "latest_vintage",
-    "nelson_siegel",
-    "par_bond_duration",
-    "rolling_vol",
-    "rolling_z",
-]
+_EXPORTS = {
+    "CurveError": "curves",
+    "NSFit": "curves",
+    "build_curves": "curves",
+    "fit_nelson_siegel": "curves",
+    "flat_forward": "curves",
+    "interp_linear_rows": "curves",
+    "nelson_siegel": "curves",
+    "MacroUnitError": "macro",
+    "build_macro": "macro",
+    "compound": "macro",
+    "focus_series": "macro",
+    "hp_gap": "macro",
+    "latest_vintage": "macro",
+    "PriceGapError": "returns",
+    "build_returns": "returns",
+    "par_bond_duration": "returns",
+    "rolling_vol": "returns",
+    "rolling_z": "returns",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

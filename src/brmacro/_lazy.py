@@ -1,0 +1,28 @@
+"""Lazy re-exports for the layer packages.
+
+``import brmacro.silver.schemas`` (which the Snakefile needs to declare outputs) must not import
+the models (scipy, statsmodels, cvxpy): each package names its public objects and the submodule
+that holds them, and an object is imported on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package`` re-exporting ``name -> submodule`` lazily."""
+
+    def __getattr__(name: str) -> Any:
+        try:
+            module = exports[name]
+        except KeyError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+    def __dir__() -> list[str]:
+        return sorted(exports)
+
+    return __getattr__, __dir__

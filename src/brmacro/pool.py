@@ -1,0 +1,126 @@
+"""Worker processes for rule bodies: two cores really used, without an interpreter per job.
+
+With ``force-use-threads`` every rule body runs in a thread of the Snakemake process, so the steps
+(pandas, numpy, cvxpy: much of it holding the GIL) share one core. :func:`start` (called from the
+Snakefile's ``onstart`` on a local, non-dry run) opens a pool of worker processes, one per core, whose
+interpreters are started once and import the step modules while Snakemake schedules the first jobs.
+Each rule body then hands its job to a worker (:func:`run_step`) and waits with the GIL released.
+
+Where no pool was started (a Slurm job, a dry run, one core, the benchmark floor, tests in-process)
+:func:`run_step` is the plain in-process :func:`brmacro.pipeline.run_step`. The bytes written are the
+same either way: each step pins BLAS to one thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from brmacro import pipeline
+
+__all__ = ["WorkerLost", "call", "run_session", "run_step", "running", "start", "stop"]
+
+_LOCK = threading.Lock()
+_POOL: ProcessPoolExecutor | None = None
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died (killed, out of memory) while building a partition."""
+
+
+def _warm() -> int:
+    """Import every step module in the worker, so the first real job does not pay for it."""
+    import importlib
+
+    for layer in pipeline.LAYERS:
+        importlib.import_module(f"brmacro.{layer}.steps")
+    pipeline.all_schemas()
+    return os.getpid()
+
+
+def start(workers: int) -> bool:
+    """Open the worker pool (``workers`` processes) unless it is open or ``workers < 2``; True if open."""
+    global _POOL
+    with _LOCK:
+        if _POOL is not None:
+            return True
+        if workers < 2:
+            return False
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["brmacro.pipeline"])
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        for _ in range(workers):
+            _POOL.submit(_warm)
+        return True
+
+
+def running() -> bool:
+    """Whether rule bodies go to worker processes."""
+    return _POOL is not None
+
+
+def stop() -> None:
+    """Close the pool (waits for running jobs)."""
+    global _POOL
+    with _LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(stop)
+
+
+def call(fn: Callable[..., None], *args: Any) -> None:
+    """``fn(*args)`` in a worker process when the pool is open, else in-process.
+
+    ``fn`` must be a module-level function and ``args`` plain values (they are pickled); the
+    exception ``fn`` raises, if any, is raised here unchanged.
+    """
+    pool = _POOL
+    if pool is None:
+        fn(*args)
+        return
+    try:
+        pool.submit(fn, *args).result()
+    except BrokenProcessPool:
+        stop()
+        raise WorkerLost(
+            f"{fn.__name__}{args[:2]}: the worker process running this job died (killed or out of memory); "
+            "nothing was kept of its outputs. Rerun the workflow; the remaining jobs run in-process."
+        ) from None
+
+
+def run_step(
+    asset: str,
+    date: str,
+    params: Mapping[str, Any],
+    inputs: Sequence[str | Path],
+    prev_inputs: Sequence[str | Path],
+    outputs: Sequence[str | Path],
+    log: str | Path | None = None,
+) -> None:
+    """The body of a step rule: :func:`brmacro.pipeline.run_step` through :func:`call`."""
+    call(pipeline.run_step, asset, str(date), _plain(params), [str(p) for p in inputs],
+         [str(p) for p in prev_inputs], [str(p) for p in outputs], None if log is None else str(log))
+
+
+def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
+    """The body of a session-layout rule: :func:`brmacro.pipeline.run_session` through :func:`call`."""
+    call(pipeline.run_session, group, str(date), _plain(params), None if log is None else str(log))
+
+
+def _plain(obj: Any) -> Any:
+    """Snakemake's Params/Namedlist and nested mappings as plain dicts and lists (picklable, no workflow refs)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
