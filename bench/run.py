@@ -2,7 +2,7 @@
 
 Usage
 -----
-    .venv/bin/python -m bench.run            # the full suite (about an hour on 2 cores)
+    .venv/bin/python -m bench.run            # the full suite (about 30 minutes on 2 cores)
     .venv/bin/python -m bench.run --quick    # a short version (5 sessions, small dry runs) so the command cannot rot
 
 Figures: the daily run (one session, cold, whole graph) against the floor (the same library calls in one plain
@@ -73,46 +73,61 @@ def kernel_timings(reps: int) -> dict[str, float]:
     return out
 
 
+def snakemake_run(wd: Path, *config: str, dry: bool = False) -> dict[str, float]:
+    flags = ["-n"] if dry else ["--cores", "2"]
+    return measure(wd, SNAKEMAKE, *flags, "--quiet", "--config", *config)
+
+
+def fmt(r: dict[str, float]) -> str:
+    return f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short version for CI: 5 sessions, small dry runs")
-    ap.add_argument("--reps", type=int, default=3, help="repetitions of the daily run and floor (median)")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the daily runs and floor (median)")
     ap.add_argument("--backfills", default="20,250", help="backfill sizes in sessions (comma-separated)")
     ap.add_argument("--dry", default="1000,4000", help="dry-run sizes in sessions (comma-separated)")
+    ap.add_argument("--layouts", default="session,step", help="job layouts for backfills and dry runs")
     ap.add_argument("--out", default=str(REPO / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     reps = 1 if args.quick else args.reps
     backfills = [5] if args.quick else [int(x) for x in args.backfills.split(",") if x]
     dry = (50, 100) if args.quick else tuple(int(x) for x in args.dry.split(",") if x)
+    layouts = [x for x in args.layouts.split(",") if x]
     rows: list[tuple[str, str, str]] = []
     root = Path(tempfile.mkdtemp(prefix="brmacro-bench-"))
     try:
-        daily, floor = [], []
-        for i in range(reps):
-            wd = workdir(root, f"daily{i}")
-            daily.append(measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"date={DAY}"))
+        runs: dict[str, list[dict[str, float]]] = {"step": [], "session": [], "floor": []}
+        for i in range(reps):  # interleaved, so drift in the machine's speed hits all three alike
+            for lay in ("step", "session"):
+                runs[lay].append(snakemake_run(workdir(root, f"daily-{lay}{i}"), f"date={DAY}", f"layout={lay}"))
             fd = workdir(root, f"floor{i}")
-            floor.append(measure(fd, PY, str(REPO / "bench" / "floor.py"), str(fd / "results"), DAY))
-        dw, fw = med([r["wall_s"] for r in daily]), med([r["wall_s"] for r in floor])
-        rows.append(("daily run, 1 session cold (23 assets + fan-out)", f"{dw:.1f} s, {max(r['peak_mb'] for r in daily):.0f} MB",
-                     f"ratio to floor {dw / fw:.2f} (target ≤ 1.3)"))
-        rows.append(("floor: same library calls, one process", f"{fw:.1f} s, {max(r['peak_mb'] for r in floor):.0f} MB", ""))
-        for n in backfills:
-            wd = workdir(root, f"backfill{n}")
-            start = sessions_back(DAY, n)
-            r = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
-            rows.append((f"backfill, {n} sessions", f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB",
-                         "target ≤ 600 s" if n == 250 else ""))
-            if n == max(backfills):
-                noop = measure(wd, SNAKEMAKE, "--cores", "2", "--quiet", "--config", f"start={start}", f"end={DAY}")
-                rows.append((f"no-op rerun, {n} sessions", f"{noop['wall_s']:.1f} s, {noop['peak_mb']:.0f} MB",
-                             "target ≤ 5 s" if n == 250 else ""))
-        for n in dry:
-            wd = workdir(root, f"dry{n}")
-            start = sessions_back("2026-11-24", n)
-            r = measure(wd, SNAKEMAKE, "-n", "--quiet", "--config", f"start={start}", f"end={DAY}")
-            rows.append((f"dry run, {n} sessions", f"{r['wall_s']:.1f} s, {r['peak_mb']:.0f} MB",
-                         "target ≤ 60 s and ≤ 1.5 GB" if n == 4000 else ""))
+            runs["floor"].append(measure(fd, PY, str(REPO / "bench" / "floor.py"), str(fd / "results"), DAY))
+        fw = med([r["wall_s"] for r in runs["floor"]])
+        for lay, jobs in (("step", "23 jobs per session"), ("session", "3 jobs per session")):
+            w = med([r["wall_s"] for r in runs[lay]])
+            rows.append((f"daily run, 1 session cold, layout={lay} ({jobs}, with fan-out)",
+                         f"{w:.1f} s, {max(r['peak_mb'] for r in runs[lay]):.0f} MB",
+                         f"ratio to floor {w / fw:.2f}" + (" (target ≤ 1.3)" if lay == "step" else "")))
+        rows.append(("floor: same library calls, one process, no orchestration",
+                     f"{fw:.1f} s, {max(r['peak_mb'] for r in runs['floor']):.0f} MB", f"median of {reps}"))
+        for lay in layouts:
+            for n in backfills:
+                wd = workdir(root, f"backfill-{lay}{n}")
+                rng = (f"start={sessions_back(DAY, n)}", f"end={DAY}", f"layout={lay}")
+                r = snakemake_run(wd, *rng)
+                rows.append((f"backfill, {n} sessions, layout={lay}", fmt(r),
+                             f"{r['wall_s'] / n:.2f} s per session" + ("; target ≤ 600 s" if n == 250 else "")))
+                if n == max(backfills):
+                    noop = snakemake_run(wd, *rng)
+                    rows.append((f"no-op rerun, {n} sessions, layout={lay}", fmt(noop),
+                                 "target ≤ 5 s" if n == 250 else ""))
+            for n in dry:
+                wd = workdir(root, f"dry-{lay}{n}")
+                r = snakemake_run(wd, f"start={sessions_back(DAY, n)}", f"end={DAY}", f"layout={lay}", dry=True)
+                rows.append((f"dry run, {n} sessions, layout={lay}", fmt(r),
+                             "target ≤ 60 s and ≤ 1.5 GB" if n == 4000 else ""))
         for name, sec in kernel_timings(3 if args.quick else 7).items():
             rows.append((f"kernel: {name}", f"{sec * 1000:.1f} ms (median)", ""))
     finally:
@@ -128,6 +143,15 @@ def versions() -> str:
     return f"Python {platform.python_version()}, Snakemake {snakemake.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}"
 
 
+def install_note() -> str:
+    import importlib.util
+
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        return "README's (`pip install -e \".[test]\"`), no Slurm plugin"
+    return ("WITH the Slurm plugin: where Slurm is installed but its controller is down, every Snakemake start "
+            "waits ~9 s for `scontrol` (figures are not comparable; use README's install)")
+
+
 def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
     import os
 
@@ -137,6 +161,8 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         f"- machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
         f"- date (UTC): {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
         f"- versions: {versions()}",
+        f"- install: {install_note()}",
+        "- memory: peak of the summed resident memory of the whole process tree (Snakemake and its workers)",
         f"- command: `.venv/bin/python -m bench.run {' '.join(sys.argv[1:])}`",
         "",
         "| figure | measured (wall, peak memory) | note |",

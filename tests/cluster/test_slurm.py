@@ -28,7 +28,8 @@ def test_slurm_profile_end_to_end() -> None:
     """The demo session built through profiles/slurm and as one sbatch job equals the local run, byte for byte."""
     if os.geteuid() != 0:
         pytest.fail("BRMACRO_SLURM_TEST=1 but not root: the check must install and start Slurm daemons")
-    env = {**os.environ, "PYTHON": sys.executable}
+    # The interpreter whose environment has the Slurm plugin (.ci/run keeps it out of the test venv).
+    env = {**os.environ, "PYTHON": os.environ.get("BRMACRO_SLURM_PYTHON", sys.executable)}
     proc = subprocess.run(
         ["bash", str(CHECK)], capture_output=True, text=True, timeout=3600, env=env, check=False
     )

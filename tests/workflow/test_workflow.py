@@ -142,3 +142,33 @@ def test_snakemake_report_includes_the_daily_report(demo_run: Path) -> None:
     daily = [n for n in zf.namelist() if "/data/raw/" in n and n.endswith("report.html")]
     assert len(daily) == len(SESSIONS), zf.namelist()[:20]
     assert all(b"brmacro daily report" in zf.read(n) for n in daily)
+
+
+def _partition_files(results: Path) -> dict[str, bytes]:
+    """Every artifact file (tables, report) by relative path; logs, run status and Snakemake markers left out."""
+    return {
+        str(p.relative_to(results)): p.read_bytes()
+        for p in results.rglob("*")
+        if p.is_file() and "date=" in str(p) and p.parts[-3] != "logs" and p.name != ".snakemake_timestamp"
+    }
+
+
+def test_session_layout_builds_the_same_bytes(demo_run: Path, tmp_path: Path) -> None:
+    """layout=session (3 jobs per session, in worker processes) writes every partition the step layout writes, byte
+    for byte, and its bronze_all target ingests only."""
+    wd = workflow_copy(tmp_path / "wd")
+    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=session")
+    assert "worker processes" in out.stdout + out.stderr
+    jobs = (out.stdout + out.stderr).count("rule session_")
+    assert 0 < jobs <= 3 * 7  # the target session and its fan-out sessions, three jobs each at most
+    ours, theirs = _partition_files(wd / "results"), _partition_files(demo_run / "results")
+    target = [k for k in ours if f"date={SESSIONS[-1]}" in k]
+    assert {k.split("/")[1] for k in target} == set(STEPS)
+    common = sorted(set(ours) & set(theirs))
+    assert len(common) >= len(target)
+    assert [k for k in common if ours[k] != theirs[k]] == []
+    again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=session")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    bronze = workflow_copy(tmp_path / "bronze")
+    snakemake(bronze, "bronze_all", "--cores", "2", "--config", f"date={SESSIONS[0]}", "layout=session")
+    assert {p.name for p in (bronze / "results").iterdir() if p.is_dir()} - {"logs"} == {"bronze"}

@@ -1,0 +1,80 @@
+"""Worker processes for rule bodies (brmacro.pool) and the session layout's groups (brmacro.pipeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from brmacro import pool
+from brmacro.pipeline import SESSION_GROUPS, STEPS, build_partition, group_inputs, partition_paths
+from tests.configparts import CONFIG
+
+DAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def workers() -> Iterator[None]:
+    assert pool.start(2)
+    yield
+    pool.stop()
+
+
+def test_session_groups_cover_every_step_once_in_dependency_order() -> None:
+    order = [a for g in SESSION_GROUPS.values() for a in g]
+    assert sorted(order) == sorted(STEPS)
+    seen: set[str] = set()
+    for a in order:
+        assert set(STEPS[a].inputs) <= seen, a  # same-session inputs come from earlier members or groups
+        seen.add(a)
+
+
+def test_session_groups_are_chain_free() -> None:
+    assert group_inputs("bronze") == ([], {})
+    core_same, core_prev = group_inputs("core")
+    assert core_prev == {} and set(core_same) <= set(SESSION_GROUPS["bronze"])
+    _, tail_prev = group_inputs("tail")
+    assert tail_prev == {"signal_aggregation": 5, "portfolio_sizing": 6}
+    assert not set(tail_prev) & set(SESSION_GROUPS["tail"])
+
+
+def test_a_group_reading_its_own_earlier_sessions_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SESSION_GROUPS, "tail", (*SESSION_GROUPS["tail"], "signal_aggregation"))
+    with pytest.raises(ValueError, match="reads earlier sessions of signal_aggregation in the same group"):
+        group_inputs("tail")
+
+
+def test_one_worker_means_no_pool() -> None:
+    assert not pool.start(1)
+    assert not pool.running()
+
+
+def test_a_step_built_in_a_worker_equals_the_in_process_build(tmp_path: Path, workers: None) -> None:
+    cfg = CONFIG
+    build_partition(tmp_path / "here", "bronze_fred", DAY, cfg)
+    outs = [str(p) for p in partition_paths(tmp_path / "there", "bronze_fred", DAY).values()]
+    log = tmp_path / "fred.log"
+    pool.run_step("bronze_fred", DAY.isoformat(), {k: cfg[k] for k in ("source", "nav_brl", "bronze", "demo", "live")},
+                  [], [], outs, log)
+    here = partition_paths(tmp_path / "here", "bronze_fred", DAY)
+    for name, path in partition_paths(tmp_path / "there", "bronze_fred", DAY).items():
+        assert path.read_bytes() == here[name].read_bytes()
+    text = log.read_text()
+    assert f"pid={os.getpid()}" not in text and "built bronze_fred 2026-11-24 in" in text
+
+
+def test_a_step_error_in_a_worker_is_raised_unchanged(tmp_path: Path, workers: None) -> None:
+    outs = [str(p) for p in partition_paths(tmp_path, "bronze_fred", DAY).values()]
+    with pytest.raises(ValueError, match=r"bronze_fred 2026-11-24: config nav_brl must be a finite number > 0"):
+        pool.run_step("bronze_fred", DAY.isoformat(), {"source": "demo", "nav_brl": -1.0}, [], [], outs, None)
+    assert not any(Path(p).exists() for p in outs)
+    assert pool.running()  # an ordinary failure keeps the workers
+
+
+def test_a_dead_worker_is_reported_and_later_jobs_run_in_process(workers: None) -> None:
+    with pytest.raises(pool.WorkerLost, match="died"):
+        pool.call(os._exit, 9)
+    assert not pool.running()
