@@ -6,7 +6,9 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from brmacro.configdoc import ConfigError, validate_config
 
 min_version("9.0")
 
@@ -14,7 +16,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+try:
+    validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+except ConfigError as exc:
+    raise WorkflowError(f"brmacro: {exc}") from None
 
 
 report: "report/workflow.rst"

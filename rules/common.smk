@@ -11,13 +11,14 @@ from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
 RESULTS = config["results"].rstrip("/")
+LAYOUT = config["layout"]
 
 try:
     DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
 except DateError as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
 
-if config["layout"] == "step" and len(DATES) > 60:
+if LAYOUT == "step" and len(DATES) > 60:
     print(
         f"brmacro: {len(DATES)} sessions with layout=step (23 jobs per session); "
         "--config layout=session builds the same artifacts with 3 jobs per session (docs/performance.md)",
@@ -43,9 +44,6 @@ def _session(date):
     return d
 
 
-LAYOUT = config["layout"]
-
-
 @lru_cache(maxsize=None)
 def _part_files(asset, date):
     paths = [str(p) for p in _pl.partition_paths(RESULTS, asset, date).values()]
@@ -54,7 +52,7 @@ def _part_files(asset, date):
 
 
 def partition_dir(asset, date="{date}"):
-    return f"{RESULTS}/{_pl.STEPS[asset].layer}/{asset}/date={date}"
+    return _pl.partition_dir(RESULTS, asset, date)
 
 
 def part(asset, date="{date}"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -40,12 +41,26 @@ class DateError(ValueError):
     """A requested date or range is not usable (not a session, out of range, start after end)."""
 
 
-@lru_cache(maxsize=1)
-def _sessions() -> np.ndarray:
+# The B3 sessions as exchange_calendars computes them, stored with the package: building the calendar takes
+# ~0.5 s, paid by every Snakemake start and every worker. A test checks the file against exchange_calendars;
+# regenerate it after upgrading exchange_calendars with ``python -m brmacro.calendar``.
+SESSIONS_FILE = Path(__file__).with_name("data") / "bvmf_sessions.txt"
+
+
+def computed_sessions() -> np.ndarray:
+    """The B3 sessions over the calendar span from ``exchange_calendars`` (``BVMF``), as ``datetime64[D]``."""
     import exchange_calendars as xc
 
     cal = xc.get_calendar("BVMF", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
     return np.array([d.date() for d in cal.sessions], dtype="datetime64[D]")
+
+
+@lru_cache(maxsize=1)
+def _sessions() -> np.ndarray:
+    try:
+        return np.array(SESSIONS_FILE.read_text(encoding="ascii").split(), dtype="datetime64[D]")
+    except FileNotFoundError:
+        return computed_sessions()
 
 
 @lru_cache(maxsize=1)
@@ -201,3 +216,9 @@ def du(start: dt.date | np.ndarray, end: dt.date | np.ndarray) -> np.ndarray:
 def anbima_roll_forward(d: dt.date) -> dt.date:
     """``d`` if it is an ANBIMA business day, else the next one."""
     return np.busday_offset(np.datetime64(d, "D"), 0, roll="forward", holidays=_anbima_holidays()).item()  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":
+    SESSIONS_FILE.parent.mkdir(exist_ok=True)
+    SESSIONS_FILE.write_text("\n".join(str(d) for d in computed_sessions()) + "\n", encoding="ascii")
+    print(f"wrote {SESSIONS_FILE}")

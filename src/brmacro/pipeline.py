@@ -221,10 +221,15 @@ class Context:
         return logging.getLogger(f"brmacro.{self.asset}")
 
 
+def partition_dir(results: str | Path, asset: str, date: dt.date | str) -> str:
+    """The folder of an asset's partition, ``<results>/<layer>/<asset>/date=D`` (``date`` may be a pattern)."""
+    d = date if isinstance(date, str) else date.isoformat()
+    return f"{str(results).rstrip('/')}/{STEPS[asset].layer}/{asset}/date={d}"
+
+
 def partition_paths(results: str | Path, asset: str, date: dt.date | str) -> dict[str, Path]:
     """Table name -> path of an asset's partition (``<results>/<layer>/<asset>/date=D/<table>.parquet``)."""
-    d = date if isinstance(date, str) else date.isoformat()
-    base = Path(results) / STEPS[asset].layer / asset / f"date={d}"
+    base = Path(partition_dir(results, asset, date))
     return {t: base / ("part.parquet" if t == "part" else f"{t}.parquet") for t in tables_of(asset)}
 
 

@@ -87,7 +87,10 @@ def _scan(path: Path, text: str) -> list[str]:
             if name in _FORBIDDEN_CALLS:
                 bad.append(f"{path}:{node.lineno} {name}()")
             if name == "load" and isinstance(f, ast.Attribute) and getattr(f.value, "id", "") == "yaml":
-                bad.append(f"{path}:{node.lineno} yaml.load() (use safe_load)")
+                loader = next((k.value for k in node.keywords if k.arg == "Loader"), None)
+                loader_name = getattr(loader, "attr", getattr(loader, "id", ""))
+                if not loader_name.endswith("SafeLoader"):  # yaml.load with (C)SafeLoader is safe_load
+                    bad.append(f"{path}:{node.lineno} yaml.load() (use safe_load)")
             if any(k.arg == "allow_pickle" and getattr(k.value, "value", False) is True for k in node.keywords):
                 bad.append(f"{path}:{node.lineno} allow_pickle=True")
     return bad
@@ -99,6 +102,7 @@ def test_no_pickle_or_eval_on_data_anywhere_in_the_source_tree(tally: Tally) -> 
     bad = [b for f in files for b in _scan(f, f.read_text())]
     # the scanner itself must catch what it looks for
     assert len(_scan(Path("x.py"), "import pickle\nfrom dill import x\neval('1')\ndf.to_pickle('p')\n"
-                     "yaml.load(s)\nnp.load(p, allow_pickle=True)\n")) == 6
+                     "yaml.load(s)\nnp.load(p, allow_pickle=True)\nyaml.load(s, Loader=yaml.Loader)\n"
+                     "yaml.load(s, Loader=yaml.CSafeLoader)\n")) == 7
     assert bad == []
     tally.note(f"source scan: {len(files)} files, no pickle/eval/exec/yaml.load/allow_pickle")

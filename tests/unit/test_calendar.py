@@ -81,3 +81,14 @@ def test_resolve_dates_refuses_bad_requests() -> None:
     with pytest.raises(DateError, match="give both"):
         resolve_dates(start="2026-11-02")
     assert resolve_dates(start="2026-11-18", end="2026-11-23") == [D(2026, 11, 18), D(2026, 11, 19), D(2026, 11, 23)]
+
+
+def test_stored_sessions_are_what_exchange_calendars_computes() -> None:
+    """src/brmacro/data/bvmf_sessions.txt (read at every start) must equal exchange_calendars' BVMF sessions;
+    after upgrading exchange_calendars, regenerate it with `python -m brmacro.calendar`."""
+    import numpy as np
+
+    from brmacro.calendar import SESSIONS_FILE, computed_sessions
+
+    stored = np.array(SESSIONS_FILE.read_text(encoding="ascii").split(), dtype="datetime64[D]")
+    np.testing.assert_array_equal(stored, computed_sessions())
