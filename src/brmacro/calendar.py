@@ -12,7 +12,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 __all__ = [
     "CALENDAR_END",
@@ -66,6 +65,7 @@ def _sessions() -> np.ndarray:
 @lru_cache(maxsize=1)
 def _anbima_holidays() -> np.ndarray:
     import bizdays
+    import pandas as pd
 
     cal = bizdays.Calendar.load("ANBIMA")
     return np.array(sorted(pd.Timestamp(h).date() for h in cal.holidays), dtype="datetime64[D]")

@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from threadpoolctl import threadpool_limits
+if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
+    import pandas as pd
 
-from brmacro.io import ArtifactError, Schema, read_table, write_table
+    from brmacro.io import Schema
 
 __all__ = [
     "LAYERS",
@@ -212,6 +212,8 @@ class Context:
     def _read(self, asset: str, name: str, path: Path) -> pd.DataFrame:
         key = (asset, name, str(path))
         if key not in self._cache:
+            from brmacro.io import read_table
+
             self._cache[key] = read_table(path, all_schemas()[asset][name])
         return self._cache[key].copy()
 
@@ -295,6 +297,9 @@ def run_step(
     import resource
     import time
 
+    from threadpoolctl import threadpool_limits
+
+    from brmacro.io import ArtifactError, write_table
     from brmacro.logs import step_logging
 
     t0 = time.perf_counter()
@@ -405,8 +410,9 @@ def group_inputs(group: str) -> tuple[list[str], dict[str, int]]:
 
 
 def group_params(group: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``params`` of a session-layout job: the results root and every member step's params."""
-    return {"results": str(config["results"]), "steps": {a: step_params(a, config) for a in SESSION_GROUPS[group]}}
+    """The ``params`` of a session-layout job: the results root and each config subtree a member step uses, once."""
+    keys = dict.fromkeys(k for a in SESSION_GROUPS[group] for k in (*COMMON_KEYS, *STEPS[a].config))
+    return {"results": str(config["results"]), "config": {k: config[k] for k in keys if k in config}}
 
 
 def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
@@ -421,7 +427,7 @@ def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Pat
     with log_file(logging.getLogger("brmacro"), log):
         for asset in SESSION_GROUPS[group]:
             same, prev, outs = _declared_files(params["results"], asset, session)
-            run_step(asset, date, params["steps"][asset], same, prev, outs, None)
+            run_step(asset, date, step_params(asset, params["config"]), same, prev, outs, None)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:
@@ -450,6 +456,7 @@ def run_backtest(
     ``sizing`` are the ``portfolio_sizing`` partitions of every session of the range (and the two before
     it, for the first P&L), ``returns`` the ``silver_returns`` of the range's last session.
     """
+    from brmacro.io import read_table
     from brmacro.logs import step_logging
     from brmacro.report.backtest import build_backtest
 

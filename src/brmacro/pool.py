@@ -17,7 +17,7 @@ import atexit
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -98,27 +98,23 @@ def call(fn: Callable[..., None], *args: Any) -> None:
         ) from None
 
 
-def run_step(
-    asset: str,
-    date: str,
-    params: Mapping[str, Any],
-    inputs: Sequence[str | Path],
-    prev_inputs: Sequence[str | Path],
-    outputs: Sequence[str | Path],
-    log: str | Path | None = None,
-) -> None:
-    """The body of a step rule: :func:`brmacro.pipeline.run_step` through :func:`call`."""
-    call(pipeline.run_step, asset, str(date), _plain(params), [str(p) for p in inputs],
-         [str(p) for p in prev_inputs], [str(p) for p in outputs], None if log is None else str(log))
+def run_step(*args: Any) -> None:
+    """The body of a step rule: :func:`brmacro.pipeline.run_step` (same arguments) through :func:`call`."""
+    call(pipeline.run_step, *_plain(args))
 
 
-def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
-    """The body of a session-layout rule: :func:`brmacro.pipeline.run_session` through :func:`call`."""
-    call(pipeline.run_session, group, str(date), _plain(params), None if log is None else str(log))
+def run_session(*args: Any) -> None:
+    """The body of a session-layout rule: :func:`brmacro.pipeline.run_session` (same arguments) through :func:`call`."""
+    call(pipeline.run_session, *_plain(args))
 
 
 def _plain(obj: Any) -> Any:
-    """Snakemake's Params/Namedlist and nested mappings as plain dicts and lists (picklable, no workflow refs)."""
+    """Snakemake's Namedlists, IOFiles and nested mappings as plain lists, strings and dicts (picklable, no
+    references to the workflow)."""
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, Path):
+        return str(obj)
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

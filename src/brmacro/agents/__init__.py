@@ -44,14 +44,15 @@ from __future__ import annotations
 
 from brmacro._lazy import lazy_exports
 
-_EXPORTS = {
-    "Feature": "common",
-    "Signal": "common",
-    "classify_strength": "common",
-    "composite": "common",
-    "target_at": "common",
-    "SeriesMissing": "data",
-    "SilverData": "data",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Feature": "common",
+        "Signal": "common",
+        "classify_strength": "common",
+        "composite": "common",
+        "target_at": "common",
+        "SeriesMissing": "data",
+        "SilverData": "data",
+    },
+)

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from brmacro._lazy import lazy_exports
 
-_EXPORTS = {
-    "DEFAULT_TILTS": "aggregation",
-    "Aggregate": "aggregation",
-    "aggregate_instrument": "aggregation",
-    "conviction_from_z": "aggregation",
-    "regime_tilt": "aggregation",
-    "stale_sessions": "aggregation",
-    "staleness_factor": "aggregation",
-    "Market": "market",
-    "StrategyGap": "market",
-    "zscore_last": "market",
-    "divergences": "monitor",
-    "flips_and_surges": "monitor",
-    "weekly_flip_counts": "monitor",
-    "STRATEGIES": "strategies",
-    "StrategyRun": "strategies",
-    "StrategySignal": "strategies",
-    "run_strategies": "strategies",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "DEFAULT_TILTS": "aggregation",
+        "Aggregate": "aggregation",
+        "aggregate_instrument": "aggregation",
+        "conviction_from_z": "aggregation",
+        "regime_tilt": "aggregation",
+        "stale_sessions": "aggregation",
+        "staleness_factor": "aggregation",
+        "Market": "market",
+        "StrategyGap": "market",
+        "zscore_last": "market",
+        "divergences": "monitor",
+        "flips_and_surges": "monitor",
+        "weekly_flip_counts": "monitor",
+        "STRATEGIES": "strategies",
+        "StrategyRun": "strategies",
+        "StrategySignal": "strategies",
+        "run_strategies": "strategies",
+    },
+)

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 from brmacro._lazy import lazy_exports
 
-_EXPORTS = {
-    "CurveError": "curves",
-    "NSFit": "curves",
-    "build_curves": "curves",
-    "fit_nelson_siegel": "curves",
-    "flat_forward": "curves",
-    "interp_linear_rows": "curves",
-    "nelson_siegel": "curves",
-    "MacroUnitError": "macro",
-    "build_macro": "macro",
-    "compound": "macro",
-    "focus_series": "macro",
-    "hp_gap": "macro",
-    "latest_vintage": "macro",
-    "PriceGapError": "returns",
-    "build_returns": "returns",
-    "par_bond_duration": "returns",
-    "rolling_vol": "returns",
-    "rolling_z": "returns",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "CurveError": "curves",
+        "NSFit": "curves",
+        "build_curves": "curves",
+        "fit_nelson_siegel": "curves",
+        "flat_forward": "curves",
+        "interp_linear_rows": "curves",
+        "nelson_siegel": "curves",
+        "MacroUnitError": "macro",
+        "build_macro": "macro",
+        "compound": "macro",
+        "focus_series": "macro",
+        "hp_gap": "macro",
+        "latest_vintage": "macro",
+        "PriceGapError": "returns",
+        "build_returns": "returns",
+        "par_bond_duration": "returns",
+        "rolling_vol": "returns",
+        "rolling_z": "returns",
+    },
+)
