@@ -2,7 +2,7 @@
 
 Usage
 -----
-    .venv/bin/python -m bench.run            # the full suite (about 30 minutes on 2 cores)
+    .venv/bin/python -m bench.run            # the full suite (about 37 minutes on 2 cores)
     .venv/bin/python -m bench.run --quick    # a short version (5 sessions, small dry runs) so the command cannot rot
 
 Figures: the daily run (one session, cold, whole graph) against the floor (the same library calls in one plain
