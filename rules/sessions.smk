@@ -8,6 +8,14 @@ rule session_bronze:
     log:
         log_of("session_bronze"),
     retries: 2
+    resources:
+        src_bcb_sgs=1,
+        src_fred=1,
+        src_yahoo=1,
+        src_bcb_ptax=1,
+        src_b3_market_data=1,
+        src_treasury_gov=1,
+        src_bcb_focus=1,
     params:
         cfg=group_params("bronze"),
     run:

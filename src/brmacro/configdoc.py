@@ -6,6 +6,7 @@ up to date.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterator, Mapping
@@ -68,7 +69,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
 def _fill_defaults(node: dict[str, Any], schema: Mapping[str, Any]) -> None:
     for key, sub in schema.get("properties", {}).items():
         if key not in node and "default" in sub:
-            node[key] = json.loads(json.dumps(sub["default"]))
+            node[key] = copy.deepcopy(sub["default"])
         if isinstance(node.get(key), dict):
             _fill_defaults(node[key], sub)
 

@@ -37,10 +37,8 @@ class WorkerLost(RuntimeError):
 
 def _warm() -> int:
     """Import every step module in the worker, so the first real job does not pay for it."""
-    import importlib
-
-    for layer in pipeline.LAYERS:
-        importlib.import_module(f"brmacro.{layer}.steps")
+    for asset in pipeline.STEPS:
+        pipeline.step_function(asset)
     pipeline.all_schemas()
     return os.getpid()
 
@@ -111,9 +109,7 @@ def run_session(*args: Any) -> None:
 def _plain(obj: Any) -> Any:
     """Snakemake's Namedlists, IOFiles and nested mappings as plain lists, strings and dicts (picklable, no
     references to the workflow)."""
-    if isinstance(obj, str):
-        return str(obj)
-    if isinstance(obj, Path):
+    if isinstance(obj, (str, Path)):
         return str(obj)
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
