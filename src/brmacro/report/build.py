@@ -19,6 +19,7 @@ import pandas as pd
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
+from brmacro.report.rates import rates_section
 from brmacro.report.render import Cell, Document, Figures, Section, bp, is_num, na, num, pct, signed
 
 __all__ = ["BuiltReport", "build_report", "order_text"]
@@ -663,6 +664,7 @@ def build_report(
     port, orders, why = portfolio_section(inp, figs, nav)
     sections = [
         market_section(inp, figs, session),
+        rates_section(inp, figs, session, report_params.get("rates")),
         regime_section(inp, figs),
         agents_section(inp, figs, key_signals),
         signals_section(inp, figs),
