@@ -174,7 +174,7 @@ def test_dv01_ladder_buckets_and_edges() -> None:
     assert by_c.set_index("contract").loc["DI1F28", "dv01_brl"] == 300.0
     assert by_c.set_index("contract").loc["DI1F28", "bucket"] == "1–2y"  # 252 du is on the 1y edge
     b = by_b.set_index("bucket")["dv01_brl"].to_dict()
-    assert b == {"< 1y": 100.0, "1–2y": 300.0, "2–5y": -900.0, "5y+": 1600.0}
+    assert b == {"0–1y": 100.0, "1–2y": 300.0, "2–5y": -900.0, "5y+": 1600.0}
     with pytest.raises(ValueError, match="increasing"):
         dv01_ladder(pos, [2, 1])
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import anbima_roll_forward, du
+from brmacro.instruments import INSTRUMENTS
 from brmacro.report.inputs import Inputs
 from brmacro.report.render import Cell, Figures, Section, bp, is_num, na, num, pct
 from brmacro.silver.curves import flat_forward
@@ -280,7 +281,7 @@ def carry_rolldown(
 # ----------------------------------------------------------------------------------------------- DV01 ladder
 def _bucket_names(edges: Sequence[float]) -> list[str]:
     e = [float(x) for x in edges]
-    names = [f"< {e[0]:g}y"] + [f"{a:g}–{b:g}y" for a, b in zip(e[:-1], e[1:], strict=True)] + [f"{e[-1]:g}y+"]
+    names = [f"0–{e[0]:g}y"] + [f"{a:g}–{b:g}y" for a, b in zip(e[:-1], e[1:], strict=True)] + [f"{e[-1]:g}y+"]
     return names
 
 
@@ -292,7 +293,7 @@ def dv01_ladder(positions: pd.DataFrame, edges_years: Sequence[float]) -> tuple[
     positions : DataFrame
         ``contract``, ``du``, ``contracts``, ``dv01_brl`` (BRL per 1 bp fall, signed by position).
     edges_years : sequence of float
-        Increasing bucket edges in years (``[1, 2, 5]`` gives < 1y, 1–2y, 2–5y, 5y+); a maturity on an
+        Increasing bucket edges in years (``[1, 2, 5]`` gives 0–1y, 1–2y, 2–5y, 5y+); a maturity on an
         edge belongs to the longer bucket.
 
     Returns
@@ -465,30 +466,32 @@ def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     x, y = di["du"].to_numpy(dtype=float), di["settlement_rate"].to_numpy(dtype=float)
     horizons = [int(h) for h in params["carry_horizons_du"]]
     src = "bronze_b3_market_data/part"
-    vert = [] if curves is None else sorted(curves.loc[curves["curve"] == "DI_PRE", "tenor_du"].unique())
+    vert = sorted(i.tenor_du for i in INSTRUMENTS if i.kind == "di1")
     pos, why = _positions(inp, di)
     items: list[tuple[str, float, float | None]] = [(f"vertex {int(v)}du", float(v), None) for v in vert]
     if pos is not None:
         items += [(f"{r.instrument} {r.contract}", float(r.du), float(r.dv01_brl)) for r in pos.itertuples()]
+    results = {h: carry_rolldown(x, y, [d for _, d, _ in items], h) for h in horizons}
     rows = []
-    for h in horizons:
-        cr = carry_rolldown(x, y, [d for _, d, _ in items], h)
-        for (name, d, dv01), rr in zip(items, cr.itertuples(), strict=True):
+    why_na = "matures within the horizon"
+    for i, (name, d, dv01) in enumerate(items):
+        row = [_c(name), _c(str(int(d))), _c(pct(results[horizons[0]]["rate"].iloc[i], 2))]
+        for h in horizons:
+            rr = results[h].iloc[i]
             tot = rr.carry_bp + rr.roll_bp if is_num(rr.carry_bp) and is_num(rr.roll_bp) else None
             brl = None if dv01 is None or tot is None else tot * dv01
-            why_na = "matures within the horizon"
-            rows.append([_c(name), _c(f"{h}du"), _c(str(int(d))), _c(pct(rr.rate, 2)),
-                         figs.add("rates", f"{name} carry {h}du", rr.carry_bp, num(rr.carry_bp, 1, reason=why_na),
-                                  src),
-                         figs.add("rates", f"{name} roll-down {h}du", rr.roll_bp, num(rr.roll_bp, 1, reason=why_na),
-                                  src),
-                         _c(num(tot, 1, reason=why_na)),
-                         figs.add("rates", f"{name} carry+roll {h}du BRL", brl,
-                                  num(brl, 0, reason="a vertex, not a position" if dv01 is None else why_na),
-                                  src + " + portfolio_sizing/part")])
-    sec.table(["Vertex / position", "Horizon", "du", "Rate", "Carry (bp)", "Roll-down (bp)", "Total (bp)",
-               "Total (BRL)"], rows,
-              "Carry and roll-down of a receiver, curve unchanged (bp of rate; BRL = bp × the position's DV01)")
+            row += [figs.add("rates", f"{name} carry {h}du", rr.carry_bp, num(rr.carry_bp, 1, reason=why_na), src),
+                    figs.add("rates", f"{name} roll-down {h}du", rr.roll_bp, num(rr.roll_bp, 1, reason=why_na), src),
+                    _c(num(tot, 1, reason=why_na)),
+                    figs.add("rates", f"{name} carry+roll {h}du BRL", brl,
+                             num(brl, 0, reason="a vertex, not a position" if dv01 is None else why_na),
+                             src + " + portfolio_sizing/part")]
+        rows.append(row)
+    heads = ["Vertex / position", "du", "Rate"]
+    for h in horizons:
+        heads += [f"Carry {h}du (bp)", f"Roll-down {h}du (bp)", f"Total {h}du (bp)", f"Total {h}du (BRL)"]
+    sec.table(heads, rows, "Carry and roll-down of a receiver, curve unchanged (bp of rate; BRL = bp x the "
+              "position's DV01)")
     if pos is None:
         sec.missing("portfolio_sizing/part", why + "; positions not shown")
         return
@@ -522,16 +525,24 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
         rows = []
         labels = sorted(curves.loc[curves["curve"] == "DI_PRE", "tenor_label"].unique(),
                         key=lambda s: int(s.removesuffix("du")))
+        b3 = inp.get("bronze_b3_market_data")
+        dap = None if b3 is None else _session_contracts(b3, session, "DAP")
+        first_dap = None if dap is None or dap.empty else int(dap["du"].min())
         for curve, title in (("DI_PRE", "DI"), ("BR_REAL", "DAP real"), ("BR_BEI", "Breakeven")):
             if not (curves["curve"] == curve).any():
                 sec.missing(f"silver_curves/part {curve}", "no DAP settlements in the session's history"
                             if curve != "DI_PRE" else "no DI_PRE curve")
                 continue
             for lab in labels:
+                if curve != "DI_PRE" and first_dap is not None and int(lab.removesuffix("du")) < first_dap:
+                    continue  # shorter than the first DAP maturity: a flat extrapolation, not a market rate
                 ch = changes(_curve_history(curves, curve, lab), session)
                 rows.append([_c(f"{title} {lab}"), *_change_cells(figs, f"{title} {lab}", ch, src, session)])
         sec.table(["Rate", "Level", "1 day", "1 week", "Month to date", "As of"], rows,
                   "DI, DAP real rates and breakevens ((1 + DI)/(1 + DAP) − 1 at matching du); changes in bp")
+        if first_dap is not None:
+            sec.p(f"Real rates and breakevens start at the first DAP maturity of the session ({first_dap} du); "
+                  "shorter tenors would be extrapolated.")
     slopes = inp.get("silver_curves", "slopes")
     if slopes is None:
         sec.missing("silver_curves/slopes", inp.why("silver_curves", "slopes"))
