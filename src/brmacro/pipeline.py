@@ -182,6 +182,8 @@ class Context:
         Asset -> list of (session, table -> path), oldest first, for the previous sessions declared.
     out_dir : pathlib.Path or None
         The partition folder (for extra outputs such as the report's HTML).
+    meta : dict
+        Extra key-value metadata a step sets for its artifacts (written as ``brmacro.<key>``), e.g. ``stale``.
     """
 
     asset: str
@@ -190,6 +192,7 @@ class Context:
     inputs: Mapping[str, Mapping[str, Path]] = field(default_factory=dict)
     prev: Mapping[str, Sequence[tuple[dt.date, Mapping[str, Path]]]] = field(default_factory=dict)
     out_dir: Path | None = None
+    meta: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -330,7 +333,8 @@ def run_step(
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params)
+                write_table(df, path, schema, asof=session, source=ctx.source, params=params,
+                            extra_meta=ctx.meta or None)
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:

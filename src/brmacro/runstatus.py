@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["missing_assets", "write_run_status"]
+__all__ = ["missing_assets", "stale_sources", "write_run_status"]
 
 
 def missing_assets(results: str | Path, dates: Sequence[str]) -> dict[str, list[str]]:
@@ -27,6 +27,26 @@ def missing_assets(results: str | Path, dates: Sequence[str]) -> dict[str, list[
         miss = [a for a in STEPS if not all(p.exists() for p in partition_paths(results, a, d).values())]
         if miss:
             out[d] = miss
+    return out
+
+
+def stale_sources(results: str | Path, dates: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Session -> bronze asset -> why its snapshot is stale (artifact metadata ``brmacro.stale``)."""
+    from brmacro.io import read_meta
+    from brmacro.pipeline import BRONZE, partition_paths
+
+    out: dict[str, dict[str, str]] = {}
+    for d in dates:
+        for a in BRONZE:
+            p = partition_paths(results, a, d).get("part")
+            if p is None or not p.exists():
+                continue
+            try:
+                why = read_meta(p).get("brmacro.stale")
+            except (OSError, ValueError):
+                continue
+            if why:
+                out.setdefault(d, {})[a] = why
     return out
 
 
@@ -44,12 +64,15 @@ def write_run_status(
     """Write the run-status JSON and Markdown; return the status mapping."""
     results = Path(results)
     missing = missing_assets(results, dates)
+    stale = stale_sources(results, dates)
     status: dict[str, Any] = {
         "state": state,
         "finished_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "sessions": list(dates),
         "snakemake_log": (log if isinstance(log, str) else ", ".join(map(str, log))) if log else None,
         "missing": missing,
+        "stale": {d: sorted(v) for d, v in stale.items()},
+        "stale_reasons": stale,
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
     }
     _atomic_text(results / "run_status.json", json.dumps(status, indent=2, sort_keys=True) + "\n")
@@ -62,5 +85,9 @@ def write_run_status(
             lines.append(f"- {d}: {', '.join(assets)}")
     else:
         lines.append("All target artifacts exist.")
+    if stale:
+        lines += ["", "## Stale sources (snapshot rebuilt from the connector's cache, live.on_source_failure: stale)"]
+        for d, why in stale.items():
+            lines += [f"- {d}: {a}: {w}" for a, w in sorted(why.items())]
     _atomic_text(results / "run_status.md", "\n".join(lines) + "\n")
     return status

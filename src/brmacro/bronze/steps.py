@@ -45,7 +45,11 @@ def _build(ctx: Context, asset: str) -> dict[str, pd.DataFrame]:
         from brmacro.bronze.live import snapshot as live_snapshot
 
         df = live_snapshot(asset, ctx.date, ctx.params)
-        ctx.log.info("%s: %d rows as of %s (live)", asset, len(df), ctx.date)
+        stale = df.attrs.pop("stale", None)
+        if stale:
+            ctx.meta["stale"] = str(stale)
+            ctx.log.warning("%s: STALE snapshot: %s", asset, stale)
+        ctx.log.info("%s: %d rows as of %s (live%s)", asset, len(df), ctx.date, ", stale" if stale else "")
         return {"part": df}
     if source != "demo":
         raise BronzeConfigError(f"{asset} ({ctx.date}): unknown source {source!r}; expected 'demo' or 'live'")

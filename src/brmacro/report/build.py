@@ -679,5 +679,6 @@ def build_report(
            + (f" ({', '.join(a.rule_id for a in fired)})" if fired else "")]
     if inp.missing:
         sub.append(f"Missing inputs: {', '.join(sorted(f'{a}/{t}' for a, t in inp.missing))}")
+    sub += [f"STALE source {a}: {why}" for a, why in sorted(inp.stale.items())]
     title = str(report_params.get("title", "brmacro daily report"))
     return BuiltReport(Document(f"{title} — {session.isoformat()}", sub, sections), figs.records(), alerts)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from brmacro.io import Schema, read_table
+from brmacro.io import Schema, read_meta, read_table
 
 __all__ = ["Inputs", "load_inputs", "schemas_of"]
 
@@ -58,6 +58,9 @@ class Inputs:
         Why the previous sizing is unavailable ('' when it is available).
     expected : tuple of str
         The declared same-session input assets.
+    stale : dict
+        Bronze asset -> why its snapshot is stale (artifact metadata ``brmacro.stale``, set by
+        ``live.on_source_failure: stale``); empty when every source was fetched.
     """
 
     tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
@@ -65,6 +68,7 @@ class Inputs:
     prev_sizing: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
     prev_missing: str = ""
     expected: tuple[str, ...] = ()
+    stale: dict[str, str] = field(default_factory=dict)
 
     def get(self, asset: str, table: str = "part") -> pd.DataFrame | None:
         """A copy of the table, or None when it is missing."""
@@ -94,6 +98,11 @@ def _load_one(asset: str, paths: Mapping[str, Path] | None, out: Inputs) -> None
             out.tables[(asset, name)] = read_table(paths[name], schema)
         except (OSError, ValueError) as exc:
             out.missing[(asset, name)] = f"unreadable: {exc}"
+            continue
+        if name == "part" and asset.startswith("bronze_"):
+            why = read_meta(paths[name]).get("brmacro.stale")
+            if why:
+                out.stale[asset] = why
 
 
 def load_inputs(

@@ -576,6 +576,9 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
     """
     p = {**DEFAULT_RATES, **dict(params or {})}
     sec = Section("rates", "Rates desk")
+    for a in ("bronze_b3_market_data", "bronze_bcb_sgs"):
+        if a in inp.stale:
+            sec.p(f"STALE input {a}: {inp.stale[a]}. The figures below that use it are as of that cache.")
     curves = inp.get("silver_curves")
     if curves is not None:
         curves = curves.assign(date=pd.to_datetime(curves["date"]).dt.date)

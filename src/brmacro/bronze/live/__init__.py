@@ -17,12 +17,18 @@ source              module                           service
 
 Each module exposes ``fetch_snapshot(date, params, client) -> pandas.DataFrame``; modules are imported
 lazily, so a missing optional dependency of one source never breaks the others.
+
+With ``live.on_source_failure: stale``, a source that fails after its retries is rebuilt from the
+connector's own cache (:func:`stale_snapshot`): the rows released on or before the session that the
+cache holds, marked ``df.attrs["stale"]`` (artifact metadata ``brmacro.stale``, the run status and the
+report name it). With ``fail`` (the default) the source's bronze job fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +47,10 @@ __all__ = [
     "make_client",
     "parse_live",
     "snapshot",
+    "stale_snapshot",
 ]
+
+log = logging.getLogger("brmacro.bronze.live")
 
 MODULES: dict[str, str] = {
     "bcb_sgs": "brmacro.bronze.live.sgs",
@@ -94,5 +103,40 @@ def snapshot(
     module = importlib.import_module(MODULES[name])
     if client is None:
         client = make_client(name, live)
-    df: pd.DataFrame = module.fetch_snapshot(date, params, client)
+    try:
+        df: pd.DataFrame = module.fetch_snapshot(date, params, client)
+    except SourceError as exc:
+        if live.on_source_failure != "stale":
+            raise
+        log.warning("%s %s: the source failed (%s); live.on_source_failure=stale: rebuilding the snapshot from "
+                    "the connector's cache", name, date, exc)
+        return stale_snapshot(name, date, params, client)
+    return df
+
+
+def stale_snapshot(source: str, date: dt.date, params: Mapping[str, Any], client: HttpClient) -> pd.DataFrame:
+    """The snapshot of ``source`` as of ``date`` rebuilt from the connector's cache alone, marked stale.
+
+    The connector runs unchanged on an offline copy of ``client`` (same cache folder): every request is served
+    from the cache, even the still-open chunk it would normally re-fetch, and the release filter keeps only rows
+    released on or before ``date``. ``df.attrs["stale"]`` says so, with the latest fetch time of the cache
+    entries used; the bronze step writes it into the artifact's metadata (``brmacro.stale``).
+
+    Raises
+    ------
+    SourceError
+        When a chunk the snapshot needs is not in the cache (the message names it).
+    """
+    name = source.removeprefix("bronze_")
+    module = importlib.import_module(MODULES[name])
+    offline = HttpClient(source=client.source, cache_dir=client.cache_dir, timeout=client.timeout, retries=0,
+                         backoff=0.0, max_backoff=0.0, offline=True)
+    if offline.cache_dir is None:
+        raise SourceError(f"{name} {date}: live.on_source_failure=stale needs live.cache_dir (the cache is off)",
+                          source=name, url="", status=None, attempts=0)
+    df: pd.DataFrame = module.fetch_snapshot(date, params, offline)
+    newest = max(offline.served_from_cache).astimezone(dt.UTC).replace(microsecond=0).isoformat() \
+        if offline.served_from_cache else "n/a"
+    df.attrs["stale"] = (f"{name}: the live fetch failed; snapshot rebuilt from the connector's cache "
+                         f"(latest entry fetched {newest}); rows released on or before {date.isoformat()}")
     return df

@@ -70,7 +70,10 @@ _TOP_DEFAULTS: dict[str, Any] = {
     "retries": 4,
     "backoff_seconds": 1.0,
     "max_backoff_seconds": 60.0,
+    "on_source_failure": "fail",
 }
+
+ON_SOURCE_FAILURE = ("fail", "stale")
 
 
 class LiveConfigError(ValueError):
@@ -108,6 +111,9 @@ class LiveParams:
         Retry policy of :class:`~brmacro.bronze.live.http.HttpClient`.
     sources : mapping
         Source name -> :class:`SourceParams`.
+    on_source_failure : str
+        ``fail`` (the source's bronze job fails) or ``stale`` (the snapshot is rebuilt from the connector's
+        cache alone and marked stale).
     """
 
     cache_dir: Path | None
@@ -116,6 +122,7 @@ class LiveParams:
     backoff_seconds: float
     max_backoff_seconds: float
     sources: Mapping[str, SourceParams]
+    on_source_failure: str = "fail"
 
     def source(self, name: str) -> SourceParams:
         """Parameters of one source."""
@@ -151,6 +158,10 @@ def parse_live(live: Mapping[str, Any] | None) -> LiveParams:
         raise LiveConfigError(f"config live.cache_dir: expected a path string or null, got {cache!r}")
     if cache is not None and ".." in Path(cache).parts:
         raise LiveConfigError(f"config live.cache_dir: {cache!r} must not contain '..' components")
+    on_failure = top["on_source_failure"]
+    if on_failure not in ON_SOURCE_FAILURE:
+        raise LiveConfigError(f"config live.on_source_failure: expected one of {list(ON_SOURCE_FAILURE)}, "
+                              f"got {on_failure!r}")
     raw_sources = live.get("sources") or {}
     if not isinstance(raw_sources, Mapping):
         raise LiveConfigError(f"config live.sources: expected a mapping, got {raw_sources!r}")
@@ -185,6 +196,7 @@ def parse_live(live: Mapping[str, Any] | None) -> LiveParams:
         backoff_seconds=float(_num(top["backoff_seconds"], "live.backoff_seconds")),
         max_backoff_seconds=float(_num(top["max_backoff_seconds"], "live.max_backoff_seconds")),
         sources=sources,
+        on_source_failure=on_failure,
     )
 
 

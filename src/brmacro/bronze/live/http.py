@@ -217,11 +217,16 @@ class HttpClient:
         Session to use (a new one by default).
     rng : random.Random, optional
         Source of the jitter (a fresh ``random.Random()`` by default).
+    offline : bool
+        Serve every request from the cache, even a ``fresh`` one, and never touch the network; a request
+        that is not cached raises :class:`SourceError`. Used by ``live.on_source_failure: stale``.
 
     Attributes
     ----------
     requests_count : int
         Number of HTTP requests actually sent (cache hits do not count).
+    served_from_cache : list of datetime
+        Fetch times (UTC) of the cache entries served in offline mode.
     """
 
     def __init__(
@@ -236,6 +241,7 @@ class HttpClient:
         sleep: Callable[[float], Any] = time.sleep,
         session: requests.Session | None = None,
         rng: random.Random | None = None,
+        offline: bool = False,
     ) -> None:
         if not source or _SAFE_RE.search(source):
             raise ValueError(f"HttpClient: source name {source!r} must be a plain identifier")
@@ -254,6 +260,8 @@ class HttpClient:
         self.session = session if session is not None else requests.Session()
         self.rng = rng if rng is not None else random.Random()
         self.requests_count = 0
+        self.offline = bool(offline)
+        self.served_from_cache: list[dt.datetime] = []
         _install_redaction()
 
     # ------------------------------------------------------------------ cache paths
@@ -374,6 +382,16 @@ class HttpClient:
             After the retries are exhausted, or on a status neither accepted nor retryable.
         """
         stem = self.cache_name(url, params, cache_key)
+        if self.offline:
+            hit = self.cached(url, params, cache_key=cache_key)
+            if hit is None or hit.status not in accept:
+                what = f" ({context})" if context else ""
+                raise SourceError(
+                    f"{self.source}{what}: not in the cache (offline) for {redact(_full_url(url, params))}",
+                    source=self.source, url=redact(_full_url(url, params)), status=None, attempts=0,
+                )
+            self.served_from_cache.append(hit.fetched_at)
+            return hit
         if not fresh:
             hit = self.cached(url, params, cache_key=cache_key)
             if hit is not None and hit.status in accept:
