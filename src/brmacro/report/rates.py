@@ -470,7 +470,8 @@ def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     pos, why = _positions(inp, di)
     items: list[tuple[str, float, float | None]] = [(f"vertex {int(v)}du", float(v), None) for v in vert]
     if pos is not None:
-        items += [(f"{r.instrument} {r.contract}", float(r.du), float(r.dv01_brl)) for r in pos.itertuples()]
+        items += [(f"{r.instrument} {r.contract}", float(r.du), float(r.dv01_brl))
+                  for r in pos.sort_values(["du", "instrument"], kind="mergesort").itertuples()]
     results = {h: carry_rolldown(x, y, [d for _, d, _ in items], h) for h in horizons}
     rows = []
     why_na = "matures within the horizon"
