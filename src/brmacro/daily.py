@@ -145,9 +145,11 @@ def build_message(results: Path, rc: int, log_path: Path, env: Mapping[str, str]
         subject = f"brmacro daily run FAILED{f' for {last}' if last else ''}"
         lines.append(f"brmacro daily run failed (snakemake exit code {rc}, "
                      f"run status {status.get('state', 'not written')}).")
+        if rc < 0:
+            lines.append(f"Snakemake was killed by signal {-rc}; the next scripts/daily applies the crash recovery.")
         if not status:
             lines.append(f"No run status in {results}/run_status.json: the workflow stopped before its handlers "
-                         "(configuration or date error?); see the log.")
+                         "(killed, or a configuration or date error); see the log.")
         for s in sorted(missing):
             assets = missing[s]
             src = [a for a in assets if a.startswith(BRONZE_PREFIX)]
@@ -221,16 +223,14 @@ Runner = Callable[[Sequence[str], Path], int]
 
 
 def _default_runner(cmd: Sequence[str], log_path: Path) -> int:
+    """Run ``cmd`` with its output appended to ``log_path`` (a file, not a pipe: worker processes a killed
+    Snakemake leaves behind would otherwise hold the pipe open and the wait would never end)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"scripts/daily: {shlex.join(cmd)} (output in {log_path})", file=sys.stderr, flush=True)
     with open(log_path, "a", encoding="utf-8") as fh:
         fh.write(f"$ {shlex.join(cmd)}\n")
         fh.flush()
-        proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            fh.write(line)
-            sys.stdout.write(line)
-        return proc.wait()
+        return subprocess.run(list(cmd), stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
 
 
 def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
