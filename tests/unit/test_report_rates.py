@@ -241,6 +241,8 @@ def test_rates_section_shows_every_block_with_figures() -> None:
     assert recs[("rates", "DV01 bucket 1–2y")]["value"] == pytest.approx(8000.0)
     missing = [b.text for b in sec.blocks if b.kind == "missing"]
     assert any("DI1N36" in m for m in missing)
+    paras = [b.text for b in sec.blocks if b.kind == "p"]
+    assert "Next COPOM (2026-12-09): the DI1 curve prices -50 bp (Selic 15.00% to 14.50%)." in paras
     # the 2027 calendar is not shipped: the section says so instead of pricing invented dates
     assert any("2027" in b.text and "not priced" in b.text for b in sec.blocks if b.kind == "p")
     assert "table" in kinds

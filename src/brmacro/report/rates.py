@@ -433,6 +433,19 @@ def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     sec.table(["Period", "Effective", "Implied CDI", "Move at meeting", "Implied Selic", "Vs Selic target now",
                "Contracts fitted", "Note"], rows,
               "COPOM-implied path from the session's DI1 settlements (piecewise-flat CDI between meetings)")
+    priced = res.table.loc[res.table["meeting"].notna() & res.table["rate"].notna()]
+    if len(priced):
+        nxt = priced.iloc[0]
+        last = priced.iloc[-1]
+        move = nxt["change"]
+        sent = (f"Next COPOM ({nxt['meeting'].isoformat()}): the DI1 curve prices {bp(move, 0)}"
+                if is_num(move) else f"Next COPOM ({nxt['meeting'].isoformat()}): move not identified")
+        if spread is not None and target is not None:
+            sent += f" (Selic {pct(target, 2)} to {pct(nxt['rate'] + spread, 2)})"
+        if len(priced) > 1 and is_num(last["rate"]) and is_num(res.table["rate"].iloc[0]):
+            sent += (f"; {bp(last['rate'] - res.table['rate'].iloc[0], 0)} in all by the meeting of "
+                     f"{last['meeting'].isoformat()}")
+        sec.p(sent + ".")
     basis = sorted(set(ahead["dates_basis"]))
     sec.p("Implied Selic = implied CDI + today's Selic target − CDI spread"
           + (f" ({bp(spread, 0)})" if spread is not None else " (not available)")
