@@ -189,7 +189,7 @@ def test_curves_conform_to_schemas(built: tuple[dict[str, pd.DataFrame], float])
     part = out["part"]
     assert part["date"].nunique() == 60 and part["date"].max() == D
     assert set(part["curve"]) == {"DI_PRE", "BR_REAL", "BR_BEI", "UST_NOM", "UST_REAL", "US_BEI", "DI_UST_SPREAD"}
-    assert set(out["slopes"]["name"]) == {"DI_1s2s", "DI_2s5s", "DI_1s10s", "UST_2s10s", "UST_2s30s"}
+    assert set(out["slopes"]["name"]) == {"DI_1s2s", "DI_2s5s", "DI_5s10s", "DI_1s10s", "UST_2s10s", "UST_2s30s"}
     assert set(out["ns_params"]["curve"]) == {"DI_PRE", "BR_REAL", "UST_NOM", "UST_REAL"}
 
 
