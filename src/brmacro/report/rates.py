@@ -40,6 +40,7 @@ import pandas as pd
 
 from brmacro.calendar import anbima_roll_forward, du
 from brmacro.instruments import INSTRUMENTS
+from brmacro.report.charts import Line, line_chart
 from brmacro.report.inputs import Inputs
 from brmacro.report.render import Cell, Figures, Section, bp, is_num, na, num, pct
 from brmacro.silver.curves import flat_forward
@@ -433,6 +434,17 @@ def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     sec.table(["Period", "Effective", "Implied CDI", "Move at meeting", "Implied Selic", "Vs Selic target now",
                "Contracts fitted", "Note"], rows,
               "COPOM-implied path from the session's DI1 settlements (piecewise-flat CDI between meetings)")
+    ok = res.table.loc[res.table["rate"].notna()]
+    what = "Selic" if spread is not None else "CDI"
+    vals = [float(v) + (spread or 0.0) for v in ok["rate"]]
+    labels = ["now" if m is None else m.strftime("%d %b %y") for m in ok["meeting"]]
+    xs = [float(i) for i in range(len(vals))]
+    lines = [Line(f"implied {what}", xs, vals)]
+    if target is not None:
+        lines.append(Line(f"Selic target now {pct(target, 2)}", xs, [float(target)] * len(xs)))
+    sec.chart(line_chart(lines, title=f"Implied {what} after each COPOM meeting", y_fmt=lambda v: pct(v, 2),
+                         x_labels=list(zip(xs, labels, strict=True))),
+              "COPOM path", "no implied rate identified")
     priced = res.table.loc[res.table["meeting"].notna() & res.table["rate"].notna()]
     if len(priced):
         nxt = priced.iloc[0]
