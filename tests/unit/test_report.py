@@ -166,7 +166,7 @@ def test_deterministic_output(tmp_path):
 
 def test_charts_are_inline_svg(report):
     _, page, _, _ = report
-    assert page.count("<svg") == 3  # DI curve, USDBRL, VaR bars
+    assert page.count("<svg") == 4  # DI curve, USDBRL, VaR bars, COPOM path (rates desk)
     assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert np.isfinite(1.0)
 

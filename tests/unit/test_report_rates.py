@@ -186,6 +186,8 @@ def test_changes_daily_weekly_mtd() -> None:
     ch = changes(s, D)  # the 2026-12-02 value is after the session: ignored
     assert ch.date == D and ch.level == pytest.approx(0.120)
     assert ch.d1 == pytest.approx(0.006) and ch.w1 == pytest.approx(0.010) and ch.mtd == pytest.approx(0.006)
+    rel = changes(pd.Series([100.0, 110.0, 121.0], index=[idx[0], idx[1], idx[4]]), idx[4], relative=True)
+    assert rel.d1 == pytest.approx(0.10) and rel.mtd == pytest.approx(0.21)
     short = changes(s.iloc[-3:-1], D)
     assert short.w1 is None and short.mtd == pytest.approx(0.006)
     assert changes(pd.Series(dtype=float), D).level is None
@@ -214,7 +216,11 @@ def _inputs() -> Inputs:
                            "dv01_brl": [8000.0, -9000.0, 0.0]})
     macro = pd.DataFrame({"series": ["br_cdi_daily", "br_selic_target"], "observation_date": [D, D],
                           "value": [(1.149) ** (1 / 252) - 1, 0.15], "release_date": [D, D]})
+    ret = pd.DataFrame([{"date": s, "instrument": inst, "level": lvl * (1 + 0.01 * i)}
+                        for i, s in enumerate(sessions) for inst, lvl in (("USDBRL", 5.0), ("IBOV", 1e5),
+                                                                           ("SPX", 5000.0), ("UST_10Y", 0.04))])
     return Inputs(tables={("bronze_b3_market_data", "part"): b3, ("silver_curves", "part"): curves,
+                          ("silver_returns", "part"): ret,
                           ("silver_curves", "slopes"): slopes, ("portfolio_sizing", "part"): sizing,
                           ("silver_macro", "part"): macro})
 
@@ -237,6 +243,11 @@ def test_rates_section_shows_every_block_with_figures() -> None:
     assert recs[("rates", "DI 252du 1d change")]["value"] == pytest.approx(0.001)
     assert recs[("rates", "DI 252du MTD change")]["value"] == pytest.approx(0.001)
     assert recs[("rates", "DI 252du 1w change")]["value"] == pytest.approx(0.005)
+    assert recs[("rates", "USDBRL 1d change")]["value"] == pytest.approx(1.06 / 1.05 - 1)
+    assert recs[("rates", "USDBRL MTD change")]["value"] == pytest.approx(1.06 / 1.05 - 1)
+    assert recs[("rates", "IBOV 1w change")]["value"] == pytest.approx(1.06 / 1.01 - 1)
+    assert recs[("rates", "UST 10Y 1d change")]["value"] == pytest.approx(0.04 * 0.01)
+    assert any(c.startswith("The other markets") for c in captions)
     assert recs[("rates", "DV01 total")]["value"] == pytest.approx(8000.0)  # DI1N36 is not listed: named missing
     assert recs[("rates", "DV01 bucket 1–2y")]["value"] == pytest.approx(8000.0)
     missing = [b.text for b in sec.blocks if b.kind == "missing"]

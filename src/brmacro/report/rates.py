@@ -1,4 +1,5 @@
-"""The rates desk's daily reads: COPOM-implied Selic path, carry and roll-down, DV01 ladder, slopes, DAP.
+"""The rates desk's daily reads: COPOM-implied Selic path, carry and roll-down, DV01 ladder, slopes, DAP,
+and the 1-day, 1-week and month-to-date changes of every market the report shows.
 
 Pure functions of the session's tables (no file is read here except the shipped COPOM calendar), plus
 :func:`rates_section`, which turns them into the report's "Rates desk" section.
@@ -329,23 +330,30 @@ class Changes:
     mtd: float | None
 
 
-def changes(series: pd.Series, session: dt.date) -> Changes:
+def changes(series: pd.Series, session: dt.date, *, relative: bool = False) -> Changes:
     """Level and 1-day, 1-week (5 sessions) and month-to-date changes of a date-indexed series.
 
     Only observations on or before ``session`` count; the 1-day and 1-week changes are against the
     1st and 5th earlier observations in the series, the month-to-date change against the last
-    observation of the previous calendar month. Differences are in the series' units.
+    observation of the previous calendar month. Differences are in the series' units, or simple
+    returns (``v / base - 1``) with ``relative`` (prices).
     """
     s = series.dropna()
     s = s.loc[[d <= session for d in s.index]].sort_index()
     if s.empty:
         return Changes(None, None, None, None, None)
     d, v = s.index[-1], float(s.iloc[-1])
-    d1 = v - float(s.iloc[-2]) if len(s) > 1 else None
-    w1 = v - float(s.iloc[-6]) if len(s) > 5 else None
+
+    def chg(base: float) -> float | None:
+        if relative:
+            return None if base == 0 else v / base - 1.0
+        return v - base
+
+    d1 = chg(float(s.iloc[-2])) if len(s) > 1 else None
+    w1 = chg(float(s.iloc[-6])) if len(s) > 5 else None
     first = dt.date(d.year, d.month, 1)
     before = s.loc[[x < first for x in s.index]]
-    mtd = v - float(before.iloc[-1]) if len(before) else None
+    mtd = chg(float(before.iloc[-1])) if len(before) else None
     return Changes(d, v, d1, w1, mtd)
 
 
@@ -354,12 +362,15 @@ def _c(t: Any) -> Cell:
     return Cell(str(t))
 
 
-def _change_cells(figs: Figures, name: str, ch: Changes, src: str, session: dt.date) -> list[Cell]:
-    lvl = figs.add("rates", f"{name} level", ch.level, pct(ch.level, 2, reason="no observation"), src)
-    cells = [lvl]
+def _change_cells(figs: Figures, name: str, ch: Changes, src: str, session: dt.date, *,
+                  price: bool = False) -> list[Cell]:
+    lvl_txt = (num(ch.level, 4 if is_num(ch.level) and abs(float(ch.level)) < 100 else 2, reason="no observation")
+               if price else pct(ch.level, 2, reason="no observation"))
+    cells = [figs.add("rates", f"{name} level", ch.level, lvl_txt, src)]
     for lab, v, why in (("1d", ch.d1, "no previous session"), ("1w", ch.w1, "history shorter than a week"),
                         ("MTD", ch.mtd, "history does not reach the previous month")):
-        cells.append(figs.add("rates", f"{name} {lab} change", v, bp(v, reason=why), src))
+        txt = pct(v, 2, plus=True, reason=why) if price else bp(v, reason=why)
+        cells.append(figs.add("rates", f"{name} {lab} change", v, txt, src))
     when = "n/a" if ch.date is None else ch.date.isoformat() + ("" if ch.date == session else " (not the session)")
     return [*cells, _c(when)]
 
@@ -586,6 +597,31 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
               "Curve slopes (long minus short, from silver_curves); changes in bp")
 
 
+OTHER_MARKETS = (("USDBRL", "USDBRL", True), ("IBOV", "IBOV", True), ("SPX", "SPX", True),
+                 ("UST 10Y", "UST_10Y", False))
+
+
+def _other_markets_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date) -> None:
+    ret = inp.get("silver_returns")
+    if ret is None:
+        sec.missing("silver_returns/part", inp.why("silver_returns"))
+        return
+    ret = ret.assign(date=pd.to_datetime(ret["date"]).dt.date)
+    rows = []
+    for name, inst, price in OTHER_MARKETS:
+        sub = ret.loc[ret["instrument"] == inst].set_index("date")["level"]
+        ch = changes(sub, session, relative=price)
+        rows.append([_c(name), *_change_cells(figs, name, ch, "silver_returns/part", session, price=price)])
+    prices = inp.get("silver_returns", "prices")
+    if prices is not None:
+        prices = prices.assign(date=pd.to_datetime(prices["date"]).dt.date)
+        vix = prices.loc[prices["series"] == "yahoo:^VIX"].set_index("date")["value"]
+        rows.append([_c("VIX"), *_change_cells(figs, "VIX", changes(vix, session, relative=True),
+                                               "silver_returns/prices", session, price=True)])
+    sec.table(["Market", "Level", "1 day", "1 week", "Month to date", "As of"], rows,
+              "The other markets of the snapshot: 1-day, 1-week and month-to-date changes (prices in %, UST in bp)")
+
+
 def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[str, Any] | None = None) -> Section:
     """The "Rates desk" section: COPOM path, levels and changes, slopes, carry/roll-down, DV01 ladder.
 
@@ -611,5 +647,6 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
         curves = curves.loc[curves["date"] <= session]
     _copom_block(sec, figs, inp, session, p)
     _levels_block(sec, figs, inp, session, p, curves)
+    _other_markets_block(sec, figs, inp, session)
     _carry_block(sec, figs, inp, session, p, curves)
     return sec
