@@ -1,5 +1,6 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from brmacro.pipeline import run_backtest
 from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
+RUN_STARTED = time.time()  # reports written since then were built by this run (brmacro.runstatus)
 RESULTS = config["results"].rstrip("/")
 LAYOUT = config["layout"]
 
@@ -156,14 +158,24 @@ def start_workers():
 
 def run_status(state, log):
     _pool.stop()
-    status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
+    problems = []
     if state == "success":
         from brmacro.report.dispatch import dispatch_alerts
 
-        dispatch_alerts(RESULTS, status["sessions"], **config["report"]["dispatch"])
+        dispatch_alerts(RESULTS, [d.isoformat() for d in DATES], problems=problems, **config["report"]["dispatch"])
+    status = write_run_status(
+        RESULTS, state, [d.isoformat() for d in DATES], log, started=RUN_STARTED, dispatch=problems
+    )
     print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
+    for job in status["failed_jobs"]:
+        print(f"brmacro: FAILED {job['rule']} {job['session']}: log {job['log'] or '-'}")
+    for p in problems:
+        print(f"brmacro: alert dispatch: {p}")
     for d in status["sessions"][-3:]:
         print(f"brmacro: {d}: artifacts under {RESULTS}/<layer>/<asset>/date={d}/")
-        html = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
-        if html.exists():
+        html = status["reports_built"].get(d)
+        old = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
+        if html:
             print(f"brmacro: {d}: report {html}")
+        elif state == "success" and old.exists():  # nothing to rebuild: the report is current
+            print(f"brmacro: {d}: report {old} (up to date, built by an earlier run)")
