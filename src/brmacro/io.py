@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from brmacro import __version__
+from brmacro._orphan import owner_alive
 
 __all__ = [
     "ArtifactError",
@@ -254,6 +255,8 @@ def write_table(
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)
+        if not owner_alive():  # a pool worker whose Snakemake died: never publish after it
+            raise ArtifactError(f"{schema.name}: not writing {path}: the process that started this job is gone")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -228,6 +228,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        from brmacro._orphan import owner_alive
+
+        if not owner_alive():  # a pool worker whose Snakemake died never publishes (brmacro._orphan)
+            raise OSError(f"not writing {path}: the process that started this job is gone")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
