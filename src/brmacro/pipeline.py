@@ -135,6 +135,9 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
 
 # Config keys every step sees (they change the meaning of every artifact).
 COMMON_KEYS = ("source", "nav_brl")
+# The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it
+# from the params the step sees and records it as the artifacts' ``brmacro.code`` metadata.
+CODE_KEY = "_code"
 
 
 @lru_cache(maxsize=1)
@@ -255,6 +258,20 @@ def _dated(paths: Sequence[str | Path]) -> dict[str, list[tuple[dt.date, dict[st
     return out
 
 
+def code_version(asset: str) -> str:
+    """The code version of a step (:func:`brmacro.codeversion.code_hash`)."""
+    from brmacro.codeversion import code_hash
+
+    return code_hash(STEPS[asset].layer, asset)
+
+
+def code_versions(assets: Sequence[str] | None = None) -> dict[str, str]:
+    """Asset -> code version, for the rules' params (all steps by default)."""
+    from brmacro.codeversion import code_hashes
+
+    return code_hashes({a: STEPS[a].layer for a in (assets if assets is not None else STEPS)})
+
+
 def _check_common(asset: str, date: str, params: Mapping[str, Any]) -> None:
     """Refuse common keys the JSON schema cannot (NaN and infinity pass every numeric bound there)."""
     nav = params.get("nav_brl")
@@ -304,6 +321,8 @@ def run_step(
 
     t0 = time.perf_counter()
     session = dt.date.fromisoformat(date)
+    params = dict(params)
+    code = str(params.pop(CODE_KEY, "") or code_version(asset))
     _check_common(asset, date, params)
     outs = [Path(o) for o in outputs]
     with step_logging(asset, log) as logger:
@@ -330,7 +349,8 @@ def run_step(
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params)
+                write_table(df, path, schema, asof=session, source=ctx.source, params=params,
+                            extra_meta={"code": code})
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:
@@ -427,7 +447,8 @@ def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Pat
     with log_file(logging.getLogger("brmacro"), log):
         for asset in SESSION_GROUPS[group]:
             same, prev, outs = _declared_files(params["results"], asset, session)
-            run_step(asset, date, step_params(asset, params["config"]), same, prev, outs, None)
+            code = dict(params.get("code") or {}).get(asset, "")
+            run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code}, same, prev, outs, None)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:

@@ -1,0 +1,189 @@
+"""Issue 17: no silent wrong result. Each class a red team found, through the real Snakemake CLI where the class
+lives there: config that passes a loose schema, another session's artifact, code changes that never rebuild,
+good artifacts deleted by failing jobs, run status after a failure, range and path limits."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from brmacro.configdoc import ConfigError, validate_config
+from brmacro.pipeline import STEPS, partition_paths
+from tests.conftest import REPO, SESSIONS
+from tests.faults.conftest import Tally, run_snakemake
+
+SCHEMA = REPO / "config" / "schema.yaml"
+
+
+def _config() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def _copy_run(demo_run: Path, dst: Path) -> Path:
+    """A copy of the demo run's working directory, with Snakemake's metadata and the files' times."""
+    shutil.copytree(demo_run, dst, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    return dst
+
+
+def _snapshot(results: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*.parquet"))}
+
+
+def _job_counts(out: str) -> dict[str, int]:
+    """Rule -> job count from Snakemake's ``Job stats`` table (empty when there is nothing to be done)."""
+    counts: dict[str, int] = {}
+    if "Job stats:" not in out:
+        return counts
+    for line in out.split("Job stats:", 1)[1].splitlines()[3:]:
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not m:
+            break
+        counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def _dependants(asset: str) -> set[str]:
+    out = {asset}
+    changed = True
+    while changed:
+        changed = False
+        for a, spec in STEPS.items():
+            if a not in out and (out & set(spec.inputs) or out & set(spec.prev)):
+                out.add(a)
+                changed = True
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ 2: config
+
+
+def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
+    *head, last = dotted.split(".")
+    node = cfg
+    for k in head:
+        node = node[k]
+    node[last] = value
+
+
+BAD_CONFIG: list[tuple[str, Any]] = [
+    ("portfolio.sizing.target_vol", -0.1),  # inverted the book with exit 0
+    ("portfolio.sizing.kelly_fraction", -0.5),  # same
+    ("portfolio.sizing.target_vol", float("nan")),  # traceback naming nothing
+    ("nav_brl", float("nan")),  # failed jobs deleted good bronze partitions
+    ("portfolio.universe", []),
+    ("portfolio.universe", ["DI1_1Y", "DI1_2Y", "DI1_1Y"]),
+    ("risk.var.confidences", [0.95, 0.99, 0.99]),
+    ("portfolio.cov_window", 1),
+    ("portfolio.bounds.DI1_1Y", [1.0, 2.0]),  # sizing held +50 % of NAV on the flat fallback
+    ("portfolio.bounds.DI1_1Y", [2.0, -2.0]),  # -200 %
+    ("portfolio.min_obs", 400),  # above cov_window
+    ("risk.var.min_obs", 5000),  # above risk.var.window
+]
+
+
+@pytest.mark.parametrize(("dotted", "value"), BAD_CONFIG, ids=[f"{k}={v}" for k, v in BAD_CONFIG])
+def test_config_that_passed_the_schema_is_refused_naming_the_key(dotted: str, value: Any, tally: Tally) -> None:
+    cfg = _config()
+    _set(cfg, dotted, value)
+    with pytest.raises(ConfigError) as ei:
+        validate_config(cfg, SCHEMA)
+    ok = dotted.split(".")[-1] in str(ei.value) and dotted.rsplit(".", 1)[0].split(".")[0] in str(ei.value)
+    tally.bad_input(f"config {dotted}={value!r}", rejected=ok)
+    assert ok, str(ei.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("nav_brl: .nan\n", "nav_brl"),
+        ("portfolio:\n  sizing:\n    target_vol: -0.1\n", "portfolio.sizing.target_vol"),
+        ("portfolio:\n  bounds:\n    DI1_1Y: [1.0, 2.0]\n", "portfolio.bounds.DI1_1Y"),
+    ],
+    ids=["nav-nan", "negative-target-vol", "bounds-exclude-zero"],
+)
+def test_bad_config_is_refused_before_any_job_and_deletes_nothing(
+    demo_run: Path, tmp_path: Path, text: str, key: str, tally: Tally
+) -> None:
+    wd = _copy_run(demo_run, tmp_path / "wd")
+    before = _snapshot(wd / "results")
+    (wd / "bad.yaml").write_text(text)
+    out = run_snakemake(wd, "--cores", "2", "--configfile", "bad.yaml", "--config",
+                        f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+    msg = out.stdout + out.stderr
+    ok = out.returncode != 0 and key in msg and "Traceback" not in msg and _snapshot(wd / "results") == before
+    ok = ok and "jobid" not in msg  # no job was started
+    tally.bad_input(f"config file {key}", rejected=ok)
+    assert ok, msg[-3000:]
+
+
+# ------------------------------------------------------------------------------------------------ 3 + 8: sessions
+
+
+def test_another_sessions_artifact_fails_its_readers_and_the_status_names_them(
+    demo_run: Path, tmp_path: Path, tally: Tally
+) -> None:
+    """The red team's case: portfolio_sizing of D-1 copied over D gave exit 0 and risk and a report for D built
+    from D-1's book. Now its readers fail naming file, expected and found session; the run status names the
+    failed jobs with their logs and the wrong file, and prints no report path of an earlier run."""
+    wd = _copy_run(demo_run, tmp_path / "wd")
+    d0, d = SESSIONS
+    src = partition_paths(wd / "results", "portfolio_sizing", d0)["part"]
+    dst = partition_paths(wd / "results", "portfolio_sizing", d)["part"]
+    shutil.copyfile(src, dst)
+    out = run_snakemake(wd, "--cores", "2", "--keep-going", "--config", f"start={d0}", f"end={d}")
+    msg = out.stdout + out.stderr
+    status = (wd / "results" / "run_status.md").read_text()
+    logs = "".join(p.read_text() for p in (wd / "results" / "logs").glob(f"risk_*/{d}.log"))
+    rel = f"results/portfolio/portfolio_sizing/date={d}/part.parquet"
+    ok = out.returncode != 0
+    ok = ok and f"session {d0}, expected {d}" in logs and rel in logs
+    ok = ok and re.search(rf"- risk_var {d}: \S*logs/risk_var/{d}\.log", status) is not None
+    ok = ok and "All target artifacts exist" not in status and "No daily report was built by this run" in status
+    ok = ok and f"brmacro: {d}: report" not in msg and f"brmacro: {d0}: report" not in msg
+    ok = ok and f"artifact of session {d0}, expected {d}" in status and "--forcerun portfolio_sizing" in status
+    tally.bad_input("another session's artifact in a partition", rejected=ok)
+    assert ok, status + msg[-3000:]
+
+
+# ------------------------------------------------------------------------------------------------ 4: code
+
+
+def test_a_code_change_reruns_that_step_and_its_dependants_only(demo_run: Path, tmp_path: Path, tally: Tally) -> None:
+    wd = _copy_run(demo_run, tmp_path / "wd")
+    lib = tmp_path / "lib"
+    shutil.copytree(REPO / "src" / "brmacro", lib / "brmacro", ignore=shutil.ignore_patterns("__pycache__"))
+    os.environ["PYTHONPATH"], old = str(lib), os.environ.get("PYTHONPATH")
+    try:
+        args = ("-n", "--cores", "2", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+        clean = run_snakemake(wd, *args)
+        assert clean.returncode == 0 and _job_counts(clean.stdout + clean.stderr) == {}, clean.stdout[-2000:]
+        target = lib / "brmacro" / "agents" / "fiscal.py"
+        target.write_text(target.read_text() + "\n_EDITED = 1  # a change to agent_fiscal's code\n")
+        changed = run_snakemake(wd, *args)
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+    rules = set(_job_counts(changed.stdout + changed.stderr)) - {"all"}
+    expected = _dependants("agent_fiscal")
+    ok = changed.returncode == 0 and rules == expected
+    tally.fault(survived=ok)
+    tally.note(f"code change in agents/fiscal.py: dry run reruns {len(rules)} rules (agent_fiscal and dependants)")
+    assert ok, (sorted(rules), sorted(expected), changed.stdout[-2000:])
+
+
+def test_artifacts_record_their_code_version(demo_run: Path) -> None:
+    from brmacro.io import read_meta
+    from brmacro.pipeline import code_version
+
+    for asset in ("bronze_fred", "agent_fiscal", "portfolio_sizing", "daily_report"):
+        p = partition_paths(demo_run / "results", asset, SESSIONS[-1])["part"]
+        assert read_meta(p)["brmacro.code"] == code_version(asset)
+    assert len({code_version(a) for a in STEPS}) > 15  # per step, not one hash for the package
