@@ -6,6 +6,7 @@ from pathlib import Path
 
 from brmacro import pipeline as _pl
 from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
+from brmacro.guards import GuardError, check_backtest_range, check_live_sessions, check_results_dir, mark_results_dir
 from brmacro import pool as _pool
 from brmacro.pipeline import run_backtest
 from brmacro.pool import run_session, run_step
@@ -17,7 +18,9 @@ LAYOUT = config["layout"]
 
 try:
     DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
-except DateError as exc:
+    check_results_dir(config["results"])
+    check_live_sessions(config["source"], DATES)
+except (DateError, GuardError) as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
 
 if LAYOUT == "step" and len(DATES) > 60:
@@ -140,9 +143,18 @@ BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat(
 
 
 def backtest_sizing():
-    """The sizing of every target session and of the two before the first (the book held on its first P&L)."""
-    sessions = previous_sessions(DATES[0], 2) + list(DATES)
-    return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+    """Input function: the sizing of every target session and of the two before the first (the book held on its
+    first P&L). A range longer than the returns history is refused here, before its jobs are planned."""
+
+    def _sizing(wildcards):
+        try:
+            check_backtest_range(DATES, config["silver"]["lookback_sessions"])
+        except GuardError as exc:
+            raise WorkflowError(f"brmacro: {exc}") from None
+        sessions = previous_sessions(DATES[0], 2) + list(DATES)
+        return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+
+    return _sizing
 
 
 def backtest_params():
@@ -150,7 +162,9 @@ def backtest_params():
 
 
 def start_workers():
-    """On a local run with threads, hand rule bodies to one worker process per core (brmacro.pool)."""
+    """On a local run with threads, hand rule bodies to one worker process per core (brmacro.pool). Marks the
+    results folder as brmacro's (brmacro.guards)."""
+    mark_results_dir(RESULTS)
     if workflow.local_exec and not workflow.remote_exec and workflow.use_threads:
         if _pool.start(workflow.cores):
             print(f"brmacro: rule bodies run in {workflow.cores} worker processes")

@@ -187,3 +187,59 @@ def test_artifacts_record_their_code_version(demo_run: Path) -> None:
         p = partition_paths(demo_run / "results", asset, SESSIONS[-1])["part"]
         assert read_meta(p)["brmacro.code"] == code_version(asset)
     assert len({code_version(a) for a in STEPS}) > 15  # per step, not one hash for the package
+
+
+# ------------------------------------------------------------------------------------------------ 9: smaller
+
+
+@pytest.mark.parametrize("results", ["/", "/etc", "/usr", "/usr/local/out", "/proc/self", "~"])
+def test_system_folders_are_refused_as_results(results: str, tally: Tally) -> None:
+    from brmacro.guards import GuardError, check_results_dir
+
+    with pytest.raises(GuardError, match="system folder") as ei:
+        check_results_dir(results)
+    tally.bad_input(f"results={results}", rejected=results in str(ei.value))
+
+
+def test_a_non_empty_folder_brmacro_did_not_create_is_refused(tmp_path: Path, tally: Tally) -> None:
+    from brmacro.guards import GuardError, check_results_dir, mark_results_dir
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("not brmacro's")
+    with pytest.raises(GuardError, match="non-empty folder brmacro did not create") as ei:
+        check_results_dir(tmp_path / "mine")
+    tally.bad_input("results = someone else's folder", rejected="thesis.tex" in str(ei.value))
+    check_results_dir(tmp_path / "new")  # absent: fine
+    (tmp_path / "old" / "bronze").mkdir(parents=True)  # a results folder from before the marker: fine
+    check_results_dir(tmp_path / "old")
+    mark_results_dir(tmp_path / "old")
+    (tmp_path / "old" / "notes.txt").write_text("kept by the operator")
+    check_results_dir(tmp_path / "old")  # marked as brmacro's: anything else inside is the operator's business
+
+
+def test_cli_refuses_bad_results_backtest_range_and_future_live_before_planning(tmp_path: Path, tally: Tally) -> None:
+    from tests.conftest import workflow_copy
+
+    wd = workflow_copy(tmp_path / "wd")
+    cases = [
+        (("-n", "--config", "results=/etc"), "a system folder"),
+        (("-n", "backtest", "--config", "start=2020-01-02", "end=2026-06-30", "layout=session"),
+         "exceed silver.lookback_sessions = 800"),
+        (("-n", "--config", "source=live", "date=2030-06-03"), "has not completed yet"),
+    ]
+    for args, needle in cases:
+        out = run_snakemake(wd, *args)
+        msg = out.stdout + out.stderr
+        ok = out.returncode != 0 and needle in msg and "Job stats" not in msg
+        tally.bad_input(f"cli {' '.join(args[1:])}", rejected=ok)
+        assert ok, msg[-2000:]
+
+
+def test_report_markdown_never_keeps_a_link_from_a_name(tally: Tally) -> None:
+    from brmacro.report.render import Document, render_markdown
+
+    doc = Document(title="t [x](javascript:alert(1))", subtitle=["![i](javascript:alert(2))"], sections=[])
+    md = render_markdown(doc)
+    ok = "](javascript" not in md and "\\[x\\](javascript" in md
+    tally.bad_input("javascript: link in a name", rejected=ok)
+    assert ok, md

@@ -196,6 +196,8 @@ def _md_escape(v: Any) -> str:
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = s.replace("{", "&#123;").replace("}", "&#125;").replace("|", "\\|")
     s = s.replace("`", "\\`").replace("\r", " ").replace("\n", " ")
+    # no value may form a link or an image: a scenario named "[x](javascript:...)" stays text
+    s = s.replace("[", "\\[").replace("]", "\\]")
     return s
 
 
