@@ -116,13 +116,19 @@ def session_outputs(group):
     return [directory(partition_dir(a)) for a in _pl.SESSION_GROUPS[group]]
 
 
+# The code version of every step (brmacro.codeversion): a param, so a change to the library code a step runs
+# reruns that step (and, through their inputs, its dependants) and nothing else.
+CODE = _pl.code_versions()
+
+
 def step_params(asset):
-    """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches."""
-    return _pl.step_params(asset, config)
+    """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches.
+    The step's code version rides along (brmacro.pipeline.CODE_KEY)."""
+    return {**_pl.step_params(asset, config), _pl.CODE_KEY: CODE[asset]}
 
 
 def group_params(group):
-    return _pl.group_params(group, config)
+    return {**_pl.group_params(group, config), "code": {a: CODE[a] for a in _pl.SESSION_GROUPS[group]}}
 
 
 def log_of(asset):

@@ -272,6 +272,32 @@ def code_versions(assets: Sequence[str] | None = None) -> dict[str, str]:
     return code_hashes({a: STEPS[a].layer for a in (assets if assets is not None else STEPS)})
 
 
+# Live sources that serve only today's revised values (no vintages): a past session built from them is not the
+# data as it was, and is marked ``brmacro.reconstructed`` (README, docs/live.md).
+NO_VINTAGES = ("bronze_bcb_sgs",)
+
+
+def reconstructed(asset: str, session: dt.date, source: str, inputs: Sequence[str | Path],
+                  now: dt.datetime | None = None) -> bool:
+    """Whether a partition is *reconstructed*: built by ``source: live`` from a source without vintages for a
+    session before the latest completed one, or from an input that is."""
+    if source != "live":
+        return False
+    if asset in NO_VINTAGES:
+        from brmacro.calendar import latest_session
+
+        return session < latest_session(now)
+    from brmacro.io import read_meta
+
+    for p in inputs:
+        try:
+            if read_meta(p).get("brmacro.reconstructed") == "true":
+                return True
+        except (OSError, ValueError):
+            continue  # an unreadable input fails the step itself, with its message
+    return False
+
+
 def _check_common(asset: str, date: str, params: Mapping[str, Any]) -> None:
     """Refuse common keys the JSON schema cannot (NaN and infinity pass every numeric bound there)."""
     nav = params.get("nav_brl")
@@ -338,6 +364,10 @@ def run_step(
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
         with threadpool_limits(limits=1):
             tables = dict(step_function(asset)(ctx))
+        recon = reconstructed(asset, session, ctx.source, [*inputs, *prev_inputs])
+        if recon:
+            logger.warning("%s %s is reconstructed: built from today's live data of a source without vintages "
+                           "(%s), not the data as it was on the session", asset, date, ", ".join(NO_VINTAGES))
         schemas = all_schemas()[asset]
         if set(tables) != set(schemas):
             raise ArtifactError(
@@ -349,8 +379,8 @@ def run_step(
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params,
-                            extra_meta={"code": code})
+                meta = {"code": code, **({"reconstructed": "true"} if recon else {})}
+                write_table(df, path, schema, asof=session, source=ctx.source, params=params, extra_meta=meta)
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:

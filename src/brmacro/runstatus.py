@@ -104,6 +104,23 @@ def failed_jobs(snakemake_log: str | Path | None) -> list[dict[str, str]]:
     return out
 
 
+def reconstructed_sessions(results: str | Path, dates: Sequence[str]) -> list[str]:
+    """Sessions whose daily report is marked ``brmacro.reconstructed`` (built from today's live data of a source
+    without vintages, :data:`brmacro.pipeline.NO_VINTAGES`)."""
+    from brmacro.io import read_meta
+    from brmacro.pipeline import partition_paths
+
+    out = []
+    for d in dates:
+        p = partition_paths(results, "daily_report", d)["part"]
+        try:
+            if read_meta(p).get("brmacro.reconstructed") == "true":
+                out.append(d)
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def reports_built(results: str | Path, dates: Sequence[str], since: float | None) -> dict[str, str]:
     """Session -> path of the daily report (HTML) written at or after ``since`` (epoch seconds) by this run."""
     out: dict[str, str] = {}
@@ -158,6 +175,7 @@ def write_run_status(
     logs = [log] if isinstance(log, (str, Path)) else list(log or [])
     failed = [j for lg in logs for j in failed_jobs(lg)]
     built = reports_built(results, dates, started)
+    recon = reconstructed_sessions(results, dates)
     status: dict[str, Any] = {
         "state": state,
         "finished_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -167,6 +185,7 @@ def write_run_status(
         "missing": missing,
         "unreadable": unreadable,
         "reports_built": built,
+        "reconstructed": recon,
         "dispatch_problems": list(dispatch),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
     }
@@ -200,6 +219,9 @@ def write_run_status(
         lines += [f"- {d}: {p}" for d, p in built.items()]
     else:
         lines.append("No daily report was built by this run.")
+    if recon:
+        lines += ["", "## Reconstructed sessions (live data without vintages: not the data as it was)",
+                  ", ".join(recon)]
     if dispatch:
         lines += ["", "## Alert dispatch problems"] + [f"- {p}" for p in dispatch]
     _atomic_text(results / "run_status.md", "\n".join(lines) + "\n")

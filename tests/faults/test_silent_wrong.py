@@ -243,3 +243,25 @@ def test_report_markdown_never_keeps_a_link_from_a_name(tally: Tally) -> None:
     ok = "](javascript" not in md and "\\[x\\](javascript" in md
     tally.bad_input("javascript: link in a name", rejected=ok)
     assert ok, md
+
+
+def test_a_past_session_from_live_data_without_vintages_is_marked_reconstructed(tmp_path: Path, tally: Tally) -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from brmacro.io import Col, Schema, write_table
+    from brmacro.pipeline import reconstructed
+
+    now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    past, latest = dt.date(2026, 11, 24), dt.date(2026, 12, 1)
+    ok = reconstructed("bronze_bcb_sgs", past, "live", [], now) and not reconstructed(
+        "bronze_bcb_sgs", latest, "live", [], now) and not reconstructed("bronze_bcb_sgs", past, "demo", [], now)
+    s = Schema("x", (Col("v", "float"),))
+    marked = write_table(pd.DataFrame({"v": [1.0]}), tmp_path / "a" / "part.parquet", s, asof=past, source="live",
+                         extra_meta={"reconstructed": "true"})
+    plain = write_table(pd.DataFrame({"v": [1.0]}), tmp_path / "b" / "part.parquet", s, asof=past, source="live")
+    ok = ok and reconstructed("silver_macro", past, "live", [plain, marked], now)
+    ok = ok and not reconstructed("silver_macro", past, "live", [plain], now)
+    tally.bad_input("past session from live SGS not marked reconstructed", rejected=ok)
+    assert ok
