@@ -171,7 +171,7 @@ def test_a_code_change_reruns_that_step_and_its_dependants_only(demo_run: Path, 
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = old
-    rules = set(_job_counts(changed.stdout + changed.stderr)) - {"all"}
+    rules = set(_job_counts(changed.stdout + changed.stderr)) - {"all", "total"}
     expected = _dependants("agent_fiscal")
     ok = changed.returncode == 0 and rules == expected
     tally.fault(survived=ok)
@@ -240,7 +240,7 @@ def test_report_markdown_never_keeps_a_link_from_a_name(tally: Tally) -> None:
 
     doc = Document(title="t [x](javascript:alert(1))", subtitle=["![i](javascript:alert(2))"], sections=[])
     md = render_markdown(doc)
-    ok = "](javascript" not in md and "\\[x\\](javascript" in md
+    ok = re.search(r"(?<!\\)\]\(", md) is None and "\\[x\\](javascript" in md
     tally.bad_input("javascript: link in a name", rejected=ok)
     assert ok, md
 

@@ -183,7 +183,8 @@ def test_nan_and_infinity_are_refused_naming_the_key(key: str, value: float) -> 
 def test_yaml_nan_from_a_config_file_is_refused(tmp_path: Path) -> None:
     """`.nan` in YAML is a float NaN, which passes every JSON-Schema bound: it must still be refused."""
     cfg = yaml.safe_load("portfolio: {sizing: {target_vol: .nan}}")
-    assert "portfolio.sizing.target_vol" in _refused(lambda c: c["portfolio"]["sizing"].update(cfg["portfolio"]["sizing"]))
+    sizing = cfg["portfolio"]["sizing"]
+    assert "portfolio.sizing.target_vol" in _refused(lambda c: c["portfolio"]["sizing"].update(sizing))
 
 
 @pytest.mark.parametrize(
