@@ -32,12 +32,16 @@ def missing_assets(results: str | Path, dates: Sequence[str]) -> dict[str, list[
     return out
 
 
+CHECK_SESSIONS = 10
+
+
 def unreadable_artifacts(results: str | Path, dates: Sequence[str]) -> list[dict[str, str]]:
     """Target partition files that exist but cannot serve as inputs: truncated or not Parquet (footer
     unreadable), or stamped with another session (``brmacro.asof``). Each with the command that rebuilds it.
 
     Snakemake counts such a file as up to date (it only compares times), so the run status must name it.
-    Only footers are read (about a millisecond per file).
+    Only footers are read (about a millisecond per file), of the last :data:`CHECK_SESSIONS` sessions (a
+    long backfill's status stays quick; its older partitions are checked when read).
     """
     import pyarrow.parquet as pq
 
@@ -45,7 +49,7 @@ def unreadable_artifacts(results: str | Path, dates: Sequence[str]) -> list[dict
     from brmacro.pipeline import STEPS, partition_paths
 
     out: list[dict[str, str]] = []
-    for d in dates:
+    for d in list(dates)[-CHECK_SESSIONS:]:
         for a in STEPS:
             for p in partition_paths(results, a, d).values():
                 if not p.exists():
