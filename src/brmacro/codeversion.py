@@ -57,15 +57,13 @@ def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _imports(tree: ast.AST, package: str, follow_functions: bool = True) -> set[str]:
+def _imports(tree: ast.AST, package: str) -> set[str]:
     """brmacro modules a tree imports (``from brmacro.x import y`` gives ``brmacro.x`` and, if a module,
     ``brmacro.x.y``), plus module names written as string constants."""
     out: set[str] = set()
 
     def visit(node: ast.AST) -> None:
         if _is_type_checking(node):
-            return
-        if not follow_functions and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
