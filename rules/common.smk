@@ -76,8 +76,44 @@ def part_with_report(asset, date="{date}"):
     ]
 
 
+@lru_cache(maxsize=None)
+def _check_complete(path):
+    """Refuse, before any job, an existing input that is not a whole Parquet file (truncated or overwritten).
+
+    Snakemake would count it as up to date and run its readers, which fail and lose their own good outputs;
+    naming it here with the command that rebuilds it runs nothing. Four bytes at each end of the file.
+    """
+    from brmacro.io import rebuild_hint
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(-4, 2)
+            tail = fh.read(4)
+    except FileNotFoundError:
+        return  # not built yet: Snakemake builds it
+    except OSError:
+        head = tail = b""
+    if head != b"PAR1" or tail != b"PAR1":
+        raise WorkflowError(f"brmacro: input {path} is not a complete Parquet file (truncated or overwritten); "
+                            f"{rebuild_hint(path)}")
+
+
+def _complete(paths):
+    """``paths`` after :func:`_check_complete` of each table (a session-layout input is a partition folder)."""
+    for p in paths:
+        if p.endswith(".parquet"):
+            _check_complete(p)
+        else:
+            folder = Path(p)
+            for f in _pl.partition_paths(RESULTS, folder.parent.name, folder.name.removeprefix("date=")).values():
+                _check_complete(str(f))
+    return paths
+
+
 def step_inputs(asset):
-    """Input function: the same session's upstream tables and the declared previous sessions."""
+    """Input function: the same session's upstream tables and the declared previous sessions (each checked to
+    be a whole Parquet file when it exists)."""
     spec = _pl.STEPS[asset]
 
     def _inputs(wildcards):
@@ -90,8 +126,8 @@ def step_inputs(asset):
             for p in part(up, s.isoformat())
         ]
         return {
-            "same": [p for p in same if p.endswith(".parquet")],
-            "prev": [p for p in prev if p.endswith(".parquet")],
+            "same": _complete([p for p in same if p.endswith(".parquet")]),
+            "prev": _complete([p for p in prev if p.endswith(".parquet")]),
         }
 
     return _inputs
@@ -103,11 +139,11 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
-        return [partition_dir(u, wildcards.date) for u in same] + [
+        return _complete([partition_dir(u, wildcards.date) for u in same] + [
             partition_dir(u, s.isoformat())
             for u, n in prev.items()
             for s in previous_sessions(d, n)
-        ]
+        ])
 
     return _inputs
 

@@ -265,3 +265,27 @@ def test_a_past_session_from_live_data_without_vintages_is_marked_reconstructed(
     ok = ok and not reconstructed("silver_macro", past, "live", [plain], now)
     tally.bad_input("past session from live SGS not marked reconstructed", rejected=ok)
     assert ok
+
+
+# ------------------------------------------------------------------------------------------------ 5: unreadable input
+
+
+@pytest.mark.parametrize("layout", ["step", "session"])
+def test_a_truncated_input_is_named_with_its_rebuild_command_and_no_good_artifact_is_lost(
+    demo_run: Path, tmp_path: Path, layout: str, tally: Tally
+) -> None:
+    """The red team truncated silver_curves: the agents reading it ran, failed and lost their good partitions,
+    and the corrupt file counted as up to date. Now the run stops before any job, naming it and its rebuild."""
+    wd = _copy_run(demo_run, tmp_path / "wd")
+    d = SESSIONS[-1]
+    bad = partition_paths(wd / "results", "silver_curves", d)["part"]
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    before = _snapshot(wd / "results")
+    out = run_snakemake(wd, "--cores", "2", "--config", f"start={SESSIONS[0]}", f"end={d}", f"layout={layout}")
+    msg = out.stdout + out.stderr
+    rel = f"results/silver/silver_curves/date={d}/part.parquet"
+    ok = out.returncode != 0 and f"input {rel} is not a complete Parquet file" in msg
+    ok = ok and f"--forcerun silver_curves --config date={d}" in msg and "jobid" not in msg
+    ok = ok and _snapshot(wd / "results") == before  # nothing deleted, nothing rewritten
+    tally.bad_input(f"truncated input ({layout} layout)", rejected=ok)
+    assert ok, msg[-3000:]
