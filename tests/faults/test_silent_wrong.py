@@ -125,29 +125,49 @@ def test_bad_config_is_refused_before_any_job_and_deletes_nothing(
 # ------------------------------------------------------------------------------------------------ 3 + 8: sessions
 
 
-def test_another_sessions_artifact_fails_its_readers_and_the_status_names_them(
-    demo_run: Path, tmp_path: Path, tally: Tally
-) -> None:
+def test_another_sessions_artifact_is_refused_before_any_job(demo_run: Path, tmp_path: Path, tally: Tally) -> None:
     """The red team's case: portfolio_sizing of D-1 copied over D gave exit 0 and risk and a report for D built
-    from D-1's book. Now its readers fail naming file, expected and found session; the run status names the
-    failed jobs with their logs and the wrong file, and prints no report path of an earlier run."""
+    from D-1's book. Now the run stops before any job, naming the file, the expected and found session and the
+    command that rebuilds it; nothing is deleted."""
     wd = _copy_run(demo_run, tmp_path / "wd")
     d0, d = SESSIONS
-    src = partition_paths(wd / "results", "portfolio_sizing", d0)["part"]
-    dst = partition_paths(wd / "results", "portfolio_sizing", d)["part"]
-    shutil.copyfile(src, dst)
+    shutil.copyfile(partition_paths(wd / "results", "portfolio_sizing", d0)["part"],
+                    partition_paths(wd / "results", "portfolio_sizing", d)["part"])
+    before = _snapshot(wd / "results")
+    out = run_snakemake(wd, "--cores", "2", "--keep-going", "--config", f"start={d0}", f"end={d}")
+    msg = out.stdout + out.stderr
+    rel = f"results/portfolio/portfolio_sizing/date={d}/part.parquet"
+    ok = out.returncode != 0 and f"input {rel} is the artifact of session {d0}, expected {d}" in msg
+    ok = ok and f"--forcerun portfolio_sizing --config date={d}" in msg and "jobid" not in msg
+    ok = ok and _snapshot(wd / "results") == before
+    tally.bad_input("another session's artifact in a partition", rejected=ok)
+    assert ok, msg[-3000:]
+    # the readers check it too (a file planted while a run is going): naming the file, expected and found
+    from brmacro.io import ArtifactError, read_table
+    from brmacro.pipeline import all_schemas
+
+    with pytest.raises(ArtifactError, match=f"session {d0}, expected {d}"):
+        read_table(wd / rel, all_schemas()["portfolio_sizing"]["part"])
+
+
+def test_after_failed_jobs_the_status_names_them_with_logs_and_no_earlier_report(
+    demo_run: Path, tmp_path: Path, tally: Tally
+) -> None:
+    """A foreign table in a partition (right session, wrong schema) fails its readers. The run status used to
+    say "All target artifacts exist" and print the previous run's report path."""
+    wd = _copy_run(demo_run, tmp_path / "wd")
+    d0, d = SESSIONS
+    shutil.copyfile(partition_paths(wd / "results", "portfolio_optimization", d)["part"],
+                    partition_paths(wd / "results", "portfolio_sizing", d)["part"])
     out = run_snakemake(wd, "--cores", "2", "--keep-going", "--config", f"start={d0}", f"end={d}")
     msg = out.stdout + out.stderr
     status = (wd / "results" / "run_status.md").read_text()
-    logs = "".join(p.read_text() for p in (wd / "results" / "logs").glob(f"risk_*/{d}.log"))
-    rel = f"results/portfolio/portfolio_sizing/date={d}/part.parquet"
     ok = out.returncode != 0
-    ok = ok and f"session {d0}, expected {d}" in logs and rel in logs
     ok = ok and re.search(rf"- risk_var {d}: \S*logs/risk_var/{d}\.log", status) is not None
     ok = ok and "All target artifacts exist" not in status and "No daily report was built by this run" in status
     ok = ok and f"brmacro: {d}: report" not in msg and f"brmacro: {d0}: report" not in msg
-    ok = ok and f"artifact of session {d0}, expected {d}" in status and "--forcerun portfolio_sizing" in status
-    tally.bad_input("another session's artifact in a partition", rejected=ok)
+    ok = ok and f"brmacro: FAILED risk_var {d}" in msg
+    tally.bad_input("failed jobs named in the run status", rejected=ok)
     assert ok, status + msg[-3000:]
 
 
