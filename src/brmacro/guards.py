@@ -23,6 +23,7 @@ SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/b
                 "/run", "/var/lib", "/var/log")
 SYSTEM_ROOTS = ("/", "/var", "/home", "/root", "/opt", "/srv", "/tmp", "/mnt", "/media", "/snap")
 # What a results folder written by brmacro (before the marker existed) may hold.
+TEMP_PREFIXES = (".run_status.", ".alerts_state.json.")
 KNOWN_ENTRIES = frozenset({"bronze", "silver", "agents", "signals", "portfolio", "risk", "report", "logs",
                            "benchmarks", "backtest", "run_status.json", "run_status.md", "alerts_state.json",
                            "snakemake_report.zip", MARKER})
@@ -49,7 +50,8 @@ def check_results_dir(results: str | os.PathLike[str]) -> Path:
     if real.exists():
         if not real.is_dir():
             raise GuardError(f"config results={results!r}: {real} exists and is not a folder")
-        entries = {e.name for e in real.iterdir()}
+        # temporary files of brmacro's atomic writes (left by a killed run) are brmacro's too
+        entries = {e.name for e in real.iterdir() if not e.name.startswith(TEMP_PREFIXES)}
         if entries and MARKER not in entries and not entries <= KNOWN_ENTRIES:
             strange = sorted(entries - KNOWN_ENTRIES)[:5]
             raise GuardError(

@@ -231,6 +231,7 @@ def test_a_non_empty_folder_brmacro_did_not_create_is_refused(tmp_path: Path, ta
     tally.bad_input("results = someone else's folder", rejected="thesis.tex" in str(ei.value))
     check_results_dir(tmp_path / "new")  # absent: fine
     (tmp_path / "old" / "bronze").mkdir(parents=True)  # a results folder from before the marker: fine
+    (tmp_path / "old" / ".run_status.md.abc123").write_text("")  # left by a killed atomic write
     check_results_dir(tmp_path / "old")
     mark_results_dir(tmp_path / "old")
     (tmp_path / "old" / "notes.txt").write_text("kept by the operator")
