@@ -310,3 +310,34 @@ def test_a_truncated_input_is_named_with_its_rebuild_command_and_no_good_artifac
     ok = ok and _snapshot(wd / "results") == before  # nothing deleted, nothing rewritten
     tally.bad_input(f"truncated input ({layout} layout)", rejected=ok)
     assert ok, msg[-3000:]
+
+
+def test_code_versions_follow_what_each_step_runs(tmp_path: Path, tally: Tally) -> None:
+    """Per step, not per package: an agent's model changes that agent only; the artifact writer changes all;
+    the backtest (no step) changes none; an edit of one step function in a shared steps module, that step only."""
+    import importlib.util
+    import time
+
+    lib = tmp_path / "brmacro"
+    shutil.copytree(REPO / "src" / "brmacro", lib, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.util.spec_from_file_location("cv_copy", lib / "codeversion.py")
+    assert spec is not None and spec.loader is not None
+    cv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cv)
+    layers = {a: s.layer for a, s in STEPS.items()}
+
+    def changed_by(rel: str, old: str | None = None, new: str | None = None) -> set[str]:
+        before = cv.code_hashes(layers)
+        f = lib / rel
+        text = f.read_text()
+        f.write_text(text.replace(old, new, 1) if old else text + "\n# edited\n")
+        os.utime(f, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        after = cv.code_hashes(layers)
+        return {a for a in STEPS if before[a] != after[a]}
+
+    ok = changed_by("agents/fiscal.py") == {"agent_fiscal"}
+    ok = ok and changed_by("report/backtest.py") == set()
+    ok = ok and changed_by("risk/steps.py", "def risk_stress(", "def risk_stress(  ") == {"risk_stress"}
+    ok = ok and changed_by("io.py") == set(STEPS)
+    tally.fault(survived=ok)
+    assert ok
