@@ -221,6 +221,13 @@ class Context:
         return self._cache[key].copy()
 
     @cached_property
+    def reconstructed(self) -> bool:
+        """Whether this partition is *reconstructed* (:func:`reconstructed`): for the report to say so."""
+        paths = [p for tabs in self.inputs.values() for p in tabs.values()]
+        paths += [p for sessions in self.prev.values() for _, tabs in sessions for p in tabs.values()]
+        return reconstructed(self.asset, self.date, self.source, paths)
+
+    @cached_property
     def log(self) -> logging.Logger:
         """The step's logger (also written to the rule's log file by :func:`run_step`)."""
         return logging.getLogger(f"brmacro.{self.asset}")
@@ -364,7 +371,7 @@ def run_step(
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
         with threadpool_limits(limits=1):
             tables = dict(step_function(asset)(ctx))
-        recon = reconstructed(asset, session, ctx.source, [*inputs, *prev_inputs])
+        recon = ctx.reconstructed
         if recon:
             logger.warning("%s %s is reconstructed: built from today's live data of a source without vintages "
                            "(%s), not the data as it was on the session", asset, date, ", ".join(NO_VINTAGES))
