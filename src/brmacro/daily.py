@@ -150,6 +150,9 @@ def build_message(results: Path, rc: int, log_path: Path, env: Mapping[str, str]
         if not status:
             lines.append(f"No run status in {results}/run_status.json: the workflow stopped before its handlers "
                          "(killed, or a configuration or date error); see the log.")
+        for j in status.get("failed_jobs") or []:
+            lines.append(f"- failed job: {j.get('rule', '?')}{' ' + j['session'] if j.get('session') else ''}"
+                         f" (log {j.get('log') or '-'})")
         for s in sorted(missing):
             assets = missing[s]
             src = [a for a in assets if a.startswith(BRONZE_PREFIX)]
@@ -197,23 +200,30 @@ def _send_smtp_with_attachment(env: Mapping[str, str], msg: Message, timeout: fl
         s.send_message(em)
 
 
-def send_message(msg: Message, env: Mapping[str, str] | None = None, timeout: float = 10.0) -> list[str]:
-    """Send over the configured channels; return the channels that delivered (never raises)."""
+def send_message(msg: Message, env: Mapping[str, str] | None = None, timeout: float = 10.0,
+                 deadline: float = 60.0) -> list[str]:
+    """Send over the configured channels; return the channels that delivered (never raises).
+
+    Each delivery has the network ``timeout`` and the whole sending ``deadline`` seconds (a delivery still running
+    then is abandoned, as in :mod:`brmacro.report.dispatch`).
+    """
+    import time
+
     env = dict(os.environ if env is None else env)
     done = []
+    end = time.monotonic() + deadline
     webhook = env.get("BRMACRO_SLACK_WEBHOOK_URL") or ""
+    channels: list[tuple[str, Callable[[], None]]] = []
     if webhook:
-        try:
-            dispatch._send_webhook(webhook, f"*{msg.subject}*\n{msg.text}", timeout)
-            done.append("webhook")
-        except Exception as exc:  # noqa: BLE001 - a delivery failure must not hide the run's result
-            log.warning("daily: webhook delivery failed: %s: %s", type(exc).__name__, dispatch._redact(str(exc), env))
+        channels.append(("webhook", lambda: dispatch._send_webhook(webhook, f"*{msg.subject}*\n{msg.text}", timeout)))
     if env.get("BRMACRO_SMTP_HOST"):
+        channels.append(("smtp", lambda: _send_smtp_with_attachment(env, msg, timeout)))
+    for name, fn in channels:
         try:
-            _send_smtp_with_attachment(env, msg, timeout)
-            done.append("smtp")
-        except Exception as exc:  # noqa: BLE001
-            log.warning("daily: SMTP delivery failed: %s: %s", type(exc).__name__, dispatch._redact(str(exc), env))
+            dispatch._within(fn, end - time.monotonic())
+            done.append(name)
+        except Exception as exc:  # noqa: BLE001 - a delivery failure must not hide the run's result
+            log.warning("daily: %s delivery failed: %s: %s", name, type(exc).__name__, dispatch._redact(str(exc), env))
     if not done:
         log.info("daily: no channel delivered (none configured, or all failed)")
     return done
