@@ -61,8 +61,12 @@ def test_success_message_has_the_summary_and_the_report(tmp_path: Path) -> None:
 def test_failure_message_names_failed_sources_and_steps(tmp_path: Path) -> None:
     res = tmp_path / "results"
     _status(res, "error", {"2026-12-01": ["bronze_fred", "silver_macro", "daily_report"]})
+    st = json.loads((res / "run_status.json").read_text())
+    st["failed_jobs"] = [{"rule": "bronze_fred", "session": "2026-12-01", "log": "results/logs/bronze_fred/x.log"}]
+    (res / "run_status.json").write_text(json.dumps(st))
     msg = build_message(res, 1, tmp_path / "daily.log", env={})
     assert not msg.ok and msg.subject == "brmacro daily run FAILED for 2026-12-01"
+    assert "- failed job: bronze_fred 2026-12-01 (log results/logs/bronze_fred/x.log)" in msg.text
     assert "- 2026-12-01: failed sources: bronze_fred" in msg.text
     assert "- 2026-12-01: steps without artifacts: silver_macro, daily_report" in msg.text
     assert str(tmp_path / "daily.log") in msg.text and msg.attachment is None
