@@ -36,6 +36,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from brmacro.guards import GuardError, check_results_dir, mark_results_dir
 from brmacro.report import dispatch
 
 __all__ = ["Message", "build_message", "main", "recover_needed", "run_daily", "send_message"]
@@ -293,7 +294,13 @@ def run_daily(
             print(f"scripts/daily: another daily run is in progress (pid {other}, {pidfile}); not starting",
                   file=sys.stderr)
             return 75
-    results.mkdir(parents=True, exist_ok=True)
+    try:
+        check_results_dir(results)  # the workflow's own guard: never write into a folder brmacro did not create
+    except GuardError as exc:
+        msg = Message("brmacro daily run FAILED (results folder)", f"{exc}\nNothing was built.\n", None, False)
+        _deliver(msg, args, sender)
+        return 2
+    mark_results_dir(results)
     pidfile.write_text(f"{os.getpid()}\n")
     try:
         if recover_needed(wd):

@@ -175,3 +175,22 @@ def test_send_message_uses_smtp_with_attachment_and_webhook(tmp_path: Path, monk
     # a failing channel is logged, never raised
     monkeypatch.setattr(daily.dispatch, "_send_webhook", lambda *a: (_ for _ in ()).throw(OSError("down")))
     assert send_message(Message("s", "t"), {"BRMACRO_SLACK_WEBHOOK_URL": "https://hook"}) == []
+
+
+def test_run_daily_refuses_a_foreign_results_folder(tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    res.mkdir()
+    (res / "thesis.tex").write_text("not brmacro's")
+    sent: list[Message] = []
+    rc = run_daily(["--snakemake", "smk"], tmp_path, lambda c, p: pytest.fail("must not run"),
+                   lambda m: sent.append(m) or [], NOW)
+    assert rc == 2 and "brmacro did not create" in sent[0].text
+    assert not (res / "daily.pid").exists()
+
+
+def test_run_daily_marks_a_new_results_folder_as_brmacro_s(tmp_path: Path) -> None:
+    from brmacro.guards import MARKER, check_results_dir
+
+    run_daily(["--snakemake", "smk"], tmp_path, lambda c, p: 1, lambda m: [], NOW)
+    assert (tmp_path / "results" / MARKER).exists()
+    check_results_dir(tmp_path / "results")  # the workflow's guard accepts it (logs/daily is inside)
