@@ -71,8 +71,13 @@ def sign_flips(w: pd.DataFrame) -> pd.Series:
     return pd.Series(out)
 
 
-def evaluate(root: Path, start: dt.date, end: dt.date) -> None:
-    """Print the issue-18 figures for the books in ``root`` (module docstring)."""
+def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None) -> None:
+    """Print the issue-18 figures for the books in ``root`` (module docstring).
+
+    Partitions are read as plain Parquet (not schema-checked), so books of an earlier version of the portfolio
+    code (without ``origin``) are evaluated with the same backtest and cost model. ``band`` overrides
+    ``report.backtest.no_trade_band`` (0: trade every session to the target, as before the band existed).
+    """
     from brmacro.io import read_table
     from brmacro.pipeline import all_schemas, partition_paths
     from brmacro.portfolio.limits import book_breaches
@@ -84,9 +89,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date) -> None:
     sizing, exante, breaches, binding = {}, {}, {}, {}
     for d in days:
         p = partition_paths(root, "portfolio_sizing", d)
-        sizing[d] = read_table(p["part"], schemas["portfolio_sizing"]["part"])
-        cov = read_table(partition_paths(root, "portfolio_optimization", d)["covariance"],
-                         schemas["portfolio_optimization"]["covariance"])
+        sizing[d] = pd.read_parquet(p["part"])
+        cov = pd.read_parquet(partition_paths(root, "portfolio_optimization", d)["covariance"])
         names = list(sizing[d]["instrument"])
         sig = cov.pivot(index="instrument_a", columns="instrument_b", values="cov").loc[names, names].to_numpy()
         w = sizing[d]["weight"].to_numpy(float)
@@ -97,8 +101,14 @@ def evaluate(root: Path, start: dt.date, end: dt.date) -> None:
     last = days[-1]
     rets = read_table(partition_paths(root, "silver_returns", last)["part"], schemas["silver_returns"]["part"])
     for d in days:
-        breaches[d] = book_breaches(sizing[d], rets, d, cfg["portfolio"], cfg["risk"])
-    params = cfg["report"]["backtest"]
+        conv = read_table(partition_paths(root, "signal_aggregation", d)["part"],
+                          schemas["signal_aggregation"]["part"]).set_index("instrument")["conviction"]
+        breaches[d] = book_breaches(sizing[d], rets, d, cfg["portfolio"], cfg["risk"], conv)
+    from brmacro.portfolio.steps import portfolio_config
+
+    params = {**cfg["report"]["backtest"], "costs": portfolio_config(cfg)["costs"]}
+    if band is not None:
+        params["no_trade_band"] = band
     res = run_backtest(sizing, rets, params)
     daily = res.daily
     s = res.summary.set_index("metric")["value"]
@@ -138,13 +148,14 @@ def main() -> None:
     ap.add_argument("--start", default="2024-01-02")
     ap.add_argument("--end", default="2024-06-28")
     ap.add_argument("--only-portfolio", action="store_true")
+    ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
     a = ap.parse_args()
     root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
         build(root, s, e, a.only_portfolio)
     else:
-        evaluate(root, s, e)
+        evaluate(root, s, e, a.band)
 
 
 if __name__ == "__main__":
