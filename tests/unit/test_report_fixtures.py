@@ -177,7 +177,7 @@ def sizing(session: dt.date, scale: float = 1.0, hostile: bool = False) -> pd.Da
         rows.append({"date": session, "instrument": HOSTILE if hostile and inst == "SPX" else inst,
                      "asset_class": CLASSES[inst], "target_weight": w * 1.1, "weight": w, "notional_brl": w * 1e8,
                      "contract": contract, "contracts": round(w * 600), "dv01_brl": 1000.0 * abs(w),
-                     "vol": 0.1, "method": "vol_target"})
+                     "vol": 0.1, "method": "vol_target", "origin": f"views: {inst}_STRATEGY"})
     return _f("portfolio_sizing", "part", rows)
 
 
