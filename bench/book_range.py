@@ -71,7 +71,8 @@ def sign_flips(w: pd.DataFrame) -> pd.Series:
     return pd.Series(out)
 
 
-def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None) -> None:
+def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None,
+             participation: float | None = None, limits: bool = True) -> None:
     """Print the issue-18 figures for the books in ``root`` (module docstring).
 
     Partitions are read as plain Parquet (not schema-checked), so books of an earlier version of the portfolio
@@ -100,15 +101,18 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
             binding[d] = str(pd.read_parquet(book)["binding"].iloc[0])
     last = days[-1]
     rets = read_table(partition_paths(root, "silver_returns", last)["part"], schemas["silver_returns"]["part"])
-    for d in days:
+    for d in days if limits else []:  # each session's own silver_returns, as risk_var reads it
         conv = read_table(partition_paths(root, "signal_aggregation", d)["part"],
                           schemas["signal_aggregation"]["part"]).set_index("instrument")["conviction"]
-        breaches[d] = book_breaches(sizing[d], rets, d, cfg["portfolio"], cfg["risk"], conv)
+        r_d = read_table(partition_paths(root, "silver_returns", d)["part"], schemas["silver_returns"]["part"])
+        breaches[d] = book_breaches(sizing[d], r_d, d, cfg["portfolio"], cfg["risk"], conv)
     from brmacro.portfolio.steps import portfolio_config
 
     params = {**cfg["report"]["backtest"], "costs": portfolio_config(cfg)["costs"]}
     if band is not None:
         params["no_trade_band"] = band
+    if participation is not None:
+        params["participation"] = participation
     res = run_backtest(sizing, rets, params)
     daily = res.daily
     s = res.summary.set_index("metric")["value"]
@@ -121,7 +125,9 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     flips = sign_flips(held)
     nb = {d: b for d, b in breaches.items() if b}
     print(f"range {start}..{end}: {len(days)} sessions, {len(daily)} with P&L, {quarters} quarter(s)")
-    print(f"proposed books breaking a book-shape limit: {len(nb)}/{len(days)}")
+    print(f"execution: no_trade_band {params.get('no_trade_band')}, participation {params.get('participation')}")
+    if limits:
+        print(f"proposed books breaking a book-shape limit: {len(nb)}/{len(days)}")
     for d, b in list(nb.items())[:8]:
         print(f"   {d}: {'; '.join(b)}")
     tw = pd.DataFrame({d: sizing[d].set_index("instrument")["weight"] for d in days}).T.sort_index()
@@ -149,13 +155,15 @@ def main() -> None:
     ap.add_argument("--end", default="2024-06-28")
     ap.add_argument("--only-portfolio", action="store_true")
     ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
+    ap.add_argument("--participation", type=float, default=None, help="override report.backtest.participation")
+    ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
     a = ap.parse_args()
     root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
         build(root, s, e, a.only_portfolio)
     else:
-        evaluate(root, s, e, a.band)
+        evaluate(root, s, e, a.band, a.participation, not a.no_limits)
 
 
 if __name__ == "__main__":

@@ -350,6 +350,14 @@ def test_hedges_forbid_holds_instruments_without_a_view_at_zero(tmp_path: Path) 
     unviewed = [x for x in part.index if x not in viewed]
     assert unviewed and (part.loc[unviewed, "target_weight"] == 0).all()
     assert part.loc[unviewed, "origin"].str.startswith("flat").all()
+    # allow: covariance hedges may appear, but no viewed instrument is ever held against its own view
+    a = portfolio_optimization(fx.context(tmp_path / "a", "portfolio_optimization", tabs,
+                                          {"portfolio": {"hedges": "allow"}}))
+    pa = a["part"].set_index("instrument")
+    for v in a["views"].itertuples():
+        assert np.sign(pa.loc[v.instrument, "target_weight"]) in (0.0, np.sign(v.z))
+    hedged = pa[(pa["target_weight"] != 0) & ~pa.index.isin(list(viewed))]
+    assert hedged["origin"].str.startswith("covariance hedge of ").all()
 
 
 def test_reshape_for_risk_budget_caps_every_share() -> None:

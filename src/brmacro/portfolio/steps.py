@@ -52,7 +52,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "z_scale": 2.0,
     "view_horizon_sessions": 21,
     "max_view_sharpe": 1.0,
-    "hedges": "allow",
+    "hedges": "forbid",
     "cost_aversion": 1.0,
     "cost_holding_sessions": 63,
     "costs": copy.deepcopy(DEFAULT_COSTS),
@@ -234,11 +234,17 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     post = black_litterman(sigma, pi, P, Q, omega, tau)
     lo = np.array([cfg["bounds"][x][0] for x in names], float)
     hi = np.array([cfg["bounds"][x][1] for x in names], float)
-    viewed = {v["instrument"] for v in views}
-    if cfg["hedges"] == "forbid":  # instruments without a view are held at zero
-        for i, x in enumerate(names):
-            if x not in viewed:
+    side: dict[str, float] = {}
+    for v in views:
+        side[v["instrument"]] = side.get(v["instrument"], 0.0) + float(np.sign(v["z"]))
+    for i, x in enumerate(names):
+        if x not in side:
+            if cfg["hedges"] == "forbid" and lo[i] <= 0.0 <= hi[i]:  # no view: held at zero (a mandate stays)
                 lo[i], hi[i] = 0.0, 0.0
+        elif side[x] > 0:  # never against the instrument's own view (agreeing views; spill-over cannot flip it)
+            lo[i] = max(lo[i], 0.0) if hi[i] >= 0 else lo[i]
+        elif side[x] < 0:
+            hi[i] = min(hi[i], 0.0) if lo[i] <= 0 else hi[i]
     groups = {}
     for cls, cap in sorted(cfg["class_caps"].items()):
         groups[cls] = ([i for i, x in enumerate(names) if by_name(x).asset_class == cls], float(cap))
