@@ -364,8 +364,8 @@ def reshape_for_risk_budget(w: np.ndarray, sigma: np.ndarray, classes: list[str]
     """Shrink the positions (and classes) whose share of parametric VaR exceeds its cap, keeping the others.
 
     Iterative scaling: while some position's share ``s_i = w_i (Σw)_i / wᵀΣw`` exceeds ``position_cap``,
-    multiply ``w_i`` by ``position_cap / s_i``; likewise every member of a class whose summed share exceeds
-    ``class_cap``. Shares are scale-free, so the caller rescales the book to its target afterwards. Signs are
+    multiply ``w_i`` by ``0.99 · position_cap / s_i``; likewise every member of a class whose summed share
+    exceeds ``class_cap``. Shares are scale-free, so the caller rescales the book to its target afterwards. Signs are
     never changed; a book that cannot meet the caps (e.g. a single position, whose share is always 1) comes
     back with ``False``.
 
@@ -386,9 +386,9 @@ def reshape_for_risk_budget(w: np.ndarray, sigma: np.ndarray, classes: list[str]
         if not worst_pos.any() and not worst_cls:
             return x, True
         f = np.ones(len(x))
-        f[worst_pos] = position_cap / s[worst_pos]
+        f[worst_pos] = 0.99 * position_cap / s[worst_pos]  # aim 1 % inside the cap: no slow asymptotic approach
         for c, v in worst_cls.items():
-            f[cls == c] = np.minimum(f[cls == c], class_cap / v)
+            f[cls == c] = np.minimum(f[cls == c], 0.99 * class_cap / v)
         x = x * f
     var = float(x @ sigma @ x)
     s = x * (sigma @ x) / var if var > 0 else np.zeros(len(x))
