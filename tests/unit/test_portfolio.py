@@ -294,6 +294,8 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
     conv = tabs["signal_aggregation"]["part"].set_index("instrument")["conviction"]
     assert out["weight"].abs().sum() > 0
     assert book_breaches(out, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+    big = out.assign(weight=out["weight"] * 3, dv01_brl=out["dv01_brl"] * 3)
+    assert book_breaches(big, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv)  # the check can fail
     b = bk.iloc[0]
     assert b["ex_ante_vol"] <= b["target_vol"] * 1.01 and b["target_vol"] == 0.10
     assert b["reason"].startswith(("sized to", "flat")) and f"{b['target_vol'] * 100:.1f} % target" in b["reason"]

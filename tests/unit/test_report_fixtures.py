@@ -185,7 +185,8 @@ def optimization(session: dt.date = SESSION) -> dict[tuple[str, str], pd.DataFra
     sz = sizing(session)
     rows = [{"date": session, "instrument": r.instrument, "asset_class": r.asset_class,
              "target_weight": r.target_weight, "prior_return": 0.0, "posterior_return": 0.0001,
-             "view_q": None if r.instrument == "SPX" else 0.0002, "vol": 0.1, "lower": -0.25, "upper": 0.25}
+             "view_q": None if r.instrument == "SPX" else 0.0002, "vol": 0.1, "lower": -0.25, "upper": 0.25,
+             "cost": 0.0001, "origin": r.origin}
             for r in sz.itertuples()]
     out = {("portfolio_optimization", "part"): _f("portfolio_optimization", "part", rows),
            ("portfolio_optimization", "solve"): _f("portfolio_optimization", "solve", [{
