@@ -48,9 +48,9 @@ def build(root: Path, start: dt.date, end: dt.date, only_portfolio: bool) -> Non
     days = sessions_between(start, end)
     steps = plan(PORTFOLIO if only_portfolio else UPTO, days)
     if only_portfolio:
-        for a in PORTFOLIO:
-            shutil.rmtree(root / "portfolio" / a, ignore_errors=True)
         steps = [(a, d) for a, d in steps if a in PORTFOLIO]
+        for a, d in steps:
+            shutil.rmtree(root / "portfolio" / a / f"date={d.isoformat()}", ignore_errors=True)
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):
         for k, (asset, d) in enumerate(steps):
