@@ -25,7 +25,8 @@ LEVEL = {"DI1_2Y": 0.12, "USDBRL": 5.0}
 
 def _sizing(d: dt.date, w_di: float, w_fx: float) -> pd.DataFrame:
     rows = [{"date": d, "instrument": i, "asset_class": c, "target_weight": w, "weight": w, "notional_brl": w * 1e8,
-             "contract": k, "contracts": round(w * 100), "dv01_brl": 0.0, "vol": 0.1, "method": "vol_target", "origin": "views: TEST"}
+             "contract": k, "contracts": round(w * 100), "dv01_brl": 0.0, "vol": 0.1, "method": "vol_target",
+             "origin": "views: TEST"}
             for i, c, w, k in (("DI1_2Y", "rates_br", w_di, "DI1F27"), ("USDBRL", "fx", w_fx, "DOLN25"))]
     return pd.DataFrame.from_records(rows, columns=SIZING.names)
 

@@ -9,7 +9,8 @@ with ``M = Σ + Σ_BL`` (the predictive covariance). ``w`` are signed exposures 
 of NAV. Without binding constraints and costs the solution is ``w = (δM)⁻¹μ``. The cost term charges
 the (amortised, per-period) cost ``c_i`` of moving instrument ``i`` away from a reference book
 ``w_ref`` (``docs/portfolio.md``: the cost model and the choice of reference); being an L1 term, it
-leaves an instrument at its reference unless the gain of moving exceeds the cost (a no-trade region). To keep the solver well
+leaves an instrument at its reference unless the gain of moving exceeds the cost (a no-trade region).
+To keep the solver well
 scaled, μ and M are annualised internally (both × periods), which leaves ``w`` unchanged.
 
 A failed or infeasible solve is reported with its status and replaced by the documented
@@ -43,7 +44,8 @@ class OptimResult:
     status : str
         cvxpy status (``optimal``, ``infeasible``, ...) or ``invalid_input``.
     objective : float or None
-        ``μᵀw − (δ/2)wᵀMw − cᵀ|w − w_ref|`` on the working horizon at the solution (None when no solution).
+        ``μᵀw − (δ/2)wᵀMw − cᵀ|w − w_ref|`` on the working horizon at the solution (None when no
+        solution).
     solver : str
         Solver name.
     fallback : bool

@@ -116,7 +116,8 @@ COVARIANCE = Schema(
         Col("date", "date"),
         Col("instrument_a", "str"),
         Col("instrument_b", "str"),
-        Col("cov", "float", doc="covariance of daily returns (brmacro.covariance: shrunk correlation, sample variances)"),
+        Col("cov", "float",
+            doc="covariance of daily returns (brmacro.covariance: shrunk correlation, sample variances)"),
     ),
     key=("instrument_a", "instrument_b"),
 )

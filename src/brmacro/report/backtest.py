@@ -242,7 +242,8 @@ def _document(res: BacktestResult, title: str) -> Document:
         f = fmt.get(r.metric, lambda v: pct(v, 2))
         rows.append([Cell(r.metric), Cell(f(r.value) if r.value is not None and not pd.isna(r.value)
                                            else na("not computable"), fig=f"summary/{r.metric}"), Cell(r.note)])
-    s.table(["Metric", "Value", "Definition"], rows, "Net of costs; P&L(D) = held book(D) . returns(D), held book traded toward portfolio_sizing(D-2)")
+    s.table(["Metric", "Value", "Definition"], rows,
+            "Net of costs; P&L(D) = held book(D) . returns(D), held book traded toward portfolio_sizing(D-2)")
     if res.skipped:
         s.p(f"Sessions skipped (no sizing two sessions before, or no returns): "
             f"{', '.join(x.isoformat() for x in res.skipped[:20])}{' ...' if len(res.skipped) > 20 else ''}")

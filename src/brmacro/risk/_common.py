@@ -1,4 +1,7 @@
-"""Shared input handling of the risk layer: the book's weights, errors (the returns matrix is :mod:`brmacro.covariance`'s)."""
+"""Shared input handling of the risk layer: the book's weights and errors.
+
+The returns matrix and the covariance are :mod:`brmacro.covariance`'s (one of each for the project).
+"""
 
 from __future__ import annotations
 
