@@ -38,8 +38,20 @@ UPTO = [a for a in STEPS if STEPS[a].layer in ("bronze", "silver", "agents", "si
 PORTFOLIO = ["portfolio_optimization", "portfolio_sizing"]
 
 
+OVERRIDES: list[str] = []
+
+
 def _config() -> dict:
-    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    """config/config.yaml with the ``--set dotted.key=value`` overrides (YAML values)."""
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for item in OVERRIDES:
+        key, value = item.split("=", 1)
+        node = cfg
+        *path, last = key.split(".")
+        for k in path:
+            node = node[k]
+        node[last] = yaml.safe_load(value)
+    return cfg
 
 
 def build(root: Path, start: dt.date, end: dt.date, only_portfolio: bool) -> None:
@@ -157,7 +169,9 @@ def main() -> None:
     ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
     ap.add_argument("--participation", type=float, default=None, help="override report.backtest.participation")
     ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
+    ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
     a = ap.parse_args()
+    OVERRIDES.extend(a.set)
     root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
