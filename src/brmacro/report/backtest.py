@@ -7,9 +7,8 @@ session D is ``t(D) = portfolio_sizing(D-2)``. Execution is simulated sequential
 place a held book exists without the desk's positions file), instrument by instrument:
 
     gap_i     = t_i(D) - h_i(previous P&L session)            (first session: from flat)
-    trade_i   = 0                  if |gap_i| x vol_i <= no_trade_band and t_i(D) != 0
-              = gap_i              if t_i(D) == 0 (a move to flat is always made)
-              = participation x gap_i   otherwise
+    step_i    = gap_i if t_i(D) == 0 (a move to flat is made whole) else participation x gap_i
+    trade_i   = 0 if |step_i| x vol_i <= no_trade_band and t_i(D) != 0, else step_i
     h_i(D)    = h_i(prev) + trade_i
     gross_pnl(D) = sum_i h_i(D) * ret_i(D)
     turnover(D)  = sum_i |trade_i|
@@ -126,8 +125,9 @@ def run_backtest(
         t = books[two_back].reindex(insts).fillna(0.0)
         vol = _vols(mat, two_back, insts)
         gap = t - held_prev
-        small = (gap.abs() * vol <= band) & vol.notna() & (t != 0) & (band > 0)  # unknown vol: no band
-        trade = gap.where(t == 0, gap * part_rate).where(~small, 0.0)
+        step = gap.where(t == 0, gap * part_rate)  # a move to flat is made whole
+        small = (step.abs() * vol <= band) & vol.notna() & (t != 0) & (band > 0)  # unknown vol: no band
+        trade = step.where(~small, 0.0)
         w = held_prev + trade
         w = w.where(w.abs() > 1e-15, 0.0)
         r = mat.loc[d].reindex(insts)
