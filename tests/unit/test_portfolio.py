@@ -286,7 +286,7 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
 
     tabs = _inputs(tmp_path)
     names = DEFAULT_CONFIG["universe"]
-    res = _sized(tmp_path / "d", tabs, {})
+    res = _sized(tmp_path / "d", tabs, {"portfolio": {"hedges": "allow"}})
     out, bk = res["part"], res["book"]
     all_schemas()["portfolio_sizing"]["part"].conform(out)
     all_schemas()["portfolio_sizing"]["book"].conform(bk)
@@ -299,6 +299,12 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
     b = bk.iloc[0]
     assert b["ex_ante_vol"] <= b["target_vol"] * 1.01 and b["target_vol"] == 0.10
     assert b["reason"].startswith(("sized to", "flat")) and f"{b['target_vol'] * 100:.1f} % target" in b["reason"]
+    # the default (hedges: forbid) keeps the fixture's two viewed instruments only: with two positions one always
+    # carries at least half of the VaR, above the 40 % limit, so the book is flat and says why
+    two = _sized(tmp_path / "f", tabs, {})
+    assert (two["part"]["weight"] == 0).all() and two["book"].iloc[0]["binding"].startswith("risk_contribution:")
+    assert two["book"].iloc[0]["reason"].startswith("flat: no book meets the risk-contribution limits")
+    assert book_breaches(two["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
     # with limits that do not bind, the whole book sits on the 10 % target (up to contract rounding)
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in names}, "gross_leverage": 100.0,
                           "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}, "risk": WIDE_RISK}
@@ -326,7 +332,7 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
     tb = tight["book"].iloc[0]
     assert tb["binding"] == "dv01" and tb["dv01_brl"] <= 5_000.0 and tb["reason"].startswith("sized to the DV01 limit")
     for method in ("half_kelly", "risk_budget"):
-        o = _sized(tmp_path / method, tabs, {"portfolio": {"sizing": {"method": method}}})["part"]
+        o = _sized(tmp_path / method, tabs, {"portfolio": {"hedges": "allow", "sizing": {"method": method}}})["part"]
         all_schemas()["portfolio_sizing"]["part"].conform(o)
         assert set(o["method"]) == {method}
         assert book_breaches(o, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
