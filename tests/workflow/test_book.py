@@ -10,12 +10,10 @@ import copy
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
-import pytest
 import yaml
 
 from brmacro.io import read_table
-from brmacro.pipeline import all_schemas, build_partition, partition_paths
+from brmacro.pipeline import all_schemas, partition_paths
 from brmacro.portfolio.limits import book_breaches
 from tests.conftest import REPO, SESSIONS
 
@@ -53,30 +51,3 @@ def test_every_sized_book_meets_every_book_shape_limit(demo_run: Path) -> None:
         shape = ["var_95", "var_99", "gross_leverage", "single_position", "asset_class_exposure", "risk_contribution",
                  "asset_class_risk_contribution", "dv01"]
         assert (lim.loc[[r for r in shape if r in lim.index], "status"] != "BREACHED").all(), s
-
-
-def test_a_flagged_optimiser_fallback_sizes_a_flat_book(demo_run: Path, tmp_path: Path) -> None:
-    """Issue 17 item 1: the suite's infeasible config (DI1_1Y bounds [1, 2], gross 0.5) gives a flat sized book."""
-    import shutil
-
-    results = tmp_path / "results"
-    shutil.copytree(demo_run / "results", results, ignore=shutil.ignore_patterns("logs", "benchmarks", "report"))
-    d = dt.date.fromisoformat(SESSIONS[1])
-    cfg = _config()
-    cfg["portfolio"]["bounds"]["DI1_1Y"] = [1.0, 2.0]
-    cfg["portfolio"]["gross_leverage"] = 0.5
-    for asset in ("portfolio_optimization", "portfolio_sizing"):
-        for p in partition_paths(results, asset, d).values():
-            p.unlink()
-        build_partition(results, asset, d, cfg)
-    sz = partition_paths(results, "portfolio_sizing", d)
-    part = read_table(sz["part"], all_schemas()["portfolio_sizing"]["part"])
-    book = read_table(sz["book"], all_schemas()["portfolio_sizing"]["book"]).iloc[0]
-    assert (part["weight"] == 0).all() and (part["contracts"] == 0).all() and np.all(part["dv01_brl"] == 0)
-    assert book["binding"] == "flat_fallback" and book["ex_ante_vol"] == 0
-    cfg["portfolio"]["bounds"]["DI1_1Y"] = [2.0, -2.0]
-    for p in partition_paths(results, "portfolio_optimization", d).values():
-        p.unlink()
-    with pytest.raises(ValueError, match=r"portfolio.bounds.DI1_1Y: lower 2.0 must not exceed upper -2.0"):
-        build_partition(results, "portfolio_optimization", d, cfg)
-    assert not any(p.exists() for p in partition_paths(results, "portfolio_optimization", d).values())
