@@ -347,6 +347,15 @@ def test_flagged_optimiser_fallback_gives_a_flat_sized_book(tmp_path: Path) -> N
     assert res["part"]["origin"].str.startswith("flat: optimiser fallback").all()
     with pytest.raises(ValueError, match=r"portfolio.bounds.DI1_1Y: lower 2.0 must not exceed upper -2.0"):
         _sized(tmp_path / "inv", tabs, {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "DI1_1Y": [2.0, -2.0]}}})
+    from brmacro.portfolio.steps import portfolio_config
+
+    for bad, needle in (({"sizing": {"target_vol": -0.1}}, "portfolio.sizing.target_vol"),
+                        ({"sizing": {"kelly_fraction": -0.5}}, "portfolio.sizing.kelly_fraction"),
+                        ({"sizing": {"target_vol": float("nan")}}, "portfolio.sizing.target_vol"),
+                        ({"costs": {**DEFAULT_CONFIG["costs"], "SPX": {"ticks": -1.0, "fee": 0.0}}},
+                         "portfolio.costs.SPX.ticks")):
+        with pytest.raises(ValueError, match=needle):
+            portfolio_config({"portfolio": bad})
 
 
 def test_hedges_forbid_holds_instruments_without_a_view_at_zero(tmp_path: Path) -> None:

@@ -108,6 +108,24 @@ def portfolio_config(params: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"portfolio.costs: no cost for {name}")
     if cfg["hedges"] not in ("allow", "forbid"):
         raise ValueError(f"portfolio.hedges: {cfg['hedges']!r} is not allow | forbid")
+    checks = {  # library-side guards: a sign error here would invert or silently void the book
+        "sizing.target_vol": (cfg["sizing"]["target_vol"], 0.0, False),
+        "sizing.kelly_fraction": (cfg["sizing"]["kelly_fraction"], 0.0, False),
+        "sizing.limit_headroom": (cfg["sizing"]["limit_headroom"], 0.0, False),
+        "view_horizon_sessions": (cfg["view_horizon_sessions"], 1.0, True),
+        "max_view_sharpe": (cfg["max_view_sharpe"], 0.0, False),
+        "cost_aversion": (cfg["cost_aversion"], 0.0, True),
+        "cost_holding_sessions": (cfg["cost_holding_sessions"], 1.0, True),
+    }
+    for key, (value, low, inclusive) in checks.items():
+        v = float(value)
+        if not np.isfinite(v) or v < low or (v == low and not inclusive):
+            raise ValueError(f"portfolio.{key}: {value!r} must be a finite number {'>=' if inclusive else '>'} {low:g}")
+    for name in cfg["universe"]:
+        for k in ("ticks", "fee"):
+            v = float(cfg["costs"][name][k])
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"portfolio.costs.{name}.{k}: {v!r} must be a finite number >= 0")
     return cfg
 
 
@@ -451,7 +469,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     agg = ctx.table("signal_aggregation").set_index("instrument")
     conv = np.array([float(agg["conviction"].get(x, 0.0)) for x in names])
     target = opt.loc[names, "target_weight"].to_numpy(float)
-    origin = [str(o) for o in opt.loc[names, "origin"]] if "origin" in opt.columns else ["views"] * n
+    origin = [str(o) for o in opt.loc[names, "origin"]]
     rcfg = dict(ctx.params.get("risk") or {})
     soft = np.abs(conv) > float(sz["soft_limit_conviction"])
     widen = np.where(soft & (target != 0), float(sz["soft_limit_factor"]), 1.0)
