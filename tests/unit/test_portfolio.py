@@ -27,7 +27,6 @@ from brmacro.portfolio.sizing import (
     ind_contract,
     risk_budget_weights,
     risk_contributions,
-    vol_target_scale,
     zn_price,
 )
 from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
@@ -151,17 +150,24 @@ def test_cost_term_keeps_a_position_at_its_reference_unless_the_gain_pays_the_co
 
 # ----------------------------------------------------------------------------- sizing
 
-def test_vol_target_scales_the_whole_book_to_the_target() -> None:
-    vols = np.array([0.10, 0.20, 0.05]) / np.sqrt(252)
-    corr = np.array([[1, 0.3, 0], [0.3, 1, -0.2], [0, -0.2, 1]])
-    sigma = corr * np.outer(vols, vols)
-    w = np.array([0.5, -0.25, 1.0])
-    k = vol_target_scale(w, sigma, 0.10, gross_cap=100.0)
-    assert book_vol(k * w, sigma) == pytest.approx(0.10)
-    np.testing.assert_allclose((k * w) / w, k)  # one factor for the whole book
-    k2 = vol_target_scale(w, sigma, 0.10, gross_cap=1.0)
-    assert np.abs(k2 * w).sum() == pytest.approx(1.0)  # gross cap binds
-    assert vol_target_scale(np.zeros(3), sigma, 0.10, 5.0) == 0.0
+def test_scale_caps_give_one_factor_per_homogeneous_limit() -> None:
+    from brmacro.portfolio.limits import book_limits, check_book, scale_caps
+
+    names = ["DI1_2Y", "USDBRL", "IBOV"]
+    cfg = {"bounds": {"DI1_2Y": [-3.0, 3.0], "USDBRL": [-0.5, 0.5], "IBOV": [-0.5, 0.5]}, "class_caps": {"fx": 0.5},
+           "gross_leverage": 8.0}
+    lim = book_limits(names, cfg, {"dv01_brl_per_bp": 50_000.0, "max_position": 0.25})
+    w = np.array([1.0, -0.1, 0.05])
+    dv01_w = np.array([20_000.0, 0.0, 0.0])  # BRL/bp per unit of weight
+    caps = dict(scale_caps(w, dv01_w, lim, {0.95: 0.01}))
+    assert caps["bound:USDBRL"] == pytest.approx(2.5)  # risk.limits.max_position 0.25 beats the 0.5 bound
+    assert caps["bound:DI1_2Y"] == pytest.approx(3.0) and caps["gross"] == pytest.approx(8.0 / 1.15)
+    assert caps["dv01"] == pytest.approx(2.5) and caps["var_95"] == pytest.approx(0.03 / 0.01)
+    assert caps["class_cap:fx"] == pytest.approx(0.5 / 0.1)
+    k = min(caps.values())
+    assert check_book(k * w, k * w * dv01_w, lim, {0.95: k * 0.01}) == []
+    assert check_book(1.01 * k * w, 1.01 * k * w * dv01_w, lim, {0.95: 1.01 * k * 0.01})  # just above: breaks
+    assert scale_caps(np.zeros(3), dv01_w, lim) == []
 
 
 def test_half_kelly_risk_budget_and_caps() -> None:

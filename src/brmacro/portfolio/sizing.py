@@ -46,7 +46,6 @@ __all__ = [
     "ind_expiry",
     "risk_budget_weights",
     "risk_contributions",
-    "vol_target_scale",
     "zn_price",
 ]
 
@@ -56,18 +55,6 @@ F = NDArray[np.float64]
 def book_vol(w: F, sigma: F, periods_per_year: int = 252) -> float:
     """Annualised ex-ante volatility ``sqrt(periods · wᵀΣw)`` of a book (Σ per period)."""
     return float(np.sqrt(max(0.0, periods_per_year * float(w @ sigma @ w))))
-
-
-def vol_target_scale(w: F, sigma: F, target_vol: float, gross_cap: float, periods_per_year: int = 252) -> float:
-    """The one factor ``k`` that brings the book to ``target_vol``, capped so ``‖k·w‖₁ ≤ gross_cap``.
-
-    Returns 0 for a flat book (nothing to scale).
-    """
-    v = book_vol(w, sigma, periods_per_year)
-    g = float(np.abs(w).sum())
-    if v <= 0 or g <= 0:
-        return 0.0
-    return float(min(target_vol / v, gross_cap / g))
 
 
 def half_kelly(mu: F, sigma: F, fraction: float = 0.5) -> F:
