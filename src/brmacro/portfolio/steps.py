@@ -216,8 +216,10 @@ def _origins(names: list[str], w: np.ndarray, views: list[dict[str, Any]], sigma
     out = []
     for i, x in enumerate(names):
         if w[i] == 0:
-            out.append("flat: hedges forbidden" if x not in by_inst and cfg["hedges"] == "forbid" and viewed
-                       else "flat" if x not in by_inst else "flat: view too weak for its cost and risk")
+            if x in by_inst:
+                out.append("flat: view outweighed by its cost, risk or other views")
+            else:
+                out.append("flat: hedges forbidden" if cfg["hedges"] == "forbid" and viewed else "flat")
         elif x in by_inst:
             out.append("views: " + ", ".join(sorted(set(by_inst[x]))))
         elif viewed:
