@@ -14,8 +14,9 @@ and Monte Carlo with a fixed seed) by ``k``. So one factor — the smallest of t
 — brings a book inside all of them at once while keeping its mix (:func:`scale_caps`). Risk
 contributions do not change with ``k``; sizing reshapes the book for them (``portfolio.sizing``).
 
-Bounds that exclude zero (``[1, 2]``) are accepted as the optimiser's mandate; for sizing and this check
-they cap the exposure on their side (``min(lower, 0) ≤ w ≤ max(upper, 0)``): scaling never pushes a
+Bounds that exclude zero (``[1, 2]``) are refused by the configuration check before any job
+(:func:`brmacro.configdoc.cross_key_errors`); given directly, they are the optimiser's mandate, and for sizing
+and this check they cap the exposure on their side (``min(lower, 0) ≤ w ≤ max(upper, 0)``): scaling never pushes a
 position beyond them, a flat book always passes, and a zero target is never moved into them.
 """
 
