@@ -1,4 +1,4 @@
-"""The ten alert rules (DOMAIN Part B §11.2), evaluated on one session's artifacts.
+"""The alert rules (the ten of DOMAIN Part B §11.2 and INPUT_OUTLIER), evaluated on one session's artifacts.
 
 Thresholds come from ONE source of truth, the ``risk:`` config subtree: VAR_BREACH and VAR_CRITICAL
 compare the VaR rows of the ``risk_limits`` artifact with *their own* limit (``risk.limits.var_95`` /
@@ -8,7 +8,9 @@ says otherwise; the others read ``risk.alerts`` (``drawdown_warning``, ``signal_
 ``conviction_surge``, ``stale_data_sessions``). Everything is in partition terms,
 never wall-clock: staleness is counted in B3 sessions between a bronze snapshot's latest
 observation and the session; PIPELINE_FAILURE means a declared input is missing or unreadable;
-AGENT_STALE means an agent has no composite signal for the session. Utilisation is a fraction.
+AGENT_STALE means an agent has no composite signal for the session; INPUT_OUTLIER means a price or
+rate the book uses moved far outside its own history (:mod:`brmacro.report.sanity`, thresholds in
+``report.outlier_*``). Utilisation is a fraction.
 
 A rule whose threshold is not configured or whose input is missing does not fire; its message says
 ``n/a: <why>`` and its value/threshold are null (the report shows that; PIPELINE_FAILURE fires on
@@ -28,6 +30,7 @@ import pandas as pd
 
 from brmacro.calendar import sessions_between
 from brmacro.report.inputs import Inputs
+from brmacro.report.sanity import Outlier
 
 __all__ = [
     "AGENT_ASSETS",
@@ -53,6 +56,7 @@ RULES: dict[str, str] = {
     "CONVICTION_SURGE": "warning",
     "PIPELINE_FAILURE": "critical",
     "AGENT_STALE": "warning",
+    "INPUT_OUTLIER": "critical",
 }
 
 #: bronze asset -> (observation-date column, release-date column or None)
@@ -346,8 +350,25 @@ def _agent_stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -
     return Alert(rule, RULES[rule], False, n, thv, "every agent has a composite signal for the session")
 
 
-def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None) -> list[Alert]:
-    """Evaluate the ten rules on one session's inputs.
+def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: str) -> Alert:
+    rule = "INPUT_OUTLIER"
+    if checks is None:
+        return Alert(rule, RULES[rule], False, None, threshold, "n/a: silver_returns missing, inputs not checked")
+    flagged = [c for c in checks if c.flagged]
+    zs = [abs(c.z) for c in checks if c.z is not None]
+    top = max(zs) if zs else None
+    if flagged:
+        what = "; ".join(c.text() for c in flagged)
+        act = "orders withheld (report.outliers: hold)" if mode == "hold" else "orders not withheld (report.outliers: flag)"
+        return Alert(rule, RULES[rule], True, top, threshold, f"input outlier(s): {what}; {act}")
+    return Alert(rule, RULES[rule], False, top, threshold,
+                 f"{len(zs)} series checked, largest robust z {top:.1f}" if top is not None else "no series checkable")
+
+
+def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None,
+                    outliers: Sequence[Outlier] | None = None, outlier_z: float | None = None,
+                    outlier_mode: str = "flag") -> list[Alert]:
+    """Evaluate the rules on one session's inputs.
 
     Parameters
     ----------
@@ -357,6 +378,10 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         The partition's session.
     risk_params : mapping or None
         The ``risk:`` config subtree (``alerts`` and ``limits`` mappings).
+    outliers : sequence of Outlier, optional
+        The input sanity checks (None: not checked, the rule says why).
+    outlier_z, outlier_mode :
+        ``report.outlier_z`` and ``report.outliers``.
 
     Returns
     -------
@@ -376,6 +401,7 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         _surge(inp, cfg),
         _pipeline(inp, cfg),
         _agent_stale(inp, session, cfg),
+        _outlier(outliers, outlier_z, outlier_mode),
     ]
 
 

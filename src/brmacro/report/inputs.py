@@ -53,9 +53,12 @@ class Inputs:
     missing : dict
         ``(asset, table)`` -> why it could not be read.
     prev_sizing : list of (date, DataFrame)
-        The previous session's ``portfolio_sizing`` (oldest first), empty when unavailable.
+        The previous sessions' ``portfolio_sizing`` (oldest first; the last is the previous session's,
+        the others are the track record's), empty when unavailable.
     prev_missing : str
         Why the previous sizing is unavailable ('' when it is available).
+    prev_var : list of (date, DataFrame)
+        The previous sessions' ``risk_var`` (the track record's VaR forecasts), oldest first.
     expected : tuple of str
         The declared same-session input assets.
     """
@@ -64,6 +67,7 @@ class Inputs:
     missing: dict[tuple[str, str], str] = field(default_factory=dict)
     prev_sizing: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
     prev_missing: str = ""
+    prev_var: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
     expected: tuple[str, ...] = ()
 
     def get(self, asset: str, table: str = "part") -> pd.DataFrame | None:
@@ -108,7 +112,7 @@ def load_inputs(
     inputs : mapping
         Asset -> table -> path for the session (``Context.inputs``).
     prev : mapping
-        Asset -> [(session, table -> path)] (``Context.prev``); only ``portfolio_sizing`` is used.
+        Asset -> [(session, table -> path)] (``Context.prev``): ``portfolio_sizing`` and ``risk_var``.
     expected : sequence of str
         The assets the report declares (``STEPS["daily_report"].inputs``).
     """
@@ -124,4 +128,9 @@ def load_inputs(
             out.prev_sizing = [(d, read_table(p["part"], schema)) for d, p in prev_list]
         except (OSError, ValueError, KeyError) as exc:
             out.prev_missing = f"previous session's portfolio_sizing unreadable: {exc}"
+    var_list = list(prev.get("risk_var", ()))
+    if var_list:
+        # a declared input that cannot be read is an error of the run, not a gap to paper over
+        schema = schemas_of("risk_var")["part"]
+        out.prev_var = [(d, read_table(p["part"], schema)) for d, p in var_list]
     return out

@@ -43,7 +43,8 @@ ALERTS = Schema(
     (
         Col("date", "date"),
         Col("rule_id", "str", doc="STALE_DATA | VAR_BREACH | VAR_CRITICAL | DRAWDOWN_WARNING | DRAWDOWN_CRITICAL | "
-                                  "LIMIT_BREACH | SIGNAL_FLIP | CONVICTION_SURGE | PIPELINE_FAILURE | AGENT_STALE"),
+                                  "LIMIT_BREACH | SIGNAL_FLIP | CONVICTION_SURGE | PIPELINE_FAILURE | AGENT_STALE | "
+                                  "INPUT_OUTLIER"),
         Col("severity", "str", doc="info | warning | critical"),
         Col("fired", "bool"),
         Col("value", "float", nullable=True, doc="the measured value (rule's unit); null when not computable"),
