@@ -241,10 +241,10 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
         others = df.loc[~df["is_composite"].astype(bool)].sort_values(["confidence", "signal_id"],
                                                                       ascending=[False, True])
         top = others.head(key_signals)
-        lead = [f"{s.signal_id} {_dir_word(s.direction)} ({num(s.confidence, 2)}): {driver_sentence(s.drivers)}"
-                for s in top.itertuples() if s.direction != 0]
+        lead = [f"{s.signal_id} {_dir_word(s.direction)} at confidence {num(s.confidence, 2)}: "
+                f"{driver_sentence(s.drivers, limit=0)}" for s in top.itertuples() if s.direction != 0]
         if lead:
-            para += " Deciding signals: " + " | ".join(lead) + "."
+            para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
         sec.p(para)
         for s in top.itertuples():
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
@@ -734,7 +734,7 @@ def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecor
                  figs.add("summary", "P&L % NAV", day, pct(day, 3, plus=True, reason=why_day), src)])
     mtd, why_m = tr.total(session.replace(day=1))
     ytd, why_y = tr.total(dt.date(session.year, 1, 1))
-    rows.append([_c("MTD P&L, % NAV (BRL)"), figs.add("summary", "MTD % NAV", mtd, pct(mtd, 2, plus=True, reason=why_m),
+    rows.append([_c("MTD P&L, % NAV"), figs.add("summary", "MTD % NAV", mtd, pct(mtd, 2, plus=True, reason=why_m),
                                                       src)])
     rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True, reason=why_y), src)])
     dd = float(tr.daily["drawdown"].iloc[-1]) if len(tr.daily) and is_num(tr.daily["drawdown"].iloc[-1]) else None

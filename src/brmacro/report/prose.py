@@ -110,6 +110,7 @@ def driver_sentence(text: Any, limit: int = 4) -> str:
             vals.append(f"{_name(k)} {f}")
         if len(vals) >= limit:
             break
+    vals = vals[:limit]
     s = "; ".join(head)
     if vals:
         s = f"{s} (inputs: {', '.join(vals)})" if s else f"inputs: {', '.join(vals)}"
