@@ -794,8 +794,8 @@ def track_section(tr: TrackRecord, figs: Figures, nav: float | None, max_dd: flo
         sec.missing("track record", tr.why)
         return sec
     src = "portfolio_sizing (previous sessions) x silver_returns; risk_var (previous sessions)"
-    sec.p(f"Window {tr.spec!r}: {len(tr.sessions)} sessions, {tr.sessions[0].isoformat()} to "
-          f"{tr.sessions[-1].isoformat()} (report.track_record). Model book, P&L(D) = sizing(D-2) x returns(D), "
+    sec.p(f"Window {tr.spec} (report.track_record), {len(tr.sessions)} sessions from {tr.sessions[0].isoformat()} to "
+          f"{tr.sessions[-1].isoformat()}. Model book, P&L(D) = sizing(D-2) x returns(D), "
           f"excess over CDI funding; BRL at a constant NAV of {num(nav, 0, reason='n/a')}.")
     rows = []
     for r in tr.daily.itertuples():

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.report.inputs import Inputs
-from brmacro.report.window import track_record_sessions
+from brmacro.report.window import track_record_sessions, window_start
 from brmacro.risk._common import returns_matrix
 from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
 from brmacro.risk.limits import _var_value
@@ -135,6 +135,8 @@ class TrackRecord:
         How it was computed, or why not.
     why : str
         Why the track record is unavailable ('' when it is).
+    start : date or None
+        The window's first calendar day (``mtd``: the 1st of the month).
     """
 
     spec: str
@@ -144,6 +146,7 @@ class TrackRecord:
     cdi: float | None
     cdi_note: str
     why: str = ""
+    start: dt.date | None = None
 
     def ok(self) -> pd.DataFrame:
         """Rows with an available P&L."""
@@ -153,8 +156,8 @@ class TrackRecord:
         """Sum of daily P&L (NAV fraction) from ``since`` (whole window when None), or why not."""
         if self.why:
             return None, self.why
-        if since is not None and (not self.sessions or self.sessions[0] > since):
-            start = self.sessions[0].isoformat() if self.sessions else "n/a"
+        if since is not None and (self.start is None or self.start > since):
+            start = self.start.isoformat() if self.start else "n/a"
             return None, f"window {self.spec!r} starts {start}, after {since.isoformat()}"
         d = self.daily if since is None else self.daily.loc[self.daily["date"] >= since]
         if d.empty:
@@ -209,4 +212,4 @@ def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, A
     tested = daily.loc[daily["exception"].notna()]
     k = kupiec_pof(len(tested), int(tested["exception"].astype(bool).sum()))
     cdi, note = cdi_accrual(inp.get("silver_macro"), win)
-    return TrackRecord(spec, win, daily[cols], k, cdi, note)
+    return TrackRecord(spec, win, daily[cols], k, cdi, note, start=window_start(session, spec))
