@@ -244,3 +244,27 @@ def test_flag_mode_shows_orders(tmp_path):
     out, page, _, _ = _report(tmp_path, planted=0.0080, mode="flag")
     assert bool(out["alerts"].set_index("rule_id").loc["INPUT_OUTLIER", "fired"])
     assert "ORDERS WITHHELD" not in page
+
+
+def test_demo_2026_12_01_move_is_flagged(tmp_path):
+    """The demo's 2026-12-01 session (DI 10Y +90.6 bp, UST 10Y +60 bp) is flagged, for as long as the demo has it."""
+    import yaml
+
+    from brmacro.io import read_table
+    from brmacro.pipeline import all_schemas, build_partition, partition_paths
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())
+    d = dt.date(2026, 12, 1)
+    for a in (*STEPS["silver_returns"].inputs, "silver_returns"):
+        build_partition(tmp_path, a, d, cfg)
+    ret = read_table(partition_paths(tmp_path, "silver_returns", d)["part"], all_schemas()["silver_returns"]["part"])
+    rep = cfg["report"]
+    got = {o.instrument: o for o in check_outliers(ret, d, rep["outlier_window"], rep["outlier_min_obs"],
+                                                   rep["outlier_z"])}
+    assert got["DI1_10Y"].flagged and got["DI1_10Y"].change == pytest.approx(0.00906, abs=5e-5)
+    assert got["UST_10Y"].flagged and got["UST_10Y"].change == pytest.approx(0.0060, abs=5e-5)
+    assert not got["USDBRL"].flagged and not got["IBOV"].flagged
+    # the session before is quiet
+    prev = {o.instrument: o for o in check_outliers(ret, previous_sessions(d, 1)[0], rep["outlier_window"],
+                                                    rep["outlier_min_obs"], rep["outlier_z"])}
+    assert not any(o.flagged for o in prev.values())
