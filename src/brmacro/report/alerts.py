@@ -233,7 +233,8 @@ def _var(inp: Inputs, rule: str, conf: str) -> Alert:
                  f"VaR {conf}% {v * 100:.2f}% of NAV {rel} its limit {lim * 100:.2f}% ({row['limit']})")
 
 
-def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Mapping[str, Any] | None) -> Alert:
+def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Mapping[str, Any] | None,
+              window: tuple[str, float, int] | None = None) -> Alert:
     if rule == "DRAWDOWN_CRITICAL":
         thv = _num(limits.get("max_drawdown")) if isinstance(limits, Mapping) else None
         what = "risk.limits.max_drawdown"
@@ -241,18 +242,23 @@ def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Map
         thv = _num(_lookup(cfg, rule)[0])
         what = "risk.alerts.drawdown_warning"
     pnl = inp.get("risk_limits", "pnl")
-    if pnl is None:
+    where = "model-book P&L available (risk_limits; longer history: report.track_record)"
+    if window is not None and window[2] >= (current_drawdown(pnl)[1] if pnl is not None else 0):
+        # the track-record window is the longer history: its drawdown (from the window's peak, as the summary shows)
+        dd, n, where = window[1], window[2], f"track-record window ({window[0]})"
+    elif pnl is None:
         return Alert(rule, RULES[rule], False, None, thv,
                      f"n/a: risk_limits/pnl missing: {inp.why('risk_limits', 'pnl')}")
-    dd, n = current_drawdown(pnl)
+    else:
+        dd, n = current_drawdown(pnl)
     if dd is None:
         return Alert(rule, RULES[rule], False, None, thv, "n/a: no model-book P&L available in risk_limits/pnl")
     if thv is None:
         return Alert(rule, RULES[rule], False, dd, None, f"n/a: {what} is not configured")
     fired = dd > thv
     return Alert(rule, RULES[rule], fired, dd, thv,
-                 f"drawdown {dd * 100:.2f}% over the {n} sessions of model-book P&L available "
-                 f"({'above' if fired else 'within'} {thv * 100:.2f}%; longer history: the range backtest)")
+                 f"drawdown {dd * 100:.2f}% over the {n} sessions of the {where} "
+                 f"({'above' if fired else 'within'} {thv * 100:.2f}%)")
 
 
 def _limit_breach(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
@@ -367,7 +373,7 @@ def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: st
 
 def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None,
                     outliers: Sequence[Outlier] | None = None, outlier_z: float | None = None,
-                    outlier_mode: str = "flag") -> list[Alert]:
+                    outlier_mode: str = "flag", pnl_window: tuple[str, float, int] | None = None) -> list[Alert]:
     """Evaluate the rules on one session's inputs.
 
     Parameters
@@ -382,6 +388,9 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         The input sanity checks (None: not checked, the rule says why).
     outlier_z, outlier_mode :
         ``report.outlier_z`` and ``report.outliers``.
+    pnl_window : (str, float, int), optional
+        The track record's name, its drawdown from the window's peak (positive = loss) and its sessions with
+        P&L: the drawdown rules use it when it is at least as long as ``risk_limits/pnl``.
 
     Returns
     -------
@@ -394,8 +403,8 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         _stale(inp, session, cfg),
         _var(inp, "VAR_BREACH", "95"),
         _var(inp, "VAR_CRITICAL", "99"),
-        _drawdown(inp, "DRAWDOWN_WARNING", cfg, limits),
-        _drawdown(inp, "DRAWDOWN_CRITICAL", cfg, limits),
+        _drawdown(inp, "DRAWDOWN_WARNING", cfg, limits, pnl_window),
+        _drawdown(inp, "DRAWDOWN_CRITICAL", cfg, limits, pnl_window),
         _limit_breach(inp, cfg),
         _flip(inp, cfg),
         _surge(inp, cfg),

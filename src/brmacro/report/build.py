@@ -900,13 +900,16 @@ def build_report(
     outliers = None if ret is None else check_outliers(
         ret, session, int(report_params.get("outlier_window", 252)), int(report_params.get("outlier_min_obs", 60)),
         z_th)
-    alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode)
+    tr = build_track_record(inp, session, report_params, risk_params, nav)
+    ok = tr.ok() if not tr.why else tr.daily
+    window = None if tr.why or ok.empty or not is_num(tr.daily["drawdown"].iloc[-1]) else (
+        tr.spec, -float(tr.daily["drawdown"].iloc[-1]), len(ok))
+    alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window)
     key_signals = int(report_params.get("key_signals_per_agent", 3))
     port, orders, why = portfolio_section(inp, figs, nav)
     flagged = [o for o in (outliers or []) if o.flagged]
     held = (f"report.outliers is 'hold' and {len(flagged)} input(s) are flagged "
             f"({', '.join(o.instrument for o in flagged)})") if mode == "hold" and flagged else ""
-    tr = build_track_record(inp, session, report_params, risk_params, nav)
     limits = risk_params.get("limits") if isinstance(risk_params, Mapping) else None
     max_dd = limits.get("max_drawdown") if isinstance(limits, Mapping) else None
     ra = risk_params.get("alerts") if isinstance(risk_params, Mapping) else None
