@@ -714,15 +714,16 @@ def _binding_limit(inp: Inputs) -> tuple[str, str]:
 # ----------------------------------------------------------------------------------------------- summary
 def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecord, nav: float | None,
                     orders: list[Order] | None, why_no_orders: str, held: str, alerts: list[Alert],
-                    outliers: list[Outlier] | None, stale_sessions: int) -> Section:
+                    outliers: list[Outlier] | None, stale_sessions: int,
+                    held_rows: list[list[Cell]] | None = None) -> Section:
     """The block a PM reads first: P&L, MTD/YTD, drawdown, CDI, risk status, orders, alerts, suspect inputs.
 
-    P&L is the model book's (``portfolio_sizing(D-2) x returns(D)``). Hook for the desk's held book: when
-    a held-book P&L is available, a row for it goes before the model book's (helper i14).
+    P&L is the model book's (``portfolio_sizing(D-2) x returns(D)``). ``held_rows`` is the hook for the
+    desk's held book (``desk.positions_dir``): its P&L rows, when the desk's positions are given, go first.
     """
     sec = Section("summary", "Summary")
     src = "track record (portfolio_sizing of previous sessions x silver_returns)"
-    rows: list[list[Cell]] = []
+    rows: list[list[Cell]] = list(held_rows or [])
     last = tr.daily.loc[tr.daily["date"] == session] if len(tr.daily) else tr.daily
     day = float(last["pnl"].iloc[0]) if len(last) and is_num(last["pnl"].iloc[0]) else None
     why_day = tr.why or (str(last["note"].iloc[0]) if len(last) else "session not in the window")
