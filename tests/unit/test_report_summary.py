@@ -182,7 +182,7 @@ def _expected_pnl(tables: dict) -> pd.Series:
 
 
 def test_summary_and_track_record_match_a_hand_computation(tmp_path):
-    out, page, md, tables = _report(tmp_path)
+    out, page, _, tables = _report(tmp_path)
     part = out["part"].set_index(["section", "name"])["value"]
     exp = _expected_pnl(tables)
     nav = 1e8
@@ -226,7 +226,7 @@ def test_report_text_is_readable(tmp_path):
 
 
 def test_planted_bad_print_is_flagged_in_report_and_alert_and_held(tmp_path):
-    out, page, md, _ = _report(tmp_path, planted=0.0080, mode="hold")  # UST 10Y +80 bp on the session
+    out, page, _, _ = _report(tmp_path, planted=0.0080, mode="hold")  # UST 10Y +80 bp on the session
     al = out["alerts"].set_index("rule_id")
     assert bool(al.loc["INPUT_OUTLIER", "fired"]) and "UST_10Y moved +80.0 bp" in al.loc["INPUT_OUTLIER", "message"]
     summary = html.unescape(page[page.index('<section id="summary">'):page.index('<section id="market">')])

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.agents.common import Feature, Signal, clamp, composite_signal, fired_branch, target_at
+from brmacro.agents.common import (
+    Feature,
+    Signal,
+    clamp,
+    composite_signal,
+    fired_branch,
+    target_at,
+)
 from brmacro.agents.data import SilverData
 
 __all__ = ["dominance_score", "dsa_path", "run_fiscal"]

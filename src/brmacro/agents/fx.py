@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.agents.common import Feature, Signal, composite_signal, fired_branch, gap_signal, monthly_last, ols
+from brmacro.agents.common import (
+    Feature,
+    Signal,
+    composite_signal,
+    fired_branch,
+    gap_signal,
+    monthly_last,
+    ols,
+)
 from brmacro.agents.data import SilverData
 from brmacro.agents.inflation import fx_series
 

@@ -20,7 +20,19 @@ from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
 from brmacro.report.prose import driver_sentence, plain
-from brmacro.report.render import Block, Cell, Document, Figures, Section, bp, is_num, na, num, pct, signed
+from brmacro.report.render import (
+    Block,
+    Cell,
+    Document,
+    Figures,
+    Section,
+    bp,
+    is_num,
+    na,
+    num,
+    pct,
+    signed,
+)
 from brmacro.report.sanity import Outlier, check_outliers
 from brmacro.report.track import TrackRecord, build_track_record
 
