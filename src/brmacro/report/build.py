@@ -726,8 +726,7 @@ def _binding_limit(inp: Inputs) -> tuple[str, str]:
 # ----------------------------------------------------------------------------------------------- summary
 def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecord, nav: float | None,
                     orders: list[Order] | None, why_no_orders: str, held: str, alerts: list[Alert],
-                    outliers: list[Outlier] | None, stale_sessions: int,
-                    held_rows: list[list[Cell]] | None = None) -> Section:
+                    outliers: list[Outlier] | None, held_rows: list[list[Cell]] | None = None) -> Section:
     """The block a PM reads first: P&L, MTD/YTD, drawdown, CDI, risk status, orders, alerts, suspect inputs.
 
     P&L is the model book's (``portfolio_sizing(D-2) x returns(D)``). ``held_rows`` is the hook for the
@@ -788,9 +787,7 @@ def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecor
         flags.append("inputs not checked for outliers: silver_returns missing")
     else:
         flags += [f"flagged input: {o.text()}" for o in outliers if o.flagged]
-    for r in freshness(inp, session).itertuples():
-        if is_num(r.sessions_behind) and int(r.sessions_behind) > stale_sessions:
-            flags.append(f"stale input: {r.source} is {int(r.sessions_behind)} sessions behind")
+    flags += [f"stale input: {a.message}" for a in alerts if a.rule_id == "STALE_DATA" and a.fired]
     flags += [f"missing input: {a}/{t}" for a, t in sorted(inp.missing)]
     if flags:
         sec.bullets(flags)
@@ -925,11 +922,8 @@ def build_report(
             f"({', '.join(o.instrument for o in flagged)})") if mode == "hold" and flagged else ""
     limits = risk_params.get("limits") if isinstance(risk_params, Mapping) else None
     max_dd = limits.get("max_drawdown") if isinstance(limits, Mapping) else None
-    ra = risk_params.get("alerts") if isinstance(risk_params, Mapping) else None
-    stale_n = int(ra.get("stale_data_sessions", 1)) if isinstance(ra, Mapping) and is_num(
-        ra.get("stale_data_sessions")) else 1
     sections = [
-        summary_section(inp, figs, session, tr, nav, orders, why, held, alerts, outliers, stale_n),
+        summary_section(inp, figs, session, tr, nav, orders, why, held, alerts, outliers),
         market_section(inp, figs, session),
         regime_section(inp, figs),
         agents_section(inp, figs, key_signals),
