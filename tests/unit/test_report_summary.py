@@ -268,3 +268,12 @@ def test_demo_2026_12_01_move_is_flagged(tmp_path):
     prev = {o.instrument: o for o in check_outliers(ret, previous_sessions(d, 1)[0], rep["outlier_window"],
                                                     rep["outlier_min_obs"], rep["outlier_z"])}
     assert not any(o.flagged for o in prev.values())
+
+
+def test_pnl_by_position_adds_up(tmp_path):
+    out, _, _, _ = _report(tmp_path)
+    part = out["part"]
+    per = part.loc[(part["section"] == "track") & part["name"].str.match(r"P&L .+ BRL")]
+    assert len(per) == 7  # the held instruments (DI1_10Y is flat)
+    total = part.set_index(["section", "name"])["value"][("summary", "P&L BRL")]
+    assert per["value"].sum() == pytest.approx(total, rel=1e-9)

@@ -816,6 +816,14 @@ def track_section(tr: TrackRecord, figs: Figures, nav: float | None, max_dd: flo
                      Cell(exc, cls="bad" if exc == "YES" else "")])
     sec.table(["Session", "P&L (BRL)", "P&L (% NAV)", "Cumulative (BRL)", "Drawdown", "VaR 95% held", "Exception"],
               rows, "Daily P&L of the model book over the window")
+    bi = tr.by_instrument
+    if bi is not None and len(bi):
+        d = tr.sessions[-1].isoformat()
+        prow = [[_c(str(i)), figs.add("track", f"P&L {i} BRL", None if nav is None else float(v) * nav,
+                                      signed(None if nav is None else float(v) * nav, 0, reason="no NAV"), src),
+                 _c(pct(float(v), 3, plus=True))]
+                for i, v in sorted(bi.items(), key=lambda kv: (float(kv[1]), str(kv[0])))]
+        sec.table(["Position", "P&L (BRL)", "P&L (% NAV)"], prow, f"P&L by position on {d} (worst first)")
     ok = tr.ok()
     tot = float(ok["pnl"].sum()) if len(ok) else None
     ddmin = float(tr.daily["drawdown"].min()) if len(ok) else None

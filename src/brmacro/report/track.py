@@ -137,6 +137,8 @@ class TrackRecord:
         Why the track record is unavailable ('' when it is).
     start : date or None
         The window's first calendar day (``mtd``: the 1st of the month).
+    by_instrument : Series or None
+        The session's P&L per held instrument (NAV fraction), None when unavailable.
     """
 
     spec: str
@@ -147,6 +149,7 @@ class TrackRecord:
     cdi_note: str
     why: str = ""
     start: dt.date | None = None
+    by_instrument: pd.Series | None = None
 
     def ok(self) -> pd.DataFrame:
         """Rows with an available P&L."""
@@ -212,4 +215,5 @@ def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, A
     tested = daily.loc[daily["exception"].notna()]
     k = kupiec_pof(len(tested), int(tested["exception"].astype(bool).sum()))
     cdi, note = cdi_accrual(inp.get("silver_macro"), win)
-    return TrackRecord(spec, win, daily[cols], k, cdi, note, start=window_start(session, spec))
+    return TrackRecord(spec, win, daily[cols], k, cdi, note, start=window_start(session, spec),
+                       by_instrument=pnls[-1].by_instrument)
