@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from brmacro.calendar import previous_sessions
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
@@ -850,9 +851,11 @@ def track_section(tr: TrackRecord, figs: Figures, nav: float | None, max_dd: flo
         sec.p(f"{k.exceptions} VaR exception(s) in {k.n} sessions against {k.expected:.2f} expected: Kupiec's test "
               f"{verdict} the 95% coverage at 5% (p = {k.p_value:.3f}).")
     if len(ok) and nav is not None:
-        xs = list(range(len(tr.daily)))
-        ys = (tr.daily["cum_brl"].ffill().fillna(0.0)).tolist()
-        dates = [d.isoformat() for d in tr.daily["date"]]
+        # the curve starts at 0 at the close before the window's first session
+        before = previous_sessions(tr.sessions[0], 1)
+        xs = list(range(len(tr.daily) + 1))
+        ys = [0.0, *tr.daily["cum_brl"].ffill().fillna(0.0).tolist()]
+        dates = [before[0].isoformat() if before else "start", *(d.isoformat() for d in tr.daily["date"])]
         idx = sorted({0, len(xs) // 2, len(xs) - 1})
         sec.chart(line_chart([Line("cumulative P&L (BRL)", xs, ys)], title="Equity curve: cumulative P&L, BRL",
                              y_fmt=lambda v: f"{v:,.0f}", x_labels=[(i, dates[i]) for i in idx]),
