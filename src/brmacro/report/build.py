@@ -214,11 +214,11 @@ def regime_section(inp: Inputs, figs: Figures) -> Section:
         sec.table(["Asset class", "Direction", "Confidence", "Rationale"], vrows, "Views by asset class")
     trades = _json(r["key_trades"])
     if isinstance(trades, list) and trades:
-        sec.bullets([f"{t.get('instrument', '')}: {_dir_word(t.get('direction'))} — {t.get('rationale', '')}"
+        sec.bullets([plain(f"{t.get('instrument', '')}: {_dir_word(t.get('direction'))} — {t.get('rationale', '')}")
                      for t in trades if isinstance(t, Mapping)])
     issues = _json(r["consistency_issues"])
     if isinstance(issues, list) and issues:
-        sec.bullets([f"consistency ({i.get('severity', '')}): {i.get('rule', '')}: {i.get('message', '')}"
+        sec.bullets([plain(f"consistency ({i.get('severity', '')}): {i.get('rule', '')}: {i.get('message', '')}")
                      for i in issues if isinstance(i, Mapping)])
     return sec
 
