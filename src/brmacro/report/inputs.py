@@ -59,6 +59,8 @@ class Inputs:
         Why the previous sizing is unavailable ('' when it is available).
     prev_var : list of (date, DataFrame)
         The previous sessions' ``risk_var`` (the track record's VaR forecasts), oldest first.
+    prev_var_missing : str
+        Why they could not be read ('' when they could).
     expected : tuple of str
         The declared same-session input assets.
     """
@@ -68,6 +70,7 @@ class Inputs:
     prev_sizing: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
     prev_missing: str = ""
     prev_var: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
+    prev_var_missing: str = ""
     expected: tuple[str, ...] = ()
 
     def get(self, asset: str, table: str = "part") -> pd.DataFrame | None:
@@ -130,7 +133,10 @@ def load_inputs(
             out.prev_missing = f"previous session's portfolio_sizing unreadable: {exc}"
     var_list = list(prev.get("risk_var", ()))
     if var_list:
-        # a declared input that cannot be read is an error of the run, not a gap to paper over
-        schema = schemas_of("risk_var")["part"]
-        out.prev_var = [(d, read_table(p["part"], schema)) for d, p in var_list]
+        try:
+            schema = schemas_of("risk_var")["part"]
+            out.prev_var = [(d, read_table(p["part"], schema)) for d, p in var_list]
+        except (OSError, ValueError, KeyError) as exc:  # the track record then says which VaR it lacks
+            out.prev_var = []
+            out.prev_var_missing = f"previous sessions' risk_var unreadable: {exc}"
     return out

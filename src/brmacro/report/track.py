@@ -203,7 +203,8 @@ def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, A
             v, _ = _var_value(vars_[sd], VAR_CONFIDENCE, str(lim["var_method"]))
         exc = None if r.pnl is None or v is None else bool(-r.pnl > v)
         rows.append({"date": r.date, "sizing_date": r.sizing_date, "pnl": r.pnl, "var95": v, "exception": exc,
-                     "note": r.note if v is not None else f"{r.note}; no risk_var of {sd}"})
+                     "note": r.note if v is not None else f"{r.note}; no risk_var of {sd}"
+                     + (f" ({inp.prev_var_missing})" if inp.prev_var_missing else "")})
     daily = pd.DataFrame(rows)
     p = daily["pnl"].astype(float)
     daily["cum_pnl"] = p.fillna(0.0).cumsum().where(p.notna())
