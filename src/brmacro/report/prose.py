@@ -77,14 +77,14 @@ def composite_sentence(d: Mapping[str, Any]) -> str:
 
 
 def driver_sentence(text: Any, limit: int = 4) -> str:
-    """One signal's drivers as a sentence: the branch that fired, then up to ``limit`` input values.
+    """One signal's drivers as a sentence: the branch that fired (it carries its deciding numbers), else inputs.
 
     Parameters
     ----------
     text : str
         The ``drivers`` JSON of a signal row.
     limit : int
-        Most input values listed after the branch.
+        Most input values listed when no branch text is recorded.
     """
     d = parse_drivers(text)
     if not d:
@@ -98,6 +98,8 @@ def driver_sentence(text: Any, limit: int = 4) -> str:
         head.append(d["mapping"])
     if d.get("note"):
         head.append(str(d["note"]))
+    if isinstance(d.get("mapping"), str):
+        limit = 0  # the branch states the numbers that decided it
     vals = []
     for k, v in d.items():
         if k in _SKIP:
