@@ -70,7 +70,7 @@ def composite_sentence(d: Mapping[str, Any]) -> str:
     s = "votes: " + "; ".join(parts)
     n = int(d.get("disagree", 0) or 0)
     if n:
-        s += f"; {n} sub-signal{'s' if n > 1 else ''} disagree"
+        s += f"; {n} sub-signal{'s disagree' if n > 1 else ' disagrees'}"
     if d.get("damped"):
         s += ", so the confidence is damped"
     return s
