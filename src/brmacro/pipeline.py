@@ -27,10 +27,13 @@ if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefil
 __all__ = [
     "LAYERS",
     "STEPS",
+    "WINDOWS",
     "Context",
     "InputMissing",
     "StepSpec",
     "all_schemas",
+    "group_prev_dates",
+    "prev_dates",
     "run_step",
     "tables_of",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from brmacro.calendar import parse_date, previous_sessions, sessions_between
@@ -82,10 +83,16 @@ def track_record_inputs(session: dt.date, report_cfg: Mapping[str, Any] | None) 
 
     The sizing list always holds the previous session (today's orders trade from its book).
     """
-    win = track_record_sessions(session, report_cfg)
-    held = {previous_sessions(s, _LAG)[0] for s in win if len(previous_sessions(s, _LAG)) == _LAG}
-    sizing = set(held) | set(previous_sessions(session, 1))
-    return {
-        "portfolio_sizing": sorted(d for d in sizing if d < session),
-        "risk_var": sorted(d for d in held if d < session),
-    }
+    cfg = report_cfg or {}
+    sizing, var = _inputs(session, str(cfg.get("track_record", DEFAULT_TRACK_RECORD)),
+                          int(cfg.get("track_record_max_sessions", DEFAULT_MAX_SESSIONS)))
+    return {"portfolio_sizing": list(sizing), "risk_var": list(var)}
+
+
+@lru_cache(maxsize=4096)
+def _inputs(session: dt.date, spec: str, cap: int) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...]]:
+    """Cached for planning: a long backfill asks once per session and rule."""
+    win = track_record_sessions(session, {"track_record": spec, "track_record_max_sessions": cap})
+    held = {p[0] for s in win if len(p := previous_sessions(s, _LAG)) == _LAG}
+    sizing = held | set(previous_sessions(session, 1))
+    return tuple(sorted(d for d in sizing if d < session)), tuple(sorted(d for d in held if d < session))
