@@ -780,7 +780,9 @@ def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecor
     sec.table(["Measure", "Value"], rows, f"Session {session.isoformat()} at a glance")
     fired = [a for a in alerts if a.fired]
     if fired:
-        sec.bullets([f"ALERT {a.rule_id} ({a.severity}): {plain(a.message)}" for a in fired])
+        sec.bullets([f"ALERT {a.rule_id} ({a.severity}): "
+                     + (f"{sum(o.flagged for o in outliers or [])} input(s) flagged, listed below"
+                        if a.rule_id == "INPUT_OUTLIER" else plain(a.message)) for a in fired])
     else:
         sec.p(f"Alerts: none of {len(alerts)} rules fired.")
     flags = []

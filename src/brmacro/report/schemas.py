@@ -27,7 +27,8 @@ FIGURES = Schema(
     "daily_report",
     (
         Col("date", "date", doc="session of the report"),
-        Col("section", "str", doc="market | regime | agents | signals | portfolio | risk | actions | freshness"),
+        Col("section", "str", doc="summary | market | regime | agents | signals | portfolio | risk | actions | "
+                                     "track | sanity | freshness"),
         Col("name", "str", doc="figure name, unique within its section (e.g. 'VaR historical 95%')"),
         Col("value", "float", nullable=True, doc="the figure in project units (decimals, NAV fractions, BRL); "
                                                  "null when not computable (text says why)"),
