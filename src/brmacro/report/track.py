@@ -161,7 +161,8 @@ class TrackRecord:
             return None, self.why
         if since is not None and (self.start is None or self.start > since):
             start = self.start.isoformat() if self.start else "n/a"
-            return None, f"window {self.spec!r} starts {start}, after {since.isoformat()}"
+            return None, (f"window {self.spec!r} starts {start}, after {since.isoformat()} (report.track_record: "
+                          "ytd or an earlier date covers it)")
         d = self.daily if since is None else self.daily.loc[self.daily["date"] >= since]
         if d.empty:
             return None, "no session in the window"
