@@ -277,3 +277,12 @@ def test_pnl_by_position_adds_up(tmp_path):
     assert len(per) == 7  # the held instruments (DI1_10Y is flat)
     total = part.set_index(["section", "name"])["value"][("summary", "P&L BRL")]
     assert per["value"].sum() == pytest.approx(total, rel=1e-9)
+
+
+def test_a_window_reading_its_own_asset_is_refused(monkeypatch):
+    from brmacro import pipeline
+
+    monkeypatch.setitem(pipeline.WINDOWS, "track_record",
+                        lambda d, cfg: {"daily_report": previous_sessions(d, 1)})
+    with pytest.raises(ValueError, match="chain"):
+        prev_dates("daily_report", SESSION)
