@@ -193,8 +193,9 @@ def _html_finalize(v: Any) -> Any:
 
 
 #: Markdown escapes: backslash escapes (CommonMark), never HTML entities, so report.md reads as plain text.
+#: No value may form a link or an image either: a scenario named "[x](javascript:...)" stays text.
 _MD_SPECIAL = str.maketrans({"\\": "\\\\", "<": "\\<", ">": "\\>", "{": "\\{", "}": "\\}", "|": "\\|",
-                             "`": "\\`", "\r": " ", "\n": " "})
+                             "`": "\\`", "[": "\\[", "]": "\\]", "\r": " ", "\n": " "})
 #: An ``&`` that would start a character reference (``&amp;``, ``&#60;``) is escaped; any other stays as typed.
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
@@ -234,6 +235,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        from brmacro._orphan import owner_alive
+
+        if not owner_alive():  # a pool worker whose Snakemake died never publishes (brmacro._orphan)
+            raise OSError(f"not writing {path}: the process that started this job is gone")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
