@@ -25,7 +25,7 @@ Conventions
   ``reverse_loss`` of NAV (solved numerically: P&L is not linear in yield shocks); infeasible when no
   multiple up to ``reverse_search_max`` loses it or the book has no exposure to it.
 * Replay: ``P&L = sum_i w_i (prod_t (1 + r_it) - 1)`` over the window's sessions after its first one
-  (the move from the close of ``start`` to the close of ``end``), from the ``silver_returns`` matrix
+  (the move from the close of its first session to the close of its last), from the ``silver_returns`` matrix
   and, for windows older than its lookback, its ``crisis`` table. A session counts when every held
   instrument has a return; coverage is that count over the B3 sessions of the window after its first.
   No session present: null P&L, "window not in history".
@@ -446,13 +446,15 @@ def reverse_multiplier(
 def replay_window(
     mat: pd.DataFrame, weights: pd.Series, start: dt.date, end: dt.date, asof: dt.date
 ) -> ReplayResult:
-    """Apply the window's cumulative returns (sessions after ``start`` up to ``end``) to today's weights."""
-    expected = [d for d in sessions_between(start, end) if d > start]
+    """Apply the window's cumulative returns to today's weights: from the close of its first session to its end."""
+    days = sessions_between(start, end)
+    expected = days[1:]
     if start > asof:
         return ReplayResult(None, None, 0, 0.0, f"window starts after the session {asof.isoformat()}")
+    base = days[0] if days else start
     held = [str(i) for i in weights.index[weights.to_numpy() != 0]]
     missing = [i for i in held if i not in mat.columns]
-    sub = mat.loc[(mat.index > start) & (mat.index <= min(end, asof))]
+    sub = mat.loc[(mat.index > base) & (mat.index <= min(end, asof))]
     if held and not missing:
         sub = sub.loc[:, held].dropna()
     elif not held:
@@ -475,7 +477,7 @@ def replay_window(
         notes.append(f"partial: {n} of {len(expected)} sessions present")
     if end > asof:
         notes.append(f"window ends after the session {asof.isoformat()}")
-    notes.append(f"returns of {sub.index[0]}..{sub.index[-1]} (from the close of {start})")
+    notes.append(f"returns of {sub.index[0]}..{sub.index[-1]} (from the close of {base})")
     return ReplayResult(float(path[-1]), float(path.min()), n, min(coverage, 1.0), "; ".join(notes))
 
 
