@@ -17,10 +17,10 @@ from tests.configparts import config_part
 from brmacro.bronze.demo import snapshot
 from brmacro.calendar import sessions_between
 from brmacro.instruments import INSTRUMENTS
+from brmacro.risk.stress import compute_stress, history_matrices, window_moves
 from brmacro.silver.curves import build_curves
 from brmacro.silver.returns import build_returns
 from brmacro.silver.steps import _RETURN_INPUTS
-from brmacro.risk.stress import compute_stress, history_matrices, window_moves
 
 D = dt.date(2026, 3, 16)
 BRONZE = config_part("bronze")["bronze"]

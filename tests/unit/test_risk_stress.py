@@ -41,8 +41,8 @@ def _curves(d: dt.date = D, rate: float = 0.12, ust: float = 0.045) -> pd.DataFr
         "date": d, "curve": "DI_PRE", "tenor_label": [f"{t}du" for t in tenors], "tenor_du": tenors,
         "tenor_years": [t / 252 for t in tenors], "rate": rate,
     })
-    us = pd.DataFrame({"date": d, "curve": "UST_NOM", "tenor_label": ["2Y", "10Y", "30Y"], "tenor_du": [504, 2520, 7560],
-                       "tenor_years": [2.0, 10.0, 30.0], "rate": ust})
+    us = pd.DataFrame({"date": d, "curve": "UST_NOM", "tenor_label": ["2Y", "10Y", "30Y"],
+                       "tenor_du": [504, 2520, 7560], "tenor_years": [2.0, 10.0, 30.0], "rate": ust})
     return pd.concat([di, us], ignore_index=True)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.unit.test_silver_returns import SESSIONS, D, _params, make_inputs
+from tests.unit.test_silver_returns import D, SESSIONS, _params, make_inputs
 
 from brmacro.silver.returns import build_returns
 from brmacro.silver.schemas import SILVER_SCHEMAS
