@@ -80,3 +80,11 @@ def test_historical_scenarios_report_their_window_moves_on_the_demo(demo: dict[s
         note = scen.loc[name, "note"]
         assert f"realised in {spec['window']} on this history: " in note
         assert f"USDBRL {moves['USDBRL']:+.1%}" in note and f"DI1_2Y {moves['DI1_2Y'] * 1e4:+.0f}bp" in note
+
+
+def test_default_replay_windows_are_kept_by_bronze() -> None:
+    """Every default replay window lies inside a bronze crisis window: silver_returns.crisis can carry it."""
+    kept = [(dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"])) for w in BRONZE["crisis_windows"]]
+    for w in STRESS["replay_windows"]:
+        s, e = dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"])
+        assert any(a <= s and e <= b for a, b in kept), w["name"]

@@ -4,6 +4,8 @@ stress, replay (lookback and crisis table), the stress-loss limit."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,6 @@ from brmacro.risk._common import returns_matrix
 from brmacro.risk.limits import stress_loss_row
 from brmacro.risk.stress import (
     DEFAULTS,
-    _scaled,
     compute_stress,
     di1_modified_duration,
     history_matrices,
@@ -27,6 +28,7 @@ from brmacro.risk.stress import (
     reprice,
     reverse_multiplier,
     scenario_pnl,
+    scenario_pnl_function,
     window_moves,
     yield_shock_at,
 )
@@ -50,6 +52,15 @@ def _note_bond(y: float, coupon: float = 0.06, n: int = 20) -> float:
     """Closed form of a semi-annual bond per 100: annuity of the coupons plus the discounted face."""
     v = (1 + y / 2) ** -n
     return 100 * (coupon / y) * (1 - v) + 100 * v
+
+
+def _scaled(spec: Any, k: float) -> Any:
+    """``k`` times a shock (price or yield, any form): the reverse stress checked independently."""
+    if isinstance(spec, Mapping) and "dy" in spec:
+        return {"du": list(spec["du"]), "dy": [k * float(v) for v in spec["dy"]]}
+    if isinstance(spec, Mapping) and "front" in spec:
+        return {"front": k * float(spec["front"]), "fade_years": spec["fade_years"]}
+    return k * float(spec)
 
 
 def test_di1_duration_matches_pu_derivative() -> None:
@@ -128,6 +139,16 @@ def test_non_parallel_scenarios_have_their_shapes() -> None:
         yield_shock_at({"du": [504, 252], "dy": [0.01, 0.02]}, 300)
     with pytest.raises(RiskInputError, match="neither"):
         yield_shock_at({"front": 0.01}, 300)
+
+
+def test_pnl_function_equals_scenario_pnl_of_scaled_shocks() -> None:
+    w = pd.Series({"DI1_1Y": 2.0, "DI1_10Y": -0.3, "USDBRL": -0.1, "IBOV": 0.1, "UST_10Y": 0.2})
+    rates = {"DI1_1Y": 0.11, "DI1_10Y": 0.125, "UST_10Y": 0.045}
+    for name, spec in DEFAULTS["scenarios"].items():
+        f = scenario_pnl_function(w, spec["shocks"], FACTORS, rates)
+        for k in (0.0, 0.5, 1.0, 3.7):
+            scaled = {n: _scaled(v, k) for n, v in spec["shocks"].items()}
+            assert f(k) == pytest.approx(scenario_pnl(w, scaled, FACTORS, rates).pnl, abs=1e-14), (name, k)
 
 
 def test_compute_stress_uses_the_session_curve() -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "replay_window",
     "reverse_multiplier",
     "scenario_pnl",
+    "scenario_pnl_function",
     "window_moves",
     "yield_shock_at",
 ]
@@ -227,6 +228,8 @@ def instrument_rates(instruments: Sequence[str], curves: pd.DataFrame | None, as
         When the curves are missing or do not cover the instrument's tenor on ``asof``.
     """
     out: dict[str, float] = {}
+    if curves is not None and any(by_name(n).kind in ("di1", "ust") for n in instruments):
+        curves = curves.loc[pd.to_datetime(curves["date"]).dt.date == asof]  # the session only, once
     for name in instruments:
         ins = by_name(name)
         if ins.kind not in ("di1", "ust"):
@@ -307,15 +310,6 @@ def yield_shock_at(spec: Any, tenor_du: float) -> float:
     raise RiskInputError(f"stress: yield shock {spec!r} is neither a number, {{du, dy}} nor {{front, fade_years}}")
 
 
-def _scaled(spec: Any, k: float) -> Any:
-    """``k`` times a shock (price or yield, any form)."""
-    if isinstance(spec, Mapping) and "dy" in spec:
-        return {"du": list(spec["du"]), "dy": [k * float(v) for v in spec["dy"]]}
-    if isinstance(spec, Mapping) and "front" in spec:
-        return {"front": k * float(spec["front"]), "fade_years": spec["fade_years"]}
-    return k * float(spec)
-
-
 def _shock_text(factor: str, kind: str, spec: Any) -> str:
     if kind == "price":
         return f"{factor} {float(spec):+.2%}"
@@ -387,6 +381,38 @@ def scenario_pnl(
     )
 
 
+def scenario_pnl_function(
+    weights: pd.Series, shocks: Mapping[str, Any], factors: Mapping[str, Mapping[str, Any]], rates: Mapping[str, float]
+) -> Callable[[float], float]:
+    """``k -> P&L of k x the scenario's shocks`` (repriced), for the reverse stress.
+
+    Equals ``scenario_pnl(weights, k x shocks, ...).pnl``; the shocks are resolved at each instrument's
+    tenor once, so one evaluation costs a few float operations per held instrument.
+    """
+    held = weights[weights != 0]
+    linear = 0.0
+    rate_terms: list[tuple[str, float, float, float]] = []
+    for factor, shock in shocks.items():
+        if factor not in factors:
+            raise RiskInputError(f"stress: shock on unknown factor {factor!r}; known: {sorted(factors)}")
+        spec = factors[factor]
+        for inst in spec.get("instruments", []):
+            if inst not in held.index:
+                continue
+            w = float(held[inst])
+            if spec.get("type") == "price":
+                linear += w * float(shock)
+            else:
+                if inst not in rates:
+                    raise RiskInputError(f"stress: yield shock on {inst} but it has no yield on the session")
+                rate_terms.append((str(inst), w, rates[inst], yield_shock_at(shock, _tenor_du(str(inst)))))
+
+    def pnl_at(k: float) -> float:
+        return k * linear + sum(w * reprice(name, r, k * dy) for name, w, r, dy in rate_terms)
+
+    return pnl_at
+
+
 def reverse_multiplier(
     pnl: float | Callable[[float], float], exposed: bool, loss: float, max_multiplier: float
 ) -> tuple[float | None, str]:
@@ -435,8 +461,7 @@ def reverse_multiplier(
         if found is None:
             return None, (f"infeasible: no multiple up to {top:g}x of the scenario loses {loss:.0%} of NAV "
                           f"(P&L at 1x {f(1.0):+.4%})")
-        k = found if prev == 0.0 and f(found) == -loss else float(
-            brentq(lambda x: f(x) + loss, prev, found, xtol=1e-12, rtol=1e-12))
+        k = found if f(found) == -loss else float(brentq(lambda x: f(x) + loss, prev, found, xtol=1e-12, rtol=1e-12))
         note = f"{k:.3f}x the scenario's shocks lose {loss:.0%} of NAV (full repricing, solved numerically)"
     if k > max_multiplier:
         note += f"; beyond the plausible range (> {max_multiplier:g}x)"
@@ -623,11 +648,8 @@ def compute_stress(
             "unmapped_exposure": res.unmapped_exposure,
             "note": note,
         })
-
-        def at(k: float, shocks: Mapping[str, Any] = shocks) -> float:
-            return scenario_pnl(w, {f: _scaled(v, k) for f, v in shocks.items()}, factors, rates).pnl
-
-        k, knote = reverse_multiplier(at, res.exposed, float(p["reverse_loss"]), float(p["reverse_max_multiplier"]))
+        k, knote = reverse_multiplier(scenario_pnl_function(w, shocks, factors, rates), res.exposed,
+                                      float(p["reverse_loss"]), float(p["reverse_max_multiplier"]))
         rrows.append({"scenario": name, "multiplier": k, "note": knote})
     prows: list[dict[str, Any]] = []
     for wname, (start, end) in windows.items():
