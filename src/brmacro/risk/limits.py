@@ -20,6 +20,8 @@ Conventions
   (``notional_exempt_classes``): rates risk is limited in DV01 (BRL per bp, gross over the rates
   instruments, from ``portfolio_sizing.dv01_brl``) and by risk contribution (DOMAIN A7). Gross leverage
   counts every instrument.
+* The stress-loss limit (``max_stress_loss``) is a loss limit on the worst ``risk_stress`` scenario,
+  fully repriced (:mod:`brmacro.risk.stress`).
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ __all__ = [
     "budget_table",
     "evaluate_limits",
     "loss_row",
-    "stress_loss_row",
     "overall_status",
     "status_of",
+    "stress_loss_row",
 ]
 
 #: Defaults of the ``risk.limits`` config mapping (the config file repeats them).
