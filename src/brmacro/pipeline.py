@@ -94,7 +94,7 @@ STEPS: dict[str, StepSpec] = {
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
-        config=("silver",),
+        config=("silver", "bronze"),  # bronze.crisis_windows: the windows of the crisis table
     ),
     "silver_macro": StepSpec("silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",)),
     "agent_inflation": StepSpec("agents", SILVER, config=("agents",)),

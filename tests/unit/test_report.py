@@ -49,7 +49,7 @@ def test_tables_conform_to_schemas(report):
     out = report[0]
     FIGURES.conform(out["part"])
     ALERTS.conform(out["alerts"])
-    assert len(out["alerts"]) == 11
+    assert len(out["alerts"]) == 12
 
 
 def test_seven_sections_present_in_html_and_md(report):

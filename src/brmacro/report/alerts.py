@@ -1,11 +1,12 @@
-"""The alert rules (the ten of DOMAIN Part B §11.2 and INPUT_OUTLIER), evaluated on one session's artifacts.
+"""The alert rules (DOMAIN Part B §11.2, INPUT_OUTLIER and STRESS_LOSS), evaluated on one session's artifacts.
 
 Thresholds come from ONE source of truth, the ``risk:`` config subtree: VAR_BREACH and VAR_CRITICAL
 compare the VaR rows of the ``risk_limits`` artifact with *their own* limit (``risk.limits.var_95`` /
 ``var_99``, as risk_limits applied them); DRAWDOWN_CRITICAL uses ``risk.limits.max_drawdown``;
 LIMIT_BREACH fires at utilisation >= 1.0 (at the limit) unless ``risk.alerts.limit_breach_utilisation``
 says otherwise; the others read ``risk.alerts`` (``drawdown_warning``, ``signal_flip_count``,
-``conviction_surge``, ``stale_data_sessions``). Everything is in partition terms,
+``conviction_surge``, ``stale_data_sessions``); STRESS_LOSS compares the ``stress_loss`` row of
+``risk_limits`` (worst repriced scenario) with ``risk.limits.max_stress_loss``. Everything is in partition terms,
 never wall-clock: staleness is counted in B3 sessions between a bronze snapshot's latest
 observation and the session; PIPELINE_FAILURE means a declared input is missing or unreadable;
 AGENT_STALE means an agent has no composite signal for the session; INPUT_OUTLIER means a price or
@@ -57,6 +58,7 @@ RULES: dict[str, str] = {
     "PIPELINE_FAILURE": "critical",
     "AGENT_STALE": "warning",
     "INPUT_OUTLIER": "critical",
+    "STRESS_LOSS": "warning",
 }
 
 #: bronze asset -> (observation-date column, release-date column or None)
@@ -371,6 +373,25 @@ def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: st
                  f"{len(zs)} series checked, largest robust z {top:.1f}" if top is not None else "no series checkable")
 
 
+def _stress_loss(inp: Inputs) -> Alert:
+    """The worst hypothetical scenario's loss against ``risk.limits.max_stress_loss`` (the ``stress_loss`` row)."""
+    rule = "STRESS_LOSS"
+    limits = inp.get("risk_limits")
+    if limits is None:
+        return Alert(rule, RULES[rule], False, None, None, f"n/a: risk_limits/part missing: {inp.why('risk_limits')}")
+    row = limits.loc[limits["limit"].astype(str) == "stress_loss"]
+    if row.empty:
+        return Alert(rule, RULES[rule], False, None, None, "n/a: risk_limits has no stress_loss row")
+    r = row.iloc[0]
+    v, lim = _num(r["value"]), _num(r["limit_value"])
+    if v is None or lim is None:
+        return Alert(rule, RULES[rule], False, v, lim, f"n/a: stress loss not computable: {r['note']}")
+    fired = v >= lim
+    return Alert(rule, RULES[rule], fired, v, lim,
+                 f"worst stress loss {v * 100:.2f}% of NAV {'at or above' if fired else 'within'} "
+                 f"risk.limits.max_stress_loss {lim * 100:.2f}% ({r['note']})")
+
+
 def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None,
                     outliers: Sequence[Outlier] | None = None, outlier_z: float | None = None,
                     outlier_mode: str = "flag", pnl_window: tuple[str, float, int] | None = None) -> list[Alert]:
@@ -411,6 +432,7 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         _pipeline(inp, cfg),
         _agent_stale(inp, session, cfg),
         _outlier(outliers, outlier_z, outlier_mode),
+        _stress_loss(inp),
     ]
 
 

@@ -2,7 +2,7 @@
 
 ``daily_report/part`` holds one row per headline figure shown in the report (the report's
 numbers as data: a test or an auditor matches the HTML against it); ``daily_report/alerts``
-holds the ten alert rules evaluated on the session's artifacts, fired or not. The backtest
+holds the alert rules (ten of Part B §11.2 and STRESS_LOSS) evaluated on the session's artifacts, fired or not. The backtest
 tables (:data:`BACKTEST`, :data:`BACKTEST_SUMMARY`, :data:`BACKTEST_MONTHLY`) are written by the
 range job (:func:`brmacro.report.backtest.build_backtest`), not by a daily step.
 """
@@ -53,7 +53,7 @@ ALERTS = Schema(
         Col("message", "str", doc="what was measured, against what, and why it fired or could not be evaluated"),
     ),
     key=("rule_id",),
-    doc="The ten alert rules of the session",
+    doc="The alert rules of the session",
 )
 
 REPORT_SCHEMAS: dict[str, dict[str, Schema]] = {
