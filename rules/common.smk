@@ -140,8 +140,8 @@ def step_inputs(asset):
         same = [p for up in spec.inputs for p in part(up, wildcards.date)]
         prev = [
             p
-            for up, n in spec.prev.items()
-            for s in previous_sessions(d, n)
+            for up, ds in _pl.prev_dates(asset, d, config).items()
+            for s in ds
             for p in part(up, s.isoformat())
         ]
         return {
@@ -154,14 +154,14 @@ def step_inputs(asset):
 
 def session_inputs(group):
     """Input function of a session-layout rule: the partition folders the group reads."""
-    same, prev = _pl.group_inputs(group)
+    same, _ = _pl.group_inputs(group)
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
         return _complete([partition_dir(u, wildcards.date) for u in same] + [
             partition_dir(u, s.isoformat())
-            for u, n in prev.items()
-            for s in previous_sessions(d, n)
+            for u, ds in _pl.group_prev_dates(group, d, config).items()
+            for s in ds
         ])
 
     return _inputs

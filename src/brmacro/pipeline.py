@@ -27,10 +27,13 @@ if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefil
 __all__ = [
     "LAYERS",
     "STEPS",
+    "WINDOWS",
     "Context",
     "InputMissing",
     "StepSpec",
     "all_schemas",
+    "group_prev_dates",
+    "prev_dates",
     "run_step",
     "tables_of",
 ]
@@ -69,6 +72,9 @@ class StepSpec:
         Config keys (top level) whose subtree the rule passes as ``params``.
     extra_outputs : tuple of str
         Non-Parquet files it writes beside its tables (the report's HTML and Markdown).
+    window : str
+        Name of a config-dependent window of further previous sessions (:data:`WINDOWS`), '' for none:
+        the report's track record reads a bounded, configured window of previous sizings and VaRs.
     """
 
     layer: str
@@ -76,6 +82,7 @@ class StepSpec:
     prev: Mapping[str, int] = field(default_factory=dict)
     config: tuple[str, ...] = ()
     extra_outputs: tuple[str, ...] = ()
+    window: str = ""
 
 
 STEPS: dict[str, StepSpec] = {
@@ -87,7 +94,7 @@ STEPS: dict[str, StepSpec] = {
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
-        config=("silver",),
+        config=("silver", "bronze"),  # bronze.crisis_windows: the windows of the crisis table
     ),
     "silver_macro": StepSpec("silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",)),
     "agent_inflation": StepSpec("agents", SILVER, config=("agents",)),
@@ -120,8 +127,50 @@ STEPS: dict[str, StepSpec] = {
         {"portfolio_sizing": 1},
         config=("report", "risk"),
         extra_outputs=("report.html", "report.md"),
+        window="track_record",
     ),
 }
+
+
+def _track_record(d: dt.date, config: Mapping[str, Any] | None) -> dict[str, list[dt.date]]:
+    from brmacro.report.window import track_record_inputs
+
+    return track_record_inputs(d, (config or {}).get("report"))
+
+
+#: window name -> (session, config) -> asset -> previous sessions it reads (bounded; never the asset itself).
+WINDOWS: dict[str, Callable[[dt.date, Mapping[str, Any] | None], dict[str, list[dt.date]]]] = {
+    "track_record": _track_record,
+}
+
+
+def prev_dates(asset: str, d: dt.date, config: Mapping[str, Any] | None = None) -> dict[str, list[dt.date]]:
+    """Upstream asset -> the previous sessions ``asset`` reads for session ``d`` (declared counts and window).
+
+    ``config`` is the run's config (the window's keys; their defaults when None).
+    """
+    from brmacro.calendar import previous_sessions
+
+    spec = STEPS[asset]
+    out: dict[str, set[dt.date]] = {up: set(previous_sessions(d, n)) for up, n in spec.prev.items()}
+    if spec.window:
+        for up, ds in WINDOWS[spec.window](d, config).items():
+            if up == asset:
+                raise ValueError(f"{asset}: window {spec.window} would read earlier sessions of itself (a chain)")
+            out.setdefault(up, set()).update(x for x in ds if x < d)
+    return {up: sorted(ds) for up, ds in out.items()}
+
+
+def group_prev_dates(group: str, d: dt.date, config: Mapping[str, Any] | None = None) -> dict[str, list[dt.date]]:
+    """What a session-layout job reads from previous sessions: the union over its members (other groups' assets)."""
+    members = SESSION_GROUPS[group]
+    out: dict[str, set[dt.date]] = {}
+    for a in members:
+        for up, ds in prev_dates(a, d, config).items():
+            if up in members:
+                raise ValueError(f"session group {group}: {a} reads earlier sessions of {up} in the same group")
+            out.setdefault(up, set()).update(ds)
+    return {up: sorted(ds) for up, ds in out.items()}
 
 # The session layout (config ``layout: session``): three jobs per session instead of 23. A group never
 # reads an earlier session of an asset in the same or an earlier group, so there is no chain (DESIGN §3):
@@ -401,14 +450,14 @@ def run_step(
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def plan(assets: Sequence[str], sessions: Sequence[dt.date]) -> list[tuple[str, dt.date]]:
+def plan(assets: Sequence[str], sessions: Sequence[dt.date],
+         config: Mapping[str, Any] | None = None) -> list[tuple[str, dt.date]]:
     """Every (asset, session) a build of ``assets`` for ``sessions`` needs, in dependency order.
 
     The same closure Snakemake derives from the files: same-session inputs and the declared
-    previous sessions, recursively. Used by the benchmark floor and by tests.
+    previous sessions (with the windows of ``config``, their defaults when None), recursively.
+    Used by the benchmark floor and by tests.
     """
-    from brmacro.calendar import previous_sessions
-
     order = {a: i for i, a in enumerate(STEPS)}
     seen: set[tuple[str, dt.date]] = set()
     stack = [(a, d) for a in assets for d in sessions]
@@ -419,7 +468,7 @@ def plan(assets: Sequence[str], sessions: Sequence[dt.date]) -> list[tuple[str, 
         seen.add((a, d))
         spec = STEPS[a]
         stack.extend((up, d) for up in spec.inputs)
-        stack.extend((up, s) for up, n in spec.prev.items() for s in previous_sessions(d, n))
+        stack.extend((up, s) for up, ds in prev_dates(a, d, config).items() for s in ds)
     return sorted(seen, key=lambda ad: (ad[1], order[ad[0]]))
 
 
@@ -429,14 +478,14 @@ def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: config[k] for k in keys if k in config}
 
 
-def _declared_files(results: str | Path, asset: str, date: dt.date) -> tuple[list[Path], list[Path], list[Path]]:
+def _declared_files(results: str | Path, asset: str, date: dt.date,
+                    config: Mapping[str, Any] | None = None) -> tuple[list[Path], list[Path], list[Path]]:
     """Same-session inputs, previous-session inputs and outputs of one partition, as its rule declares them."""
-    from brmacro.calendar import previous_sessions
-
     spec = STEPS[asset]
     same = [p for up in spec.inputs for p in partition_paths(results, up, date).values()]
     prev = [
-        p for up, n in spec.prev.items() for s in previous_sessions(date, n) for p in partition_paths(results, up, s).values()
+        p for up, ds in prev_dates(asset, date, config).items() for s in ds
+        for p in partition_paths(results, up, s).values()
     ]
     outs: list[Path] = list(partition_paths(results, asset, date).values())
     outs += [outs[0].parent / x for x in spec.extra_outputs]
@@ -446,7 +495,7 @@ def _declared_files(results: str | Path, asset: str, date: dt.date) -> tuple[lis
 def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any],
                     log: str | Path | None = None) -> None:
     """Build one partition in-process exactly as its rule would (inputs must exist)."""
-    same, prev, outs = _declared_files(results, asset, date)
+    same, prev, outs = _declared_files(results, asset, date, config)
     run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, log)
 
 
@@ -486,14 +535,14 @@ def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Pat
     session = dt.date.fromisoformat(date)
     with log_file(logging.getLogger("brmacro"), log):
         for asset in SESSION_GROUPS[group]:
-            same, prev, outs = _declared_files(params["results"], asset, session)
+            same, prev, outs = _declared_files(params["results"], asset, session, params["config"])
             code = dict(params.get("code") or {}).get(asset, "")
             run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code}, same, prev, outs, None)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:
     """The :class:`Context` a step gets for one partition (inputs must exist); for benchmarks and tests."""
-    same, prev, outs = _declared_files(results, asset, date)
+    same, prev, outs = _declared_files(results, asset, date, config)
     return Context(asset=asset, date=date, params=step_params(asset, config), inputs=_group(same),
                    prev=_dated(prev), out_dir=outs[0].parent)
 

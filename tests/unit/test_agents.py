@@ -671,3 +671,21 @@ def test_hmm_signal_follows_regime_probabilities(built: dict[str, dict[str, pd.D
     assert row["value"] == pytest.approx(risk_on)
     assert row["instrument"] == "IBOV"
     assert row["direction"] == (1 if risk_on > 0.2 else -1 if risk_on < -0.2 else 0)
+
+
+def test_mapping_states_the_branch_that_fired(built: dict[str, dict[str, pd.DataFrame]]) -> None:
+    """Each signal's drivers.mapping ends with the direction the signal has (the branch that fired, not the rule)."""
+    import json
+    import re
+
+    seen = 0
+    for tables in built.values():
+        for r in tables["part"].itertuples():
+            m = json.loads(r.drivers).get("mapping")
+            if m is None:
+                continue
+            last = re.findall(r"\(([+-]?\d)\)", m)
+            assert last, m
+            assert int(last[-1]) == int(r.direction), (r.signal_id, r.direction, m)
+            seen += 1
+    assert seen >= 10

@@ -39,7 +39,7 @@ def _eval(risk: dict | None = None, **kw) -> dict[str, object]:
 def test_quiet_session_fires_only_what_it_should():
     a = _eval(flips=0, surge=0.0)
     assert not any(x.fired for x in a.values()), [x for x in a.values() if x.fired]
-    assert len(a) == 10
+    assert len(a) == 12
 
 
 @pytest.mark.parametrize(("var95", "breach", "critical"), [(0.012, False, False), (0.031, True, False),

@@ -49,7 +49,7 @@ def test_tables_conform_to_schemas(report):
     out = report[0]
     FIGURES.conform(out["part"])
     ALERTS.conform(out["alerts"])
-    assert len(out["alerts"]) == 10
+    assert len(out["alerts"]) == 12
 
 
 def test_seven_sections_present_in_html_and_md(report):
@@ -96,7 +96,10 @@ def test_figures_equal_artifact_values(report):
     assert part[("portfolio", "gross exposure")] == pytest.approx(sz["weight"].abs().sum())
     prev = sizing(PREV, scale=0.5).set_index("instrument")["contracts"]
     cur = sz.set_index("instrument")["contracts"]
-    assert part[("portfolio", "trade DI1_1Y DI1F26")] == pytest.approx(cur["DI1_1Y"] - prev["DI1_1Y"], rel=1e-11)
+    assert part[("actions", "DI1_1Y DI1F26 current contracts")] == pytest.approx(prev["DI1_1Y"], rel=1e-11)
+    assert part[("actions", "DI1_1Y DI1F26 target contracts")] == pytest.approx(cur["DI1_1Y"], rel=1e-11)
+    notl = sz.set_index("instrument")["notional_brl"]["DI1_1Y"]
+    assert part[("actions", "DI1_1Y DI1F26 notional BRL")] == pytest.approx(notl / 2, rel=1e-11)  # prev = half
     pnl = tables[("risk_limits", "pnl")].sort_values("date")
     assert part[("portfolio", "daily P&L")] == pytest.approx(pnl["pnl"].iloc[-1], rel=1e-11)
     assert part[("portfolio", "5-session P&L")] == pytest.approx(pnl["pnl"].sum())
@@ -137,7 +140,7 @@ def test_actions_are_worded_in_contracts(report):
     _, page, _, _ = report
     act = html.unescape(page[page.index('<section id="actions">'):page.index('<section id="status">')])
     # DI1_1Y: 120 now vs 60 before -> receive 60; DI1_5Y: -30 vs -15 -> pay 15; IBOV -18 vs -9 -> sell 9
-    assert "receive 60 DI1F26: rebalance; aggregate conviction +0.62 (long)" in act
+    assert "receive 60 DI1F26: aggregate conviction +0.62 (long)" in act
     assert "pay 15 DI1F30" in act
     assert "sell 9 INDQ25" in act
     assert "buy 24 DOLN25" in act

@@ -48,12 +48,27 @@ def _returns_table() -> pd.DataFrame:
     return df
 
 
+def _crisis_table() -> pd.DataFrame:
+    """silver_returns.crisis with the taper-tantrum window only (the 2015 window stays out of history)."""
+    rng = np.random.default_rng(7)
+    days = sessions_between(dt.date(2013, 5, 22), dt.date(2013, 8, 30))
+    names = sorted(VOLS)
+    x = rng.standard_t(6, size=(len(days), len(names))) * np.array([VOLS[n] for n in names]) / np.sqrt(1.5)
+    df = pd.DataFrame({"window": "taper_tantrum_2013", "date": np.repeat(days, len(names)),
+                       "instrument": names * len(days), "level": 1.0, "ret": x.ravel()})
+    df.loc[df["date"] == days[0], "ret"] = np.nan
+    return df
+
+
 def _curves_table() -> pd.DataFrame:
     tenors = (21, 63, 126, 252, 504, 756, 1260, 2520)
-    return pd.DataFrame({
+    di = pd.DataFrame({
         "date": D, "curve": "DI_PRE", "tenor_label": [f"{t}du" for t in tenors], "tenor_du": tenors,
         "tenor_years": [t / 252 for t in tenors], "rate": [0.14 - 0.0002 * t / 21 for t in tenors],
     })
+    ust = pd.DataFrame({"date": D, "curve": "UST_NOM", "tenor_label": ["2Y", "10Y", "30Y"],
+                        "tenor_du": [504, 2520, 7560], "tenor_years": [2.0, 10.0, 30.0], "rate": [0.04, 0.042, 0.045]})
+    return pd.concat([di, ust], ignore_index=True)
 
 
 def _sizing_table(d: dt.date, scale: float = 1.0) -> pd.DataFrame:
@@ -76,6 +91,7 @@ def _write(results: Path, asset: str, d: dt.date, table: str, df: pd.DataFrame) 
 
 def _build_all(results: Path, prev_available: int = 6) -> dict[str, dict[str, Path]]:
     rets = _write(results, "silver_returns", D, "part", _returns_table())
+    crisis = _write(results, "silver_returns", D, "crisis", _crisis_table())
     curves = _write(results, "silver_curves", D, "part", _curves_table())
     sizing = _write(results, "portfolio_sizing", D, "part", _sizing_table(D))
     prev = [_write(results, "portfolio_sizing", p, "part", _sizing_table(p, 1.0 + 0.1 * k))
@@ -84,7 +100,7 @@ def _build_all(results: Path, prev_available: int = 6) -> dict[str, dict[str, Pa
     outs: dict[str, dict[str, Path]] = {}
     for asset, inputs, prev_inputs in (
         ("risk_var", [sizing, rets], []),
-        ("risk_stress", [sizing, rets, curves], []),
+        ("risk_stress", [sizing, rets, crisis, curves], []),
         ("risk_limits", [sizing, rets], prev),
     ):
         if asset == "risk_limits":
@@ -110,7 +126,8 @@ def test_steps_write_schema_valid_tables_deterministically(tmp_path: Path) -> No
     assert comp["component_var"].sum() == pytest.approx(par95)
     rep = read_table(a["risk_stress"]["replay"], RISK_SCHEMAS["risk_stress"]["replay"]).set_index("window")
     assert rep.loc["covid_2020", "n_sessions"] > 0 and 0 < rep.loc["covid_2020", "coverage"] < 1
-    assert pd.isna(rep.loc["taper_tantrum_2013", "pnl"]) and "not in history" in rep.loc["taper_tantrum_2013", "note"]
+    assert rep.loc["taper_tantrum_2013", "coverage"] == 1.0 and np.isfinite(rep.loc["taper_tantrum_2013", "pnl"])
+    assert pd.isna(rep.loc["br_crisis_2015", "pnl"]) and "not in history" in rep.loc["br_crisis_2015", "note"]
     pnl = read_table(a["risk_limits"]["pnl"], RISK_SCHEMAS["risk_limits"]["pnl"])
     assert len(pnl) == 5 and pnl["available"].all()
     assert list(pnl["sizing_date"]) == [previous_sessions(d, 2)[0] for d in pnl["date"]]
@@ -119,8 +136,11 @@ def test_steps_write_schema_valid_tables_deterministically(tmp_path: Path) -> No
     assert set(lim["limit"]) == {
         "var_95", "var_99", "max_drawdown", "gross_leverage", "single_position", "asset_class_exposure",
         "risk_contribution", "asset_class_risk_contribution", "strategy_daily_loss", "asset_class_daily_loss",
-        "daily_loss", "weekly_loss", "dv01", "overall",
+        "daily_loss", "weekly_loss", "dv01", "stress_loss", "overall",
     }
+    stress = read_table(a["risk_stress"]["part"], RISK_SCHEMAS["risk_stress"]["part"])
+    row = lim.set_index("limit").loc["stress_loss"]
+    assert row["value"] == pytest.approx(-stress["pnl"].min()) and row["limit_value"] == 0.20
 
 
 def test_limits_state_missing_history(tmp_path: Path) -> None:

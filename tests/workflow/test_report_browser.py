@@ -42,5 +42,6 @@ def test_report_renders_in_headless_chromium(demo_run: Path, tmp_path: Path) -> 
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", html.as_uri()],
         capture_output=True, text=True, timeout=120,
     ).stdout
-    for section in ("Market snapshot", "Rates desk", "Regime", "Agent views", "Signals", "Portfolio", "Risk", "Actions"):
+    for section in ("Summary", "Market snapshot", "Rates desk", "Regime", "Agent views", "Signals", "Portfolio",
+                    "Risk", "Actions", "Track record", "Input sanity"):
         assert section.lower() in dom.lower(), f"section {section!r} missing from the rendered page"

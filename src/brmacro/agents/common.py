@@ -26,11 +26,12 @@ __all__ = [
     "Feature",
     "OLSResult",
     "Signal",
-    "classify_strength",
     "clamp",
+    "classify_strength",
     "composite",
     "composite_signal",
     "features_frame",
+    "fired_branch",
     "gap_signal",
     "kalman_local_level",
     "monthly_last",
@@ -106,6 +107,8 @@ class Signal:
         if self.strength is None:
             self.strength = classify_strength(self.confidence) if self.direction != 0 else "NO_SIGNAL"
         if self.strength == "NO_SIGNAL":
+            if self.direction != 0 and isinstance(self.drivers.get("mapping"), str):
+                self.drivers["mapping"] += f"; confidence {c:.2f} too low for a signal -> no position (0)"
             self.direction = 0
         self.direction = int(np.sign(self.direction))
 
@@ -238,6 +241,19 @@ def composite_signal(
         return Signal(signal_id, instrument, 0, 0.0, 0.0, horizon, {"note": "no active sub-signal", **drivers},
                       is_composite=True)
     return Signal(signal_id, instrument, res.direction, res.confidence, res.score, horizon, drivers, is_composite=True)
+
+
+def fired_branch(direction: int, up: str, down: str, flat: str) -> str:
+    """The text of the branch of a signal's rule that fired, with the numbers that decided it.
+
+    Parameters
+    ----------
+    direction : int
+        The direction the rule gave the instrument (+1, -1 or 0).
+    up, down, flat : str
+        The branch texts for +1, -1 and 0 (e.g. ``"US core 2.9% above target 2.0% -> short UST_10Y (-1)"``).
+    """
+    return up if direction > 0 else (down if direction < 0 else flat)
 
 
 def gap_signal(value: float, threshold: float, scale: float) -> tuple[int, float]:

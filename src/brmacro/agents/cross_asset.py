@@ -39,6 +39,7 @@ from brmacro.agents.common import (
     Signal,
     clamp,
     composite_signal,
+    fired_branch,
     signals_frame,
     target_at,
     to_json,
@@ -371,7 +372,10 @@ def run_cross_asset(
         th = p["regime_threshold"]
         dir_ = -1 if score > th else (1 if score < -th else 0)
         sig["regime"] = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(score)) if dir_ else 0.0, score, 63,
-                               {"components": comps, "mapping": "risk-off score -> short IBOV (-1)"})
+                               {"components": comps, "mapping": fired_branch(
+                                   dir_, f"risk-on: score {score:+.2f} below -{th:.2f} -> long IBOV (+1)",
+                                   f"risk-off: score {score:+.2f} above {th:.2f} -> short IBOV (-1)",
+                                   f"score {score:+.2f} within ±{th:.2f} -> no position (0)")})
         feats.append(Feature("regime_score", score, "-1..1, positive = risk-off"))
     else:
         sig["regime"] = Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps)
@@ -429,7 +433,11 @@ def run_cross_asset(
     if math.isfinite(sentiment):
         dir_ = -1 if sentiment < se["lower"] else (1 if sentiment > se["upper"] else 0)
         sig["sentiment"] = Signal("CROSSASSET_SENTIMENT", EQ, dir_, abs(sentiment - 50) / 50 if dir_ else 0.0,
-                                  sentiment, 21, {"parts": parts, "mapping": "fear -> short IBOV (-1)"})
+                                  sentiment, 21, {"parts": parts, "mapping": fired_branch(
+                                      dir_, f"greed: sentiment {sentiment:.0f} above {se['upper']:g} -> long IBOV (+1)",
+                                      f"fear: sentiment {sentiment:.0f} below {se['lower']:g} -> short IBOV (-1)",
+                                      f"sentiment {sentiment:.0f} between {se['lower']:g} and {se['upper']:g} "
+                                      "-> no position (0)")})
     else:
         sig["sentiment"] = Signal.gap("CROSSASSET_SENTIMENT", EQ, 21, "no sentiment component")
 
@@ -451,7 +459,13 @@ def run_cross_asset(
     dir_ = 1 if risk_on > hm["risk_on_threshold"] else (-1 if risk_on < -hm["risk_on_threshold"] else 0)
     sig["hmm"] = Signal("CROSSASSET_HMM_REGIME", EQ, dir_, abs(risk_on) if dir_ else 0.0, risk_on, 63,
                         {"regime": regime, "probs": probs, "converged": res.converged, "rows": len(feat_hist),
-                         "mapping": "growth regimes -> long IBOV (+1)"})
+                         "mapping": fired_branch(
+                             dir_, f"growth regimes: net risk-on probability {risk_on:+.2f} above "
+                             f"{hm['risk_on_threshold']:.2f} -> long IBOV (+1)",
+                             f"contraction regimes: net risk-on probability {risk_on:+.2f} below "
+                             f"-{hm['risk_on_threshold']:.2f} -> short IBOV (-1)",
+                             f"net risk-on probability {risk_on:+.2f} within ±{hm['risk_on_threshold']:.2f} "
+                             "-> no position (0)")})
 
     # ---- 5. tail risk
     tr = p["tail_risk"]

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.agents.common import Feature, Signal, clamp, composite_signal, target_at
+from brmacro.agents.common import (
+    Feature,
+    Signal,
+    clamp,
+    composite_signal,
+    fired_branch,
+    target_at,
+)
 from brmacro.agents.data import SilverData
 
 __all__ = ["dominance_score", "dsa_path", "run_fiscal"]
@@ -109,7 +116,13 @@ def run_fiscal(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal
                             {"d0": d0, "r": r_real, "g": g, "deficit": pd0, "n_stabilising": n_stable,
                              "n_agreeing": n_agree if dir_ else 0,
                              "terminal": {k: float(v[-1]) for k, v in paths.items()},
-                             "mapping": "debt rising -> long USDBRL (+1)"})
+                             "mapping": fired_branch(
+                                 dir_, f"debt rising: baseline change {change:+.3f} of GDP above "
+                                 f"{ds['threshold']:g} -> long USDBRL (+1)",
+                                 f"debt falling: baseline change {change:+.3f} of GDP below "
+                                 f"-{ds['threshold']:g} -> short USDBRL (-1)",
+                                 f"baseline debt change {change:+.3f} of GDP within ±{ds['threshold']:g} "
+                                 "-> no position (0)")})
     else:
         sig["dsa"] = Signal.gap("FISCAL_BR_DSA", FX, 1260, f"fewer than {ds['min_history']} months of primary balance")
 
@@ -129,7 +142,10 @@ def run_fiscal(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal
         dir_ = STRESS if z > im["z_fire"] else (-STRESS if z < -im["z_fire"] else 0)
         sig["impulse"] = Signal("FISCAL_BR_IMPULSE", FX, dir_, min(1.0, abs(z) / im["conf_scale"]) if dir_ else 0.0,
                                 float(impulse.iloc[-1]), 126,
-                                {"z": z, "mapping": "expansionary impulse -> long USDBRL (+1)"})
+                                {"z": z, "mapping": fired_branch(
+                                    dir_, f"expansionary impulse: z {z:+.2f} above {im['z_fire']:g} -> long USDBRL (+1)",
+                                    f"contractionary impulse: z {z:+.2f} below -{im['z_fire']:g} -> short USDBRL (-1)",
+                                    f"impulse z {z:+.2f} within ±{im['z_fire']:g} -> no position (0)")})
     else:
         sig["impulse"] = Signal.gap("FISCAL_BR_IMPULSE", FX, 126, f"fewer than {im['min_obs']} impulse months")
 
@@ -147,7 +163,13 @@ def run_fiscal(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal
     if math.isfinite(score):
         dir_ = STRESS if score > dm["upper"] else (-STRESS if score < dm["lower"] else 0)
         sig["dominance"] = Signal("FISCAL_BR_DOMINANCE_RISK", FX, dir_, abs(score - 50.0) / 50.0 if dir_ else 0.0,
-                                  score, 252, {"parts": parts, "mapping": "dominance risk high -> long USDBRL (+1)"})
+                                  score, 252, {"parts": parts, "mapping": fired_branch(
+                                      dir_, f"dominance risk high: score {score:.0f} above {dm['upper']:g} "
+                                      "-> long USDBRL (+1)",
+                                      f"dominance risk low: score {score:.0f} below {dm['lower']:g} "
+                                      "-> short USDBRL (-1)",
+                                      f"dominance score {score:.0f} between {dm['lower']:g} and {dm['upper']:g} "
+                                      "-> no position (0)")})
     else:
         sig["dominance"] = Signal.gap("FISCAL_BR_DOMINANCE_RISK", FX, 252, "too many missing sub-scores",
                                       parts=parts)

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.agents.common import Feature, Signal, composite_signal, gap_signal, monthly_last, ols
+from brmacro.agents.common import (
+    Feature,
+    Signal,
+    composite_signal,
+    fired_branch,
+    gap_signal,
+    monthly_last,
+    ols,
+)
 from brmacro.agents.data import SilverData
 from brmacro.agents.inflation import fx_series
 
@@ -78,7 +86,12 @@ def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], l
         dir_, conf = gap_signal(mis, b["threshold"], b["conf_scale"])
         sig["beer"] = Signal("FX_BR_BEER", FX, BRL_CHEAP * dir_, conf, mis, 252,
                              {"fair": fit["fair"], "spot": spot, "coef": fit["coef"], "nobs": fit["nobs"],
-                              "r2": fit["r2"], "mapping": "USDBRL above fair (BRL cheap) -> short USDBRL (-1)"})
+                              "r2": fit["r2"], "mapping": fired_branch(
+                                  BRL_CHEAP * dir_, f"USDBRL {mis:+.1%} below fair {fit['fair']:.3f} (BRL rich) "
+                                  "-> long USDBRL (+1)",
+                                  f"USDBRL {mis:+.1%} above fair {fit['fair']:.3f} (BRL cheap) -> short USDBRL (-1)",
+                                  f"USDBRL {mis:+.1%} from fair {fit['fair']:.3f}, within ±{b['threshold']:.1%} "
+                                  "-> no position (0)")})
         feats += [Feature("beer_fair", fit["fair"], "BRL per USD"), Feature("beer_misalignment", mis, "decimal")]
     else:
         sig["beer"] = Signal.gap("FX_BR_BEER", FX, 252, f"fewer than {b['min_obs']} complete months ({fit['nobs']})")
@@ -108,7 +121,10 @@ def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], l
         dir_, conf = gap_signal(z, c["z_fire"], c["conf_scale"])
         sig["carry"] = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), 63,
                               {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]),
-                               "mapping": "carry-to-risk high -> short USDBRL (-1)"})
+                               "mapping": fired_branch(
+                                   -dir_, f"carry-to-risk low: z {z:+.2f} below -{c['z_fire']:g} -> long USDBRL (+1)",
+                                   f"carry-to-risk high: z {z:+.2f} above {c['z_fire']:g} -> short USDBRL (-1)",
+                                   f"carry-to-risk z {z:+.2f} within ±{c['z_fire']:g} -> no position (0)")})
     else:
         sig["carry"] = Signal.gap("FX_BR_CARRY_RISK", FX, 63, f"fewer than {c['min_obs']} sessions of carry/vol")
 

@@ -19,6 +19,7 @@ from brmacro.agents.common import (
     Signal,
     clamp,
     composite_signal,
+    fired_branch,
     gap_signal,
     monthly_last,
     ols,
@@ -208,7 +209,12 @@ def run_inflation(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Sig
         dir_, conf = gap_signal(g, ph_p["threshold"], ph_p["conf_scale"])
         sig["phillips"] = Signal("INFLATION_BR_PHILLIPS", BR_RATES, HAWKISH_BR * dir_, conf, g, 252,
                                  {"forecast": fc, "target": tgt, "coef": ph["coef"], "nobs": ph["nobs"], "r2": ph["r2"],
-                                  "mapping": "forecast above target -> pay DI1_1Y (-1)"})
+                                  "mapping": fired_branch(
+                                      HAWKISH_BR * dir_, f"forecast {fc:.2%} below target {tgt:.2%} "
+                                      "-> receive DI1_1Y (+1)",
+                                      f"forecast {fc:.2%} above target {tgt:.2%} -> pay DI1_1Y (-1)",
+                                      f"forecast {fc:.2%} within {ph_p['threshold']:.2%} of target {tgt:.2%} "
+                                      "-> no position (0)")})
         feats.append(Feature("phillips_gap", g, "decimal, forecast minus target"))
     else:
         sig["phillips"] = Signal.gap("INFLATION_BR_PHILLIPS", BR_RATES, 252,
@@ -303,7 +309,13 @@ def run_inflation(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Sig
         conf += us_p["momentum_adj"] * (1 if np.sign(cpi_saar - t_us) == dir_ else -1)
     sig["us_trend"] = Signal("INFLATION_US_TREND", US_RATES, HAWKISH_US * dir_, conf, yoy - t_us, 252,
                              {"pce_core_yoy": yoy, "pce_core_3m_saar": saar, "cpi_core_3m_saar": cpi_saar,
-                              "target": t_us, "mapping": "US core above target -> short UST_10Y (-1)"})
+                              "target": t_us, "mapping": fired_branch(
+                                  HAWKISH_US * dir_, f"US core below target: PCE core {yoy:.2%} y/y and {saar:.2%} "
+                                  f"3m saar under {t_us:.2%} -> long UST_10Y (+1)",
+                                  f"US core above target: PCE core {yoy:.2%} y/y and {saar:.2%} 3m saar over "
+                                  f"{t_us:.2%} -> short UST_10Y (-1)",
+                                  f"US core mixed: PCE core {yoy:.2%} y/y, {saar:.2%} 3m saar around {t_us:.2%} "
+                                  "-> no position (0)")})
 
     # ---- composite (the US model is excluded)
     cp = p["composite"]

@@ -23,6 +23,7 @@ from brmacro.agents.common import (
     Feature,
     Signal,
     composite_signal,
+    fired_branch,
     gap_signal,
     kalman_local_level,
     monthly_last,
@@ -128,7 +129,11 @@ def run_monetary(
         conf = 0.0 if dir_ == 0 else (t_p["conf_strong"] if abs(tgap) >= t_p["strong_gap"] else t_p["conf_moderate"])
         sig["taylor"] = Signal("MONETARY_BR_TAYLOR", "DI1_1Y", dir_, conf, tgap, 252,
                                {"i_star": i_star, "r_star": r_star, "pi_e": pi_e, "pi_target": pi_star, "gap": gap,
-                                "selic": selic, "mapping": "Selic above rule -> receive DI1_1Y (+1)"})
+                                "selic": selic, "mapping": fired_branch(
+                                    dir_, f"Selic {selic:.2%} above the rule's {i_star:.2%} -> receive DI1_1Y (+1)",
+                                    f"Selic {selic:.2%} below the rule's {i_star:.2%} -> pay DI1_1Y (-1)",
+                                    f"Selic {selic:.2%} within {t_p['floor']:.2%} of the rule's {i_star:.2%} "
+                                    "-> no position (0)")})
         feats += [Feature("taylor_rate", i_star, "decimal per year"),
                   Feature("taylor_gap", tgap, "decimal, Selic - i*")]
     else:
@@ -145,7 +150,12 @@ def run_monetary(
     sig["selic_path"] = Signal("MONETARY_BR_SELIC_PATH", "DI1_1Y", dir_, conf, dev, 126,
                                {"di_1y": di["252du"], "focus_path_avg_1y": path, "focus_selic_cy0": float(cy0.iloc[-1]),
                                 "focus_selic_cy1": float(cy1.iloc[-1]),
-                                "mapping": "DI 1Y above Focus path -> receive DI1_1Y (+1)"})
+                                "mapping": fired_branch(
+                                    dir_, f"DI 1Y {di['252du']:.2%} above the Focus path {path:.2%} "
+                                    "-> receive DI1_1Y (+1)",
+                                    f"DI 1Y {di['252du']:.2%} below the Focus path {path:.2%} -> pay DI1_1Y (-1)",
+                                    f"DI 1Y {di['252du']:.2%} within {s_p['threshold']:.2%} of the Focus path "
+                                    f"{path:.2%} -> no position (0)")})
     feats += [Feature("focus_path_avg_1y", path, "decimal per year"),
               Feature("selic_path_dev", dev, "decimal, DI 1Y minus Focus path (CDI basis)")]
 
@@ -186,7 +196,12 @@ def run_monetary(
         conf = min(1.0, abs(z) / tp_p["conf_scale"]) if dir_ else 0.0
         sig["term_premium"] = Signal("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", dir_, conf, float(tp5_s.iloc[-1]), 126,
                                      {"z": z, "n": len(tp5_s), "mean": float(tp5_s.mean()),
-                                      "mapping": "premium rich (z high) -> receive DI1_5Y (+1)"})
+                                      "mapping": fired_branch(
+                                          dir_, f"term premium rich: z {z:+.2f} above {tp_p['z_fire']:g} "
+                                          "-> receive DI1_5Y (+1)",
+                                          f"term premium cheap: z {z:+.2f} below -{tp_p['z_fire']:g} "
+                                          "-> pay DI1_5Y (-1)",
+                                          f"term premium z {z:+.2f} within ±{tp_p['z_fire']:g} -> no position (0)")})
     else:
         sig["term_premium"] = Signal.gap("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", 126,
                                          f"fewer than {tp_p['min_obs']} sessions of term-premium history")
@@ -202,7 +217,11 @@ def run_monetary(
     dir_, conf = gap_signal(fgap, f_p["floor"], f_p["conf_scale"])
     sig["fed"] = Signal("MONETARY_US_FED_STANCE", "UST_10Y", dir_, conf, fgap, 252,
                         {"fed_funds": ff, "us_taylor": i_us, "pce_core_yoy": pce, "unemployment": u,
-                         "mapping": "fed funds above US rule -> long UST_10Y (+1)"})
+                         "mapping": fired_branch(
+                             dir_, f"fed funds {ff:.2%} above the US rule's {i_us:.2%} -> long UST_10Y (+1)",
+                             f"fed funds {ff:.2%} below the US rule's {i_us:.2%} -> short UST_10Y (-1)",
+                             f"fed funds {ff:.2%} within {f_p['floor']:.2%} of the US rule's {i_us:.2%} "
+                             "-> no position (0)")})
     feats += [Feature("us_fed_funds", ff, "decimal per year"), Feature("us_taylor_rate", i_us, "decimal per year"),
               Feature("fed_gap", fgap, "decimal")]
 

@@ -1,14 +1,17 @@
-"""The ten alert rules (DOMAIN Part B §11.2), evaluated on one session's artifacts.
+"""The alert rules (DOMAIN Part B §11.2, INPUT_OUTLIER and STRESS_LOSS), evaluated on one session's artifacts.
 
 Thresholds come from ONE source of truth, the ``risk:`` config subtree: VAR_BREACH and VAR_CRITICAL
 compare the VaR rows of the ``risk_limits`` artifact with *their own* limit (``risk.limits.var_95`` /
 ``var_99``, as risk_limits applied them); DRAWDOWN_CRITICAL uses ``risk.limits.max_drawdown``;
 LIMIT_BREACH fires at utilisation >= 1.0 (at the limit) unless ``risk.alerts.limit_breach_utilisation``
 says otherwise; the others read ``risk.alerts`` (``drawdown_warning``, ``signal_flip_count``,
-``conviction_surge``, ``stale_data_sessions``). Everything is in partition terms,
+``conviction_surge``, ``stale_data_sessions``); STRESS_LOSS compares the ``stress_loss`` row of
+``risk_limits`` (worst repriced scenario) with ``risk.limits.max_stress_loss``. Everything is in partition terms,
 never wall-clock: staleness is counted in B3 sessions between a bronze snapshot's latest
 observation and the session; PIPELINE_FAILURE means a declared input is missing or unreadable;
-AGENT_STALE means an agent has no composite signal for the session. Utilisation is a fraction.
+AGENT_STALE means an agent has no composite signal for the session; INPUT_OUTLIER means a price or
+rate the book uses moved far outside its own history (:mod:`brmacro.report.sanity`, thresholds in
+``report.outlier_*``). Utilisation is a fraction.
 
 A rule whose threshold is not configured or whose input is missing does not fire; its message says
 ``n/a: <why>`` and its value/threshold are null (the report shows that; PIPELINE_FAILURE fires on
@@ -28,6 +31,7 @@ import pandas as pd
 
 from brmacro.calendar import sessions_between
 from brmacro.report.inputs import Inputs
+from brmacro.report.sanity import Outlier
 
 __all__ = [
     "AGENT_ASSETS",
@@ -53,6 +57,8 @@ RULES: dict[str, str] = {
     "CONVICTION_SURGE": "warning",
     "PIPELINE_FAILURE": "critical",
     "AGENT_STALE": "warning",
+    "INPUT_OUTLIER": "critical",
+    "STRESS_LOSS": "warning",
 }
 
 #: bronze asset -> (observation-date column, release-date column or None)
@@ -229,7 +235,8 @@ def _var(inp: Inputs, rule: str, conf: str) -> Alert:
                  f"VaR {conf}% {v * 100:.2f}% of NAV {rel} its limit {lim * 100:.2f}% ({row['limit']})")
 
 
-def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Mapping[str, Any] | None) -> Alert:
+def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Mapping[str, Any] | None,
+              window: tuple[str, float, int] | None = None) -> Alert:
     if rule == "DRAWDOWN_CRITICAL":
         thv = _num(limits.get("max_drawdown")) if isinstance(limits, Mapping) else None
         what = "risk.limits.max_drawdown"
@@ -237,18 +244,23 @@ def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Map
         thv = _num(_lookup(cfg, rule)[0])
         what = "risk.alerts.drawdown_warning"
     pnl = inp.get("risk_limits", "pnl")
-    if pnl is None:
+    where = "model-book P&L available (risk_limits; longer history: report.track_record)"
+    if window is not None and window[2] >= (current_drawdown(pnl)[1] if pnl is not None else 0):
+        # the track-record window is the longer history: its drawdown (from the window's peak, as the summary shows)
+        dd, n, where = window[1], window[2], f"track-record window ({window[0]})"
+    elif pnl is None:
         return Alert(rule, RULES[rule], False, None, thv,
                      f"n/a: risk_limits/pnl missing: {inp.why('risk_limits', 'pnl')}")
-    dd, n = current_drawdown(pnl)
+    else:
+        dd, n = current_drawdown(pnl)
     if dd is None:
         return Alert(rule, RULES[rule], False, None, thv, "n/a: no model-book P&L available in risk_limits/pnl")
     if thv is None:
         return Alert(rule, RULES[rule], False, dd, None, f"n/a: {what} is not configured")
     fired = dd > thv
     return Alert(rule, RULES[rule], fired, dd, thv,
-                 f"drawdown {dd * 100:.2f}% over the {n} sessions of model-book P&L available "
-                 f"({'above' if fired else 'within'} {thv * 100:.2f}%; longer history: the range backtest)")
+                 f"drawdown {dd * 100:.2f}% over the {n} sessions of the {where} "
+                 f"({'above' if fired else 'within'} {thv * 100:.2f}%)")
 
 
 def _limit_breach(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
@@ -346,8 +358,44 @@ def _agent_stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -
     return Alert(rule, RULES[rule], False, n, thv, "every agent has a composite signal for the session")
 
 
-def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None) -> list[Alert]:
-    """Evaluate the ten rules on one session's inputs.
+def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: str) -> Alert:
+    rule = "INPUT_OUTLIER"
+    if checks is None:
+        return Alert(rule, RULES[rule], False, None, threshold, "n/a: silver_returns missing, inputs not checked")
+    flagged = [c for c in checks if c.flagged]
+    zs = [abs(c.z) for c in checks if c.z is not None]
+    top = max(zs) if zs else None
+    if flagged:
+        what = "; ".join(c.text() for c in flagged)
+        act = "orders withheld (report.outliers: hold)" if mode == "hold" else "orders not withheld (report.outliers: flag)"
+        return Alert(rule, RULES[rule], True, top, threshold, f"input outlier(s): {what}; {act}")
+    return Alert(rule, RULES[rule], False, top, threshold,
+                 f"{len(zs)} series checked, largest robust z {top:.1f}" if top is not None else "no series checkable")
+
+
+def _stress_loss(inp: Inputs) -> Alert:
+    """The worst hypothetical scenario's loss against ``risk.limits.max_stress_loss`` (the ``stress_loss`` row)."""
+    rule = "STRESS_LOSS"
+    limits = inp.get("risk_limits")
+    if limits is None:
+        return Alert(rule, RULES[rule], False, None, None, f"n/a: risk_limits/part missing: {inp.why('risk_limits')}")
+    row = limits.loc[limits["limit"].astype(str) == "stress_loss"]
+    if row.empty:
+        return Alert(rule, RULES[rule], False, None, None, "n/a: risk_limits has no stress_loss row")
+    r = row.iloc[0]
+    v, lim = _num(r["value"]), _num(r["limit_value"])
+    if v is None or lim is None:
+        return Alert(rule, RULES[rule], False, v, lim, f"n/a: stress loss not computable: {r['note']}")
+    fired = v >= lim
+    return Alert(rule, RULES[rule], fired, v, lim,
+                 f"worst stress loss {v * 100:.2f}% of NAV {'at or above' if fired else 'within'} "
+                 f"risk.limits.max_stress_loss {lim * 100:.2f}% ({r['note']})")
+
+
+def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None,
+                    outliers: Sequence[Outlier] | None = None, outlier_z: float | None = None,
+                    outlier_mode: str = "flag", pnl_window: tuple[str, float, int] | None = None) -> list[Alert]:
+    """Evaluate the rules on one session's inputs.
 
     Parameters
     ----------
@@ -357,6 +405,13 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         The partition's session.
     risk_params : mapping or None
         The ``risk:`` config subtree (``alerts`` and ``limits`` mappings).
+    outliers : sequence of Outlier, optional
+        The input sanity checks (None: not checked, the rule says why).
+    outlier_z, outlier_mode :
+        ``report.outlier_z`` and ``report.outliers``.
+    pnl_window : (str, float, int), optional
+        The track record's name, its drawdown from the window's peak (positive = loss) and its sessions with
+        P&L: the drawdown rules use it when it is at least as long as ``risk_limits/pnl``.
 
     Returns
     -------
@@ -369,13 +424,15 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
         _stale(inp, session, cfg),
         _var(inp, "VAR_BREACH", "95"),
         _var(inp, "VAR_CRITICAL", "99"),
-        _drawdown(inp, "DRAWDOWN_WARNING", cfg, limits),
-        _drawdown(inp, "DRAWDOWN_CRITICAL", cfg, limits),
+        _drawdown(inp, "DRAWDOWN_WARNING", cfg, limits, pnl_window),
+        _drawdown(inp, "DRAWDOWN_CRITICAL", cfg, limits, pnl_window),
         _limit_breach(inp, cfg),
         _flip(inp, cfg),
         _surge(inp, cfg),
         _pipeline(inp, cfg),
         _agent_stale(inp, session, cfg),
+        _outlier(outliers, outlier_z, outlier_mode),
+        _stress_loss(inp),
     ]
 
 

@@ -16,11 +16,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from brmacro.calendar import previous_sessions
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
+from brmacro.report.prose import driver_sentence, plain
 from brmacro.report.rates import rates_section
-from brmacro.report.render import Cell, Document, Figures, Section, bp, is_num, na, num, pct, signed
+from brmacro.report.render import (
+    Block,
+    Cell,
+    Document,
+    Figures,
+    Section,
+    bp,
+    is_num,
+    na,
+    num,
+    pct,
+    signed,
+)
+from brmacro.report.sanity import Outlier, check_outliers
+from brmacro.report.track import TrackRecord, build_track_record
 
 __all__ = ["BuiltReport", "build_report", "order_text"]
 
@@ -57,20 +73,6 @@ def _json(text: Any) -> Any:
         return json.loads(str(text))
     except (TypeError, ValueError):
         return None
-
-
-def _short_json(text: Any, limit: int = 160) -> str:
-    obj = _json(text)
-    if isinstance(obj, Mapping):
-        parts = []
-        for k, v in list(obj.items())[:5]:
-            parts.append(f"{k}={v:.4g}" if is_num(v) else f"{k}={v}")
-        s = ", ".join(parts)
-    elif obj is None:
-        s = str(text)
-    else:
-        s = json.dumps(obj, sort_keys=True)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def _last_two(s: pd.Series) -> tuple[dt.date | None, float | None, float | None]:
@@ -209,22 +211,22 @@ def regime_section(inp: Inputs, figs: Figures) -> Section:
             v = views[k] if isinstance(views[k], Mapping) else {}
             conf = v.get("confidence")
             vrows.append([_c(k), _c(_dir_word(v.get("direction"))),
-                          _c(num(conf, 2, reason="no confidence")), _c(v.get("rationale", ""))])
+                          _c(num(conf, 2, reason="no confidence")), _c(plain(str(v.get("rationale", ""))))])
         sec.table(["Asset class", "Direction", "Confidence", "Rationale"], vrows, "Views by asset class")
     trades = _json(r["key_trades"])
     if isinstance(trades, list) and trades:
-        sec.bullets([f"{t.get('instrument', '')}: {_dir_word(t.get('direction'))} — {t.get('rationale', '')}"
+        sec.bullets([plain(f"{t.get('instrument', '')}: {_dir_word(t.get('direction'))} — {t.get('rationale', '')}")
                      for t in trades if isinstance(t, Mapping)])
     issues = _json(r["consistency_issues"])
     if isinstance(issues, list) and issues:
-        sec.bullets([f"consistency ({i.get('severity', '')}): {i.get('rule', '')}: {i.get('message', '')}"
+        sec.bullets([plain(f"consistency ({i.get('severity', '')}): {i.get('rule', '')}: {i.get('message', '')}")
                      for i in issues if isinstance(i, Mapping)])
     return sec
 
 
 # ----------------------------------------------------------------------------------------------- 3 agents
 def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
-    """Section 3: each agent's composite and its strongest other signals."""
+    """Section 3: one short paragraph per agent (composite, how its sub-signals voted, its key signals)."""
     sec = Section("agents", "3. Agent views")
     rows = []
     krows = []
@@ -236,29 +238,38 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
             continue
         comp = df.loc[df["is_composite"].astype(bool)].sort_values("signal_id")
         src = f"{a}/part"
+        label = name.replace("_", " ").capitalize()
         if comp.empty:
-            rows.append([_c(name), _c(na("no composite signal")), _c(""), Cell(na("no composite signal")),
-                         _c(""), _c("")])
+            rows.append([_c(name), _c(na("no composite signal")), _c(""), Cell(na("no composite signal")), _c("")])
+            para = f"{label}: no composite signal for the session."
         else:
             c = comp.iloc[0]
             rows.append([_c(name), _c(_dir_word(c["direction"])), _c(c["strength"]),
                          figs.add("agents", f"{name} composite confidence", c["confidence"],
                                   num(c["confidence"], 2), src),
                          figs.add("agents", f"{name} composite value", c["value"],
-                                  num(c["value"], 4, reason="no raw value"), src),
-                         _c(_short_json(c["drivers"]))])
+                                  num(c["value"], 4, reason="no raw value"), src)])
+            para = (f"{label}: {_dir_word(c['direction'])} {c['instrument']} ({str(c['strength']).lower()}, "
+                    f"confidence {num(c['confidence'], 2)}, net score {signed(c['value'], 2, reason='n/a')}); "
+                    f"{driver_sentence(c['drivers'])}.")
         others = df.loc[~df["is_composite"].astype(bool)].sort_values(["confidence", "signal_id"],
                                                                       ascending=[False, True])
-        for s in others.head(key_signals).itertuples():
+        top = others.head(key_signals)
+        lead = [f"{s.signal_id} {_dir_word(s.direction)} at confidence {num(s.confidence, 2)}: "
+                f"{driver_sentence(s.drivers, limit=0)}" for s in top.itertuples() if s.direction != 0]
+        if lead:
+            para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
+        sec.p(para)
+        for s in top.itertuples():
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
                           _c(_dir_word(s.direction)),
                           figs.add("agents", f"{name} {s.signal_id} confidence", s.confidence, num(s.confidence, 2), src),
-                          _c(_short_json(s.drivers))])
+                          _c(driver_sentence(s.drivers))])
     if rows:
-        sec.table(["Agent", "Direction", "Strength", "Confidence", "Value", "Key drivers"], rows,
+        sec.table(["Agent", "Direction", "Strength", "Confidence", "Net score"], rows,
                   "Composite signal per agent (direction in the instrument's price convention)")
     if krows:
-        sec.table(["Agent", "Signal", "Instrument", "Direction", "Confidence", "Drivers"], krows,
+        sec.table(["Agent", "Signal", "Instrument", "Direction", "Confidence", "Why (the branch that fired)"], krows,
                   f"Key signals (top {key_signals} by confidence per agent)")
     return sec
 
@@ -315,13 +326,33 @@ def signals_section(inp: Inputs, figs: Figures) -> Section:
 # ----------------------------------------------------------------------------------------------- 5 portfolio
 @dataclass(frozen=True)
 class Order:
-    """One order in contracts."""
+    """One order in contracts, with what it changes.
+
+    Attributes
+    ----------
+    current, target : float
+        Contracts held in the previous session's book and in the target book (this contract).
+    notional_brl : float
+        Signed BRL notional the order trades.
+    dv01_change : float
+        Change of the book's DV01 (BRL per bp) the order makes (0 for non-rates).
+    risk : float
+        Stand-alone annualised risk the order trades, ``|change in weight| x vol`` (NAV fraction).
+    origin : str
+        Why the target position exists (``portfolio_sizing.origin``), or ``n/a: <why>``.
+    """
 
     instrument: str
     asset_class: str
     contract: str
     qty: float
     reason: str
+    current: float = 0.0
+    target: float = 0.0
+    notional_brl: float = 0.0
+    dv01_change: float = 0.0
+    risk: float = 0.0
+    origin: str = ""
 
 
 def order_text(asset_class: str, qty: float, contract: str) -> str:
@@ -332,7 +363,25 @@ def order_text(asset_class: str, qty: float, contract: str) -> str:
     return f"{'buy' if qty > 0 else 'sell'} {n} {contract}"
 
 
+def _origin(row: pd.Series | None) -> str:
+    if row is None:
+        return na("no target position")
+    if "origin" not in row.index:
+        return na("portfolio_sizing has no origin column")
+    o = str(row["origin"]).strip()
+    return o or na("origin not recorded")
+
+
+def _leg(inst: str, row: pd.Series, sign: float, reason: str, current: float, target: float,
+         origin: str) -> Order:
+    w, vol = float(row["weight"]), float(row["vol"])
+    return Order(inst, str(row["asset_class"]), str(row["contract"]), sign * float(row["contracts"]), reason,
+                 current, target, sign * float(row["notional_brl"]), sign * float(row["dv01_brl"]),
+                 abs(w) * vol, origin)
+
+
 def _orders(cur: pd.DataFrame, prev: pd.DataFrame) -> list[Order]:
+    """Orders that move the previous session's book to the target book, sorted by the risk they trade."""
     out: list[Order] = []
     p = prev.set_index("instrument")
     c = cur.set_index("instrument")
@@ -342,15 +391,20 @@ def _orders(cur: pd.DataFrame, prev: pd.DataFrame) -> list[Order]:
         if now is not None and was is not None and str(now["contract"]) == str(was["contract"]):
             q = float(now["contracts"]) - float(was["contracts"])
             if q != 0:
-                out.append(Order(inst, str(now["asset_class"]), str(now["contract"]), q, "rebalance"))
+                dw = float(now["weight"]) - float(was["weight"])
+                out.append(Order(inst, str(now["asset_class"]), str(now["contract"]), q, "rebalance",
+                                 float(was["contracts"]), float(now["contracts"]),
+                                 float(now["notional_brl"]) - float(was["notional_brl"]),
+                                 float(now["dv01_brl"]) - float(was["dv01_brl"]), abs(dw) * float(now["vol"]),
+                                 _origin(now)))
             continue
         if was is not None and float(was["contracts"]) != 0:
-            out.append(Order(inst, str(was["asset_class"]), str(was["contract"]), -float(was["contracts"]),
-                             "close (roll or exit)" if now is not None else "exit"))
+            out.append(_leg(inst, was, -1.0, "close (roll or exit)" if now is not None else "exit",
+                            float(was["contracts"]), 0.0, _origin(now) if now is not None else "exit: no target"))
         if now is not None and float(now["contracts"]) != 0:
-            out.append(Order(inst, str(now["asset_class"]), str(now["contract"]), float(now["contracts"]),
-                             "open (roll or entry)" if was is not None else "entry"))
-    return out
+            out.append(_leg(inst, now, 1.0, "open (roll or entry)" if was is not None else "entry", 0.0,
+                            float(now["contracts"]), _origin(now)))
+    return sorted(out, key=lambda o: (-o.risk, o.instrument, o.contract))
 
 
 def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Section, list[Order] | None, str]:
@@ -385,6 +439,7 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
                                                                pct(r["ex_ante_vol"], 2), src)],
             [_c("gross of the targets"), figs.add("portfolio", "optimiser gross", r["gross"], pct(r["gross"], 1), src)],
         ], "Optimiser summary")
+    sec.p(f"What bound the book: {book_reason(inp)}.")
     sz = inp.get("portfolio_sizing")
     if sz is None:
         sec.missing("portfolio_sizing/part", inp.why("portfolio_sizing"))
@@ -419,14 +474,8 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
         else:
             pd_, prev = inp.prev_sizing[-1]
             orders = _orders(sz, prev)
-            if orders:
-                trows = [[_c(o.instrument), _c(o.contract),
-                          figs.add("portfolio", f"trade {o.instrument} {o.contract}", o.qty, signed(o.qty, 0), src),
-                          _c(order_text(o.asset_class, o.qty, o.contract)), _c(o.reason)] for o in orders]
-                sec.table(["Instrument", "Contract", "Trade (contracts)", "Order", "Kind"], trows,
-                          f"Trades = target book - book of {pd_.isoformat()}")
-            else:
-                sec.p(f"No trade: the book equals the previous session's ({pd_.isoformat()}).")
+            sec.p(f"Trades from the book of {pd_.isoformat()} to the target book: {len(orders)} order(s), "
+                  "listed in 7. Actions.")
     pnl = inp.get("risk_limits", "pnl")
     if pnl is None:
         sec.missing("risk_limits/pnl", inp.why("risk_limits", "pnl"))
@@ -450,7 +499,7 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
                       src)],
             [_c(f"{len(pnl)}-session P&L (sum of {len(ok)} available)"),
              figs.add("portfolio", "5-session P&L", tot, pct(tot, 3, plus=True, reason="no P&L available"), src)],
-            [_c("MTD / YTD"), _c("see the range backtest (track records come from the backtest job)")],
+            [_c("MTD / YTD, drawdown, VaR exceptions"), _c("see 8. Track record")],
         ]
         sec.table(["Session", "Book held (sizing of)", "P&L (% NAV)"], rows,
                   "Model-book P&L: portfolio_sizing(D-2) x returns(D)")
@@ -563,8 +612,11 @@ def _auto(v: Any, reason: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- 7 actions
-def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why: str) -> Section:
-    """Section 7: concrete orders in contracts with their rationale."""
+def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why: str, held: str = "") -> Section:
+    """Section 7: the orders in contracts, largest risk first, with position, target, notional, DV01 and origin.
+
+    ``held`` is the reason the orders are withheld (``report.outliers: hold`` with flagged inputs), '' if not.
+    """
     sec = Section("actions", "7. Actions")
     if orders is None:
         sec.missing("orders", why)
@@ -572,12 +624,27 @@ def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why:
     if not orders:
         sec.p("No order: the target book equals the previous session's book.")
         return sec
+    if held:
+        sec.blocks.append(Block("missing", text=f"ORDERS WITHHELD: {held}. The orders below are not to be "
+                                                "executed until the flagged inputs are confirmed."))
     agg = inp.get("signal_aggregation")
     by = {} if agg is None else {str(r["instrument"]): r for _, r in agg.iterrows()}
-    sz = inp.get("portfolio_sizing")
-    tw = {} if sz is None else dict(zip(sz["instrument"], sz["target_weight"], strict=True))
+    rows = []
+    src = "portfolio_sizing/part"
+    for o in orders:
+        key = f"{o.instrument} {o.contract}"
+        rows.append([_c(order_text(o.asset_class, o.qty, o.contract)),
+                     figs.add("actions", f"{key} current contracts", o.current, signed(o.current, 0), src),
+                     figs.add("actions", f"{key} target contracts", o.target, signed(o.target, 0), src),
+                     figs.add("actions", f"{key} notional BRL", o.notional_brl, signed(o.notional_brl, 0), src),
+                     figs.add("actions", f"{key} DV01 change", o.dv01_change, signed(o.dv01_change, 0), src),
+                     figs.add("actions", f"{key} risk traded", o.risk, pct(o.risk, 2), src),
+                     _c(o.reason), _c(o.origin)])
+    sec.table(["Order", "Current (contracts)", "Target (contracts)", "Notional traded (BRL)",
+               "DV01 change (BRL/bp)", "Risk traded (vol x |dw|)", "Kind", "Origin"], rows,
+              "Orders" + (" (WITHHELD)" if held else "") + ", largest stand-alone risk first")
     items = []
-    for o in sorted(orders, key=lambda o: (o.instrument, o.contract)):
+    for o in orders:
         a = by.get(o.instrument)
         if a is not None:
             top = _top_contributor(a["contributions"])
@@ -587,12 +654,10 @@ def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why:
         else:
             why_txt = "no signal_aggregation row for this instrument" if agg is not None else \
                 f"signal_aggregation missing: {inp.why('signal_aggregation')}"
-        tgt = tw.get(o.instrument)
-        items.append(f"{order_text(o.asset_class, o.qty, o.contract)}: {o.reason}; {why_txt}"
-                     + (f"; target weight {pct(tgt, 2)}" if is_num(tgt) else ""))
+        items.append(f"{order_text(o.asset_class, o.qty, o.contract)}: {why_txt}")
     sec.bullets(items)
     sec.p("Rates orders are worded receive/pay (receive = long the price, gains when the yield falls); "
-          "other orders buy/sell.")
+          "other orders buy/sell. DV01 is BRL gained per 1 bp fall in the yield.")
     return sec
 
 
@@ -611,7 +676,7 @@ def _top_contributor(text: Any) -> str:
 # ----------------------------------------------------------------------------------------------- freshness, alerts
 def status_section(inp: Inputs, figs: Figures, session: dt.date, alerts: list[Alert]) -> Section:
     """Data freshness per bronze source and the alert rules."""
-    sec = Section("status", "8. Data freshness and alerts")
+    sec = Section("status", "10. Data freshness and alerts")
     fr = freshness(inp, session)
     rows = []
     for r in fr.itertuples():
@@ -630,6 +695,200 @@ def status_section(inp: Inputs, figs: Figures, session: dt.date, alerts: list[Al
         arows.append([_c(a.rule_id), _c(a.severity), Cell("FIRED" if a.fired else "ok", cls=cls),
                       _c(_auto(a.value, "not computable")), _c(_auto(a.threshold, "not configured")), _c(a.message)])
     sec.table(["Rule", "Severity", "State", "Value", "Threshold", "Message"], arows, "Alert rules")
+    return sec
+
+
+def book_reason(inp: Inputs) -> str:
+    """The sizing's own sentence on what bound the book (``portfolio_sizing/book``), or ``n/a: <why>``."""
+    if ("portfolio_sizing", "book") not in inp.tables:
+        return na("portfolio_sizing has no book table (what bound the book is not recorded)")
+    b = inp.get("portfolio_sizing", "book")
+    if b is None or b.empty:
+        return na("portfolio_sizing/book is empty")
+    r = b.iloc[0]
+    reason = str(r.get("reason", "") or "").strip()
+    binding = str(r.get("binding", "") or "").strip()
+    return plain(reason or f"binding: {binding}") if (reason or binding) else na("no reason recorded")
+
+
+def _binding_limit(inp: Inputs) -> tuple[str, str]:
+    """Overall status and the limit with the highest utilisation (``risk_limits/part``)."""
+    lim = inp.get("risk_limits")
+    if lim is None:
+        return na(f"risk_limits missing: {inp.why('risk_limits')}"), ""
+    overall = lim.loc[lim["limit"] == "overall"]
+    status = str(overall.iloc[0]["status"]) if len(overall) else na("no overall row")
+    rest = lim.loc[(lim["limit"] != "overall") & lim["utilisation"].notna()]
+    if rest.empty:
+        return status, na("no limit utilisation computable")
+    top = rest.sort_values(["utilisation", "limit"], ascending=[False, True]).iloc[0]
+    return status, f"{top['limit']} at {pct(top['utilisation'], 0)} of its limit ({top['status']})"
+
+
+# ----------------------------------------------------------------------------------------------- summary
+def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecord, nav: float | None,
+                    orders: list[Order] | None, why_no_orders: str, held: str, alerts: list[Alert],
+                    outliers: list[Outlier] | None, held_rows: list[list[Cell]] | None = None) -> Section:
+    """The block a PM reads first: P&L, MTD/YTD, drawdown, CDI, risk status, orders, alerts, suspect inputs.
+
+    P&L is the model book's (``portfolio_sizing(D-2) x returns(D)``). ``held_rows`` is the hook for the
+    desk's held book (``desk.positions_dir``): its P&L rows, when the desk's positions are given, go first.
+    """
+    sec = Section("summary", "Summary")
+    src = "track record (portfolio_sizing of previous sessions x silver_returns)"
+    rows: list[list[Cell]] = list(held_rows or [])
+    last = tr.daily.loc[tr.daily["date"] == session] if len(tr.daily) else tr.daily
+    day = float(last["pnl"].iloc[0]) if len(last) and is_num(last["pnl"].iloc[0]) else None
+    why_day = tr.why or (str(last["note"].iloc[0]) if len(last) else "session not in the window")
+    brl = day * nav if day is not None and nav is not None else None
+    rows.append([_c(f"P&L on {session.isoformat()} (model book), BRL"),
+                 figs.add("summary", "P&L BRL", brl, signed(brl, 0, reason=why_day if day is None else
+                                                            "nav_brl not configured"), src)])
+    rows.append([_c(f"P&L on {session.isoformat()} (model book), % NAV"),
+                 figs.add("summary", "P&L % NAV", day, pct(day, 3, plus=True, reason=why_day), src)])
+    mtd, why_m = tr.total(session.replace(day=1))
+    ytd, why_y = tr.total(dt.date(session.year, 1, 1))
+    rows.append([_c("MTD P&L, % NAV"), figs.add("summary", "MTD % NAV", mtd, pct(mtd, 2, plus=True, reason=why_m),
+                                                      src)])
+    rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True, reason=why_y), src)])
+    dd = float(tr.daily["drawdown"].iloc[-1]) if len(tr.daily) and is_num(tr.daily["drawdown"].iloc[-1]) else None
+    rows.append([_c(f"Drawdown from the peak of the track-record window ({tr.spec})"),
+                 figs.add("summary", "drawdown from peak", dd, pct(dd, 2, reason=tr.why or "no P&L in the window"),
+                          src)])
+    tot, why_t = tr.total()
+    rows.append([_c(f"Excess over CDI over the window ({tr.spec}; the book earns CDI + this)"),
+                 figs.add("summary", "excess over CDI", tot, pct(tot, 2, plus=True, reason=why_t), src)])
+    rows.append([_c("CDI over the same window"),
+                 figs.add("summary", "CDI over window", tr.cdi, pct(tr.cdi, 2, reason=tr.cdi_note or tr.why),
+                          "silver_macro/part")])
+    status, binding = _binding_limit(inp)
+    rows.append([_c("Risk status"), Cell(status, cls={"BREACHED": "bad", "WARNING": "warn", "OK": "good"}.get(status,
+                                                                                                         ""))])
+    rows.append([_c("Binding limit (highest utilisation)"), _c(binding or na("no limits"))])
+    rows.append([_c("What bound the book"), _c(book_reason(inp))])
+    if orders is None:
+        rows.append([_c("Orders"), _c(na(why_no_orders or "not computable"))])
+    else:
+        n = len(orders)
+        dv = float(sum(abs(o.dv01_change) for o in orders))
+        notl = float(sum(abs(o.notional_brl) for o in orders))
+        rows.append([_c("Orders" + (" (WITHHELD: flagged inputs)" if held else "")),
+                     figs.add("summary", "orders", n, str(n), "portfolio_sizing/part (this and previous session)")])
+        rows.append([_c("DV01 traded, BRL/bp (sum of |change|)"),
+                     figs.add("summary", "DV01 traded", dv, num(dv, 0), "portfolio_sizing/part")])
+        rows.append([_c("Notional traded, BRL (sum of |notional|)"),
+                     figs.add("summary", "notional traded", notl, num(notl, 0), "portfolio_sizing/part")])
+    sec.table(["Measure", "Value"], rows, f"Session {session.isoformat()} at a glance")
+    fired = [a for a in alerts if a.fired]
+    if fired:
+        sec.bullets([f"ALERT {a.rule_id} ({a.severity}): "
+                     + (f"{sum(o.flagged for o in outliers or [])} input(s) flagged, listed below"
+                        if a.rule_id == "INPUT_OUTLIER" else plain(a.message)) for a in fired])
+    else:
+        sec.p(f"Alerts: none of {len(alerts)} rules fired.")
+    flags = []
+    if outliers is None:
+        flags.append("inputs not checked for outliers: silver_returns missing")
+    else:
+        flags += [f"flagged input: {o.text()}" for o in outliers if o.flagged]
+    flags += [f"stale input: {a.message}" for a in alerts if a.rule_id == "STALE_DATA" and a.fired]
+    flags += [f"missing input: {a}/{t}" for a, t in sorted(inp.missing)]
+    if flags:
+        sec.bullets(flags)
+    else:
+        sec.p("Inputs: no stale, missing or flagged input.")
+    return sec
+
+
+# ----------------------------------------------------------------------------------------------- track record
+def track_section(tr: TrackRecord, figs: Figures, nav: float | None, max_dd: float | None) -> Section:
+    """Section 8: daily and cumulative P&L in BRL over the window, drawdown, VaR exceptions (Kupiec)."""
+    sec = Section("track", "8. Track record")
+    if tr.why:
+        sec.missing("track record", tr.why)
+        return sec
+    src = "portfolio_sizing (previous sessions) x silver_returns; risk_var (previous sessions)"
+    sec.p(f"Window {tr.spec} (report.track_record), {len(tr.sessions)} sessions from {tr.sessions[0].isoformat()} to "
+          f"{tr.sessions[-1].isoformat()}. Model book, P&L(D) = sizing(D-2) x returns(D), "
+          f"excess over CDI funding; BRL at a constant NAV of {num(nav, 0, reason='n/a')}.")
+    rows = []
+    for r in tr.daily.itertuples():
+        exc = "n/a" if r.exception is None or pd.isna(r.exception) else ("YES" if r.exception else "no")
+        rows.append([_c(r.date.isoformat()), _c(signed(r.pnl_brl, 0, reason=str(r.note))),
+                     _c(pct(r.pnl, 3, plus=True, reason=str(r.note))), _c(signed(r.cum_brl, 0, reason="n/a")),
+                     _c(pct(r.drawdown, 2, reason="n/a")), _c(pct(r.var95, 2, reason="no VaR forecast")),
+                     Cell(exc, cls="bad" if exc == "YES" else "")])
+    sec.table(["Session", "P&L (BRL)", "P&L (% NAV)", "Cumulative (BRL)", "Drawdown", "VaR 95% held", "Exception"],
+              rows, "Daily P&L of the model book over the window")
+    bi = tr.by_instrument
+    if bi is not None and len(bi):
+        d = tr.sessions[-1].isoformat()
+        prow = [[_c(str(i)), figs.add("track", f"P&L {i} BRL", None if nav is None else float(v) * nav,
+                                      signed(None if nav is None else float(v) * nav, 0, reason="no NAV"), src),
+                 _c(pct(float(v), 3, plus=True))]
+                for i, v in sorted(bi.items(), key=lambda kv: (float(kv[1]), str(kv[0])))]
+        sec.table(["Position", "P&L (BRL)", "P&L (% NAV)"], prow, f"P&L by position on {d} (worst first)")
+    ok = tr.ok()
+    tot = float(ok["pnl"].sum()) if len(ok) else None
+    ddmin = float(tr.daily["drawdown"].min()) if len(ok) else None
+    k = tr.kupiec
+    sec.table(["Measure", "Value"], [
+        [_c("cumulative P&L, BRL"), figs.add("track", "cumulative P&L BRL", None if tot is None or nav is None else
+                                             tot * nav, signed(None if tot is None or nav is None else tot * nav, 0,
+                                                               reason="no P&L or no NAV"), src)],
+        [_c("cumulative P&L, % NAV"), figs.add("track", "cumulative P&L", tot, pct(tot, 2, plus=True,
+                                                                                   reason="no P&L"), src)],
+        [_c("deepest drawdown from the window's peak"),
+         figs.add("track", "max drawdown", ddmin, pct(ddmin, 2, reason="no P&L"), src)],
+        [_c("drawdown limit (risk.limits.max_drawdown)"), _c(pct(max_dd, 1, reason="not configured"))],
+        [_c("sessions with P&L and VaR"), figs.add("track", "VaR sessions", k.n, str(k.n), src)],
+        [_c("VaR 95% exceptions"), figs.add("track", "VaR exceptions", k.exceptions, str(k.exceptions), src)],
+        [_c("expected exceptions (5%)"), figs.add("track", "expected exceptions", k.expected, num(k.expected, 2), src)],
+        [_c("Kupiec LR (chi-squared, 1 df)"), figs.add("track", "Kupiec LR", k.lr, num(k.lr, 3, reason="no session"),
+                                                       src)],
+        [_c("Kupiec p-value"), figs.add("track", "Kupiec p-value", k.p_value,
+                                        num(k.p_value, 3, reason="no session"), src)],
+    ], "Track-record summary")
+    if k.p_value is not None:
+        verdict = ("rejects" if k.p_value < 0.05 else "does not reject")
+        sec.p(f"{k.exceptions} VaR exception(s) in {k.n} sessions against {k.expected:.2f} expected: Kupiec's test "
+              f"{verdict} the 95% coverage at 5% (p = {k.p_value:.3f}).")
+    if len(ok) and nav is not None:
+        # the curve starts at 0 at the close before the window's first session
+        before = previous_sessions(tr.sessions[0], 1)
+        xs = list(range(len(tr.daily) + 1))
+        ys = [0.0, *tr.daily["cum_brl"].ffill().fillna(0.0).tolist()]
+        dates = [before[0].isoformat() if before else "start", *(d.isoformat() for d in tr.daily["date"])]
+        idx = sorted({0, len(xs) // 2, len(xs) - 1})
+        sec.chart(line_chart([Line("cumulative P&L (BRL)", xs, ys)], title="Equity curve: cumulative P&L, BRL",
+                             y_fmt=lambda v: f"{v:,.0f}", x_labels=[(i, dates[i]) for i in idx]),
+                  "equity curve", "no P&L in the window")
+    else:
+        sec.missing("chart 'equity curve'", "no P&L or no nav_brl")
+    return sec
+
+
+# ----------------------------------------------------------------------------------------------- input sanity
+def sanity_section(outliers: list[Outlier] | None, figs: Figures, mode: str, threshold: float, why: str) -> Section:
+    """Section 9: the session's move of every price and rate the book uses against its own history."""
+    sec = Section("sanity", "9. Input sanity")
+    if outliers is None:
+        sec.missing("silver_returns/part", why)
+        return sec
+    rows = []
+    for o in outliers:
+        move = na(o.note) if o.change is None else (bp(o.change) if o.kind == "rate" else pct(o.change, 2, plus=True))
+        rows.append([_c(o.instrument), _c(move),
+                     figs.add("sanity", f"{o.instrument} robust z", o.z, signed(o.z, 1, reason=o.note),
+                              "silver_returns/part"),
+                     _c(str(o.n_obs)), Cell("FLAGGED" if o.flagged else "ok", cls="bad" if o.flagged else "")])
+    sec.table(["Series", "Session move", "Robust z", "History (changes)", "State"], rows,
+              f"Session move vs the series' own history (MAD z; flagged at |z| >= {threshold:g}; "
+              f"report.outliers: {mode})")
+    flagged = [o for o in outliers if o.flagged]
+    if flagged:
+        act = ("orders are withheld" if mode == "hold" else "orders are shown; set report.outliers: hold to withhold")
+        sec.p(f"Flagged: {'; '.join(o.text() for o in flagged)}. Check these prints before acting: {act}.")
     return sec
 
 
@@ -659,10 +918,26 @@ def build_report(
         ``demo`` or ``live`` (shown in the title block).
     """
     figs = Figures(session)
-    alerts = evaluate_alerts(inp, session, risk_params)
+    mode = str(report_params.get("outliers", "flag"))
+    z_th = float(report_params.get("outlier_z", 5.0))
+    ret = inp.get("silver_returns")
+    outliers = None if ret is None else check_outliers(
+        ret, session, int(report_params.get("outlier_window", 252)), int(report_params.get("outlier_min_obs", 60)),
+        z_th)
+    tr = build_track_record(inp, session, report_params, risk_params, nav)
+    ok = tr.ok() if not tr.why else tr.daily
+    window = None if tr.why or ok.empty or not is_num(tr.daily["drawdown"].iloc[-1]) else (
+        tr.spec, -float(tr.daily["drawdown"].iloc[-1]), len(ok))
+    alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window)
     key_signals = int(report_params.get("key_signals_per_agent", 3))
     port, orders, why = portfolio_section(inp, figs, nav)
+    flagged = [o for o in (outliers or []) if o.flagged]
+    held = (f"report.outliers is 'hold' and {len(flagged)} input(s) are flagged "
+            f"({', '.join(o.instrument for o in flagged)})") if mode == "hold" and flagged else ""
+    limits = risk_params.get("limits") if isinstance(risk_params, Mapping) else None
+    max_dd = limits.get("max_drawdown") if isinstance(limits, Mapping) else None
     sections = [
+        summary_section(inp, figs, session, tr, nav, orders, why, held, alerts, outliers),
         market_section(inp, figs, session),
         rates_section(inp, figs, session, report_params.get("rates")),
         regime_section(inp, figs),
@@ -670,9 +945,12 @@ def build_report(
         signals_section(inp, figs),
         port,
         risk_section(inp, figs, risk_params),
-        actions_section(inp, figs, orders, why),
+        actions_section(inp, figs, orders, why, held),
+        track_section(tr, figs, nav, max_dd),
+        sanity_section(outliers, figs, mode, z_th, inp.why("silver_returns")),
         status_section(inp, figs, session, alerts),
     ]
+    # the rates desk's section (brmacro.report.rates, helper i19b) is inserted here
     fired = [a for a in alerts if a.fired]
     sub = [f"Session {session.isoformat()} — source: {source}",
            f"Alerts fired: {len(fired)} of {len(alerts)}"

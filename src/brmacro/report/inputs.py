@@ -53,9 +53,14 @@ class Inputs:
     missing : dict
         ``(asset, table)`` -> why it could not be read.
     prev_sizing : list of (date, DataFrame)
-        The previous session's ``portfolio_sizing`` (oldest first), empty when unavailable.
+        The previous sessions' ``portfolio_sizing`` (oldest first; the last is the previous session's,
+        the others are the track record's), empty when unavailable.
     prev_missing : str
         Why the previous sizing is unavailable ('' when it is available).
+    prev_var : list of (date, DataFrame)
+        The previous sessions' ``risk_var`` (the track record's VaR forecasts), oldest first.
+    prev_var_missing : str
+        Why they could not be read ('' when they could).
     expected : tuple of str
         The declared same-session input assets.
     stale : dict
@@ -67,6 +72,8 @@ class Inputs:
     missing: dict[tuple[str, str], str] = field(default_factory=dict)
     prev_sizing: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
     prev_missing: str = ""
+    prev_var: list[tuple[dt.date, pd.DataFrame]] = field(default_factory=list)
+    prev_var_missing: str = ""
     expected: tuple[str, ...] = ()
     stale: dict[str, str] = field(default_factory=dict)
 
@@ -117,7 +124,7 @@ def load_inputs(
     inputs : mapping
         Asset -> table -> path for the session (``Context.inputs``).
     prev : mapping
-        Asset -> [(session, table -> path)] (``Context.prev``); only ``portfolio_sizing`` is used.
+        Asset -> [(session, table -> path)] (``Context.prev``): ``portfolio_sizing`` and ``risk_var``.
     expected : sequence of str
         The assets the report declares (``STEPS["daily_report"].inputs``).
     """
@@ -133,4 +140,12 @@ def load_inputs(
             out.prev_sizing = [(d, read_table(p["part"], schema)) for d, p in prev_list]
         except (OSError, ValueError, KeyError) as exc:
             out.prev_missing = f"previous session's portfolio_sizing unreadable: {exc}"
+    var_list = list(prev.get("risk_var", ()))
+    if var_list:
+        try:
+            schema = schemas_of("risk_var")["part"]
+            out.prev_var = [(d, read_table(p["part"], schema)) for d, p in var_list]
+        except (OSError, ValueError, KeyError) as exc:  # the track record then says which VaR it lacks
+            out.prev_var = []
+            out.prev_var_missing = f"previous sessions' risk_var unreadable: {exc}"
     return out

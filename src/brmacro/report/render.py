@@ -6,7 +6,8 @@ which never print ``nan``/``None`` (a missing value becomes ``n/a: <reason>``). 
 registered with :class:`Figures`: each becomes a row of the ``daily_report`` table and a table cell
 carrying ``data-fig="<section>/<name>"`` in the HTML, so a reader (or a test) can match the page
 against the data. Both templates escape every value (HTML autoescape; Markdown by ``finalize``),
-and braces are written as character references so no template syntax can reach the output.
+and braces are written as character references (HTML) or backslash escapes (Markdown, which carries no
+HTML entity) so no template syntax can reach the output.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -83,7 +85,8 @@ def signed(v: Any, digits: int = 2, *, reason: str = "not available") -> str:
     """A signed plain number (``+0.62``)."""
     if not is_num(v):
         return na(reason)
-    return f"{float(v):+,.{digits}f}"
+    f = round(float(v), digits) + 0.0  # no "-0"
+    return f"{f:+,.{digits}f}"
 
 
 # ----------------------------------------------------------------------------------------------- model
@@ -189,16 +192,18 @@ def _html_finalize(v: Any) -> Any:
     return Markup(s)
 
 
+#: Markdown escapes: backslash escapes (CommonMark), never HTML entities, so report.md reads as plain text.
+#: No value may form a link or an image either: a scenario named "[x](javascript:...)" stays text.
+_MD_SPECIAL = str.maketrans({"\\": "\\\\", "<": "\\<", ">": "\\>", "{": "\\{", "}": "\\}", "|": "\\|",
+                             "`": "\\`", "[": "\\[", "]": "\\]", "\r": " ", "\n": " "})
+#: An ``&`` that would start a character reference (``&amp;``, ``&#60;``) is escaped; any other stays as typed.
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
 def _md_escape(v: Any) -> str:
     if v is None:
         return "n/a"
-    s = str(v)
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = s.replace("{", "&#123;").replace("}", "&#125;").replace("|", "\\|")
-    s = s.replace("`", "\\`").replace("\r", " ").replace("\n", " ")
-    # no value may form a link or an image: a scenario named "[x](javascript:...)" stays text
-    s = s.replace("[", "\\[").replace("]", "\\]")
-    return s
+    return _MD_ENTITY.sub(r"\\&", str(v).translate(_MD_SPECIAL))
 
 
 @lru_cache(maxsize=2)

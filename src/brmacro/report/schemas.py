@@ -2,7 +2,7 @@
 
 ``daily_report/part`` holds one row per headline figure shown in the report (the report's
 numbers as data: a test or an auditor matches the HTML against it); ``daily_report/alerts``
-holds the ten alert rules evaluated on the session's artifacts, fired or not. The backtest
+holds the alert rules (ten of Part B §11.2 and STRESS_LOSS) evaluated on the session's artifacts, fired or not. The backtest
 tables (:data:`BACKTEST`, :data:`BACKTEST_SUMMARY`, :data:`BACKTEST_MONTHLY`) are written by the
 range job (:func:`brmacro.report.backtest.build_backtest`), not by a daily step.
 """
@@ -27,7 +27,8 @@ FIGURES = Schema(
     "daily_report",
     (
         Col("date", "date", doc="session of the report"),
-        Col("section", "str", doc="market | regime | agents | signals | portfolio | risk | actions | freshness"),
+        Col("section", "str", doc="summary | market | regime | agents | signals | portfolio | risk | actions | "
+                                     "track | sanity | freshness"),
         Col("name", "str", doc="figure name, unique within its section (e.g. 'VaR historical 95%')"),
         Col("value", "float", nullable=True, doc="the figure in project units (decimals, NAV fractions, BRL); "
                                                  "null when not computable (text says why)"),
@@ -43,7 +44,8 @@ ALERTS = Schema(
     (
         Col("date", "date"),
         Col("rule_id", "str", doc="STALE_DATA | VAR_BREACH | VAR_CRITICAL | DRAWDOWN_WARNING | DRAWDOWN_CRITICAL | "
-                                  "LIMIT_BREACH | SIGNAL_FLIP | CONVICTION_SURGE | PIPELINE_FAILURE | AGENT_STALE"),
+                                  "LIMIT_BREACH | SIGNAL_FLIP | CONVICTION_SURGE | PIPELINE_FAILURE | AGENT_STALE | "
+                                  "INPUT_OUTLIER"),
         Col("severity", "str", doc="info | warning | critical"),
         Col("fired", "bool"),
         Col("value", "float", nullable=True, doc="the measured value (rule's unit); null when not computable"),
@@ -51,7 +53,7 @@ ALERTS = Schema(
         Col("message", "str", doc="what was measured, against what, and why it fired or could not be evaluated"),
     ),
     key=("rule_id",),
-    doc="The ten alert rules of the session",
+    doc="The alert rules of the session",
 )
 
 REPORT_SCHEMAS: dict[str, dict[str, Schema]] = {

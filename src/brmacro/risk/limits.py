@@ -20,6 +20,8 @@ Conventions
   (``notional_exempt_classes``): rates risk is limited in DV01 (BRL per bp, gross over the rates
   instruments, from ``portfolio_sizing.dv01_brl``) and by risk contribution (DOMAIN A7). Gross leverage
   counts every instrument.
+* The stress-loss limit (``max_stress_loss``) is a loss limit on the worst ``risk_stress`` scenario,
+  fully repriced (:mod:`brmacro.risk.stress`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = [
     "loss_row",
     "overall_status",
     "status_of",
+    "stress_loss_row",
 ]
 
 #: Defaults of the ``risk.limits`` config mapping (the config file repeats them).
@@ -61,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "daily_loss": 0.02,
     "weekly_loss": 0.05,
     "dv01_brl_per_bp": 50_000.0,
+    "max_stress_loss": 0.20,
     "notional_exempt_classes": ["rates_br", "rates_us"],
     "warn_fraction": 0.8,
 }
@@ -185,12 +189,33 @@ def budget_table(
     return df
 
 
+def stress_loss_row(stress: pd.DataFrame | None, limit: float, warn: float) -> LimitRow:
+    """The stress-loss limit: the worst hypothetical scenario's repriced P&L (``risk_stress``) as a loss.
+
+    Parameters
+    ----------
+    stress : DataFrame or None
+        Today's ``risk_stress`` table (``scenario``, ``pnl``); None or empty gives an N/A row.
+    limit : float
+        ``risk.limits.max_stress_loss`` (NAV fraction).
+    warn : float
+        ``warn_fraction``.
+    """
+    if stress is None or stress.empty:
+        return loss_row("stress_loss", None, limit, warn, "risk_stress has no scenario rows")
+    i = int(np.argmin(stress["pnl"].to_numpy(dtype=float)))
+    name = str(stress["scenario"].iloc[i])
+    return loss_row("stress_loss", float(stress["pnl"].iloc[i]), limit, warn,
+                    f"worst of {len(stress)} risk_stress scenarios: {name} (full repricing), NAV fraction")
+
+
 def evaluate_limits(
     sizing: pd.DataFrame,
     var_table: pd.DataFrame,
     components: pd.DataFrame,
     pnls: Sequence[SessionPnl],
     limits: Mapping[str, Any] | None = None,
+    stress: pd.DataFrame | None = None,
 ) -> tuple[list[LimitRow], pd.DataFrame]:
     """All limit rows (the last one ``overall``) and the risk-budget table.
 
@@ -204,6 +229,8 @@ def evaluate_limits(
         Model-book P&L of the last five sessions, oldest first, the last being today.
     limits : mapping, optional
         The ``risk.limits`` config mapping (:data:`DEFAULTS` fill missing keys).
+    stress : DataFrame, optional
+        Today's ``risk_stress`` scenarios, for the ``stress_loss`` row (N/A without them).
     """
     lim = dict(DEFAULTS)
     lim.update(dict(limits or {}))
@@ -303,6 +330,8 @@ def evaluate_limits(
     br = float(rates.loc[rates["asset_class"] == "rates_br", "dv01_brl"].sum())
     rows.append(_row("dv01", float(dv01.abs().sum()), float(lim["dv01_brl_per_bp"]), warn,
                      f"gross |DV01| over rates instruments, BRL per bp; net BR DV01 {br:,.0f} BRL/bp"))
+
+    rows.append(stress_loss_row(stress, float(lim["max_stress_loss"]), warn))
 
     worst = max((r.utilisation for r in rows if r.utilisation is not None), default=None)
     na = [r.limit for r in rows if r.status == "N/A"]

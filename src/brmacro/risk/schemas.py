@@ -66,10 +66,11 @@ STRESS = Schema(
         Col("worst_pnl", "float", doc="that instrument's P&L, NAV fraction (0 when none loses)"),
         Col("unmapped_exposure", "float", lo=0.0,
             doc="sum of |weight| of held instruments the scenario has no shock for (NAV fraction)"),
-        Col("note", "str", doc="shocks applied, duration used for yield shocks, unmapped instruments"),
+        Col("note", "str", doc="shocks applied, yields repriced from, first-order (duration) P&L, unmapped "
+                               "instruments, moves realised in the scenario's window on this history"),
     ),
     key=("scenario",),
-    doc="Hypothetical scenarios: yield shocks through modified duration, price shocks on weights",
+    doc="Hypothetical scenarios: yield shocks fully repriced (DI1 PU, ZN note), price shocks on weights",
 )
 
 REVERSE = Schema(
@@ -78,7 +79,7 @@ REVERSE = Schema(
         Col("date", "date"),
         Col("scenario", "str"),
         Col("multiplier", "float", nullable=True,
-            doc="k such that k x scenario loses reverse_loss of NAV; null when infeasible"),
+            doc="smallest k such that k x scenario (repriced) loses reverse_loss of NAV; null when infeasible"),
         Col("note", "str"),
     ),
     key=("scenario",),
@@ -93,10 +94,11 @@ REPLAY = Schema(
         Col("start", "date"),
         Col("end", "date"),
         Col("pnl", "float", nullable=True,
-            doc="today's weights x cumulative window returns, NAV fraction; null when not in history"),
+            doc="today's weights x cumulative window returns from the close of its first session (silver_returns "
+                "part and crisis), NAV fraction; null when not in history"),
         Col("worst_pnl", "float", nullable=True, doc="worst point of the cumulative P&L path in the window"),
-        Col("n_sessions", "int", lo=0, doc="window sessions present in the returns matrix"),
-        Col("coverage", "float", lo=0.0, hi=1.0, doc="n_sessions / B3 sessions in the window"),
+        Col("n_sessions", "int", lo=0, doc="window sessions after the first present in the returns"),
+        Col("coverage", "float", lo=0.0, hi=1.0, doc="n_sessions / B3 sessions of the window after its first"),
         Col("note", "str"),
     ),
     key=("window",),

@@ -70,7 +70,7 @@ def risk_stress(ctx: Context) -> dict[str, pd.DataFrame]:
     try:
         scen, rev, rep = compute_stress(
             _weights(ctx, sizing), _returns(ctx), ctx.table("silver_curves"), ctx.date,
-            _risk_params(ctx).get("stress"),
+            _risk_params(ctx).get("stress"), ctx.table("silver_returns", "crisis"),
         )
     except RiskInputError as exc:
         raise _wrap(ctx, exc) from exc
@@ -91,7 +91,7 @@ def risk_limits(ctx: Context) -> dict[str, pd.DataFrame]:
         pnls = model_book_pnl(ctx.date, mat, sizings, n_sessions=5)
         rows, budget = evaluate_limits(
             sizing, ctx.table("risk_var"), ctx.table("risk_var", "components"), pnls,
-            _risk_params(ctx).get("limits"),
+            _risk_params(ctx).get("limits"), ctx.table("risk_stress"),
         )
     except RiskInputError as exc:
         raise _wrap(ctx, exc) from exc

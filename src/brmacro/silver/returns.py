@@ -12,6 +12,18 @@ Every return is the daily **excess** return of what the book holds, in the price
   10-year semi-annual par bond at ``y_p`` (:func:`par_bond_duration`).
 
 ``days`` are calendar days between the sessions.
+
+Crisis table
+------------
+Silver keeps ``silver.lookback_sessions`` sessions, but the historical replay of the risk layer
+needs the configured crisis windows, years older. ``crisis`` holds the same ``level``/``ret`` of
+every window of ``bronze.crisis_windows`` (the slices every bronze partition carries) that starts on
+or before the session, clipped to it, computed by the same rules from the same session's bronze rows
+(released on or before ``D``). Bronze carries a window from its first day, so the window's first
+session has no return (no previous close): a window's returns are those of the sessions after its
+first, i.e. the move from the close of its first session to the close of its last. The cost is
+bounded by the windows' length (the four defaults: about 270 sessions). A window whose data are
+incomplete is left out with a warning; the replay then reports it as not in history.
 """
 
 from __future__ import annotations
@@ -19,11 +31,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from brmacro.calendar import du as anbima_du
+from brmacro.calendar import sessions_between
 from brmacro.instruments import INSTRUMENTS, Instrument, di1_pu
 from brmacro.pipeline import InputMissing
 from brmacro.silver.curves import (
@@ -40,6 +54,7 @@ from brmacro.silver.curves import (
 __all__ = [
     "PriceGapError",
     "build_returns",
+    "crisis_returns",
     "daily_series",
     "di1_excess_returns",
     "par_bond_duration",
@@ -180,7 +195,8 @@ def _yahoo(yahoo: pd.DataFrame, ticker: str) -> pd.Series:
 
 
 def build_returns(
-    inputs: Mapping[str, pd.DataFrame], date: dt.date, params: Mapping[str, object]
+    inputs: Mapping[str, pd.DataFrame], date: dt.date, params: Mapping[str, object],
+    bronze: Mapping[str, object] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the ``silver_returns`` tables for session ``date``.
 
@@ -193,11 +209,15 @@ def build_returns(
         The partition session.
     params : mapping
         The ``silver`` config subtree.
+    bronze : mapping, optional
+        The ``bronze`` config subtree: its ``crisis_windows`` are the windows of the ``crisis`` table
+        (the bronze defaults when omitted).
 
     Returns
     -------
     dict
-        ``part`` (returns matrix, long) and ``prices`` (aligned price series, long).
+        ``part`` (returns matrix, long), ``prices`` (aligned price series, long) and ``crisis``
+        (level and return over each crisis window started by ``date``).
 
     Raises
     ------
@@ -258,25 +278,8 @@ def build_returns(
     if len(window) == 0:
         raise PriceGapError(f"silver_returns: no common history of all instruments up to {date}")
 
-    cdi_v = _require("CDI (bcb_sgs:12)", cdi, window, rate_limit)
-    sofr_v = _require("SOFR (fred:SOFR)", sofr, window, rate_limit)
-    cdi_prev = np.concatenate([[np.nan], cdi_v[:-1]])
-    sofr_prev = np.concatenate([[np.nan], sofr_v[:-1]])
-    days = np.concatenate([[np.nan], np.diff(window).astype(float)])
-    k = np.concatenate([[np.nan], anbima_du(window[:-1], window[1:]).astype(float)]) if len(window) > 1 else \
-        np.array([np.nan])
-    cdi_carry = np.power(1.0 + cdi_prev, k) - 1.0
-    sofr_carry = sofr_prev * days / 360.0
-
-    levels: dict[str, np.ndarray] = {}
-    rets: dict[str, np.ndarray] = {}
-    for ins in INSTRUMENTS:
-        levels[ins.name], rets[ins.name] = _instrument(ins, level_src[ins.name], di, window, inst_limit, cdi_prev,
-                                                       cdi_carry, sofr_prev, sofr_carry, days, ust_years)
-
-    idx = pd.Index(window, name="date")
-    lv = pd.DataFrame(levels, index=idx)
-    rt = pd.DataFrame(rets, index=idx)
+    src = _Sources(level_src, di, cdi, sofr, inst_limit, rate_limit, ust_years)
+    lv, rt = _levels_returns(src, window)
     stats = {f"vol_{w}": rolling_vol(rt, w, ann) for w in vol_windows}
     stats["z_252"] = rolling_z(lv, z_window)
     part = pd.concat(
@@ -289,7 +292,94 @@ def build_returns(
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
 
     prices = _prices(yahoo, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
-    return {"part": part, "prices": prices}
+    crisis = crisis_returns(src, date, _crisis_windows(bronze))
+    return {"part": part, "prices": prices, "crisis": crisis}
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The aligned inputs of the return rules (levels by instrument, DI1 vertices, CDI, SOFR) and their limits."""
+
+    level_src: Mapping[str, pd.Series]
+    di: Nodes
+    cdi: pd.Series
+    sofr: pd.Series
+    inst_limit: int
+    rate_limit: int
+    ust_years: float
+
+
+def _levels_returns(src: _Sources, window: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Level and excess-return frames (session x instrument) over consecutive B3 sessions ``window``."""
+    cdi_v = _require("CDI (bcb_sgs:12)", src.cdi, window, src.rate_limit)
+    sofr_v = _require("SOFR (fred:SOFR)", src.sofr, window, src.rate_limit)
+    cdi_prev = np.concatenate([[np.nan], cdi_v[:-1]])
+    sofr_prev = np.concatenate([[np.nan], sofr_v[:-1]])
+    days = np.concatenate([[np.nan], np.diff(window).astype(float)])
+    k = np.concatenate([[np.nan], anbima_du(window[:-1], window[1:]).astype(float)]) if len(window) > 1 else \
+        np.array([np.nan])
+    cdi_carry = np.power(1.0 + cdi_prev, k) - 1.0
+    sofr_carry = sofr_prev * days / 360.0
+
+    levels: dict[str, np.ndarray] = {}
+    rets: dict[str, np.ndarray] = {}
+    for ins in INSTRUMENTS:
+        levels[ins.name], rets[ins.name] = _instrument(ins, src.level_src[ins.name], src.di, window, src.inst_limit,
+                                                       cdi_prev, cdi_carry, sofr_prev, sofr_carry, days,
+                                                       src.ust_years)
+    idx = pd.Index(window, name="date")
+    return pd.DataFrame(levels, index=idx), pd.DataFrame(rets, index=idx)
+
+
+def _crisis_windows(bronze: Mapping[str, object] | None) -> list[tuple[str, dt.date, dt.date]]:
+    """``(name, start, end)`` of ``bronze.crisis_windows`` (the bronze defaults when ``bronze`` is None)."""
+    from brmacro.bronze.demo import parse_params
+
+    wins = parse_params(bronze).crisis_windows
+    return [(w.name, w.start, w.end) for w in wins]
+
+
+def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt.date, dt.date]]) -> pd.DataFrame:
+    """The ``crisis`` table: level and excess return of every instrument over each crisis window.
+
+    Parameters
+    ----------
+    src : _Sources
+        The aligned bronze inputs of the session (rows released on or before ``date`` only).
+    date : datetime.date
+        The partition session: windows starting after it are skipped, the others clipped to it.
+    windows : sequence of (name, start, end)
+        The configured crisis windows (``bronze.crisis_windows``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``window, date, instrument, level, ret`` (``ret`` null on a window's first session).
+        A window whose inputs have a gap longer than the forward-fill limits is left out (logged).
+    """
+    out: list[pd.DataFrame] = []
+    for name, start, end in windows:
+        if start > date:
+            continue
+        sessions = np.array(sessions_between(start, min(end, date)), dtype="datetime64[D]")
+        if len(sessions) == 0:
+            continue
+        try:
+            lv, rt = _levels_returns(src, sessions)
+        except PriceGapError as exc:
+            log.warning("silver_returns %s: crisis window %s (%s..%s) left out: %s", date, name, start, end, exc)
+            continue
+        df = pd.concat({"level": lv.stack(), "ret": rt.stack(future_stack=True)}, axis=1).reset_index(
+            names=["date", "instrument"])
+        df.insert(0, "window", name)
+        out.append(df)
+    if not out:
+        return pd.DataFrame({"window": pd.Series(dtype=str), "date": pd.Series(dtype=object),
+                             "instrument": pd.Series(dtype=str), "level": pd.Series(dtype=float),
+                             "ret": pd.Series(dtype=float)})
+    res = pd.concat(out, ignore_index=True)
+    res["date"] = pd.to_datetime(res["date"]).dt.date
+    return res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True)
 
 
 def _instrument(ins: Instrument, src: pd.Series, di: Nodes, window: np.ndarray, limit: int, cdi_prev: np.ndarray,

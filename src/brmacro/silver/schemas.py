@@ -78,6 +78,20 @@ PRICES = Schema(
     doc="Every price series the book or the models use, aligned on B3 sessions (last value carried)",
 )
 
+CRISIS = Schema(
+    "silver_returns.crisis",
+    (
+        Col("window", "str", doc="crisis window name (bronze.crisis_windows)"),
+        Col("date", "date"),
+        Col("instrument", "str", doc="instrument table name"),
+        Col("level", "float", doc="the underlying level, as in part"),
+        Col("ret", "float", nullable=True,
+            doc="daily excess return, as in part (null on the window's first session: no previous close)"),
+    ),
+    key=("window", "date", "instrument"),
+    doc="Returns of the crisis windows started by the session (clipped to it), for the historical replay",
+)
+
 MACRO = Schema(
     "silver_macro",
     (
@@ -92,6 +106,6 @@ MACRO = Schema(
 
 SILVER_SCHEMAS: dict[str, dict[str, Schema]] = {
     "silver_curves": {"part": CURVES, "ns_params": NS_PARAMS, "slopes": SLOPES},
-    "silver_returns": {"part": RETURNS, "prices": PRICES},
+    "silver_returns": {"part": RETURNS, "prices": PRICES, "crisis": CRISIS},
     "silver_macro": {"part": MACRO},
 }

@@ -28,8 +28,9 @@ def silver_curves(ctx: Context) -> dict[str, pd.DataFrame]:
 
 
 def silver_returns(ctx: Context) -> dict[str, pd.DataFrame]:
-    """Excess-return matrix of the tradables and the aligned price series over the lookback."""
-    return build_returns({a: ctx.table(a) for a in _RETURN_INPUTS}, ctx.date, ctx.params["silver"])
+    """Excess-return matrix and aligned prices over the lookback, and the returns of the crisis windows."""
+    return build_returns({a: ctx.table(a) for a in _RETURN_INPUTS}, ctx.date, ctx.params["silver"],
+                         ctx.params.get("bronze"))
 
 
 def silver_macro(ctx: Context) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,62 @@
+"""silver_returns.crisis: the crisis windows' returns, by the same rules as the lookback, point in time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.unit.test_silver_returns import D, SESSIONS, _params, make_inputs
+
+from brmacro.silver.returns import build_returns
+from brmacro.silver.schemas import SILVER_SCHEMAS
+
+CRISIS = SILVER_SCHEMAS["silver_returns"]["crisis"]
+W_START, W_END = SESSIONS[3], SESSIONS[12]
+
+
+def _bronze(*windows: tuple[str, object, object]) -> dict[str, object]:
+    return {"crisis_windows": [{"name": n, "start": str(s), "end": str(e)} for n, s, e in windows]}
+
+
+def test_crisis_window_older_than_the_lookback_has_the_lookback_rules() -> None:
+    short = build_returns(make_inputs(), D, _params(lookback_sessions=10), _bronze(("w", W_START, W_END)))
+    long_ = build_returns(make_inputs(), D, _params(lookback_sessions=30), _bronze())
+    CRISIS.conform(short["crisis"])
+    c = short["crisis"]
+    assert long_["crisis"].empty and set(c["window"]) == {"w"}
+    assert min(short["part"]["date"]) > W_END  # outside the silver lookback
+    assert sorted(c["date"].unique()) == SESSIONS[3:13]
+    ref = long_["part"].set_index(["date", "instrument"])
+    got = c.set_index(["date", "instrument"])
+    assert np.allclose(got["level"], ref.loc[got.index, "level"], rtol=0, atol=0)
+    later = got.loc[[d for d in got.index if d[0] > W_START]]
+    assert np.allclose(later["ret"], ref.loc[later.index, "ret"], rtol=1e-15, atol=0)
+    assert got.loc[[d for d in got.index if d[0] == W_START], "ret"].isna().all()  # no previous close in the slice
+
+
+def test_windows_start_by_the_session_and_are_clipped_to_it() -> None:
+    out = build_returns(make_inputs(), D, _params(lookback_sessions=10),
+                        _bronze(("future", D + pd.Timedelta(days=1), D + pd.Timedelta(days=40)),
+                                ("open", SESSIONS[25], D + pd.Timedelta(days=40))))["crisis"]
+    assert set(out["window"]) == {"open"} and max(out["date"]) == D and min(out["date"]) == SESSIONS[25]
+
+
+def test_a_window_with_a_long_gap_is_left_out_not_invented(caplog: pytest.LogCaptureFixture) -> None:
+    gap = SESSIONS[5:11]  # 6 sessions without PTAX: beyond the forward-fill limit
+    out = build_returns(make_inputs({"ptax": gap}), D, _params(lookback_sessions=10),
+                        _bronze(("w", W_START, W_END), ("ok", SESSIONS[14], SESSIONS[18])))
+    assert set(out["crisis"]["window"]) == {"ok"}
+    assert "crisis window w" in caplog.text and "left out" in caplog.text
+
+
+def test_rows_released_after_the_session_change_nothing() -> None:
+    inp = make_inputs()
+    b = _bronze(("w", W_START, W_END))
+    before = build_returns(inp, D, _params(lookback_sessions=10), b)["crisis"]
+    late = inp["bronze_bcb_ptax"].copy()
+    late.loc[late["date"] == W_END, "sell"] *= 2.0
+    late["release_date"] = D + pd.Timedelta(days=3)  # a revision published after D
+    inp2 = {**inp, "bronze_bcb_ptax": pd.concat([inp["bronze_bcb_ptax"], late.iloc[[0]]], ignore_index=True)}
+    again = build_returns(inp2, D, _params(lookback_sessions=10), b)["crisis"]
+    pd.testing.assert_frame_equal(before, again)
