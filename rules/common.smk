@@ -84,9 +84,11 @@ def step_inputs(asset):
             for s in previous_sessions(d, n)
             for p in part(up, s.isoformat())
         ]
+        # optional inputs from outside (the desk's positions files): declared only when present
+        ext_same, ext_prev = _pl.external_inputs(asset, d, config)
         return {
-            "same": [p for p in same if p.endswith(".parquet")],
-            "prev": [p for p in prev if p.endswith(".parquet")],
+            "same": [p for p in same if p.endswith(".parquet")] + ext_same,
+            "prev": [p for p in prev if p.endswith(".parquet")] + ext_prev,
         }
 
     return _inputs
@@ -98,11 +100,17 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
+        ext = [
+            p
+            for a in _pl.SESSION_GROUPS[group]
+            for part_ in _pl.external_inputs(a, d, config)
+            for p in part_
+        ]
         return [partition_dir(u, wildcards.date) for u in same] + [
             partition_dir(u, s.isoformat())
             for u, n in prev.items()
             for s in previous_sessions(d, n)
-        ]
+        ] + ext
 
     return _inputs
 

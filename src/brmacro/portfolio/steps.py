@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.instruments import INSTRUMENTS, by_name, di1_contract_for, di1_dv01, di1_pu
+from brmacro.desk.book import MarketData
+from brmacro.desk.contracts import contract_for
+from brmacro.desk.steps import desk_config, desk_tables
+from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01, di1_pu
 from brmacro.io import frame
 from brmacro.pipeline import Context, InputMissing
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
@@ -24,11 +27,8 @@ from brmacro.portfolio.schemas import COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
 from brmacro.portfolio.sizing import (
     apply_caps,
     book_vol,
-    cme_quarterly_contract,
-    dol_contract,
     flat_forward_rate,
     half_kelly,
-    ind_contract,
     risk_budget_weights,
     vol_target_scale,
     zn_price,
@@ -234,26 +234,30 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     """(contract ticker, unrounded signed contracts, dv01 in BRL per bp fall) of one position."""
     inst = by_name(name)
     d: dt.date = ctx.date
+    if "b3" not in cache:
+        cache["b3"] = ctx.table("bronze_b3_market_data")
+    contract = contract_for(inst, d, cache["b3"], desk_config(ctx.params))  # the desk's one contract choice
+    ticker = contract.code
     if inst.kind == "di1":
         if "di" not in cache:
             cache["di"] = _di_curve(ctx)
         tenors, rates = cache["di"]
-        ticker, _mat, n = di1_contract_for(d, inst.tenor_du)
+        n = int(contract.du or 0)
         r = flat_forward_rate(tenors, rates, n)
         pu = float(di1_pu(r, n))
         k = notional_brl / pu
         return ticker, k, float(k * di1_dv01(r, n))
     if inst.kind == "fx":
-        return dol_contract(d)[0], notional_brl / (inst.multiplier * cache["ptax"]), 0.0
+        return ticker, notional_brl / (inst.multiplier * cache["ptax"]), 0.0
     if inst.kind == "equity_br":
-        return ind_contract(d)[0], notional_brl / (inst.multiplier * _level(ctx, name)), 0.0
+        return ticker, notional_brl / (inst.multiplier * _level(ctx, name)), 0.0
     if inst.kind == "ust":
         price = zn_price(_level(ctx, name), float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
         k = notional_brl / cache["ptax"] / (inst.multiplier * price)
-        return cme_quarterly_contract("ZN", d)[0], k, notional_brl * inst.duration * 1e-4
+        return ticker, k, notional_brl * inst.duration * 1e-4
     if inst.kind == "equity_us":
         k = notional_brl / cache["ptax"] / (inst.multiplier * _level(ctx, name))
-        return cme_quarterly_contract("ES", d)[0], k, 0.0
+        return ticker, k, 0.0
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
@@ -333,4 +337,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
             "contracts": float(np.rint(k)) + 0.0, "dv01_brl": round(float(dv01), 6),
             "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method,
         })
-    return {"part": frame(rows, SIZING)}
+    md = MarketData(cache.get("b3", ctx.table("bronze_b3_market_data")), ctx.table("silver_returns"),
+                    ctx.table("silver_returns", "prices"), float(cfg["contracts"]["zn_coupon"]),
+                    float(cfg["contracts"]["zn_years"]))
+    return {"part": frame(rows, SIZING), **desk_tables(ctx, rows, md)}  # the desk's held book, orders, breaker
