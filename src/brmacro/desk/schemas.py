@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from brmacro.io import Col, Schema
 
-__all__ = ["CONTRACTS", "DESK", "DESK_SCHEMAS", "HELD", "HELD_PNL", "ORDERS", "ROLLS"]
+__all__ = ["BOOKS", "CONTRACTS", "DESK", "DESK_SCHEMAS", "HELD", "HELD_PNL", "ORDERS", "ROLLS"]
 
 CONTRACTS = Schema(
     "portfolio_sizing.contracts",
@@ -113,5 +113,19 @@ ROLLS = Schema(
     doc="Roll calendar: rolls of the contracts in use within the next desk.roll_calendar_sessions sessions",
 )
 
-DESK_SCHEMAS = {"contracts": CONTRACTS, "held": HELD, "held_pnl": HELD_PNL, "orders": ORDERS, "desk": DESK,
-                "rolls": ROLLS}
+BOOKS = Schema(
+    "portfolio_sizing.books",
+    (
+        Col("date", "date"),
+        Col("book", "str", doc="held (positions file) | proposed (held + orders)"),
+        Col("instrument", "str"),
+        Col("asset_class", "str"),
+        Col("weight", "float", doc="NAV-fraction weight on the instrument (DI1 contracts DV01-matched)"),
+        Col("dv01_brl", "float", doc="BRL per 1 bp fall in the yield"),
+    ),
+    key=("book", "instrument"),
+    doc="The held and proposed books as instrument weights, for VaR, stress and limits (empty without positions)",
+)
+
+DESK_SCHEMAS = {"books": BOOKS, "contracts": CONTRACTS, "held": HELD, "held_pnl": HELD_PNL, "orders": ORDERS,
+                "desk": DESK, "rolls": ROLLS}

@@ -26,7 +26,7 @@ from brmacro.desk.book import (
 )
 from brmacro.desk.contracts import DEFAULT_DESK, roll_calendar
 from brmacro.desk.positions import POSITION_FILES, PositionsError, by_session, check_dir_dates, read_positions
-from brmacro.desk.schemas import CONTRACTS, DESK, HELD, HELD_PNL, ORDERS, ROLLS
+from brmacro.desk.schemas import BOOKS, CONTRACTS, DESK, HELD, HELD_PNL, ORDERS, ROLLS
 from brmacro.io import frame
 from brmacro.pipeline import POSITION_PREV_SESSIONS, Context
 
@@ -128,7 +128,14 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
                 "drawdown": by["max_drawdown"].value if "max_drawdown" in by else None, "note": note}
     ords = orders.copy()
     ords.insert(0, "date", d)
+    books: list[dict[str, Any]] = []
+    if held_now is not None:
+        proposed = orders.loc[:, ["contract", "proposed"]]
+        for name, bk, col in (("held", held_now, "quantity"), ("proposed", proposed, "proposed")):
+            _, per_inst = book_weights_of(bk, d, md, nav, qty_col=col)
+            books += [{"date": d, "book": name, **r} for r in per_inst.to_dict("records")]
     return {
+        "books": frame(books, BOOKS),
         "contracts": frame(contracts, CONTRACTS),
         "held": frame(held_rows, HELD),
         "held_pnl": frame(pnl_rows, HELD_PNL),
