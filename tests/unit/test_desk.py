@@ -81,6 +81,9 @@ def test_rolls_happen_the_configured_sessions_before_the_last_session() -> None:
     assert "ZNZ26" in cal.index and cal.loc["ZNZ26", "last_session"] == dt.date(2026, 11, 30)
     assert "DI1F28" not in cal.index  # not within 20 sessions
     assert (cal["sessions_to_roll"] <= 20).all()
+    # a contract maturing beyond the stored B3 calendar (2030) still gets a true last session and count
+    far = contract_info("DI1F37")
+    assert far.last_session == dt.date(2036, 12, 31) and sessions_left(D, far.last_session) > 2400
 
 
 def test_di1_comes_from_the_settlement_file_liquid_and_outside_its_roll_window(market) -> None:
@@ -89,7 +92,7 @@ def test_di1_comes_from_the_settlement_file_liquid_and_outside_its_roll_window(m
     for tenor in (252, 504, 1260, 2520):
         c = choose_di1(b3, D, tenor, DEFAULT_DESK)
         assert c.code in listed and c.open_interest >= DEFAULT_DESK["min_open_interest"]
-        if tenor > 252:
+        if tenor >= 252:
             assert c.month == 1, (tenor, c.code)  # January beyond the first year
     # the 10Y point: January contract nearest 2520 du, never a quarterly absent from the file
     assert choose_di1(b3, D, 2520, DEFAULT_DESK).code == "DI1F37"

@@ -35,7 +35,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.calendar import anbima_roll_forward, du, is_session, next_session, previous_session, sessions_between
+from brmacro.calendar import (
+    CALENDAR_END,
+    anbima_holidays,
+    anbima_roll_forward,
+    du,
+    is_session,
+    next_session,
+    previous_session,
+    sessions_between,
+)
 from brmacro.instruments import MONTH_CODES, Instrument
 
 __all__ = [
@@ -150,11 +159,18 @@ def _zn_first_notice(year: int, month: int) -> dt.date:
     return d
 
 
+def _session_before(d: dt.date) -> dt.date:
+    """The B3 session before ``d``; beyond the stored calendar, the ANBIMA business day before (far contracts)."""
+    if d <= CALENDAR_END:
+        return previous_session(d)
+    return np.busday_offset(np.datetime64(d, "D"), -1, roll="backward", holidays=anbima_holidays()).item()
+
+
 def _dates(root: str, year: int, month: int) -> tuple[dt.date, dt.date]:
     """(expiry, last session the desk may hold) of a contract month."""
     if root == "DI1":
         mat = anbima_roll_forward(dt.date(year, month, 1))
-        return mat, previous_session(mat)
+        return mat, _session_before(mat)
     if root == "DOL":
         exp = _first_session_on_or_after(dt.date(year, month, 1))
         return exp, previous_session(exp)
@@ -194,7 +210,10 @@ def sessions_left(asof: dt.date, last_session: dt.date) -> int:
     """B3 sessions in ``(asof, last_session]`` (0 when the contract's last session is on or before ``asof``)."""
     if last_session <= asof:
         return 0
-    return len(sessions_between(asof + dt.timedelta(days=1), last_session))
+    if last_session <= CALENDAR_END:
+        return len(sessions_between(asof + dt.timedelta(days=1), last_session))
+    # beyond the stored B3 calendar: its sessions, then ANBIMA business days (only far contracts get here)
+    return len(sessions_between(asof + dt.timedelta(days=1), CALENDAR_END)) + int(du(CALENDAR_END, last_session))
 
 
 def _roll(root: str, cfg: Mapping[str, Any]) -> int:
@@ -249,7 +268,7 @@ def di1_candidates(b3: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     mats = pd.to_datetime(t["maturity"]).dt.date
     t["month"] = [m.month for m in mats]
     t["year"] = [m.year for m in mats]
-    t["last_session"] = [previous_session(m) for m in mats]
+    t["last_session"] = [_session_before(m) for m in mats]
     return t.sort_values("maturity").reset_index(drop=True)
 
 
@@ -265,8 +284,8 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
     """The DI1 contract carrying a constant-maturity point of ``tenor_du`` on ``asof``.
 
     Candidates are the contracts of the session's settlement file with open interest ≥
-    ``desk.min_open_interest`` that are not in their roll window. Beyond ``desk.di1_january_beyond_du``
-    business days only January contracts are used (where the curve's liquidity sits) when one qualifies.
+    ``desk.min_open_interest`` that are not in their roll window. For a point of ``desk.di1_january_beyond_du``
+    business days or more only January contracts are used (where the curve's liquidity sits) when one qualifies.
     The nearest maturity in business days wins; ties go to the larger open interest.
 
     Raises
@@ -287,8 +306,8 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
             f"{int((oi >= min_oi).sum())} with open interest >= desk.min_open_interest ({min_oi:,.0f})"
         )
     jan_beyond = int(cfg.get("di1_january_beyond_du", DEFAULT_DESK["di1_january_beyond_du"]))
-    if tenor_du > jan_beyond:
-        jan = ok & (t["month"].to_numpy() == 1) & (t["du"].to_numpy() > jan_beyond)
+    if tenor_du >= jan_beyond:
+        jan = ok & (t["month"].to_numpy() == 1)
         if jan.any():
             ok = jan
     cand = t.loc[ok].copy()
@@ -360,6 +379,8 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
     rows = []
     for code in sorted(set(codes)):
         c = contract_info(code)
+        if c.last_session <= asof:  # gone: it expires and settles; nothing left to roll
+            continue
         roll = _roll(c.root, cfg)
         # the roll session: the first session s with sessions_left(s, last) <= roll
         window = [s for s in [asof, *future] if sessions_left(s, c.last_session) <= roll]

@@ -127,6 +127,9 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
                 "weekly_loss": by["weekly_loss"].value if "weekly_loss" in by else None,
                 "drawdown": by["max_drawdown"].value if "max_drawdown" in by else None, "note": note}
     ords = orders.copy()
+    inst_of = {h["contract"]: h["instrument"] for h in held_rows}
+    ords["instrument"] = [inst_of.get(c, i) if i == "DI1" else i for c, i in zip(ords["contract"], ords["instrument"],
+                                                                                 strict=True)]
     ords.insert(0, "date", d)
     books: list[dict[str, Any]] = []
     if held_now is not None:

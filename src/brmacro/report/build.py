@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from brmacro.desk.report import desk_banner, desk_orders, desk_section
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
@@ -661,18 +662,21 @@ def build_report(
     alerts = evaluate_alerts(inp, session, risk_params)
     key_signals = int(report_params.get("key_signals_per_agent", 3))
     port, orders, why = portfolio_section(inp, figs, nav)
+    orders, why = desk_orders(inp, orders, why)  # the desk's orders against its held book, where it has one
     sections = [
         market_section(inp, figs, session),
         regime_section(inp, figs),
         agents_section(inp, figs, key_signals),
         signals_section(inp, figs),
         port,
+        desk_section(inp, figs),
         risk_section(inp, figs, risk_params),
         actions_section(inp, figs, orders, why),
         status_section(inp, figs, session, alerts),
     ]
     fired = [a for a in alerts if a.fired]
-    sub = [f"Session {session.isoformat()} — source: {source}",
+    banner = desk_banner(inp)  # circuit breaker or positions status, at the top
+    sub = [*([banner] if banner else []), f"Session {session.isoformat()} — source: {source}",
            f"Alerts fired: {len(fired)} of {len(alerts)}"
            + (f" ({', '.join(a.rule_id for a in fired)})" if fired else "")]
     if inp.missing:
