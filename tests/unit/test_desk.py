@@ -293,3 +293,23 @@ def test_model_contracts_carry_the_instruments(market) -> None:
     assert contract_for(by_name("USDBRL"), D, b3, DEFAULT_DESK).code == "DOLZ26"
     assert contract_for(by_name("USDBRL"), dt.date(2026, 11, 25), b3, DEFAULT_DESK).code == "DOLF27"
     assert contract_for(by_name("DI1_5Y"), D, b3, DEFAULT_DESK).code.startswith("DI1F")
+
+
+def test_demo_di1_listing_follows_b3s_pattern() -> None:
+    from brmacro.bronze import demo
+
+    d = dt.date(2024, 6, 14)  # the session: DI1N29 / DI1N34 were ordered although not listed
+    b3 = demo.snapshot("bronze_b3_market_data", d)
+    t = b3[(b3["commodity"] == "DI1") & (b3["trade_date"] == d)].sort_values("maturity")
+    months = [(m.year, m.month) for m in t["maturity"]]
+    assert months[:12] == [(2024 + (6 + k) // 12, (6 + k) % 12 + 1) for k in range(12)]  # 12 consecutive months
+    far = t[[(m - d).days > 366 for m in t["maturity"]]]
+    assert set(far["maturity"].map(lambda m: m.month)) <= {1, 4, 7, 10}  # then quarter-start months
+    assert "DI1N28" in set(t["ticker"]) and not {"DI1N29", "DI1N34"} & set(t["ticker"])  # quarterly to 5 years only
+    assert {"DI1F34", "DI1F35"} <= set(t["ticker"])  # January to 11 years
+    oi = t.set_index("ticker")["open_interest"]
+    assert all(oi[f"DI1F{y}"] > oi[f"DI1N{y}"] for y in (25, 26, 27, 28))  # liquidity sits in January
+    # the contracts the model book maps to are always listed with open interest
+    for tenor in (252, 504, 1260, 2520):
+        c = choose_di1(b3, d, tenor, DEFAULT_DESK)
+        assert c.code in set(t["ticker"]) and c.open_interest >= DEFAULT_DESK["min_open_interest"]
