@@ -106,11 +106,15 @@ def session_inputs(group):
             for part_ in _pl.external_inputs(a, d, config)
             for p in part_
         ]
-        return [partition_dir(u, wildcards.date) for u in same] + [
-            partition_dir(u, s.isoformat())
-            for u, n in prev.items()
-            for s in previous_sessions(d, n)
-        ] + ext
+        return (
+            [partition_dir(u, wildcards.date) for u in same]
+            + [
+                partition_dir(u, s.isoformat())
+                for u, n in prev.items()
+                for s in previous_sessions(d, n)
+            ]
+            + ext
+        )
 
     return _inputs
 

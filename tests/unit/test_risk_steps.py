@@ -13,9 +13,9 @@ import pytest
 from tests.configparts import config_part, schema_part
 
 from brmacro.calendar import previous_sessions, sessions_between
+from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.instruments import INSTRUMENTS
 from brmacro.io import read_table, write_table
-from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.pipeline import InputMissing, all_schemas, partition_paths, run_step
 from brmacro.portfolio.schemas import SIZING
 from brmacro.risk.schemas import RISK_SCHEMAS

@@ -210,7 +210,7 @@ def book_weights_of(book: pd.DataFrame, d: dt.date, md: MarketData, nav: float, 
     """
     rows = []
     for r in book.itertuples():
-        code, q = str(getattr(r, "contract")), float(getattr(r, qty_col))
+        code, q = str(r.contract), float(getattr(r, qty_col))
         c = contract_info(code)
         v, quote, src = contract_value(code, d, md)
         dv01 = 0.0

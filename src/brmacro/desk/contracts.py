@@ -37,6 +37,7 @@ import pandas as pd
 
 from brmacro.calendar import (
     CALENDAR_END,
+    DateError,
     anbima_holidays,
     anbima_roll_forward,
     du,
@@ -373,7 +374,7 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
     for _ in range(horizon):
         try:
             d = next_session(d)
-        except Exception:  # the end of the calendar span: a shorter horizon, said in the table's note
+        except DateError:  # the end of the calendar span: a shorter horizon
             break
         future.append(d)
     rows = []

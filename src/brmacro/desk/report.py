@@ -46,7 +46,9 @@ def desk_orders(inp: Inputs, orders: list[Any] | None, why: str) -> tuple[list[A
     o = inp.get("portfolio_sizing", "orders")
     if desk is None or o is None or desk.empty or not bool(desk.iloc[0]["positions_present"]):
         return orders, why
-    from brmacro.report.build import Order  # the report's order record (wording receive/pay, buy/sell)
+    from brmacro.report.build import (
+        Order,  # the report's order record (wording receive/pay, buy/sell)
+    )
 
     cls = _classes(inp)
     out = [Order(str(r.instrument), cls.get(str(r.instrument), "rates_br" if str(r.contract).startswith("DI1")

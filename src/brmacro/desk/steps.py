@@ -18,14 +18,20 @@ from brmacro.desk.book import (
     MarketData,
     book_weights_of,
     breaker_state,
+    contract_row_info,
     describe_contract,
     held_pnl,
     model_targets,
     orders_table,
-    contract_row_info,
 )
 from brmacro.desk.contracts import DEFAULT_DESK, roll_calendar
-from brmacro.desk.positions import POSITION_FILES, PositionsError, by_session, check_dir_dates, read_positions
+from brmacro.desk.positions import (
+    POSITION_FILES,
+    PositionsError,
+    by_session,
+    check_dir_dates,
+    read_positions,
+)
 from brmacro.desk.schemas import BOOKS, CONTRACTS, DESK, HELD, HELD_PNL, ORDERS, ROLLS
 from brmacro.io import frame
 from brmacro.pipeline import POSITION_PREV_SESSIONS, Context

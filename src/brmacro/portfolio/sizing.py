@@ -28,7 +28,6 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-
 __all__ = [
     "apply_caps",
     "book_vol",

@@ -39,9 +39,9 @@ __all__ = [
     "DEFAULTS",
     "LimitRow",
     "budget_table",
-    "open_interest_row",
     "evaluate_limits",
     "loss_row",
+    "open_interest_row",
     "overall_status",
     "status_of",
 ]

@@ -10,19 +10,19 @@ from brmacro.io import Col, Schema
 
 __all__ = [
     "BUDGET",
-    "COMPONENTS_BOOKS",
-    "LIMITS_BOOKS",
-    "STRESS_BOOKS",
-    "VAR_BOOKS",
     "COMPONENTS",
+    "COMPONENTS_BOOKS",
     "LIMITS",
+    "LIMITS_BOOKS",
     "PNL",
     "REPLAY",
     "REVERSE",
     "RISK_SCHEMAS",
     "STATUSES",
     "STRESS",
+    "STRESS_BOOKS",
     "VAR",
+    "VAR_BOOKS",
 ]
 
 #: Status of one limit row; ``N/A`` when the value cannot be computed (the note says why).
