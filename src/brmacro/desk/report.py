@@ -75,6 +75,7 @@ def desk_section(inp: Inputs, figs: Figures) -> Section:
     held = inp.get("portfolio_sizing", "held")
     if bool(r["positions_present"]) and held is not None:
         _held(sec, figs, held)
+        _orders(sec, figs, inp)
         _pnl(sec, figs, inp)
         _side_by_side(sec, figs, inp)
         for k, label in (("daily_loss", "held-book daily loss"), ("weekly_loss", "held-book weekly loss"),
@@ -105,6 +106,25 @@ def _held(sec: Section, figs: Figures, held: pd.DataFrame) -> None:
                "DV01 (BRL/bp)", "Day P&L (BRL)", "Price source"], rows,
               "Held positions (positions file) and the day's P&L per position: quantity held the day before x "
               "the contract's own settlement change (DI1: PU change net of the DI factor, roll-down included)")
+
+
+def _orders(sec: Section, figs: Figures, inp: Inputs) -> None:
+    from brmacro.report.build import order_text  # the report's wording (receive/pay for rates, buy/sell)
+
+    o = inp.get("portfolio_sizing", "orders")
+    if o is None:
+        sec.missing("portfolio_sizing/orders", inp.why("portfolio_sizing", "orders"))
+        return
+    cls = _classes(inp)
+    rows = []
+    for r in o.sort_values("contract").itertuples():
+        ac = cls.get(str(r.instrument), "rates_br" if str(r.contract).startswith("DI1") else "")
+        rows.append([_c(r.contract), _c(signed(r.held, 0)), _c(signed(r.target, 0)), _c(signed(r.proposed, 0)),
+                     figs.add("desk", f"order {r.contract}", r.order, signed(r.order, 0), "portfolio_sizing/orders"),
+                     _c(order_text(ac, float(r.order), str(r.contract)) if int(r.order) else "none"),
+                     _c(f"{r.kind}: {r.reason}")])
+    sec.table(["Contract", "Held", "Model target", "Proposed", "Order", "Wording", "Why"], rows,
+              "Orders = proposed - held, in contracts, for execution at the next settlement")
 
 
 def _pnl(sec: Section, figs: Figures, inp: Inputs) -> None:
