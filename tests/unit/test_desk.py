@@ -237,12 +237,12 @@ def test_a_book_that_needs_a_roll_and_an_expiring_contract_never_ordered(tmp_pat
     assert desk["positions_present"] and not desk["circuit_breaker"] and str(p) in desk["positions_file"]
     # held positions and trades in contracts: order = proposed - held for every contract
     assert (orders["order"] == orders["proposed"] - orders["held"]).all()
-    assert set(out["books"]["book"]) == {"held", "proposed"}
+    assert set(out["desk_books"]["book"]) == {"held", "proposed"}
 
 
 def test_no_positions_file_leaves_the_model_book_standing_in(tmp_path: Path, market) -> None:
     out = _sizing_with_positions(tmp_path, market, {})
-    assert out["orders"].empty and out["held"].empty and out["books"].empty
+    assert out["orders"].empty and out["held"].empty and out["desk_books"].empty
     assert "the previous session's model book stands in" in out["desk"].iloc[0]["note"]
 
 
@@ -274,6 +274,19 @@ def test_the_circuit_breaker_on_a_constructed_losing_book(tmp_path: Path, market
     h = out["held"].set_index("contract")
     assert h.loc["INDZ26", "pnl_brl"] == pytest.approx(q * one)
     assert h.loc["ESZ26", "quantity_prev"] == 0 and h.loc["ESZ26", "pnl_brl"] == 0.0
+    # the report: the breaker is the first line, held positions with their P&L, orders only reduce
+    from brmacro.desk.report import desk_banner, desk_orders, desk_section
+    from brmacro.report.inputs import Inputs
+    from brmacro.report.render import Figures
+
+    inp = Inputs(tables={("portfolio_sizing", t): df for t, df in out.items()})
+    assert desk_banner(inp).startswith("CIRCUIT BREAKER: held book breaches daily_loss")
+    sec = desk_section(inp, Figures(D))
+    captions = [b.table.caption for b in sec.blocks if b.table is not None]
+    assert any(c.startswith("Held positions") for c in captions) and any(c.startswith("Orders =") for c in captions)
+    assert any(b.kind == "missing" and "risk books" in b.text for b in sec.blocks)  # risk not given here: said so
+    orders, _ = desk_orders(inp, None, "")
+    assert orders and all(abs(held[o.contract] + o.qty) < abs(held[o.contract]) + 1e-9 for o in orders)
     # disabled: the same book is only reported
     off = _sizing_with_positions(tmp_path, market, files,
                                  {"desk": {"positions_dir": str(tmp_path), "circuit_breaker": {"enabled": False}}})

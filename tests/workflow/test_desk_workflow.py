@@ -39,7 +39,7 @@ def _table(wd: Path, layer: str, asset: str, table: str = "part") -> pd.DataFram
 
 def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, tmp_path: Path) -> None:
     # without a file, the run has no held book and the report says the model book stands in
-    assert _table(demo_run, "portfolio", "portfolio_sizing", "books").empty
+    assert _table(demo_run, "portfolio", "portfolio_sizing", "desk_books").empty
     md = (demo_run / "results" / "report" / "daily_report" / f"date={D}" / "report.md").read_text()
     assert "the previous session's model book stands in" in md
 

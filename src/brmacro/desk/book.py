@@ -336,8 +336,17 @@ def orders_table(asof: dt.date, held: pd.DataFrame | None, target: pd.DataFrame,
         rolling = in_roll_window(asof, c, cfg)
         if breaker.tripped:
             p = 0 if rolling else circuit_breaker_orders(hq, tq, factor)
-            reason = f"circuit breaker ({breaker.reason}): " + (
-                "close, no roll" if rolling else f"reduce only, size cut by {factor:g}")
+            if hq == 0:
+                why = f"no new position (model target {tq:+d})"
+            elif rolling:
+                why = "in its roll window: closed, not rolled"
+            elif p == 0 and hq * tq <= 0:
+                why = "closed (model target flat or on the other side)"
+            elif p == tq:
+                why = "reduced to the model target"
+            else:
+                why = f"cut to {factor:g} of the held size (model target {tq:+d})"
+            reason = f"circuit breaker ({breaker.reason}): {why}"
             kind = "reduce" if p != hq else "hold"
         else:
             p = 0 if rolling else tq

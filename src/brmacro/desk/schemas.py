@@ -114,7 +114,7 @@ ROLLS = Schema(
 )
 
 BOOKS = Schema(
-    "portfolio_sizing.books",
+    "portfolio_sizing.desk_books",
     (
         Col("date", "date"),
         Col("book", "str", doc="held (positions file) | proposed (held + orders)"),
@@ -127,5 +127,5 @@ BOOKS = Schema(
     doc="The held and proposed books as instrument weights, for VaR, stress and limits (empty without positions)",
 )
 
-DESK_SCHEMAS = {"books": BOOKS, "contracts": CONTRACTS, "held": HELD, "held_pnl": HELD_PNL, "orders": ORDERS,
+DESK_SCHEMAS = {"desk_books": BOOKS, "contracts": CONTRACTS, "held": HELD, "held_pnl": HELD_PNL, "orders": ORDERS,
                 "desk": DESK, "rolls": ROLLS}

@@ -144,7 +144,7 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
             _, per_inst = book_weights_of(bk, d, md, nav, qty_col=col)
             books += [{"date": d, "book": name, **r} for r in per_inst.to_dict("records")]
     return {
-        "books": frame(books, BOOKS),
+        "desk_books": frame(books, BOOKS),
         "contracts": frame(contracts, CONTRACTS),
         "held": frame(held_rows, HELD),
         "held_pnl": frame(pnl_rows, HELD_PNL),
