@@ -235,6 +235,7 @@ def test_a_book_that_needs_a_roll_and_an_expiring_contract_never_ordered(tmp_pat
     assert rolls.loc["DI1F27", "sessions_to_roll"] == 0  # roll due now
     desk = out["desk"].iloc[0]
     assert desk["positions_present"] and not desk["circuit_breaker"] and str(p) in desk["positions_file"]
+    assert "circuit breaker not evaluable: no held-book P&L in the window (no positions file for" in desk["note"]
     # held positions and trades in contracts: order = proposed - held for every contract
     assert (orders["order"] == orders["proposed"] - orders["held"]).all()
     assert set(out["desk_books"]["book"]) == {"held", "proposed"}

@@ -275,6 +275,9 @@ def breaker_state(pnls: Sequence[SessionPnl], limits: Mapping[str, Any] | None, 
                  "held book; " + dd_note.replace("model-book", "held-book")),
     )
     breached = [r for r in rows if r.status == "BREACHED"]
+    if not breached and all(r.status == "N/A" for r in rows):
+        return BreakerState(False, rows, "circuit breaker not evaluable: no held-book P&L in the window ("
+                            + (today.note if today else "no session") + ")")
     if not breached:
         return BreakerState(False, rows, "")
     what = ", ".join(f"{r.limit} {r.utilisation:.0%} of its limit" for r in breached if r.utilisation is not None)
