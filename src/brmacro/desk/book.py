@@ -112,7 +112,10 @@ def contract_value(c: str, d: dt.date, md: MarketData) -> tuple[float, float, st
     """
     info = contract_info(c)
     if info.root == "DI1":
-        hit = di1_listed(md.b3, d, c) if (pd.to_datetime(md.b3["trade_date"]).dt.date == d).any() else None
+        try:
+            hit = di1_listed(md.b3, d, c)
+        except ContractError:  # no DI1 settlement at all on that session
+            hit = None
         if hit is None or hit.settlement_price is None:
             raise KeyError(f"bronze_b3_market_data has no settlement of {c} on {d.isoformat()}")
         return float(hit.settlement_price), float(hit.settlement_price), "B3 settlement PU"

@@ -30,6 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -40,11 +41,11 @@ from brmacro.calendar import (
     DateError,
     anbima_holidays,
     anbima_roll_forward,
+    b3_sessions,
     du,
     is_session,
     next_session,
     previous_session,
-    sessions_between,
 )
 from brmacro.instruments import MONTH_CODES, Instrument
 
@@ -207,14 +208,25 @@ def contract_info(code: str) -> Contract:
     return Contract(code, root, year, month, exp, last)
 
 
+@lru_cache(maxsize=1)
+def _session_array() -> np.ndarray:
+    return np.array(b3_sessions(), dtype="datetime64[D]")
+
+
+def _count(asof: dt.date, end: dt.date) -> int:
+    s = _session_array()
+    return int(np.searchsorted(s, np.datetime64(end, "D"), side="right")
+               - np.searchsorted(s, np.datetime64(asof, "D"), side="right"))
+
+
 def sessions_left(asof: dt.date, last_session: dt.date) -> int:
     """B3 sessions in ``(asof, last_session]`` (0 when the contract's last session is on or before ``asof``)."""
     if last_session <= asof:
         return 0
     if last_session <= CALENDAR_END:
-        return len(sessions_between(asof + dt.timedelta(days=1), last_session))
+        return _count(asof, last_session)
     # beyond the stored B3 calendar: its sessions, then ANBIMA business days (only far contracts get here)
-    return len(sessions_between(asof + dt.timedelta(days=1), CALENDAR_END)) + int(du(CALENDAR_END, last_session))
+    return _count(asof, CALENDAR_END) + int(du(CALENDAR_END, last_session))
 
 
 def _roll(root: str, cfg: Mapping[str, Any]) -> int:
@@ -261,7 +273,12 @@ def di1_candidates(b3: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     ContractError
         When the file has no DI1 row on the session.
     """
-    t = b3.loc[(b3["commodity"] == "DI1") & (pd.to_datetime(b3["trade_date"]).dt.date == asof)]
+    key = (id(b3), asof)
+    hit = _CANDIDATES.get(key)
+    if hit is not None and hit[0] is b3:
+        return hit[1].copy()
+    di, days = _di1_days(b3)
+    t = di.loc[days == np.datetime64(asof, "D")]
     if t.empty:
         raise ContractError(f"bronze_b3_market_data {asof.isoformat()}: no DI1 settlement on the session "
                             "(field trade_date); no DI1 contract can be chosen")
@@ -270,7 +287,28 @@ def di1_candidates(b3: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     t["month"] = [m.month for m in mats]
     t["year"] = [m.year for m in mats]
     t["last_session"] = [_session_before(m) for m in mats]
-    return t.sort_values("maturity").reset_index(drop=True)
+    t = t.sort_values("maturity").reset_index(drop=True)
+    if len(_CANDIDATES) > 64:
+        _CANDIDATES.clear()
+    _CANDIDATES[key] = (b3, t)  # the frame is held, so its id cannot be reused while cached
+    return t.copy()
+
+
+#: Per-session DI1 candidates of a B3 table, and the table's DI1 rows with their sessions (read-only use).
+_CANDIDATES: dict[tuple[int, dt.date], tuple[pd.DataFrame, pd.DataFrame]] = {}
+_DAYS: dict[int, tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = {}
+
+
+def _di1_days(b3: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    hit = _DAYS.get(id(b3))
+    if hit is not None and hit[0] is b3:
+        return hit[1], hit[2]
+    di = b3.loc[b3["commodity"] == "DI1"]
+    days = pd.to_datetime(di["trade_date"]).to_numpy(dtype="datetime64[D]")
+    if len(_DAYS) > 4:
+        _DAYS.clear()
+    _DAYS[id(b3)] = (b3, di, days)
+    return di, days
 
 
 def _di1_contract(r: Any, asof: dt.date) -> Contract:
