@@ -236,6 +236,9 @@ def test_a_book_that_needs_a_roll_and_an_expiring_contract_never_ordered(tmp_pat
     desk = out["desk"].iloc[0]
     assert desk["positions_present"] and not desk["circuit_breaker"] and str(p) in desk["positions_file"]
     assert "circuit breaker not evaluable: no held-book P&L in the window (no positions file for" in desk["note"]
+    held = out["held"].set_index("contract")  # no file for the session before: the day's P&L is unknown, not zero
+    assert held["pnl_brl"].isna().all() and held["quantity_prev"].isna().all()
+    assert held["note"].str.contains("the day's P&L is unknown").all()
     # held positions and trades in contracts: order = proposed - held for every contract
     assert (orders["order"] == orders["proposed"] - orders["held"]).all()
     assert set(out["desk_books"]["book"]) == {"held", "proposed"}

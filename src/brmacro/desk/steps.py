@@ -94,6 +94,7 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
     if held_now is not None:
         now = held_now.set_index("contract")
         prev = today_pnl.set_index("contract") if len(today_pnl) else pd.DataFrame()
+        known_prev = previous_sessions(d, 1)[0] in positions  # the book held through today is known
         for code in sorted(set(now.index) | set(prev.index)):
             q = int(now["quantity"].get(code, 0)) if code in now.index else 0
             try:
@@ -106,15 +107,19 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
                 "date": d, "contract": code,
                 "instrument": str(r["instrument"]) if r is not None else _instrument_name(code, d, md),
                 "asset_class": str(r["asset_class"]) if r is not None else "",
-                "quantity": q, "quantity_prev": int(pr["quantity_prev"]) if pr is not None else 0,
+                "quantity": q,
+                "quantity_prev": int(pr["quantity_prev"]) if pr is not None else (0 if known_prev else None),
                 "avg_price": float(now["avg_price"].get(code)) if code in now.index else None,
                 "quote": float(r["quote"]) if r is not None else None,
                 "notional_brl": float(r["notional_brl"]) if r is not None else None,
                 "weight": float(r["weight"]) if r is not None else None,
                 "dv01_brl": float(r["dv01_brl"]) if r is not None else None,
-                "pnl_brl": (None if pd.isna(pr["pnl_brl"]) else float(pr["pnl_brl"])) if pr is not None else 0.0,
+                "pnl_brl": (None if pd.isna(pr["pnl_brl"]) else float(pr["pnl_brl"])) if pr is not None else (
+                    0.0 if known_prev else None),
                 "price_source": str(r["price_source"]) if r is not None else "",
-                "note": str(pr["note"]) if pr is not None else "not held the previous session",
+                "note": str(pr["note"]) if pr is not None else (
+                    "not held the previous session" if known_prev else
+                    f"no positions file for {previous_sessions(d, 1)[0].isoformat()}: the day's P&L is unknown"),
             })
         for h in held_rows:
             if not h["asset_class"]:
