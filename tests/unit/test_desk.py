@@ -173,6 +173,13 @@ def test_optional_positions_inputs_are_declared_only_when_present(tmp_path: Path
     before = _write(tmp_path, previous_session(D), "contract,quantity\nDOLZ26,1\n", "positions.parquet")
     _write(tmp_path, previous_sessions(D, 6)[0], "contract,quantity\nDOLZ26,1\n")  # outside the window
     assert external_inputs("portfolio_sizing", D, cfg) == ([str(today)], [str(before)])
+    # the session layout and in-process builds declare the same files as the step rule
+    from brmacro.pipeline import _declared_files
+
+    same, prev, _ = _declared_files(tmp_path / "results", "portfolio_sizing", D, cfg)
+    assert today in same and before in prev
+    assert _declared_files(tmp_path / "results", "risk_var", D, cfg)[0] == _declared_files(
+        tmp_path / "results", "risk_var", D)[0]
 
 
 # ----------------------------------------------------------------------------------------------- P&L, orders, breaker

@@ -80,6 +80,17 @@ def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, tmp_pat
     pv = var.loc[(var["book"] == "proposed") & (var["method"] == "parametric"), "var"].to_numpy()
     assert (hv != pv).all()
 
+    # the session layout declares and reads the same optional files: the same bytes
+    sl = workflow_copy(tmp_path / "session")
+    _positions(sl, PREV, BOOK)
+    _positions(sl, D, BOOK)
+    snakemake(sl, "--cores", "2", "--config", f"date={D}", "layout=session")
+    for layer, asset in (("portfolio", "portfolio_sizing"), ("risk", "risk_var"), ("risk", "risk_limits")):
+        part_dir = Path("results") / layer / asset / f"date={D}"
+        names = sorted(p.name for p in (wd / part_dir).glob("*.parquet"))
+        assert names and names == sorted(p.name for p in (sl / part_dir).glob("*.parquet"))
+        assert all((wd / part_dir / n).read_bytes() == (sl / part_dir / n).read_bytes() for n in names), asset
+
     report = (wd / "results" / "report" / "daily_report" / f"date={D}" / "report.md").read_text()
     assert "Desk book: held positions, orders and rolls" in report
     assert "Held and proposed books side by side" in report and "Roll calendar" in report
