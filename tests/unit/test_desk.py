@@ -296,6 +296,12 @@ def test_the_circuit_breaker_on_a_constructed_losing_book(tmp_path: Path, market
     captions = [b.table.caption for b in sec.blocks if b.table is not None]
     assert any(c.startswith("Held positions") for c in captions) and any(c.startswith("Orders =") for c in captions)
     assert any(b.kind == "missing" and "risk books" in b.text for b in sec.blocks)  # risk not given here: said so
+    from brmacro.report.render import Document, render_html
+
+    banner = desk_banner(inp)
+    html = render_html(Document("t", [banner, "Session"], [sec]))
+    assert html.count("CIRCUIT BREAKER: held book breaches") == 2  # the red box on top, and the desk section
+    assert html.index('class="bad" style="border') < html.index("CIRCUIT BREAKER") < html.index("<nav>")
     orders, _ = desk_orders(inp, None, "")
     assert orders and all(abs(held[o.contract] + o.qty) < abs(held[o.contract]) + 1e-9 for o in orders)
     # disabled: the same book is only reported
