@@ -337,7 +337,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
             "contracts": float(np.rint(k)) + 0.0, "dv01_brl": round(float(dv01), 6),
             "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method,
         })
-    md = MarketData(cache.get("b3", ctx.table("bronze_b3_market_data")), ctx.table("silver_returns"),
+    md = MarketData(cache["b3"] if "b3" in cache else ctx.table("bronze_b3_market_data"), ctx.table("silver_returns"),
                     ctx.table("silver_returns", "prices"), float(cfg["contracts"]["zn_coupon"]),
                     float(cfg["contracts"]["zn_years"]))
     return {"part": frame(rows, SIZING), **desk_tables(ctx, rows, md)}  # the desk's held book, orders, breaker
