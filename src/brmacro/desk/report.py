@@ -94,7 +94,8 @@ def _held(sec: Section, figs: Figures, held: pd.DataFrame) -> None:
                        signed(h.pnl_brl, 0, reason=str(h.note) or "not computable"), src)
         rows.append([_c(h.contract), _c(h.instrument),
                      figs.add("desk", f"held {h.contract}", h.quantity, signed(h.quantity, 0), src),
-                     _c(signed(h.quantity_prev, 0, reason="no file for the previous session")), _c(num(h.quote, 2, reason="no price today")),
+                     _c(signed(h.quantity_prev, 0, reason="no file for the previous session")),
+                     _c(num(h.quote, 2, reason="no price today")),
                      _c(num(h.notional_brl, 0, reason="no price today")),
                      _c(num(h.dv01_brl, 0, reason="n/a")), pnl, _c(h.price_source or h.note)])
     total = float(held["pnl_brl"].sum()) if held["pnl_brl"].notna().all() else None

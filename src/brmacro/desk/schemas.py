@@ -44,7 +44,7 @@ HELD = Schema(
         Col("weight", "float", nullable=True, doc="NAV-fraction weight on the instrument (DI1: DV01-matched)"),
         Col("dv01_brl", "float", nullable=True, doc="BRL per 1 bp fall in the yield (DI1, ZN; 0 otherwise)"),
         Col("pnl_brl", "float", nullable=True,
-            doc="today's P&L in BRL of quantity_prev from the contract's own settlement change; null if not computable"),
+            doc="today's P&L in BRL of quantity_prev from the contract's settlement change; null if not computable"),
         Col("price_source", "str", doc="B3 settlement PU, or the named proxy"),
         Col("note", "str"),
     ),

@@ -55,7 +55,7 @@ def _wrap(ctx: Context, exc: RiskInputError) -> RiskInputError:
 
 
 def _desk_books(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The desk's held and proposed books (``portfolio_sizing.desk_books``) as sizing-like tables; {} without positions."""
+    """The desk's held and proposed books (``portfolio_sizing.desk_books``), sizing-like; {} without positions."""
     books = ctx.table("portfolio_sizing", "desk_books")
     return {str(b): t.reset_index(drop=True) for b, t in books.groupby("book", sort=True)}
 
