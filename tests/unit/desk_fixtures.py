@@ -45,7 +45,8 @@ def b3(curves: pd.DataFrame, asof: dt.date, n_sessions: int = 8, oi_scale: float
             rate = round(flat_forward_rate(t, r, n), 5)
             tier = 1.0 if mat.month == 1 else (0.3 if mat.month in (4, 7, 10) else 0.1)
             oi = round(1.5e6 * np.exp(-abs(n / 252 - 1.5) / 1.5) * tier * oi_scale)
-            rows.append({"trade_date": s, "commodity": "DI1", "ticker": f"DI1{MONTH_CODES[mat.month - 1]}{mat.year % 100:02d}",
+            ticker = f"DI1{MONTH_CODES[mat.month - 1]}{mat.year % 100:02d}"
+            rows.append({"trade_date": s, "commodity": "DI1", "ticker": ticker,
                          "maturity": mat, "du": n, "settlement_rate": rate,
                          "settlement_price": round(float(di1_pu(rate, n)), 2), "open_interest": float(oi),
                          "release_date": s, "release_basis": "captured"})
