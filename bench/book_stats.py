@@ -5,8 +5,10 @@ Usage: ``.venv/bin/python -m bench.book_stats [--start 2025-11-24] [--end 2026-1
 Builds, in-process, every asset up to ``portfolio_sizing`` for ``--pairs`` pairs of consecutive sessions spread
 over the range (the pair gives the rebalance decision: today's sizing against the previous session's), then
 prints: the share of sessions on which each agent's composite is non-neutral, the optimiser's status counts and
-median solve time, the share of sessions that rebalanced, how many instruments are held, and whether any book
-is 1/N or all zero.
+median solve time, the share of sessions that rebalanced, how many instruments are held, whether any book
+is 1/N or all zero, how many sized books break a book-shape limit (:func:`brmacro.portfolio.limits.book_breaches`)
+and what bound them (the ``book`` table). Turnover, sign flips, costs and realised vs ex-ante vol over
+consecutive sessions: ``bench/book_range.py``.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def main() -> None:
     agents = [a for a in STEPS if STEPS[a].layer == "agents"]
     nonneutral = {a: 0 for a in agents}
     status: dict[str, int] = {}
+    from brmacro.portfolio.limits import book_breaches
+
     rebalanced, held, flat, one_over_n, violations = 0, [], 0, 0, 0
+    broken, binding = 0, {}
     gross_cap = float(cfg["portfolio"]["gross_leverage"])
     for p in picks:
         for a in agents:
@@ -81,6 +86,11 @@ def main() -> None:
         flat += int(np.all(np.abs(weights) < 1e-12))
         nz = np.abs(weights[np.abs(weights) > 1e-12])
         one_over_n += int(len(nz) > 1 and np.allclose(nz, nz[0]))
+        conv = table("signal_aggregation", p).set_index("instrument")["conviction"]
+        broken += int(bool(book_breaches(table("portfolio_sizing", p), table("silver_returns", p), p,
+                                         cfg["portfolio"], cfg["risk"], conv)))
+        b = str(table("portfolio_sizing", p, "book")["binding"].iloc[0])
+        binding[b] = binding.get(b, 0) + 1
     n = len(picks)
     print(f"sessions sampled: {n} pairs over {args.start}..{args.end} ({len(sessions)} sessions built)")
     for a in agents:
@@ -89,6 +99,7 @@ def main() -> None:
     print(f"  sessions whose optimiser targets break a bound or the gross cap: {violations}/{n}")
     print(f"  rebalanced vs previous session: {rebalanced}/{n} = {rebalanced / n:.0%}")
     print(f"  instruments held: median {statistics.median(held)} of 8; all-zero books {flat}; 1/N books {one_over_n}")
+    print(f"  sized books breaking a book-shape limit: {broken}/{n}; binding constraint: {binding}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ def kernels() -> dict[str, Callable[[], object]]:
     """Build the demo session's artifacts once, then return the timed callables."""
     from threadpoolctl import threadpool_limits
 
-    from brmacro.portfolio.optimizer import ledoit_wolf_cov, mean_variance, returns_matrix
+    from brmacro.covariance import returns_matrix, shrunk_covariance
+    from brmacro.portfolio.optimizer import mean_variance
     from brmacro.risk.var import monte_carlo_var
 
     cfg = _config()
@@ -41,8 +42,8 @@ def kernels() -> dict[str, Callable[[], object]]:
 
     ret = context_for(root, "risk_var", DAY, cfg).table("silver_returns")
     names = sorted(ret["instrument"].unique())
-    r = returns_matrix(ret, names, DAY, 756).to_numpy()
-    cov = ledoit_wolf_cov(r)
+    r = returns_matrix(ret, DAY).loc[:, names].dropna().iloc[-756:].to_numpy()
+    cov = shrunk_covariance(r, names)[0]
     sizing = context_for(root, "risk_var", DAY, cfg).table("portfolio_sizing").set_index("instrument")
     w = sizing.loc[names, "weight"].to_numpy(float)
     dfs = np.full(len(names), 5.0)

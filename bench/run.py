@@ -170,7 +170,9 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         *[f"| {a} | {b} | {c} |" for a, b, c in rows],
         "",
     ]
-    path.write_text("\n".join(lines))
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index("\n## "):] if "\n## " in old else ""  # hand-written sections (e.g. bench.book_range's)
+    path.write_text("\n".join(lines) + kept)
     print("\n".join(lines))
 
 

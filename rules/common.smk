@@ -233,7 +233,7 @@ def backtest_sizing():
 
 
 def backtest_params():
-    return {k: config[k] for k in ("source", "report")}
+    return {k: config[k] for k in ("source", "report", "portfolio")}
 
 
 def start_workers():

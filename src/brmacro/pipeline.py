@@ -571,7 +571,8 @@ def run_backtest(
                 f"backtest: silver_returns of {Path(returns).parent.name} starts on {rets['date'].min()}, after the "
                 f"range's first sizing {first}; shorten the range or raise silver.lookback_sessions"
             )
-        res = build_backtest(
-            books, rets, params["report"]["backtest"], out_html, out_table, source=str(params.get("source", "demo"))
-        )
+        from brmacro.portfolio.steps import portfolio_config
+
+        bt = {**params["report"]["backtest"], "costs": portfolio_config(params)["costs"]}  # one cost model
+        res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")))
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

@@ -12,19 +12,21 @@ import pytest
 
 from brmacro.calendar import previous_sessions
 from brmacro.io import read_table
+from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
 from brmacro.portfolio.schemas import SIZING
 from brmacro.report.backtest import BacktestError, build_backtest, run_backtest
 from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
 
 END = dt.date(2025, 7, 2)
 DAYS = [*previous_sessions(END, 7), END]  # 8 sessions spanning June and July 2025
-PARAMS = {"annualisation": 252, "cost_bp": {"rates_br": 1.0, "fx": 2.0}, "cost_bp_instrument": {},
-          "default_cost_bp": 5.0}
+PARAMS = {"annualisation": 252, "no_trade_band": 0.0, "participation": 1.0}
+LEVEL = {"DI1_2Y": 0.12, "USDBRL": 5.0}
 
 
 def _sizing(d: dt.date, w_di: float, w_fx: float) -> pd.DataFrame:
     rows = [{"date": d, "instrument": i, "asset_class": c, "target_weight": w, "weight": w, "notional_brl": w * 1e8,
-             "contract": k, "contracts": round(w * 100), "dv01_brl": 0.0, "vol": 0.1, "method": "vol_target"}
+             "contract": k, "contracts": round(w * 100), "dv01_brl": 0.0, "vol": 0.1, "method": "vol_target",
+             "origin": "views: TEST"}
             for i, c, w, k in (("DI1_2Y", "rates_br", w_di, "DI1F27"), ("USDBRL", "fx", w_fx, "DOLN25"))]
     return pd.DataFrame.from_records(rows, columns=SIZING.names)
 
@@ -37,7 +39,7 @@ R_FX = [(-1) ** k * 0.002 for k in range(8)]
 
 def _inputs():
     sizing = {d: _sizing(d, W_DI[k], W_FX[k]) for k, d in enumerate(DAYS)}
-    rets = pd.DataFrame([{"date": d, "instrument": i, "ret": r[k]} for k, d in enumerate(DAYS)
+    rets = pd.DataFrame([{"date": d, "instrument": i, "ret": r[k], "level": LEVEL[i]} for k, d in enumerate(DAYS)
                          for i, r in (("DI1_2Y", R_DI), ("USDBRL", R_FX))])
     return sizing, rets
 
@@ -54,7 +56,9 @@ def test_pnl_timing_costs_and_metrics_by_hand():
         gross.append(w[0] * R_DI[k] + w[1] * R_FX[k])
         dw = (abs(w[0] - prev[0]), abs(w[1] - prev[1]))
         turn.append(sum(dw))
-        cost.append((dw[0] * 1.0 + dw[1] * 2.0) / 1e4)
+        c_di = one_way_cost("DI1_2Y", 0.12, 5.0, DEFAULT_COSTS)[0]  # DI1: rate ticks x DV01 per contract
+        c_fx = one_way_cost("USDBRL", 5.0, 5.0, DEFAULT_COSTS)[0]  # DOL: ticks of BRL 0.5 per USD 1,000
+        cost.append(dw[0] * c_di + dw[1] * c_fx)
         prev = w
     assert d["gross_pnl"].tolist() == pytest.approx(gross)
     assert d["turnover"].tolist() == pytest.approx(turn)
@@ -77,6 +81,30 @@ def test_pnl_timing_costs_and_metrics_by_hand():
         row = m.loc[(m["year"] == y) & (m["month"] == mo)].iloc[0]
         assert row["net_return"] == pytest.approx(np.prod(1 + g["net_pnl"]) - 1)
         assert row["n_sessions"] == len(g)
+
+
+def test_no_trade_band_and_partial_moves_are_simulated_in_sequence():
+    sizing, rets = _inputs()
+    # the DI1_2Y target creeps up 0.1 a session (|dw| x annual vol ~0.004-0.006): a 0.01 band skips those steps
+    # until the gap is worth trading; the held book then lags the target
+    res = run_backtest(sizing, rets, {**PARAMS, "no_trade_band": 0.01})
+    held = res.held
+    full = run_backtest(sizing, rets, PARAMS)
+    assert res.daily["turnover"].sum() < full.daily["turnover"].sum()
+    assert res.daily["cost"].sum() < full.daily["cost"].sum()
+    di_trades = int((held["DI1_2Y"].diff().fillna(held["DI1_2Y"]) != 0).sum())
+    assert di_trades < len(held)
+    # half participation: the held book moves half-way each session, by hand
+    half = run_backtest(sizing, rets, {**PARAMS, "participation": 0.5})
+    h = 0.0
+    for k, d in enumerate(DAYS[2:]):
+        h += 0.5 * (W_DI[k] - h)
+        assert half.held.loc[d, "DI1_2Y"] == pytest.approx(h)
+    assert held.shape[1] == 2
+    # a target of zero is reached at once whatever the band
+    sizing[DAYS[3]]["weight"] = 0.0
+    flat = run_backtest(sizing, rets, {**PARAMS, "no_trade_band": 1.0, "participation": 0.5})
+    assert (flat.held.loc[DAYS[5]] == 0).all()
 
 
 def test_timing_is_not_d_minus_one():

@@ -15,7 +15,7 @@ from tests.configparts import config_part, schema_part
 from brmacro.instruments import di1_dv01, di1_pu
 from brmacro.pipeline import all_schemas
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
-from brmacro.portfolio.optimizer import ledoit_wolf_cov, mean_variance, returns_matrix
+from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.sizing import (
     apply_caps,
     book_vol,
@@ -23,7 +23,6 @@ from brmacro.portfolio.sizing import (
     half_kelly,
     risk_budget_weights,
     risk_contributions,
-    vol_target_scale,
     zn_price,
 )
 from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
@@ -127,30 +126,45 @@ def test_optimiser_reports_infeasible_and_falls_back_to_the_flat_book() -> None:
     assert npsd.status == "invalid_input" and npsd.fallback
 
 
-def test_returns_matrix_and_ledoit_wolf() -> None:
-    from sklearn.covariance import LedoitWolf
-
-    r = fx.silver()["silver_returns"]["part"]
-    x = returns_matrix(r, ["DI1_1Y", "USDBRL"], fx.ASOF, 100)
-    assert x.shape == (100, 2) and list(x.columns) == ["DI1_1Y", "USDBRL"] and x.index[-1] == fx.ASOF
-    np.testing.assert_allclose(ledoit_wolf_cov(x.to_numpy()), LedoitWolf().fit(x.to_numpy()).covariance_)
-    with pytest.raises(ValueError):
-        returns_matrix(r, ["NOPE"], fx.ASOF, 100)
+def test_cost_term_keeps_a_position_at_its_reference_unless_the_gain_pays_the_cost() -> None:
+    m = _cov(2)
+    mu = np.array([0.0004, 0.0001])
+    free = mean_variance(mu, m, 2.5, np.full(2, -100.0), np.full(2, 100.0), 1e6)
+    ref = np.array([0.0, 0.5])
+    # a cost above |gradient at the reference| keeps instrument 1 exactly at its reference
+    grad = mu - 2.5 * m @ np.array([free.weights[0], ref[1]])
+    c = np.array([0.0, abs(grad[1]) * 10])
+    res = mean_variance(mu, m, 2.5, np.full(2, -100.0), np.full(2, 100.0), 1e6, ref=ref, cost=c)
+    assert res.status == "optimal" and res.weights[1] == pytest.approx(0.5, abs=1e-6)
+    # a zero cost is the plain solve; costs shrink the move from the reference, never enlarge it
+    same = mean_variance(mu, m, 2.5, np.full(2, -100.0), np.full(2, 100.0), 1e6, ref=ref, cost=np.zeros(2))
+    np.testing.assert_allclose(same.weights, free.weights, atol=1e-6)
+    some = mean_variance(mu, m, 2.5, np.full(2, -100.0), np.full(2, 100.0), 1e6, cost=np.full(2, 1e-5))
+    assert np.abs(some.weights).sum() < np.abs(free.weights).sum()
+    bad = mean_variance(mu, m, 2.5, np.full(2, -1.0), np.full(2, 1.0), 5.0, cost=np.array([-1.0, 0.0]))
+    assert bad.status == "invalid_input" and bad.fallback
 
 
 # ----------------------------------------------------------------------------- sizing
 
-def test_vol_target_scales_the_whole_book_to_the_target() -> None:
-    vols = np.array([0.10, 0.20, 0.05]) / np.sqrt(252)
-    corr = np.array([[1, 0.3, 0], [0.3, 1, -0.2], [0, -0.2, 1]])
-    sigma = corr * np.outer(vols, vols)
-    w = np.array([0.5, -0.25, 1.0])
-    k = vol_target_scale(w, sigma, 0.10, gross_cap=100.0)
-    assert book_vol(k * w, sigma) == pytest.approx(0.10)
-    np.testing.assert_allclose((k * w) / w, k)  # one factor for the whole book
-    k2 = vol_target_scale(w, sigma, 0.10, gross_cap=1.0)
-    assert np.abs(k2 * w).sum() == pytest.approx(1.0)  # gross cap binds
-    assert vol_target_scale(np.zeros(3), sigma, 0.10, 5.0) == 0.0
+def test_scale_caps_give_one_factor_per_homogeneous_limit() -> None:
+    from brmacro.portfolio.limits import book_limits, check_book, scale_caps
+
+    names = ["DI1_2Y", "USDBRL", "IBOV"]
+    cfg = {"bounds": {"DI1_2Y": [-3.0, 3.0], "USDBRL": [-0.5, 0.5], "IBOV": [-0.5, 0.5]}, "class_caps": {"fx": 0.5},
+           "gross_leverage": 8.0}
+    lim = book_limits(names, cfg, {"dv01_brl_per_bp": 50_000.0, "max_position": 0.25})
+    w = np.array([1.0, -0.1, 0.05])
+    dv01_w = np.array([20_000.0, 0.0, 0.0])  # BRL/bp per unit of weight
+    caps = dict(scale_caps(w, dv01_w, lim, {0.95: 0.01}))
+    assert caps["bound:USDBRL"] == pytest.approx(2.5)  # risk.limits.max_position 0.25 beats the 0.5 bound
+    assert caps["bound:DI1_2Y"] == pytest.approx(3.0) and caps["gross"] == pytest.approx(8.0 / 1.15)
+    assert caps["dv01"] == pytest.approx(2.5) and caps["var_95"] == pytest.approx(0.03 / 0.01)
+    assert caps["class_cap:fx"] == pytest.approx(0.5 / 0.1)
+    k = min(caps.values())
+    assert check_book(k * w, k * w * dv01_w, lim, {0.95: k * 0.01}) == []
+    assert check_book(1.01 * k * w, 1.01 * k * w * dv01_w, lim, {0.95: 1.01 * k * 0.01})  # just above: breaks
+    assert scale_caps(np.zeros(3), dv01_w, lim) == []
 
 
 def test_half_kelly_risk_budget_and_caps() -> None:
@@ -164,6 +178,13 @@ def test_half_kelly_risk_budget_and_caps() -> None:
     assert w0[1] == 0.0 and np.allclose(risk_contributions(w0, sigma)[[0, 2]], 0.5, atol=1e-5)
     capped = apply_caps(np.array([2.0, -3.0, 0.5]), np.full(3, -1.0), np.full(3, 1.0), 2.0)
     np.testing.assert_allclose(capped, np.array([1.0, -1.0, 0.5]) * 2.0 / 2.5)
+
+
+def test_apply_caps_never_moves_a_zero_into_bounds_that_exclude_zero() -> None:
+    out = apply_caps(np.array([0.0, 0.0, 3.0]), np.array([1.0, -2.0, 1.0]), np.array([2.0, -1.0, 2.0]), 10.0)
+    np.testing.assert_array_equal(out, [0.0, 0.0, 2.0])
+    with pytest.raises(ValueError, match="lower bound above upper"):
+        apply_caps(np.zeros(2), np.array([2.0, 0.0]), np.array([-2.0, 1.0]), 1.0)
 
 
 # ----------------------------------------------------------------------------- contracts
@@ -207,10 +228,19 @@ def test_optimisation_step_schema_valid_deterministic_and_bounded(tmp_path: Path
     assert (part["target_weight"] >= part["lower"] - 1e-6).all() and (part["target_weight"] <= part["upper"] + 1e-6).all()
     assert part["target_weight"].abs().sum() <= DEFAULT_CONFIG["gross_leverage"] + 1e-6
     assert (part["prior_return"] == 0).all()  # zero prior by default
-    # views in daily return units: |Q| = IC x daily vol x |z|
+    # views in daily return units, horizon-consistent: |Q| = IC x daily vol x |z| / sqrt(H), H = 21 sessions
     v = o1["views"].set_index("view_id").loc["AGG:USDBRL"]
     vol_d = part.set_index("instrument").loc["USDBRL", "vol"] / np.sqrt(252)
-    assert abs(v["q"]) == pytest.approx(0.05 * vol_d * abs(v["z"]))
+    assert abs(v["q"]) == pytest.approx(0.05 * vol_d * abs(v["z"]) / np.sqrt(21))
+    assert v["annual_return"] == pytest.approx(v["q"] * 252)
+    assert abs(v["sharpe"]) == pytest.approx(0.05 * abs(v["z"]) * np.sqrt(252 / 21))
+    assert (o1["views"]["sharpe"].abs() <= 1.0 + 1e-12).all()
+    capped = portfolio_optimization(fx.context(tmp_path / "cap", "portfolio_optimization", tabs,
+                                               {"portfolio": {"max_view_sharpe": 0.1}}))["views"]
+    assert (capped["sharpe"].abs() <= 0.1 + 1e-12).all() and (capped["sharpe"].abs() == 0.1).any()
+    held = part[part["target_weight"] != 0]
+    assert held["origin"].str.startswith(("views: ", "covariance hedge of ")).all()
+    assert (part.loc[part["target_weight"] == 0, "origin"].str.startswith("flat")).all()
     assert not o1["views"]["view_id"].str.startswith("XA:").any()  # cross-asset views off by default
     xa = portfolio_optimization(fx.context(tmp_path / "xa", "portfolio_optimization", tabs,
                                            {"portfolio": {"use_cross_asset_views": True}}))["views"]
@@ -237,46 +267,141 @@ def test_optimisation_step_without_views_is_flat_and_infeasible_falls_back(tmp_p
     all_schemas()["portfolio_optimization"]["solve"].conform(bad["solve"])
 
 
-def test_sizing_step_hits_the_vol_target_and_converts_contracts(tmp_path: Path) -> None:
+WIDE_RISK = {"limits": {"max_gross_leverage": 1e3, "max_position": 1e3, "max_asset_class_exposure": 1e3,
+                        "dv01_brl_per_bp": 1e12, "var_95": 1.0, "var_99": 1.0, "max_risk_contribution": 1.0,
+                        "asset_class_risk_budget": 1.0}}
+
+
+def _sized(tmp: Path, tabs: dict, params: dict) -> dict[str, pd.DataFrame]:
+    tabs = {**tabs, "portfolio_optimization": portfolio_optimization(
+        fx.context(tmp / "o", "portfolio_optimization", tabs, params))}
+    return portfolio_sizing(fx.context(tmp / "s", "portfolio_sizing", tabs, params))
+
+
+def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts(tmp_path: Path) -> None:
+    from brmacro.portfolio.limits import book_breaches
+
     tabs = _inputs(tmp_path)
-    tabs["portfolio_optimization"] = portfolio_optimization(fx.context(tmp_path / "o", "portfolio_optimization", tabs, {}))
-    cov = tabs["portfolio_optimization"]["covariance"]
     names = DEFAULT_CONFIG["universe"]
-    sigma = cov.pivot(index="instrument_a", columns="instrument_b", values="cov").loc[names, names].to_numpy()
-    out = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", tabs, {}))["part"]
+    res = _sized(tmp_path / "d", tabs, {"portfolio": {"hedges": "allow"}})
+    out, bk = res["part"], res["book"]
     all_schemas()["portfolio_sizing"]["part"].conform(out)
-    book = out.set_index("instrument").loc[names]
-    w = book["weight"].to_numpy()
-    assert book_vol(w, sigma) <= 0.10 + 1e-9  # caps after scaling can only lower the vol
-    # with caps that do not bind, the whole book sits exactly on the 10 % target
+    all_schemas()["portfolio_sizing"]["book"].conform(bk)
+    rets = tabs["silver_returns"]["part"]
+    conv = tabs["signal_aggregation"]["part"].set_index("instrument")["conviction"]
+    assert out["weight"].abs().sum() > 0
+    assert book_breaches(out, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+    big = out.assign(weight=out["weight"] * 3, dv01_brl=out["dv01_brl"] * 3)
+    assert book_breaches(big, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv)  # the check can fail
+    b = bk.iloc[0]
+    assert b["ex_ante_vol"] <= b["target_vol"] * 1.01 and b["target_vol"] == 0.10
+    assert b["reason"].startswith(("sized to", "flat")) and f"{b['target_vol'] * 100:.1f} % target" in b["reason"]
+    # the default (hedges: forbid) keeps the fixture's two viewed instruments only: with two positions one always
+    # carries at least half of the VaR, above the 40 % limit, so the book is flat and says why
+    two = _sized(tmp_path / "f", tabs, {})
+    assert (two["part"]["weight"] == 0).all() and two["book"].iloc[0]["binding"].startswith("risk_contribution:")
+    assert two["book"].iloc[0]["reason"].startswith("flat: no book meets the risk-contribution limits")
+    assert book_breaches(two["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+    # with limits that do not bind, the whole book sits on the 10 % target (up to contract rounding)
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in names}, "gross_leverage": 100.0,
-                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}}
-    tabs_w = {**tabs, "portfolio_optimization": portfolio_optimization(
-        fx.context(tmp_path / "ow", "portfolio_optimization", tabs, wide))}
-    ww = portfolio_sizing(fx.context(tmp_path / "sw", "portfolio_sizing", tabs_w, wide))["part"]
-    ww = ww.set_index("instrument").loc[names]
-    assert book_vol(ww["weight"].to_numpy(), sigma) == pytest.approx(0.10, rel=1e-6)
-    ratio = ww["weight"] / ww["target_weight"]
-    np.testing.assert_allclose(ratio[ww["target_weight"] != 0], ratio[ww["target_weight"] != 0].iloc[0])
-    # signs follow the optimiser's targets
-    t = book["target_weight"].to_numpy()
-    assert np.all(np.sign(w[w != 0]) == np.sign(t[w != 0]))
+                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}, "risk": WIDE_RISK}
+    ww = _sized(tmp_path / "w", tabs, wide)
+    assert ww["book"].iloc[0]["binding"] == "vol_target"
+    assert ww["book"].iloc[0]["ex_ante_vol"] == pytest.approx(0.10, rel=0.02)
+    book = ww["part"].set_index("instrument").loc[names]
+    w, t = book["weight"].to_numpy(), book["target_weight"].to_numpy()
+    assert np.all(np.sign(w[w != 0]) == np.sign(t[w != 0]))  # signs follow the optimiser's targets
+    ratio = (w / np.where(t != 0, t, 1.0))[np.abs(w) > 0.05]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=0.05)  # one factor for the whole book (rounding aside)
     nav = 100e6
     np.testing.assert_allclose(book["notional_brl"], w * nav)
     ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").iloc[-1]["value"])
     usd = book.loc["USDBRL"]
     assert usd["contracts"] == np.rint(usd["notional_brl"] / (50_000 * ptax)) and usd["contract"] == "DOLZ26"
+    assert usd["notional_brl"] == pytest.approx(usd["contracts"] * 50_000 * ptax)  # the rounded book
     ibov = float(tabs["silver_returns"]["part"].query("instrument == 'IBOV'").iloc[-1]["level"])
     assert book.loc["IBOV", "contracts"] == np.rint(book.loc["IBOV", "notional_brl"] / ibov)
     di = book.loc["DI1_2Y"]
     assert di["contract"].startswith("DI1") and np.sign(di["dv01_brl"]) == np.sign(di["weight"])
     assert (book.loc[["USDBRL", "IBOV", "SPX"], "dv01_brl"] == 0).all()
+    # a tight DV01 limit binds and the artifact says so
+    tight = _sized(tmp_path / "t", tabs, {**wide, "risk": {"limits": {**WIDE_RISK["limits"], "dv01_brl_per_bp": 5e3}}})
+    tb = tight["book"].iloc[0]
+    assert tb["binding"] == "dv01" and tb["dv01_brl"] <= 5_000.0 and tb["reason"].startswith("sized to the DV01 limit")
     for method in ("half_kelly", "risk_budget"):
-        o = portfolio_sizing(fx.context(tmp_path / method, "portfolio_sizing", tabs,
-                                        {"portfolio": {"sizing": {"method": method}}}))["part"]
+        o = _sized(tmp_path / method, tabs, {"portfolio": {"hedges": "allow", "sizing": {"method": method}}})["part"]
         all_schemas()["portfolio_sizing"]["part"].conform(o)
         assert set(o["method"]) == {method}
-        assert o["weight"].abs().sum() <= DEFAULT_CONFIG["gross_leverage"] * 1.2 + 1e-9
+        assert book_breaches(o, rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+
+
+def test_flagged_optimiser_fallback_gives_a_flat_sized_book(tmp_path: Path) -> None:
+    tabs = _inputs(tmp_path)
+    cfg = {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "DI1_1Y": [1.0, 2.0]}, "gross_leverage": 0.5}}
+    res = _sized(tmp_path, tabs, cfg)
+    assert (res["part"]["weight"] == 0).all() and (res["part"]["contracts"] == 0).all()
+    assert res["book"].iloc[0]["binding"] == "flat_fallback"
+    assert res["part"]["origin"].str.startswith("flat: optimiser fallback").all()
+    with pytest.raises(ValueError, match=r"portfolio.bounds.DI1_1Y: lower 2.0 must not exceed upper -2.0"):
+        _sized(tmp_path / "inv", tabs, {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "DI1_1Y": [2.0, -2.0]}}})
+    from brmacro.portfolio.steps import portfolio_config
+
+    for bad, needle in (({"sizing": {"target_vol": -0.1}}, "portfolio.sizing.target_vol"),
+                        ({"sizing": {"kelly_fraction": -0.5}}, "portfolio.sizing.kelly_fraction"),
+                        ({"sizing": {"target_vol": float("nan")}}, "portfolio.sizing.target_vol"),
+                        ({"costs": {**DEFAULT_CONFIG["costs"], "SPX": {"ticks": -1.0, "fee": 0.0}}},
+                         "portfolio.costs.SPX.ticks")):
+        with pytest.raises(ValueError, match=needle):
+            portfolio_config({"portfolio": bad})
+
+
+def test_hedges_forbid_holds_instruments_without_a_view_at_zero(tmp_path: Path) -> None:
+    tabs = _inputs(tmp_path)
+    o = portfolio_optimization(fx.context(tmp_path / "f", "portfolio_optimization", tabs,
+                                          {"portfolio": {"hedges": "forbid"}}))
+    viewed = set(o["views"]["instrument"])
+    part = o["part"].set_index("instrument")
+    unviewed = [x for x in part.index if x not in viewed]
+    assert unviewed and (part.loc[unviewed, "target_weight"] == 0).all()
+    assert part.loc[unviewed, "origin"].str.startswith("flat").all()
+    # allow: covariance hedges may appear, but no viewed instrument is ever held against its own view
+    a = portfolio_optimization(fx.context(tmp_path / "a", "portfolio_optimization", tabs,
+                                          {"portfolio": {"hedges": "allow"}}))
+    pa = a["part"].set_index("instrument")
+    for v in a["views"].itertuples():
+        assert np.sign(pa.loc[v.instrument, "target_weight"]) in (0.0, np.sign(v.z))
+    hedged = pa[(pa["target_weight"] != 0) & ~pa.index.isin(list(viewed))]
+    assert hedged["origin"].str.startswith("covariance hedge of ").all()
+
+
+def test_reshape_for_risk_budget_caps_every_share() -> None:
+    from brmacro.portfolio.steps import reshape_for_risk_budget
+    from brmacro.portfolio.sizing import risk_contributions
+
+    sigma = _cov(4, seed=3)
+    w = np.array([3.0, 0.2, -0.3, 0.4])
+    x, ok = reshape_for_risk_budget(w, sigma, ["a", "b", "c", "d"], 0.4, 0.7)
+    assert ok and np.all(np.sign(x) == np.sign(w))
+    assert risk_contributions(x, sigma).max() <= 0.4 + 1e-9
+    one, ok1 = reshape_for_risk_budget(np.array([1.0, 0, 0, 0]), sigma, ["a", "b", "c", "d"], 0.4, 0.7)
+    assert not ok1  # a single position always carries all the risk
+
+
+def test_cost_model_in_each_instrument_unit() -> None:
+    from brmacro.portfolio.costs import DEFAULT_COSTS, di1_tick_bp, one_way_cost
+
+    assert (di1_tick_bp(40), di1_tick_bp(252), di1_tick_bp(2520)) == (0.2, 0.5, 1.0)
+    c1, _ = one_way_cost("DI1_1Y", 0.12, 5.0, DEFAULT_COSTS)
+    c10, _ = one_way_cost("DI1_10Y", 0.12, 5.0, DEFAULT_COSTS)
+    # half a tick of 0.5 bp x duration 1/1.12 years, + BRL 0.91 on the PU
+    assert c1 == pytest.approx(0.5 * 0.5e-4 / 1.12 + 0.91 / float(di1_pu(0.12, 252)))
+    assert c10 > 10 * c1  # wider for long maturities (tick 1 bp, 2 ticks, duration ~9 years)
+    dol, _ = one_way_cost("USDBRL", 5.0, 5.0, DEFAULT_COSTS)
+    assert dol == pytest.approx((0.5 * 25.0 + 0.60 * 5.0) / (50_000 * 5.0))
+    es, _ = one_way_cost("SPX", 5000.0, 5.0, DEFAULT_COSTS)
+    assert es == pytest.approx(0.5 * 12.5 / (50 * 5000.0))
+    with pytest.raises(ValueError, match="no cost for DI1_1Y"):
+        one_way_cost("DI1_1Y", 0.12, 5.0, {})
 
 
 def test_config_part_mirrors_defaults_and_validates() -> None:
@@ -287,16 +412,3 @@ def test_config_part_mirrors_defaults_and_validates() -> None:
     assert json.loads(json.dumps(cfg["portfolio"])) == json.loads(json.dumps(DEFAULT_CONFIG))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**cfg["portfolio"], "sizing": {"method": "equal_weight"}}, schema["portfolio"])
-
-
-def test_limit_scale_brings_the_whole_book_inside_gross_and_dv01_limits() -> None:
-    import numpy as np
-
-    from brmacro.portfolio.steps import limit_scale
-
-    w = np.array([2.0, -1.0, 1.0])  # gross 4
-    dv01 = np.array([30_000.0, 0.0, -30_000.0])  # |DV01| 60,000 BRL/bp
-    limits = {"max_gross_leverage": 8.0, "dv01_brl_per_bp": 50_000.0}
-    assert limit_scale(w, dv01, limits, 0.98) == pytest.approx(0.98 * 50_000 / 60_000)
-    assert limit_scale(w, dv01, {"max_gross_leverage": 2.0, "dv01_brl_per_bp": 1e9}, 1.0) == pytest.approx(0.5)
-    assert limit_scale(w, dv01, {"max_gross_leverage": 8.0, "dv01_brl_per_bp": 1e9}, 0.98) == 1.0  # inside: untouched

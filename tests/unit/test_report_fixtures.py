@@ -177,7 +177,7 @@ def sizing(session: dt.date, scale: float = 1.0, hostile: bool = False) -> pd.Da
         rows.append({"date": session, "instrument": HOSTILE if hostile and inst == "SPX" else inst,
                      "asset_class": CLASSES[inst], "target_weight": w * 1.1, "weight": w, "notional_brl": w * 1e8,
                      "contract": contract, "contracts": round(w * 600), "dv01_brl": 1000.0 * abs(w),
-                     "vol": 0.1, "method": "vol_target"})
+                     "vol": 0.1, "method": "vol_target", "origin": f"views: {inst}_STRATEGY"})
     return _f("portfolio_sizing", "part", rows)
 
 
@@ -185,7 +185,8 @@ def optimization(session: dt.date = SESSION) -> dict[tuple[str, str], pd.DataFra
     sz = sizing(session)
     rows = [{"date": session, "instrument": r.instrument, "asset_class": r.asset_class,
              "target_weight": r.target_weight, "prior_return": 0.0, "posterior_return": 0.0001,
-             "view_q": None if r.instrument == "SPX" else 0.0002, "vol": 0.1, "lower": -0.25, "upper": 0.25}
+             "view_q": None if r.instrument == "SPX" else 0.0002, "vol": 0.1, "lower": -0.25, "upper": 0.25,
+             "cost": 0.0001, "origin": r.origin}
             for r in sz.itertuples()]
     out = {("portfolio_optimization", "part"): _f("portfolio_optimization", "part", rows),
            ("portfolio_optimization", "solve"): _f("portfolio_optimization", "solve", [{

@@ -32,6 +32,7 @@ def _sizing(d: dt.date, weights: dict[str, float], dv01: dict[str, float] | None
         "dv01_brl": [dv01.get(i, 0.0) for i in weights],
         "vol": 0.1,
         "method": "vol_target",
+        "origin": "views: TEST",
     })
 
 

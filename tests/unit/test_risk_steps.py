@@ -65,7 +65,7 @@ def _sizing_table(d: dt.date, scale: float = 1.0) -> pd.DataFrame:
         "weight": w, "notional_brl": w * 1e8, "contract": [i.contract for i in INSTRUMENTS], "contracts": 0.0,
         "dv01_brl": [w[k] * 1e8 * 1e-4 * (i.tenor_du / 252) / 1.13 if i.kind == "di1" else
                      (w[k] * 1e8 * 1e-4 * 8.0 if i.kind == "ust" else 0.0) for k, i in enumerate(INSTRUMENTS)],
-        "vol": 0.1, "method": "vol_target",
+        "vol": 0.1, "method": "vol_target", "origin": "views: TEST",
     })
 
 

@@ -1,10 +1,18 @@
-"""Black-Litterman posterior for the macro book (He & Litterman 1999; Idzorek 2005 for Ω).
+"""Black-Litterman posterior for the macro book (He & Litterman 1999).
 
 Everything is on one horizon: the daily covariance ``Σ`` of the instruments' excess returns,
-daily prior ``π`` and daily view returns ``Q``. A view on one instrument has
-``Q = IC × σ × z`` (information coefficient × the instrument's daily volatility × the signal's
-z-score; DOMAIN A7), and uncertainty ``Ω_ii = τ p_i Σ p_iᵀ / (c_i + ε)`` where ``c_i`` is the
-view's confidence already scaled by the regime clarity.
+daily prior ``π`` and daily view returns ``Q``. The view uncertainty is He & Litterman's
+``Ω = diag(τ P Σ Pᵀ)`` (the variance of the view portfolio scaled by τ) divided by the view's
+confidence: ``Ω_ii = τ p_i Σ p_iᵀ / (c_i + ε)``, ``c_i`` the confidence already scaled by the regime
+clarity. This is *not* Idzorek's (2005) method, which solves for the Ω that makes the posterior tilt
+a given percentage of the way to the 100 %-confidence portfolio.
+
+A view on one instrument is sized by Grinold & Kahn's forecasting rule ("alpha = volatility × IC ×
+score", *Active Portfolio Management*, 2nd ed. 2000, ch. 10) on the view's own horizon ``H``
+(sessions): the expected return over ``H`` is ``IC × σ√H × z`` (σ daily), i.e. per session
+``Q = IC × σ × z / √H`` and per year ``IC × σ_annual × z × √(252/H)``. The view's implied Sharpe ratio
+is ``IC × z × √(252/H)``. The former ``Q = IC × σ × z`` per *session*, annualised × 252, counted a
+persistent signal as 252 independent one-day bets (√252 ≈ 16 times too large at ``H = 1`` year).
 
 The prior. A macro book of DI1, FX and index futures has no market portfolio, so
 ``π = δ Σ w_mkt`` is undefined (DOMAIN Part B §13.20). Two documented choices:
@@ -56,9 +64,14 @@ class BLPosterior:
     prior: F
 
 
-def view_return(ic: float, sigma: F | float, z: F | float) -> F:
-    """Expected return of a view: ``Q = IC × σ × z`` (σ on the horizon of Σ)."""
-    return np.asarray(ic * np.asarray(sigma, float) * np.asarray(z, float), dtype=float)
+def view_return(ic: float, sigma: F | float, z: F | float, horizon: float = 1.0) -> F:
+    """Expected return per period of a view held ``horizon`` periods: ``Q = IC × σ × z / √horizon``.
+
+    σ is the volatility per period (the horizon of Σ); module docstring for the reference.
+    """
+    if not horizon >= 1:
+        raise ValueError(f"view horizon must be at least one period, got {horizon}")
+    return np.asarray(ic * np.asarray(sigma, float) * np.asarray(z, float) / np.sqrt(horizon), dtype=float)
 
 
 def omega_from_confidence(sigma: F, P: F, confidence: F, tau: float, eps: float = 1e-6) -> F:

@@ -1,12 +1,16 @@
-"""Covariance estimation and the constrained mean-variance optimiser (cvxpy + Clarabel).
+"""The constrained mean-variance optimiser (cvxpy + Clarabel); Σ comes from :mod:`brmacro.covariance`.
 
 The optimiser solves, with the risk-aversion term in its standard place,
 
-    maximise   μᵀw − (δ/2) wᵀ M w
+    maximise   μᵀw − (δ/2) wᵀ M w − Σ_i c_i |w_i − w_ref,i|
     subject to lower ≤ w ≤ upper,  ‖w‖₁ ≤ L,  Σ_{i∈class} |w_i| ≤ cap_class
 
 with ``M = Σ + Σ_BL`` (the predictive covariance). ``w`` are signed exposures as fractions
-of NAV. Without binding constraints the solution is ``w = (δM)⁻¹μ``. To keep the solver well
+of NAV. Without binding constraints and costs the solution is ``w = (δM)⁻¹μ``. The cost term charges
+the (amortised, per-period) cost ``c_i`` of moving instrument ``i`` away from a reference book
+``w_ref`` (``docs/portfolio.md``: the cost model and the choice of reference); being an L1 term, it
+leaves an instrument at its reference unless the gain of moving exceeds the cost (a no-trade region).
+To keep the solver well
 scaled, μ and M are annualised internally (both × periods), which leaves ``w`` unchanged.
 
 A failed or infeasible solve is reported with its status and replaced by the documented
@@ -21,34 +25,12 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
-from sklearn.covariance import LedoitWolf
 
-__all__ = ["OptimResult", "ledoit_wolf_cov", "mean_variance", "returns_matrix"]
+__all__ = ["OptimResult", "mean_variance"]
 
 F = NDArray[np.float64]
 OK_STATUSES = ("optimal", "optimal_inaccurate")
-
-
-def returns_matrix(returns: pd.DataFrame, instruments: Sequence[str], asof: object, window: int) -> pd.DataFrame:
-    """The last ``window`` sessions (up to ``asof``) of daily returns, one column per instrument.
-
-    Sessions where any instrument lacks a return are dropped (complete cases).
-    """
-    r = returns[pd.to_datetime(returns["date"]).dt.date <= asof]
-    wide = r.pivot(index="date", columns="instrument", values="ret").sort_index()
-    missing = [i for i in instruments if i not in wide.columns]
-    if missing:
-        raise ValueError(f"returns matrix: no returns for {missing}")
-    wide = wide.loc[:, list(instruments)].dropna()
-    return wide.iloc[-window:]
-
-
-def ledoit_wolf_cov(x: F) -> F:
-    """Ledoit-Wolf shrunk covariance (scikit-learn) of a (T, n) returns matrix, symmetrised."""
-    c = LedoitWolf().fit(np.asarray(x, float)).covariance_
-    return np.asarray(0.5 * (c + c.T), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -62,7 +44,8 @@ class OptimResult:
     status : str
         cvxpy status (``optimal``, ``infeasible``, ...) or ``invalid_input``.
     objective : float or None
-        ``μᵀw − (δ/2)wᵀMw`` on the working horizon at the solution (None when no solution).
+        ``μᵀw − (δ/2)wᵀMw − cᵀ|w − w_ref|`` on the working horizon at the solution (None when no
+        solution).
     solver : str
         Solver name.
     fallback : bool
@@ -92,6 +75,8 @@ def mean_variance(
     groups: Mapping[str, tuple[Sequence[int], float]] | None = None,
     solver: str = "CLARABEL",
     periods_per_year: int = 252,
+    ref: F | None = None,
+    cost: F | None = None,
 ) -> OptimResult:
     """Maximise ``μᵀw − (δ/2) wᵀ·risk·w`` under bounds, gross leverage and group caps.
 
@@ -113,6 +98,10 @@ def mean_variance(
         cvxpy solver name.
     periods_per_year : int
         Used only to rescale the problem internally.
+    ref : ndarray (n,), optional
+        Reference book of the cost term (flat when omitted).
+    cost : ndarray (n,), optional
+        Per-period cost of one unit of ``|w_i − ref_i|`` (no cost term when omitted).
 
     Returns
     -------
@@ -136,7 +125,12 @@ def mean_variance(
         return fail("invalid_input", f"risk matrix not positive semi-definite (min eigenvalue {evals.min():.3g})")
     root = evecs * np.sqrt(np.clip(evals, 0.0, None))  # m = root rootᵀ
     w = cp.Variable(n)
-    obj = cp.Maximize((mu * periods_per_year) @ w - (delta / 2.0) * cp.sum_squares(root.T @ w))
+    ref_ = zero if ref is None else np.asarray(ref, float)
+    cost_ = zero if cost is None else np.asarray(cost, float)
+    if not (np.all(np.isfinite(ref_)) and np.all(np.isfinite(cost_)) and np.all(cost_ >= 0)):
+        return fail("invalid_input", "non-finite reference book or negative / non-finite costs")
+    obj = cp.Maximize((mu * periods_per_year) @ w - (delta / 2.0) * cp.sum_squares(root.T @ w)
+                      - (cost_ * periods_per_year) @ cp.abs(w - ref_))
     cons = [w >= lower, w <= upper, cp.norm1(w) <= gross]
     for _name, (idx, cap) in sorted((groups or {}).items()):
         if len(idx):
@@ -154,5 +148,5 @@ def mean_variance(
     x = np.asarray(w.value, float)
     x = np.where(np.abs(x) < 1e-9, 0.0, x)
     x = np.round(x, 10)
-    objective = float(mu @ x - (delta / 2.0) * x @ (m / periods_per_year) @ x)
+    objective = float(mu @ x - (delta / 2.0) * x @ (m / periods_per_year) @ x - cost_ @ np.abs(x - ref_))
     return OptimResult(x, status, objective, solver, False, "", secs)

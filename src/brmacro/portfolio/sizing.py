@@ -1,10 +1,12 @@
 """Position sizing and contract arithmetic.
 
-Sizing turns the optimiser's signed targets into the model book:
+Sizing turns the optimiser's signed targets into the model book (the step,
+:func:`brmacro.portfolio.steps.portfolio_sizing`, enforces every book-shape limit of
+:mod:`brmacro.portfolio.limits` on top of the method's size):
 
 - ``vol_target`` (default): scale the *whole* book by one factor ``k`` so its ex-ante
   volatility ``sqrt(periods · wᵀΣw)`` equals the target (DOMAIN A7: not instrument by
-  instrument), with ``k`` capped so that the gross leverage stays within its limit.
+  instrument), or less when a limit binds first.
 - ``half_kelly``: ``w = f · Σ⁻¹ μ`` with ``f = 0.5`` (multivariate fractional Kelly on the
   posterior means; horizon-free because μ and Σ share one horizon), then the caps.
 - ``risk_budget``: weights with the optimiser's signs whose risk contributions
@@ -12,7 +14,8 @@ Sizing turns the optimiser's signed targets into the model book:
   as ``argmin ½yᵀΣ̃y − Σ b_i log y_i`` (Spinu 2013; ``Σ̃ = SΣS``), then scaled to the vol target.
 
 Per-instrument caps are the optimiser's bounds; an instrument whose aggregated |conviction|
-exceeds the soft-limit threshold gets ``factor ×`` its cap (soft-limit override, logged).
+exceeds the soft-limit threshold gets ``factor ×`` its cap (soft-limit override, logged), never
+beyond ``risk.limits`` (single position, asset-class exposure) nor the class caps.
 
 Contracts: DI1 (PU = 100,000/(1+r)^(du/252); DV01 from the PU), DOL (USD 50,000 × PTAX),
 IND (BRL 1 per index point), ZN (USD 1,000 per point of a 6 % 10-year notional note priced
@@ -35,7 +38,6 @@ __all__ = [
     "half_kelly",
     "risk_budget_weights",
     "risk_contributions",
-    "vol_target_scale",
     "zn_price",
 ]
 
@@ -45,18 +47,6 @@ F = NDArray[np.float64]
 def book_vol(w: F, sigma: F, periods_per_year: int = 252) -> float:
     """Annualised ex-ante volatility ``sqrt(periods · wᵀΣw)`` of a book (Σ per period)."""
     return float(np.sqrt(max(0.0, periods_per_year * float(w @ sigma @ w))))
-
-
-def vol_target_scale(w: F, sigma: F, target_vol: float, gross_cap: float, periods_per_year: int = 252) -> float:
-    """The one factor ``k`` that brings the book to ``target_vol``, capped so ``‖k·w‖₁ ≤ gross_cap``.
-
-    Returns 0 for a flat book (nothing to scale).
-    """
-    v = book_vol(w, sigma, periods_per_year)
-    g = float(np.abs(w).sum())
-    if v <= 0 or g <= 0:
-        return 0.0
-    return float(min(target_vol / v, gross_cap / g))
 
 
 def half_kelly(mu: F, sigma: F, fraction: float = 0.5) -> F:
@@ -99,8 +89,22 @@ def risk_budget_weights(sigma: F, signs: F, budgets: F) -> F:
 
 
 def apply_caps(w: F, lower: F, upper: F, gross_cap: float) -> F:
-    """Clip to the per-instrument caps, then scale down uniformly if gross exceeds ``gross_cap``."""
-    x = np.clip(np.asarray(w, float), lower, upper)
+    """Clip to the per-instrument caps, then scale down uniformly if gross exceeds ``gross_cap``.
+
+    A zero weight stays zero, even under bounds that exclude zero (clipping never creates a position), and
+    bounds with ``lower > upper`` are refused.
+
+    Raises
+    ------
+    ValueError
+        When a lower bound exceeds its upper bound (naming the position's index).
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    bad = np.flatnonzero(lower > upper)
+    if bad.size:
+        raise ValueError(f"apply_caps: lower bound above upper bound at position(s) {bad.tolist()}")
+    w = np.asarray(w, float)
+    x = np.where(w == 0, 0.0, np.clip(w, lower, upper))
     g = float(np.abs(x).sum())
     if g > gross_cap > 0:
         x = x * (gross_cap / g)

@@ -1,7 +1,9 @@
 """Portfolio steps: ``portfolio_optimization`` (Black-Litterman + cvxpy) and ``portfolio_sizing``.
 
 Both are stateless functions of the session's inputs. Parameters come from the ``portfolio:``
-config subtree (``config/config.yaml``), over :data:`DEFAULT_CONFIG`.
+config subtree (``config/config.yaml``), over :data:`DEFAULT_CONFIG`. ``docs/portfolio.md`` explains
+the construction: one covariance (:mod:`brmacro.covariance`), horizon-consistent views, the cost term,
+the limits sizing enforces (:mod:`brmacro.portfolio.limits`) and each position's ``origin``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from brmacro.covariance import CovarianceError, annual_vols, returns_matrix, shrunk_covariance
 from brmacro.desk.book import MarketData
 from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
@@ -22,15 +25,15 @@ from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01, di1_pu
 from brmacro.io import frame
 from brmacro.pipeline import Context, InputMissing
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
-from brmacro.portfolio.optimizer import ledoit_wolf_cov, mean_variance, returns_matrix
-from brmacro.portfolio.schemas import COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
+from brmacro.portfolio.costs import DEFAULT_COSTS, cost_fractions
+from brmacro.portfolio.limits import book_limits, check_book, scale_caps, var_value
+from brmacro.portfolio.optimizer import mean_variance
+from brmacro.portfolio.schemas import BOOK, COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
 from brmacro.portfolio.sizing import (
-    apply_caps,
     book_vol,
     flat_forward_rate,
     half_kelly,
     risk_budget_weights,
-    vol_target_scale,
     zn_price,
 )
 
@@ -47,6 +50,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "prior_ref_vol": 0.10,
     "ic": 0.05,
     "z_scale": 2.0,
+    "view_horizon_sessions": 21,
+    "max_view_sharpe": 1.0,
+    "hedges": "forbid",
+    "cost_aversion": 1.0,
+    "cost_holding_sessions": 63,
+    "costs": copy.deepcopy(DEFAULT_COSTS),
     "min_abs_conviction": 0.05,
     "clarity_floor": 0.2,
     "omega_eps": 1.0e-6,
@@ -69,6 +78,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "soft_limit_factor": 1.2,
         "limit_headroom": 0.98,
         "risk_budget": "conviction",
+        "max_reshape_iterations": 60,
     },
     "contracts": {"zn_coupon": 0.06, "zn_years": 10.0},
 }
@@ -77,7 +87,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(dict(base))
     for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("bounds",):
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("bounds", "costs"):
             out[k] = _merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
@@ -91,18 +101,52 @@ def portfolio_config(params: Mapping[str, Any]) -> dict[str, Any]:
         by_name(name)
         if name not in cfg["bounds"]:
             raise ValueError(f"portfolio.bounds: no bounds for {name}")
+        lo, hi = (float(x) for x in cfg["bounds"][name])
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
+            raise ValueError(f"portfolio.bounds.{name}: lower {lo} must not exceed upper {hi} (both finite)")
+        if name not in cfg["costs"]:
+            raise ValueError(f"portfolio.costs: no cost for {name}")
+    if cfg["hedges"] not in ("allow", "forbid"):
+        raise ValueError(f"portfolio.hedges: {cfg['hedges']!r} is not allow | forbid")
+    checks = {  # library-side guards: a sign error here would invert or silently void the book
+        "sizing.target_vol": (cfg["sizing"]["target_vol"], 0.0, False),
+        "sizing.kelly_fraction": (cfg["sizing"]["kelly_fraction"], 0.0, False),
+        "sizing.limit_headroom": (cfg["sizing"]["limit_headroom"], 0.0, False),
+        "view_horizon_sessions": (cfg["view_horizon_sessions"], 1.0, True),
+        "max_view_sharpe": (cfg["max_view_sharpe"], 0.0, False),
+        "cost_aversion": (cfg["cost_aversion"], 0.0, True),
+        "cost_holding_sessions": (cfg["cost_holding_sessions"], 1.0, True),
+    }
+    for key, (value, low, inclusive) in checks.items():
+        v = float(value)
+        if not np.isfinite(v) or v < low or (v == low and not inclusive):
+            raise ValueError(f"portfolio.{key}: {value!r} must be a finite number {'>=' if inclusive else '>'} {low:g}")
+    for name in cfg["universe"]:
+        for k in ("ticks", "fee"):
+            v = float(cfg["costs"][name][k])
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"portfolio.costs.{name}.{k}: {v!r} must be a finite number >= 0")
     return cfg
 
 
 def covariance(ctx: Context, cfg: Mapping[str, Any]) -> tuple[np.ndarray, int]:
-    """Ledoit-Wolf daily covariance of the universe over the last ``cov_window`` sessions."""
-    x = returns_matrix(ctx.table("silver_returns"), cfg["universe"], ctx.date, int(cfg["cov_window"]))
+    """The project's covariance (:func:`brmacro.covariance.shrunk_covariance`) of the universe's daily returns
+    over the last ``cov_window`` complete sessions up to the session."""
+    names = list(cfg["universe"])
+    mat = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    missing = [i for i in names if i not in mat.columns]
+    if missing:
+        raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no returns for {missing}")
+    x = mat.loc[:, names].dropna().iloc[-int(cfg["cov_window"]):]
     if len(x) < int(cfg["min_obs"]):
         raise InputMissing(
             f"{ctx.asset} {ctx.date}: silver_returns has {len(x)} complete sessions of returns for "
             f"{cfg['universe']}, {cfg['min_obs']} needed for the covariance"
         )
-    return ledoit_wolf_cov(x.to_numpy(float)), len(x)
+    try:
+        return shrunk_covariance(x.to_numpy(float), names)[0], len(x)
+    except CovarianceError as exc:
+        raise CovarianceError(f"{ctx.asset} {ctx.date}: silver_returns: {exc}") from None
 
 
 def _views(ctx: Context, cfg: Mapping[str, Any], sigma: np.ndarray) -> list[dict[str, Any]]:
@@ -124,9 +168,14 @@ def _views(ctx: Context, cfg: Mapping[str, Any], sigma: np.ndarray) -> list[dict
         conv = float(r["conviction"])
         if abs(conv) <= float(cfg["min_abs_conviction"]) or int(r["direction"]) == 0:
             continue
+        try:
+            ids = sorted({str(c["signal_id"]) for c in json.loads(r["contributions"] or "[]")
+                          if isinstance(c, Mapping) and c.get("signal_id")})
+        except (TypeError, ValueError):
+            ids = []
         out.append({"view_id": f"AGG:{name}", "instrument": name, "source": "signal_aggregation", "index": i,
                     "z": conv * z_scale, "confidence": float(r["confidence"]), "adj_confidence":
-                    float(r["confidence"]) * scale})
+                    float(r["confidence"]) * scale, "strategies": ids})
     if cfg["use_cross_asset_views"]:
         raw = json.loads(vrow["views"] or "{}")
         mapping = cfg["cross_asset_view_instruments"]
@@ -143,10 +192,41 @@ def _views(ctx: Context, cfg: Mapping[str, Any], sigma: np.ndarray) -> list[dict
                 continue
             out.append({"view_id": f"XA:{key}", "instrument": inst, "source": "agent_cross_asset",
                         "index": names.index(inst), "z": d * c * z_scale, "confidence": c,
-                        "adj_confidence": c * scale})
+                        "adj_confidence": c * scale, "strategies": [f"XA:{key}"]})
     vol = np.sqrt(np.diag(sigma))
+    ppy, h = int(cfg["periods_per_year"]), float(cfg["view_horizon_sessions"])
+    cap = float(cfg["max_view_sharpe"])
     for v in out:
-        v["q"] = float(view_return(float(cfg["ic"]), vol[v["index"]], v["z"]))
+        q = float(view_return(float(cfg["ic"]), vol[v["index"]], v["z"], h))
+        sharpe = q * ppy / (vol[v["index"]] * np.sqrt(ppy))
+        if abs(sharpe) > cap:  # no single view may imply a Sharpe above the cap
+            q *= cap / abs(sharpe)
+            sharpe = float(np.sign(sharpe) * cap)
+        v["q"], v["annual_return"], v["sharpe"] = q, q * ppy, float(sharpe)
+    return out
+
+
+def _origins(names: list[str], w: np.ndarray, views: list[dict[str, Any]], sigma: np.ndarray,
+             cfg: Mapping[str, Any]) -> list[str]:
+    """Why each position exists: its views' strategy ids, or the viewed position it hedges through Σ."""
+    by_inst: dict[str, list[str]] = {}
+    for v in views:
+        by_inst.setdefault(v["instrument"], []).extend(v["strategies"] or [v["view_id"]])
+    viewed = [i for i, x in enumerate(names) if x in by_inst and w[i] != 0]
+    out = []
+    for i, x in enumerate(names):
+        if w[i] == 0:
+            if x in by_inst:
+                out.append("flat: view outweighed by its cost, risk or other views")
+            else:
+                out.append("flat: hedges forbidden" if cfg["hedges"] == "forbid" and viewed else "flat")
+        elif x in by_inst:
+            out.append("views: " + ", ".join(sorted(set(by_inst[x]))))
+        elif viewed:
+            j = max(viewed, key=lambda k: abs(sigma[i, k] * w[k]) / np.sqrt(sigma[k, k]))
+            out.append(f"covariance hedge of {names[j]}")
+        else:
+            out.append("prior (no view)")
     return out
 
 
@@ -154,7 +234,7 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     """Black-Litterman posterior and constrained mean-variance targets.
 
     Tables: ``part`` (per instrument), ``solve`` (one row), ``views`` (one per view) and
-    ``covariance`` (the daily Ledoit-Wolf Σ used, long format).
+    ``covariance`` (the daily Σ of :mod:`brmacro.covariance` used, long format).
     """
     cfg = portfolio_config(ctx.params)
     names = list(cfg["universe"])
@@ -174,19 +254,36 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     post = black_litterman(sigma, pi, P, Q, omega, tau)
     lo = np.array([cfg["bounds"][x][0] for x in names], float)
     hi = np.array([cfg["bounds"][x][1] for x in names], float)
+    side: dict[str, float] = {}
+    for v in views:
+        side[v["instrument"]] = side.get(v["instrument"], 0.0) + float(np.sign(v["z"]))
+    for i, x in enumerate(names):
+        if x not in side:
+            if cfg["hedges"] == "forbid" and lo[i] <= 0.0 <= hi[i]:  # no view: held at zero (a mandate stays)
+                lo[i], hi[i] = 0.0, 0.0
+        elif side[x] > 0:  # never against the instrument's own view (agreeing views; spill-over cannot flip it)
+            lo[i] = max(lo[i], 0.0) if hi[i] >= 0 else lo[i]
+        elif side[x] < 0:
+            hi[i] = min(hi[i], 0.0) if lo[i] <= 0 else hi[i]
     groups = {}
     for cls, cap in sorted(cfg["class_caps"].items()):
         groups[cls] = ([i for i, x in enumerate(names) if by_name(x).asset_class == cls], float(cap))
+    ppy = int(cfg["periods_per_year"])
+    frac = cost_fractions(names, {x: _level(ctx, x) for x in names}, _ptax(ctx), cfg["costs"])
+    cost = float(cfg["cost_aversion"]) * frac / float(cfg["cost_holding_sessions"])  # amortised per session
     res = mean_variance(post.mu, sigma + post.cov_mean, delta, lo, hi, float(cfg["gross_leverage"]), groups,
-                        solver=str(cfg["solver"]), periods_per_year=int(cfg["periods_per_year"]))
+                        solver=str(cfg["solver"]), periods_per_year=ppy, ref=np.zeros(n), cost=cost)
     ctx.log.info("optimiser %s: status %s in %.3f s (fallback=%s %s)", res.solver, res.status, res.seconds,
                  res.fallback, res.reason)
     agg_q = {v["instrument"]: v["q"] for v in views if v["source"] == "signal_aggregation"}
+    vols = annual_vols(sigma, ppy)
+    origin = (["flat: optimiser fallback (" + res.reason + ")"] * n if res.fallback
+              else _origins(names, res.weights, views, sigma, cfg))
     part = [{
         "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
         "target_weight": float(res.weights[i]), "prior_return": float(pi[i]), "posterior_return": float(post.mu[i]),
-        "view_q": agg_q.get(x), "vol": float(np.sqrt(sigma[i, i] * cfg["periods_per_year"])),
-        "lower": float(lo[i]), "upper": float(hi[i]),
+        "view_q": agg_q.get(x), "vol": float(vols[i]),
+        "lower": float(lo[i]), "upper": float(hi[i]), "cost": float(frac[i]), "origin": origin[i],
     } for i, x in enumerate(names)]
     solve = [{
         "date": ctx.date, "status": res.status, "objective": res.objective, "solver": res.solver,
@@ -195,8 +292,9 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
         "ex_ante_vol": book_vol(res.weights, sigma, int(cfg["periods_per_year"])),
         "gross": float(np.abs(res.weights).sum()),
     }]
-    vrows = [{"date": ctx.date, **{k: v[k] for k in ("view_id", "instrument", "source", "z", "q", "confidence",
-                                                      "adj_confidence", "omega")}} for v in views]
+    vrows = [{"date": ctx.date, **{k: v[k] for k in ("view_id", "instrument", "source", "z", "q", "annual_return",
+                                                      "sharpe", "confidence", "adj_confidence", "omega")},
+              "strategies": ", ".join(v["strategies"])} for v in views]
     cov = [{"date": ctx.date, "instrument_a": a, "instrument_b": b, "cov": float(sigma[i, j])}
            for i, a in enumerate(names) for j, b in enumerate(names)]
     return {"part": frame(part, OPTIM), "solve": frame(solve, SOLVE), "views": frame(vrows, VIEWS),
@@ -209,7 +307,7 @@ def _ptax(ctx: Context) -> float:
     px = ctx.table("silver_returns", "prices")
     px = px[(px["series"] == "ptax:USDBRL") & (pd.to_datetime(px["date"]).dt.date <= ctx.date)]
     if px.empty:
-        raise InputMissing(f"portfolio_sizing {ctx.date}: silver_returns.prices has no ptax:USDBRL")
+        raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns.prices has no ptax:USDBRL")
     return float(px.sort_values("date")["value"].iloc[-1])
 
 
@@ -217,7 +315,7 @@ def _level(ctx: Context, name: str) -> float:
     r = ctx.table("silver_returns")
     r = r[(r["instrument"] == name) & (pd.to_datetime(r["date"]).dt.date <= ctx.date)]
     if r.empty:
-        raise InputMissing(f"portfolio_sizing {ctx.date}: silver_returns has no level for {name}")
+        raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
     return float(r.sort_values("date")["level"].iloc[-1])
 
 
@@ -261,31 +359,114 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
-def limit_scale(w: np.ndarray, dv01_brl: np.ndarray, limits: Mapping[str, Any], headroom: float = 1.0) -> float:
-    """The factor (≤ 1) that brings the whole book within the risk limits it is sized against.
+def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any]) -> np.ndarray:
+    """The covariance ``risk_var`` will use for the book (same window rule and estimator), for reshaping."""
+    from brmacro.risk.var import DEFAULTS as VAR_DEFAULTS
+    from brmacro.risk.var import select_window
 
-    The limits are those ``risk_limits`` checks (one source of truth, config ``risk.limits``): gross
-    leverage (``max_gross_leverage``, NAV multiples) and total rates DV01 (``dv01_brl_per_bp``, BRL per bp,
-    on the absolute DV01 of every rates position). Scaling the whole book keeps the optimiser's mix. A book
-    above a limit is brought to ``headroom`` times it, so contract rounding cannot tip it over.
+    p = {**VAR_DEFAULTS, **dict(rcfg.get("var") or {})}
+    mat = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    win = select_window(mat, pd.Series(1.0, index=names), ctx.date, int(p["window"]))
+    return shrunk_covariance(win.returns.to_numpy(float), names)[0]
+
+
+def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[str, Any], lim: Any
+                 ) -> tuple[dict[float, float], np.ndarray]:
+    """The book's VaR as ``risk_limits`` measures it and each position's share of parametric VaR (``risk_var``)."""
+    from brmacro.risk.var import compute_var
+
+    if not np.any(w):
+        return {c: 0.0 for c in lim.var}, np.zeros(len(w))
+    est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"))
+    vt = pd.DataFrame([{"method": e.method, "confidence": e.confidence, "var": e.var} for e in est])
+    shares = comp.set_index("instrument")["pct_contribution"].reindex(names).fillna(0.0).to_numpy(float)
+    return {c: var_value(vt, c, lim.var_method) for c in lim.var}, shares
+
+
+def reshape_for_risk_budget(w: np.ndarray, sigma: np.ndarray, classes: list[str], position_cap: float,
+                            class_cap: float, iterations: int = 60) -> tuple[np.ndarray, bool]:
+    """Shrink the positions (and classes) whose share of parametric VaR exceeds its cap, keeping the others.
+
+    Iterative scaling: while some position's share ``s_i = w_i (Σw)_i / wᵀΣw`` exceeds ``position_cap``,
+    multiply ``w_i`` by ``0.99 · position_cap / s_i``; likewise every member of a class whose summed share
+    exceeds ``class_cap``. Shares are scale-free, so the caller rescales the book to its target afterwards. Signs are
+    never changed; a book that cannot meet the caps (e.g. a single position, whose share is always 1) comes
+    back with ``False``.
+
+    Returns
+    -------
+    (weights, ok)
     """
-    scale = 1.0
-    gross = float(np.abs(w).sum())
-    if "max_gross_leverage" in limits and gross > float(limits["max_gross_leverage"]):
-        scale = min(scale, headroom * float(limits["max_gross_leverage"]) / gross)
-    dv01 = float(np.abs(dv01_brl).sum())
-    if "dv01_brl_per_bp" in limits and dv01 > float(limits["dv01_brl_per_bp"]):
-        scale = min(scale, headroom * float(limits["dv01_brl_per_bp"]) / dv01)
-    return scale
+    x = np.asarray(w, float).copy()
+    cls = np.asarray(classes)
+    for _ in range(iterations):
+        var = float(x @ sigma @ x)
+        if var <= 0:
+            return x, True
+        s = x * (sigma @ x) / var
+        worst_pos = s > position_cap
+        csum = {c: float(s[cls == c].sum()) for c in set(classes)}
+        worst_cls = {c: v for c, v in csum.items() if v > class_cap}
+        if not worst_pos.any() and not worst_cls:
+            return x, True
+        f = np.ones(len(x))
+        f[worst_pos] = 0.99 * position_cap / s[worst_pos]  # aim 1 % inside the cap: no slow asymptotic approach
+        for c, v in worst_cls.items():
+            f[cls == c] = np.minimum(f[cls == c], 0.99 * class_cap / v)
+        x = x * f
+    var = float(x @ sigma @ x)
+    s = x * (sigma @ x) / var if var > 0 else np.zeros(len(x))
+    ok = bool(np.all(s <= position_cap + 1e-9)) and all(
+        float(s[cls == c].sum()) <= class_cap + 1e-9 for c in set(classes))
+    return x, ok
+
+
+def _words(binding: str, vol: float, target: float) -> str:
+    what = {
+        "vol_target": "sized to the volatility target",
+        "gross": "sized to the gross-leverage limit",
+        "dv01": "sized to the DV01 limit",
+        "var_95": "sized to the 95 % VaR limit",
+        "var_99": "sized to the 99 % VaR limit",
+        "kelly": "sized by fractional Kelly",
+        "flat_fallback": "flat: the optimiser fell back to the flat book",
+        "flat_no_view": "flat: no view",
+    }
+    if binding.startswith("class_cap:"):
+        head = f"sized to the {binding.split(':', 1)[1]} class cap"
+    elif binding.startswith("bound:"):
+        head = f"sized to the {binding.split(':', 1)[1]} position limit"
+    elif binding.startswith("risk_contribution"):
+        head = f"flat: no book meets the risk-contribution limits ({binding.split(':', 1)[-1]})"
+    else:
+        head = what.get(binding, binding)
+    if binding.startswith("flat") or binding.startswith("risk_contribution"):
+        return f"{head}: 0.0 % vol against a {target * 100:.1f} % target"
+    return f"{head}: {vol * 100:.1f} % vol against a {target * 100:.1f} % target"
 
 
 def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
-    """Size the optimiser's targets into the model book (SIZING rows, one per instrument)."""
+    """Size the optimiser's targets into the model book: SIZING rows (one per instrument) and the BOOK row.
+
+    The optimiser's targets give the book's shape; sizing (1) reads the optimiser's fallback flag (a
+    fallback gives the flat book), (2) reshapes the book until no position and no asset class carries more
+    than its share of parametric VaR (:func:`reshape_for_risk_budget`, on the covariance ``risk_var`` uses),
+    (3) scales the whole book by the one factor that meets the volatility target and every homogeneous
+    limit (:func:`brmacro.portfolio.limits.scale_caps`; the smallest names the ``binding`` constraint),
+    (4) rounds to whole contracts and checks every limit again on the rounded book (VaR and shares measured
+    exactly as ``risk_var`` measures them), shrinking by 1 % steps until it passes.
+    """
+    from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
+
     cfg = portfolio_config(ctx.params)
     sz = cfg["sizing"]
     method = str(sz["method"])
+    if method not in ("vol_target", "half_kelly", "risk_budget"):
+        raise ValueError(f"portfolio.sizing.method: unknown method {method!r} (vol_target | half_kelly | risk_budget)")
     names = list(cfg["universe"])
+    n = len(names)
     opt = ctx.table("portfolio_optimization").set_index("instrument")
+    solve = ctx.table("portfolio_optimization", "solve")
     cov = ctx.table("portfolio_optimization", "covariance")
     missing = [x for x in names if x not in opt.index]
     if missing:
@@ -294,50 +475,91 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     agg = ctx.table("signal_aggregation").set_index("instrument")
     conv = np.array([float(agg["conviction"].get(x, 0.0)) for x in names])
     target = opt.loc[names, "target_weight"].to_numpy(float)
-    lo = opt.loc[names, "lower"].to_numpy(float)
-    hi = opt.loc[names, "upper"].to_numpy(float)
+    origin = [str(o) for o in opt.loc[names, "origin"]]
+    rcfg = dict(ctx.params.get("risk") or {})
     soft = np.abs(conv) > float(sz["soft_limit_conviction"])
-    f = np.where(soft, float(sz["soft_limit_factor"]), 1.0)
-    lo_c, hi_c = lo * f, hi * f
+    widen = np.where(soft & (target != 0), float(sz["soft_limit_factor"]), 1.0)
     for x in np.array(names)[soft & (target != 0)]:
-        ctx.log.warning("soft limit override for %s: |conviction| > %s, cap x%s", x, sz["soft_limit_conviction"],
-                        sz["soft_limit_factor"])
-    gross, tv, ppy = float(cfg["gross_leverage"]), float(sz["target_vol"]), int(cfg["periods_per_year"])
-    if method == "vol_target":
-        w = target * vol_target_scale(target, sigma, tv, gross, ppy)
-    elif method == "half_kelly":
-        mu = opt.loc[names, "posterior_return"].to_numpy(float)
-        w = half_kelly(mu, sigma, float(sz["kelly_fraction"]))
-    elif method == "risk_budget":
-        budgets = np.abs(conv) if (sz["risk_budget"] == "conviction" and np.any(np.abs(conv[target != 0]) > 0)) \
-            else np.ones(len(names))
-        base = risk_budget_weights(sigma, np.sign(target), budgets * (target != 0))
-        w = base * vol_target_scale(base, sigma, tv, gross, ppy)
-    else:
-        raise ValueError(f"portfolio.sizing.method: unknown method {method!r} (vol_target | half_kelly | risk_budget)")
-    w = apply_caps(w, lo_c, hi_c, gross)
-    w = np.where(np.abs(w) < 1e-12, 0.0, np.round(w, 12))
-    ctx.log.info("sized book (%s): ex-ante vol %.4f, gross %.3f", method, book_vol(w, sigma, ppy), np.abs(w).sum())
+        ctx.log.warning("soft limit override for %s: |conviction| > %s, cap x%s (within risk.limits)", x,
+                        sz["soft_limit_conviction"], sz["soft_limit_factor"])
+    bcfg = {**cfg, "bounds": {x: [float(opt.loc[x, "lower"]), float(opt.loc[x, "upper"])] for x in names}}
+    lim = book_limits(names, bcfg, {**LIMIT_DEFAULTS, **dict(rcfg.get("limits") or {})}, widen)
+    tv, ppy, head = float(sz["target_vol"]), int(cfg["periods_per_year"]), float(sz["limit_headroom"])
     nav = float(ctx.params["nav_brl"])
     cache: dict[str, Any] = {"ptax": _ptax(ctx)}
-    books = [contract_row(ctx, x, float(w[i] * nav), cfg, cache) for i, x in enumerate(names)]
-    scale = limit_scale(w, np.array([b[2] for b in books]), ctx.params.get("risk", {}).get("limits", {}),
-                        float(sz["limit_headroom"]))
-    if scale < 1.0:
-        ctx.log.warning("book scaled by %.4f to respect the risk limits on gross leverage and DV01", scale)
-        w = np.where(np.abs(w * scale) < 1e-12, 0.0, np.round(w * scale, 12))
-        books = [contract_row(ctx, x, float(w[i] * nav), cfg, cache) for i, x in enumerate(names)]
-    rows = []
-    for i, x in enumerate(names):
-        notional = float(w[i] * nav)
-        ticker, k, dv01 = books[i]
-        rows.append({
-            "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
-            "target_weight": float(target[i]), "weight": float(w[i]), "notional_brl": notional, "contract": ticker,
-            "contracts": float(np.rint(k)) + 0.0, "dv01_brl": round(float(dv01), 6),
-            "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method,
-        })
-    md = MarketData(cache["b3"] if "b3" in cache else ctx.table("bronze_b3_market_data"), ctx.table("silver_returns"),
-                    ctx.table("silver_returns", "prices"), float(cfg["contracts"]["zn_coupon"]),
-                    float(cfg["contracts"]["zn_years"]))
-    return {"part": frame(rows, SIZING), **desk_tables(ctx, rows, md)}  # the desk's held book, orders, breaker
+    unit = [contract_row(ctx, x, nav, cfg, cache) for x in names]  # per 1 x NAV of notional
+    per_w = np.array([u[1] for u in unit])  # contracts per unit of weight
+    dv01_w = np.array([u[2] for u in unit])  # BRL/bp per unit of weight
+    fallback = bool(solve["fallback"].iloc[0]) if len(solve) else False
+
+    def finish(w: np.ndarray, binding: str, origins: list[str]) -> dict[str, pd.DataFrame]:
+        vol = book_vol(w, sigma, ppy)
+        contracts = np.rint(w * per_w) + 0.0
+        rows = []
+        for i, x in enumerate(names):
+            rows.append({
+                "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
+                "target_weight": float(target[i]), "weight": float(w[i]), "notional_brl": float(w[i] * nav),
+                "contract": unit[i][0], "contracts": float(contracts[i]), "dv01_brl": round(float(w[i] * dv01_w[i]), 6),
+                "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method, "origin": origins[i],
+            })
+        book = [{"date": ctx.date, "binding": binding, "ex_ante_vol": vol, "target_vol": tv,
+                 "reason": _words(binding, vol, tv), "gross": float(np.abs(w).sum()),
+                 "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method}]
+        ctx.log.info("sized book (%s): %s", method, book[0]["reason"])
+        md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
+                        float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
+        # the desk's held book, orders against it and the circuit breaker (brmacro.desk)
+        return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md)}
+
+    if fallback:
+        reason = str(solve["fallback_reason"].iloc[0])
+        ctx.log.warning("optimiser fallback (%s): the sized book is flat", reason)
+        return finish(np.zeros(n), "flat_fallback", [f"flat: optimiser fallback ({reason})"] * n)
+    if not np.any(target):
+        return finish(np.zeros(n), "flat_no_view", origin)
+
+    # the book's shape
+    if method == "half_kelly":
+        mu = opt.loc[names, "posterior_return"].to_numpy(float)
+        shape = half_kelly(mu, sigma, float(sz["kelly_fraction"]))
+        shape = np.where(target == 0, 0.0, shape)  # a position the optimiser does not hold is not sized
+    elif method == "risk_budget":
+        budgets = np.abs(conv) if (sz["risk_budget"] == "conviction" and np.any(np.abs(conv[target != 0]) > 0)) \
+            else np.ones(n)
+        shape = risk_budget_weights(sigma, np.sign(target), budgets * (target != 0))
+    else:
+        shape = target.copy()
+    classes = [by_name(x).asset_class for x in names]
+    risk_sigma = _risk_window(ctx, names, rcfg)
+    shape, ok = reshape_for_risk_budget(shape, risk_sigma, classes, lim.rc_position * head, lim.rc_class * head,
+                                        int(sz["max_reshape_iterations"]))
+    if not ok:
+        held = ", ".join(x for x, v in zip(names, shape, strict=True) if v != 0)
+        ctx.log.warning("no book of %s meets the risk-contribution limits: flat", held)
+        return finish(np.zeros(n), f"risk_contribution:{held}",
+                      [f"flat: no book meets the risk-contribution limits ({held})"] * n)
+
+    def size(sh: np.ndarray) -> tuple[np.ndarray, str]:
+        var1, _ = _measure_var(ctx, sh, names, rcfg, lim)
+        caps = [(k, f * (1.0 if k.startswith("bound") or k.startswith("class_cap") else head))
+                for k, f in scale_caps(sh, dv01_w, lim, var1)]
+        own = ("kelly", 1.0) if method == "half_kelly" else ("vol_target", tv / max(book_vol(sh, sigma, ppy), 1e-300))
+        name, k = min([own, *caps], key=lambda t: (t[1], t[0]))
+        return sh * k, name
+
+    w, binding = size(shape)
+    for _ in range(100):  # re-check on the rounded book; shrink by 1 % until every limit holds
+        wr = np.where(per_w != 0, np.rint(w * per_w) / np.where(per_w != 0, per_w, 1.0), 0.0)
+        var, shares = _measure_var(ctx, wr, names, rcfg, lim)
+        broken = check_book(wr, wr * dv01_w, lim, var, shares)
+        if not broken:
+            w = np.where(np.abs(wr) < 1e-12, 0.0, np.round(wr, 12))
+            break
+        ctx.log.info("rounded book breaks %s; shrinking by 1 %%", "; ".join(broken))
+        w = w * 0.99
+    else:
+        raise ValueError(f"portfolio_sizing {ctx.date}: no rounded book meets the limits ({'; '.join(broken)})")
+    origins = [o if w[i] != 0 else ("flat: rounds to zero contracts" if target[i] != 0 else o)
+               for i, o in enumerate(origin)]
+    return finish(w, binding, origins)

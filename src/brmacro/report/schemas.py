@@ -65,7 +65,7 @@ BACKTEST = Schema(
         Col("sizing_date", "date", doc="session of the book held on D: D - 2 B3 sessions"),
         Col("gross_pnl", "float", doc="sum_i w_i(D-2) x ret_i(D), NAV fraction"),
         Col("turnover", "float", lo=0.0, doc="sum_i |w_i(D-2) - w_i(D-3)|, NAV fraction (first day: from flat)"),
-        Col("cost", "float", lo=0.0, doc="sum_i |dw_i| x cost_bp_i / 1e4, NAV fraction"),
+        Col("cost", "float", lo=0.0, doc="sum_i |trade_i| x one-way cost per unit of notional (portfolio.costs), NAV"),
         Col("net_pnl", "float", doc="gross_pnl - cost"),
         Col("equity", "float", doc="cumulative product of (1 + net_pnl), starts at 1"),
         Col("drawdown", "float", hi=0.0, doc="equity / running peak - 1 (<= 0)"),

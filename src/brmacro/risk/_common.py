@@ -1,11 +1,14 @@
-"""Shared input handling of the risk layer: the returns matrix, the book's weights, errors."""
+"""Shared input handling of the risk layer: the book's weights and errors.
+
+The returns matrix and the covariance are :mod:`brmacro.covariance`'s (one of each for the project).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
+
+from brmacro.covariance import CovarianceError, returns_matrix
 
 __all__ = [
     "RiskInputError",
@@ -15,39 +18,9 @@ __all__ = [
 ]
 
 
-class RiskInputError(ValueError):
-    """A risk computation cannot run on the inputs it was given (the message says which and why)."""
-
-
-def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.DataFrame:
-    """Pivot the long ``silver_returns`` table into a session x instrument matrix of ``ret``.
-
-    Parameters
-    ----------
-    returns : DataFrame
-        Columns ``date``, ``instrument``, ``ret`` (the :data:`brmacro.silver.schemas.RETURNS` table).
-    asof : datetime.date, optional
-        Rows dated after ``asof`` are dropped (point in time, defensive).
-
-    Returns
-    -------
-    DataFrame
-        Index of ``datetime.date`` sessions (sorted), one float column per instrument, NaN where a
-        return is missing.
-    """
-    missing = {"date", "instrument", "ret"} - set(returns.columns)
-    if missing:
-        raise RiskInputError(f"returns table lacks columns {sorted(missing)}")
-    df = returns.loc[:, ["date", "instrument", "ret"]].copy()
-    df["date"] = pd.to_datetime(df["date"]).dt.date
-    if asof is not None:
-        df = df[df["date"] <= asof]
-    if df.duplicated(["date", "instrument"]).any():
-        raise RiskInputError("returns table repeats (date, instrument) rows")
-    mat = df.pivot(index="date", columns="instrument", values="ret").astype(float)
-    mat = mat.sort_index().sort_index(axis=1)
-    mat.columns.name = None
-    return mat
+#: The risk layer's input error is the covariance module's (one class: the returns matrix and the covariance
+#: live in :mod:`brmacro.covariance`, shared with the portfolio layer).
+RiskInputError = CovarianceError
 
 
 def check_weights(weights: pd.Series, where: str) -> pd.Series:

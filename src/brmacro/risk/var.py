@@ -9,11 +9,9 @@ Conventions
   ``r_(1) <= ... <= r_(n)`` and ``k = ceil(n (1 - c))`` (computed with a 1e-9 guard so that
   ``100 x 0.05`` is 5, not 6), ``VaR_c = -r_(k)`` and ``CVaR_c = -mean(r_(1), ..., r_(k))`` (the mean of
   the ``k`` worst outcomes). This is numpy's ``inverted_cdf`` quantile.
-* **Covariance**: Ledoit-Wolf (``sklearn.covariance.LedoitWolf``) applied to the returns standardised by
-  their sample volatility, i.e. the *correlation* is shrunk towards the identity and the sample
-  variances are kept. Shrinking the raw covariance towards ``mu I`` would move every variance towards
-  the average one, which for a book mixing DI1 (daily vol ~0.1%) and equities (~1.5%) doubles the DI1
-  variances; shrinking the correlation does not.
+* **Covariance**: the project's one estimator, :func:`brmacro.covariance.shrunk_covariance` (Ledoit-Wolf
+  shrinkage of the *correlation*, sample variances kept; its docstring says why), the same the optimiser
+  and sizing use.
 * **Parametric**: normal, zero mean (a one-day mean is estimation noise next to the volatility, and a
   zero mean is what makes the Euler decomposition sum exactly): ``VaR_c = z_c sigma_p``,
   ``CVaR_c = sigma_p phi(z_c) / (1 - c)``, ``sigma_p = sqrt(w' Sigma w)``.
@@ -40,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from brmacro.calendar import previous_sessions
+from brmacro.covariance import shrunk_covariance
 from brmacro.risk._common import RiskInputError, check_weights, returns_matrix
 
 __all__ = [
@@ -68,9 +67,6 @@ DEFAULTS: dict[str, Any] = {
     "max_df": 1_000.0,
     "components_confidence": 0.95,
 }
-
-_EPS_VAR = 1e-20  # a daily variance below this is treated as zero (a constant series)
-
 
 @dataclass(frozen=True)
 class VarEstimate:
@@ -206,46 +202,6 @@ def euler_decomposition(
     sigma = math.sqrt(var_p)
     marginal = z * (s @ w) / sigma
     return marginal, w * marginal
-
-
-def shrunk_covariance(returns: np.ndarray, names: Sequence[str] = ()) -> tuple[np.ndarray, float]:
-    """Ledoit-Wolf shrinkage of the correlation, rescaled by the sample volatilities.
-
-    Parameters
-    ----------
-    returns : ndarray
-        ``n x p`` daily returns, no NaN.
-    names : sequence of str
-        Column names, for error messages.
-
-    Returns
-    -------
-    (cov, shrinkage)
-        The ``p x p`` covariance and the Ledoit-Wolf shrinkage intensity.
-
-    Raises
-    ------
-    RiskInputError
-        With fewer than 2 rows, or when a column is constant (its variance is zero: the covariance
-        would be singular).
-    """
-    from sklearn.covariance import LedoitWolf
-
-    x = np.asarray(returns, dtype=float)
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise RiskInputError(f"covariance: need at least 2 return sessions, got {x.shape[0] if x.ndim else 0}")
-    if not np.isfinite(x).all():
-        raise RiskInputError("covariance: returns contain NaN or inf")
-    sd = x.std(axis=0, ddof=1)
-    flat = sd**2 <= _EPS_VAR
-    if flat.any():
-        bad = [names[i] if i < len(names) else f"column {i}" for i in np.flatnonzero(flat)]
-        raise RiskInputError(f"singular covariance: zero variance over the window for {bad}")
-    lw = LedoitWolf(assume_centered=False).fit((x - x.mean(axis=0)) / sd)
-    c = lw.covariance_
-    d = np.sqrt(np.diag(c))
-    corr = c / np.outer(d, d)
-    return corr * np.outer(sd, sd), float(lw.shrinkage_)
 
 
 def fit_t_marginals(

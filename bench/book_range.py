@@ -1,0 +1,184 @@
+"""The model book over consecutive demo sessions: turnover, sign flips, costs, realised vs ex-ante vol, limits.
+
+Usage::
+
+    .venv/bin/python -m bench.book_range build --root /tmp/book --start 2024-01-02 --end 2024-06-28
+    .venv/bin/python -m bench.book_range evaluate --root /tmp/book --start 2024-01-02 --end 2024-06-28
+
+``build`` builds in-process every asset up to ``portfolio_sizing`` for every session of the range (and
+what they read), into ``--root`` (``--only-portfolio`` rebuilds just the two portfolio assets over existing
+upstream partitions, to compare two versions of the portfolio code on the same signals). ``evaluate``
+reads the ``portfolio_sizing`` partitions and prints the issue-18 targets: the range backtest net of the
+cost model (``brmacro.report.backtest``, sequential execution with the no-trade band), the median daily
+weight turnover and the sign flips per instrument and quarter of the executed book, net vs gross Sharpe,
+realised vs ex-ante volatility, and how many proposed books break a book-shape limit
+(:func:`brmacro.portfolio.limits.book_breaches`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from threadpoolctl import threadpool_limits
+
+from brmacro.calendar import sessions_between
+from brmacro.pipeline import STEPS, build_partition, plan
+
+REPO = Path(__file__).resolve().parents[1]
+UPTO = [a for a in STEPS if STEPS[a].layer in ("bronze", "silver", "agents", "signals", "portfolio")
+        and a != "signal_monitor"]
+PORTFOLIO = ["portfolio_optimization", "portfolio_sizing"]
+
+
+OVERRIDES: list[str] = []
+
+
+def _config() -> dict:
+    """config/config.yaml with the ``--set dotted.key=value`` overrides (YAML values)."""
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for item in OVERRIDES:
+        key, value = item.split("=", 1)
+        node = cfg
+        *path, last = key.split(".")
+        for k in path:
+            node = node[k]
+        node[last] = yaml.safe_load(value)
+    return cfg
+
+
+def build(root: Path, start: dt.date, end: dt.date, only_portfolio: bool) -> None:
+    """Build the partitions of every session of the range (module docstring)."""
+    cfg = _config()
+    days = sessions_between(start, end)
+    steps = plan(PORTFOLIO if only_portfolio else UPTO, days)
+    if only_portfolio:
+        steps = [(a, d) for a, d in steps if a in PORTFOLIO]
+        for a, d in steps:
+            shutil.rmtree(root / "portfolio" / a / f"date={d.isoformat()}", ignore_errors=True)
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):
+        for k, (asset, d) in enumerate(steps):
+            build_partition(root, asset, d, cfg)
+            if k % 200 == 0:
+                print(f"{k}/{len(steps)} {asset} {d} {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"built {len(steps)} partitions in {time.perf_counter() - t0:.0f} s")
+
+
+def sign_flips(w: pd.DataFrame) -> pd.Series:
+    """Per instrument, how often the sign of the held weight changes (a pass through zero counts when it
+    ends on the other side)."""
+    out = {}
+    for c in w.columns:
+        s = np.sign(w[c].to_numpy())
+        s = s[s != 0]
+        out[c] = int(np.sum(s[1:] != s[:-1])) if len(s) > 1 else 0
+    return pd.Series(out)
+
+
+def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None,
+             participation: float | None = None, limits: bool = True) -> None:
+    """Print the issue-18 figures for the books in ``root`` (module docstring).
+
+    Partitions are read as plain Parquet (not schema-checked), so books of an earlier version of the portfolio
+    code (without ``origin``) are evaluated with the same backtest and cost model. ``band`` overrides
+    ``report.backtest.no_trade_band`` (0: trade every session to the target, as before the band existed).
+    """
+    from brmacro.io import read_table
+    from brmacro.pipeline import all_schemas, partition_paths
+    from brmacro.portfolio.limits import book_breaches
+    from brmacro.report.backtest import run_backtest
+
+    cfg = _config()
+    schemas = all_schemas()
+    days = sessions_between(start, end)
+    sizing, exante, breaches, binding = {}, {}, {}, {}
+    for d in days:
+        p = partition_paths(root, "portfolio_sizing", d)
+        sizing[d] = pd.read_parquet(p["part"])
+        cov = pd.read_parquet(partition_paths(root, "portfolio_optimization", d)["covariance"])
+        names = list(sizing[d]["instrument"])
+        sig = cov.pivot(index="instrument_a", columns="instrument_b", values="cov").loc[names, names].to_numpy()
+        w = sizing[d]["weight"].to_numpy(float)
+        exante[d] = float(np.sqrt(252 * w @ sig @ w))
+        book = p["part"].parent / "book.parquet"
+        if book.exists():
+            binding[d] = str(pd.read_parquet(book)["binding"].iloc[0])
+    last = days[-1]
+    rets = read_table(partition_paths(root, "silver_returns", last)["part"], schemas["silver_returns"]["part"])
+    for d in days if limits else []:  # each session's own silver_returns, as risk_var reads it
+        conv = read_table(partition_paths(root, "signal_aggregation", d)["part"],
+                          schemas["signal_aggregation"]["part"]).set_index("instrument")["conviction"]
+        r_d = read_table(partition_paths(root, "silver_returns", d)["part"], schemas["silver_returns"]["part"])
+        breaches[d] = book_breaches(sizing[d], r_d, d, cfg["portfolio"], cfg["risk"], conv)
+    from brmacro.portfolio.steps import portfolio_config
+
+    params = {**cfg["report"]["backtest"], "costs": portfolio_config(cfg)["costs"]}
+    if band is not None:
+        params["no_trade_band"] = band
+    if participation is not None:
+        params["participation"] = participation
+    res = run_backtest(sizing, rets, params)
+    daily = res.daily
+    s = res.summary.set_index("metric")["value"]
+    gross = daily["gross_pnl"].to_numpy()
+    g_sharpe = gross.mean() / gross.std(ddof=1) * np.sqrt(252)
+    realised = gross.std(ddof=1) * np.sqrt(252)
+    ea = np.array([exante[x] for x in daily["sizing_date"]])
+    held = res.held
+    quarters = max(1, len({(x.year, (x.month - 1) // 3) for x in daily["date"]}))
+    flips = sign_flips(held)
+    nb = {d: b for d, b in breaches.items() if b}
+    print(f"range {start}..{end}: {len(days)} sessions, {len(daily)} with P&L, {quarters} quarter(s)")
+    print(f"execution: no_trade_band {params.get('no_trade_band')}, participation {params.get('participation')}")
+    if limits:
+        print(f"proposed books breaking a book-shape limit: {len(nb)}/{len(days)}")
+    for d, b in list(nb.items())[:8]:
+        print(f"   {d}: {'; '.join(b)}")
+    tw = pd.DataFrame({d: sizing[d].set_index("instrument")["weight"] for d in days}).T.sort_index()
+    print(f"proposed-book daily turnover sum|dw|: median {tw.diff().abs().sum(axis=1).iloc[1:].median():.3f}, "
+          f"mean {tw.diff().abs().sum(axis=1).iloc[1:].mean():.3f}")
+    print(f"executed-book daily turnover: median {daily['turnover'].iloc[1:].median():.3f}, "
+          f"mean {daily['turnover'].iloc[1:].mean():.3f}")
+    print(f"sign flips of the proposed book per quarter: "
+          f"{(sign_flips(tw) / quarters).round(1).to_dict()}")
+    print(f"sign flips of the executed book per quarter: {(flips / quarters).round(1).to_dict()}")
+    print(f"Sharpe net {s['sharpe']:.3f}, gross {g_sharpe:.3f}, ratio {s['sharpe'] / g_sharpe:.3f}; "
+          f"total cost {s['total_cost']:.4f} NAV, gross total {s['gross_total']:.4f}")
+    print(f"realised vol (gross P&L) {realised:.4f}; ex-ante vol of the held book's sizing: mean {ea.mean():.4f}, "
+          f"median {np.median(ea):.4f}; realised / mean ex-ante {realised / ea.mean():.3f}")
+    if binding:
+        vc = pd.Series(list(binding.values())).value_counts().to_dict()
+        print(f"binding constraint of the sized books: {vc}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=("build", "evaluate"))
+    ap.add_argument("--root", default="")
+    ap.add_argument("--start", default="2024-01-02")
+    ap.add_argument("--end", default="2024-06-28")
+    ap.add_argument("--only-portfolio", action="store_true")
+    ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
+    ap.add_argument("--participation", type=float, default=None, help="override report.backtest.participation")
+    ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
+    ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
+    a = ap.parse_args()
+    OVERRIDES.extend(a.set)
+    root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
+    s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
+    if a.what == "build":
+        build(root, s, e, a.only_portfolio)
+    else:
+        evaluate(root, s, e, a.band, a.participation, not a.no_limits)
+
+
+if __name__ == "__main__":
+    main()
