@@ -229,14 +229,14 @@ def _apply(m: Mutant, scratch: Path) -> None:
     p.write_text(text)
 
 
-def run_mutant(m: Mutant, scratch: Path, timeout: float) -> tuple[str, float]:
+def run_mutant(m: Mutant, scratch: Path, timeout: float, tests: list[str] | None = None) -> tuple[str, float]:
     """Apply ``m`` to the scratch copy, run its tests, restore; returns (killed|survived|timeout, seconds)."""
     orig = (SRC / m.module).read_text()
     _apply(m, scratch)
     for pyc in (scratch / "brmacro").rglob("__pycache__"):
         shutil.rmtree(pyc, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    tests = [t for t in TESTS.get(m.module, ()) if (ROOT / t).exists()]
+    tests = [t for t in (tests or TESTS.get(m.module, ())) if (ROOT / t).exists()]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--module", action="append", help="restrict to these modules (relative to src/brmacro)")
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of TESTS")
     ap.add_argument("--out", default=str(ROOT / "bench" / "mutation_results.json"))
     a = ap.parse_args(argv)
     if a.what == "probe":
@@ -285,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     try:
         for k, m in enumerate(mutants, 1):
-            verdict, secs = run_mutant(m, scratch, a.timeout)
+            verdict, secs = run_mutant(m, scratch, a.timeout, a.tests)
             results.append({**asdict(m), "verdict": verdict, "seconds": round(secs, 1)})
             print(f"[{k}/{len(mutants)}] {verdict:8s} {secs:6.1f}s {m.key}", flush=True)
             if a.what == "sample" and k % 10 == 0:
