@@ -58,7 +58,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "portfolio/steps.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
     "silver/returns.py": ("tests/unit/test_silver_returns.py", "tests/unit/test_mutation_kills.py"),
     "io.py": ("tests/unit/test_io.py", "tests/unit/test_mutation_kills.py", "tests/unit/test_schemas_property.py"),
-    "calendar.py": ("tests/unit/test_calendar.py",),
+    "calendar.py": ("tests/unit/test_calendar.py", "tests/unit/test_thresholds.py"),
     "series.py": ("tests/unit/test_live_bcb.py", "tests/unit/test_live_fred.py", "tests/unit/test_silver_macro.py",
                   "tests/unit/test_mutation_kills.py"),
     "agents/schemas.py": ("tests/unit/test_agents.py", "tests/unit/test_mutation_kills.py",

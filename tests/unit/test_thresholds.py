@@ -248,3 +248,22 @@ def test_pipeline_failure_and_agent_stale_fire_above_their_count(threshold: int,
         t[(ag, "part")] = df.loc[~df["is_composite"]]
     s = _alerts(t, risk)["AGENT_STALE"]
     assert s.value == n and s.fired is fired, s
+
+
+# ------------------------------------------------------------------------------------------- calendar
+
+@pytest.mark.parametrize(("local", "expected"), [
+    (dt.time(18, 29, 59), dt.date(2026, 11, 23)),  # just under: Tuesday's session is not completed yet
+    (dt.time(18, 30, 0), dt.date(2026, 11, 24)),  # exactly at 18:30 Sao Paulo: completed
+    (dt.time(18, 30, 1), dt.date(2026, 11, 24)),
+    (dt.time(0, 0, 0), dt.date(2026, 11, 23)),
+])
+def test_latest_session_turns_at_18_30_sao_paulo(local: dt.time, expected: dt.date) -> None:
+    """``date: latest`` is the last session completed at 18:30 local time (UTC-3, no DST since 2019)."""
+    from brmacro.calendar import latest_session
+
+    utc = dt.datetime.combine(dt.date(2026, 11, 24), local, tzinfo=dt.timezone(dt.timedelta(hours=-3)))
+    assert latest_session(utc.astimezone(dt.UTC)) == expected
+    # Saturday evening after a Friday session: still Friday (not a session day, whatever the hour)
+    sat = dt.datetime(2026, 11, 28, 21, 45, tzinfo=dt.UTC)  # 18:45 in Sao Paulo
+    assert latest_session(sat) == dt.date(2026, 11, 27)
