@@ -252,10 +252,30 @@ def _scratch() -> Path:
     return d
 
 
+def markdown(res: dict) -> str:
+    """Per-module score table and the survivors of a results file, as Markdown (for bench/RESULTS.md)."""
+    rows = res["results"]
+    by: dict[str, list[int]] = {}
+    for r in rows:
+        s = by.setdefault(r["module"], [0, 0])
+        s[0] += r["verdict"] != "survived"
+        s[1] += 1
+    out = ["| module | mutants | killed | score |", "| --- | --- | --- | --- |"]
+    for mod, (k, n) in sorted(by.items()):
+        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % |")
+    k = sum(r["verdict"] != "survived" for r in rows)
+    out.append(f"| **total** | {len(rows)} | {k} | {100 * k / max(1, len(rows)):.1f} % |")
+    out += ["", "Survivors:", ""]
+    for r in rows:
+        if r["verdict"] == "survived":
+            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line (module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=("probe", "sample", "list"))
+    ap.add_argument("what", choices=("probe", "sample", "list", "table"))
     ap.add_argument("--n", type=int, default=300, help="sample size (sample)")
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--module", action="append", help="restrict to these modules (relative to src/brmacro)")
@@ -263,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of TESTS")
     ap.add_argument("--out", default=str(ROOT / "bench" / "mutation_results.json"))
     a = ap.parse_args(argv)
+    if a.what == "table":
+        print(markdown(json.loads(Path(a.out).read_text())))
+        return 0
     if a.what == "probe":
         mutants = probe_mutants()
     else:
