@@ -124,3 +124,19 @@ def test_every_schema_is_exercised() -> None:
     """The parametrisation above covers every declared table (43 when written), and none is empty."""
     assert len(SCHEMAS) >= 40 and all(s.cols for _, s in SCHEMAS)
     assert len({lbl for lbl, _ in SCHEMAS}) == len(SCHEMAS)
+
+
+def test_fractions_are_declared_as_fractions() -> None:
+    """A confidence, a probability, a regime clarity or a coverage is a fraction: declared within [0, 1].
+
+    The property test above checks that declared bounds are enforced; this one checks that they are
+    declared (the issue-20 probe removed ``hi=1.0`` from agent ``confidence`` and nothing noticed).
+    """
+    seen = 0
+    for label, s in SCHEMAS:
+        for c in s.cols:
+            if c.name in ("confidence", "adj_confidence", "regime_clarity", "coverage") or c.name.startswith("p_"):
+                lo = 0.5 if label == "risk_var.part" else 0.0  # a VaR confidence level: 0.95 or 0.99
+                assert (c.kind, c.lo, c.hi) == ("float", lo, 1.0), f"{label}.{c.name}: [{c.lo}, {c.hi}]"
+                seen += 1
+    assert seen >= 16
