@@ -14,7 +14,8 @@ Two sets of mutants:
   (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``), arithmetic swaps (``+`` ↔ ``-``, ``*`` ↔ ``/``),
   numeric constants (``c`` → ``c + 1``, ``0`` ↔ ``1``, ``0.01`` → ``1.0``), ``and`` ↔ ``or``, ``not``
   dropped, slice ends (``[1:]``/``[:-1]`` dropped), ``abs(x)`` → ``x``, ``min`` ↔ ``max``, ``True`` ↔
-  ``False`` (no ``return None`` mutants: they crash at once and say nothing about wrong numbers). Docstrings, comments, type hints and
+  ``False`` (no ``return None`` mutants: they crash at once and say nothing about wrong numbers).
+  Docstrings, comments, type hints and
   ``__all__`` are never mutated; mutants that do not compile are skipped and not counted.
 
 Usage::
@@ -98,13 +99,15 @@ PROBE: tuple[tuple[str, str, str, str], ...] = (
      'doc="the model\'s raw', "agent confidence loses its upper bound"),
     ("risk/limits.py", 'rows.append(_row("dv01", float(dv01.abs().sum())',
      'rows.append(_row("dv01", float(abs(dv01.sum()))', "DV01 limit on net instead of gross"),
-    ("series.py", '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", P,', '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", 1.0,',
+    ("series.py", '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", P,',
+     '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", 1.0,',
      "CDI left in percent"),
     ("silver/returns.py", "cdi_prev = np.concatenate([[np.nan], cdi_v[:-1]])",
      "cdi_prev = np.concatenate([[np.nan], cdi_v[1:]])", "CDI of the same session used for the carry"),
     ("report/alerts.py", "    fired = v > lim\n", "    fired = v >= lim\n", "VaR alert fires at the limit"),
     ("report/alerts.py", "    fired = n >= thv\n", "    fired = n > thv\n", "signal-flip alert needs one more flip"),
-    ("portfolio/optimizer.py", "cons = [w >= lower, w <= upper,", "cons = [w <= upper,", "optimiser lower bound dropped"),
+    ("portfolio/optimizer.py", "cons = [w >= lower, w <= upper,", "cons = [w <= upper,",
+     "optimiser lower bound dropped"),
     ("portfolio/steps.py", "        groups[cls] = ([i for i, x in enumerate(names) if by_name(x).asset_class == cls], "
      "float(cap))", "        pass", "class caps never reach the optimiser"),
     ("portfolio/steps.py", "\"adj_confidence\":\n                    float(r[\"confidence\"]) * scale",

@@ -170,6 +170,11 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         *[f"| {a} | {b} | {c} |" for a, b, c in rows],
         "",
     ]
+    if path.exists():  # sections written by other bench commands ("## Mutation testing": bench/mutation.py) stay
+        old = path.read_text()
+        i = old.find("\n## ")
+        if i >= 0:
+            lines.append(old[i + 1:])
     path.write_text("\n".join(lines))
     print("\n".join(lines))
 

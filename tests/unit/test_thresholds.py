@@ -10,7 +10,6 @@ for counts. Each limit's value is built so that the figure the code computes is 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -231,7 +230,6 @@ def test_stale_data_fires_beyond_the_allowed_sessions(behind: int, fired: bool) 
     assert _alerts(focus)["STALE_DATA"].fired is fired  # Focus's own threshold: 6 sessions
 
 
-MissingFn = Callable[[int], tuple[tuple[str, str], ...]]
 
 
 @pytest.mark.parametrize(("threshold", "n", "fired"), [(0, 0, False), (0, 1, True), (1, 1, False), (1, 2, True)])
