@@ -12,11 +12,12 @@ Two sets of mutants:
   realistic bug at a known line; every one must be killed.
 * ``sample``: a seeded random sample of operator mutations over :data:`MODULES`: comparison flips
   (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``), arithmetic swaps (``+`` ↔ ``-``, ``*`` ↔ ``/``),
-  numeric constants (``c`` → ``c + 1``, ``0`` ↔ ``1``, ``0.01`` → ``1.0``), ``and`` ↔ ``or``, ``not``
-  dropped, slice ends (``[1:]``/``[:-1]`` dropped), ``abs(x)`` → ``x``, ``min`` ↔ ``max``, ``True`` ↔
-  ``False`` (no ``return None`` mutants: they crash at once and say nothing about wrong numbers).
-  Docstrings, comments, type hints and
-  ``__all__`` are never mutated; mutants that do not compile are skipped and not counted.
+  numeric constants (``1`` → ``2``, ``0`` → ``1``, ``1.0`` ↔ ``0.0``, ``252`` → ``365``, ``0.01`` → ``1.0``),
+  ``and`` ↔ ``or``, ``not`` dropped, slice ends (``[1:]``/``[:-1]`` dropped), ``abs(x)`` → ``(x)``,
+  ``min`` ↔ ``max``, ``True`` ↔ ``False``. No ``return None`` mutants (they crash at once and say nothing
+  about wrong numbers). Docstrings, imports, signatures and ``__all__`` are never mutated; mutants that do
+  not compile are skipped and not counted. The sample is drawn over all modules' mutants together, so a
+  module's share follows its size; a partial run (results are saved every ten mutants) is still a fair sample.
 
 Usage::
 
