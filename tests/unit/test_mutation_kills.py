@@ -227,3 +227,83 @@ def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> 
     assert solve["gross"] == pytest.approx(np.abs(target).sum(), rel=1e-12)
     # each instrument's annualised vol column is sqrt(252 σ_ii)
     np.testing.assert_allclose(out.loc[NAMES, "vol"].to_numpy(float), np.sqrt(252.0 * np.diag(sigma)), rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------- sampled survivors
+# Survivors of the seeded sample of `python -m bench.mutation sample` (bench/RESULTS.md) that were real gaps.
+
+def test_zn_rolls_on_the_last_weekday_before_the_contract_month() -> None:
+    """Kills ``portfolio/sizing.py`` ``_last_weekday_before_month`` off by a day (ZN first-notice roll)."""
+    from brmacro.portfolio.sizing import cme_quarterly_contract
+
+    # December 2026 ZN: the last weekday of November 2026 is Monday the 30th
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 23)) == ("ZNZ26", dt.date(2026, 11, 30))
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 27))[0] == "ZNZ26"  # Friday before: still December
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 30))[0] == "ZNH27"  # on the roll date: March
+    # March 2027 ZN: the last weekday of February 2027 is Friday the 26th (the 28th is a Sunday)
+    assert cme_quarterly_contract("ZN", dt.date(2027, 1, 4)) == ("ZNH27", dt.date(2027, 2, 26))
+
+
+def test_overall_limit_value_is_the_highest_utilisation() -> None:
+    """Kills ``risk/limits.py``: the overall row's value taken as the lowest utilisation (``max`` -> ``min``)."""
+    sz = _sizing(ASOF, {"DI1_2Y": 1.0, "USDBRL": 0.2}, dv01={"DI1_2Y": 25_000.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.015, 0.02), _components({"DI1_2Y": 0.2, "USDBRL": 0.1}), [], {})
+    by = {r.limit: r for r in rows}
+    assert by["var_95"].utilisation == pytest.approx(0.5) and by["dv01"].utilisation == pytest.approx(0.5)
+    assert by["single_position"].utilisation == pytest.approx(0.8)  # 0.2 / 0.25: the highest
+    assert by["overall"].value == pytest.approx(0.8) and by["overall"].status == "WARNING"
+
+
+def test_canonical_rounding_of_large_numbers_keeps_twelve_digits(tmp_path: Path) -> None:
+    """Kills ``io.py`` ``_canonical_float``: the branch for |x| >= 1e12 dividing instead of multiplying back."""
+    from brmacro.io import read_table
+
+    s = Schema("big", (Col("x", "float"),))
+    p = write_table(pd.DataFrame({"x": [1234567890123456.0, -9.87654321098765e15, 123.4567890123456]}),
+                    tmp_path / "big.parquet", s, asof=ASOF, source="demo")
+    assert read_table(p, s)["x"].tolist() == [1234567890120000.0, -9.87654321099e15, 123.456789012]
+
+
+def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: ZN and ES contract counts (USD notionals via PTAX), checked by hand.
+
+    ZN: notional / PTAX / (USD 1,000 x price of a 6 % 10-year semi-annual note at the 10-year yield);
+    ES: notional / PTAX / (USD 50 x S&P level).
+    """
+    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "usd")}
+    book = portfolio_sizing(fx.context(tmp_path / "usd_sz", "portfolio_sizing", t, {}))["part"].set_index("instrument")
+    ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").sort_values("date")["value"].iloc[-1])
+    lv = tabs["silver_returns"]["part"].sort_values("date")
+    y = float(lv.loc[lv["instrument"] == "UST_10Y", "level"].iloc[-1])
+    spx = float(lv.loc[lv["instrument"] == "SPX", "level"].iloc[-1])
+    v = 1.0 / (1.0 + y / 2.0)
+    price = sum(3.0 * v**k for k in range(1, 21)) + 100.0 * v**20
+    zn, es = book.loc["UST_10Y"], book.loc["SPX"]
+    assert zn["notional_brl"] != 0 and es["notional_brl"] != 0
+    assert zn["contracts"] == np.rint(zn["notional_brl"] / ptax / (1_000.0 * price)) and zn["contract"] == "ZNZ26"
+    assert es["contracts"] == np.rint(es["notional_brl"] / ptax / (50.0 * spx)) and es["contract"] == "ESZ26"
+    # and the UST DV01 in BRL: notional x duration x 1 bp, sign of the position
+    assert np.sign(zn["dv01_brl"]) == np.sign(zn["weight"])
+
+
+def test_black_litterman_refuses_mismatched_shapes() -> None:
+    """Kills ``portfolio/black_litterman.py``: the Σ/π shape check weakened (``or`` -> ``and``)."""
+    from brmacro.portfolio.black_litterman import black_litterman
+
+    sigma = np.eye(3) * 1e-4
+    with pytest.raises(ValueError, match="do not match"):
+        black_litterman(sigma, np.zeros(2), np.zeros((0, 3)), np.zeros(0), np.zeros((0, 0)), 0.05)
+    with pytest.raises(ValueError, match="do not match"):
+        black_litterman(np.eye(3)[:, :2], np.zeros(3), np.zeros((0, 3)), np.zeros(0), np.zeros((0, 0)), 0.05)
+
+
+def test_a_held_instrument_with_a_nan_return_makes_the_pnl_unavailable() -> None:
+    """Kills ``risk/pnl.py``: a held instrument present with a non-finite return counted as available."""
+    from brmacro.calendar import previous_sessions
+    from brmacro.risk.pnl import model_book_pnl
+
+    d = dt.date(2026, 11, 25)
+    d2 = previous_sessions(d, 2)[0]
+    mat = pd.DataFrame({"USDBRL": [np.nan], "IBOV": [0.01]}, index=pd.Index([d], name="date"))
+    r = model_book_pnl(d, mat, {d2: _sizing(d2, {"USDBRL": 1.0, "IBOV": 0.5})}, n_sessions=1)[0]
+    assert r.pnl is None and "USDBRL" in r.note
