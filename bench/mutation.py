@@ -51,9 +51,11 @@ SRC = ROOT / "src" / "brmacro"
 TESTS: dict[str, tuple[str, ...]] = {
     "risk/limits.py": ("tests/unit/test_risk_limits.py", "tests/unit/test_risk_steps.py",
                        "tests/unit/test_mutation_kills.py", "tests/unit/test_thresholds.py"),
-    "risk/var.py": ("tests/unit/test_risk_var.py", "tests/unit/test_risk_steps.py"),
+    "risk/var.py": ("tests/unit/test_risk_var.py", "tests/unit/test_risk_steps.py",
+                    "tests/unit/test_mutation_kills.py"),
     "risk/stress.py": ("tests/unit/test_risk_stress.py", "tests/unit/test_risk_steps.py"),
-    "risk/pnl.py": ("tests/unit/test_risk_limits.py", "tests/unit/test_risk_steps.py"),
+    "risk/pnl.py": ("tests/unit/test_risk_limits.py", "tests/unit/test_risk_steps.py",
+                    "tests/unit/test_mutation_kills.py"),
     "portfolio/black_litterman.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
     "portfolio/optimizer.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
     "portfolio/sizing.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
