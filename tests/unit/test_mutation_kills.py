@@ -328,3 +328,24 @@ def test_monte_carlo_t_marginals_carry_their_scale() -> None:
     # independent legs: the VaR is between the t leg's alone and the sum of both legs' VaRs
     t_leg, n_leg = 0.01 * stats.t.ppf(0.95, 5), 2 * 0.002 * stats.norm.ppf(0.95)
     assert t_leg < two[0.95][0] < t_leg + n_leg
+
+
+@pytest.mark.parametrize(("start_offset", "available"), [(-1, True), (0, True), (1, False)])
+def test_replay_window_starting_on_the_session_is_replayed(start_offset: int, available: bool) -> None:
+    """Kills ``risk/stress.py``: a replay window that starts on the session itself refused (``>`` -> ``>=``).
+
+    Window start one session before, on, and one session after the session: only "after" is refused.
+    """
+    from brmacro.calendar import next_session, previous_session
+    from brmacro.risk.stress import replay_window
+
+    d = dt.date(2026, 11, 24)
+    start = {-1: previous_session(d), 0: d, 1: next_session(d)}[start_offset]
+    idx = pd.Index([previous_session(d), d], name="date")
+    mat = pd.DataFrame({"IBOV": [-0.02, -0.05]}, index=idx)
+    res = replay_window(mat, pd.Series({"IBOV": 0.5}), start, next_session(d), d)
+    if available:
+        growth = (1 - 0.05) * (1 - 0.02) - 1 if start_offset < 0 else -0.05
+        assert res.pnl == pytest.approx(0.5 * growth, rel=1e-12)
+    else:
+        assert res.pnl is None and "starts after the session" in res.note
