@@ -349,3 +349,23 @@ def test_replay_window_starting_on_the_session_is_replayed(start_offset: int, av
         assert res.pnl == pytest.approx(0.5 * growth, rel=1e-12)
     else:
         assert res.pnl is None and "starts after the session" in res.note
+
+
+def test_moment_fitted_t_marginals_match_the_sample_variance() -> None:
+    """Kills ``risk/var.py`` ``fit_t_marginals``: the moments fit's scale ``sd·sqrt((ν-2)/ν)`` inverted.
+
+    A Student-t with ν degrees of freedom and scale s has variance ``s² ν / (ν - 2)``: the moments fit
+    must reproduce the sample variance exactly, and ν from the excess kurtosis ``6 / (ν - 4)``.
+    """
+    from scipy import stats
+
+    from brmacro.risk.var import fit_t_marginals
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack([0.01 * rng.standard_t(7, 4000), 0.02 * rng.standard_t(12, 4000)])
+    dfs, scales = fit_t_marginals(x, "moments")
+    sd = x.std(axis=0, ddof=1)
+    assert np.all(dfs < 1_000.0)  # both columns fat-tailed: t marginals, not normal
+    np.testing.assert_allclose(scales**2 * dfs / (dfs - 2.0), sd**2, rtol=1e-12)
+    g2 = np.array([stats.kurtosis(x[:, j], fisher=True, bias=False) for j in range(2)])
+    np.testing.assert_allclose(dfs, 4.0 + 6.0 / g2, rtol=1e-12)
