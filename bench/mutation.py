@@ -24,6 +24,8 @@ Usage::
     python -m bench.mutation probe                    # the probe mutants, killed or not
     python -m bench.mutation sample --n 300 --seed 20 # a seeded sample; writes bench/mutation_results.json
     python -m bench.mutation sample --n 40 --module risk/limits.py
+    python -m bench.mutation recheck                  # re-run the survivors of the results file (new tests)
+    python -m bench.mutation table                    # the results file as Markdown (bench/RESULTS.md)
 
 A mutant is *killed* when its tests fail (or time out, ``--timeout`` seconds), *survived* otherwise.
 """
@@ -282,7 +284,7 @@ def markdown(res: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line (module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=("probe", "sample", "list", "table"))
+    ap.add_argument("what", choices=("probe", "sample", "list", "table", "recheck"))
     ap.add_argument("--n", type=int, default=300, help="sample size (sample)")
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--module", action="append", help="restrict to these modules (relative to src/brmacro)")
@@ -292,6 +294,21 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.what == "table":
         print(markdown(json.loads(Path(a.out).read_text())))
+        return 0
+    if a.what == "recheck":  # re-run a results file's survivors against today's tests (after adding tests)
+        res = json.loads(Path(a.out).read_text())
+        scratch = _scratch()
+        try:
+            for r in res["results"]:
+                if r["verdict"] == "survived":
+                    m = Mutant(r["module"], r["line"], r["old"], r["new"], r["what"])
+                    r["verdict"], r["seconds"] = run_mutant(m, scratch, a.timeout, a.tests)
+                    r["rechecked"] = True
+                    print(f"{r['verdict']:8s} {m.key}", flush=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        Path(a.out).write_text(json.dumps(res, indent=1))
+        print(markdown(res))
         return 0
     if a.what == "probe":
         mutants = probe_mutants()
