@@ -272,7 +272,8 @@ def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
     """
     t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "usd")}
     book = portfolio_sizing(fx.context(tmp_path / "usd_sz", "portfolio_sizing", t, {}))["part"].set_index("instrument")
-    ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").sort_values("date")["value"].iloc[-1])
+    ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").sort_values("date")["value"]
+                 .iloc[-1])
     lv = tabs["silver_returns"]["part"].sort_values("date")
     y = float(lv.loc[lv["instrument"] == "UST_10Y", "level"].iloc[-1])
     spx = float(lv.loc[lv["instrument"] == "SPX", "level"].iloc[-1])
@@ -369,3 +370,20 @@ def test_moment_fitted_t_marginals_match_the_sample_variance() -> None:
     np.testing.assert_allclose(scales**2 * dfs / (dfs - 2.0), sd**2, rtol=1e-12)
     g2 = np.array([stats.kurtosis(x[:, j], fisher=True, bias=False) for j in range(2)])
     np.testing.assert_allclose(dfs, 4.0 + 6.0 / g2, rtol=1e-12)
+
+
+def test_returns_window_starting_on_the_first_observation_keeps_it() -> None:
+    """Kills ``silver/returns.py`` ``_aligned``: the first observation of a series dropped (``pos >= 0`` -> ``> 0``).
+
+    With a lookback longer than the history, the window starts on the latest first observation of all inputs;
+    that session's levels are the observed values themselves.
+    """
+    inp = sr.make_inputs()
+    part = build_returns(inp, sr.D, sr._params(lookback_sessions=60))["part"]
+    first = part["date"].min()
+    y = inp["bronze_yahoo"]
+    for inst, tk in (("IBOV", "^BVSP"), ("SPX", "^GSPC")):
+        obs = y.loc[(y["ticker"] == tk) & (y["date"] == first), "close"]
+        assert len(obs) == 1
+        lvl = part.loc[(part["date"] == first) & (part["instrument"] == inst), "level"]
+        assert lvl.tolist() == pytest.approx(obs.tolist(), rel=1e-12)
