@@ -387,3 +387,43 @@ def test_returns_window_starting_on_the_first_observation_keeps_it() -> None:
         assert len(obs) == 1
         lvl = part.loc[(part["date"] == first) & (part["instrument"] == inst), "level"]
         assert lvl.tolist() == pytest.approx(obs.tolist(), rel=1e-12)
+
+
+def test_optimiser_refuses_a_zero_risk_aversion() -> None:
+    """Kills ``portfolio/optimizer.py``: ``delta <= 0`` loosened to ``< 0`` (δ = 0 makes risk free)."""
+    from brmacro.portfolio.optimizer import mean_variance
+
+    mu, m = np.array([0.001, -0.001]), np.diag([1e-4, 1e-4])
+    for delta in (0.0, -1.0):
+        res = mean_variance(mu, m, delta, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+        assert res.status == "invalid_input" and res.fallback and not res.weights.any()
+    ok = mean_variance(mu, m, 1e-9, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+    assert ok.status == "optimal" and ok.weights == pytest.approx([1.0, -1.0], abs=1e-6)  # bounds bind
+
+
+def test_parameter_hash_follows_the_parameters(tmp_path: Path) -> None:
+    """Kills ``io.py``: the ``brmacro.params_hash`` metadata ignoring the parameters given."""
+    from brmacro.io import params_hash, read_meta
+
+    s = Schema("t", (Col("x", "float"),))
+    df = pd.DataFrame({"x": [1.0]})
+    h = {}
+    for name, params in (("a", {"k": 1}), ("b", {"k": 2}), ("c", None)):
+        h[name] = read_meta(write_table(df, tmp_path / f"{name}.parquet", s, asof=ASOF, source="demo",
+                                        params=params))["brmacro.params_hash"]
+    assert len({h["a"], h["b"], h["c"]}) == 3
+    assert h["c"] == params_hash({})
+
+
+def test_registry_scales_follow_the_units() -> None:
+    """Kills ``series.py``: a registry scale that does not match its unit (CDI left in percent, an index x 0).
+
+    Sources publish rates, inflation and growth in percent: ``dec``/``dec_day`` series are scaled by 0.01;
+    levels, indices and amounts are kept as published (scale 1).
+    """
+    from brmacro.series import SERIES
+
+    for s in SERIES:
+        expected = 0.01 if s.unit in ("dec", "dec_day") else 1.0
+        assert s.scale == expected, (s.name, s.unit, s.scale)
+    assert by_name("br_cdi_daily").unit == "dec_day" and by_name("us_indpro").unit == "index"
