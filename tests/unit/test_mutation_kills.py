@@ -427,3 +427,25 @@ def test_registry_scales_follow_the_units() -> None:
         expected = 0.01 if s.unit in ("dec", "dec_day") else 1.0
         assert s.scale == expected, (s.name, s.unit, s.scale)
     assert by_name("br_cdi_daily").unit == "dec_day" and by_name("us_indpro").unit == "index"
+
+
+def test_var_covariance_is_ledoit_wolf_on_standardised_returns() -> None:
+    """Kills ``risk/var.py`` ``shrunk_covariance``: returns scaled by σ instead of standardised before shrinking.
+
+    Reference: scikit-learn's Ledoit-Wolf on the z-scores computed here; the variances are kept as sampled.
+    """
+    from sklearn.covariance import LedoitWolf
+
+    from brmacro.risk.var import shrunk_covariance
+
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((300, 3)) @ np.array([[1.0, 0.4, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 1.0]])
+    x = base * np.array([0.01, 0.03, 0.002])
+    cov, shrinkage = shrunk_covariance(x, ["a", "b", "c"])
+    sd = x.std(axis=0, ddof=1)
+    z = (x - x.mean(axis=0)) / sd
+    ref = LedoitWolf().fit(z)
+    assert shrinkage == pytest.approx(ref.shrinkage_, rel=1e-12)
+    np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)
+    c = ref.covariance_
+    np.testing.assert_allclose(cov, c / np.sqrt(np.outer(np.diag(c), np.diag(c))) * np.outer(sd, sd), rtol=1e-10)
