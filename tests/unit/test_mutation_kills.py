@@ -449,3 +449,48 @@ def test_var_covariance_is_ledoit_wolf_on_standardised_returns() -> None:
     np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)
     c = ref.covariance_
     np.testing.assert_allclose(cov, c / np.sqrt(np.outer(np.diag(c), np.diag(c))) * np.outer(sd, sd), rtol=1e-10)
+
+
+def test_flat_book_has_no_risk_contribution_and_breaches_nothing() -> None:
+    """Kills ``risk/limits.py``: a flat book given a risk contribution (flat-book rows, ``and`` -> ``or``)."""
+    sz = _sizing(ASOF, {"DI1_2Y": 0.0, "USDBRL": 0.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.0, 0.0), _components({"DI1_2Y": 0.0, "USDBRL": 0.0}), [], {})
+    by = {r.limit: r for r in rows}
+    for name in ("risk_contribution", "asset_class_risk_contribution"):
+        assert by[name].value == 0.0 and by[name].status == "OK" and by[name].note == "flat book"
+    assert by["overall"].status == "OK" and by["overall"].value == 0.0
+
+
+def test_black_litterman_refuses_views_that_disagree() -> None:
+    """Kills ``portfolio/black_litterman.py``: the P/Q/Ω agreement check weakened (``or`` -> ``and``)."""
+    from brmacro.portfolio.black_litterman import black_litterman
+
+    sigma, P = np.eye(3) * 1e-4, np.eye(3)[:2]
+    with pytest.raises(ValueError, match="disagree"):
+        black_litterman(sigma, np.zeros(3), P, np.zeros(3), np.eye(2) * 1e-5, 0.05)  # 3 returns for 2 views
+    with pytest.raises(ValueError, match="disagree"):
+        black_litterman(sigma, np.zeros(3), P, np.zeros(2), np.eye(3) * 1e-5, 0.05)  # Ω of 3 views
+
+
+def test_replay_window_outside_history_counts_no_session() -> None:
+    """Kills ``risk/stress.py``: a window not in history reported with one session instead of none."""
+    from brmacro.risk.stress import replay_window
+
+    mat = pd.DataFrame({"IBOV": [0.01]}, index=pd.Index([dt.date(2026, 11, 24)], name="date"))
+    res = replay_window(mat, pd.Series({"IBOV": 1.0}), dt.date(2020, 2, 20), dt.date(2020, 3, 31), ASOF)
+    assert res.pnl is None and res.worst_pnl is None and res.n_sessions == 0 and res.coverage == 0.0
+    assert "not in history" in res.note
+
+
+def test_model_book_pnl_keeps_each_instruments_asset_class() -> None:
+    """Kills ``risk/pnl.py``: the per-instrument asset classes dropped from the session's P&L."""
+    from brmacro.calendar import previous_sessions
+    from brmacro.risk.pnl import model_book_pnl
+
+    d = dt.date(2026, 11, 25)
+    d2 = previous_sessions(d, 2)[0]
+    mat = pd.DataFrame({"USDBRL": [-0.01], "IBOV": [0.02]}, index=pd.Index([d], name="date"))
+    r = model_book_pnl(d, mat, {d2: _sizing(d2, {"USDBRL": 1.0, "IBOV": 0.5})}, n_sessions=1)[0]
+    assert r.pnl == pytest.approx(-0.01 + 0.5 * 0.02)
+    assert r.by_instrument.to_dict() == pytest.approx({"USDBRL": -0.01, "IBOV": 0.01})
+    assert r.asset_class.to_dict() == {"USDBRL": "fx", "IBOV": "equity_br"}
