@@ -494,3 +494,18 @@ def test_model_book_pnl_keeps_each_instruments_asset_class() -> None:
     assert r.pnl == pytest.approx(-0.01 + 0.5 * 0.02)
     assert r.by_instrument.to_dict() == pytest.approx({"USDBRL": -0.01, "IBOV": 0.01})
     assert r.asset_class.to_dict() == {"USDBRL": "fx", "IBOV": "equity_br"}
+
+
+def test_registry_revisable_flags() -> None:
+    """Kills ``series.py`` revisable-flag flips: which series carry vintages is part of point-in-time correctness.
+
+    SGS serves today's values with no vintages (DOMAIN Part A), so no SGS row is revisable; on FRED, the
+    monthly/quarterly activity and price series revised after release are fetched with their ALFRED vintages,
+    and no daily market series is.
+    """
+    from brmacro.series import SERIES
+
+    assert not [s.name for s in SERIES if s.source == "bcb_sgs" and s.revisable]
+    fred_rev = sorted(s.code for s in SERIES if s.source == "fred" and s.revisable)
+    assert fred_rev == ["GDPC1", "INDPRO", "NFCI", "PAYEMS", "PCEPI", "PCEPILFE"]
+    assert not [s.name for s in SERIES if s.source == "fred" and s.freq == "D" and s.revisable]
