@@ -118,9 +118,10 @@ PROBE: tuple[tuple[str, str, str, str], ...] = (
      "float(cap))", "        pass", "class caps never reach the optimiser"),
     ("portfolio/steps.py", "\"adj_confidence\":\n                    float(r[\"confidence\"]) * scale",
      "\"adj_confidence\":\n                    float(r[\"confidence\"])", "Omega ignores regime clarity"),
-    ("io.py", 'pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)\n'
-     "        os.replace(tmp, path)", 'pq.write_table(table, path, compression="zstd", use_dictionary=False, '
-     'write_statistics=False)\n        os.unlink(tmp)', "non-atomic write (straight to the destination)"),
+    ("io.py", 'pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)',
+     'pq.write_table(table, path, compression="zstd", use_dictionary=False, write_statistics=False); '
+     'pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)',
+     "non-atomic write (the destination written in place, then replaced)"),
     ("portfolio/sizing.py", "return float(np.sqrt(max(0.0, periods_per_year * float(w @ sigma @ w))))",
      "return float(np.sqrt(max(0.0, float(w @ sigma @ w))))", "book_vol without annualisation"),
 )
