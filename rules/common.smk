@@ -1,21 +1,27 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
+import re
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
 from brmacro import pipeline as _pl
 from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
+from brmacro.guards import GuardError, check_backtest_range, check_live_sessions, check_results_dir, mark_results_dir
 from brmacro import pool as _pool
 from brmacro.pipeline import run_backtest
 from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
+RUN_STARTED = time.time()  # reports written since then were built by this run (brmacro.runstatus)
 RESULTS = config["results"].rstrip("/")
 LAYOUT = config["layout"]
 
 try:
     DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
-except DateError as exc:
+    check_results_dir(config["results"])
+    check_live_sessions(config["source"], DATES)
+except (DateError, GuardError) as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
 
 if LAYOUT == "step" and len(DATES) > 60:
@@ -71,8 +77,62 @@ def part_with_report(asset, date="{date}"):
     ]
 
 
+_ASOF = re.compile(rb"brmacro\.asof..(\d{4}-\d{2}-\d{2})", re.S)
+
+
+@lru_cache(maxsize=None)
+def _check_complete(path):
+    """Refuse, before any job, an existing input that is not a whole Parquet file (truncated or overwritten) or
+    whose footer's ``brmacro.asof`` is not its partition's session (another session's file put there).
+
+    Snakemake would count it as up to date and run its readers, which fail and lose their own good outputs;
+    naming it here with the command that rebuilds it runs nothing. Reads the file's last bytes (its footer).
+    """
+    from brmacro.io import rebuild_hint
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            size = fh.seek(0, 2)
+            fh.seek(max(size - 8, 0))
+            tail = fh.read(8)
+            n = int.from_bytes(tail[:4], "little") if len(tail) == 8 else -1
+            footer = b""
+            if 0 < n <= size - 12:
+                fh.seek(size - 8 - n)
+                footer = fh.read(n)
+    except FileNotFoundError:
+        return  # not built yet: Snakemake builds it
+    except OSError:
+        head = tail = footer = b""
+    if head != b"PAR1" or tail[4:] != b"PAR1" or not footer:
+        raise WorkflowError(f"brmacro: input {path} is not a complete Parquet file (truncated or overwritten); "
+                            f"{rebuild_hint(path)}")
+    session = Path(path).parent.name.removeprefix("date=")
+    m = _ASOF.search(footer)
+    found = m.group(1).decode() if m else None
+    if found != session:
+        raise WorkflowError(
+            f"brmacro: input {path} is the artifact of session {found or '(no brmacro.asof metadata)'}, expected "
+            f"{session}: another session's file was put in this partition; {rebuild_hint(path)}"
+        )
+
+
+def _complete(paths):
+    """``paths`` after :func:`_check_complete` of each table (a session-layout input is a partition folder)."""
+    for p in paths:
+        if p.endswith(".parquet"):
+            _check_complete(p)
+        else:
+            folder = Path(p)
+            for f in _pl.partition_paths(RESULTS, folder.parent.name, folder.name.removeprefix("date=")).values():
+                _check_complete(str(f))
+    return paths
+
+
 def step_inputs(asset):
-    """Input function: the same session's upstream tables and the declared previous sessions."""
+    """Input function: the same session's upstream tables and the declared previous sessions (each checked to
+    be a whole Parquet file when it exists)."""
     spec = _pl.STEPS[asset]
 
     def _inputs(wildcards):
@@ -85,8 +145,8 @@ def step_inputs(asset):
             for p in part(up, s.isoformat())
         ]
         return {
-            "same": [p for p in same if p.endswith(".parquet")],
-            "prev": [p for p in prev if p.endswith(".parquet")],
+            "same": _complete([p for p in same if p.endswith(".parquet")]),
+            "prev": _complete([p for p in prev if p.endswith(".parquet")]),
         }
 
     return _inputs
@@ -98,11 +158,11 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
-        return [partition_dir(u, wildcards.date) for u in same] + [
+        return _complete([partition_dir(u, wildcards.date) for u in same] + [
             partition_dir(u, s.isoformat())
             for u, n in prev.items()
             for s in previous_sessions(d, n)
-        ]
+        ])
 
     return _inputs
 
@@ -111,13 +171,19 @@ def session_outputs(group):
     return [directory(partition_dir(a)) for a in _pl.SESSION_GROUPS[group]]
 
 
+# The code version of every step (brmacro.codeversion): a param, so a change to the library code a step runs
+# reruns that step (and, through their inputs, its dependants) and nothing else.
+CODE = _pl.code_versions()
+
+
 def step_params(asset):
-    """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches."""
-    return _pl.step_params(asset, config)
+    """Only the config subtrees the step uses (plus the common keys): editing one setting reruns what it touches.
+    The step's code version rides along (brmacro.pipeline.CODE_KEY)."""
+    return {**_pl.step_params(asset, config), _pl.CODE_KEY: CODE[asset]}
 
 
 def group_params(group):
-    return _pl.group_params(group, config)
+    return {**_pl.group_params(group, config), "code": {a: CODE[a] for a in _pl.SESSION_GROUPS[group]}}
 
 
 def log_of(asset):
@@ -138,9 +204,18 @@ BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat(
 
 
 def backtest_sizing():
-    """The sizing of every target session and of the two before the first (the book held on its first P&L)."""
-    sessions = previous_sessions(DATES[0], 2) + list(DATES)
-    return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+    """Input function: the sizing of every target session and of the two before the first (the book held on its
+    first P&L). A range longer than the returns history is refused here, before its jobs are planned."""
+
+    def _sizing(wildcards):
+        try:
+            check_backtest_range(DATES, config["silver"]["lookback_sessions"])
+        except GuardError as exc:
+            raise WorkflowError(f"brmacro: {exc}") from None
+        sessions = previous_sessions(DATES[0], 2) + list(DATES)
+        return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+
+    return _sizing
 
 
 def backtest_params():
@@ -148,7 +223,9 @@ def backtest_params():
 
 
 def start_workers():
-    """On a local run with threads, hand rule bodies to one worker process per core (brmacro.pool)."""
+    """On a local run with threads, hand rule bodies to one worker process per core (brmacro.pool). Marks the
+    results folder as brmacro's (brmacro.guards)."""
+    mark_results_dir(RESULTS)
     if workflow.local_exec and not workflow.remote_exec and workflow.use_threads:
         if _pool.start(workflow.cores):
             print(f"brmacro: rule bodies run in {workflow.cores} worker processes")
@@ -156,14 +233,24 @@ def start_workers():
 
 def run_status(state, log):
     _pool.stop()
-    status = write_run_status(RESULTS, state, [d.isoformat() for d in DATES], log)
+    problems = []
     if state == "success":
         from brmacro.report.dispatch import dispatch_alerts
 
-        dispatch_alerts(RESULTS, status["sessions"], **config["report"]["dispatch"])
+        dispatch_alerts(RESULTS, [d.isoformat() for d in DATES], problems=problems, **config["report"]["dispatch"])
+    status = write_run_status(
+        RESULTS, state, [d.isoformat() for d in DATES], log, started=RUN_STARTED, dispatch=problems
+    )
     print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
+    for job in status["failed_jobs"]:
+        print(f"brmacro: FAILED {job['rule']} {job['session']}: log {job['log'] or '-'}")
+    for p in problems:
+        print(f"brmacro: alert dispatch: {p}")
     for d in status["sessions"][-3:]:
         print(f"brmacro: {d}: artifacts under {RESULTS}/<layer>/<asset>/date={d}/")
-        html = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
-        if html.exists():
+        html = status["reports_built"].get(d)
+        old = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
+        if html:
             print(f"brmacro: {d}: report {html}")
+        elif state == "success" and old.exists():  # nothing to rebuild: the report is current
+            print(f"brmacro: {d}: report {old} (up to date, built by an earlier run)")

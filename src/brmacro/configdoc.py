@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-__all__ = ["ConfigError", "load_schema", "render", "validate_config"]
+__all__ = ["ConfigError", "cross_key_errors", "load_schema", "non_finite_keys", "render", "validate_config"]
 
 HEADER = """# Configuration keys
 
@@ -49,21 +50,130 @@ def load_schema(path: str | Path) -> dict[str, Any]:
 
 
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
-    """Check ``config`` against the schema (JSON Schema 2020-12) and fill defaults of absent keys in place.
+    """Check ``config`` against the schema (JSON Schema 2020-12) and the cross-key rules; fill defaults in place.
+
+    Three checks, in order, all before any job runs: no number is NaN or infinite (YAML ``.nan`` and
+    ``.inf`` pass every numeric bound of JSON Schema, since comparisons with NaN are false); the schema
+    (types, bounds, list lengths and uniqueness); the rules that tie keys together (:func:`cross_key_errors`).
 
     Raises
     ------
     ConfigError
-        Naming the key path, the offending value and the schema's rule.
+        Naming the key path, the offending value and the rule broken.
     """
     from jsonschema import Draft202012Validator
 
+    bad = non_finite_keys(config)
+    if bad:
+        where, value = bad[0]
+        raise ConfigError(f"config key {where} = {value!r}: a number must be finite (NaN and infinity are refused)")
     schema = load_schema(schema_path)
     error = next(iter(sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))), None)
     if error is not None:
         where = ".".join(map(str, error.absolute_path)) or "(top level)"
         raise ConfigError(f"config failed validation against {schema_path} at {where}: {error.message}")
     _fill_defaults(config, schema)
+    errors = cross_key_errors(config)
+    if errors:
+        raise ConfigError("config keys are inconsistent: " + "; ".join(errors))
+
+
+def non_finite_keys(node: Any, path: str = "") -> list[tuple[str, float]]:
+    """Key paths (dotted, list items as ``[i]``) of every NaN or infinite float in a nested config."""
+    if isinstance(node, float):
+        return [] if math.isfinite(node) else [(path or "(top level)", node)]
+    if isinstance(node, Mapping):
+        return [x for k, v in node.items() for x in non_finite_keys(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(node, (list, tuple)):
+        return [x for i, v in enumerate(node) for x in non_finite_keys(v, f"{path}[{i}]")]
+    return []
+
+
+def _get(config: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for k in dotted.split("."):
+        if not isinstance(node, Mapping) or k not in node:
+            return None
+        node = node[k]
+    return node
+
+
+# (smaller key, larger key, strict): rules JSON Schema cannot state. Each names both keys when broken.
+ORDERED: tuple[tuple[str, str, bool], ...] = (
+    ("portfolio.min_obs", "portfolio.cov_window", False),
+    ("risk.var.min_obs", "risk.var.window", False),
+    ("risk.var.min_df", "risk.var.max_df", False),
+    ("risk.alerts.drawdown_warning", "risk.limits.max_drawdown", False),
+    ("live.backoff_seconds", "live.max_backoff_seconds", False),
+    ("agents.inflation.phillips.min_obs", "agents.inflation.phillips.window_months", False),
+    ("agents.inflation.surprise.min_obs", "agents.inflation.surprise.window_months", False),
+    ("agents.inflation.surprise.recent_months", "agents.inflation.surprise.window_months", False),
+    ("agents.inflation.persistence.lower", "agents.inflation.persistence.upper", True),
+    ("agents.monetary_policy.term_premium.min_obs", "agents.monetary_policy.term_premium.lookback", False),
+    ("agents.fiscal.impulse.min_obs", "agents.fiscal.impulse.window_months", False),
+    ("agents.fiscal.dominance.lower", "agents.fiscal.dominance.upper", True),
+    ("agents.fx_equilibrium.carry.min_obs", "agents.fx_equilibrium.carry.lookback", False),
+    ("agents.cross_asset.z_min_obs", "agents.cross_asset.z_window", False),
+    ("agents.cross_asset.z_window", "agents.cross_asset.lookback", False),
+    ("agents.cross_asset.correlation.short", "agents.cross_asset.correlation.long", True),
+    ("agents.cross_asset.sentiment.lower", "agents.cross_asset.sentiment.upper", True),
+    ("agents.cross_asset.tail_risk.moderate", "agents.cross_asset.tail_risk.elevated", True),
+    ("agents.cross_asset.tail_risk.elevated", "agents.cross_asset.tail_risk.critical", True),
+    ("signals.strategies.params.RATES_BR_03.short_du", "signals.strategies.params.RATES_BR_03.long_du", True),
+)
+
+
+def cross_key_errors(config: Mapping[str, Any]) -> list[str]:
+    """Every broken rule that ties config keys together, each message naming the keys and values.
+
+    The rules: the pairs of :data:`ORDERED`; ``portfolio.min_obs`` greater than the number of instruments
+    of ``portfolio.universe`` (a covariance needs more observations than instruments); every instrument of
+    the universe has ``portfolio.bounds`` with lower <= 0 <= upper (a bound that excludes zero would force
+    a position no view asked for, and the flat book of the optimiser's fallback would break it: such bounds
+    are refused); ``risk.var.confidences`` holds 0.95 and 0.99 (``risk.limits`` reads both); increasing
+    ``silver.nelson_siegel.tau_bounds`` and RATES_BR_01 ``pairs``.
+    """
+    errors: list[str] = []
+    for lo_key, hi_key, strict in ORDERED:
+        lo, hi = _get(config, lo_key), _get(config, hi_key)
+        if lo is None or hi is None:
+            continue
+        if (lo >= hi) if strict else (lo > hi):
+            errors.append(f"{lo_key} = {lo!r} must be {'<' if strict else '<='} {hi_key} = {hi!r}")
+    universe = _get(config, "portfolio.universe") or []
+    min_obs = _get(config, "portfolio.min_obs")
+    if universe and min_obs is not None and min_obs <= len(universe):
+        errors.append(
+            f"portfolio.min_obs = {min_obs!r} must exceed the number of instruments of portfolio.universe "
+            f"({len(universe)}): a covariance needs more observations than instruments"
+        )
+    bounds = _get(config, "portfolio.bounds") or {}
+    for name in universe:
+        if name not in bounds:
+            errors.append(f"portfolio.bounds.{name} is missing: every instrument of portfolio.universe needs bounds")
+    for name, pair in bounds.items():
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            lo, hi = pair
+            if lo > hi:
+                errors.append(f"portfolio.bounds.{name} = {list(pair)}: lower bound above upper bound")
+            elif not lo <= 0 <= hi:
+                errors.append(
+                    f"portfolio.bounds.{name} = {list(pair)} excludes zero: bounds must allow a flat position "
+                    "(lower <= 0 <= upper)"
+                )
+    confs = _get(config, "risk.var.confidences")
+    if confs is not None:
+        for need in (0.95, 0.99):
+            if not any(abs(c - need) < 1e-12 for c in confs):
+                errors.append(f"risk.var.confidences = {confs!r} must include {need} (risk.limits reads it)")
+    tau = _get(config, "silver.nelson_siegel.tau_bounds")
+    if tau is not None and len(tau) == 2 and not tau[0] < tau[1]:
+        errors.append(f"silver.nelson_siegel.tau_bounds = {tau!r} must be increasing")
+    pairs = _get(config, "signals.strategies.params.RATES_BR_01.pairs") or []
+    for i, pr in enumerate(pairs):
+        if len(pr) == 2 and not pr[0] < pr[1]:
+            errors.append(f"signals.strategies.params.RATES_BR_01.pairs[{i}] = {pr!r} must be increasing")
+    return errors
 
 
 def _fill_defaults(node: dict[str, Any], schema: Mapping[str, Any]) -> None:

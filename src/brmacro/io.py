@@ -24,16 +24,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from brmacro import __version__
+from brmacro._orphan import owner_alive
 
 __all__ = [
     "ArtifactError",
     "Col",
     "Schema",
     "params_hash",
+    "partition_session",
     "read_table",
+    "rebuild_hint",
     "write_table",
 ]
 
@@ -262,6 +266,8 @@ def write_table(
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)
+        if not owner_alive():  # a pool worker whose Snakemake died: never publish after it
+            raise ArtifactError(f"{schema.name}: not writing {path}: the process that started this job is gone")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -269,23 +275,60 @@ def write_table(
     return path
 
 
-def read_table(path: str | os.PathLike[str], schema: Schema) -> pd.DataFrame:
-    """Read an artifact and check that it carries exactly the declared schema.
+def partition_session(path: str | os.PathLike[str]) -> dt.date | None:
+    """The session of a partition file from its hive-style folder ``.../date=YYYY-MM-DD/<table>.parquet``."""
+    name = Path(path).parent.name
+    if not name.startswith("date="):
+        return None
+    try:
+        return dt.date.fromisoformat(name.removeprefix("date="))
+    except ValueError:
+        return None
+
+
+def rebuild_hint(path: str | os.PathLike[str]) -> str:
+    """The command that rebuilds the partition holding ``path`` (both layouts), for error messages."""
+    p = Path(path)
+    d = partition_session(p)
+    asset = p.parent.parent.name
+    if d is None:
+        return f"rebuild it: delete {p} and rerun the workflow"
+    rule = asset
+    try:
+        from brmacro.pipeline import SESSION_GROUPS
+
+        group = next((g for g, members in SESSION_GROUPS.items() if asset in members), None)
+    except ImportError:  # pragma: no cover - pipeline is part of the package
+        group = None
+    alt = f" (with layout=session: --forcerun session_{group})" if group else ""
+    return f"rebuild it: snakemake --cores 2 --forcerun {rule} --config date={d.isoformat()}{alt}"
+
+
+def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | None = None) -> pd.DataFrame:
+    """Read an artifact and check that it carries exactly the declared schema and belongs to its session.
+
+    The expected session is ``asof`` or, when not given, the ``date=`` folder the file sits in. A partition
+    file must carry that session in its ``brmacro.asof`` metadata; a ``date`` column that is not part of the
+    table's key (one session's rows) must hold only that session, and one that is (a history) nothing later.
+    So another session's file copied into a partition, or a history reaching past its session, is refused.
 
     Raises
     ------
     ArtifactError
-        When the file is missing, unreadable (truncated, not Parquet) or of another schema.
+        When the file is missing, unreadable (truncated, not Parquet), of another schema or of another
+        session; the message names the file, what was expected and found, and how to rebuild it.
     """
     path = Path(path)
+    expected = asof if asof is not None else partition_session(path)
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
-        raise ArtifactError(f"{schema.name}: cannot read {path}: {exc}") from exc
+        hint = rebuild_hint(path) if path.exists() else "it was not built (see the run status and its log)"
+        raise ArtifactError(f"{schema.name}: cannot read {path}: {exc}; {hint}") from exc
     if not table.schema.equals(schema.arrow, check_metadata=False):
         raise ArtifactError(
             f"{schema.name}: {path} has schema {table.schema.remove_metadata()} "
-            f"but {schema.arrow} is declared; rebuild it"
+            f"but {schema.arrow} is declared; {rebuild_hint(path)}"
         )
     for c in schema.cols:  # a written artifact never holds these: the file was altered after writing
         if c.kind == "float" and not c.nullable and len(table):
@@ -294,9 +337,38 @@ def read_table(path: str | os.PathLike[str], schema: Schema) -> pd.DataFrame:
                 i = int(np.flatnonzero(~np.isfinite(v))[0])
                 raise ArtifactError(
                     f"{schema.name}: {path} column {c.name!r} holds a non-finite value at row {i} where a number "
-                    "is required; rebuild it"
+                    f"is required; {rebuild_hint(path)}"
                 )
+    if expected is not None:
+        _check_session(table, schema, path, expected)
     return table.to_pandas(date_as_object=True)
+
+
+def _check_session(table: pa.Table, schema: Schema, path: Path, expected: dt.date) -> None:
+    """Refuse a partition file of another session (metadata ``brmacro.asof`` or its ``date`` column)."""
+    md = table.schema.metadata or {}
+    found = md.get(b"brmacro.asof", b"").decode() or None
+    if found != expected.isoformat():
+        raise ArtifactError(
+            f"{schema.name}: {path} is the artifact of session {found or '(no brmacro.asof metadata)'}, expected "
+            f"{expected.isoformat()}: another session's file was put in this partition; {rebuild_hint(path)}"
+        )
+    if "date" in schema.names and len(table):
+        col = table.column("date")
+        if "date" in schema.key:
+            latest = pc.max(col).as_py()
+            if latest is not None and latest > expected:
+                raise ArtifactError(
+                    f"{schema.name}: {path} column 'date' reaches {latest.isoformat()}, after its session "
+                    f"{expected.isoformat()}; {rebuild_hint(path)}"
+                )
+        else:
+            other = sorted({d for d in col.to_pylist() if d != expected}, key=str)
+            if other:
+                raise ArtifactError(
+                    f"{schema.name}: {path} column 'date' holds {other[0]}, expected only {expected.isoformat()} "
+                    f"(the partition's session); {rebuild_hint(path)}"
+                )
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -135,6 +135,9 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
 
 # Config keys every step sees (they change the meaning of every artifact).
 COMMON_KEYS = ("source", "nav_brl")
+# The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it
+# from the params the step sees and records it as the artifacts' ``brmacro.code`` metadata.
+CODE_KEY = "_code"
 
 
 @lru_cache(maxsize=1)
@@ -218,6 +221,13 @@ class Context:
         return self._cache[key].copy()
 
     @cached_property
+    def reconstructed(self) -> bool:
+        """Whether this partition is *reconstructed* (:func:`reconstructed`): for the report to say so."""
+        paths = [p for tabs in self.inputs.values() for p in tabs.values()]
+        paths += [p for sessions in self.prev.values() for _, tabs in sessions for p in tabs.values()]
+        return reconstructed(self.asset, self.date, self.source, paths)
+
+    @cached_property
     def log(self) -> logging.Logger:
         """The step's logger (also written to the rule's log file by :func:`run_step`)."""
         return logging.getLogger(f"brmacro.{self.asset}")
@@ -253,6 +263,46 @@ def _dated(paths: Sequence[str | Path]) -> dict[str, list[tuple[dt.date, dict[st
     for (asset, d), tabs in sorted(by.items()):
         out.setdefault(asset, []).append((d, tabs))
     return out
+
+
+def code_version(asset: str) -> str:
+    """The code version of a step (:func:`brmacro.codeversion.code_hash`)."""
+    from brmacro.codeversion import code_hash
+
+    return code_hash(STEPS[asset].layer, asset)
+
+
+def code_versions(assets: Sequence[str] | None = None) -> dict[str, str]:
+    """Asset -> code version, for the rules' params (all steps by default)."""
+    from brmacro.codeversion import code_hashes
+
+    return code_hashes({a: STEPS[a].layer for a in (assets if assets is not None else STEPS)})
+
+
+# Live sources that serve only today's revised values (no vintages): a past session built from them is not the
+# data as it was, and is marked ``brmacro.reconstructed`` (README, docs/live.md).
+NO_VINTAGES = ("bronze_bcb_sgs",)
+
+
+def reconstructed(asset: str, session: dt.date, source: str, inputs: Sequence[str | Path],
+                  now: dt.datetime | None = None) -> bool:
+    """Whether a partition is *reconstructed*: built by ``source: live`` from a source without vintages for a
+    session before the latest completed one, or from an input that is."""
+    if source != "live":
+        return False
+    if asset in NO_VINTAGES:
+        from brmacro.calendar import latest_session
+
+        return session < latest_session(now)
+    from brmacro.io import read_meta
+
+    for p in inputs:
+        try:
+            if read_meta(p).get("brmacro.reconstructed") == "true":
+                return True
+        except (OSError, ValueError):
+            continue  # an unreadable input fails the step itself, with its message
+    return False
 
 
 def _check_common(asset: str, date: str, params: Mapping[str, Any]) -> None:
@@ -304,6 +354,8 @@ def run_step(
 
     t0 = time.perf_counter()
     session = dt.date.fromisoformat(date)
+    params = dict(params)
+    code = str(params.pop(CODE_KEY, "") or code_version(asset))
     _check_common(asset, date, params)
     outs = [Path(o) for o in outputs]
     with step_logging(asset, log) as logger:
@@ -319,6 +371,10 @@ def run_step(
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
         with threadpool_limits(limits=1):
             tables = dict(step_function(asset)(ctx))
+        recon = ctx.reconstructed
+        if recon:
+            logger.warning("%s %s is reconstructed: built from today's live data of a source without vintages "
+                           "(%s), not the data as it was on the session", asset, date, ", ".join(NO_VINTAGES))
         schemas = all_schemas()[asset]
         if set(tables) != set(schemas):
             raise ArtifactError(
@@ -330,7 +386,8 @@ def run_step(
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params)
+                meta = {"code": code, **({"reconstructed": "true"} if recon else {})}
+                write_table(df, path, schema, asof=session, source=ctx.source, params=params, extra_meta=meta)
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:
@@ -427,7 +484,8 @@ def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Pat
     with log_file(logging.getLogger("brmacro"), log):
         for asset in SESSION_GROUPS[group]:
             same, prev, outs = _declared_files(params["results"], asset, session)
-            run_step(asset, date, step_params(asset, params["config"]), same, prev, outs, None)
+            code = dict(params.get("code") or {}).get(asset, "")
+            run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code}, same, prev, outs, None)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:

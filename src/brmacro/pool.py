@@ -6,6 +6,9 @@ Snakefile's ``onstart`` on a local, non-dry run) opens a pool of worker processe
 interpreters are started once and import the step modules while Snakemake schedules the first jobs.
 Each rule body then hands its job to a worker (:func:`run_step`) and waits with the GIL released.
 
+Workers die with the process that opened the pool (a SIGKILL of Snakemake alone, as the OOM killer
+does, leaves no worker running) and never publish an artifact after it: :mod:`brmacro._orphan`.
+
 Where no pool was started (a Slurm job, a dry run, one core, the benchmark floor, tests in-process)
 :func:`run_step` is the plain in-process :func:`brmacro.pipeline.run_step`. The bytes written are the
 same either way: each step pins BLAS to one thread.
@@ -51,9 +54,13 @@ def start(workers: int) -> bool:
             return True
         if workers < 2:
             return False
+        from brmacro import _orphan
+
+        os.environ[_orphan.OWNER_ENV] = str(os.getpid())  # read by the forkserver when it imports _orphan
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["brmacro.pipeline"])
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        ctx.set_forkserver_preload(["brmacro._orphan", "brmacro.pipeline"])
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan.guard_worker,
+                                    initargs=(os.getpid(),))
         for _ in range(workers):
             _POOL.submit(_warm)
         return True

@@ -53,3 +53,162 @@ def test_bad_values_are_refused(key: str, value: object) -> None:
     cfg[key] = value
     with pytest.raises(Exception, match="alidat"):
         validate(cfg, str(SCHEMA))
+
+
+# ------------------------------------------------------------------------------------------------ issue 17: bounds
+
+UNBOUNDED_WHY = "unbounded:"  # a number may lack a bound only if its description says why, after this word
+
+
+def _numbers(node: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every schema node that accepts a number (properties, list items, map values), with its key path."""
+    if not isinstance(node, Mapping):
+        return
+    t = node.get("type")
+    types = t if isinstance(t, list) else [t]
+    if "number" in types or "integer" in types:
+        yield path, node
+    for k, sub in node.get("properties", {}).items():
+        yield from _numbers(sub, f"{path}.{k}" if path else k)
+    if isinstance(node.get("items"), Mapping):
+        yield from _numbers(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), Mapping):
+        yield from _numbers(node["additionalProperties"], f"{path}.*")
+
+
+def _lists(node: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if not isinstance(node, Mapping):
+        return
+    t = node.get("type")
+    if "array" in (t if isinstance(t, list) else [t]):
+        yield path, node
+    for k, sub in node.get("properties", {}).items():
+        yield from _lists(sub, f"{path}.{k}" if path else k)
+    if isinstance(node.get("items"), Mapping):
+        yield from _lists(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), Mapping):
+        yield from _lists(node["additionalProperties"], f"{path}.*")
+
+
+def test_every_number_of_the_schema_has_both_bounds_unless_its_description_says_why() -> None:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    found = list(_numbers(schema))
+    assert len(found) > 300  # the walk reaches nested objects, list items and map values
+    bad = [
+        p for p, n in found
+        if not (("minimum" in n or "exclusiveMinimum" in n) and ("maximum" in n or "exclusiveMaximum" in n))
+        and UNBOUNDED_WHY not in str(n.get("description", "")).lower()
+    ]
+    assert bad == [], f"numbers without minimum/maximum (or '{UNBOUNDED_WHY} <why>' in the description): {bad}"
+
+
+def test_the_bounds_walk_fails_on_a_number_without_bounds() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "object", "properties": {
+        "x": {"type": "number", "minimum": 0}, "y": {"type": "array", "items": {"type": "integer"}}}}}}
+    paths = [p for p, n in _numbers(schema) if "maximum" not in n]
+    assert paths == ["a.x", "a.y[]"]
+
+
+def test_every_list_states_its_length_or_uniqueness() -> None:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    bad = [p for p, n in _lists(schema) if not ({"minItems", "uniqueItems"} & set(n))
+           and not p.startswith("portfolio.bounds")]
+    assert bad == [], f"lists without minItems/uniqueItems: {bad}"
+
+
+def _refused(mutate: Any) -> str:
+    from brmacro.configdoc import ConfigError, validate_config
+
+    cfg = copy.deepcopy(CONFIG)
+    mutate(cfg)
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg, SCHEMA)
+    return str(info.value)
+
+
+def test_defaults_pass_validate_config_with_cross_key_rules() -> None:
+    from brmacro.configdoc import cross_key_errors, validate_config
+
+    cfg = copy.deepcopy(CONFIG)
+    validate_config(cfg, SCHEMA)
+    assert cross_key_errors(cfg) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("portfolio.sizing.target_vol", -0.1),
+        ("portfolio.sizing.kelly_fraction", -0.5),
+        ("portfolio.sizing.target_vol", 0.0),
+        ("portfolio.cov_window", 1),
+        ("portfolio.universe", []),
+        ("portfolio.universe", ["DI1_1Y", "DI1_1Y"]),
+        ("risk.var.confidences", [0.95, 0.95, 0.99]),
+        ("portfolio.gross_leverage", -1.0),
+        ("agents.damper", 1.5),
+        ("signals.crowding.penalty", -0.2),
+        ("risk.limits.daily_loss", 0.0),
+    ],
+)
+def test_out_of_range_and_repeated_values_are_refused_naming_the_key(key: str, value: object) -> None:
+    def mutate(cfg: dict[str, Any]) -> None:
+        *head, last = key.split(".")
+        node = cfg
+        for k in head:
+            node = node[k]
+        node[last] = value
+
+    assert key in _refused(mutate)
+
+
+@pytest.mark.parametrize(
+    "key", ["portfolio.sizing.target_vol", "nav_brl", "risk.limits.var_95", "portfolio.bounds.DI1_1Y[0]"]
+)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinity_are_refused_naming_the_key(key: str, value: float) -> None:
+    def mutate(cfg: dict[str, Any]) -> None:
+        *head, last = key.replace("[0]", "").split(".")
+        node = cfg
+        for k in head:
+            node = node[k]
+        if key.endswith("[0]"):
+            node[last][0] = value
+        else:
+            node[last] = value
+
+    msg = _refused(mutate)
+    assert key in msg and "finite" in msg
+
+
+def test_yaml_nan_from_a_config_file_is_refused(tmp_path: Path) -> None:
+    """`.nan` in YAML is a float NaN, which passes every JSON-Schema bound: it must still be refused."""
+    cfg = yaml.safe_load("portfolio: {sizing: {target_vol: .nan}}")
+    sizing = cfg["portfolio"]["sizing"]
+    assert "portfolio.sizing.target_vol" in _refused(lambda c: c["portfolio"]["sizing"].update(sizing))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "names"),
+    [
+        (lambda c: c["portfolio"].update(min_obs=300, cov_window=252), ["portfolio.min_obs", "portfolio.cov_window"]),
+        (lambda c: c["portfolio"].update(min_obs=8), ["portfolio.min_obs", "portfolio.universe"]),
+        (lambda c: c["portfolio"]["bounds"].update(DI1_1Y=[2.0, -2.0]), ["portfolio.bounds.DI1_1Y", "above"]),
+        (lambda c: c["portfolio"]["bounds"].update(DI1_1Y=[1.0, 2.0]), ["portfolio.bounds.DI1_1Y", "excludes zero"]),
+        (lambda c: c["portfolio"]["bounds"].pop("SPX"), ["portfolio.bounds.SPX", "missing"]),
+        (lambda c: c["risk"]["var"].update(min_obs=800), ["risk.var.min_obs", "risk.var.window"]),
+        (lambda c: c["risk"]["var"].update(confidences=[0.9, 0.95]), ["risk.var.confidences", "0.99"]),
+        (lambda c: c["agents"]["cross_asset"]["sentiment"].update(lower=80.0),
+         ["agents.cross_asset.sentiment.lower", "agents.cross_asset.sentiment.upper"]),
+        (lambda c: c["silver"]["nelson_siegel"].update(tau_bounds=[5.0, 1.0]), ["silver.nelson_siegel.tau_bounds"]),
+    ],
+)
+def test_cross_key_rules_are_checked_before_any_job(mutate: Any, names: list[str]) -> None:
+    msg = _refused(mutate)
+    for n in names:
+        assert n in msg, msg
+
+
+def test_bounds_that_exclude_zero_state_the_decision_in_the_schema() -> None:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    desc = schema["properties"]["portfolio"]["properties"]["bounds"]["description"]
+    assert "lower <= 0 <= upper" in desc

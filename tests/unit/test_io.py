@@ -110,3 +110,52 @@ def test_write_is_atomic_a_failed_write_leaves_the_previous_artifact(tmp_path: P
     monkeypatch.undo()
     write_table(_df(x=[0.9, 0.8]), p, S, asof=ASOF, source="demo")  # a completed write replaces it
     assert read_table(p, S)["x"].tolist() == [0.8, 0.9]
+
+
+# ------------------------------------------------------------------------------------------------ issue 17: sessions
+
+ONE = Schema("one", (Col("date", "date"), Col("name", "str"), Col("x", "float")), key=("name",))
+
+
+def _partition(root: Path, d: dt.date, table: str = "part") -> Path:
+    return root / "layer" / "asset_x" / f"date={d.isoformat()}" / f"{table}.parquet"
+
+
+def test_another_sessions_file_copied_into_a_partition_is_refused(tmp_path: Path) -> None:
+    prev = dt.date(2026, 11, 23)
+    src = write_table(pd.DataFrame({"date": [prev], "name": ["a"], "x": [0.1]}), _partition(tmp_path, prev), ONE,
+                      asof=prev, source="demo")
+    dst = _partition(tmp_path, ASOF)
+    dst.parent.mkdir(parents=True)
+    dst.write_bytes(src.read_bytes())
+    read_table(src, ONE)  # in its own partition: fine
+    with pytest.raises(ArtifactError, match="session 2026-11-23, expected 2026-11-24") as ei:
+        read_table(dst, ONE)
+    assert str(dst) in str(ei.value) and "--forcerun asset_x --config date=2026-11-24" in str(ei.value)
+    with pytest.raises(ArtifactError, match="expected 2026-11-24"):  # an explicit session wins over the folder
+        read_table(src, ONE, asof=ASOF)
+
+
+def test_a_date_column_of_another_session_is_refused_even_with_the_right_metadata(tmp_path: Path) -> None:
+    p = write_table(pd.DataFrame({"date": [dt.date(2026, 11, 23)], "name": ["a"], "x": [0.1]}),
+                    _partition(tmp_path, ASOF), ONE, asof=ASOF, source="demo")
+    with pytest.raises(ArtifactError, match="column 'date' holds 2026-11-23, expected only 2026-11-24"):
+        read_table(p, ONE)
+
+
+def test_a_history_reaching_past_its_session_is_refused(tmp_path: Path) -> None:
+    later = ASOF + dt.timedelta(days=1)
+    ok = write_table(_df(), _partition(tmp_path, ASOF), S, asof=ASOF, source="demo")
+    read_table(ok, S)
+    p = write_table(_df(date=[ASOF, later]), _partition(tmp_path, ASOF, "hist"), S, asof=ASOF, source="demo")
+    with pytest.raises(ArtifactError, match="reaches 2026-11-25, after its session 2026-11-24"):
+        read_table(p, S)
+
+
+def test_a_truncated_partition_names_the_file_and_the_command_that_rebuilds_it(tmp_path: Path) -> None:
+    p = write_table(_df(), _partition(tmp_path, ASOF), S, asof=ASOF, source="demo")
+    p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
+    with pytest.raises(ArtifactError) as ei:
+        read_table(p, S)
+    msg = str(ei.value)
+    assert str(p) in msg and "snakemake --cores 2 --forcerun asset_x --config date=2026-11-24" in msg

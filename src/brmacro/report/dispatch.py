@@ -11,7 +11,10 @@ are configured only by environment variables:
   upgrade the connection; default off).
 
 The cooldown state (rule -> last time sent, UTC) lives in ``<results>/alerts_state.json``, outside
-every partition, because it depends on the wall clock.
+every partition, because it depends on the wall clock. A stamp in the future (clock skew, an edited state
+file) is invalid: the alert is sent and a warning says so, never silently muted. The whole dispatch has a
+total deadline (``deadline_seconds``): a server that drips bytes cannot hold the run (and its lock) past it.
+Every failure is also appended to the caller's ``problems`` list, which the run-status page shows.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import logging
 import os
 import smtplib
 import tempfile
+import threading
+import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
@@ -32,11 +37,37 @@ import pandas as pd
 from brmacro.io import read_table
 from brmacro.report.schemas import ALERTS
 
-__all__ = ["STATE_FILE", "dispatch_alerts", "fired_alerts", "format_message"]
+__all__ = ["STATE_FILE", "DispatchTimeout", "dispatch_alerts", "fired_alerts", "format_message"]
 
 log = logging.getLogger("brmacro.report.dispatch")
 
 STATE_FILE = "alerts_state.json"
+
+
+class DispatchTimeout(TimeoutError):
+    """A delivery did not finish within what was left of the dispatch's total deadline."""
+
+
+def _within(fn: Callable[[], None], seconds: float) -> None:
+    """``fn()`` in a daemon thread, waiting at most ``seconds``; its exception is raised here.
+
+    A delivery still running at the deadline is abandoned (the daemon thread cannot keep the process alive).
+    """
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box.append(exc)
+
+    t = threading.Thread(target=target, name="brmacro-alert-dispatch", daemon=True)
+    t.start()
+    t.join(max(seconds, 0.0))
+    if t.is_alive():
+        raise DispatchTimeout(f"not finished within the dispatch deadline ({seconds:.1f} s left); abandoned")
+    if box:
+        raise box[0]
 
 
 def _alerts_path(results: Path, date: str) -> Path:
@@ -121,8 +152,10 @@ def dispatch_alerts(
     cooldown_minutes: float = 30.0,
     timeout_seconds: float = 10.0,
     latest_only: bool = True,
+    deadline_seconds: float = 60.0,
     now: dt.datetime | None = None,
     env: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
 ) -> int:
     """Send the fired alerts of the run's sessions; return how many alerts were delivered.
 
@@ -138,10 +171,16 @@ def dispatch_alerts(
         Network timeout per delivery.
     latest_only : bool
         Dispatch only ``max(dates)``.
+    deadline_seconds : float
+        Total time the whole dispatch may take (every channel and session); a delivery still running
+        then is abandoned and reported.
     now : datetime, optional
         The current time (UTC); the wall clock by default (tests pass it).
     env : mapping, optional
         Environment to read the channel settings from (``os.environ`` by default).
+    problems : list of str, optional
+        Receives one line per failure or anomaly (delivery failed or timed out, unreadable alerts,
+        invalid cooldown stamp), for the run-status page.
 
     Returns
     -------
@@ -151,6 +190,14 @@ def dispatch_alerts(
     """
     env = dict(os.environ if env is None else env)
     now = now or dt.datetime.now(dt.UTC)
+    problems = [] if problems is None else problems
+    t_end = time.monotonic() + float(deadline_seconds)
+
+    def problem(msg: str) -> None:
+        msg = _redact(msg, env)
+        log.warning("alert dispatch: %s", msg)
+        problems.append(msg)
+
     webhook = env.get("BRMACRO_SLACK_WEBHOOK_URL") or ""
     smtp = bool(env.get("BRMACRO_SMTP_HOST"))
     if not dates or not (webhook or smtp):
@@ -165,17 +212,21 @@ def dispatch_alerts(
         try:
             fired = fired_alerts(results, date)
         except (OSError, ValueError) as exc:
-            log.warning("alert dispatch: cannot read alerts of %s: %s", date, exc)
+            problem(f"cannot read alerts of {date}: {exc}")
             continue
         due = []
         for r in fired.itertuples():
             last = state.get(str(r.rule_id))
             if last:
                 try:
-                    age = now - dt.datetime.fromisoformat(last)
+                    stamp = dt.datetime.fromisoformat(last)
+                    age = now - (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC))
                 except ValueError:
                     age = dt.timedelta.max
-                if age < dt.timedelta(minutes=cooldown_minutes):
+                if age < dt.timedelta(0):
+                    problem(f"cooldown stamp of {r.rule_id} ({last}) is in the future (clock skew or an edited "
+                            f"{STATE_FILE}): ignored, alert sent")
+                elif age < dt.timedelta(minutes=cooldown_minutes):
                     log.info("alert dispatch: %s suppressed (cooldown)", r.rule_id)
                     continue
             due.append(r.Index)
@@ -191,12 +242,11 @@ def dispatch_alerts(
             channels.append(("smtp", lambda: _send_smtp(env, f"brmacro alerts {date}", text, timeout_seconds)))
         for name, fn in channels:
             try:
-                fn()
+                _within(fn, t_end - time.monotonic())
                 ok = True
                 log.info("alert dispatch: %d alert(s) of %s sent by %s", len(batch), date, name)
             except Exception as exc:  # noqa: BLE001 - delivery must never fail the run
-                log.warning("alert dispatch: %s delivery failed: %s: %s", name, type(exc).__name__,
-                            _redact(str(exc), env))
+                problem(f"{name} delivery failed ({len(batch)} alert(s) of {date}): {type(exc).__name__}: {exc}")
         if ok:
             sent += len(batch)
             for rid in batch["rule_id"]:
@@ -204,7 +254,5 @@ def dispatch_alerts(
     try:
         _save_state(state_path, state)
     except OSError as exc:
-        log.warning("alert dispatch: cannot write %s: %s", state_path, exc)
+        problem(f"cannot write {state_path}: {exc}")
     return sent
-
-

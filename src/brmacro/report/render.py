@@ -196,6 +196,8 @@ def _md_escape(v: Any) -> str:
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = s.replace("{", "&#123;").replace("}", "&#125;").replace("|", "\\|")
     s = s.replace("`", "\\`").replace("\r", " ").replace("\n", " ")
+    # no value may form a link or an image: a scenario named "[x](javascript:...)" stays text
+    s = s.replace("[", "\\[").replace("]", "\\]")
     return s
 
 
@@ -228,6 +230,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        from brmacro._orphan import owner_alive
+
+        if not owner_alive():  # a pool worker whose Snakemake died never publishes (brmacro._orphan)
+            raise OSError(f"not writing {path}: the process that started this job is gone")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
