@@ -171,7 +171,7 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         "",
     ]
     old = path.read_text() if path.exists() else ""
-    kept = old[old.index("\n## "):] if "\n## " in old else ""  # hand-written sections (e.g. bench.book_range's)
+    kept = old[old.index("\n## "):] if "\n## " in old else ""  # hand-written sections (bench.book_range, bench.mutation)
     path.write_text("\n".join(lines) + kept)
     print("\n".join(lines))
 

@@ -144,9 +144,11 @@ def step_inputs(asset):
             for s in ds
             for p in part(up, s.isoformat())
         ]
+        # optional inputs from outside (the desk's positions files): declared only when present
+        ext_same, ext_prev = _pl.external_inputs(asset, d, config)
         return {
-            "same": _complete([p for p in same if p.endswith(".parquet")]),
-            "prev": _complete([p for p in prev if p.endswith(".parquet")]),
+            "same": _complete([p for p in same if p.endswith(".parquet")]) + ext_same,
+            "prev": _complete([p for p in prev if p.endswith(".parquet")]) + ext_prev,
         }
 
     return _inputs
@@ -158,11 +160,23 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
-        return _complete([partition_dir(u, wildcards.date) for u in same] + [
-            partition_dir(u, s.isoformat())
-            for u, ds in _pl.group_prev_dates(group, d, config).items()
-            for s in ds
-        ])
+        ext = [
+            p
+            for a in _pl.SESSION_GROUPS[group]
+            for part_ in _pl.external_inputs(a, d, config)
+            for p in part_
+        ]
+        return (
+            _complete(
+                [partition_dir(u, wildcards.date) for u in same]
+                + [
+                    partition_dir(u, s.isoformat())
+                    for u, ds in _pl.group_prev_dates(group, d, config).items()
+                    for s in ds
+                ]
+            )
+            + ext
+        )
 
     return _inputs
 

@@ -13,13 +13,12 @@ from typing import Literal
 
 import numpy as np
 
-from brmacro.calendar import anbima_roll_forward, du
+from brmacro.calendar import anbima_roll_forward
 
 __all__ = [
     "INSTRUMENTS",
     "Instrument",
     "by_name",
-    "di1_contract_for",
     "di1_dv01",
     "di1_maturity",
     "di1_pu",
@@ -116,24 +115,3 @@ def di1_maturity(year: int, month: int) -> dt.date:
 def di1_ticker(maturity: dt.date) -> str:
     """B3 ticker of the DI1 contract maturing in ``maturity``'s month (``DI1F27``)."""
     return f"DI1{MONTH_CODES[maturity.month - 1]}{maturity.year % 100:02d}"
-
-
-def di1_contract_for(asof: dt.date, tenor_du: int, months: tuple[int, ...] = (1, 4, 7, 10)) -> tuple[str, dt.date, int]:
-    """The liquid DI1 contract (January/April/July/October maturities) nearest to ``tenor_du``.
-
-    Returns
-    -------
-    (ticker, maturity, du)
-    """
-    best: tuple[int, str, dt.date, int] | None = None
-    for year in range(asof.year, asof.year + 13):
-        for m in months:
-            mat = di1_maturity(year, m)
-            if mat <= asof:
-                continue
-            n = int(du(asof, mat))
-            cand = (abs(n - tenor_du), di1_ticker(mat), mat, n)
-            if best is None or cand < best:
-                best = cand
-    assert best is not None
-    return best[1], best[2], best[3]

@@ -141,12 +141,23 @@ class Schema:
             if not c.nullable and bool(null.any()):
                 i = int(np.flatnonzero(null.to_numpy())[0])
                 raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: {_row(df, i)}")
+            if c.kind == "date" and len(s):  # Arrow would read an int as days since 1970 and a str fails late
+                not_date = ~null.to_numpy() & ~np.fromiter((isinstance(x, dt.date) for x in s), bool, len(s))
+                if not_date.any():
+                    i = int(np.flatnonzero(not_date)[0])
+                    raise ArtifactError(f"{where}: column {c.name!r} is not a date at row {i}: {_row(df, i)}")
             if c.kind in ("float", "int") and len(s):
                 v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
                 bad_num = ~null.to_numpy() & np.isnan(v)
                 if bad_num.any():
                     i = int(np.flatnonzero(bad_num)[0])
                     raise ArtifactError(f"{where}: column {c.name!r} is not numeric at row {i}: {_row(df, i)}")
+                if c.kind == "int":  # Arrow would truncate 1.5 held in an object column to 1
+                    frac = ~np.isnan(v) & ~np.isinf(v) & (v != np.floor(v))
+                    if frac.any():
+                        i = int(np.flatnonzero(frac)[0])
+                        raise ArtifactError(f"{where}: column {c.name!r} is not a whole number at row {i}: "
+                                            f"{_row(df, i)}")
                 inf = np.isinf(v)
                 if inf.any():
                     i = int(np.flatnonzero(inf)[0])

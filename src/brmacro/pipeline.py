@@ -75,6 +75,8 @@ class StepSpec:
     window : str
         Name of a config-dependent window of further previous sessions (:data:`WINDOWS`), '' for none:
         the report's track record reads a bounded, configured window of previous sizings and VaRs.
+    external : tuple of str
+        Optional inputs from outside the workflow (:func:`external_inputs`), e.g. the desk's positions files.
     """
 
     layer: str
@@ -83,6 +85,7 @@ class StepSpec:
     config: tuple[str, ...] = ()
     extra_outputs: tuple[str, ...] = ()
     window: str = ""
+    external: tuple[str, ...] = ()
 
 
 STEPS: dict[str, StepSpec] = {
@@ -109,8 +112,9 @@ STEPS: dict[str, StepSpec] = {
     ),
     "portfolio_sizing": StepSpec(
         "portfolio",
-        ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves"),
-        config=("portfolio", "risk"),
+        ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves", "bronze_b3_market_data"),
+        config=("portfolio", "risk", "desk"),
+        external=("desk_positions",),
     ),
     "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk",)),
     "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",)),
@@ -472,6 +476,36 @@ def plan(assets: Sequence[str], sessions: Sequence[dt.date],
     return sorted(seen, key=lambda ad: (ad[1], order[ad[0]]))
 
 
+#: Positions files per session folder, and how many previous sessions' files ``desk_positions`` declares
+#: (kept here, free of pandas, because planning imports this module; brmacro.desk.positions agrees).
+POSITION_FILES = ("positions.csv", "positions.parquet")
+POSITION_PREV_SESSIONS = 5
+
+
+def external_inputs(asset: str, date: dt.date, config: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Optional inputs from outside the workflow that exist *now*: (same session, previous sessions).
+
+    ``desk_positions``: the desk's files ``<desk.positions_dir>/date=<D>/positions.{csv,parquet}`` of the
+    session and of the :data:`POSITION_PREV_SESSIONS` sessions before. No rule produces them; a file is
+    declared only if present when the DAG is built, so a missing one is never a missing-input error and the
+    step reads only what was declared. Adding, editing or removing a file later changes the rule's inputs
+    (Snakemake's ``input``/``mtime`` rerun triggers), so the next run rebuilds the session (docs/desk.md).
+    """
+    from brmacro.calendar import previous_sessions
+
+    same: list[str] = []
+    prev: list[str] = []
+    for kind in STEPS[asset].external:
+        if kind != "desk_positions":
+            raise ValueError(f"{asset}: unknown external input {kind!r}")
+        root = Path(str((config.get("desk") or {}).get("positions_dir", "positions")))
+        for s in [*previous_sessions(date, POSITION_PREV_SESSIONS), date]:
+            base = root / f"date={s.isoformat()}"
+            hits = [str(base / n) for n in POSITION_FILES if (base / n).is_file()]
+            (same if s == date else prev).extend(hits)
+    return same, prev
+
+
 def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """The ``params`` a rule passes: the step's config subtrees and the common keys."""
     keys = (*COMMON_KEYS, *STEPS[asset].config)
@@ -487,6 +521,10 @@ def _declared_files(results: str | Path, asset: str, date: dt.date,
         p for up, ds in prev_dates(asset, date, config).items() for s in ds
         for p in partition_paths(results, up, s).values()
     ]
+    if spec.external and config is not None:
+        ext_same, ext_prev = external_inputs(asset, date, config)
+        same += [Path(p) for p in ext_same]
+        prev += [Path(p) for p in ext_prev]
     outs: list[Path] = list(partition_paths(results, asset, date).values())
     outs += [outs[0].parent / x for x in spec.extra_outputs]
     return same, prev, outs

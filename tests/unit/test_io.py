@@ -78,6 +78,40 @@ def test_last_bit_noise_does_not_change_bytes(tmp_path: Path) -> None:
     assert read_table(a, S)["x"].tolist() == pytest.approx([-0.2, 0.3], rel=1e-12)
 
 
+def test_write_is_atomic_a_failed_write_leaves_the_previous_artifact(tmp_path: Path, monkeypatch) -> None:
+    """Parquet bytes go to a temporary file beside the target and are renamed into place.
+
+    A writer that dies half-way (simulated: the Parquet writer writes half a file and raises) leaves the
+    previous artifact readable and unchanged, and no temporary file behind; the final path is never the
+    one being written to.
+    """
+    import pyarrow.parquet as pq
+
+    import brmacro.io as bio
+
+    p = write_table(_df(), tmp_path / "p.parquet", S, asof=ASOF, source="demo")
+    before = p.read_bytes()
+    seen: list[Path] = []
+    real = pq.write_table
+
+    def dying(table, where, **kw):  # noqa: ANN001, ANN003 - a stand-in for pyarrow's writer
+        seen.append(Path(where))
+        real(table, where, **kw)
+        Path(where).write_bytes(Path(where).read_bytes()[:40])  # half a file, then the crash
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(bio.pq, "write_table", dying)
+    with pytest.raises(KeyboardInterrupt):
+        write_table(_df(x=[0.9, 0.8]), p, S, asof=ASOF, source="demo")
+    assert seen and all(w.parent == p.parent and w != p for w in seen)
+    assert p.read_bytes() == before
+    assert read_table(p, S)["x"].tolist() == [-0.2, 0.5]
+    assert [f.name for f in tmp_path.iterdir()] == ["p.parquet"]
+    monkeypatch.undo()
+    write_table(_df(x=[0.9, 0.8]), p, S, asof=ASOF, source="demo")  # a completed write replaces it
+    assert read_table(p, S)["x"].tolist() == [0.8, 0.9]
+
+
 # ------------------------------------------------------------------------------------------------ issue 17: sessions
 
 ONE = Schema("one", (Col("date", "date"), Col("name", "str"), Col("x", "float")), key=("name",))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -20,17 +19,15 @@ from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.sizing import (
     apply_caps,
     book_vol,
-    cme_quarterly_contract,
-    dol_contract,
     flat_forward_rate,
     half_kelly,
-    ind_contract,
     risk_budget_weights,
     risk_contributions,
     zn_price,
 )
 from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
 from brmacro.signals.steps import signal_aggregation
+from tests.unit import desk_fixtures
 from tests.unit import test_signals_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,15 +201,8 @@ def test_di1_pu_and_dv01_for_a_known_rate_and_du() -> None:
     assert (1 + mid) ** 1.5 == pytest.approx(1.10 * np.sqrt(1.12**2 / 1.10))
 
 
-def test_contract_tickers() -> None:
-    assert dol_contract(dt.date(2026, 11, 23)) == ("DOLZ26", dt.date(2026, 12, 1))
-    assert dol_contract(dt.date(2026, 12, 10))[0] == "DOLF27"
-    assert ind_contract(dt.date(2026, 11, 23)) == ("INDZ26", dt.date(2026, 12, 16))  # Wed nearest 15 Dec (Tue)
-    assert ind_contract(dt.date(2026, 12, 17))[0] == "INDG27"
-    assert cme_quarterly_contract("ES", dt.date(2026, 11, 23)) == ("ESZ26", dt.date(2026, 12, 18))
-    assert cme_quarterly_contract("ES", dt.date(2026, 12, 18))[0] == "ESH27"
-    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 23))[0] == "ZNZ26"
-    assert cme_quarterly_contract("ZN", dt.date(2026, 12, 1))[0] == "ZNH27"
+def test_zn_price() -> None:
+    # contract tickers and rolls: tests/unit/test_desk.py (brmacro.desk.contracts)
     assert zn_price(0.06) == pytest.approx(100.0)
     assert zn_price(0.05) > 100.0
 
@@ -222,6 +212,7 @@ def test_contract_tickers() -> None:
 def _inputs(tmp: Path) -> dict[str, dict[str, pd.DataFrame]]:
     tabs = {**fx.silver(), **fx.agents()}
     tabs["signal_aggregation"] = signal_aggregation(fx.context(tmp / "agg", "signal_aggregation", tabs, {}))
+    tabs["bronze_b3_market_data"] = {"part": desk_fixtures.b3(tabs["silver_curves"]["part"], fx.ASOF)}
     return tabs
 
 

@@ -13,6 +13,7 @@ import pytest
 from tests.configparts import config_part, schema_part
 
 from brmacro.calendar import previous_sessions, sessions_between
+from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.instruments import INSTRUMENTS
 from brmacro.io import read_table, write_table
 from brmacro.pipeline import InputMissing, all_schemas, partition_paths, run_step
@@ -94,14 +95,15 @@ def _build_all(results: Path, prev_available: int = 6) -> dict[str, dict[str, Pa
     crisis = _write(results, "silver_returns", D, "crisis", _crisis_table())
     curves = _write(results, "silver_curves", D, "part", _curves_table())
     sizing = _write(results, "portfolio_sizing", D, "part", _sizing_table(D))
+    desk = [_write(results, "portfolio_sizing", D, t, sc.empty()) for t, sc in DESK_SCHEMAS.items()]  # no positions
     prev = [_write(results, "portfolio_sizing", p, "part", _sizing_table(p, 1.0 + 0.1 * k))
             for k, p in enumerate(previous_sessions(D, 6)) if k >= 6 - prev_available]
     params = _params()
     outs: dict[str, dict[str, Path]] = {}
     for asset, inputs, prev_inputs in (
-        ("risk_var", [sizing, rets], []),
-        ("risk_stress", [sizing, rets, crisis, curves], []),
-        ("risk_limits", [sizing, rets], prev),
+        ("risk_var", [sizing, *desk, rets], []),
+        ("risk_stress", [sizing, *desk, rets, crisis, curves], []),
+        ("risk_limits", [sizing, *desk, rets], prev),
     ):
         if asset == "risk_limits":
             inputs = inputs + list(outs["risk_var"].values()) + list(outs["risk_stress"].values())
@@ -136,7 +138,7 @@ def test_steps_write_schema_valid_tables_deterministically(tmp_path: Path) -> No
     assert set(lim["limit"]) == {
         "var_95", "var_99", "max_drawdown", "gross_leverage", "single_position", "asset_class_exposure",
         "risk_contribution", "asset_class_risk_contribution", "strategy_daily_loss", "asset_class_daily_loss",
-        "daily_loss", "weekly_loss", "dv01", "stress_loss", "overall",
+        "daily_loss", "weekly_loss", "dv01", "stress_loss", "open_interest_share", "overall",
     }
     stress = read_table(a["risk_stress"]["part"], RISK_SCHEMAS["risk_stress"]["part"])
     row = lim.set_index("limit").loc["stress_loss"]

@@ -467,7 +467,15 @@ def _tickers(root: str, mats: np.ndarray) -> np.ndarray:
 
 
 def table_b3_market_data(sim: Simulation) -> FullTable:
-    """DI1 settlements by contract (next 4 months, quarterly to 3 years, January to 11 years) and DAP."""
+    """DI1 settlements by contract and DAP.
+
+    DI1 listing follows the pattern of B3's daily settlement report (www.b3.com.br, Market data, "Ajustes do
+    pregão", DI1; DOMAIN A11): every month is authorised, but the file lists the near months consecutively
+    (here the next 12), then the quarter-start months (January, April, July, October, here to 5 years), then
+    January only (here to 11 years). Open interest sits in January contracts (tiers 1 / 0.3 / 0.1 for
+    January / other quarter-start / other months), so the desk's liquidity rules have something to choose
+    between. The horizons are this demo's; the live connector reads whatever the day's file lists.
+    """
     b = _b3(sim)
     sess = sim.days[b]
     hol = _anbima_holidays()
@@ -479,7 +487,7 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     pos = np.arange(len(mats))[None, :] - first[:, None]
     alive = pos >= 0
     horizon = (mats[None, :] - sess[:, None]).astype(int)
-    listed = alive & ((pos < 4) | (np.isin(mon, (1, 4, 7, 10))[None, :] & (horizon <= 3 * 366))
+    listed = alive & ((pos < 12) | (np.isin(mon, (1, 4, 7, 10))[None, :] & (horizon <= 5 * 366))
                       | ((mon == 1)[None, :] & (horizon <= 11 * 366)))
     si, ci = np.nonzero(listed)
     gi = b[si]
@@ -488,7 +496,7 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     rate = np.round(curve_zero(t, sim.cdi_d[gi], sim.br_istar_d[gi], sim.br_anchor_d[gi], sim.br_tp_d[gi],
                                sim.br_level_d[gi]), 5)
     pu = np.round(di1_pu(rate, du), 2)
-    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5) * np.where(mon[ci] == 1, 1.0, 0.3)
+    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5) * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
                   * np.exp(0.2 * r.standard_normal(len(si))), 0)
     tick = _tickers("DI1", mats)
     rows.add(sess[si], sess[si], DAILY, trade_date=sess[si], commodity="DI1", ticker=tick[ci], maturity=mats[ci],

@@ -5,6 +5,7 @@ Weights and exposures are signed fractions of NAV in the price convention (DESIG
 
 from __future__ import annotations
 
+from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.io import Col, Schema
 
 __all__ = ["BOOK", "COVARIANCE", "OPTIM", "PORTFOLIO_SCHEMAS", "SIZING", "SOLVE", "VIEWS"]
@@ -124,5 +125,5 @@ COVARIANCE = Schema(
 
 PORTFOLIO_SCHEMAS: dict[str, dict[str, Schema]] = {
     "portfolio_optimization": {"part": OPTIM, "solve": SOLVE, "views": VIEWS, "covariance": COVARIANCE},
-    "portfolio_sizing": {"part": SIZING, "book": BOOK},
+    "portfolio_sizing": {"part": SIZING, "book": BOOK, **DESK_SCHEMAS},
 }

@@ -20,30 +20,22 @@ beyond ``risk.limits`` (single position, asset-class exposure) nor the class cap
 Contracts: DI1 (PU = 100,000/(1+r)^(du/252); DV01 from the PU), DOL (USD 50,000 × PTAX),
 IND (BRL 1 per index point), ZN (USD 1,000 per point of a 6 % 10-year notional note priced
 from the 10-year yield), ES (USD 50 per S&P point); USD notionals use the PTAX.
-Contract-month rules are in :func:`dol_contract`, :func:`ind_contract` and :func:`cme_quarterly_contract`.
+Which listed contract carries a position (and when it rolls) is :mod:`brmacro.desk.contracts`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-from brmacro.calendar import is_session, next_session
-from brmacro.instruments import MONTH_CODES
-
 __all__ = [
     "apply_caps",
     "book_vol",
-    "cme_quarterly_contract",
-    "dol_contract",
     "flat_forward_rate",
     "half_kelly",
-    "ind_contract",
-    "ind_expiry",
     "risk_budget_weights",
     "risk_contributions",
     "zn_price",
@@ -137,80 +129,6 @@ def flat_forward_rate(tenors_du: Sequence[float], rates: Sequence[float], du_: f
     lf = np.log1p(r) * t / 252.0
     x = float(np.interp(du_, t, lf))
     return float(np.expm1(x * 252.0 / du_))
-
-
-def _code(d: dt.date) -> str:
-    return f"{MONTH_CODES[d.month - 1]}{d.year % 100:02d}"
-
-
-def _add_month(year: int, month: int, k: int = 1) -> tuple[int, int]:
-    m = month - 1 + k
-    return year + m // 12, m % 12 + 1
-
-
-def _first_session_on_or_after(d: dt.date) -> dt.date:
-    return d if is_session(d) else next_session(d)
-
-
-def dol_contract(asof: dt.date) -> tuple[str, dt.date]:
-    """Front DOL future: expires on the first B3 session of the month after ``asof``'s month (``DOLZ26``)."""
-    y, m = _add_month(asof.year, asof.month)
-    exp = _first_session_on_or_after(dt.date(y, m, 1))
-    return f"DOL{_code(exp)}", exp
-
-
-def ind_expiry(year: int, month: int) -> dt.date:
-    """IND expiry rule used here: the Wednesday nearest the 15th of the (even) month, rolled to a B3 session."""
-    d15 = dt.date(year, month, 15)
-    off = (2 - d15.weekday() + 3) % 7 - 3  # signed days to the nearest Wednesday (weekday 2)
-    return _first_session_on_or_after(d15 + dt.timedelta(days=off))
-
-
-def ind_contract(asof: dt.date) -> tuple[str, dt.date]:
-    """Front IND future: the first even-month contract expiring after ``asof`` (``INDZ26``)."""
-    y, m = asof.year, asof.month
-    for _ in range(14):
-        if m % 2 == 0:
-            exp = ind_expiry(y, m)
-            if exp > asof:
-                return f"IND{_code(exp)}", exp
-        y, m = _add_month(y, m)
-    raise AssertionError("unreachable: an even month exists within 14 months")
-
-
-def _third_friday(year: int, month: int) -> dt.date:
-    d = dt.date(year, month, 1)
-    first_fri = d + dt.timedelta(days=(4 - d.weekday()) % 7)
-    return first_fri + dt.timedelta(days=14)
-
-
-def _last_weekday_before_month(year: int, month: int) -> dt.date:
-    d = dt.date(year, month, 1) - dt.timedelta(days=1)
-    while d.weekday() >= 5:
-        d -= dt.timedelta(days=1)
-    return d
-
-
-def cme_quarterly_contract(root: str, asof: dt.date) -> tuple[str, dt.date]:
-    """Front quarterly (H/M/U/Z) CME contract for ``ZN`` or ``ES``.
-
-    ES rolls at expiry (third Friday of the contract month). ZN rolls before its first
-    notice day, taken as the last weekday of the month before the contract month.
-    Returns the ticker (``ESZ26``) and the roll date used.
-    """
-    y, m = asof.year, asof.month
-    for _ in range(16):
-        if m in (3, 6, 9, 12):
-            if root == "ES":
-                last = _third_friday(y, m)
-            elif root == "ZN":
-                last = _last_weekday_before_month(y, m)
-            else:
-                raise ValueError(f"no quarterly rule for contract root {root!r}")
-            if last > asof:
-                return f"{root}{MONTH_CODES[m - 1]}{y % 100:02d}", last
-        y, m = _add_month(y, m)
-    raise AssertionError("unreachable")
 
 
 def zn_price(yield_: float, coupon: float = 0.06, years: float = 10.0) -> float:

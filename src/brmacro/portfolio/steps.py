@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from brmacro.covariance import CovarianceError, annual_vols, returns_matrix, shrunk_covariance
-from brmacro.instruments import INSTRUMENTS, by_name, di1_contract_for, di1_dv01, di1_pu
+from brmacro.desk.book import MarketData
+from brmacro.desk.contracts import contract_for
+from brmacro.desk.steps import desk_config, desk_tables
+from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01, di1_pu
 from brmacro.io import frame
 from brmacro.pipeline import Context, InputMissing
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
@@ -28,11 +31,8 @@ from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.schemas import BOOK, COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
 from brmacro.portfolio.sizing import (
     book_vol,
-    cme_quarterly_contract,
-    dol_contract,
     flat_forward_rate,
     half_kelly,
-    ind_contract,
     risk_budget_weights,
     zn_price,
 )
@@ -332,26 +332,30 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     """(contract ticker, unrounded signed contracts, dv01 in BRL per bp fall) of one position."""
     inst = by_name(name)
     d: dt.date = ctx.date
+    if "b3" not in cache:
+        cache["b3"] = ctx.table("bronze_b3_market_data")
+    contract = contract_for(inst, d, cache["b3"], desk_config(ctx.params))  # the desk's one contract choice
+    ticker = contract.code
     if inst.kind == "di1":
         if "di" not in cache:
             cache["di"] = _di_curve(ctx)
         tenors, rates = cache["di"]
-        ticker, _mat, n = di1_contract_for(d, inst.tenor_du)
+        n = int(contract.du or 0)
         r = flat_forward_rate(tenors, rates, n)
         pu = float(di1_pu(r, n))
         k = notional_brl / pu
         return ticker, k, float(k * di1_dv01(r, n))
     if inst.kind == "fx":
-        return dol_contract(d)[0], notional_brl / (inst.multiplier * cache["ptax"]), 0.0
+        return ticker, notional_brl / (inst.multiplier * cache["ptax"]), 0.0
     if inst.kind == "equity_br":
-        return ind_contract(d)[0], notional_brl / (inst.multiplier * _level(ctx, name)), 0.0
+        return ticker, notional_brl / (inst.multiplier * _level(ctx, name)), 0.0
     if inst.kind == "ust":
         price = zn_price(_level(ctx, name), float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
         k = notional_brl / cache["ptax"] / (inst.multiplier * price)
-        return cme_quarterly_contract("ZN", d)[0], k, notional_brl * inst.duration * 1e-4
+        return ticker, k, notional_brl * inst.duration * 1e-4
     if inst.kind == "equity_us":
         k = notional_brl / cache["ptax"] / (inst.multiplier * _level(ctx, name))
-        return cme_quarterly_contract("ES", d)[0], k, 0.0
+        return ticker, k, 0.0
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
@@ -503,7 +507,10 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
                  "reason": _words(binding, vol, tv), "gross": float(np.abs(w).sum()),
                  "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method}]
         ctx.log.info("sized book (%s): %s", method, book[0]["reason"])
-        return {"part": frame(rows, SIZING), "book": frame(book, BOOK)}
+        md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
+                        float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
+        # the desk's held book, orders against it and the circuit breaker (brmacro.desk)
+        return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md)}
 
     if fallback:
         reason = str(solve["fallback_reason"].iloc[0])

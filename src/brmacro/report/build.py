@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import previous_sessions
+from brmacro.desk.report import desk_banner, desk_orders, desk_section
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
@@ -931,6 +932,7 @@ def build_report(
     alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window)
     key_signals = int(report_params.get("key_signals_per_agent", 3))
     port, orders, why = portfolio_section(inp, figs, nav)
+    orders, why = desk_orders(inp, orders, why)  # the desk's orders against its held book, where it has one
     flagged = [o for o in (outliers or []) if o.flagged]
     held = (f"report.outliers is 'hold' and {len(flagged)} input(s) are flagged "
             f"({', '.join(o.instrument for o in flagged)})") if mode == "hold" and flagged else ""
@@ -944,6 +946,7 @@ def build_report(
         agents_section(inp, figs, key_signals),
         signals_section(inp, figs),
         port,
+        desk_section(inp, figs),
         risk_section(inp, figs, risk_params),
         actions_section(inp, figs, orders, why, held),
         track_section(tr, figs, nav, max_dd),
@@ -952,7 +955,8 @@ def build_report(
     ]
     # the rates desk's section (brmacro.report.rates, helper i19b) is inserted here
     fired = [a for a in alerts if a.fired]
-    sub = [f"Session {session.isoformat()} — source: {source}",
+    banner = desk_banner(inp)  # circuit breaker or positions status, at the top
+    sub = [*([banner] if banner else []), f"Session {session.isoformat()} — source: {source}",
            f"Alerts fired: {len(fired)} of {len(alerts)}"
            + (f" ({', '.join(a.rule_id for a in fired)})" if fired else "")]
     if inp.missing:

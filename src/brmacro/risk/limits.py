@@ -43,6 +43,7 @@ __all__ = [
     "budget_table",
     "evaluate_limits",
     "loss_row",
+    "open_interest_row",
     "overall_status",
     "status_of",
     "stress_loss_row",
@@ -65,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "weekly_loss": 0.05,
     "dv01_brl_per_bp": 50_000.0,
     "max_stress_loss": 0.20,
+    "max_open_interest_share": 0.05,
     "notional_exempt_classes": ["rates_br", "rates_us"],
     "warn_fraction": 0.8,
 }
@@ -163,6 +165,28 @@ def _drawdown(pnls: Sequence[SessionPnl]) -> tuple[float | None, str]:
     return dd, note + "; full-history drawdown is the range backtest's"
 
 
+def open_interest_row(name: str, quantities: Mapping[str, float], contracts: pd.DataFrame,
+                      limits: Mapping[str, Any] | None, what: str) -> LimitRow:
+    """Liquidity limit: the largest ``|position| / open interest`` over the book's DI1 contracts.
+
+    ``contracts`` is ``portfolio_sizing.contracts`` (open interest from the session's B3 settlement file).
+    Products with no open interest in bronze (DOL, IND, ES, ZN) are named in the note, not measured.
+    """
+    lim = {**DEFAULTS, **dict(limits or {})}
+    oi = contracts.set_index("contract")["open_interest"] if len(contracts) else pd.Series(dtype=float)
+    held = {str(c): abs(float(q)) for c, q in quantities.items() if float(q) != 0}
+    measured = {c: q / float(oi[c]) for c, q in held.items() if c in oi.index and pd.notna(oi[c]) and float(oi[c]) > 0}
+    unmeasured = sorted(c for c in held if c not in measured)
+    tail = f"; not measured (no open interest in bronze): {', '.join(unmeasured)}" if unmeasured else ""
+    if not measured:
+        return _row(name, 0.0, float(lim["max_open_interest_share"]), float(lim["warn_fraction"]),
+                    f"{what}: no position in a contract with open interest{tail}")
+    top = max(sorted(measured), key=lambda c: measured[c])
+    return _row(name, measured[top], float(lim["max_open_interest_share"]), float(lim["warn_fraction"]),
+                f"{what}: largest |position| / open interest: {top} {held[top]:,.0f} of {float(oi[top]):,.0f}"
+                + tail)
+
+
 def budget_table(
     components: pd.DataFrame, classes: Mapping[str, str], position_budget: float, class_budget: float
 ) -> pd.DataFrame:
@@ -216,6 +240,8 @@ def evaluate_limits(
     pnls: Sequence[SessionPnl],
     limits: Mapping[str, Any] | None = None,
     stress: pd.DataFrame | None = None,
+    extra_rows: Sequence[LimitRow] = (),
+    pnl_label: str = "model-book",
 ) -> tuple[list[LimitRow], pd.DataFrame]:
     """All limit rows (the last one ``overall``) and the risk-budget table.
 
@@ -231,6 +257,11 @@ def evaluate_limits(
         The ``risk.limits`` config mapping (:data:`DEFAULTS` fill missing keys).
     stress : DataFrame, optional
         Today's ``risk_stress`` scenarios, for the ``stress_loss`` row (N/A without them).
+    extra_rows : sequence of LimitRow
+        Further rows computed elsewhere (the desk's liquidity and held-book loss rows), placed before
+        ``overall`` and counted in it.
+    pnl_label : str
+        Whose P&L ``pnls`` is, for the notes (``model-book``; ``held-book`` for the desk's positions).
     """
     lim = dict(DEFAULTS)
     lim.update(dict(limits or {}))
@@ -311,11 +342,11 @@ def evaluate_limits(
                              today.note if today is not None else "no P&L"))
 
     rows.append(loss_row("daily_loss", today.pnl if today is not None else None, float(lim["daily_loss"]), warn,
-                         f"model-book P&L of {today.date.isoformat()}: {today.note}" if today else "no P&L"))
+                         f"{pnl_label} P&L of {today.date.isoformat()}: {today.note}" if today else "no P&L"))
 
     avail = [r for r in pnls if r.pnl is not None]
     week = float(sum(float(r.pnl) for r in avail if r.pnl is not None)) if avail else None
-    wnote = f"sum of the model-book P&L over the {len(pnls)} B3 sessions " + (
+    wnote = f"sum of the {pnl_label} P&L over the {len(pnls)} B3 sessions " + (
         f"{pnls[0].date.isoformat()}..{pnls[-1].date.isoformat()}" if pnls else ""
     )
     if avail and len(avail) < len(pnls):
@@ -333,6 +364,7 @@ def evaluate_limits(
 
     rows.append(stress_loss_row(stress, float(lim["max_stress_loss"]), warn))
 
+    rows.extend(extra_rows)
     worst = max((r.utilisation for r in rows if r.utilisation is not None), default=None)
     na = [r.limit for r in rows if r.status == "N/A"]
     status = overall_status([r.status for r in rows])

@@ -11,14 +11,18 @@ from brmacro.io import Col, Schema
 __all__ = [
     "BUDGET",
     "COMPONENTS",
+    "COMPONENTS_BOOKS",
     "LIMITS",
+    "LIMITS_BOOKS",
     "PNL",
     "REPLAY",
     "REVERSE",
     "RISK_SCHEMAS",
     "STATUSES",
     "STRESS",
+    "STRESS_BOOKS",
     "VAR",
+    "VAR_BOOKS",
 ]
 
 #: Status of one limit row; ``N/A`` when the value cannot be computed (the note says why).
@@ -147,8 +151,22 @@ PNL = Schema(
     doc="Model-book P&L of the last five sessions: sizing(D-2) . returns(D)",
 )
 
+def _per_book(base: Schema, table: str, doc: str) -> Schema:
+    """``base`` with a ``book`` column (held | proposed) after ``date``, keyed by book first."""
+    book = Col("book", "str", doc="held (the desk's positions file) | proposed (held + today's orders)")
+    return Schema(f"{base.name.split('.')[0]}.{table}", (base.cols[0], book, *base.cols[1:]),
+                  key=("book", *base.key), doc=doc)
+
+
+#: The desk's held and proposed books side by side (empty when no positions file was delivered).
+VAR_BOOKS = _per_book(VAR, "books", "VaR and CVaR of the held and the proposed book (portfolio_sizing.books)")
+COMPONENTS_BOOKS = _per_book(COMPONENTS, "books_components", "Euler decomposition for the held and proposed books")
+STRESS_BOOKS = _per_book(STRESS, "books", "Hypothetical scenarios on the held and the proposed book")
+LIMITS_BOOKS = _per_book(LIMITS, "books", "Limits of the held and the proposed book; loss limits on the held "
+                                          "book's contract P&L")
+
 RISK_SCHEMAS: dict[str, dict[str, Schema]] = {
-    "risk_var": {"part": VAR, "components": COMPONENTS},
-    "risk_stress": {"part": STRESS, "reverse": REVERSE, "replay": REPLAY},
-    "risk_limits": {"part": LIMITS, "budget": BUDGET, "pnl": PNL},
+    "risk_var": {"part": VAR, "components": COMPONENTS, "books": VAR_BOOKS, "books_components": COMPONENTS_BOOKS},
+    "risk_stress": {"part": STRESS, "reverse": REVERSE, "replay": REPLAY, "books": STRESS_BOOKS},
+    "risk_limits": {"part": LIMITS, "budget": BUDGET, "pnl": PNL, "books": LIMITS_BOOKS},
 }

@@ -1,0 +1,357 @@
+"""Mutation testing of the modules where a wrong number is costly (issue 20).
+
+A small mutation runner of our own: mutmut 3 and cosmic-ray both re-run a whole suite per mutant (or first map
+every test to every line by running the whole suite under coverage), which on the shared 2-core machine
+means hours; this runner instead applies one realistic operator mutation at a time to a *scratch copy* of
+``src/`` and runs only the unit tests of the mutated module (:data:`TESTS`), so the working tree is never
+touched and a sample of a few hundred mutants fits in well under an hour.
+
+Two sets of mutants:
+
+* ``probe``: the hand-written mutants of the issue-20 probe (the survivors and weak kills), each a
+  realistic bug at a known line; every one must be killed.
+* ``sample``: a seeded random sample of operator mutations over :data:`MODULES`: comparison flips
+  (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``), arithmetic swaps (``+`` ↔ ``-``, ``*`` ↔ ``/``),
+  numeric constants (``1`` → ``2``, ``0`` → ``1``, ``1.0`` ↔ ``0.0``, ``252`` → ``365``, ``0.01`` → ``1.0``),
+  ``and`` ↔ ``or``, ``not`` dropped, slice ends (``[1:]``/``[:-1]`` dropped), ``abs(x)`` → ``(x)``,
+  ``min`` ↔ ``max``, ``True`` ↔ ``False``. No ``return None`` mutants (they crash at once and say nothing
+  about wrong numbers). Docstrings, imports, signatures and ``__all__`` are never mutated; mutants that do
+  not compile are skipped and not counted. The sample is drawn over all modules' mutants together, so a
+  module's share follows its size; a partial run (results are saved every ten mutants) is still a fair sample.
+
+Usage::
+
+    python -m bench.mutation probe                    # the probe mutants, killed or not
+    python -m bench.mutation sample --n 300 --seed 20 # a seeded sample; writes bench/mutation_results.json
+    python -m bench.mutation sample --n 40 --module risk/limits.py
+    python -m bench.mutation recheck                  # re-run the survivors of the results file (new tests)
+    python -m bench.mutation table                    # the results file as Markdown (bench/RESULTS.md)
+
+A mutant is *killed* when its tests fail (or time out, ``--timeout`` seconds), *survived* otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "brmacro"
+
+#: module (relative to src/brmacro) -> the unit tests that cover it
+TESTS: dict[str, tuple[str, ...]] = {
+    "risk/limits.py": ("tests/unit/test_risk_limits.py", "tests/unit/test_risk_steps.py",
+                       "tests/unit/test_mutation_kills.py", "tests/unit/test_thresholds.py"),
+    "risk/var.py": ("tests/unit/test_risk_var.py", "tests/unit/test_risk_steps.py",
+                    "tests/unit/test_mutation_kills.py"),
+    "risk/stress.py": ("tests/unit/test_risk_stress.py", "tests/unit/test_risk_steps.py",
+                       "tests/unit/test_mutation_kills.py"),
+    "risk/pnl.py": ("tests/unit/test_risk_limits.py", "tests/unit/test_risk_steps.py",
+                    "tests/unit/test_mutation_kills.py"),
+    "portfolio/black_litterman.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
+    "portfolio/optimizer.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
+    "portfolio/sizing.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
+    "portfolio/steps.py": ("tests/unit/test_portfolio.py", "tests/unit/test_mutation_kills.py"),
+    "silver/returns.py": ("tests/unit/test_silver_returns.py", "tests/unit/test_mutation_kills.py"),
+    "io.py": ("tests/unit/test_io.py", "tests/unit/test_mutation_kills.py", "tests/unit/test_schemas_property.py"),
+    "calendar.py": ("tests/unit/test_calendar.py", "tests/unit/test_thresholds.py"),
+    "series.py": ("tests/unit/test_live_bcb.py", "tests/unit/test_live_fred.py", "tests/unit/test_silver_macro.py",
+                  "tests/unit/test_mutation_kills.py"),
+    "agents/schemas.py": ("tests/unit/test_agents.py", "tests/unit/test_mutation_kills.py",
+                          "tests/unit/test_schemas_property.py"),
+    "report/alerts.py": ("tests/unit/test_alerts.py", "tests/unit/test_thresholds.py"),
+}
+
+#: modules of the sampled benchmark (issue 20: risk, portfolio, silver/returns, io, calendar, series)
+MODULES: tuple[str, ...] = ("risk/limits.py", "risk/var.py", "risk/stress.py", "risk/pnl.py",
+                            "portfolio/black_litterman.py", "portfolio/optimizer.py", "portfolio/sizing.py",
+                            "portfolio/steps.py", "silver/returns.py", "io.py", "calendar.py", "series.py")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mutation: replace ``old`` by ``new`` on 1-based ``line`` of ``module``."""
+
+    module: str
+    line: int
+    old: str
+    new: str
+    what: str
+    exact: bool = False  # a probe mutant: ``old`` is exact source text, not the whole line
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}:{self.line}: {self.what}"
+
+
+#: The issue-20 probe: (module, exact source text, replacement, description). Matched by text (the
+#: line numbers in the issue refer to commit 2f77199 and move as the code changes).
+PROBE: tuple[tuple[str, str, str, str], ...] = (
+    ("io.py", "        for c in self.cols:\n            s = df[c.name]",
+     "        for c in self.cols[1:]:\n            s = df[c.name]", "schema check skips the first column"),
+    ("agents/schemas.py", 'Col("confidence", "float", lo=0.0, hi=1.0),\n        Col("value", "float", nullable=True, '
+     'doc="the model\'s raw', 'Col("confidence", "float", lo=0.0),\n        Col("value", "float", nullable=True, '
+     'doc="the model\'s raw', "agent confidence loses its upper bound"),
+    ("risk/limits.py", 'rows.append(_row("dv01", float(dv01.abs().sum())',
+     'rows.append(_row("dv01", float(abs(dv01.sum()))', "DV01 limit on net instead of gross"),
+    ("series.py", '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", P,',
+     '_s("br_cdi_daily", "bcb_sgs", "12", "dec_day", 1.0,',
+     "CDI left in percent"),
+    ("silver/returns.py", "cdi_prev = np.concatenate([[np.nan], cdi_v[:-1]])",
+     "cdi_prev = np.concatenate([[np.nan], cdi_v[1:]])", "CDI of the same session used for the carry"),
+    ("report/alerts.py", "    fired = v > lim\n", "    fired = v >= lim\n", "VaR alert fires at the limit"),
+    ("report/alerts.py", "    fired = n >= thv\n", "    fired = n > thv\n", "signal-flip alert needs one more flip"),
+    ("portfolio/optimizer.py", "cons = [w >= lower, w <= upper,", "cons = [w <= upper,",
+     "optimiser lower bound dropped"),
+    ("portfolio/steps.py", "        groups[cls] = ([i for i, x in enumerate(names) if by_name(x).asset_class == cls], "
+     "float(cap))", "        pass", "class caps never reach the optimiser"),
+    ("portfolio/steps.py", "\"adj_confidence\":\n                    float(r[\"confidence\"]) * scale",
+     "\"adj_confidence\":\n                    float(r[\"confidence\"])", "Omega ignores regime clarity"),
+    ("io.py", 'pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)',
+     'pq.write_table(table, path, compression="zstd", use_dictionary=False, write_statistics=False); '
+     'pq.write_table(table, tmp, compression="zstd", use_dictionary=False, write_statistics=False)',
+     "non-atomic write (the destination written in place, then replaced)"),
+    ("portfolio/sizing.py", "return float(np.sqrt(max(0.0, periods_per_year * float(w @ sigma @ w))))",
+     "return float(np.sqrt(max(0.0, float(w @ sigma @ w))))", "book_vol without annualisation"),
+)
+
+
+def probe_mutants() -> list[Mutant]:
+    """The probe mutants located in the current source (a missing text is an error: the code moved)."""
+    out = []
+    for module, old, new, what in PROBE:
+        text = (SRC / module).read_text()
+        i = text.find(old)
+        if i < 0:
+            raise SystemExit(f"probe mutant {module}: {what!r}: source text not found (the code changed)")
+        out.append(Mutant(module, text.count("\n", 0, i) + 1, old, new, what, exact=True))
+    return out
+
+
+# ------------------------------------------------------------------------------------- operator mutants
+
+_SWAPS: tuple[tuple[str, str, str], ...] = (
+    (r"(?<![<>=!])<=(?!=)", "<", "<= -> <"), (r"(?<![<>=!])>=(?!=)", ">", ">= -> >"),
+    (r"(?<![<>=!-])<(?![<=])", "<=", "< -> <="), (r"(?<![<>=!-])>(?![>=])", ">=", "> -> >="),
+    (r"==", "!=", "== -> !="), (r"!=", "==", "!= -> =="),
+    (r"(?<=\s)\+(?=\s)", "-", "+ -> -"), (r"(?<=\s)-(?=\s)", "+", "- -> +"),
+    (r"(?<=\s)\*(?=\s)", "/", "* -> /"), (r"(?<=\s)/(?=\s)", "*", "/ -> *"),
+    (r"\band\b", "or", "and -> or"), (r"\bor\b", "and", "or -> and"),
+    (r"\bnot\s+", "", "not dropped"),
+    (r"\bmin\(", "max(", "min -> max"), (r"\bmax\(", "min(", "max -> min"),
+    (r"\bTrue\b", "False", "True -> False"), (r"\bFalse\b", "True", "False -> True"),
+    (r"\[1:\]", "", "[1:] dropped"), (r"\[:-1\]", "", "[:-1] dropped"),
+    (r"\babs\(", "(", "abs dropped"),
+    (r"(?<![\w.])1\.0(?![\w.])", "0.0", "1.0 -> 0.0"), (r"(?<![\w.])0\.0(?![\w.])", "1.0", "0.0 -> 1.0"),
+    (r"(?<![\w.])252(?![\w.])", "365", "252 -> 365"), (r"(?<![\w.])0\.01(?![\w.])", "1.0", "0.01 -> 1.0"),
+    (r"(?<![\w.\[])1(?![\w.\]])", "2", "1 -> 2"), (r"(?<![\w.\[])0(?![\w.\]])", "1", "0 -> 1"),
+)
+
+
+def _code_lines(text: str) -> set[int]:
+    """1-based lines that hold executable code (not docstrings, comments-only lines, annotations)."""
+    tree = ast.parse(text)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
+                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            skip.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            skip.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            skip.add(node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # the signature (annotations, defaults of types) up to the first body statement
+            skip.update(range(node.lineno, node.body[0].lineno))
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines - skip
+
+
+def operator_mutants(module: str) -> list[Mutant]:
+    """Every operator mutant of a module (one per match), those that compile."""
+    text = (SRC / module).read_text()
+    src_lines = text.splitlines(keepends=True)
+    out = []
+    for ln in sorted(_code_lines(text)):
+        line = src_lines[ln - 1]
+        code = line.split("#", 1)[0] if '"' not in line and "'" not in line else line
+        if code.lstrip().startswith("#") or code.lstrip().startswith(("@", "raise ", "log.", "ctx.log")):
+            continue
+        for pat, rep, what in _SWAPS:
+            for m in re.finditer(pat, code):
+                if _in_string(code, m.start()):
+                    continue
+                new = code[: m.start()] + rep + code[m.end():]
+                mutated = "".join(src_lines[: ln - 1]) + new + line[len(code):] + "".join(src_lines[ln:])
+                try:
+                    ast.parse(mutated)
+                except SyntaxError:
+                    continue
+                out.append(Mutant(module, ln, line, new + line[len(code):], f"{what} (col {m.start()})"))
+    return out
+
+
+def _in_string(code: str, pos: int) -> bool:
+    quote = None
+    for ch in code[:pos]:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+    return quote is not None
+
+
+# ------------------------------------------------------------------------------------- running
+
+def _apply(m: Mutant, scratch: Path) -> None:
+    p = scratch / "brmacro" / m.module
+    text = (SRC / m.module).read_text()
+    if m.exact:
+        assert m.old in text, m.key
+        text = text.replace(m.old, m.new, 1)
+    else:
+        lines = text.splitlines(keepends=True)
+        assert lines[m.line - 1] == m.old, m.key
+        lines[m.line - 1] = m.new
+        text = "".join(lines)
+    p.write_text(text)
+
+
+def run_mutant(m: Mutant, scratch: Path, timeout: float, tests: list[str] | None = None) -> tuple[str, float]:
+    """Apply ``m`` to the scratch copy, run its tests, restore; returns (killed|survived|timeout, seconds)."""
+    orig = (SRC / m.module).read_text()
+    _apply(m, scratch)
+    for pyc in (scratch / "brmacro").rglob("__pycache__"):
+        shutil.rmtree(pyc, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    tests = [t for t in (tests or TESTS.get(m.module, ())) if (ROOT / t).exists()]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               "-p", "no:randomly", *tests], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        verdict = "survived" if proc.returncode == 0 else "killed"
+        if proc.returncode not in (0, 1):  # collection error, interrupted: the mutant broke the import
+            verdict = "killed"
+    except subprocess.TimeoutExpired:
+        verdict = "timeout"
+    finally:
+        (scratch / "brmacro" / m.module).write_text(orig)
+    return verdict, time.perf_counter() - t0
+
+
+def _scratch() -> Path:
+    d = Path(tempfile.mkdtemp(prefix="brmacro-mut-"))
+    shutil.copytree(SRC, d / "brmacro", ignore=shutil.ignore_patterns("__pycache__"))
+    return d
+
+
+def markdown(res: dict) -> str:
+    """Per-module score table and the survivors of a results file, as Markdown (for bench/RESULTS.md)."""
+    rows = res["results"]
+    by: dict[str, list[int]] = {}
+    for r in rows:
+        s = by.setdefault(r["module"], [0, 0])
+        s[0] += r["verdict"] != "survived"
+        s[1] += 1
+    out = ["| module | mutants | killed | score |", "| --- | --- | --- | --- |"]
+    for mod, (k, n) in sorted(by.items()):
+        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % |")
+    k = sum(r["verdict"] != "survived" for r in rows)
+    out.append(f"| **total** | {len(rows)} | {k} | {100 * k / max(1, len(rows)):.1f} % |")
+    out += ["", "Survivors:", ""]
+    for r in rows:
+        if r["verdict"] == "survived":
+            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=("probe", "sample", "list", "table", "recheck"))
+    ap.add_argument("--n", type=int, default=300, help="sample size (sample)")
+    ap.add_argument("--seed", type=int, default=20)
+    ap.add_argument("--module", action="append", help="restrict to these modules (relative to src/brmacro)")
+    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of TESTS")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "mutation_results.json"))
+    a = ap.parse_args(argv)
+    if a.what == "table":
+        print(markdown(json.loads(Path(a.out).read_text())))
+        return 0
+    if a.what == "recheck":  # re-run a results file's survivors against today's tests (after adding tests)
+        res = json.loads(Path(a.out).read_text())
+        scratch = _scratch()
+        try:
+            for r in res["results"]:
+                if r["verdict"] == "survived":
+                    m = Mutant(r["module"], r["line"], r["old"], r["new"], r["what"])
+                    r["verdict"], r["seconds"] = run_mutant(m, scratch, a.timeout, a.tests)
+                    r["rechecked"] = True
+                    print(f"{r['verdict']:8s} {m.key}", flush=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        Path(a.out).write_text(json.dumps(res, indent=1))
+        print(markdown(res))
+        return 0
+    if a.what == "probe":
+        mutants = probe_mutants()
+    else:
+        mods = a.module or list(MODULES)
+        pool = [m for mod in mods for m in operator_mutants(mod)]
+        if a.what == "list":
+            for mod in mods:
+                print(mod, sum(m.module == mod for m in pool))
+            print("total", len(pool))
+            return 0
+        rng = random.Random(a.seed)
+        mutants = rng.sample(pool, min(a.n, len(pool)))  # random order: a partial run is still a fair sample
+    scratch = _scratch()
+    results = []
+    t_all = time.perf_counter()
+    try:
+        for k, m in enumerate(mutants, 1):
+            verdict, secs = run_mutant(m, scratch, a.timeout, a.tests)
+            results.append({**asdict(m), "verdict": verdict, "seconds": round(secs, 1)})
+            print(f"[{k}/{len(mutants)}] {verdict:8s} {secs:6.1f}s {m.key}", flush=True)
+            if a.what == "sample" and k % 10 == 0:
+                Path(a.out).write_text(json.dumps({"seed": a.seed, "n": a.n, "results": results}, indent=1))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    by_mod: dict[str, list[int]] = {}
+    for r in results:
+        s = by_mod.setdefault(r["module"], [0, 0])
+        s[0] += r["verdict"] != "survived"
+        s[1] += 1
+    print(f"\n{len(results)} mutants in {time.perf_counter() - t_all:.0f} s")
+    for mod, (killed, n) in sorted(by_mod.items()):
+        print(f"  {mod:32s} {killed}/{n} killed ({100 * killed / n:.0f} %)")
+    killed = sum(r["verdict"] != "survived" for r in results)
+    print(f"  {'total':32s} {killed}/{len(results)} killed ({100 * killed / max(1, len(results)):.1f} %)")
+    for r in results:
+        if r["verdict"] == "survived":
+            print(f"  SURVIVED {r['module']}:{r['line']}: {r['what']}: {r['new'].strip()}")
+    if a.what == "sample":
+        Path(a.out).write_text(json.dumps({"seed": a.seed, "n": a.n, "results": results}, indent=1))
+    return 0 if a.what != "probe" or killed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

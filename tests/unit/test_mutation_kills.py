@@ -1,0 +1,511 @@
+"""Tests written to kill the mutants that passed (or barely died in) the unit suite (issue 20).
+
+Each test sits where the bug would live (the step's wiring, the declared schema, the registry row) and
+compares against numbers computed here by hand, never against the library function under test. The
+mutant each test kills is named in its docstring; ``bench/mutation.py`` re-applies them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.agents.schemas import SIGNALS
+from brmacro.bronze.live.sgs import parse_sgs
+from brmacro.calendar import anbima_days
+from brmacro.io import ArtifactError, Col, Schema, write_table
+from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
+from brmacro.risk.limits import evaluate_limits
+from brmacro.series import by_name
+from brmacro.silver.returns import build_returns
+from tests.unit import test_signals_fixtures as fx
+from tests.unit import test_silver_returns as sr
+from tests.unit.test_portfolio import _inputs
+from tests.unit.test_risk_limits import _components, _sizing, _var_table
+
+ASOF = dt.date(2026, 11, 24)
+NAMES = list(DEFAULT_CONFIG["universe"])
+
+
+# ------------------------------------------------------------------------------------------- io / schemas
+
+@pytest.mark.parametrize("col", [0, 1, 2])
+def test_every_column_is_checked_including_the_first(tmp_path: Path, col: int) -> None:
+    """Kills ``io.py``: the schema check skipping a column (``self.cols`` -> ``self.cols[1:]`` / ``[:-1]``)."""
+    s = Schema("three", (Col("a", "float", lo=0.0, hi=1.0), Col("b", "float", lo=0.0, hi=1.0),
+                         Col("c", "float", lo=0.0, hi=1.0)))
+    good = {"a": [0.5], "b": [0.5], "c": [0.5]}
+    write_table(pd.DataFrame(good), tmp_path / "ok.parquet", s, asof=ASOF, source="demo")
+    bad = {**good, "abc"[col]: [1.5]}
+    with pytest.raises(ArtifactError, match=f"column '{'abc'[col]}' = .*1\\.5.* outside"):
+        write_table(pd.DataFrame(bad), tmp_path / "bad.parquet", s, asof=ASOF, source="demo")
+    missing = {**good, "abc"[col]: [np.nan]}
+    with pytest.raises(ArtifactError, match=f"column '{'abc'[col]}' is missing a value"):
+        write_table(pd.DataFrame(missing), tmp_path / "bad.parquet", s, asof=ASOF, source="demo")
+    assert not (tmp_path / "bad.parquet").exists()
+
+
+def _signal(confidence: float) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "date": ASOF, "agent": "inflation", "signal_id": "INFLATION_PHILLIPS", "instrument": "DI1_2Y",
+        "direction": 1, "strength": "STRONG", "confidence": confidence, "value": 0.01, "horizon": 21,
+        "is_composite": False, "drivers": "{}",
+    }], columns=SIGNALS.names)
+
+
+def test_agent_confidence_above_one_is_refused_at_write(tmp_path: Path) -> None:
+    """Kills ``agents/schemas.py``: the ``hi=1.0`` bound on agent ``confidence`` removed (or loosened)."""
+    write_table(_signal(1.0), tmp_path / "one.parquet", SIGNALS, asof=ASOF, source="demo")  # exactly 1: a certainty
+    write_table(_signal(0.0), tmp_path / "zero.parquet", SIGNALS, asof=ASOF, source="demo")
+    for bad in (1.0 + 1e-9, 1.2, 100.0, -1e-9):  # 100 = a percent written where a fraction is due
+        with pytest.raises(ArtifactError, match="'confidence'"):
+            write_table(_signal(bad), tmp_path / "bad.parquet", SIGNALS, asof=ASOF, source="demo")
+    assert not (tmp_path / "bad.parquet").exists()
+
+
+# ------------------------------------------------------------------------------------------- series / bronze
+
+def test_sgs_cdi_is_stored_as_a_decimal_per_day() -> None:
+    """Kills ``series.py``: SGS series 12 (CDI) left in percent instead of decimal (scale 0.01 -> 1)."""
+    s = by_name("br_cdi_daily")
+    assert s.sid == "bcb_sgs:12"
+    # the BCB publishes CDI as percent per day, e.g. 0.040168 % on a day of CDI 10.65 % a year
+    body = b'[{"data":"02/01/2024","valor":"0.043739"},{"data":"03/01/2024","valor":"0.040168"}]'
+    df = parse_sgs(200, body, s, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert df["value"].tolist() == pytest.approx([0.00043739, 0.00040168], rel=1e-12)
+    annual = (1.0 + df["value"].iloc[1]) ** 252 - 1.0
+    assert annual == pytest.approx(0.1065, abs=5e-4)  # a plausible Brazilian overnight rate, as a decimal
+
+
+# ------------------------------------------------------------------------------------------- silver_returns
+
+def test_carry_uses_the_cdi_fixed_on_the_previous_session() -> None:
+    """Kills ``silver/returns.py``: CDI of the same session used for the carry instead of the previous one.
+
+    The fixture's CDI differs every session, so a one-session shift changes every return.
+    """
+    inp = sr.make_inputs()
+    sgs = inp["bronze_bcb_sgs"].copy()
+    cdi_by_day = {d: 0.00030 + 0.00001 * i for i, d in enumerate(sorted(sgs["observation_date"]))}
+    sgs["value"] = sgs["observation_date"].map(cdi_by_day)
+    inp["bronze_bcb_sgs"] = sgs
+    part = build_returns(inp, sr.D, sr._params(lookback_sessions=12))["part"]
+    lv = part.pivot(index="date", columns="instrument", values="level")
+    rt = part.pivot(index="date", columns="instrument", values="ret")
+    days = list(lv.index)
+    checked = 0
+    for d0, d1 in zip(days[:-1], days[1:]):
+        cdi0 = cdi_by_day[d0]  # fixed on d0, accrued over (d0, d1]
+        carry = (1.0 + cdi0) ** anbima_days(d0, d1) - 1.0
+        assert rt.loc[d1, "IBOV"] == pytest.approx(lv.loc[d1, "IBOV"] / lv.loc[d0, "IBOV"] - 1.0 - carry,
+                                                   rel=1e-12, abs=1e-15)
+        sofr_c = sr.SOFR * (d1 - d0).days / 360.0
+        assert rt.loc[d1, "USDBRL"] == pytest.approx(
+            lv.loc[d1, "USDBRL"] / lv.loc[d0, "USDBRL"] - 1.0 - (carry - sofr_c), rel=1e-12, abs=1e-15)
+        checked += 1
+    assert checked == 11
+
+
+# ------------------------------------------------------------------------------------------- risk_limits
+
+def test_dv01_limit_is_on_gross_not_net_exposure() -> None:
+    """Kills ``risk/limits.py``: the DV01 limit computed on net instead of gross DV01.
+
+    A receiver and a payer of almost the same DV01 net to ~1,000 BRL/bp but carry 59,000 BRL/bp of
+    curve risk: above the 50,000 limit.
+    """
+    sz = _sizing(ASOF, {"DI1_2Y": 1.0, "UST_10Y": -0.5, "USDBRL": 0.1},
+                 dv01={"DI1_2Y": 30_000.0, "UST_10Y": -29_000.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.01, 0.015), _components({"DI1_2Y": 0.5, "UST_10Y": 0.3,
+                                                                         "USDBRL": 0.2}), [], {})
+    dv01 = {r.limit: r for r in rows}["dv01"]
+    assert dv01.value == pytest.approx(59_000.0)
+    assert dv01.limit_value == 50_000.0 and dv01.utilisation == pytest.approx(59_000.0 / 50_000.0)
+    assert dv01.status == "BREACHED"
+    assert {r.limit: r for r in rows}["overall"].status == "BREACHED"
+    # two receivers of opposite-sign DV01 in BR rates: same gross, same breach
+    sz2 = _sizing(ASOF, {"DI1_2Y": 1.0}, dv01={"DI1_2Y": -59_000.0})
+    dv01b = {r.limit: r for r in evaluate_limits(sz2, _var_table(0.01, 0.015), _components({"DI1_2Y": 1.0}), [],
+                                                 {})[0]}["dv01"]
+    assert dv01b.value == pytest.approx(59_000.0) and dv01b.status == "BREACHED"
+
+
+# ------------------------------------------------------------------------------------------- portfolio steps
+
+@pytest.fixture(scope="module")
+def tabs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, pd.DataFrame]]:
+    return _inputs(tmp_path_factory.mktemp("tabs"))
+
+
+def _opt(tmp: Path, tabs: dict, params: dict, name: str = "o") -> dict[str, pd.DataFrame]:
+    return portfolio_optimization(fx.context(tmp / name, "portfolio_optimization", tabs, params))
+
+
+def _sigma(cov: pd.DataFrame) -> np.ndarray:
+    return cov.pivot(index="instrument_a", columns="instrument_b", values="cov").loc[NAMES, NAMES].to_numpy(float)
+
+
+def test_optimiser_lower_bounds_reach_and_bind_in_the_step(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/optimizer.py``: the ``w >= lower`` constraint dropped (or the step not passing it).
+
+    The fixture's views want short USDBRL and short DI1_1Y beyond the bounds set here; the book must
+    sit exactly on each lower bound, not merely near it.
+    """
+    bounds = {**DEFAULT_CONFIG["bounds"], "USDBRL": [-0.2, 0.5], "DI1_1Y": [-0.7, 5.0]}
+    part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}})["part"].set_index("instrument")
+    assert part.loc["USDBRL", "lower"] == -0.2 and part.loc["DI1_1Y", "lower"] == -0.7
+    assert part.loc["USDBRL", "target_weight"] == pytest.approx(-0.2, abs=1e-6)
+    assert part.loc["DI1_1Y", "target_weight"] == pytest.approx(-0.7, abs=1e-6)
+    long_only = {k: [0.0, v[1]] for k, v in DEFAULT_CONFIG["bounds"].items()}
+    lo = _opt(tmp_path, tabs, {"portfolio": {"bounds": long_only}}, "lo")["part"]
+    assert (lo["target_weight"] >= -1e-7).all(), lo[["instrument", "target_weight"]]
+    assert (lo.set_index("instrument").loc[["USDBRL", "DI1_1Y", "DI1_2Y"], "target_weight"].abs() < 1e-7).all()
+
+
+def test_class_caps_reach_the_optimiser(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: class caps that never reach the optimiser (groups empty or not passed)."""
+    free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}},
+                "free")["part"]
+    free_rates = free.loc[free["asset_class"] == "rates_br", "target_weight"].abs().sum()
+    assert free_rates > 1.5  # the views want more than the cap tested below
+    caps = {**DEFAULT_CONFIG["class_caps"], "rates_br": 1.0}
+    part = _opt(tmp_path, tabs, {"portfolio": {"class_caps": caps}}, "cap")["part"]
+    rates = part.loc[part["asset_class"] == "rates_br", "target_weight"].abs().sum()
+    assert rates == pytest.approx(1.0, abs=1e-5)  # binding, not just below
+
+
+def test_view_uncertainty_follows_regime_clarity(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: Ω ignoring the regime clarity (raw confidence used for Ω).
+
+    ``Ω_ii = τ σ_ii / (c_i (floor + (1 - floor) clarity) + ε)`` computed here from the step's own Σ table.
+    """
+    tau, floor, eps = DEFAULT_CONFIG["tau"], DEFAULT_CONFIG["clarity_floor"], DEFAULT_CONFIG["omega_eps"]
+    got = {}
+    for clarity in (0.0, 1.0):
+        t = {**tabs, "agent_cross_asset": {**tabs["agent_cross_asset"],
+                                           "view": tabs["agent_cross_asset"]["view"].assign(regime_clarity=clarity)}}
+        o = _opt(tmp_path, t, {}, f"c{clarity}")
+        sigma = _sigma(o["covariance"])
+        v = o["views"].set_index("view_id")
+        assert len(v) >= 3
+        scale = floor + (1.0 - floor) * clarity
+        for vid, r in v.iterrows():
+            i = NAMES.index(r["instrument"])
+            assert r["adj_confidence"] == pytest.approx(r["confidence"] * scale, rel=1e-12)
+            assert r["omega"] == pytest.approx(tau * sigma[i, i] / (r["confidence"] * scale + eps), rel=1e-9)
+        got[clarity] = o
+    # an unclear regime (clarity 0) makes every view 5x less certain than a clear one
+    ratio = got[0.0]["views"]["omega"].to_numpy() / got[1.0]["views"]["omega"].to_numpy()
+    conf = got[0.0]["views"]["confidence"].to_numpy()
+    np.testing.assert_allclose(ratio, (conf + eps) / (conf * floor + eps), rtol=1e-9)
+    assert not np.allclose(got[0.0]["part"]["posterior_return"], got[1.0]["part"]["posterior_return"])
+
+
+def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/sizing.py``: ``book_vol`` without annualisation (checked without ``book_vol``).
+
+    With caps that never bind, the sized book's ex-ante volatility ``sqrt(252 · wᵀΣw)`` is the 10 %
+    target; the optimiser's reported ``ex_ante_vol`` is the same formula on its targets.
+    """
+    wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in NAMES}, "gross_leverage": 100.0,
+                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}}
+    o = _opt(tmp_path, tabs, wide, "wide")
+    t = {**tabs, "portfolio_optimization": o}
+    out = portfolio_sizing(fx.context(tmp_path / "sz", "portfolio_sizing", t, wide))["part"].set_index("instrument")
+    sigma = _sigma(o["covariance"])
+    w = out.loc[NAMES, "weight"].to_numpy(float)
+    daily_var = float(np.einsum("i,ij,j->", w, sigma, w))
+    assert np.sqrt(daily_var) == pytest.approx(0.10 / np.sqrt(252.0), rel=1e-6)  # 0.63 % a day
+    target = o["part"].set_index("instrument").loc[NAMES, "target_weight"].to_numpy(float)
+    solve = o["solve"].iloc[0]
+    assert solve["ex_ante_vol"] == pytest.approx(np.sqrt(252.0 * float(np.einsum("i,ij,j->", target, sigma,
+                                                                                  target))), rel=1e-9)
+    assert solve["gross"] == pytest.approx(np.abs(target).sum(), rel=1e-12)
+    # each instrument's annualised vol column is sqrt(252 σ_ii)
+    np.testing.assert_allclose(out.loc[NAMES, "vol"].to_numpy(float), np.sqrt(252.0 * np.diag(sigma)), rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------- sampled survivors
+# Survivors of the seeded sample of `python -m bench.mutation sample` (bench/RESULTS.md) that were real gaps.
+
+def test_zn_rolls_on_the_last_weekday_before_the_contract_month() -> None:
+    """Kills ``portfolio/sizing.py`` ``_last_weekday_before_month`` off by a day (ZN first-notice roll)."""
+    from brmacro.portfolio.sizing import cme_quarterly_contract
+
+    # December 2026 ZN: the last weekday of November 2026 is Monday the 30th
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 23)) == ("ZNZ26", dt.date(2026, 11, 30))
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 27))[0] == "ZNZ26"  # Friday before: still December
+    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 30))[0] == "ZNH27"  # on the roll date: March
+    # March 2027 ZN: the last weekday of February 2027 is Friday the 26th (the 28th is a Sunday)
+    assert cme_quarterly_contract("ZN", dt.date(2027, 1, 4)) == ("ZNH27", dt.date(2027, 2, 26))
+
+
+def test_overall_limit_value_is_the_highest_utilisation() -> None:
+    """Kills ``risk/limits.py``: the overall row's value taken as the lowest utilisation (``max`` -> ``min``)."""
+    sz = _sizing(ASOF, {"DI1_2Y": 1.0, "USDBRL": 0.2}, dv01={"DI1_2Y": 25_000.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.015, 0.02), _components({"DI1_2Y": 0.2, "USDBRL": 0.1}), [], {})
+    by = {r.limit: r for r in rows}
+    assert by["var_95"].utilisation == pytest.approx(0.5) and by["dv01"].utilisation == pytest.approx(0.5)
+    assert by["single_position"].utilisation == pytest.approx(0.8)  # 0.2 / 0.25: the highest
+    assert by["overall"].value == pytest.approx(0.8) and by["overall"].status == "WARNING"
+
+
+def test_canonical_rounding_of_large_numbers_keeps_twelve_digits(tmp_path: Path) -> None:
+    """Kills ``io.py`` ``_canonical_float``: the branch for |x| >= 1e12 dividing instead of multiplying back."""
+    from brmacro.io import read_table
+
+    s = Schema("big", (Col("x", "float"),))
+    p = write_table(pd.DataFrame({"x": [1234567890123456.0, -9.87654321098765e15, 123.4567890123456]}),
+                    tmp_path / "big.parquet", s, asof=ASOF, source="demo")
+    assert read_table(p, s)["x"].tolist() == [1234567890120000.0, -9.87654321099e15, 123.456789012]
+
+
+def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: ZN and ES contract counts (USD notionals via PTAX), checked by hand.
+
+    ZN: notional / PTAX / (USD 1,000 x price of a 6 % 10-year semi-annual note at the 10-year yield);
+    ES: notional / PTAX / (USD 50 x S&P level).
+    """
+    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "usd")}
+    book = portfolio_sizing(fx.context(tmp_path / "usd_sz", "portfolio_sizing", t, {}))["part"].set_index("instrument")
+    ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").sort_values("date")["value"]
+                 .iloc[-1])
+    lv = tabs["silver_returns"]["part"].sort_values("date")
+    y = float(lv.loc[lv["instrument"] == "UST_10Y", "level"].iloc[-1])
+    spx = float(lv.loc[lv["instrument"] == "SPX", "level"].iloc[-1])
+    v = 1.0 / (1.0 + y / 2.0)
+    price = sum(3.0 * v**k for k in range(1, 21)) + 100.0 * v**20
+    zn, es = book.loc["UST_10Y"], book.loc["SPX"]
+    assert zn["notional_brl"] != 0 and es["notional_brl"] != 0
+    assert zn["contracts"] == np.rint(zn["notional_brl"] / ptax / (1_000.0 * price)) and zn["contract"] == "ZNZ26"
+    assert es["contracts"] == np.rint(es["notional_brl"] / ptax / (50.0 * spx)) and es["contract"] == "ESZ26"
+    # and the UST DV01 in BRL: notional x duration x 1 bp, sign of the position
+    assert np.sign(zn["dv01_brl"]) == np.sign(zn["weight"])
+
+
+def test_black_litterman_refuses_mismatched_shapes() -> None:
+    """Kills ``portfolio/black_litterman.py``: the Σ/π shape check weakened (``or`` -> ``and``)."""
+    from brmacro.portfolio.black_litterman import black_litterman
+
+    sigma = np.eye(3) * 1e-4
+    with pytest.raises(ValueError, match="do not match"):
+        black_litterman(sigma, np.zeros(2), np.zeros((0, 3)), np.zeros(0), np.zeros((0, 0)), 0.05)
+    with pytest.raises(ValueError, match="do not match"):
+        black_litterman(np.eye(3)[:, :2], np.zeros(3), np.zeros((0, 3)), np.zeros(0), np.zeros((0, 0)), 0.05)
+
+
+def test_a_held_instrument_with_a_nan_return_makes_the_pnl_unavailable() -> None:
+    """Kills ``risk/pnl.py``: a held instrument present with a non-finite return counted as available."""
+    from brmacro.calendar import previous_sessions
+    from brmacro.risk.pnl import model_book_pnl
+
+    d = dt.date(2026, 11, 25)
+    d2 = previous_sessions(d, 2)[0]
+    mat = pd.DataFrame({"USDBRL": [np.nan], "IBOV": [0.01]}, index=pd.Index([d], name="date"))
+    r = model_book_pnl(d, mat, {d2: _sizing(d2, {"USDBRL": 1.0, "IBOV": 0.5})}, n_sessions=1)[0]
+    assert r.pnl is None and "USDBRL" in r.note
+
+
+def test_monte_carlo_t_marginals_carry_their_scale() -> None:
+    """Kills ``risk/var.py``: the t marginals' scale divided instead of multiplied (``* scales`` -> ``/``).
+
+    One instrument, t with 5 degrees of freedom and scale 1 %: the one-day 99 % VaR of a unit position is
+    ``0.01 x t_5^{-1}(0.99) = 3.36 %`` up to sampling error; a 2-instrument book with a normal leg too.
+    """
+    from scipy import stats
+
+    from brmacro.risk.var import monte_carlo_var
+
+    rng = np.random.default_rng(20)
+    out = monte_carlo_var(np.array([1.0]), np.array([[1e-4]]), np.array([5.0]), np.array([0.01]), [0.99], 200_000,
+                          rng)
+    assert out[0.99][0] == pytest.approx(0.01 * stats.t.ppf(0.99, 5), rel=0.03)
+    two = monte_carlo_var(np.array([1.0, 2.0]), np.diag([1e-4, 4e-6]), np.array([5.0, 1e9]), np.array([0.01, 0.002]),
+                          [0.95], 200_000, np.random.default_rng(21))
+    # independent legs: the VaR is between the t leg's alone and the sum of both legs' VaRs
+    t_leg, n_leg = 0.01 * stats.t.ppf(0.95, 5), 2 * 0.002 * stats.norm.ppf(0.95)
+    assert t_leg < two[0.95][0] < t_leg + n_leg
+
+
+@pytest.mark.parametrize(("start_offset", "available"), [(-1, True), (0, True), (1, False)])
+def test_replay_window_starting_on_the_session_is_replayed(start_offset: int, available: bool) -> None:
+    """Kills ``risk/stress.py``: a replay window that starts on the session itself refused (``>`` -> ``>=``).
+
+    Window start one session before, on, and one session after the session: only "after" is refused.
+    """
+    from brmacro.calendar import next_session, previous_session
+    from brmacro.risk.stress import replay_window
+
+    d = dt.date(2026, 11, 24)
+    start = {-1: previous_session(d), 0: d, 1: next_session(d)}[start_offset]
+    idx = pd.Index([previous_session(d), d], name="date")
+    mat = pd.DataFrame({"IBOV": [-0.02, -0.05]}, index=idx)
+    res = replay_window(mat, pd.Series({"IBOV": 0.5}), start, next_session(d), d)
+    if available:
+        growth = (1 - 0.05) * (1 - 0.02) - 1 if start_offset < 0 else -0.05
+        assert res.pnl == pytest.approx(0.5 * growth, rel=1e-12)
+    else:
+        assert res.pnl is None and "starts after the session" in res.note
+
+
+def test_moment_fitted_t_marginals_match_the_sample_variance() -> None:
+    """Kills ``risk/var.py`` ``fit_t_marginals``: the moments fit's scale ``sd·sqrt((ν-2)/ν)`` inverted.
+
+    A Student-t with ν degrees of freedom and scale s has variance ``s² ν / (ν - 2)``: the moments fit
+    must reproduce the sample variance exactly, and ν from the excess kurtosis ``6 / (ν - 4)``.
+    """
+    from scipy import stats
+
+    from brmacro.risk.var import fit_t_marginals
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack([0.01 * rng.standard_t(7, 4000), 0.02 * rng.standard_t(12, 4000)])
+    dfs, scales = fit_t_marginals(x, "moments")
+    sd = x.std(axis=0, ddof=1)
+    assert np.all(dfs < 1_000.0)  # both columns fat-tailed: t marginals, not normal
+    np.testing.assert_allclose(scales**2 * dfs / (dfs - 2.0), sd**2, rtol=1e-12)
+    g2 = np.array([stats.kurtosis(x[:, j], fisher=True, bias=False) for j in range(2)])
+    np.testing.assert_allclose(dfs, 4.0 + 6.0 / g2, rtol=1e-12)
+
+
+def test_returns_window_starting_on_the_first_observation_keeps_it() -> None:
+    """Kills ``silver/returns.py`` ``_aligned``: the first observation of a series dropped (``pos >= 0`` -> ``> 0``).
+
+    With a lookback longer than the history, the window starts on the latest first observation of all inputs;
+    that session's levels are the observed values themselves.
+    """
+    inp = sr.make_inputs()
+    part = build_returns(inp, sr.D, sr._params(lookback_sessions=60))["part"]
+    first = part["date"].min()
+    y = inp["bronze_yahoo"]
+    for inst, tk in (("IBOV", "^BVSP"), ("SPX", "^GSPC")):
+        obs = y.loc[(y["ticker"] == tk) & (y["date"] == first), "close"]
+        assert len(obs) == 1
+        lvl = part.loc[(part["date"] == first) & (part["instrument"] == inst), "level"]
+        assert lvl.tolist() == pytest.approx(obs.tolist(), rel=1e-12)
+
+
+def test_optimiser_refuses_a_zero_risk_aversion() -> None:
+    """Kills ``portfolio/optimizer.py``: ``delta <= 0`` loosened to ``< 0`` (δ = 0 makes risk free)."""
+    from brmacro.portfolio.optimizer import mean_variance
+
+    mu, m = np.array([0.001, -0.001]), np.diag([1e-4, 1e-4])
+    for delta in (0.0, -1.0):
+        res = mean_variance(mu, m, delta, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+        assert res.status == "invalid_input" and res.fallback and not res.weights.any()
+    ok = mean_variance(mu, m, 1e-9, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+    assert ok.status == "optimal" and ok.weights == pytest.approx([1.0, -1.0], abs=1e-6)  # bounds bind
+
+
+def test_parameter_hash_follows_the_parameters(tmp_path: Path) -> None:
+    """Kills ``io.py``: the ``brmacro.params_hash`` metadata ignoring the parameters given."""
+    from brmacro.io import params_hash, read_meta
+
+    s = Schema("t", (Col("x", "float"),))
+    df = pd.DataFrame({"x": [1.0]})
+    h = {}
+    for name, params in (("a", {"k": 1}), ("b", {"k": 2}), ("c", None)):
+        h[name] = read_meta(write_table(df, tmp_path / f"{name}.parquet", s, asof=ASOF, source="demo",
+                                        params=params))["brmacro.params_hash"]
+    assert len({h["a"], h["b"], h["c"]}) == 3
+    assert h["c"] == params_hash({})
+
+
+def test_registry_scales_follow_the_units() -> None:
+    """Kills ``series.py``: a registry scale that does not match its unit (CDI left in percent, an index x 0).
+
+    Sources publish rates, inflation and growth in percent: ``dec``/``dec_day`` series are scaled by 0.01;
+    levels, indices and amounts are kept as published (scale 1).
+    """
+    from brmacro.series import SERIES
+
+    for s in SERIES:
+        expected = 0.01 if s.unit in ("dec", "dec_day") else 1.0
+        assert s.scale == expected, (s.name, s.unit, s.scale)
+    assert by_name("br_cdi_daily").unit == "dec_day" and by_name("us_indpro").unit == "index"
+
+
+def test_var_covariance_is_ledoit_wolf_on_standardised_returns() -> None:
+    """Kills ``risk/var.py`` ``shrunk_covariance``: returns scaled by σ instead of standardised before shrinking.
+
+    Reference: scikit-learn's Ledoit-Wolf on the z-scores computed here; the variances are kept as sampled.
+    """
+    from sklearn.covariance import LedoitWolf
+
+    from brmacro.risk.var import shrunk_covariance
+
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((300, 3)) @ np.array([[1.0, 0.4, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 1.0]])
+    x = base * np.array([0.01, 0.03, 0.002])
+    cov, shrinkage = shrunk_covariance(x, ["a", "b", "c"])
+    sd = x.std(axis=0, ddof=1)
+    z = (x - x.mean(axis=0)) / sd
+    ref = LedoitWolf().fit(z)
+    assert shrinkage == pytest.approx(ref.shrinkage_, rel=1e-12)
+    np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)
+    c = ref.covariance_
+    np.testing.assert_allclose(cov, c / np.sqrt(np.outer(np.diag(c), np.diag(c))) * np.outer(sd, sd), rtol=1e-10)
+
+
+def test_flat_book_has_no_risk_contribution_and_breaches_nothing() -> None:
+    """Kills ``risk/limits.py``: a flat book given a risk contribution (flat-book rows, ``and`` -> ``or``)."""
+    sz = _sizing(ASOF, {"DI1_2Y": 0.0, "USDBRL": 0.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.0, 0.0), _components({"DI1_2Y": 0.0, "USDBRL": 0.0}), [], {})
+    by = {r.limit: r for r in rows}
+    for name in ("risk_contribution", "asset_class_risk_contribution"):
+        assert by[name].value == 0.0 and by[name].status == "OK" and by[name].note == "flat book"
+    assert by["overall"].status == "OK" and by["overall"].value == 0.0
+
+
+def test_black_litterman_refuses_views_that_disagree() -> None:
+    """Kills ``portfolio/black_litterman.py``: the P/Q/Ω agreement check weakened (``or`` -> ``and``)."""
+    from brmacro.portfolio.black_litterman import black_litterman
+
+    sigma, P = np.eye(3) * 1e-4, np.eye(3)[:2]
+    with pytest.raises(ValueError, match="disagree"):
+        black_litterman(sigma, np.zeros(3), P, np.zeros(3), np.eye(2) * 1e-5, 0.05)  # 3 returns for 2 views
+    with pytest.raises(ValueError, match="disagree"):
+        black_litterman(sigma, np.zeros(3), P, np.zeros(2), np.eye(3) * 1e-5, 0.05)  # Ω of 3 views
+
+
+def test_replay_window_outside_history_counts_no_session() -> None:
+    """Kills ``risk/stress.py``: a window not in history reported with one session instead of none."""
+    from brmacro.risk.stress import replay_window
+
+    mat = pd.DataFrame({"IBOV": [0.01]}, index=pd.Index([dt.date(2026, 11, 24)], name="date"))
+    res = replay_window(mat, pd.Series({"IBOV": 1.0}), dt.date(2020, 2, 20), dt.date(2020, 3, 31), ASOF)
+    assert res.pnl is None and res.worst_pnl is None and res.n_sessions == 0 and res.coverage == 0.0
+    assert "not in history" in res.note
+
+
+def test_model_book_pnl_keeps_each_instruments_asset_class() -> None:
+    """Kills ``risk/pnl.py``: the per-instrument asset classes dropped from the session's P&L."""
+    from brmacro.calendar import previous_sessions
+    from brmacro.risk.pnl import model_book_pnl
+
+    d = dt.date(2026, 11, 25)
+    d2 = previous_sessions(d, 2)[0]
+    mat = pd.DataFrame({"USDBRL": [-0.01], "IBOV": [0.02]}, index=pd.Index([d], name="date"))
+    r = model_book_pnl(d, mat, {d2: _sizing(d2, {"USDBRL": 1.0, "IBOV": 0.5})}, n_sessions=1)[0]
+    assert r.pnl == pytest.approx(-0.01 + 0.5 * 0.02)
+    assert r.by_instrument.to_dict() == pytest.approx({"USDBRL": -0.01, "IBOV": 0.01})
+    assert r.asset_class.to_dict() == {"USDBRL": "fx", "IBOV": "equity_br"}
+
+
+def test_registry_revisable_flags() -> None:
+    """Kills ``series.py`` revisable-flag flips: which series carry vintages is part of point-in-time correctness.
+
+    SGS serves today's values with no vintages (DOMAIN Part A), so no SGS row is revisable; on FRED, the
+    monthly/quarterly activity and price series revised after release are fetched with their ALFRED vintages,
+    and no daily market series is.
+    """
+    from brmacro.series import SERIES
+
+    assert not [s.name for s in SERIES if s.source == "bcb_sgs" and s.revisable]
+    fred_rev = sorted(s.code for s in SERIES if s.source == "fred" and s.revisable)
+    assert fred_rev == ["GDPC1", "INDPRO", "NFCI", "PAYEMS", "PCEPI", "PCEPILFE"]
+    assert not [s.name for s in SERIES if s.source == "fred" and s.freq == "D" and s.revisable]
