@@ -77,3 +77,26 @@ def test_stale_mark_reaches_metadata_run_status_and_report_inputs(tmp_path: Path
     assert "Stale sources" in (res / "run_status.md").read_text()
     inp = load_inputs({"bronze_treasury_gov": {"part": path}}, {}, ["bronze_treasury_gov"])
     assert inp.stale == {"bronze_treasury_gov": why}
+
+
+def test_a_reconstructed_input_is_said_under_the_report_title(tmp_path: Path) -> None:
+    """Issue 17 item 9: a past session built from today's live SGS data says so in the report, not only in metadata."""
+    from brmacro.report.build import build_report
+
+    good, _ = client("treasury_gov", _treasury_route, tmp_path / "cache")
+    df = live.snapshot("treasury_gov", D0, {"bronze": NO_CRISIS}, client=good)
+    res = tmp_path / "results"
+    path = partition_paths(res, "bronze_treasury_gov", D0.isoformat())["part"]
+    write_table(df, path, TREASURY, asof=D0, source="live", params={}, extra_meta={"reconstructed": "true"})
+    inp = load_inputs({"bronze_treasury_gov": {"part": path}}, {}, ["bronze_treasury_gov"])
+    assert inp.reconstructed == {"bronze_treasury_gov"}
+    sub = build_report(inp, D0, {}, None, None, "live").doc.subtitle
+    line = [s for s in sub if s.startswith("RECONSTRUCTED")]
+    assert len(line) == 1 and "bronze_treasury_gov" in line[0] and D0.isoformat() in line[0]
+
+    plain = partition_paths(res, "bronze_treasury_gov", "2024-07-03")["part"]
+    write_table(df, plain, TREASURY, asof=dt.date(2024, 7, 3), source="live", params={})
+    inp2 = load_inputs({"bronze_treasury_gov": {"part": plain}}, {}, ["bronze_treasury_gov"])
+    assert inp2.reconstructed == set()
+    assert not [s for s in build_report(inp2, dt.date(2024, 7, 3), {}, None, None, "live").doc.subtitle
+                if s.startswith("RECONSTRUCTED")]

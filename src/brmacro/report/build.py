@@ -962,5 +962,8 @@ def build_report(
     if inp.missing:
         sub.append(f"Missing inputs: {', '.join(sorted(f'{a}/{t}' for a, t in inp.missing))}")
     sub += [f"STALE source {a}: {why}" for a, why in sorted(inp.stale.items())]
+    if inp.reconstructed:
+        sub.append("RECONSTRUCTED: built from today's live data of a source without vintages (BCB SGS), not from what "
+                   f"was public on {session.isoformat()}; inputs: {', '.join(sorted(inp.reconstructed))}")
     title = str(report_params.get("title", "brmacro daily report"))
     return BuiltReport(Document(f"{title} — {session.isoformat()}", sub, sections), figs.records(), alerts)

@@ -66,6 +66,9 @@ class Inputs:
     stale : dict
         Bronze asset -> why its snapshot is stale (artifact metadata ``brmacro.stale``, set by
         ``live.on_source_failure: stale``); empty when every source was fetched.
+    reconstructed : set of str
+        Input assets marked ``brmacro.reconstructed`` (built by ``source: live`` from today's data of a source
+        without vintages for a past session); the report says so under its title.
     """
 
     tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
@@ -76,6 +79,7 @@ class Inputs:
     prev_var_missing: str = ""
     expected: tuple[str, ...] = ()
     stale: dict[str, str] = field(default_factory=dict)
+    reconstructed: set[str] = field(default_factory=set)
 
     def get(self, asset: str, table: str = "part") -> pd.DataFrame | None:
         """A copy of the table, or None when it is missing."""
@@ -106,10 +110,12 @@ def _load_one(asset: str, paths: Mapping[str, Path] | None, out: Inputs) -> None
         except (OSError, ValueError) as exc:
             out.missing[(asset, name)] = f"unreadable: {exc}"
             continue
-        if name == "part" and asset.startswith("bronze_"):
-            why = read_meta(paths[name]).get("brmacro.stale")
-            if why:
-                out.stale[asset] = why
+        if name == "part":
+            meta = read_meta(paths[name])
+            if asset.startswith("bronze_") and meta.get("brmacro.stale"):
+                out.stale[asset] = meta["brmacro.stale"]
+            if meta.get("brmacro.reconstructed") == "true":
+                out.reconstructed.add(asset)
 
 
 def load_inputs(
