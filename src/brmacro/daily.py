@@ -27,12 +27,10 @@ import json
 import logging
 import os
 import shlex
-import smtplib
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -176,31 +174,6 @@ def build_message(results: Path, rc: int, log_path: Path, env: Mapping[str, str]
                    {"sessions": sessions, "missing": missing, "stale": stale})
 
 
-def _send_smtp_with_attachment(env: Mapping[str, str], msg: Message, timeout: float) -> None:
-    host = env["BRMACRO_SMTP_HOST"]
-    port = int(env.get("BRMACRO_SMTP_PORT") or 587)
-    user = env.get("BRMACRO_SMTP_USER") or ""
-    to = [a.strip() for a in (env.get("BRMACRO_ALERT_TO") or "").split(",") if a.strip()]
-    if not to:
-        raise ValueError("BRMACRO_ALERT_TO is empty")
-    em = EmailMessage()
-    em["Subject"] = msg.subject
-    em["From"] = env.get("BRMACRO_SMTP_FROM") or user or "brmacro@localhost"
-    em["To"] = ", ".join(to)
-    em.set_content(msg.text)
-    if msg.attachment is not None:
-        em.add_attachment(msg.attachment.read_bytes(), maintype="text", subtype="html",
-                          filename=f"brmacro-{msg.attachment.parent.name.removeprefix('date=')}.html")
-    with smtplib.SMTP(host, port, timeout=timeout) as s:
-        s.ehlo()
-        if (env.get("BRMACRO_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"):
-            s.starttls()
-            s.ehlo()
-        if user:
-            s.login(user, env.get("BRMACRO_SMTP_PASSWORD") or "")
-        s.send_message(em)
-
-
 def send_message(msg: Message, env: Mapping[str, str] | None = None, timeout: float = 10.0,
                  deadline: float = 60.0) -> list[str]:
     """Send over the configured channels; return the channels that delivered (never raises).
@@ -218,7 +191,7 @@ def send_message(msg: Message, env: Mapping[str, str] | None = None, timeout: fl
     if webhook:
         channels.append(("webhook", lambda: dispatch._send_webhook(webhook, f"*{msg.subject}*\n{msg.text}", timeout)))
     if env.get("BRMACRO_SMTP_HOST"):
-        channels.append(("smtp", lambda: _send_smtp_with_attachment(env, msg, timeout)))
+        channels.append(("smtp", lambda: dispatch._send_smtp(env, msg.subject, msg.text, timeout, msg.attachment)))
     for name, fn in channels:
         try:
             dispatch._within(fn, end - time.monotonic())

@@ -123,7 +123,9 @@ def _send_webhook(url: str, text: str, timeout: float) -> None:
             raise OSError(f"webhook answered HTTP {resp.status}")
 
 
-def _send_smtp(env: Mapping[str, str], subject: str, text: str, timeout: float) -> None:
+def _send_smtp(env: Mapping[str, str], subject: str, text: str, timeout: float,
+               attachment: Path | None = None) -> None:
+    """Send one message over the ``BRMACRO_SMTP_*`` settings, with the report's HTML attached if given."""
     host = env["BRMACRO_SMTP_HOST"]
     port = int(env.get("BRMACRO_SMTP_PORT") or 587)
     user = env.get("BRMACRO_SMTP_USER") or ""
@@ -135,6 +137,9 @@ def _send_smtp(env: Mapping[str, str], subject: str, text: str, timeout: float) 
     msg["From"] = env.get("BRMACRO_SMTP_FROM") or user or "brmacro@localhost"
     msg["To"] = ", ".join(to)
     msg.set_content(text)
+    if attachment is not None:
+        msg.add_attachment(attachment.read_bytes(), maintype="text", subtype="html",
+                           filename=f"brmacro-{attachment.parent.name.removeprefix('date=')}.html")
     with smtplib.SMTP(host, port, timeout=timeout) as s:
         s.ehlo()
         if (env.get("BRMACRO_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"):
