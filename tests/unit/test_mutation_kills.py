@@ -152,14 +152,17 @@ def _sigma(cov: pd.DataFrame) -> np.ndarray:
 def test_optimiser_lower_bounds_reach_and_bind_in_the_step(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/optimizer.py``: the ``w >= lower`` constraint dropped (or the step not passing it).
 
-    The fixture's views want short USDBRL and short DI1_1Y beyond the bounds set here; the book must
-    sit exactly on each lower bound, not merely near it.
+    The fixture's views want short USDBRL (about -0.12 with the default bounds) and short DI1_2Y (about
+    -0.46) beyond the bounds set here, one bound at a time (USDBRL held at its bound moves DI1_2Y's optimum
+    too); the book must sit exactly on each lower bound, not merely near it.
     """
-    bounds = {**DEFAULT_CONFIG["bounds"], "USDBRL": [-0.2, 0.5], "DI1_1Y": [-0.7, 5.0]}
-    part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}})["part"].set_index("instrument")
-    assert part.loc["USDBRL", "lower"] == -0.2 and part.loc["DI1_1Y", "lower"] == -0.7
-    assert part.loc["USDBRL", "target_weight"] == pytest.approx(-0.2, abs=1e-6)
-    assert part.loc["DI1_1Y", "target_weight"] == pytest.approx(-0.7, abs=1e-6)
+    free = _opt(tmp_path, tabs, {}, "free")["part"].set_index("instrument")
+    assert free.loc["USDBRL", "target_weight"] < -0.1 and free.loc["DI1_2Y", "target_weight"] < -0.3
+    for name, lower in (("USDBRL", -0.05), ("DI1_2Y", -0.2)):
+        bounds = {**DEFAULT_CONFIG["bounds"], name: [lower, DEFAULT_CONFIG["bounds"][name][1]]}
+        part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}}, name)["part"].set_index("instrument")
+        assert part.loc[name, "lower"] == lower
+        assert part.loc[name, "target_weight"] == pytest.approx(lower, abs=1e-6)
     long_only = {k: [0.0, v[1]] for k, v in DEFAULT_CONFIG["bounds"].items()}
     lo = _opt(tmp_path, tabs, {"portfolio": {"bounds": long_only}}, "lo")["part"]
     assert (lo["target_weight"] >= -1e-7).all(), lo[["instrument", "target_weight"]]
@@ -171,11 +174,11 @@ def test_class_caps_reach_the_optimiser(tmp_path: Path, tabs: dict) -> None:
     free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}},
                 "free")["part"]
     free_rates = free.loc[free["asset_class"] == "rates_br", "target_weight"].abs().sum()
-    assert free_rates > 1.5  # the views want more than the cap tested below
-    caps = {**DEFAULT_CONFIG["class_caps"], "rates_br": 1.0}
+    assert free_rates > 0.4  # the views want more than the cap tested below (about 0.46 of DI1_2Y)
+    caps = {**DEFAULT_CONFIG["class_caps"], "rates_br": 0.3}
     part = _opt(tmp_path, tabs, {"portfolio": {"class_caps": caps}}, "cap")["part"]
     rates = part.loc[part["asset_class"] == "rates_br", "target_weight"].abs().sum()
-    assert rates == pytest.approx(1.0, abs=1e-5)  # binding, not just below
+    assert rates == pytest.approx(0.3, abs=1e-5)  # binding, not just below
 
 
 def test_view_uncertainty_follows_regime_clarity(tmp_path: Path, tabs: dict) -> None:
@@ -208,14 +211,22 @@ def test_view_uncertainty_follows_regime_clarity(tmp_path: Path, tabs: dict) -> 
 def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/sizing.py``: ``book_vol`` without annualisation (checked without ``book_vol``).
 
-    With caps that never bind, the sized book's ex-ante volatility ``sqrt(252 · wᵀΣw)`` is the 10 %
-    target; the optimiser's reported ``ex_ante_vol`` is the same formula on its targets.
+    With caps that never bind (the portfolio bounds and caps and the ``risk.limits`` the sizing enforces:
+    gross, DV01, VaR, position and class risk contributions) and a NAV so large that rounding to whole
+    contracts moves the book by less than 1e-7, the sized book's ex-ante volatility ``sqrt(252 · wᵀΣw)`` is
+    the 10 % target; the optimiser's reported ``ex_ante_vol`` is the same formula on its targets.
     """
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in NAMES}, "gross_leverage": 100.0,
-                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}}
+                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}},
+            "risk": {"limits": {"max_risk_contribution": 1.0, "asset_class_risk_budget": 1.0, "max_position": 50.0,
+                                "max_asset_class_exposure": 100.0, "max_gross_leverage": 100.0,
+                                "dv01_brl_per_bp": 1e15, "var_95": 1.0, "var_99": 1.0}},
+            "nav_brl": 1e12}
     o = _opt(tmp_path, tabs, wide, "wide")
     t = {**tabs, "portfolio_optimization": o}
-    out = portfolio_sizing(fx.context(tmp_path / "sz", "portfolio_sizing", t, wide))["part"].set_index("instrument")
+    sized = portfolio_sizing(fx.context(tmp_path / "sz", "portfolio_sizing", t, wide))
+    assert sized["book"]["binding"].iloc[0] == "vol_target"  # no cap binds: the target alone sizes the book
+    out = sized["part"].set_index("instrument")
     sigma = _sigma(o["covariance"])
     w = out.loc[NAMES, "weight"].to_numpy(float)
     daily_var = float(np.einsum("i,ij,j->", w, sigma, w))
@@ -233,15 +244,30 @@ def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> 
 # Survivors of the seeded sample of `python -m bench.mutation sample` (bench/RESULTS.md) that were real gaps.
 
 def test_zn_rolls_on_the_last_weekday_before_the_contract_month() -> None:
-    """Kills ``portfolio/sizing.py`` ``_last_weekday_before_month`` off by a day (ZN first-notice roll)."""
-    from brmacro.portfolio.sizing import cme_quarterly_contract
+    """Kills ``desk/contracts.py`` ``_zn_first_notice`` off by a day (ZN first-notice day and roll).
+
+    Contract selection moved from ``portfolio/sizing.py`` (``cme_quarterly_contract``) to
+    ``brmacro.desk.contracts``: ZN's expiry is the first notice day, the last weekday of the month before the
+    contract month, and the desk may hold it up to that session; it rolls ``desk.roll_sessions["ZN"]`` B3
+    sessions before.
+    """
+    from brmacro.desk.contracts import contract_info, front_contract
 
     # December 2026 ZN: the last weekday of November 2026 is Monday the 30th
-    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 23)) == ("ZNZ26", dt.date(2026, 11, 30))
-    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 27))[0] == "ZNZ26"  # Friday before: still December
-    assert cme_quarterly_contract("ZN", dt.date(2026, 11, 30))[0] == "ZNH27"  # on the roll date: March
+    z26 = contract_info("ZNZ26")
+    assert (z26.expiry, z26.last_session) == (dt.date(2026, 11, 30), dt.date(2026, 11, 30))
     # March 2027 ZN: the last weekday of February 2027 is Friday the 26th (the 28th is a Sunday)
-    assert cme_quarterly_contract("ZN", dt.date(2027, 1, 4)) == ("ZNH27", dt.date(2027, 2, 26))
+    h27 = contract_info("ZNH27")
+    assert (h27.expiry, h27.last_session) == (dt.date(2027, 2, 26), dt.date(2027, 2, 26))
+    # held to the first notice day itself (no roll window): the day before still December, on it March
+    now = {"roll_sessions": {"ZN": 0}}
+    assert front_contract("ZN", dt.date(2026, 11, 27), now).code == "ZNZ26"  # Friday before: still December
+    assert front_contract("ZN", dt.date(2026, 11, 30), now).code == "ZNH27"  # on the first notice day: March
+    assert front_contract("ZN", dt.date(2027, 2, 25), now).code == "ZNH27"
+    assert front_contract("ZN", dt.date(2027, 2, 26), now).code == "ZNM27"
+    # the default 3-session roll window: B3 sessions in (D, 30 Nov] are 25, 26, 27, 30 Nov from the 24th
+    assert front_contract("ZN", dt.date(2026, 11, 24), {}).code == "ZNZ26"  # 4 sessions left: still held
+    assert front_contract("ZN", dt.date(2026, 11, 25), {}).code == "ZNH27"  # 3 left: in the roll window
 
 
 def test_overall_limit_value_is_the_highest_utilisation() -> None:
@@ -269,9 +295,14 @@ def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
 
     ZN: notional / PTAX / (USD 1,000 x price of a 6 % 10-year semi-annual note at the 10-year yield);
     ES: notional / PTAX / (USD 50 x S&P level).
+
+    The fixture's views are on Brazilian instruments only, so ``hedges: allow`` lets the optimiser hold UST
+    and S&P (the default ``forbid`` holds them at zero). The sized book is rounded to whole contracts, so the
+    hand count is a whole number and equals the table's count.
     """
-    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "usd")}
-    book = portfolio_sizing(fx.context(tmp_path / "usd_sz", "portfolio_sizing", t, {}))["part"].set_index("instrument")
+    p = {"portfolio": {"hedges": "allow"}}
+    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, p, "usd")}
+    book = portfolio_sizing(fx.context(tmp_path / "usd_sz", "portfolio_sizing", t, p))["part"].set_index("instrument")
     ptax = float(tabs["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").sort_values("date")["value"]
                  .iloc[-1])
     lv = tabs["silver_returns"]["part"].sort_values("date")
@@ -281,8 +312,10 @@ def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
     price = sum(3.0 * v**k for k in range(1, 21)) + 100.0 * v**20
     zn, es = book.loc["UST_10Y"], book.loc["SPX"]
     assert zn["notional_brl"] != 0 and es["notional_brl"] != 0
-    assert zn["contracts"] == np.rint(zn["notional_brl"] / ptax / (1_000.0 * price)) and zn["contract"] == "ZNZ26"
-    assert es["contracts"] == np.rint(es["notional_brl"] / ptax / (50.0 * spx)) and es["contract"] == "ESZ26"
+    zn_hand, es_hand = zn["notional_brl"] / ptax / (1_000.0 * price), es["notional_brl"] / ptax / (50.0 * spx)
+    assert zn_hand == pytest.approx(np.rint(zn_hand), abs=1e-6) and es_hand == pytest.approx(np.rint(es_hand), abs=1e-6)
+    assert zn["contracts"] == np.rint(zn_hand) != 0 and zn["contract"] == "ZNZ26"
+    assert es["contracts"] == np.rint(es_hand) != 0 and es["contract"] == "ESZ26"
     # and the UST DV01 in BRL: notional x duration x 1 bp, sign of the position
     assert np.sign(zn["dv01_brl"]) == np.sign(zn["weight"])
 
@@ -331,23 +364,37 @@ def test_monte_carlo_t_marginals_carry_their_scale() -> None:
     assert t_leg < two[0.95][0] < t_leg + n_leg
 
 
-@pytest.mark.parametrize(("start_offset", "available"), [(-1, True), (0, True), (1, False)])
-def test_replay_window_starting_on_the_session_is_replayed(start_offset: int, available: bool) -> None:
+@pytest.mark.parametrize(("start_offset", "outcome"),
+                         [(-2, "replayed"), (-1, "replayed"), (0, "empty"), (1, "refused")])
+def test_replay_window_starting_on_the_session_is_replayed(start_offset: int, outcome: str) -> None:
     """Kills ``risk/stress.py``: a replay window that starts on the session itself refused (``>`` -> ``>=``).
 
-    Window start one session before, on, and one session after the session: only "after" is refused.
+    A window is measured from the close of its first session (docs/risk.md), so its P&L compounds the returns
+    of the sessions after the first, up to the session; its coverage counts those sessions. Window start two
+    sessions before, one before, on, and one after the session (end: the next session): only "after" is
+    refused as starting after the session; one starting on it is accepted but has no return yet.
     """
     from brmacro.calendar import next_session, previous_session
     from brmacro.risk.stress import replay_window
 
     d = dt.date(2026, 11, 24)
-    start = {-1: previous_session(d), 0: d, 1: next_session(d)}[start_offset]
-    idx = pd.Index([previous_session(d), d], name="date")
-    mat = pd.DataFrame({"IBOV": [-0.02, -0.05]}, index=idx)
+    p1 = previous_session(d)
+    p2 = previous_session(p1)
+    start = {-2: p2, -1: p1, 0: d, 1: next_session(d)}[start_offset]
+    idx = pd.Index([p2, p1, d], name="date")
+    mat = pd.DataFrame({"IBOV": [-0.01, -0.02, -0.05]}, index=idx)  # p2's own return is before its close
     res = replay_window(mat, pd.Series({"IBOV": 0.5}), start, next_session(d), d)
-    if available:
-        growth = (1 - 0.05) * (1 - 0.02) - 1 if start_offset < 0 else -0.05
+    if outcome == "replayed":
+        rets = [-0.02, -0.05] if start_offset == -2 else [-0.05]  # the sessions after the first, to the session
+        growth = float(np.prod([1.0 + r for r in rets])) - 1.0
         assert res.pnl == pytest.approx(0.5 * growth, rel=1e-12)
+        assert res.n_sessions == len(rets)
+        # sessions after the first up to the window's end (the next session, not yet in the returns)
+        assert res.coverage == pytest.approx(len(rets) / (len(rets) + 1), rel=1e-12)
+        assert "starts after the session" not in res.note
+    elif outcome == "empty":  # accepted; nothing after its first close yet
+        assert res.pnl is None and res.n_sessions == 0
+        assert "starts after the session" not in res.note and "not in history" in res.note
     else:
         assert res.pnl is None and "starts after the session" in res.note
 
