@@ -7,13 +7,20 @@ from pathlib import Path
 
 from brmacro import pipeline as _pl
 from brmacro.calendar import DateError, is_session, previous_sessions, resolve_dates
-from brmacro.guards import GuardError, check_backtest_range, check_live_sessions, check_results_dir, mark_results_dir
+from brmacro.guards import (
+    GuardError,
+    check_backtest_range,
+    check_live_sessions,
+    check_results_dir,
+    mark_results_dir,
+)
 from brmacro import pool as _pool
 from brmacro.pipeline import run_backtest
 from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
-RUN_STARTED = time.time()  # reports written since then were built by this run (brmacro.runstatus)
+# Reports written since then were built by this run (brmacro.runstatus).
+RUN_STARTED = time.time()
 RESULTS = config["results"].rstrip("/")
 LAYOUT = config["layout"]
 
@@ -106,8 +113,10 @@ def _check_complete(path):
     except OSError:
         head = tail = footer = b""
     if head != b"PAR1" or tail[4:] != b"PAR1" or not footer:
-        raise WorkflowError(f"brmacro: input {path} is not a complete Parquet file (truncated or overwritten); "
-                            f"{rebuild_hint(path)}")
+        raise WorkflowError(
+            f"brmacro: input {path} is not a complete Parquet file (truncated or overwritten); "
+            f"{rebuild_hint(path)}"
+        )
     session = Path(path).parent.name.removeprefix("date=")
     m = _ASOF.search(footer)
     found = m.group(1).decode() if m else None
@@ -125,7 +134,9 @@ def _complete(paths):
             _check_complete(p)
         else:
             folder = Path(p)
-            for f in _pl.partition_paths(RESULTS, folder.parent.name, folder.name.removeprefix("date=")).values():
+            for f in _pl.partition_paths(
+                RESULTS, folder.parent.name, folder.name.removeprefix("date=")
+            ).values():
                 _check_complete(str(f))
     return paths
 
@@ -197,7 +208,10 @@ def step_params(asset):
 
 
 def group_params(group):
-    return {**_pl.group_params(group, config), "code": {a: CODE[a] for a in _pl.SESSION_GROUPS[group]}}
+    return {
+        **_pl.group_params(group, config),
+        "code": {a: CODE[a] for a in _pl.SESSION_GROUPS[group]},
+    }
 
 
 def log_of(asset):
@@ -219,7 +233,8 @@ BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat(
 
 def backtest_sizing():
     """Input function: the sizing of every target session and of the two before the first (the book held on its
-    first P&L). A range longer than the returns history is refused here, before its jobs are planned."""
+    first P&L). A range longer than the returns history is refused here, before its jobs are planned.
+    """
 
     def _sizing(wildcards):
         try:
@@ -251,13 +266,25 @@ def run_status(state, log):
     if state == "success":
         from brmacro.report.dispatch import dispatch_alerts
 
-        dispatch_alerts(RESULTS, [d.isoformat() for d in DATES], problems=problems, **config["report"]["dispatch"])
+        dispatch_alerts(
+            RESULTS,
+            [d.isoformat() for d in DATES],
+            problems=problems,
+            **config["report"]["dispatch"],
+        )
     status = write_run_status(
-        RESULTS, state, [d.isoformat() for d in DATES], log, started=RUN_STARTED, dispatch=problems
+        RESULTS,
+        state,
+        [d.isoformat() for d in DATES],
+        log,
+        started=RUN_STARTED,
+        dispatch=problems,
     )
     print(f"brmacro: run {state}; status in {RESULTS}/run_status.md")
     for job in status["failed_jobs"]:
-        print(f"brmacro: FAILED {job['rule']} {job['session']}: log {job['log'] or '-'}")
+        print(
+            f"brmacro: FAILED {job['rule']} {job['session']}: log {job['log'] or '-'}"
+        )
     for p in problems:
         print(f"brmacro: alert dispatch: {p}")
     for d in status["sessions"][-3:]:
@@ -266,5 +293,7 @@ def run_status(state, log):
         old = Path(RESULTS) / "report" / "daily_report" / f"date={d}" / "report.html"
         if html:
             print(f"brmacro: {d}: report {html}")
-        elif state == "success" and old.exists():  # nothing to rebuild: the report is current
+        elif (
+            state == "success" and old.exists()
+        ):  # nothing to rebuild: the report is current
             print(f"brmacro: {d}: report {old} (up to date, built by an earlier run)")
