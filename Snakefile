@@ -30,13 +30,7 @@ include: "rules/common.smk"
 
 if LAYOUT == "step":
 
-    include: "rules/bronze.smk"
-    include: "rules/silver.smk"
-    include: "rules/agents.smk"
-    include: "rules/signals.smk"
-    include: "rules/portfolio.smk"
-    include: "rules/risk.smk"
-    include: "rules/report.smk"
+    include: "rules/steps.smk"
 
 else:
 

@@ -15,7 +15,7 @@ from brmacro.guards import (
     mark_results_dir,
 )
 from brmacro import pool as _pool
-from brmacro.pipeline import run_backtest
+from brmacro.pipeline import STEPS, run_backtest
 from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
@@ -76,7 +76,7 @@ def part(asset, date="{date}"):
 
 
 def part_with_report(asset, date="{date}"):
-    """`part()` with the HTML report marked for `snakemake --report`."""
+    """`part()` with the HTML report (daily_report's) marked for `snakemake --report`."""
     marked = {"caption": "../report/daily_report.rst", "category": "Daily report"}
     return [
         p if not p.endswith("report.html") else report(p, **marked)
@@ -212,6 +212,17 @@ def group_params(group):
         **_pl.group_params(group, config),
         "code": {a: CODE[a] for a in _pl.SESSION_GROUPS[group]},
     }
+
+
+# Bronze steps fetch from a source in live mode, so their jobs are retried on failure, one per source at a time.
+SOURCE_RETRIES = 2
+
+
+def source_resources(asset):
+    """A bronze step's resource `src_<source>=1` (at most one job per source at a time), none for the others."""
+    if _pl.STEPS[asset].layer != "bronze":
+        return {}
+    return {f"src_{asset.removeprefix('bronze_')}": 1}
 
 
 def log_of(asset):

@@ -28,3 +28,20 @@ def lazy_exports(
         return sorted(exports)
 
     return __getattr__, __dir__, sorted(exports)
+
+
+class LazyModule:
+    """A module imported on first attribute access: ``LazyModule("brmacro.silver.steps").silver_curves``.
+
+    :data:`brmacro.pipeline.STEPS` refers to the step functions through these, so planning (the Snakefile)
+    does not import the steps modules and the models they load.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"

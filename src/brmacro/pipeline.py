@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
     import pandas as pd
 
+    from brmacro.agents import steps as agents_steps
+    from brmacro.bronze import steps as bronze_steps
     from brmacro.io import Schema
+    from brmacro.portfolio import steps as portfolio_steps
+    from brmacro.report import steps as report_steps
+    from brmacro.risk import steps as risk_steps
+    from brmacro.signals import steps as signals_steps
+    from brmacro.silver import steps as silver_steps
 
 __all__ = [
     "LAYERS",
@@ -39,6 +46,12 @@ __all__ = [
 ]
 
 LAYERS = ("bronze", "silver", "agents", "signals", "portfolio", "risk", "report")
+if not TYPE_CHECKING:  # each layer's steps module, imported when a step first runs (see StepSpec.build)
+    from brmacro._lazy import LazyModule
+
+    bronze_steps, silver_steps, agents_steps, signals_steps, portfolio_steps, risk_steps, report_steps = (
+        LazyModule(f"brmacro.{layer}.steps") for layer in LAYERS
+    )
 SILVER = ("silver_curves", "silver_returns", "silver_macro")
 AGENTS = ("agent_inflation", "agent_monetary_policy", "agent_fiscal", "agent_fx_equilibrium", "agent_cross_asset")
 BRONZE = (
@@ -50,6 +63,10 @@ BRONZE = (
     "bronze_treasury_gov",
     "bronze_bcb_focus",
 )
+
+
+#: A step: the library function building one partition's tables from its :class:`Context`.
+StepFunction = Callable[["Context"], Mapping[str, "pd.DataFrame"]]
 
 
 class InputMissing(RuntimeError):
@@ -77,6 +94,9 @@ class StepSpec:
         the report's track record reads a bounded, configured window of previous sizings and VaRs.
     external : tuple of str
         Optional inputs from outside the workflow (:func:`external_inputs`), e.g. the desk's positions files.
+    build : callable
+        Returns the step function, ``brmacro.<layer>.steps.<asset>`` (a reference an editor and mypy follow;
+        calling it imports the steps module, which planning never does: docs/architecture.md).
     """
 
     layer: str
@@ -86,43 +106,76 @@ class StepSpec:
     extra_outputs: tuple[str, ...] = ()
     window: str = ""
     external: tuple[str, ...] = ()
+    build: Callable[[], StepFunction] = field(kw_only=True, compare=False, repr=False)
 
+
+_BRONZE_CONFIG = ("bronze", "demo", "live")
 
 STEPS: dict[str, StepSpec] = {
-    **{b: StepSpec("bronze", config=("bronze", "demo", "live")) for b in BRONZE},
+    "bronze_bcb_sgs": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_sgs),
+    "bronze_fred": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_fred),
+    "bronze_yahoo": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_yahoo),
+    "bronze_bcb_ptax": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_ptax),
+    "bronze_b3_market_data": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_b3_market_data),
+    "bronze_treasury_gov": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_treasury_gov),
+    "bronze_bcb_focus": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_focus),
     "silver_curves": StepSpec(
-        "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",)
+        "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",),
+        build=lambda: silver_steps.silver_curves,
     ),
     "silver_returns": StepSpec(
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
         config=("silver", "bronze"),  # bronze.crisis_windows: the windows of the crisis table
+        build=lambda: silver_steps.silver_returns,
     ),
-    "silver_macro": StepSpec("silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",)),
-    "agent_inflation": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_monetary_policy": StepSpec("agents", (*SILVER, "agent_inflation"), config=("agents",)),
-    "agent_fiscal": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_fx_equilibrium": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_cross_asset": StepSpec("agents", (*SILVER, *AGENTS[:4]), config=("agents",)),
-    "signal_aggregation": StepSpec("signals", (*SILVER, *AGENTS), config=("signals",)),
-    "signal_monitor": StepSpec("signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals",)),
+    "silver_macro": StepSpec(
+        "silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",),
+        build=lambda: silver_steps.silver_macro,
+    ),
+    "agent_inflation": StepSpec("agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_inflation),
+    "agent_monetary_policy": StepSpec(
+        "agents", (*SILVER, "agent_inflation"), config=("agents",), build=lambda: agents_steps.agent_monetary_policy
+    ),
+    "agent_fiscal": StepSpec("agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_fiscal),
+    "agent_fx_equilibrium": StepSpec(
+        "agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_fx_equilibrium
+    ),
+    "agent_cross_asset": StepSpec(
+        "agents", (*SILVER, *AGENTS[:4]), config=("agents",), build=lambda: agents_steps.agent_cross_asset
+    ),
+    "signal_aggregation": StepSpec(
+        "signals", (*SILVER, *AGENTS), config=("signals",), build=lambda: signals_steps.signal_aggregation
+    ),
+    "signal_monitor": StepSpec(
+        "signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals",),
+        build=lambda: signals_steps.signal_monitor,
+    ),
     "portfolio_optimization": StepSpec(
-        "portfolio", ("signal_aggregation", "agent_cross_asset", "silver_returns"), config=("portfolio",)
+        "portfolio", ("signal_aggregation", "agent_cross_asset", "silver_returns"), config=("portfolio",),
+        build=lambda: portfolio_steps.portfolio_optimization,
     ),
     "portfolio_sizing": StepSpec(
         "portfolio",
         ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves", "bronze_b3_market_data"),
         config=("portfolio", "risk", "desk"),
         external=("desk_positions",),
+        build=lambda: portfolio_steps.portfolio_sizing,
     ),
-    "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk",)),
-    "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",)),
+    "risk_var": StepSpec(
+        "risk", ("portfolio_sizing", "silver_returns"), config=("risk",), build=lambda: risk_steps.risk_var
+    ),
+    "risk_stress": StepSpec(
+        "risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",),
+        build=lambda: risk_steps.risk_stress,
+    ),
     "risk_limits": StepSpec(
         "risk",
         ("portfolio_sizing", "risk_var", "risk_stress", "silver_returns"),
         {"portfolio_sizing": 6},
         config=("risk",),
+        build=lambda: risk_steps.risk_limits,
     ),
     "daily_report": StepSpec(
         "report",
@@ -132,6 +185,7 @@ STEPS: dict[str, StepSpec] = {
         config=("report", "risk"),
         extra_outputs=("report.html", "report.md"),
         window="track_record",
+        build=lambda: report_steps.daily_report,
     ),
 }
 
@@ -211,13 +265,9 @@ def tables_of(asset: str) -> list[str]:
     return sorted(names, key=lambda n: (n != "part", n))
 
 
-def step_function(asset: str) -> Callable[[Context], Mapping[str, pd.DataFrame]]:
-    layer = STEPS[asset].layer
-    mod = importlib.import_module(f"brmacro.{layer}.steps")
-    fn = getattr(mod, asset, None)
-    if fn is None:
-        raise NotImplementedError(f"brmacro.{layer}.steps has no function {asset}()")
-    return fn  # type: ignore[no-any-return]
+def step_function(asset: str) -> StepFunction:
+    """The step function of ``asset`` (:attr:`StepSpec.build`; imports its layer's steps module)."""
+    return STEPS[asset].build()
 
 
 @dataclass
