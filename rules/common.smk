@@ -1,5 +1,4 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
-import re
 import sys
 import time
 from functools import lru_cache
@@ -84,47 +83,16 @@ def part_with_report(asset, date="{date}"):
     ]
 
 
-_ASOF = re.compile(rb"brmacro\.asof..(\d{4}-\d{2}-\d{2})", re.S)
-
-
 @lru_cache(maxsize=None)
 def _check_complete(path):
-    """Refuse, before any job, an existing input that is not a whole Parquet file (truncated or overwritten) or
-    whose footer's ``brmacro.asof`` is not its partition's session (another session's file put there).
-
-    Snakemake would count it as up to date and run its readers, which fail and lose their own good outputs;
-    naming it here with the command that rebuilds it runs nothing. Reads the file's last bytes (its footer).
-    """
-    from brmacro.io import rebuild_hint
+    """brmacro.io.check_complete (an existing input must be a whole Parquet file of its partition's session),
+    before any job."""
+    from brmacro.io import ArtifactError, check_complete
 
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-            size = fh.seek(0, 2)
-            fh.seek(max(size - 8, 0))
-            tail = fh.read(8)
-            n = int.from_bytes(tail[:4], "little") if len(tail) == 8 else -1
-            footer = b""
-            if 0 < n <= size - 12:
-                fh.seek(size - 8 - n)
-                footer = fh.read(n)
-    except FileNotFoundError:
-        return  # not built yet: Snakemake builds it
-    except OSError:
-        head = tail = footer = b""
-    if head != b"PAR1" or tail[4:] != b"PAR1" or not footer:
-        raise WorkflowError(
-            f"brmacro: input {path} is not a complete Parquet file (truncated or overwritten); "
-            f"{rebuild_hint(path)}"
-        )
-    session = Path(path).parent.name.removeprefix("date=")
-    m = _ASOF.search(footer)
-    found = m.group(1).decode() if m else None
-    if found != session:
-        raise WorkflowError(
-            f"brmacro: input {path} is the artifact of session {found or '(no brmacro.asof metadata)'}, expected "
-            f"{session}: another session's file was put in this partition; {rebuild_hint(path)}"
-        )
+        check_complete(path)
+    except ArtifactError as exc:
+        raise WorkflowError(f"brmacro: {exc}") from None
 
 
 def _complete(paths):

@@ -34,6 +34,7 @@ __all__ = [
     "ArtifactError",
     "Col",
     "Schema",
+    "check_complete",
     "params_hash",
     "partition_session",
     "read_table",
@@ -375,6 +376,41 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     """The brmacro key-value metadata of an artifact."""
     md = pq.read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"brmacro.")}
+
+
+def check_complete(path: str | os.PathLike[str]) -> None:
+    """Refuse an existing artifact that is not a whole Parquet file (truncated or overwritten) or whose footer's
+    ``brmacro.asof`` is not its partition's session (another session's file put there); a missing file passes.
+
+    Reads only the file's first bytes and its footer (:func:`read_meta`). The workflow checks every existing
+    input with it before any job: Snakemake would count such a file as up to date and run its readers, which
+    would fail and lose their own good outputs; naming it with the command that rebuilds it runs nothing.
+
+    Raises
+    ------
+    ArtifactError
+        Naming the file, what is wrong and the command that rebuilds it (:func:`rebuild_hint`).
+    """
+    p = Path(path)
+    meta: dict[str, str] | None = None
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4)
+        if head == b"PAR1":
+            meta = read_meta(p)
+    except FileNotFoundError:
+        return  # not built yet: the workflow builds it
+    except (OSError, pa.ArrowException):
+        meta = None
+    if not meta:
+        raise ArtifactError(f"input {p} is not a complete Parquet file (truncated or overwritten); {rebuild_hint(p)}")
+    session = p.parent.name.removeprefix("date=")
+    found = meta.get("brmacro.asof")
+    if found != session:
+        raise ArtifactError(
+            f"input {p} is the artifact of session {found or '(no brmacro.asof metadata)'}, expected {session}: "
+            f"another session's file was put in this partition; {rebuild_hint(p)}"
+        )
 
 
 def frame(records: Sequence[Mapping[str, Any]], schema: Schema) -> pd.DataFrame:

@@ -159,3 +159,23 @@ def test_a_truncated_partition_names_the_file_and_the_command_that_rebuilds_it(t
         read_table(p, S)
     msg = str(ei.value)
     assert str(p) in msg and "snakemake --cores 2 --forcerun asset_x --config date=2026-11-24" in msg
+
+
+def test_check_complete_refuses_a_truncated_or_foreign_file_and_passes_a_missing_one(tmp_path: Path) -> None:
+    from brmacro.io import check_complete
+
+    s = Schema("x", (Col("v", "float"),))
+    good = tmp_path / "silver" / "silver_curves" / "date=2024-06-03" / "part.parquet"
+    write_table(pd.DataFrame({"v": [1.0, 2.0]}), good, s, asof=dt.date(2024, 6, 3), source="demo")
+    check_complete(good)
+    check_complete(tmp_path / "silver" / "silver_curves" / "date=2024-06-04" / "part.parquet")  # not built yet
+    foreign = tmp_path / "silver" / "silver_curves" / "date=2024-06-04" / "part.parquet"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(good.read_bytes())
+    with pytest.raises(ArtifactError, match="of session 2024-06-03, expected 2024-06-04.*--forcerun silver_curves"):
+        check_complete(foreign)
+    data = good.read_bytes()
+    for broken in (data[: len(data) // 2], b"XXXX" + data[4:], b""):
+        good.write_bytes(broken)
+        with pytest.raises(ArtifactError, match="is not a complete Parquet file.*--forcerun silver_curves"):
+            check_complete(good)
