@@ -10,7 +10,7 @@ import pytest
 
 from brmacro.calendar import is_session, previous_sessions
 from brmacro.risk import RiskInputError
-from brmacro.risk._common import returns_matrix
+from brmacro.covariance import returns_matrix
 from brmacro.risk.limits import DEFAULTS, evaluate_limits, loss_row, overall_status, status_of
 from brmacro.risk.pnl import SessionPnl, held_sizing_date, model_book_pnl
 

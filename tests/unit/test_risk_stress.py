@@ -14,7 +14,7 @@ import pytest
 from brmacro.calendar import sessions_between
 from brmacro.instruments import di1_dv01, di1_pu
 from brmacro.risk import RiskInputError
-from brmacro.risk._common import returns_matrix
+from brmacro.covariance import returns_matrix
 from brmacro.risk.limits import stress_loss_row
 from brmacro.risk.stress import (
     DEFAULTS,

@@ -1,6 +1,7 @@
 """Shared input handling of the risk layer: the book's weights and errors.
 
-The returns matrix and the covariance are :mod:`brmacro.covariance`'s (one of each for the project).
+The returns matrix and the covariance are :mod:`brmacro.covariance`'s (one of each for the project): import
+them from there.
 """
 
 from __future__ import annotations
@@ -8,13 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from brmacro.covariance import CovarianceError, returns_matrix
+from brmacro.covariance import CovarianceError
 
 __all__ = [
     "RiskInputError",
     "book_weights",
     "check_weights",
-    "returns_matrix",
 ]
 
 

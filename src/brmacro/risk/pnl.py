@@ -111,7 +111,7 @@ def model_book_pnl(
     asof : datetime.date
         The last session.
     mat : DataFrame
-        Returns matrix (sessions x instruments) from :func:`brmacro.risk._common.returns_matrix`.
+        Returns matrix (sessions x instruments) from :func:`brmacro.covariance.returns_matrix`.
     sizings : mapping
         Session -> ``portfolio_sizing`` table, for whatever previous sessions are available.
     n_sessions : int

@@ -39,7 +39,8 @@ from scipy import stats
 
 from brmacro.calendar import previous_sessions
 from brmacro.covariance import shrunk_covariance
-from brmacro.risk._common import RiskInputError, check_weights, returns_matrix
+from brmacro.covariance import returns_matrix
+from brmacro.risk._common import RiskInputError, check_weights
 
 __all__ = [
     "DEFAULTS",
