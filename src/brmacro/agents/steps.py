@@ -16,7 +16,7 @@ from brmacro.agents.fiscal import run_fiscal
 from brmacro.agents.fx import run_fx
 from brmacro.agents.inflation import run_inflation
 from brmacro.agents.monetary import run_monetary
-from brmacro.pipeline import Context
+from brmacro.pipeline import AGENTS, Context
 
 __all__ = [
     "agent_cross_asset",
@@ -56,7 +56,7 @@ def agent_fx_equilibrium(ctx: Context) -> dict[str, pd.DataFrame]:
 def agent_cross_asset(ctx: Context) -> dict[str, pd.DataFrame]:
     """Cross-asset agent of session ``ctx.date``: signals, features and the regime view."""
     upstream = pd.concat(
-        [ctx.table(a) for a in ("agent_inflation", "agent_monetary_policy", "agent_fiscal", "agent_fx_equilibrium")],
+        [ctx.table(a) for a in AGENTS[:4]],  # the four other agents, as pipeline.STEPS declares
         ignore_index=True,
     )
     sig, feats, view = run_cross_asset(SilverData.from_context(ctx), ctx.params["agents"], upstream)

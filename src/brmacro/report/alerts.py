@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import sessions_between
+from brmacro.pipeline import AGENTS
 from brmacro.report.inputs import Inputs
 from brmacro.report.sanity import Outlier
 
 __all__ = [
-    "AGENT_ASSETS",
     "BRONZE_DATE_COLUMNS",
     "RULES",
     "Alert",
@@ -71,9 +71,6 @@ BRONZE_DATE_COLUMNS: dict[str, tuple[str, str]] = {
     "bronze_treasury_gov": ("date", "release_date"),
     "bronze_bcb_focus": ("survey_date", "release_date"),
 }
-
-AGENT_ASSETS = ("agent_inflation", "agent_monetary_policy", "agent_fiscal", "agent_fx_equilibrium",
-                "agent_cross_asset")
 
 #: rule -> keys accepted in ``risk.alerts`` (first found wins).
 _ALERT_KEYS: dict[str, tuple[str, ...]] = {
@@ -342,7 +339,7 @@ def _agent_stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -
     th = _num(_lookup(cfg, rule)[0])
     thv = 0.0 if th is None else th
     bad = []
-    for a in AGENT_ASSETS:
+    for a in AGENTS:
         df = inp.get(a)
         if df is None:
             bad.append(f"{a} (missing)")

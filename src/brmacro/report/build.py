@@ -18,6 +18,7 @@ import pandas as pd
 
 from brmacro.calendar import previous_sessions
 from brmacro.desk.report import desk_banner, desk_orders, desk_section
+from brmacro.pipeline import AGENTS
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.inputs import Inputs
@@ -42,7 +43,6 @@ from brmacro.report.track import TrackRecord, build_track_record
 __all__ = ["BuiltReport", "build_report", "order_text"]
 
 RATES_CLASSES = ("rates_br", "rates_us")
-AGENTS = ("agent_inflation", "agent_monetary_policy", "agent_fiscal", "agent_fx_equilibrium", "agent_cross_asset")
 DI_POINTS = (("DI 1Y", "252du"), ("DI 2Y", "504du"), ("DI 5Y", "1260du"), ("DI 10Y", "2520du"))
 
 
