@@ -116,7 +116,9 @@ STEPS: dict[str, StepSpec] = {
     "bronze_fred": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_fred),
     "bronze_yahoo": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_yahoo),
     "bronze_bcb_ptax": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_ptax),
-    "bronze_b3_market_data": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_b3_market_data),
+    "bronze_b3_market_data": StepSpec(
+        "bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_b3_market_data
+    ),
     "bronze_treasury_gov": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_treasury_gov),
     "bronze_bcb_focus": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_focus),
     "silver_curves": StepSpec(

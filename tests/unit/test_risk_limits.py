@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from brmacro.calendar import is_session, previous_sessions
-from brmacro.risk import RiskInputError
 from brmacro.covariance import returns_matrix
+from brmacro.risk import RiskInputError
 from brmacro.risk.limits import DEFAULTS, evaluate_limits, loss_row, overall_status, status_of
 from brmacro.risk.pnl import SessionPnl, held_sizing_date, model_book_pnl
 

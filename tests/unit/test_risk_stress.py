@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from brmacro.calendar import sessions_between
+from brmacro.covariance import returns_matrix
 from brmacro.instruments import di1_dv01, di1_pu
 from brmacro.risk import RiskInputError
-from brmacro.covariance import returns_matrix
 from brmacro.risk.limits import stress_loss_row
 from brmacro.risk.stress import (
     DEFAULTS,

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from brmacro.covariance import returns_matrix
 from brmacro.report.inputs import Inputs
 from brmacro.report.window import track_record_sessions, window_start
-from brmacro.covariance import returns_matrix
 from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
 from brmacro.risk.limits import _var_value
 from brmacro.risk.pnl import held_sizing_date, model_book_pnl

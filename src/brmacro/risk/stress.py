@@ -43,9 +43,9 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from brmacro.calendar import sessions_between
+from brmacro.covariance import returns_matrix
 from brmacro.instruments import by_name, di1_pu
 from brmacro.portfolio.sizing import zn_price
-from brmacro.covariance import returns_matrix
 from brmacro.risk._common import RiskInputError, check_weights
 
 __all__ = [

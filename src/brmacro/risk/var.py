@@ -38,8 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from brmacro.calendar import previous_sessions
-from brmacro.covariance import shrunk_covariance
-from brmacro.covariance import returns_matrix
+from brmacro.covariance import returns_matrix, shrunk_covariance
 from brmacro.risk._common import RiskInputError, check_weights
 
 __all__ = [
