@@ -19,6 +19,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brmacro.errors import InputMissing
+
 if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
     import pandas as pd
 
@@ -36,7 +38,6 @@ __all__ = [
     "STEPS",
     "WINDOWS",
     "Context",
-    "InputMissing",
     "StepSpec",
     "all_schemas",
     "group_prev_dates",
@@ -67,10 +68,6 @@ BRONZE = (
 
 #: A step: the library function building one partition's tables from its :class:`Context`.
 StepFunction = Callable[["Context"], Mapping[str, "pd.DataFrame"]]
-
-
-class InputMissing(RuntimeError):
-    """A step cannot compute because a declared input has no usable data."""
 
 
 @dataclass(frozen=True)

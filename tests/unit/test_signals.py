@@ -10,9 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
-from tests.unit import test_signals_fixtures as fx
 from brmacro.io import write_table
 from brmacro.pipeline import all_schemas
 from brmacro.signals.aggregation import (
@@ -33,6 +30,8 @@ from brmacro.signals.strategies import (
     rates_br_03,
     run_strategies,
 )
+from tests.configparts import config_part, schema_part
+from tests.unit import test_signals_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -244,7 +243,7 @@ def test_signal_aggregation_step_is_schema_valid_and_deterministic(tmp_path: Pat
 
 
 def test_signal_aggregation_needs_regime_probabilities(tmp_path: Path) -> None:
-    from brmacro.pipeline import InputMissing
+    from brmacro.errors import InputMissing
 
     tabs = _agg_inputs()
     tabs["agent_cross_asset"]["view"] = tabs["agent_cross_asset"]["view"].iloc[0:0]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from brmacro.pipeline import InputMissing
+from brmacro.errors import InputMissing
 
 if TYPE_CHECKING:  # pragma: no cover
     from brmacro.pipeline import Context

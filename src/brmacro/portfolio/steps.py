@@ -21,9 +21,10 @@ from brmacro.covariance import CovarianceError, annual_vols, returns_matrix, shr
 from brmacro.desk.book import MarketData
 from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
+from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01, di1_pu
 from brmacro.io import frame
-from brmacro.pipeline import Context, InputMissing
+from brmacro.pipeline import Context
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.costs import DEFAULT_COSTS, cost_fractions
 from brmacro.portfolio.limits import book_limits, check_book, scale_caps, var_value

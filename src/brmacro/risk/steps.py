@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from brmacro.covariance import returns_matrix
-from brmacro.pipeline import Context, InputMissing
+from brmacro.errors import InputMissing
+from brmacro.pipeline import Context
 from brmacro.risk._common import RiskInputError, book_weights
 from brmacro.risk.limits import LimitRow, evaluate_limits, open_interest_row
 from brmacro.risk.pnl import SessionPnl, model_book_pnl, pnl_frame

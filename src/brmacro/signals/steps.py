@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS
 from brmacro.io import frame
-from brmacro.pipeline import AGENTS, STEPS, Context, InputMissing
+from brmacro.pipeline import AGENTS, STEPS, Context
 from brmacro.signals.aggregation import (
     DEFAULT_TILTS,
     aggregate_instrument,

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from brmacro.calendar import b3_sessions, previous_sessions
-from brmacro.pipeline import InputMissing
+from brmacro.errors import InputMissing
 
 __all__ = [
     "CurveError",

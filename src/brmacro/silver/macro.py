@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
-from brmacro.pipeline import InputMissing
+from brmacro.errors import InputMissing
 from brmacro.series import SERIES, Series
 
 __all__ = [

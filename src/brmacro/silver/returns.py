@@ -38,8 +38,8 @@ import pandas as pd
 
 from brmacro.calendar import du as anbima_du
 from brmacro.calendar import sessions_between
+from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS, Instrument, di1_pu
-from brmacro.pipeline import InputMissing
 from brmacro.silver.curves import (
     Nodes,
     align_asof,
