@@ -177,3 +177,13 @@ def test_var_method_choice_and_bad_input() -> None:
         evaluate_limits(bad, _var_table(0.02, 0.03), comp, _pnls([0.0]))
     with pytest.raises(RiskInputError, match="positive"):
         evaluate_limits(sizing, _var_table(0.02, 0.03), comp, _pnls([0.0]), {**DEFAULTS, "daily_loss": 0.0})
+
+
+def test_var_limit_row_picks_the_var_row_of_a_confidence_never_cvar() -> None:
+    from brmacro.risk.limits import var_limit_row
+
+    tab = pd.DataFrame({"limit": ["cvar_95", "var_99", "var_95", "gross_leverage"],
+                        "limit_value": [0.04, 0.05, 0.03, 3.0]})
+    assert var_limit_row(tab, "95")["limit_value"] == 0.03
+    assert var_limit_row(tab, "99")["limit_value"] == 0.05
+    assert var_limit_row(tab.iloc[[0, 3]], "95") is None

@@ -33,6 +33,7 @@ from brmacro.calendar import sessions_between
 from brmacro.pipeline import AGENTS
 from brmacro.report.inputs import Inputs
 from brmacro.report.sanity import Outlier
+from brmacro.risk.limits import var_limit_row
 
 __all__ = [
     "BRONZE_DATE_COLUMNS",
@@ -168,14 +169,6 @@ def current_drawdown(pnl: pd.DataFrame) -> tuple[float | None, int]:
     return float(1.0 - eq[-1] / peak[-1]), len(ok)
 
 
-def _var_row(limits: pd.DataFrame, conf: str) -> pd.Series | None:
-    names = limits["limit"].astype(str).str.lower()
-    m = names.str.contains("var") & ~names.str.contains("cvar") & names.str.contains(conf)
-    if not m.any():
-        return None
-    return limits.loc[m].sort_values("limit").iloc[0]
-
-
 # ----------------------------------------------------------------------------------------------- rules
 def _stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -> Alert:
     rule = "STALE_DATA"
@@ -220,7 +213,7 @@ def _var(inp: Inputs, rule: str, conf: str) -> Alert:
     limits = inp.get("risk_limits")
     if limits is None:
         return Alert(rule, RULES[rule], False, None, None, f"n/a: risk_limits/part missing: {inp.why('risk_limits')}")
-    row = _var_row(limits, conf)
+    row = var_limit_row(limits, conf)
     if row is None:
         return Alert(rule, RULES[rule], False, None, None, f"n/a: risk_limits has no VaR {conf}% limit row")
     v, lim = _num(row["value"]), _num(row["limit_value"])

@@ -39,6 +39,7 @@ from brmacro.report.render import (
 )
 from brmacro.report.sanity import Outlier, check_outliers
 from brmacro.report.track import TrackRecord, build_track_record
+from brmacro.risk.limits import var_limit_row
 
 __all__ = ["BuiltReport", "build_report", "order_text"]
 
@@ -529,9 +530,7 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
         lim = None
         limits_tab = inp.get("risk_limits")
         if limits_tab is not None:
-            from brmacro.report.alerts import _var_row
-
-            row = _var_row(limits_tab, "95")
+            row = var_limit_row(limits_tab, "95")
             lim = None if row is None else row["limit_value"]
         sec.chart(bar_chart(v95["method"].tolist(), v95["var"].tolist(), title="VaR 95% by method (% NAV)",
                             y_fmt=lambda v: pct(v, 1),

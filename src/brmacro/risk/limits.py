@@ -47,6 +47,7 @@ __all__ = [
     "overall_status",
     "status_of",
     "stress_loss_row",
+    "var_limit_row",
 ]
 
 #: Defaults of the ``risk.limits`` config mapping (the config file repeats them).
@@ -373,3 +374,13 @@ def evaluate_limits(
         onote += f"; not computable: {', '.join(na)}"
     rows.append(LimitRow("overall", worst, None, worst, status, onote + "; value = highest utilisation"))
     return rows, budget
+
+
+def var_limit_row(limits: pd.DataFrame, conf: str) -> pd.Series | None:
+    """The VaR limit row of a ``risk_limits`` table at confidence ``conf`` (``"95"`` or ``"99"``: ``var_95``,
+    ``var_99``; CVaR rows excluded), the first by name when several match; None when the table has none."""
+    names = limits["limit"].astype(str).str.lower()
+    m = names.str.contains("var") & ~names.str.contains("cvar") & names.str.contains(conf)
+    if not m.any():
+        return None
+    return limits.loc[m].sort_values("limit").iloc[0]
