@@ -208,6 +208,12 @@ class SilverData:
             self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(series)
         return self._cache[key].copy()
 
+    def usdbrl(self) -> pd.Series:
+        """Daily USDBRL: the SGS PTAX mirror in silver_macro when present (longer history), else ``ptax:USDBRL``."""
+        if self.has_macro("br_ptax_sell_sgs"):
+            return self.macro("br_ptax_sell_sgs")
+        return self.price("ptax:USDBRL")
+
     def sessions(self, lookback: int) -> pd.DatetimeIndex:
         """The last ``lookback`` sessions of the returns matrix up to D (the common market index)."""
         idx = pd.DatetimeIndex(np.unique(self.returns_df["date"].to_numpy()))

@@ -27,7 +27,6 @@ from brmacro.agents.common import (
     ols,
 )
 from brmacro.agents.data import SilverData
-from brmacro.agents.inflation import fx_series
 
 __all__ = ["beer_fit", "run_fx"]
 
@@ -58,7 +57,7 @@ def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], l
     """All FX models as of ``data.date`` (``params`` is the ``agents`` subtree)."""
     p = params["fx_equilibrium"]
     sig: dict[str, Signal] = {}
-    fx = fx_series(data).dropna()
+    fx = data.usdbrl().dropna()
     spot = float(fx.iloc[-1])
     feats = [Feature("usdbrl_spot", spot, "BRL per USD (PTAX)")]
     yoy = fx / fx.shift(252) - 1.0

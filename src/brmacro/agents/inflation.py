@@ -45,13 +45,6 @@ GROUPS = (
 )
 
 
-def fx_series(data: SilverData) -> pd.Series:
-    """Daily USDBRL: the SGS PTAX mirror in silver_macro when present (longer history), else ``ptax:USDBRL``."""
-    if data.has_macro("br_ptax_sell_sgs"):
-        return data.macro("br_ptax_sell_sgs")
-    return data.price("ptax:USDBRL")
-
-
 def phillips_forecast(
     frame: pd.DataFrame, *, target_col: str, horizon: int, window: int, min_obs: int
 ) -> dict[str, Any]:
@@ -177,7 +170,7 @@ def run_inflation(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Sig
     focus12 = _m(data, "focus_ipca_12m")
     gap = _m(data, "br_output_gap")
     focus_cy0 = _m(data, "focus_ipca_cy0")
-    fx_m = monthly_last(fx_series(data))
+    fx_m = monthly_last(data.usdbrl())
     fx_m.index = pd.DatetimeIndex(fx_m.index)
     fx_yoy = (fx_m / fx_m.shift(12) - 1.0).dropna()
     for name, s, unit in (
