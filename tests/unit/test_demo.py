@@ -13,6 +13,7 @@ from brmacro import calendar, instruments
 from brmacro.bronze import demo
 from brmacro.bronze.demo_model import IPCA_GROUPS, REGIMES, simulate
 from brmacro.bronze.demo_tables import TREASURY_TENORS, YAHOO_TICKERS, full_table
+from brmacro.bronze.params import BronzeConfigError
 from brmacro.bronze.schemas import BRONZE_SCHEMAS
 from brmacro.series import SERIES
 
@@ -267,7 +268,7 @@ def test_lookbacks_and_crisis_windows() -> None:
     ],
 )
 def test_bad_params_are_refused(params: dict[str, object], match: str) -> None:
-    with pytest.raises(demo.BronzeConfigError, match=match):
+    with pytest.raises(BronzeConfigError, match=match):
         demo.snapshot("bcb_ptax", D, params)
 
 

@@ -461,13 +461,13 @@ def test_b3_missing_session_file_names_the_date(tmp_path: Path) -> None:
     with pytest.raises(PayloadError, match=r"SPRD240313.zip \(session 2024-03-13\): empty body"):
         b3.fetch_snapshot(dt.date(2024, 3, 15), {"bronze": {"daily_lookback_years": 1, "crisis_windows": []}}, c)
     bp = b3.B3Params(known_missing_sessions=(gap,), history_start=dt.date(2024, 1, 2))
-    from brmacro.bronze.demo import parse_params
+    from brmacro.bronze.params import parse_params
     sess = b3.snapshot_sessions(dt.date(2024, 3, 15), parse_params(NO_CRISIS), bp)
     assert gap not in sess and min(sess) == dt.date(2024, 1, 2) and max(sess) == dt.date(2024, 3, 15)
 
 
 def test_crisis_windows_add_sessions_started_by_the_date() -> None:
-    from brmacro.bronze.demo import parse_params
+    from brmacro.bronze.params import parse_params
     bronze = parse_params({"daily_lookback_years": 1,
                            "crisis_windows": [{"name": "covid", "start": "2020-02-20", "end": "2020-03-31"},
                                               {"name": "later", "start": "2025-01-02", "end": "2025-01-31"}]})

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from brmacro.bronze.demo import DEFAULT_SEED, BronzeConfigError, snapshot
+from brmacro.bronze.demo import DEFAULT_SEED, snapshot
+from brmacro.bronze.params import BronzeConfigError
 from brmacro.pipeline import Context
 
 __all__ = [

@@ -333,7 +333,7 @@ def _levels_returns(src: _Sources, window: np.ndarray) -> tuple[pd.DataFrame, pd
 
 def _crisis_windows(bronze: Mapping[str, object] | None) -> list[tuple[str, dt.date, dt.date]]:
     """``(name, start, end)`` of ``bronze.crisis_windows`` (the bronze defaults when ``bronze`` is None)."""
-    from brmacro.bronze.demo import parse_params
+    from brmacro.bronze.params import parse_params
 
     wins = parse_params(bronze).crisis_windows
     return [(w.name, w.start, w.end) for w in wins]

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from brmacro.bronze.demo import BronzeParams, parse_params
 from brmacro.bronze.live.http import HttpClient, HttpResult, PayloadError
+from brmacro.bronze.params import BronzeParams, parse_params
 from brmacro.io import ArtifactError, Schema
 
 __all__ = [

@@ -30,7 +30,6 @@ from typing import Any
 
 import pandas as pd
 
-from brmacro.bronze.demo import parse_params
 from brmacro.bronze.live.common import (
     LiveConfigError,
     chunk_needs_fetch,
@@ -42,6 +41,7 @@ from brmacro.bronze.live.common import (
 )
 from brmacro.bronze.live.http import PayloadError
 from brmacro.bronze.live.yahoo import Client, get_chunk, source_options
+from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import TREASURY
 
 __all__ = [

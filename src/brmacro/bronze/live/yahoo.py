@@ -45,7 +45,6 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
-from brmacro.bronze.demo import parse_params
 from brmacro.bronze.live.common import (
     LiveConfigError,
     chunk_needs_fetch,
@@ -56,6 +55,7 @@ from brmacro.bronze.live.common import (
     year_chunks,
 )
 from brmacro.bronze.live.http import HttpResult, PayloadError
+from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import YAHOO
 
 __all__ = [
