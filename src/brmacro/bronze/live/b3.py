@@ -53,15 +53,17 @@ import pyarrow.parquet as pq
 
 from brmacro import calendar
 from brmacro.bronze.live.common import (
+    Client,
     LiveConfigError,
     chunk_needs_fetch,
     daily_mask,
     finalize,
+    get_chunk_at,
     parse_live,
     snapshot_windows,
+    source_options,
 )
 from brmacro.bronze.live.http import PayloadError
-from brmacro.bronze.live.yahoo import Client, get_chunk_at, source_options
 from brmacro.bronze.params import BronzeParams, parse_params
 from brmacro.bronze.schemas import B3
 from brmacro.calendar import DateError, parse_date

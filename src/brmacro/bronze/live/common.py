@@ -16,11 +16,12 @@ over past sessions therefore downloads each chunk once; the daily run re-fetches
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,6 +33,7 @@ from brmacro.io import ArtifactError, Schema
 
 __all__ = [
     "LIVE_SOURCES",
+    "Client",
     "LiveConfigError",
     "LiveParams",
     "SourceParams",
@@ -39,14 +41,19 @@ __all__ = [
     "chunk_needs_fetch",
     "daily_mask",
     "finalize",
+    "get_chunk",
+    "get_chunk_at",
     "make_client",
     "parse_live",
     "snapshot_windows",
+    "source_options",
     "year_chunks",
     "years_before",
 ]
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+log = logging.getLogger("brmacro.bronze.live")
+T = TypeVar("T")
 
 LIVE_SOURCES: dict[str, dict[str, Any]] = {
     "bcb_sgs": {"base_url": "https://api.bcb.gov.br/dados/serie", "settle_days": 400},
@@ -424,3 +431,98 @@ def scaled(values: Any, scale: float) -> np.ndarray:
 
 
 __all__ += ["scaled"]
+
+
+# --------------------------------------------------------------------------- chunks of the market connectors
+# (yahoo, treasury_gov, b3_market_data: a cached yearly or daily file is used unless it may miss rows)
+
+class Client(Protocol):
+    """What the connectors need of :class:`~brmacro.bronze.live.http.HttpClient`."""
+
+    source: str
+
+    def cached(self, url: str, params: Mapping[str, str] | None = None, *, cache_key: str | None = None) -> (
+        HttpResult | None
+    ): ...
+
+    def fetch(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        cache_key: str | None = None,
+        fresh: bool = False,
+        headers: Mapping[str, str] | None = None,
+        validate: Callable[[int, bytes], object] | None = None,
+        context: str = "",
+    ) -> HttpResult: ...
+
+
+def get_chunk(
+    client: Client,
+    url: str,
+    params: Mapping[str, str] | None,
+    *,
+    cache_key: str,
+    needs_fetch: Callable[[HttpResult | None], bool],
+    parse: Callable[[bytes], T],
+    headers: Mapping[str, str] | None = None,
+    context: str = "",
+) -> T:
+    """Parse a cached chunk when it is current and valid, else fetch it again (invalid answers are not cached).
+
+    Parameters
+    ----------
+    needs_fetch : callable
+        ``needs_fetch(cached_or_None)``: whether the cached answer may miss rows public by the session
+        (:func:`brmacro.bronze.live.common.chunk_needs_fetch`).
+    parse : callable
+        ``parse(body)``; raises :class:`PayloadError` on a bad payload.
+
+    Returns
+    -------
+    The value of ``parse(body)``.
+
+    Raises
+    ------
+    PayloadError
+        When the fresh answer cannot be parsed (a cached answer that cannot be parsed is fetched again first).
+    SourceError
+        When it cannot be fetched.
+    """
+    return get_chunk_at(client, url, params, cache_key=cache_key, needs_fetch=needs_fetch, parse=parse,
+                        headers=headers, context=context)[0]
+
+
+def get_chunk_at(
+    client: Client,
+    url: str,
+    params: Mapping[str, str] | None,
+    *,
+    cache_key: str,
+    needs_fetch: Callable[[HttpResult | None], bool],
+    parse: Callable[[bytes], T],
+    headers: Mapping[str, str] | None = None,
+    context: str = "",
+) -> tuple[T, HttpResult]:
+    """:func:`get_chunk`, also returning the answer the value was parsed from (status, fetch time)."""
+    hit = client.cached(url, params, cache_key=cache_key)
+    if hit is not None and hit.status == 200 and not needs_fetch(hit):
+        try:
+            return parse(hit.body), hit
+        except PayloadError as exc:
+            log.warning("%s: cached %s is unusable (%s); fetching it again", client.source, cache_key, exc)
+    box: list[T] = []
+
+    def _validate(_status: int, body: bytes) -> None:
+        box.append(parse(body))
+
+    res = client.fetch(url, params, cache_key=cache_key, fresh=True, headers=headers, validate=_validate,
+                       context=context)
+    return (box[-1] if box else parse(res.body)), res
+
+
+def source_options(live: Mapping[str, Any] | None, name: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Connector options of ``live.sources.<name>`` (beyond ``base_url``/``settle_days``) over their defaults."""
+    sp = parse_live(live).source(name)
+    return {**defaults, **{k: v for k, v in sp.extra.items() if k in defaults}}

@@ -31,16 +31,18 @@ from typing import Any
 import pandas as pd
 
 from brmacro.bronze.live.common import (
+    Client,
     LiveConfigError,
     chunk_needs_fetch,
     filter_snapshot,
     finalize,
+    get_chunk,
     parse_live,
     snapshot_windows,
+    source_options,
     year_chunks,
 )
 from brmacro.bronze.live.http import PayloadError
-from brmacro.bronze.live.yahoo import Client, get_chunk, source_options
 from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import TREASURY
 

@@ -27,8 +27,6 @@ Chunks are calendar years, cached by the HTTP client under ``<ticker>-<year>``. 
 used for session ``D`` unless it may miss a bar public by ``D``
 (:func:`brmacro.bronze.live.common.chunk_needs_fetch`); a cached chunk that no longer parses is fetched
 again. Options live in ``live.sources.yahoo`` (:data:`OPTION_DEFAULTS`).
-
-This module also holds the chunk helper the three market connectors share (:func:`get_chunk`).
 """
 
 from __future__ import annotations
@@ -38,39 +36,38 @@ import json
 import logging
 import math
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from brmacro.bronze.live.common import (
+    Client,
     LiveConfigError,
     chunk_needs_fetch,
     filter_snapshot,
     finalize,
+    get_chunk,
     parse_live,
     snapshot_windows,
+    source_options,
     year_chunks,
 )
-from brmacro.bronze.live.http import HttpResult, PayloadError
+from brmacro.bronze.live.http import PayloadError
 from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import YAHOO
 
 __all__ = [
     "DEFAULT_TICKERS",
     "OPTION_DEFAULTS",
-    "Client",
     "YahooParams",
     "fetch_chunk",
     "fetch_snapshot",
     "flag_jumps",
-    "get_chunk",
-    "get_chunk_at",
     "parse_chart",
     "parse_yahoo_params",
-    "source_options",
 ]
 
 log = logging.getLogger("brmacro.bronze.live.yahoo")
@@ -81,101 +78,6 @@ DEFAULT_TICKERS: tuple[str, ...] = (
 """The tickers the pipeline reads (the demo's list, :data:`brmacro.bronze.demo_tables.YAHOO_TICKERS`)."""
 
 _PAD = dt.timedelta(hours=14)
-T = TypeVar("T")
-
-
-class Client(Protocol):
-    """What the connectors need of :class:`~brmacro.bronze.live.http.HttpClient`."""
-
-    source: str
-
-    def cached(self, url: str, params: Mapping[str, str] | None = None, *, cache_key: str | None = None) -> (
-        HttpResult | None
-    ): ...
-
-    def fetch(
-        self,
-        url: str,
-        params: Mapping[str, str] | None = None,
-        *,
-        cache_key: str | None = None,
-        fresh: bool = False,
-        headers: Mapping[str, str] | None = None,
-        validate: Callable[[int, bytes], object] | None = None,
-        context: str = "",
-    ) -> HttpResult: ...
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-def get_chunk(
-    client: Client,
-    url: str,
-    params: Mapping[str, str] | None,
-    *,
-    cache_key: str,
-    needs_fetch: Callable[[HttpResult | None], bool],
-    parse: Callable[[bytes], T],
-    headers: Mapping[str, str] | None = None,
-    context: str = "",
-) -> T:
-    """Parse a cached chunk when it is current and valid, else fetch it again (invalid answers are not cached).
-
-    Parameters
-    ----------
-    needs_fetch : callable
-        ``needs_fetch(cached_or_None)``: whether the cached answer may miss rows public by the session
-        (:func:`brmacro.bronze.live.common.chunk_needs_fetch`).
-    parse : callable
-        ``parse(body)``; raises :class:`PayloadError` on a bad payload.
-
-    Returns
-    -------
-    The value of ``parse(body)``.
-
-    Raises
-    ------
-    PayloadError
-        When the fresh answer cannot be parsed (a cached answer that cannot be parsed is fetched again first).
-    SourceError
-        When it cannot be fetched.
-    """
-    return get_chunk_at(client, url, params, cache_key=cache_key, needs_fetch=needs_fetch, parse=parse,
-                        headers=headers, context=context)[0]
-
-
-def get_chunk_at(
-    client: Client,
-    url: str,
-    params: Mapping[str, str] | None,
-    *,
-    cache_key: str,
-    needs_fetch: Callable[[HttpResult | None], bool],
-    parse: Callable[[bytes], T],
-    headers: Mapping[str, str] | None = None,
-    context: str = "",
-) -> tuple[T, HttpResult]:
-    """:func:`get_chunk`, also returning the answer the value was parsed from (status, fetch time)."""
-    hit = client.cached(url, params, cache_key=cache_key)
-    if hit is not None and hit.status == 200 and not needs_fetch(hit):
-        try:
-            return parse(hit.body), hit
-        except PayloadError as exc:
-            log.warning("%s: cached %s is unusable (%s); fetching it again", client.source, cache_key, exc)
-    box: list[T] = []
-
-    def _validate(_status: int, body: bytes) -> None:
-        box.append(parse(body))
-
-    res = client.fetch(url, params, cache_key=cache_key, fresh=True, headers=headers, validate=_validate,
-                       context=context)
-    return (box[-1] if box else parse(res.body)), res
-
-
-def source_options(live: Mapping[str, Any] | None, name: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Connector options of ``live.sources.<name>`` (beyond ``base_url``/``settle_days``) over their defaults."""
-    sp = parse_live(live).source(name)
-    return {**defaults, **{k: v for k, v in sp.extra.items() if k in defaults}}
 
 
 # --------------------------------------------------------------------------- parameters
