@@ -23,6 +23,7 @@ turn months after the economy does.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import warnings
@@ -50,6 +51,15 @@ from brmacro.agents.schemas import REGIMES
 
 __all__ = [
     "HMMResult",
+    "HmmRegime",
+    "MarketState",
+    "correlation_breaks",
+    "cross_asset_view",
+    "hmm_regime",
+    "market_state",
+    "regime_score",
+    "sentiment_index",
+    "tail_risk",
     "build_hmm_features",
     "consistency_issues",
     "fit_hmm",
@@ -310,6 +320,243 @@ def consistency_issues(signals: pd.DataFrame, regime: str, sentiment: float) -> 
     return out
 
 
+@dataclass(frozen=True)
+class MarketState:
+    """The cross-asset market inputs of the session over the lookback and their z-scores.
+
+    Attributes
+    ----------
+    levels : dict of str to Series
+        ``vix``, ``hy_oas``, ``dxy``, ``ust_2s10s``, ``usdbrl_vol_21``, ``di_ust_spread_5y`` and ``ibov_mom_63``
+        on the lookback's sessions.
+    z : dict of str to float
+        The last z-score of each level over ``z_window`` sessions (NaN when not computable).
+    """
+
+    levels: dict[str, pd.Series]
+    z: dict[str, float]
+
+
+def market_state(data: SilverData, p: Mapping[str, Any]) -> tuple[MarketState, list[Feature]]:
+    """The market inputs every cross-asset model reads (``p`` = ``agents.cross_asset``), with their features."""
+    idx = data.sessions(p["lookback"])
+    zw, zmin = p["z_window"], p["z_min_obs"]
+    vix = data.price("yahoo:^VIX").reindex(idx).ffill()
+    dxy = data.price("yahoo:DX-Y.NYB").reindex(idx).ffill()
+    hy = data.macro_asof("us_hy_oas", idx)
+    slope = data.slope("UST_2s10s").reindex(idx)
+    fxv = data.returns("USDBRL")["vol_21"].reindex(idx)
+    spread = data.curve("DI_UST_SPREAD", "5Y").reindex(idx)
+    ibov = data.returns(EQ)["level"]
+    mom = (ibov / ibov.shift(63) - 1.0).reindex(idx)
+    levels = {"vix": vix, "hy_oas": hy, "dxy": dxy, "ust_2s10s": slope, "usdbrl_vol_21": fxv,
+              "di_ust_spread_5y": spread, "ibov_mom_63": mom}
+    z = {k: zscore_last(v, zw, zmin) for k, v in levels.items()}
+    last = {k: float(v.iloc[-1]) for k, v in levels.items()}
+    feats = [
+        Feature("vix", last["vix"], "index level"),
+        Feature("hy_oas", last["hy_oas"], "decimal"),
+        Feature("dxy", last["dxy"], "index level"),
+        Feature("ust_2s10s", last["ust_2s10s"], "decimal"),
+        Feature("di_ust_spread_5y", last["di_ust_spread_5y"],
+                "decimal; DI-UST 5Y spread: mostly the inflation/FX differential, a rough sovereign-risk proxy"),
+        Feature("ibov_mom_63", last["ibov_mom_63"], "decimal, 63-session change"),
+        *[Feature(f"z_{k}", v, f"z over last {zw} sessions") for k, v in z.items()],
+    ]
+    return MarketState(levels, z), feats
+
+
+def regime_score(z: Mapping[str, float], threshold: float) -> tuple[Signal, Feature]:
+    """Risk regime score: the mean z of VIX, HY OAS, DXY, -UST 2s10s, USDBRL vol and the DI-UST spread, halved and
+    clamped to [-1, 1] (positive = risk-off); above ``threshold`` -> short IBOV, below ``-threshold`` -> long.
+    Needs at least 3 finite components."""
+    comps = {"vix": z["vix"], "hy_oas": z["hy_oas"], "dxy": z["dxy"], "ust_2s10s": -z["ust_2s10s"],
+             "usdbrl_vol_21": z["usdbrl_vol_21"], "di_ust_spread_5y": z["di_ust_spread_5y"]}
+    have = [v for v in comps.values() if math.isfinite(v)]
+    if len(have) < 3:
+        return (Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps),
+                Feature("regime_score", None, "not computable: fewer than 3 components"))
+    score = clamp(float(np.mean(have)) / 2.0, -1.0, 1.0)
+    th = threshold
+    dir_ = -1 if score > th else (1 if score < -th else 0)
+    sig = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(score)) if dir_ else 0.0, score, 63,
+                 {"components": comps, "mapping": fired_branch(
+                     dir_, f"risk-on: score {score:+.2f} below -{th:.2f} -> long IBOV (+1)",
+                     f"risk-off: score {score:+.2f} above {th:.2f} -> short IBOV (-1)",
+                     f"score {score:+.2f} within ±{th:.2f} -> no position (0)")})
+    return sig, Feature("regime_score", score, "-1..1, positive = risk-off")
+
+
+def correlation_breaks(data: SilverData, cr: Mapping[str, Any]) -> tuple[Signal, list[Feature]]:
+    """Correlation breaks of five real pairs: z = (corr over ``short`` - corr over ``long`` sessions) / the std of
+    the short correlation over ``long`` sessions; informational (no instrument), strength by the largest |z|."""
+    usd = data.returns("USDBRL")["ret"]
+    pairs = {
+        "USDBRL_DXY": (usd, data.price("yahoo:DX-Y.NYB").pct_change()),
+        "DI5Y_UST10Y": (data.returns("DI1_5Y")["level"].diff(), data.returns("UST_10Y")["level"].diff()),
+        "IBOV_SPX": (data.returns(EQ)["ret"], data.returns("SPX")["ret"]),
+        "USDBRL_VIX": (usd, data.price("yahoo:^VIX").diff()),
+        "USDBRL_OIL": (usd, data.price("yahoo:CL=F").pct_change()),
+    }
+    feats: list[Feature] = []
+    zs: dict[str, float] = {}
+    for name, (a, b) in pairs.items():
+        ab = pd.concat([a, b], axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
+        ab = ab.loc[ab.index <= data.ts].iloc[-(cr["long"] + cr["short"]):]
+        if len(ab) < cr["long"] + cr["short"] // 2:
+            zs[name] = float("nan")
+            feats.append(Feature(f"corr_{name}_63", None, f"not computable: {len(ab)} common sessions"))
+            continue
+        c_s = ab.iloc[:, 0].rolling(cr["short"]).corr(ab.iloc[:, 1])
+        c_l = ab.iloc[:, 0].rolling(cr["long"]).corr(ab.iloc[:, 1])
+        hist = c_s.dropna().iloc[-cr["long"]:]
+        sd = float(hist.std(ddof=1))
+        zz = float((c_s.iloc[-1] - c_l.iloc[-1]) / sd) if sd > 0 else float("nan")
+        zs[name] = zz
+        feats += [Feature(f"corr_{name}_63", float(c_s.iloc[-1]), "correlation over 63 sessions"),
+                  Feature(f"corr_{name}_252", float(c_l.iloc[-1]), "correlation over 252 sessions"),
+                  Feature(f"corr_{name}_z", zz, "(corr63 - corr252) / std of corr63 over 252 sessions")]
+    finite = {k: v for k, v in zs.items() if math.isfinite(v)}
+    if not finite:
+        return Signal.gap("CROSSASSET_CORRELATION", "", 21, "no pair with enough common history"), feats
+    mz = max(abs(v) for v in finite.values())
+    strength = "STRONG" if mz > 3 else "MODERATE" if mz > 2 else "WEAK" if mz > 1.5 else "NO_SIGNAL"
+    return Signal("CROSSASSET_CORRELATION", "", 0, min(1.0, mz / 4.0), mz, 21,
+                  {"z": zs, "breaks": sorted(k for k, v in finite.items() if abs(v) > 2)}, strength=strength), feats
+
+
+def sentiment_index(m: MarketState, se: Mapping[str, Any]) -> tuple[Signal, Feature, float]:
+    """Sentiment 0 (fear) .. 100 (greed): the weighted mean of VIX, HY OAS and DXY levels mapped linearly over
+    their configured ranges and of the DI-UST spread and IBOV momentum z-scores over [2, -2] and [-2, 2];
+    below ``lower`` -> short IBOV, above ``upper`` -> long. Returns the signal, its feature and the index."""
+    last = {k: float(m.levels[k].iloc[-1]) for k in ("vix", "hy_oas", "dxy")}
+    parts = {
+        "vix": _lin(last["vix"], *se["vix_range"]),
+        "hy_oas": _lin(last["hy_oas"], *se["hy_oas_range"]),
+        "dxy": _lin(last["dxy"], *se["dxy_range"]),
+        "di_ust_spread_5y": _lin(m.z["di_ust_spread_5y"], 2.0, -2.0),
+        "ibov_mom_63": _lin(m.z["ibov_mom_63"], -2.0, 2.0),
+    }
+    w = {k: se["weights"][k] for k, v in parts.items() if math.isfinite(v)}
+    sentiment = float(sum(w[k] * parts[k] for k in w) / sum(w.values())) if w else float("nan")
+    feat = Feature("sentiment_index", sentiment, "0 (fear) - 100 (greed)")
+    if not math.isfinite(sentiment):
+        return Signal.gap("CROSSASSET_SENTIMENT", EQ, 21, "no sentiment component"), feat, sentiment
+    dir_ = -1 if sentiment < se["lower"] else (1 if sentiment > se["upper"] else 0)
+    sig = Signal("CROSSASSET_SENTIMENT", EQ, dir_, abs(sentiment - 50) / 50 if dir_ else 0.0,
+                 sentiment, 21, {"parts": parts, "mapping": fired_branch(
+                     dir_, f"greed: sentiment {sentiment:.0f} above {se['upper']:g} -> long IBOV (+1)",
+                     f"fear: sentiment {sentiment:.0f} below {se['lower']:g} -> short IBOV (-1)",
+                     f"sentiment {sentiment:.0f} between {se['lower']:g} and {se['upper']:g} "
+                     "-> no position (0)")})
+    return sig, feat, sentiment
+
+
+@dataclass(frozen=True)
+class HmmRegime:
+    """The session's HMM regime: the signal, the regime probabilities, the most probable regime and its clarity."""
+
+    signal: Signal
+    probs: dict[str, float]
+    regime: str
+    clarity: float
+    risk_on: float
+
+
+def hmm_regime(data: SilverData, params: Mapping[str, Any]) -> tuple[HmmRegime, list[Feature]]:
+    """The HMM regime model: :func:`fit_hmm` on :func:`build_hmm_features`; net growth-regime probability
+    (goldilocks + reflation - stagflation - deflation) above ``risk_on_threshold`` -> long IBOV, below minus it
+    -> short.
+
+    Raises
+    ------
+    SeriesMissing
+        When the feature history is shorter than ``min_rows`` or does not end on the session.
+    """
+    hm = params["cross_asset"]["hmm"]
+    idx = data.sessions(params["cross_asset"]["lookback"])
+    feat_hist = build_hmm_features(data, params)
+    feats = [Feature("hmm_rows", float(len(feat_hist)), "sessions in the HMM feature history")]
+    if len(feat_hist) < hm["min_rows"] or feat_hist.index[-1] != idx[-1]:
+        raise _hmm_error(data, len(feat_hist), hm["min_rows"])
+    res = fit_hmm(feat_hist.to_numpy(), {r: REGIME_SIGNS[r] for r in REGIMES}, n_iter=hm["n_iter"], tol=hm["tol"],
+                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"])
+    probs = res.regime_probs(REGIMES)
+    regime = max(REGIMES, key=lambda r: (probs[r], -REGIMES.index(r)))
+    clarity = clamp((probs[regime] - 0.25) / 0.75, 0.0, 1.0)
+    last = feat_hist.iloc[-1]
+    feats += [Feature(f"hmm_{c}", float(last[c]), HMM_FEATURE_UNITS[c]) for c in HMM_FEATURES]
+    feats += [Feature(f"p_{r}", probs[r], "probability") for r in REGIMES]
+    risk_on = probs["goldilocks"] + probs["reflation"] - probs["stagflation"] - probs["deflation"]
+    th = hm["risk_on_threshold"]
+    dir_ = 1 if risk_on > th else (-1 if risk_on < -th else 0)
+    sig = Signal("CROSSASSET_HMM_REGIME", EQ, dir_, abs(risk_on) if dir_ else 0.0, risk_on, 63,
+                 {"regime": regime, "probs": probs, "converged": res.converged, "rows": len(feat_hist),
+                  "mapping": fired_branch(
+                      dir_, f"growth regimes: net risk-on probability {risk_on:+.2f} above "
+                      f"{th:.2f} -> long IBOV (+1)",
+                      f"contraction regimes: net risk-on probability {risk_on:+.2f} below "
+                      f"-{th:.2f} -> short IBOV (-1)",
+                      f"net risk-on probability {risk_on:+.2f} within ±{th:.2f} "
+                      "-> no position (0)")})
+    return HmmRegime(sig, probs, regime, clarity, risk_on), feats
+
+
+def tail_risk(z: Mapping[str, float], probs: Mapping[str, float], tr: Mapping[str, Any]) -> tuple[Signal, Feature]:
+    """Tail-risk score 0-100: 30 x the positive VIX z + 30 x the positive HY OAS z + 40 x the probability of the
+    contraction regimes (stagflation, deflation), capped at 100 and graded by ``tr``'s thresholds;
+    informational. Only *high* VIX/HY z-scores count (a calm market lowers nothing)."""
+    vz = z["vix"] if math.isfinite(z["vix"]) else 0.0
+    hz = z["hy_oas"] if math.isfinite(z["hy_oas"]) else 0.0
+    tail = min(100.0, 30 * max(0.0, vz) + 30 * max(0.0, hz) + 40 * (probs["stagflation"] + probs["deflation"]))
+    grade = ("critical" if tail >= tr["critical"] else "elevated" if tail >= tr["elevated"]
+             else "moderate" if tail >= tr["moderate"] else "low")
+    strength = {"critical": "STRONG", "elevated": "MODERATE", "moderate": "WEAK", "low": "NO_SIGNAL"}[grade]
+    sig = Signal("CROSSASSET_TAIL_RISK", "", 0, tail / 100.0, tail, 21,
+                 {"grade": grade, "vix_z": z["vix"], "hy_z": z["hy_oas"]}, strength=strength)
+    return sig, Feature("tail_risk_score", tail, "0-100")
+
+
+def cross_asset_view(
+    every: pd.DataFrame, date: dt.date, hmm: HmmRegime, tail: Signal, sentiment: float, issues: list[dict[str, str]],
+    key_trades: int,
+) -> pd.DataFrame:
+    """The one-row view table: the regime and its probabilities, a view per asset class from the composites,
+    the ``key_trades`` most confident signals with an instrument, and the consistency issues."""
+
+    def view(sid: str, why: str) -> dict[str, Any]:
+        row = every.loc[every["signal_id"] == sid]
+        if row.empty:
+            return {"direction": 0, "confidence": 0.0, "instrument": "", "rationale": f"{sid} not available"}
+        r = row.iloc[0]
+        return {"direction": int(r["direction"]), "confidence": float(r["confidence"]),
+                "instrument": str(r["instrument"]), "rationale": f"{why} ({sid}, {r['strength']})"}
+
+    fiscal_dir = _get(every, "FISCAL_BR_COMPOSITE")
+    views = {
+        "rates_br": view("MONETARY_BR_COMPOSITE", "monetary-policy composite"),
+        "fx": view("FX_BR_COMPOSITE", f"FX-equilibrium composite; fiscal composite on USDBRL {fiscal_dir:+d}"),
+        "equity_br": view("CROSSASSET_COMPOSITE", "regime score, sentiment and HMM"),
+        "rates_us": view("MONETARY_US_FED_STANCE", "Fed stance vs US Taylor rule"),
+        "equity_us": {"direction": hmm.signal.direction, "confidence": hmm.signal.confidence, "instrument": "SPX",
+                      "rationale": f"HMM regime {hmm.regime}: growth-regime probability mass {hmm.risk_on:+.2f}"},
+    }
+    cand = every.loc[(every["direction"] != 0) & (every["instrument"] != "")]
+    cand = cand.assign(_c=-cand["confidence"]).sort_values(["_c", "signal_id"], kind="mergesort").head(key_trades)
+    trades = [{"instrument": r.instrument, "direction": int(r.direction), "signal_id": r.signal_id,
+               "confidence": float(r.confidence), "rationale": f"{r.signal_id} {r.strength}"}
+              for r in cand.itertuples()]
+    view_df = pd.DataFrame([{
+        "date": date, "regime": hmm.regime,
+        **{f"p_{r}": hmm.probs[r] for r in REGIMES},
+        "regime_clarity": hmm.clarity, "tail_risk_score": tail.value, "tail_risk_grade": tail.drivers["grade"],
+        "sentiment_index": sentiment if math.isfinite(sentiment) else None,
+        "views": to_json(views), "key_trades": to_json(trades), "consistency_issues": to_json(issues),
+    }])
+    view_df["sentiment_index"] = view_df["sentiment_index"].astype(float)
+    return view_df
+
+
 def run_cross_asset(
     data: SilverData, params: Mapping[str, Any], upstream: pd.DataFrame
 ) -> tuple[list[Signal], list[Feature], pd.DataFrame]:
@@ -329,196 +576,23 @@ def run_cross_asset(
         Signals, features and the one-row view table.
     """
     p = params["cross_asset"]
+    market, feats = market_state(data, p)
     sig: dict[str, Signal] = {}
-    feats: list[Feature] = []
-    idx = data.sessions(p["lookback"])
-    zw, zmin = p["z_window"], p["z_min_obs"]
-
-    # ---- market inputs
-    vix = data.price("yahoo:^VIX").reindex(idx).ffill()
-    dxy = data.price("yahoo:DX-Y.NYB").reindex(idx).ffill()
-    hy = data.macro_asof("us_hy_oas", idx)
-    slope = data.slope("UST_2s10s").reindex(idx)
-    fxv = data.returns("USDBRL")["vol_21"].reindex(idx)
-    spread = data.curve("DI_UST_SPREAD", "5Y").reindex(idx)
-    ibov = data.returns(EQ)["level"]
-    mom = (ibov / ibov.shift(63) - 1.0).reindex(idx)
-    z = {
-        "vix": zscore_last(vix, zw, zmin),
-        "hy_oas": zscore_last(hy, zw, zmin),
-        "dxy": zscore_last(dxy, zw, zmin),
-        "ust_2s10s": zscore_last(slope, zw, zmin),
-        "usdbrl_vol_21": zscore_last(fxv, zw, zmin),
-        "di_ust_spread_5y": zscore_last(spread, zw, zmin),
-        "ibov_mom_63": zscore_last(mom, zw, zmin),
-    }
-    feats += [
-        Feature("vix", float(vix.iloc[-1]), "index level"),
-        Feature("hy_oas", float(hy.iloc[-1]), "decimal"),
-        Feature("dxy", float(dxy.iloc[-1]), "index level"),
-        Feature("ust_2s10s", float(slope.iloc[-1]), "decimal"),
-        Feature("di_ust_spread_5y", float(spread.iloc[-1]),
-                "decimal; DI-UST 5Y spread: mostly the inflation/FX differential, a rough sovereign-risk proxy"),
-        Feature("ibov_mom_63", float(mom.iloc[-1]), "decimal, 63-session change"),
-        *[Feature(f"z_{k}", v, f"z over last {zw} sessions") for k, v in z.items()],
-    ]
-
-    # ---- 1. regime score (positive = risk-off)
-    comps = {"vix": z["vix"], "hy_oas": z["hy_oas"], "dxy": z["dxy"], "ust_2s10s": -z["ust_2s10s"],
-             "usdbrl_vol_21": z["usdbrl_vol_21"], "di_ust_spread_5y": z["di_ust_spread_5y"]}
-    have = [v for v in comps.values() if math.isfinite(v)]
-    if len(have) >= 3:
-        score = clamp(float(np.mean(have)) / 2.0, -1.0, 1.0)
-        th = p["regime_threshold"]
-        dir_ = -1 if score > th else (1 if score < -th else 0)
-        sig["regime"] = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(score)) if dir_ else 0.0, score, 63,
-                               {"components": comps, "mapping": fired_branch(
-                                   dir_, f"risk-on: score {score:+.2f} below -{th:.2f} -> long IBOV (+1)",
-                                   f"risk-off: score {score:+.2f} above {th:.2f} -> short IBOV (-1)",
-                                   f"score {score:+.2f} within ±{th:.2f} -> no position (0)")})
-        feats.append(Feature("regime_score", score, "-1..1, positive = risk-off"))
-    else:
-        sig["regime"] = Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps)
-        feats.append(Feature("regime_score", None, "not computable: fewer than 3 components"))
-
-    # ---- 2. correlation breaks (63 vs 252 sessions)
-    cr = p["correlation"]
-    usd = data.returns("USDBRL")["ret"]
-    pairs = {
-        "USDBRL_DXY": (usd, data.price("yahoo:DX-Y.NYB").pct_change()),
-        "DI5Y_UST10Y": (data.returns("DI1_5Y")["level"].diff(), data.returns("UST_10Y")["level"].diff()),
-        "IBOV_SPX": (data.returns(EQ)["ret"], data.returns("SPX")["ret"]),
-        "USDBRL_VIX": (usd, data.price("yahoo:^VIX").diff()),
-        "USDBRL_OIL": (usd, data.price("yahoo:CL=F").pct_change()),
-    }
-    zs: dict[str, float] = {}
-    for name, (a, b) in pairs.items():
-        ab = pd.concat([a, b], axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
-        ab = ab.loc[ab.index <= data.ts].iloc[-(cr["long"] + cr["short"]):]
-        if len(ab) < cr["long"] + cr["short"] // 2:
-            zs[name] = float("nan")
-            feats.append(Feature(f"corr_{name}_63", None, f"not computable: {len(ab)} common sessions"))
-            continue
-        c_s = ab.iloc[:, 0].rolling(cr["short"]).corr(ab.iloc[:, 1])
-        c_l = ab.iloc[:, 0].rolling(cr["long"]).corr(ab.iloc[:, 1])
-        hist = c_s.dropna().iloc[-cr["long"]:]
-        sd = float(hist.std(ddof=1))
-        zz = float((c_s.iloc[-1] - c_l.iloc[-1]) / sd) if sd > 0 else float("nan")
-        zs[name] = zz
-        feats += [Feature(f"corr_{name}_63", float(c_s.iloc[-1]), "correlation over 63 sessions"),
-                  Feature(f"corr_{name}_252", float(c_l.iloc[-1]), "correlation over 252 sessions"),
-                  Feature(f"corr_{name}_z", zz, "(corr63 - corr252) / std of corr63 over 252 sessions")]
-    finite = {k: v for k, v in zs.items() if math.isfinite(v)}
-    if finite:
-        mz = max(abs(v) for v in finite.values())
-        strength = "STRONG" if mz > 3 else "MODERATE" if mz > 2 else "WEAK" if mz > 1.5 else "NO_SIGNAL"
-        sig["correlation"] = Signal("CROSSASSET_CORRELATION", "", 0, min(1.0, mz / 4.0), mz, 21,
-                                    {"z": zs, "breaks": sorted(k for k, v in finite.items() if abs(v) > 2)},
-                                    strength=strength)
-    else:
-        sig["correlation"] = Signal.gap("CROSSASSET_CORRELATION", "", 21, "no pair with enough common history")
-
-    # ---- 3. sentiment (0 fear .. 100 greed)
-    se = p["sentiment"]
-    parts = {
-        "vix": _lin(float(vix.iloc[-1]), *se["vix_range"]),
-        "hy_oas": _lin(float(hy.iloc[-1]), *se["hy_oas_range"]),
-        "dxy": _lin(float(dxy.iloc[-1]), *se["dxy_range"]),
-        "di_ust_spread_5y": _lin(z["di_ust_spread_5y"], 2.0, -2.0),
-        "ibov_mom_63": _lin(z["ibov_mom_63"], -2.0, 2.0),
-    }
-    w = {k: se["weights"][k] for k, v in parts.items() if math.isfinite(v)}
-    sentiment = float(sum(w[k] * parts[k] for k in w) / sum(w.values())) if w else float("nan")
-    feats.append(Feature("sentiment_index", sentiment, "0 (fear) - 100 (greed)"))
-    if math.isfinite(sentiment):
-        dir_ = -1 if sentiment < se["lower"] else (1 if sentiment > se["upper"] else 0)
-        sig["sentiment"] = Signal("CROSSASSET_SENTIMENT", EQ, dir_, abs(sentiment - 50) / 50 if dir_ else 0.0,
-                                  sentiment, 21, {"parts": parts, "mapping": fired_branch(
-                                      dir_, f"greed: sentiment {sentiment:.0f} above {se['upper']:g} -> long IBOV (+1)",
-                                      f"fear: sentiment {sentiment:.0f} below {se['lower']:g} -> short IBOV (-1)",
-                                      f"sentiment {sentiment:.0f} between {se['lower']:g} and {se['upper']:g} "
-                                      "-> no position (0)")})
-    else:
-        sig["sentiment"] = Signal.gap("CROSSASSET_SENTIMENT", EQ, 21, "no sentiment component")
-
-    # ---- 4. HMM regime
-    hm = p["hmm"]
-    feat_hist = build_hmm_features(data, params)
-    feats.append(Feature("hmm_rows", float(len(feat_hist)), "sessions in the HMM feature history"))
-    if len(feat_hist) < hm["min_rows"] or feat_hist.index[-1] != idx[-1]:
-        raise _hmm_error(data, len(feat_hist), hm["min_rows"])
-    res = fit_hmm(feat_hist.to_numpy(), {r: REGIME_SIGNS[r] for r in REGIMES}, n_iter=hm["n_iter"], tol=hm["tol"],
-                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"])
-    probs = res.regime_probs(REGIMES)
-    regime = max(REGIMES, key=lambda r: (probs[r], -REGIMES.index(r)))
-    clarity = clamp((probs[regime] - 0.25) / 0.75, 0.0, 1.0)
-    last = feat_hist.iloc[-1]
-    feats += [Feature(f"hmm_{c}", float(last[c]), HMM_FEATURE_UNITS[c]) for c in HMM_FEATURES]
-    feats += [Feature(f"p_{r}", probs[r], "probability") for r in REGIMES]
-    risk_on = probs["goldilocks"] + probs["reflation"] - probs["stagflation"] - probs["deflation"]
-    dir_ = 1 if risk_on > hm["risk_on_threshold"] else (-1 if risk_on < -hm["risk_on_threshold"] else 0)
-    sig["hmm"] = Signal("CROSSASSET_HMM_REGIME", EQ, dir_, abs(risk_on) if dir_ else 0.0, risk_on, 63,
-                        {"regime": regime, "probs": probs, "converged": res.converged, "rows": len(feat_hist),
-                         "mapping": fired_branch(
-                             dir_, f"growth regimes: net risk-on probability {risk_on:+.2f} above "
-                             f"{hm['risk_on_threshold']:.2f} -> long IBOV (+1)",
-                             f"contraction regimes: net risk-on probability {risk_on:+.2f} below "
-                             f"-{hm['risk_on_threshold']:.2f} -> short IBOV (-1)",
-                             f"net risk-on probability {risk_on:+.2f} within ±{hm['risk_on_threshold']:.2f} "
-                             "-> no position (0)")})
-
-    # ---- 5. tail risk
-    tr = p["tail_risk"]
-    vz = z["vix"] if math.isfinite(z["vix"]) else 0.0
-    hz = z["hy_oas"] if math.isfinite(z["hy_oas"]) else 0.0
-    tail = min(100.0, 30 * max(0.0, vz) + 30 * max(0.0, hz) + 40 * (probs["stagflation"] + probs["deflation"]))
-    grade = ("critical" if tail >= tr["critical"] else "elevated" if tail >= tr["elevated"]
-             else "moderate" if tail >= tr["moderate"] else "low")
-    strength = {"critical": "STRONG", "elevated": "MODERATE", "moderate": "WEAK", "low": "NO_SIGNAL"}[grade]
-    sig["tail"] = Signal("CROSSASSET_TAIL_RISK", "", 0, tail / 100.0, tail, 21,
-                         {"grade": grade, "vix_z": z["vix"], "hy_z": z["hy_oas"]}, strength=strength)
-    feats.append(Feature("tail_risk_score", tail, "0-100"))
-
+    sig["regime"], f_regime = regime_score(market.z, p["regime_threshold"])
+    sig["correlation"], f_corr = correlation_breaks(data, p["correlation"])
+    sig["sentiment"], f_sent, sentiment = sentiment_index(market, p["sentiment"])
+    hmm, f_hmm = hmm_regime(data, params)
+    sig["hmm"] = hmm.signal
+    sig["tail"], f_tail = tail_risk(market.z, hmm.probs, p["tail_risk"])
+    feats += [f_regime, *f_corr, f_sent, *f_hmm, f_tail]
     cp = p["composite"]
     comp = composite_signal("CROSSASSET_COMPOSITE", EQ, 63, sig, cp["weights"],
                             min_disagree=cp["min_disagree"], damper=params["damper"])
     signals = [*sig.values(), comp]
-
-    # ---- view
     own = signals_frame(data.date, "cross_asset", signals)
     every = pd.concat([f for f in (upstream, own) if len(f)], ignore_index=True)
-    issues = consistency_issues(every, regime, sentiment)
-
-    def view(sid: str, why: str) -> dict[str, Any]:
-        row = every.loc[every["signal_id"] == sid]
-        if row.empty:
-            return {"direction": 0, "confidence": 0.0, "instrument": "", "rationale": f"{sid} not available"}
-        r = row.iloc[0]
-        return {"direction": int(r["direction"]), "confidence": float(r["confidence"]),
-                "instrument": str(r["instrument"]), "rationale": f"{why} ({sid}, {r['strength']})"}
-
-    fiscal_dir = _get(every, "FISCAL_BR_COMPOSITE")
-    views = {
-        "rates_br": view("MONETARY_BR_COMPOSITE", "monetary-policy composite"),
-        "fx": view("FX_BR_COMPOSITE", f"FX-equilibrium composite; fiscal composite on USDBRL {fiscal_dir:+d}"),
-        "equity_br": view("CROSSASSET_COMPOSITE", "regime score, sentiment and HMM"),
-        "rates_us": view("MONETARY_US_FED_STANCE", "Fed stance vs US Taylor rule"),
-        "equity_us": {"direction": sig["hmm"].direction, "confidence": sig["hmm"].confidence, "instrument": "SPX",
-                      "rationale": f"HMM regime {regime}: growth-regime probability mass {risk_on:+.2f}"},
-    }
-    cand = every.loc[(every["direction"] != 0) & (every["instrument"] != "")]
-    cand = cand.assign(_c=-cand["confidence"]).sort_values(["_c", "signal_id"], kind="mergesort").head(p["key_trades"])
-    trades = [{"instrument": r.instrument, "direction": int(r.direction), "signal_id": r.signal_id,
-               "confidence": float(r.confidence), "rationale": f"{r.signal_id} {r.strength}"}
-              for r in cand.itertuples()]
-    view_df = pd.DataFrame([{
-        "date": data.date, "regime": regime,
-        **{f"p_{r}": probs[r] for r in REGIMES},
-        "regime_clarity": clarity, "tail_risk_score": tail, "tail_risk_grade": grade,
-        "sentiment_index": sentiment if math.isfinite(sentiment) else None,
-        "views": to_json(views), "key_trades": to_json(trades), "consistency_issues": to_json(issues),
-    }])
-    view_df["sentiment_index"] = view_df["sentiment_index"].astype(float)
+    issues = consistency_issues(every, hmm.regime, sentiment)
+    view_df = cross_asset_view(every, data.date, hmm, sig["tail"], sentiment, issues, p["key_trades"])
     feats.append(Feature("consistency_issue_count", float(len(issues)), "count"))
     return signals, feats, view_df
 
