@@ -31,7 +31,18 @@ from brmacro.agents.common import (
 )
 from brmacro.agents.data import SilverData
 
-__all__ = ["expected_policy_path_avg", "run_monetary", "taylor_rate", "us_taylor_rate"]
+__all__ = [
+    "expected_policy_path_avg",
+    "fed_stance_signal",
+    "kalman_r_star",
+    "run_monetary",
+    "selic_path_signal",
+    "taylor_rate",
+    "taylor_signal",
+    "term_premium_history",
+    "term_premium_signal",
+    "us_taylor_rate",
+]
 
 
 def taylor_rate(r_star: float, pi_e: float, pi_target: float, gap: float, *, a_pi: float = 1.5,
@@ -67,6 +78,143 @@ def _monthly(s: pd.Series) -> pd.Series:
     s = s.copy()
     s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
     return s[~s.index.duplicated(keep="last")]
+
+
+def kalman_r_star(
+    selic_d: pd.Series, focus12: pd.Series, gap_m: pd.Series, a_y: float, k_p: Mapping[str, Any]
+) -> tuple[float, list[Feature]]:
+    """Kalman r*: a local level (:func:`kalman_local_level`) on the monthly ex-ante real rate minus the gap term,
+    ``Selic - Focus 12m - a_y x gap``; NaN when fewer than ``min_obs`` complete months."""
+    selic_m = monthly_last(selic_d)
+    obs = pd.concat({"i": selic_m, "pi": focus12, "gap": gap_m}, axis=1).dropna()
+    y = (obs["i"] - obs["pi"] - a_y * obs["gap"]).to_numpy()
+    if len(y) < k_p["min_obs"]:
+        return float("nan"), [Feature("r_star", None, f"not computable: {len(y)} monthly rows < {k_p['min_obs']}")]
+    xs, ps = kalman_local_level(y, q=k_p["q"], r=k_p["r"], x0=float(y[0]), p0=k_p["r"])
+    r_star, r_var = float(xs[-1]), float(ps[-1])
+    return r_star, [Feature("r_star", r_star, f"decimal per year, filtered over {len(y)} months"),
+                    Feature("r_star_sd", math.sqrt(r_var), "decimal per year, filter std")]
+
+
+def taylor_signal(
+    r_star: float, selic: float, pi_e: float, pi_star: float, gap: float, t_p: Mapping[str, Any]
+) -> tuple[Signal, list[Feature]]:
+    """The Taylor-rule model (:func:`taylor_rate`, no inertia term): Selic above the rule by more than ``floor``
+    -> receive DI1_1Y, below -> pay; confidence ``conf_strong`` from ``strong_gap`` on, else ``conf_moderate``."""
+    if not math.isfinite(r_star):
+        return (Signal.gap("MONETARY_BR_TAYLOR", "DI1_1Y", 252, "r* not computable (short history)"),
+                [Feature("taylor_rate", None, "not computable: no r*"), Feature("taylor_gap", None, "no r*")])
+    i_star = taylor_rate(r_star, pi_e, pi_star, gap, a_pi=t_p["a_pi"], a_y=t_p["a_y"])
+    tgap = selic - i_star
+    dir_, _ = gap_signal(tgap, t_p["floor"], 1.0)
+    conf = 0.0 if dir_ == 0 else (t_p["conf_strong"] if abs(tgap) >= t_p["strong_gap"] else t_p["conf_moderate"])
+    sig = Signal("MONETARY_BR_TAYLOR", "DI1_1Y", dir_, conf, tgap, 252,
+                 {"i_star": i_star, "r_star": r_star, "pi_e": pi_e, "pi_target": pi_star, "gap": gap,
+                  "selic": selic, "mapping": fired_branch(
+                      dir_, f"Selic {selic:.2%} above the rule's {i_star:.2%} -> receive DI1_1Y (+1)",
+                      f"Selic {selic:.2%} below the rule's {i_star:.2%} -> pay DI1_1Y (-1)",
+                      f"Selic {selic:.2%} within {t_p['floor']:.2%} of the rule's {i_star:.2%} "
+                      "-> no position (0)")})
+    return sig, [Feature("taylor_rate", i_star, "decimal per year"), Feature("taylor_gap", tgap, "decimal, Selic - i*")]
+
+
+def selic_path_signal(
+    d: pd.Timestamp, selic: float, di_1y: float, cy0: float, cy1: float, s_p: Mapping[str, Any]
+) -> tuple[Signal, list[Feature]]:
+    """The Selic-path model: DI 1Y minus the Focus policy path averaged over a year
+    (:func:`expected_policy_path_avg`, less the CDI-Selic spread); above by more than ``threshold`` -> receive
+    DI1_1Y (fade the market), below -> pay."""
+    path = expected_policy_path_avg(d, selic, cy0, cy1, 365)
+    dev = di_1y - (path - s_p["cdi_selic_spread"])
+    dir_, conf = gap_signal(dev, s_p["threshold"], s_p["conf_scale"])
+    sig = Signal("MONETARY_BR_SELIC_PATH", "DI1_1Y", dir_, conf, dev, 126,
+                 {"di_1y": di_1y, "focus_path_avg_1y": path, "focus_selic_cy0": cy0,
+                  "focus_selic_cy1": cy1,
+                  "mapping": fired_branch(
+                      dir_, f"DI 1Y {di_1y:.2%} above the Focus path {path:.2%} "
+                      "-> receive DI1_1Y (+1)",
+                      f"DI 1Y {di_1y:.2%} below the Focus path {path:.2%} -> pay DI1_1Y (-1)",
+                      f"DI 1Y {di_1y:.2%} within {s_p['threshold']:.2%} of the Focus path "
+                      f"{path:.2%} -> no position (0)")})
+    return sig, [Feature("focus_path_avg_1y", path, "decimal per year"),
+                 Feature("selic_path_dev", dev, "decimal, DI 1Y minus Focus path (CDI basis)")]
+
+
+def term_premium_history(
+    data: SilverData, lookback: int, cdi_selic_spread: float
+) -> tuple[pd.Series, pd.Series, pd.DatetimeIndex]:
+    """DI 5Y and 2Y term premia over the last ``lookback`` sessions: the DI rate minus the Focus policy path
+    averaged over 5 (2) years, rebuilt each session from the Selic and Focus values as released then (rows with
+    a missing value dropped). Returns the 5Y and 2Y series and the sessions asked for."""
+    di5 = data.curve("DI_PRE", "1260du")
+    di2 = data.curve("DI_PRE", "504du")
+    hist_idx = pd.DatetimeIndex(di5.index)[-lookback:]
+    s_at = data.macro_asof("br_selic_target", hist_idx)
+    c0_at = data.macro_asof("focus_selic_cy0", hist_idx)
+    c1_at = data.macro_asof("focus_selic_cy1", hist_idx)
+    tp5, tp2 = [], []
+    for t, s0, a, b in zip(hist_idx, s_at.to_numpy(), c0_at.to_numpy(), c1_at.to_numpy(), strict=True):
+        if not (math.isfinite(s0) and math.isfinite(a) and math.isfinite(b)):
+            tp5.append(np.nan)
+            tp2.append(np.nan)
+            continue
+        tp5.append(float(di5.loc[t]) - (expected_policy_path_avg(t, s0, a, b, 5 * 365) - cdi_selic_spread))
+        tp2.append(float(di2.get(t, np.nan)) - (expected_policy_path_avg(t, s0, a, b, 2 * 365)
+                                                - cdi_selic_spread))
+    return pd.Series(tp5, index=hist_idx).dropna(), pd.Series(tp2, index=hist_idx).dropna(), hist_idx
+
+
+def term_premium_signal(
+    tp5_s: pd.Series, tp2_s: pd.Series, hist_idx: pd.DatetimeIndex, tp_p: Mapping[str, Any]
+) -> tuple[Signal, list[Feature]]:
+    """The term-premium model: z of today's DI 5Y premium over its history (:func:`term_premium_history`, which
+    must reach the session and hold ``min_obs`` sessions); above ``z_fire`` -> receive DI1_5Y (rich premium),
+    below minus it -> pay."""
+    z = float("nan")
+    if len(tp5_s) >= tp_p["min_obs"] and tp5_s.index[-1] == hist_idx[-1]:
+        sd = float(tp5_s.std(ddof=1))
+        if sd > 0:
+            z = float((tp5_s.iloc[-1] - tp5_s.mean()) / sd)
+    feats = [
+        Feature("term_premium_5y", float(tp5_s.iloc[-1]) if len(tp5_s) else None,
+                "decimal, DI 5Y minus Focus policy path avg over 5y"),
+        Feature("term_premium_2y", float(tp2_s.iloc[-1]) if len(tp2_s) else None,
+                "decimal, DI 2Y minus Focus policy path avg over 2y"),
+        Feature("term_premium_5y_z", z, f"z over {len(tp5_s)} sessions" if math.isfinite(z)
+                else "not computable: too short history"),
+    ]
+    if not math.isfinite(z):
+        return Signal.gap("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", 126,
+                          f"fewer than {tp_p['min_obs']} sessions of term-premium history"), feats
+    dir_ = 1 if z > tp_p["z_fire"] else (-1 if z < -tp_p["z_fire"] else 0)
+    conf = min(1.0, abs(z) / tp_p["conf_scale"]) if dir_ else 0.0
+    sig = Signal("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", dir_, conf, float(tp5_s.iloc[-1]), 126,
+                 {"z": z, "n": len(tp5_s), "mean": float(tp5_s.mean()),
+                  "mapping": fired_branch(
+                      dir_, f"term premium rich: z {z:+.2f} above {tp_p['z_fire']:g} "
+                      "-> receive DI1_5Y (+1)",
+                      f"term premium cheap: z {z:+.2f} below -{tp_p['z_fire']:g} "
+                      "-> pay DI1_5Y (-1)",
+                      f"term premium z {z:+.2f} within ±{tp_p['z_fire']:g} -> no position (0)")})
+    return sig, feats
+
+
+def fed_stance_signal(ff: float, pce: float, u: float, f_p: Mapping[str, Any]) -> tuple[Signal, list[Feature]]:
+    """The Fed-stance model: fed funds minus the US Taylor (1993) rule with an Okun gap (:func:`us_taylor_rate`);
+    above by more than ``floor`` -> long UST_10Y (Fed tight, cuts ahead), below -> short."""
+    i_us = us_taylor_rate(f_p["r_star"], pce, f_p["pi_target"], u, f_p["u_star"], a_pi=f_p["a_pi"], a_y=f_p["a_y"],
+                          okun=f_p["okun"])
+    fgap = ff - i_us
+    dir_, conf = gap_signal(fgap, f_p["floor"], f_p["conf_scale"])
+    sig = Signal("MONETARY_US_FED_STANCE", "UST_10Y", dir_, conf, fgap, 252,
+                 {"fed_funds": ff, "us_taylor": i_us, "pce_core_yoy": pce, "unemployment": u,
+                  "mapping": fired_branch(
+                      dir_, f"fed funds {ff:.2%} above the US rule's {i_us:.2%} -> long UST_10Y (+1)",
+                      f"fed funds {ff:.2%} below the US rule's {i_us:.2%} -> short UST_10Y (-1)",
+                      f"fed funds {ff:.2%} within {f_p['floor']:.2%} of the US rule's {i_us:.2%} "
+                      "-> no position (0)")})
+    return sig, [Feature("us_fed_funds", ff, "decimal per year"), Feature("us_taylor_rate", i_us, "decimal per year"),
+                 Feature("fed_gap", fgap, "decimal")]
 
 
 def run_monetary(
@@ -106,126 +254,22 @@ def run_monetary(
         Feature("di_slope_1y10y", di["2520du"] - di["252du"], "decimal"),
     ]
 
-    # ---- Kalman r*: local level on the monthly ex-ante real rate minus the gap term
-    k_p = p["kalman"]
-    selic_m = monthly_last(selic_d)
-    obs = pd.concat({"i": selic_m, "pi": focus12, "gap": gap_m}, axis=1).dropna()
-    y = (obs["i"] - obs["pi"] - p["taylor"]["a_y"] * obs["gap"]).to_numpy()
-    r_star = float("nan")
-    if len(y) >= k_p["min_obs"]:
-        xs, ps = kalman_local_level(y, q=k_p["q"], r=k_p["r"], x0=float(y[0]), p0=k_p["r"])
-        r_star, r_var = float(xs[-1]), float(ps[-1])
-        feats.append(Feature("r_star", r_star, f"decimal per year, filtered over {len(y)} months"))
-        feats.append(Feature("r_star_sd", math.sqrt(r_var), "decimal per year, filter std"))
-    else:
-        feats.append(Feature("r_star", None, f"not computable: {len(y)} monthly rows < {k_p['min_obs']}"))
+    r_star, f = kalman_r_star(selic_d, focus12, gap_m, p["taylor"]["a_y"], p["kalman"])
+    feats += f
+    sig["taylor"], f = taylor_signal(r_star, selic, pi_e, pi_star, gap, p["taylor"])
+    feats += f
+    cy0 = float(_monthly(data.macro("focus_selic_cy0")).iloc[-1])
+    cy1 = float(_monthly(data.macro("focus_selic_cy1")).iloc[-1])
+    sig["selic_path"], f = selic_path_signal(d, selic, di["252du"], cy0, cy1, p["selic_path"])
+    feats += f
+    tp5, tp2, hist_idx = term_premium_history(data, p["term_premium"]["lookback"],
+                                              p["selic_path"]["cdi_selic_spread"])
+    sig["term_premium"], f = term_premium_signal(tp5, tp2, hist_idx, p["term_premium"])
+    feats += f
+    fed = (data.macro_last("us_fed_funds"), data.macro_last("us_pce_core_yoy"), data.macro_last("us_unemployment"))
+    sig["fed"], f = fed_stance_signal(*fed, p["fed"])  # standalone: not in the composite's weights
+    feats += f
 
-    # ---- Taylor rule
-    t_p = p["taylor"]
-    if math.isfinite(r_star):
-        i_star = taylor_rate(r_star, pi_e, pi_star, gap, a_pi=t_p["a_pi"], a_y=t_p["a_y"])
-        tgap = selic - i_star
-        dir_, _ = gap_signal(tgap, t_p["floor"], 1.0)
-        conf = 0.0 if dir_ == 0 else (t_p["conf_strong"] if abs(tgap) >= t_p["strong_gap"] else t_p["conf_moderate"])
-        sig["taylor"] = Signal("MONETARY_BR_TAYLOR", "DI1_1Y", dir_, conf, tgap, 252,
-                               {"i_star": i_star, "r_star": r_star, "pi_e": pi_e, "pi_target": pi_star, "gap": gap,
-                                "selic": selic, "mapping": fired_branch(
-                                    dir_, f"Selic {selic:.2%} above the rule's {i_star:.2%} -> receive DI1_1Y (+1)",
-                                    f"Selic {selic:.2%} below the rule's {i_star:.2%} -> pay DI1_1Y (-1)",
-                                    f"Selic {selic:.2%} within {t_p['floor']:.2%} of the rule's {i_star:.2%} "
-                                    "-> no position (0)")})
-        feats += [Feature("taylor_rate", i_star, "decimal per year"),
-                  Feature("taylor_gap", tgap, "decimal, Selic - i*")]
-    else:
-        sig["taylor"] = Signal.gap("MONETARY_BR_TAYLOR", "DI1_1Y", 252, "r* not computable (short history)")
-        feats += [Feature("taylor_rate", None, "not computable: no r*"), Feature("taylor_gap", None, "no r*")]
-
-    # ---- Selic path (Focus) vs DI 1Y
-    s_p = p["selic_path"]
-    cy0 = _monthly(data.macro("focus_selic_cy0"))
-    cy1 = _monthly(data.macro("focus_selic_cy1"))
-    path = expected_policy_path_avg(d, selic, float(cy0.iloc[-1]), float(cy1.iloc[-1]), 365)
-    dev = di["252du"] - (path - s_p["cdi_selic_spread"])
-    dir_, conf = gap_signal(dev, s_p["threshold"], s_p["conf_scale"])
-    sig["selic_path"] = Signal("MONETARY_BR_SELIC_PATH", "DI1_1Y", dir_, conf, dev, 126,
-                               {"di_1y": di["252du"], "focus_path_avg_1y": path, "focus_selic_cy0": float(cy0.iloc[-1]),
-                                "focus_selic_cy1": float(cy1.iloc[-1]),
-                                "mapping": fired_branch(
-                                    dir_, f"DI 1Y {di['252du']:.2%} above the Focus path {path:.2%} "
-                                    "-> receive DI1_1Y (+1)",
-                                    f"DI 1Y {di['252du']:.2%} below the Focus path {path:.2%} -> pay DI1_1Y (-1)",
-                                    f"DI 1Y {di['252du']:.2%} within {s_p['threshold']:.2%} of the Focus path "
-                                    f"{path:.2%} -> no position (0)")})
-    feats += [Feature("focus_path_avg_1y", path, "decimal per year"),
-              Feature("selic_path_dev", dev, "decimal, DI 1Y minus Focus path (CDI basis)")]
-
-    # ---- term premium over the real history
-    tp_p = p["term_premium"]
-    di5 = data.curve("DI_PRE", "1260du")
-    di2 = data.curve("DI_PRE", "504du")
-    hist_idx = pd.DatetimeIndex(di5.index)[-tp_p["lookback"]:]
-    s_at = data.macro_asof("br_selic_target", hist_idx)
-    c0_at = data.macro_asof("focus_selic_cy0", hist_idx)
-    c1_at = data.macro_asof("focus_selic_cy1", hist_idx)
-    tp5, tp2 = [], []
-    for t, s0, a, b in zip(hist_idx, s_at.to_numpy(), c0_at.to_numpy(), c1_at.to_numpy(), strict=True):
-        if not (math.isfinite(s0) and math.isfinite(a) and math.isfinite(b)):
-            tp5.append(np.nan)
-            tp2.append(np.nan)
-            continue
-        tp5.append(float(di5.loc[t]) - (expected_policy_path_avg(t, s0, a, b, 5 * 365) - s_p["cdi_selic_spread"]))
-        tp2.append(float(di2.get(t, np.nan)) - (expected_policy_path_avg(t, s0, a, b, 2 * 365)
-                                                - s_p["cdi_selic_spread"]))
-    tp5_s = pd.Series(tp5, index=hist_idx).dropna()
-    tp2_s = pd.Series(tp2, index=hist_idx).dropna()
-    z = float("nan")
-    if len(tp5_s) >= tp_p["min_obs"] and tp5_s.index[-1] == hist_idx[-1]:
-        sd = float(tp5_s.std(ddof=1))
-        if sd > 0:
-            z = float((tp5_s.iloc[-1] - tp5_s.mean()) / sd)
-    feats += [
-        Feature("term_premium_5y", float(tp5_s.iloc[-1]) if len(tp5_s) else None,
-                "decimal, DI 5Y minus Focus policy path avg over 5y"),
-        Feature("term_premium_2y", float(tp2_s.iloc[-1]) if len(tp2_s) else None,
-                "decimal, DI 2Y minus Focus policy path avg over 2y"),
-        Feature("term_premium_5y_z", z, f"z over {len(tp5_s)} sessions" if math.isfinite(z)
-                else "not computable: too short history"),
-    ]
-    if math.isfinite(z):
-        dir_ = 1 if z > tp_p["z_fire"] else (-1 if z < -tp_p["z_fire"] else 0)
-        conf = min(1.0, abs(z) / tp_p["conf_scale"]) if dir_ else 0.0
-        sig["term_premium"] = Signal("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", dir_, conf, float(tp5_s.iloc[-1]), 126,
-                                     {"z": z, "n": len(tp5_s), "mean": float(tp5_s.mean()),
-                                      "mapping": fired_branch(
-                                          dir_, f"term premium rich: z {z:+.2f} above {tp_p['z_fire']:g} "
-                                          "-> receive DI1_5Y (+1)",
-                                          f"term premium cheap: z {z:+.2f} below -{tp_p['z_fire']:g} "
-                                          "-> pay DI1_5Y (-1)",
-                                          f"term premium z {z:+.2f} within ±{tp_p['z_fire']:g} -> no position (0)")})
-    else:
-        sig["term_premium"] = Signal.gap("MONETARY_BR_TERM_PREMIUM", "DI1_5Y", 126,
-                                         f"fewer than {tp_p['min_obs']} sessions of term-premium history")
-
-    # ---- Fed stance (standalone)
-    f_p = p["fed"]
-    ff = data.macro_last("us_fed_funds")
-    pce = data.macro_last("us_pce_core_yoy")
-    u = data.macro_last("us_unemployment")
-    i_us = us_taylor_rate(f_p["r_star"], pce, f_p["pi_target"], u, f_p["u_star"], a_pi=f_p["a_pi"], a_y=f_p["a_y"],
-                          okun=f_p["okun"])
-    fgap = ff - i_us
-    dir_, conf = gap_signal(fgap, f_p["floor"], f_p["conf_scale"])
-    sig["fed"] = Signal("MONETARY_US_FED_STANCE", "UST_10Y", dir_, conf, fgap, 252,
-                        {"fed_funds": ff, "us_taylor": i_us, "pce_core_yoy": pce, "unemployment": u,
-                         "mapping": fired_branch(
-                             dir_, f"fed funds {ff:.2%} above the US rule's {i_us:.2%} -> long UST_10Y (+1)",
-                             f"fed funds {ff:.2%} below the US rule's {i_us:.2%} -> short UST_10Y (-1)",
-                             f"fed funds {ff:.2%} within {f_p['floor']:.2%} of the US rule's {i_us:.2%} "
-                             "-> no position (0)")})
-    feats += [Feature("us_fed_funds", ff, "decimal per year"), Feature("us_taylor_rate", i_us, "decimal per year"),
-              Feature("fed_gap", fgap, "decimal")]
-
-    # ---- composite
     cp = p["composite"]
     comp = composite_signal("MONETARY_BR_COMPOSITE", "DI1_1Y", 252, sig, cp["weights"],
                             min_disagree=cp["min_disagree"], damper=params["damper"])
