@@ -28,7 +28,7 @@ from brmacro.agents.common import (
 )
 from brmacro.agents.data import SilverData
 
-__all__ = ["beer_fit", "run_fx"]
+__all__ = ["beer_fit", "beer_signal", "carry_signal", "run_fx"]
 
 FX = "USDBRL"
 BRL_CHEAP = -1  # USDBRL above fair value -> short USDBRL
@@ -53,6 +53,77 @@ def beer_fit(
     return {"fair": float(np.exp(xv @ res.coef)), "coef": coef, "nobs": res.nobs, "r2": res.r2}
 
 
+def beer_signal(data: SilverData, fx: pd.Series, b: Mapping[str, Any]) -> tuple[Signal, list[Feature]]:
+    """The BEER model: :func:`beer_fit` of monthly log USDBRL (``fx``, daily) on the terms-of-trade proxy (mean log
+    price of ``tot_series``), the BR-US real 5Y rate difference, log reserves and log DXY; spot above fair value
+    by more than ``threshold`` (BRL cheap) -> short USDBRL, below -> long."""
+    spot = float(fx.iloc[-1])
+    daily: dict[str, pd.Series] = {}
+    comm = [np.log(data.price(s)) for s in b["tot_series"]]
+    daily["tot_proxy"] = pd.concat(comm, axis=1).mean(axis=1, skipna=False)
+    daily["real_rate_diff"] = data.curve("BR_REAL", "1260du") - data.curve("UST_REAL", "5Y")
+    daily["log_reserves"] = np.log(data.macro("br_reserves"))
+    daily["log_dxy"] = np.log(data.price("yahoo:DX-Y.NYB"))
+    monthly = pd.concat({k: monthly_last(v) for k, v in daily.items()}, axis=1)
+    x_now = pd.Series({k: float(v.dropna().iloc[-1]) if v.notna().any() else np.nan for k, v in daily.items()})
+    fit = beer_fit(np.log(monthly_last(fx)), monthly, x_now, min_obs=b["min_obs"])
+    feats: list[Feature] = []
+    for k, v in x_now.items():
+        feats.append(Feature(f"beer_{k}", float(v), {"tot_proxy": "mean log price of " + ", ".join(b["tot_series"]),
+                                                      "real_rate_diff": "decimal, BR_REAL 5Y - UST_REAL 5Y",
+                                                      "log_reserves": "log USD million",
+                                                      "log_dxy": "log index"}[str(k)]))
+    if not math.isfinite(fit["fair"]):
+        feats += [Feature("beer_fair", None, "not computable: too few months"),
+                  Feature("beer_misalignment", None, "not computable")]
+        return Signal.gap("FX_BR_BEER", FX, 252, f"fewer than {b['min_obs']} complete months ({fit['nobs']})"), feats
+    mis = spot / fit["fair"] - 1.0
+    dir_, conf = gap_signal(mis, b["threshold"], b["conf_scale"])
+    sig = Signal("FX_BR_BEER", FX, BRL_CHEAP * dir_, conf, mis, 252,
+                 {"fair": fit["fair"], "spot": spot, "coef": fit["coef"], "nobs": fit["nobs"],
+                  "r2": fit["r2"], "mapping": fired_branch(
+                      BRL_CHEAP * dir_, f"USDBRL {mis:+.1%} below fair {fit['fair']:.3f} (BRL rich) "
+                      "-> long USDBRL (+1)",
+                      f"USDBRL {mis:+.1%} above fair {fit['fair']:.3f} (BRL cheap) -> short USDBRL (-1)",
+                      f"USDBRL {mis:+.1%} from fair {fit['fair']:.3f}, within ±{b['threshold']:.1%} "
+                      "-> no position (0)")})
+    feats += [Feature("beer_fair", fit["fair"], "BRL per USD"), Feature("beer_misalignment", mis, "decimal")]
+    return sig, feats
+
+
+def carry_signal(data: SilverData, c: Mapping[str, Any]) -> tuple[Signal, list[Feature]]:
+    """The carry-to-risk model: (DI 1Y - SOFR) / the 63-session USDBRL vol, z-scored over ``lookback`` sessions
+    (the history must reach the session and hold ``min_obs``); z above ``z_fire`` -> short USDBRL (carry pays for
+    its risk), below minus it -> long."""
+    di1 = data.curve("DI_PRE", "252du")
+    idx = pd.DatetimeIndex(di1.index)[-c["lookback"]:]
+    sofr = data.macro_asof("us_sofr", idx)
+    vol = data.returns(FX)["vol_63"].reindex(idx)
+    carry = di1.reindex(idx) - sofr
+    ratio = (carry / vol).replace([np.inf, -np.inf], np.nan).dropna()
+    feats = [Feature("carry", float(carry.iloc[-1]), "decimal per year, DI 1Y - SOFR"),
+             Feature("usdbrl_vol_63", float(vol.iloc[-1]) if math.isfinite(vol.iloc[-1]) else None,
+                     "annualised vol of USDBRL excess returns")]
+    z = float("nan")
+    if len(ratio) >= c["min_obs"] and ratio.index[-1] == idx[-1]:
+        sd = float(ratio.std(ddof=1))
+        if sd > 0:
+            z = float((ratio.iloc[-1] - ratio.mean()) / sd)
+    feats += [Feature("carry_to_risk", float(ratio.iloc[-1]) if len(ratio) else None, "ratio (carry / vol)"),
+              Feature("carry_to_risk_z", z, f"z over {len(ratio)} sessions" if math.isfinite(z) else
+                      "not computable: too short history")]
+    if not math.isfinite(z):
+        return Signal.gap("FX_BR_CARRY_RISK", FX, 63, f"fewer than {c['min_obs']} sessions of carry/vol"), feats
+    dir_, conf = gap_signal(z, c["z_fire"], c["conf_scale"])
+    sig = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), 63,
+                 {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]),
+                  "mapping": fired_branch(
+                      -dir_, f"carry-to-risk low: z {z:+.2f} below -{c['z_fire']:g} -> long USDBRL (+1)",
+                      f"carry-to-risk high: z {z:+.2f} above {c['z_fire']:g} -> short USDBRL (-1)",
+                      f"carry-to-risk z {z:+.2f} within ±{c['z_fire']:g} -> no position (0)")})
+    return sig, feats
+
+
 def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], list[Feature]]:
     """All FX models as of ``data.date`` (``params`` is the ``agents`` subtree)."""
     p = params["fx_equilibrium"]
@@ -63,70 +134,10 @@ def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], l
     yoy = fx / fx.shift(252) - 1.0
     feats.append(Feature("usdbrl_change_252", float(yoy.iloc[-1]) if math.isfinite(yoy.iloc[-1]) else None,
                          "decimal, change over 252 observations"))
-
-    # ---- 1. BEER
-    b = p["beer"]
-    daily: dict[str, pd.Series] = {}
-    comm = [np.log(data.price(s)) for s in b["tot_series"]]
-    daily["tot_proxy"] = pd.concat(comm, axis=1).mean(axis=1, skipna=False)
-    daily["real_rate_diff"] = data.curve("BR_REAL", "1260du") - data.curve("UST_REAL", "5Y")
-    daily["log_reserves"] = np.log(data.macro("br_reserves"))
-    daily["log_dxy"] = np.log(data.price("yahoo:DX-Y.NYB"))
-    monthly = pd.concat({k: monthly_last(v) for k, v in daily.items()}, axis=1)
-    x_now = pd.Series({k: float(v.dropna().iloc[-1]) if v.notna().any() else np.nan for k, v in daily.items()})
-    fit = beer_fit(np.log(monthly_last(fx)), monthly, x_now, min_obs=b["min_obs"])
-    for k, v in x_now.items():
-        feats.append(Feature(f"beer_{k}", float(v), {"tot_proxy": "mean log price of " + ", ".join(b["tot_series"]),
-                                                      "real_rate_diff": "decimal, BR_REAL 5Y - UST_REAL 5Y",
-                                                      "log_reserves": "log USD million",
-                                                      "log_dxy": "log index"}[str(k)]))
-    if math.isfinite(fit["fair"]):
-        mis = spot / fit["fair"] - 1.0
-        dir_, conf = gap_signal(mis, b["threshold"], b["conf_scale"])
-        sig["beer"] = Signal("FX_BR_BEER", FX, BRL_CHEAP * dir_, conf, mis, 252,
-                             {"fair": fit["fair"], "spot": spot, "coef": fit["coef"], "nobs": fit["nobs"],
-                              "r2": fit["r2"], "mapping": fired_branch(
-                                  BRL_CHEAP * dir_, f"USDBRL {mis:+.1%} below fair {fit['fair']:.3f} (BRL rich) "
-                                  "-> long USDBRL (+1)",
-                                  f"USDBRL {mis:+.1%} above fair {fit['fair']:.3f} (BRL cheap) -> short USDBRL (-1)",
-                                  f"USDBRL {mis:+.1%} from fair {fit['fair']:.3f}, within ±{b['threshold']:.1%} "
-                                  "-> no position (0)")})
-        feats += [Feature("beer_fair", fit["fair"], "BRL per USD"), Feature("beer_misalignment", mis, "decimal")]
-    else:
-        sig["beer"] = Signal.gap("FX_BR_BEER", FX, 252, f"fewer than {b['min_obs']} complete months ({fit['nobs']})")
-        feats += [Feature("beer_fair", None, "not computable: too few months"),
-                  Feature("beer_misalignment", None, "not computable")]
-
-    # ---- 2. carry-to-risk
-    c = p["carry"]
-    di1 = data.curve("DI_PRE", "252du")
-    idx = pd.DatetimeIndex(di1.index)[-c["lookback"]:]
-    sofr = data.macro_asof("us_sofr", idx)
-    vol = data.returns(FX)["vol_63"].reindex(idx)
-    carry = di1.reindex(idx) - sofr
-    ratio = (carry / vol).replace([np.inf, -np.inf], np.nan).dropna()
-    feats += [Feature("carry", float(carry.iloc[-1]), "decimal per year, DI 1Y - SOFR"),
-              Feature("usdbrl_vol_63", float(vol.iloc[-1]) if math.isfinite(vol.iloc[-1]) else None,
-                      "annualised vol of USDBRL excess returns")]
-    z = float("nan")
-    if len(ratio) >= c["min_obs"] and ratio.index[-1] == idx[-1]:
-        sd = float(ratio.std(ddof=1))
-        if sd > 0:
-            z = float((ratio.iloc[-1] - ratio.mean()) / sd)
-    feats += [Feature("carry_to_risk", float(ratio.iloc[-1]) if len(ratio) else None, "ratio (carry / vol)"),
-              Feature("carry_to_risk_z", z, f"z over {len(ratio)} sessions" if math.isfinite(z) else
-                      "not computable: too short history")]
-    if math.isfinite(z):
-        dir_, conf = gap_signal(z, c["z_fire"], c["conf_scale"])
-        sig["carry"] = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), 63,
-                              {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]),
-                               "mapping": fired_branch(
-                                   -dir_, f"carry-to-risk low: z {z:+.2f} below -{c['z_fire']:g} -> long USDBRL (+1)",
-                                   f"carry-to-risk high: z {z:+.2f} above {c['z_fire']:g} -> short USDBRL (-1)",
-                                   f"carry-to-risk z {z:+.2f} within ±{c['z_fire']:g} -> no position (0)")})
-    else:
-        sig["carry"] = Signal.gap("FX_BR_CARRY_RISK", FX, 63, f"fewer than {c['min_obs']} sessions of carry/vol")
-
+    sig["beer"], f = beer_signal(data, fx, p["beer"])
+    feats += f
+    sig["carry"], f = carry_signal(data, p["carry"])
+    feats += f
     cp = p["composite"]
     comp = composite_signal("FX_BR_COMPOSITE", FX, 252, sig, cp["weights"],
                             min_disagree=cp["min_disagree"], damper=params["damper"])
