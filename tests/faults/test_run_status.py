@@ -22,7 +22,7 @@ Error in rule agent_fiscal:
     log: results/logs/agent_fiscal/2026-11-24.log (check log file(s) for error details)
 
 RuleException:
-ArtifactError in file rules/agents.smk, line 40:
+ArtifactError in file rules/steps.smk, line 20:
 Error in rule risk_var:
     jobid: 30
     log: results/logs/risk_var/2026-11-23.log (check log file(s) for error details)
