@@ -41,7 +41,6 @@ __all__ = [
     "chunk_needs_fetch",
     "daily_mask",
     "finalize",
-    "get_chunk",
     "get_chunk_at",
     "make_client",
     "parse_live",
@@ -458,7 +457,7 @@ class Client(Protocol):
     ) -> HttpResult: ...
 
 
-def get_chunk(
+def get_chunk_at(
     client: Client,
     url: str,
     params: Mapping[str, str] | None,
@@ -468,7 +467,7 @@ def get_chunk(
     parse: Callable[[bytes], T],
     headers: Mapping[str, str] | None = None,
     context: str = "",
-) -> T:
+) -> tuple[T, HttpResult]:
     """Parse a cached chunk when it is current and valid, else fetch it again (invalid answers are not cached).
 
     Parameters
@@ -481,7 +480,8 @@ def get_chunk(
 
     Returns
     -------
-    The value of ``parse(body)``.
+    (value, HttpResult)
+        ``parse(body)`` and the answer it was parsed from (status, fetch time).
 
     Raises
     ------
@@ -490,22 +490,6 @@ def get_chunk(
     SourceError
         When it cannot be fetched.
     """
-    return get_chunk_at(client, url, params, cache_key=cache_key, needs_fetch=needs_fetch, parse=parse,
-                        headers=headers, context=context)[0]
-
-
-def get_chunk_at(
-    client: Client,
-    url: str,
-    params: Mapping[str, str] | None,
-    *,
-    cache_key: str,
-    needs_fetch: Callable[[HttpResult | None], bool],
-    parse: Callable[[bytes], T],
-    headers: Mapping[str, str] | None = None,
-    context: str = "",
-) -> tuple[T, HttpResult]:
-    """:func:`get_chunk`, also returning the answer the value was parsed from (status, fetch time)."""
     hit = client.cached(url, params, cache_key=cache_key)
     if hit is not None and hit.status == 200 and not needs_fetch(hit):
         try:

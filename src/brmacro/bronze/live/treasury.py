@@ -36,7 +36,7 @@ from brmacro.bronze.live.common import (
     chunk_needs_fetch,
     filter_snapshot,
     finalize,
-    get_chunk,
+    get_chunk_at,
     parse_live,
     snapshot_windows,
     source_options,
@@ -188,11 +188,11 @@ def fetch_year(client: Client, curve: str, year: int, date: dt.date, tp: Treasur
     """Rows of ``curve`` for calendar ``year`` (from the cache unless it may miss a curve public by ``date``)."""
     params = {"type": tp.curves[curve], "field_tdr_date_value": str(year), "page": "", "_format": "csv"}
     last = dt.date(year, 12, 31)
-    return get_chunk(
+    return get_chunk_at(
         client, f"{tp.base_url}{CSV_PATH}/{year}/all", params, cache_key=f"{curve}-{year}",
         needs_fetch=lambda hit: chunk_needs_fetch(hit, date, last, tp.settle_days),
         parse=lambda body: parse_csv(body, curve, year), context=f"{curve} curve {year}",
-    )
+    )[0]
 
 
 def fetch_snapshot(date: dt.date, params: Mapping[str, Any], client: Client) -> pd.DataFrame:

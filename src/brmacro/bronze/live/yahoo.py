@@ -49,7 +49,7 @@ from brmacro.bronze.live.common import (
     chunk_needs_fetch,
     filter_snapshot,
     finalize,
-    get_chunk,
+    get_chunk_at,
     parse_live,
     snapshot_windows,
     source_options,
@@ -285,11 +285,11 @@ def fetch_chunk(client: Client, ticker: str, year: int, date: dt.date, yp: Yahoo
         return df.loc[[d.year == year for d in df["date"]]].reset_index(drop=True)
 
     last = dt.date(year, 12, 31)
-    return get_chunk(
+    return get_chunk_at(
         client, f"{yp.base_url}/v8/finance/chart/{ticker}", params, cache_key=f"{ticker}-{year}",
         needs_fetch=lambda hit: chunk_needs_fetch(hit, date, last, yp.settle_days), parse=parse,
         headers={"User-Agent": yp.user_agent}, context=f"{ticker} {year}",
-    )
+    )[0]
 
 
 def fetch_snapshot(date: dt.date, params: Mapping[str, Any], client: Client) -> pd.DataFrame:
