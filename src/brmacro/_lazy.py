@@ -31,10 +31,12 @@ def lazy_exports(
 
 
 class LazyModule:
-    """A module imported on first attribute access: ``LazyModule("brmacro.silver.steps").silver_curves``.
+    """A module imported on first attribute access (``LazyModule(name).attr`` imports ``name``, then reads ``attr``).
 
     :data:`brmacro.pipeline.STEPS` refers to the step functions through these, so planning (the Snakefile)
-    does not import the steps modules and the models they load.
+    does not import the steps modules and the models they load. Never write a quoted ``brmacro.`` module name
+    in this module: :mod:`brmacro.codeversion` reads such strings as imports, and this module is part of every
+    step's code version.
     """
 
     def __init__(self, name: str) -> None:

@@ -25,3 +25,11 @@ def test_planning_imports_no_step_module_nor_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_lazy_step_references_add_no_step_to_every_steps_code_version() -> None:
+    """pipeline and _lazy are in every step's code version (brmacro.codeversion.RUNNER): a steps module named in
+    them as a string would make every step rerun when any layer's steps change."""
+    from brmacro import codeversion
+
+    assert not [m for m in codeversion._closure(set(codeversion.RUNNER)) if m.endswith(".steps")]
