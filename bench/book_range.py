@@ -89,7 +89,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
 
     Partitions are read as plain Parquet (not schema-checked), so books of an earlier version of the portfolio
     code (without ``origin``) are evaluated with the same backtest and cost model. ``band`` overrides
-    ``report.backtest.no_trade_band`` (0: trade every session to the target, as before the band existed).
+    ``portfolio.no_trade_band`` (0: trade every session to the target, as before the band existed).
     """
     from brmacro.io import read_table
     from brmacro.pipeline import all_schemas, partition_paths
@@ -120,7 +120,9 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
         breaches[d] = book_breaches(sizing[d], r_d, d, cfg["portfolio"], cfg["risk"], conv)
     from brmacro.portfolio.steps import portfolio_config
 
-    params = {**cfg["report"]["backtest"], "costs": portfolio_config(cfg)["costs"]}
+    pcfg = portfolio_config(cfg)
+    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
+              "participation": pcfg["participation"]}
     if band is not None:
         params["no_trade_band"] = band
     if participation is not None:
@@ -166,8 +168,8 @@ def main() -> None:
     ap.add_argument("--start", default="2024-01-02")
     ap.add_argument("--end", default="2024-06-28")
     ap.add_argument("--only-portfolio", action="store_true")
-    ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
-    ap.add_argument("--participation", type=float, default=None, help="override report.backtest.participation")
+    ap.add_argument("--band", type=float, default=None, help="override portfolio.no_trade_band")
+    ap.add_argument("--participation", type=float, default=None, help="override portfolio.participation")
     ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
     ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
     a = ap.parse_args()
