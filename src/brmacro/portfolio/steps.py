@@ -238,6 +238,34 @@ def _origins(names: list[str], w: np.ndarray, views: list[dict[str, Any]], sigma
     return out
 
 
+def reference_book(ctx: Context, cfg: Mapping[str, Any], names: list[str]) -> tuple[np.ndarray, str]:
+    """The reference book of the optimiser's cost term, and what it is (``docs/portfolio.md`` §3).
+
+    The desk's positions of the session (``positions/date=<D>/positions.{csv,parquet}``, an optional input from
+    outside the graph, read and checked by :func:`brmacro.desk.positions.read_positions`), as weights by
+    :func:`brmacro.desk.book.book_weights_of` (DI1 contracts DV01-matched to the nearest point, others notional /
+    NAV) — the book the session's orders start from. Without a file: the flat book, and the text says so.
+    Held instruments outside the universe are left out of the reference (logged).
+    """
+    from brmacro.desk.book import book_weights_of
+    from brmacro.desk.positions import read_positions
+    from brmacro.desk.steps import positions_of
+
+    path = positions_of(ctx).get(ctx.date)
+    if path is None:
+        return np.zeros(len(names)), f"flat (no positions file for {ctx.date.isoformat()})"
+    b3 = ctx.table("bronze_b3_market_data")
+    held = read_positions(path, ctx.date, b3)
+    md = MarketData(b3, ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
+                    float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
+    _, per_inst = book_weights_of(held, ctx.date, md, float(ctx.params["nav_brl"]))
+    w = per_inst.set_index("instrument")["weight"].astype(float)
+    outside = sorted(str(i) for i, v in w.items() if v != 0 and i not in names)
+    if outside:
+        ctx.log.warning("held instruments outside portfolio.universe left out of the reference book: %s", outside)
+    return w.reindex(names).fillna(0.0).to_numpy(float), f"desk positions {path}"
+
+
 def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     """Black-Litterman posterior and constrained mean-variance targets.
 
@@ -279,8 +307,9 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     ppy = int(cfg["periods_per_year"])
     frac = cost_fractions(names, {x: _level(ctx, x) for x in names}, _ptax(ctx), cfg["costs"])
     cost = float(cfg["cost_aversion"]) * frac / float(cfg["cost_holding_sessions"])  # amortised per session
+    ref, reference = reference_book(ctx, cfg, names)
     res = mean_variance(post.mu, sigma + post.cov_mean, delta, lo, hi, float(cfg["gross_leverage"]), groups,
-                        solver=str(cfg["solver"]), periods_per_year=ppy, ref=np.zeros(n), cost=cost)
+                        solver=str(cfg["solver"]), periods_per_year=ppy, ref=ref, cost=cost)
     ctx.log.info("optimiser %s: status %s in %.3f s (fallback=%s %s)", res.solver, res.status, res.seconds,
                  res.fallback, res.reason)
     agg_q = {v["instrument"]: v["q"] for v in views if v["source"] == "signal_aggregation"}
@@ -291,14 +320,15 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
         "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
         "target_weight": float(res.weights[i]), "prior_return": float(pi[i]), "posterior_return": float(post.mu[i]),
         "view_q": agg_q.get(x), "vol": float(vols[i]),
-        "lower": float(lo[i]), "upper": float(hi[i]), "cost": float(frac[i]), "origin": origin[i],
+        "lower": float(lo[i]), "upper": float(hi[i]), "cost": float(frac[i]), "reference_weight": float(ref[i]),
+        "origin": origin[i],
     } for i, x in enumerate(names)]
     solve = [{
         "date": ctx.date, "status": res.status, "objective": res.objective, "solver": res.solver,
         "fallback": res.fallback, "fallback_reason": res.reason, "n_views": len(views), "n_obs": n_obs,
         "delta": delta, "tau": tau, "prior": str(cfg["prior"]),
         "ex_ante_vol": book_vol(res.weights, sigma, int(cfg["periods_per_year"])),
-        "gross": float(np.abs(res.weights).sum()),
+        "gross": float(np.abs(res.weights).sum()), "reference": reference,
     }]
     vrows = [{"date": ctx.date, **{k: v[k] for k in ("view_id", "instrument", "source", "z", "q", "annual_return",
                                                       "sharpe", "confidence", "adj_confidence", "omega")},
@@ -557,6 +587,9 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     per_w = np.array([u[1] for u in unit])  # contracts per unit of weight
     dv01_w = np.array([u[2] for u in unit])  # BRL/bp per unit of weight
     fallback = bool(solve["fallback"].iloc[0]) if len(solve) else False
+    reference = str(solve["reference"].iloc[0]) if len(solve) else "flat"
+    ref_words = ("desk's positions" if reference.startswith("desk positions") else
+                 "flat book: no positions file (the cost term's reference, docs/portfolio.md)")
 
     def finish(w: np.ndarray, binding: str, origins: list[str], note: str = "") -> dict[str, pd.DataFrame]:
         vol = book_vol(w, sigma, ppy)
@@ -570,8 +603,9 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
                 "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method, "origin": origins[i],
             })
         book = [{"date": ctx.date, "binding": binding, "ex_ante_vol": vol, "target_vol": tv,
-                 "reason": _words(binding, vol, tv) + note, "gross": float(np.abs(w).sum()),
-                 "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method}]
+                 "reason": _words(binding, vol, tv) + note + f"; costs charged from the {ref_words}",
+                 "gross": float(np.abs(w).sum()), "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method,
+                 "reference": reference}]
         ctx.log.info("sized book (%s): %s", method, book[0]["reason"])
         md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
                         float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
