@@ -99,7 +99,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     cfg = _config()
     schemas = all_schemas()
     days = sessions_between(start, end)
-    sizing, exante, breaches, binding = {}, {}, {}, {}
+    sizing, exante, breaches, binding, small = {}, {}, {}, {}, {}
     for d in days:
         p = partition_paths(root, "portfolio_sizing", d)
         sizing[d] = pd.read_parquet(p["part"])
@@ -110,7 +110,9 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
         exante[d] = float(np.sqrt(252 * w @ sig @ w))
         book = p["part"].parent / "book.parquet"
         if book.exists():
-            binding[d] = str(pd.read_parquet(book)["binding"].iloc[0])
+            bk = pd.read_parquet(book)
+            binding[d] = str(bk["binding"].iloc[0])
+            small[d] = "share-of-VaR limit" in str(bk["reason"].iloc[0])
     last = days[-1]
     rets = read_table(partition_paths(root, "silver_returns", last)["part"], schemas["silver_returns"]["part"])
     for d in days if limits else []:  # each session's own silver_returns, as risk_var reads it
@@ -159,6 +161,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     if binding:
         vc = pd.Series(list(binding.values())).value_counts().to_dict()
         print(f"binding constraint of the sized books: {vc}")
+        print(f"books held under the small-book share limit (risk.limits.*_by_size): {sum(small.values())}; "
+              f"flat books: {sum(1 for d in days if not np.any(sizing[d]['weight'].to_numpy()))}")
 
 
 def main() -> None:
