@@ -89,7 +89,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
 
     Partitions are read as plain Parquet (not schema-checked), so books of an earlier version of the portfolio
     code (without ``origin``) are evaluated with the same backtest and cost model. ``band`` overrides
-    ``report.backtest.no_trade_band`` (0: trade every session to the target, as before the band existed).
+    ``portfolio.no_trade_band`` (0: trade every session to the target, as before the band existed).
     """
     from brmacro.io import read_table
     from brmacro.pipeline import all_schemas, partition_paths
@@ -99,7 +99,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     cfg = _config()
     schemas = all_schemas()
     days = sessions_between(start, end)
-    sizing, exante, breaches, binding = {}, {}, {}, {}
+    sizing, exante, breaches, binding, small = {}, {}, {}, {}, {}
     for d in days:
         p = partition_paths(root, "portfolio_sizing", d)
         sizing[d] = pd.read_parquet(p["part"])
@@ -110,7 +110,9 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
         exante[d] = float(np.sqrt(252 * w @ sig @ w))
         book = p["part"].parent / "book.parquet"
         if book.exists():
-            binding[d] = str(pd.read_parquet(book)["binding"].iloc[0])
+            bk = pd.read_parquet(book)
+            binding[d] = str(bk["binding"].iloc[0])
+            small[d] = "share-of-VaR limit" in str(bk["reason"].iloc[0])
     last = days[-1]
     rets = read_table(partition_paths(root, "silver_returns", last)["part"], schemas["silver_returns"]["part"])
     for d in days if limits else []:  # each session's own silver_returns, as risk_var reads it
@@ -120,7 +122,9 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
         breaches[d] = book_breaches(sizing[d], r_d, d, cfg["portfolio"], cfg["risk"], conv)
     from brmacro.portfolio.steps import portfolio_config
 
-    params = {**cfg["report"]["backtest"], "costs": portfolio_config(cfg)["costs"]}
+    pcfg = portfolio_config(cfg)
+    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
+              "participation": pcfg["participation"]}
     if band is not None:
         params["no_trade_band"] = band
     if participation is not None:
@@ -157,6 +161,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     if binding:
         vc = pd.Series(list(binding.values())).value_counts().to_dict()
         print(f"binding constraint of the sized books: {vc}")
+        print(f"books held under the small-book share limit (risk.limits.*_by_size): {sum(small.values())}; "
+              f"flat books: {sum(1 for d in days if not np.any(sizing[d]['weight'].to_numpy()))}")
 
 
 def main() -> None:
@@ -166,8 +172,8 @@ def main() -> None:
     ap.add_argument("--start", default="2024-01-02")
     ap.add_argument("--end", default="2024-06-28")
     ap.add_argument("--only-portfolio", action="store_true")
-    ap.add_argument("--band", type=float, default=None, help="override report.backtest.no_trade_band")
-    ap.add_argument("--participation", type=float, default=None, help="override report.backtest.participation")
+    ap.add_argument("--band", type=float, default=None, help="override portfolio.no_trade_band")
+    ap.add_argument("--participation", type=float, default=None, help="override portfolio.participation")
     ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
     ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
     a = ap.parse_args()

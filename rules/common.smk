@@ -139,12 +139,14 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
-        ext = [
-            p
-            for a in _pl.SESSION_GROUPS[group]
-            for part_ in _pl.external_inputs(a, d, config)
-            for p in part_
-        ]
+        ext = list(
+            dict.fromkeys(  # a file two members read (the desk's positions) is declared once
+                p
+                for a in _pl.SESSION_GROUPS[group]
+                for part_ in _pl.external_inputs(a, d, config)
+                for p in part_
+            )
+        )
         return (
             _complete(
                 [partition_dir(u, wildcards.date) for u in same]

@@ -152,7 +152,10 @@ STEPS: dict[str, StepSpec] = {
         build=lambda: signals_steps.signal_monitor,
     ),
     "portfolio_optimization": StepSpec(
-        "portfolio", ("signal_aggregation", "agent_cross_asset", "silver_returns"), config=("portfolio",),
+        "portfolio",
+        ("signal_aggregation", "agent_cross_asset", "silver_returns", "bronze_b3_market_data"),
+        config=("portfolio", "desk"),
+        external=("desk_positions_session",),  # the desk's book of the session: the cost term's reference
         build=lambda: portfolio_steps.portfolio_optimization,
     ),
     "portfolio_sizing": StepSpec(
@@ -535,7 +538,8 @@ def external_inputs(asset: str, date: dt.date, config: Mapping[str, Any]) -> tup
     """Optional inputs from outside the workflow that exist *now*: (same session, previous sessions).
 
     ``desk_positions``: the desk's files ``<desk.positions_dir>/date=<D>/positions.{csv,parquet}`` of the
-    session and of the :data:`POSITION_PREV_SESSIONS` sessions before. No rule produces them; a file is
+    session and of the :data:`POSITION_PREV_SESSIONS` sessions before; ``desk_positions_session``: the session's
+    file only (``portfolio_optimization``: the reference book of its cost term). No rule produces them; a file is
     declared only if present when the DAG is built, so a missing one is never a missing-input error and the
     step reads only what was declared. Adding, editing or removing a file later changes the rule's inputs
     (Snakemake's ``input``/``mtime`` rerun triggers), so the next run rebuilds the session (docs/desk.md).
@@ -545,10 +549,11 @@ def external_inputs(asset: str, date: dt.date, config: Mapping[str, Any]) -> tup
     same: list[str] = []
     prev: list[str] = []
     for kind in STEPS[asset].external:
-        if kind != "desk_positions":
+        if kind not in ("desk_positions", "desk_positions_session"):
             raise ValueError(f"{asset}: unknown external input {kind!r}")
         root = Path(str((config.get("desk") or {}).get("positions_dir", "positions")))
-        for s in [*previous_sessions(date, POSITION_PREV_SESSIONS), date]:
+        back = POSITION_PREV_SESSIONS if kind == "desk_positions" else 0
+        for s in [*previous_sessions(date, back), date]:
             base = root / f"date={s.isoformat()}"
             hits = [str(base / n) for n in POSITION_FILES if (base / n).is_file()]
             (same if s == date else prev).extend(hits)
@@ -673,6 +678,8 @@ def run_backtest(
             )
         from brmacro.portfolio.steps import portfolio_config
 
-        bt = {**params["report"]["backtest"], "costs": portfolio_config(params)["costs"]}  # one cost model
+        pcfg = portfolio_config(params)  # one cost model and one execution rule with the daily orders
+        bt = {**params["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
+              "participation": pcfg["participation"]}
         res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")))
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

@@ -175,6 +175,8 @@ def test_optional_positions_inputs_are_declared_only_when_present(tmp_path: Path
     before = _write(tmp_path, previous_session(D), "contract,quantity\nDOLZ26,1\n", "positions.parquet")
     _write(tmp_path, previous_sessions(D, 6)[0], "contract,quantity\nDOLZ26,1\n")  # outside the window
     assert external_inputs("portfolio_sizing", D, cfg) == ([str(today)], [str(before)])
+    # the optimisation reads the session's file only: the reference book of its cost term
+    assert external_inputs("portfolio_optimization", D, cfg) == ([str(today)], [])
     # the session layout and in-process builds declare the same files as the step rule
     from brmacro.pipeline import _declared_files
 
@@ -345,3 +347,67 @@ def test_demo_di1_listing_follows_b3s_pattern() -> None:
     for tenor in (252, 504, 1260, 2520):
         c = choose_di1(b3, d, tenor, DEFAULT_DESK)
         assert c.code in set(t["ticker"]) and c.open_interest >= DEFAULT_DESK["min_open_interest"]
+
+
+# ----------------------------------------------------------------------------------------------- reference and band
+
+def test_the_desks_positions_are_the_cost_terms_reference(tmp_path: Path, market) -> None:
+    p = _write(tmp_path, D, "contract,quantity\nDOLZ26,-20\nINDZ26,30\n")
+    params = {"desk": {"positions_dir": str(tmp_path)}, "portfolio": {"cost_aversion": 1e4}}
+
+    def optimise(files: dict) -> dict[str, pd.DataFrame]:
+        ctx = fx.context(tmp_path / f"o{len(files)}", "portfolio_optimization", market, params)
+        if files:
+            ctx.inputs = {**ctx.inputs, "positions": {"positions": files[D]}}
+        return portfolio_optimization(ctx)
+
+    held, flat = optimise({D: p}), optimise({})
+    for out in (held, flat):
+        for name, df in out.items():
+            all_schemas()["portfolio_optimization"][name].conform(df)
+    assert held["solve"].iloc[0]["reference"] == f"desk positions {p}"
+    assert flat["solve"].iloc[0]["reference"] == f"flat (no positions file for {D.isoformat()})"
+    part = held["part"].set_index("instrument")
+    ptax = float(market["silver_returns"]["prices"].query("series == 'ptax:USDBRL'").iloc[-1]["value"])
+    assert part.loc["USDBRL", "reference_weight"] == pytest.approx(-20 * 50_000 * ptax / 100e6)
+    assert (part.drop(["USDBRL", "IBOV"])["reference_weight"] == 0).all()
+    # costs that dwarf every view: the target stays at the reference — the desk's book, or flat without a file
+    np.testing.assert_allclose(part["target_weight"], part["reference_weight"], atol=1e-9)
+    assert (flat["part"]["target_weight"] == 0).all() and (flat["part"]["reference_weight"] == 0).all()
+    # the sizing book says which reference the costs were charged from
+    sized = _sizing_with_positions(tmp_path, {**market, "portfolio_optimization": held}, {D: p}, params)
+    assert sized["book"].iloc[0]["reference"] == f"desk positions {p}"
+    assert "costs charged from the desk's positions" in sized["book"].iloc[0]["reason"]
+
+
+def test_daily_orders_follow_the_backtests_execution_rule() -> None:
+    from brmacro.desk.book import band_orders
+
+    cols = ["contract", "instrument", "held", "target", "proposed", "order", "kind", "reason"]
+    orders = pd.DataFrame([
+        ["DOLF27", "USDBRL", -20, -21, -21, -1, "rebalance", "model target"],  # |dw| 0.0013 x 15 % < 0.005: band
+        ["INDZ26", "IBOV", 30, 130, 130, 100, "rebalance", "model target"],  # outside: half the gap
+        ["ESZ26", "SPX", 4, 0, 0, -4, "close", "model target is in another contract or flat"],  # flat: whole
+        ["DI1F28", "DI1_2Y", 0, -1000, -1000, -1000, "open", "model target"],  # open: half the gap
+        ["DI1F27", "DI1_1Y", 200, 0, 0, -200, "roll", "in its roll window"],  # a roll: untouched
+        ["DI1F29", "DI1_1Y", 0, 180, 180, 180, "open", "model target"],  # instrument in two contracts: whole
+    ], columns=cols)
+    wpc = {"DOLF27": 0.0025, "INDZ26": 0.0013, "ESZ26": 0.0125, "DI1F28": -0.0016, "DI1F29": 0.0009}
+    vol = {"USDBRL": 0.15, "IBOV": 0.22, "SPX": 0.18, "DI1_2Y": 0.012, "DI1_1Y": 0.006}
+    out = band_orders(orders, wpc, vol, 0.005, 0.5).set_index("contract")
+    assert out.loc["DOLF27", ["proposed", "order", "kind"]].tolist() == [-20, 0, "hold"]
+    assert out.loc["DOLF27", "reason"].startswith("not sent, inside the no-trade band: |dw| 0.0013 x vol 15.0 %")
+    assert out.loc["INDZ26", ["proposed", "order"]].tolist() == [80, 50]
+    assert "partial move: 0.5 of the gap to +130" in out.loc["INDZ26", "reason"]
+    assert out.loc["ESZ26", ["proposed", "order", "kind"]].tolist() == [0, -4, "close"]
+    assert out.loc["DI1F28", ["proposed", "order"]].tolist() == [-500, -500]
+    assert out.loc["DI1F27", "proposed"] == 0 and out.loc["DI1F29", "proposed"] == 180
+    assert (out["order"] == out["proposed"] - out["held"]).all()
+    # the same rule, in weights, as the backtest's sequential execution
+    from brmacro.portfolio.execution import execution_step
+
+    trade, inside = execution_step([130 * 0.0013, -21 * 0.0025], [30 * 0.0013, -20 * 0.0025], [0.22, 0.15],
+                                   0.005, 0.5)
+    assert trade[0] == pytest.approx(50 * 0.0013) and inside.tolist() == [False, True]
+    whole = band_orders(orders, wpc, vol, 0.0, 1.0)  # no band, whole gap: the orders as the model wants them
+    pd.testing.assert_frame_equal(whole, orders)

@@ -296,12 +296,12 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
     b = bk.iloc[0]
     assert b["ex_ante_vol"] <= b["target_vol"] * 1.01 and b["target_vol"] == 0.10
     assert b["reason"].startswith(("sized to", "flat")) and f"{b['target_vol'] * 100:.1f} % target" in b["reason"]
-    # the default (hedges: forbid) keeps the fixture's two viewed instruments only: with two positions one always
-    # carries at least half of the VaR, above the 40 % limit, so the book is flat and says why
-    two = _sized(tmp_path / "f", tabs, {})
-    assert (two["part"]["weight"] == 0).all() and two["book"].iloc[0]["binding"].startswith("risk_contribution:")
-    assert two["book"].iloc[0]["reason"].startswith("flat: no book meets the risk-contribution limits")
-    assert book_breaches(two["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+    # the default (hedges: forbid) holds the three viewed instruments the optimiser keeps (DI1_2Y, USDBRL, IBOV); they
+    # hedge one another (negative shares), which defeats the iterative scaling, and the risk-parity book meets the caps
+    three = _sized(tmp_path / "f", tabs, {})
+    held = three["part"].loc[three["part"]["weight"] != 0, "instrument"].tolist()
+    assert held == ["DI1_2Y", "USDBRL", "IBOV"] and not three["book"].iloc[0]["binding"].startswith("risk_contribution")
+    assert book_breaches(three["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
     # with limits that do not bind, the whole book sits on the 10 % target (up to contract rounding)
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in names}, "gross_leverage": 100.0,
                           "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}, "risk": WIDE_RISK}
@@ -412,3 +412,90 @@ def test_config_part_mirrors_defaults_and_validates() -> None:
     assert json.loads(json.dumps(cfg["portfolio"])) == json.loads(json.dumps(DEFAULT_CONFIG))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**cfg["portfolio"], "sizing": {"method": "equal_weight"}}, schema["portfolio"])
+
+
+def test_shrink_search_finds_the_linear_scans_step_in_few_calls() -> None:
+    from brmacro.portfolio.sizing import first_passing_step, shrink_guess
+
+    def linear(passes, n):  # the former loop: shrink 1 % at a time
+        return next((m for m in range(n) if passes(m)), None)
+
+    for first in (0, 1, 2, 7, 37, 64, 99, None):
+        for guess in (1, 3, 40, 200):
+            calls: list[int] = []
+
+            def passes(m: int, first: int | None = first, calls: list[int] = calls) -> bool:
+                calls.append(m)
+                return first is not None and m >= first
+
+            assert first_passing_step(passes, 100, guess) == linear(lambda m, f=first: f is not None and m >= f, 100)
+            assert len(calls) <= 16 and len(set(calls)) == len(calls)  # bisection, each step measured once
+    # the closed form: a measure at 1/ratio of its limit needs ceil(log ratio / log 0.99) steps of 1 %
+    assert shrink_guess(0.95) == 6 and 0.99 ** 6 <= 0.95 < 0.99 ** 5
+    assert shrink_guess(1.0) == 1 and shrink_guess(float("nan")) == 1
+
+
+def test_rounded_book_fit_equals_shrinking_one_percent_at_a_time(tmp_path: Path) -> None:
+    from brmacro.portfolio.limits import book_limits, check_book, scale_caps
+    from brmacro.portfolio.steps import SHRINK_STEP, fit_rounded, rounded_book
+
+    names = ["USDBRL", "IBOV", "SPX"]
+    sigma = _cov(3, seed=5) * 1e-4
+    w0 = np.array([0.9, -0.6, 0.5])
+    limit = 0.9 * 1.645 * float(np.sqrt(w0 @ sigma @ w0))  # the VaR limit binds: about 11 steps of 1 %
+    lim = book_limits(names, {"bounds": {x: [-1.0, 1.0] for x in names}, "class_caps": {}, "gross_leverage": 8.0},
+                      {**WIDE_RISK["limits"], "var_95": limit})
+    per_w = np.array([400.0, 770.0, 80.0])  # contracts per unit of weight
+    calls: list[int] = []
+
+    def measure(w: np.ndarray) -> tuple[dict[float, float], np.ndarray]:  # parametric VaR, scales with the book
+        calls.append(1)
+        return {0.95: 1.645 * float(np.sqrt(w @ sigma @ w)), 0.99: 0.0}, np.zeros(3)
+
+    fitted, broken = fit_rounded(w0, per_w, np.zeros(3), lim, measure)
+    assert not broken and len(calls) <= 6  # the former loop measured the VaR 12 times
+    w = w0.copy()
+    for _ in range(100):  # the former loop, by hand
+        wr = rounded_book(w, per_w)
+        var, shares = measure(wr)
+        if not check_book(wr, np.zeros(3), lim, var, shares):
+            break
+        w = w * SHRINK_STEP
+    np.testing.assert_allclose(fitted, wr, atol=1e-12)
+    assert 0.98 * limit < measure(fitted)[0][0.95] <= limit  # at the limit, within one step of 1 %
+    assert min(k for _n, k in scale_caps(fitted, np.zeros(3), lim, measure(fitted)[0])) < 1.02
+
+
+def test_small_books_have_the_share_limit_of_their_size(tmp_path: Path) -> None:
+    from brmacro.portfolio.limits import book_breaches, share_limit
+
+    # shares of VaR sum to 1: the largest of n is at least 1/n, so 40 % needs three positions
+    assert share_limit(0.4, [1.0, 0.55], 1) == 1.0 and share_limit(0.4, [1.0, 0.55], 2) == 0.55
+    assert share_limit(0.4, [1.0, 0.55], 3) == 0.4 and share_limit(0.4, None, 2) == 0.4
+    tabs = _inputs(tmp_path)
+    agg = tabs["signal_aggregation"]["part"].copy()
+    keep = agg["instrument"].isin(["USDBRL", "IBOV"])
+    agg.loc[~keep, "conviction"], agg.loc[~keep, "direction"] = 0.0, 0
+    two = {**tabs, "signal_aggregation": {**tabs["signal_aggregation"], "part": agg}}
+    rets = tabs["silver_returns"]["part"]
+    conv = agg.set_index("instrument")["conviction"]
+    res = _sized(tmp_path / "two", two, {})
+    w = res["part"].set_index("instrument")["weight"]
+    b = res["book"].iloc[0]
+    assert (w != 0).sum() == 2 and w["USDBRL"] != 0 and w["IBOV"] != 0  # formerly flat for the 40 % limit
+    assert "2 positions: share-of-VaR limit 55 % per position (40 % needs 3 or more)" in b["reason"]
+    assert book_breaches(res["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
+    # without the rule (an empty list), no two-position book meets 40 %: flat, and the artifact says why
+    old = {"risk": {"limits": {"max_risk_contribution_by_size": []}}}
+    flat = _sized(tmp_path / "old", two, old)
+    assert (flat["part"]["weight"] == 0).all() and flat["book"].iloc[0]["binding"] == "risk_contribution:USDBRL, IBOV"
+    assert flat["book"].iloc[0]["reason"].startswith("flat: no book meets the risk-contribution limits")
+    # and risk_limits measures the two-position book against the same 55 %
+    from brmacro.risk.limits import evaluate_limits
+
+    comp = pd.DataFrame({"instrument": ["USDBRL", "IBOV"], "pct_contribution": [0.52, 0.48]})
+    sizing = res["part"].loc[:, ["instrument", "asset_class", "weight", "dv01_brl"]]
+    var_t = pd.DataFrame({"method": ["parametric"] * 2, "confidence": [0.95, 0.99], "var": [0.01, 0.015]})
+    rows, _ = evaluate_limits(sizing, var_t, comp, [], {})
+    rc = next(r for r in rows if r.limit == "risk_contribution")
+    assert rc.limit_value == 0.55 and rc.status != "BREACHED" and "book of 2 position" in rc.note

@@ -186,13 +186,14 @@ def optimization(session: dt.date = SESSION) -> dict[tuple[str, str], pd.DataFra
     rows = [{"date": session, "instrument": r.instrument, "asset_class": r.asset_class,
              "target_weight": r.target_weight, "prior_return": 0.0, "posterior_return": 0.0001,
              "view_q": None if r.instrument == "SPX" else 0.0002, "vol": 0.1, "lower": -0.25, "upper": 0.25,
-             "cost": 0.0001, "origin": r.origin}
+             "cost": 0.0001, "reference_weight": 0.0, "origin": r.origin}
             for r in sz.itertuples()]
     out = {("portfolio_optimization", "part"): _f("portfolio_optimization", "part", rows),
            ("portfolio_optimization", "solve"): _f("portfolio_optimization", "solve", [{
                "date": session, "status": "optimal", "objective": 0.0001, "solver": "CLARABEL", "fallback": False,
                "fallback_reason": "", "n_views": 7, "n_obs": 756, "delta": 2.5, "tau": 0.05, "prior": "zero",
-               "ex_ante_vol": 0.08, "gross": 0.605}])}
+               "ex_ante_vol": 0.08, "gross": 0.605,
+               "reference": f"flat (no positions file for {session.isoformat()})"}])}
     for name in schemas_of("portfolio_optimization"):
         if ("portfolio_optimization", name) not in out:
             out[("portfolio_optimization", name)] = schemas_of("portfolio_optimization")[name].empty()

@@ -372,6 +372,45 @@ def orders_table(asof: dt.date, held: pd.DataFrame | None, target: pd.DataFrame,
     return pd.DataFrame(rows, columns=cols)
 
 
+def band_orders(orders: pd.DataFrame, weight_per_contract: Mapping[str, float], vol: Mapping[str, float],
+                band: float, participation: float) -> pd.DataFrame:
+    """The orders after the execution rule: partial moves and the no-trade band (``docs/portfolio.md`` §3).
+
+    The rule is :func:`brmacro.portfolio.execution.execution_step`, the one the range backtest simulates, applied
+    in weights (``quantity × weight_per_contract``, the held book's own valuation) to each ``open`` or
+    ``rebalance`` order of an instrument traded in that one contract: a step worth at most ``band`` in annual
+    volatility is not sent (kind ``hold``, the reason says so); otherwise ``participation`` of the gap is sent,
+    rounded to whole contracts. Closes (a move to flat is whole), rolls, expiries, contract switches (an
+    instrument in two contracts) and circuit-breaker orders are left as they are.
+    """
+    from brmacro.portfolio.execution import execution_step
+
+    per_inst = orders.loc[orders["kind"] != "expiry", "instrument"].value_counts()
+    rows: list[dict[str, Any]] = []
+    for rec in orders.to_dict("records"):
+        r = {str(k): v for k, v in rec.items()}
+        rows.append(r)
+        if r["kind"] not in ("open", "rebalance") or per_inst.get(r["instrument"], 0) != 1:
+            continue
+        wpc = float(weight_per_contract.get(str(r["contract"]), 0.0))
+        v = float(vol.get(str(r["instrument"]), float("nan")))
+        hq, tq = int(r["held"]), int(r["target"])
+        if wpc == 0.0 or hq == tq:
+            continue
+        trade, inside = execution_step([tq * wpc], [hq * wpc], [v], band, participation)
+        step = (tq - hq) * wpc * participation  # the target is not flat here (a close is never banded)
+        p = hq + int(np.rint(trade[0] / wpc))
+        if bool(inside[0]) or p == hq:
+            why = (f"inside the no-trade band: |dw| {abs(step):.4f} x vol {v * 100:.1f} % = {abs(step) * v:.5f} <= {band:g}"
+                   if bool(inside[0]) else f"{participation:g} of the gap rounds to no contract")
+            r.update(proposed=hq, order=0, kind="hold", reason=f"not sent, {why} (model target {tq:+d})")
+        elif p != tq:
+            r.update(proposed=p, order=p - hq,
+                     reason=f"{r['reason']}; partial move: {participation:g} of the gap to {tq:+d} "
+                            "(portfolio.participation)")
+    return pd.DataFrame(rows, columns=orders.columns)
+
+
 #: Instrument carried by each calendar product (DI1 varies by tenor).
 PRODUCT_INSTRUMENT = dict(_UNDERLYING)
 

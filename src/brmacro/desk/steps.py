@@ -16,6 +16,7 @@ import pandas as pd
 from brmacro.calendar import previous_sessions
 from brmacro.desk.book import (
     MarketData,
+    band_orders,
     book_weights_of,
     breaker_state,
     contract_row_info,
@@ -59,8 +60,13 @@ def positions_of(ctx: Context) -> dict[dt.date, Path]:
     return by_session(paths)
 
 
-def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: MarketData) -> dict[str, pd.DataFrame]:
-    """The desk tables of ``portfolio_sizing`` for the session (see the module docstring)."""
+def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: MarketData,
+                execution: tuple[float, float] | None = None) -> dict[str, pd.DataFrame]:
+    """The desk tables of ``portfolio_sizing`` for the session (see the module docstring).
+
+    ``execution`` (``portfolio.no_trade_band``, ``portfolio.participation``): the execution rule applied to the
+    orders against a held book (:func:`brmacro.desk.book.band_orders`); None sends the whole gap.
+    """
     d = ctx.date
     cfg = desk_config(ctx.params)
     nav = float(ctx.params["nav_brl"])
@@ -88,6 +94,11 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
                 f"by {cfg['circuit_breaker']['size_factor']:g})" if breaker.tripped else
                 f"held book from {files[d]}" + (f"; {breaker.reason}" if breaker.reason else ""))
     orders = orders_table(d, held_now, target, cfg, breaker)
+    if held_now is not None and not breaker.tripped and execution is not None and len(orders):
+        traded = sorted(set(orders.loc[orders["kind"].isin(["open", "rebalance"]), "contract"]))
+        unit, _ = book_weights_of(pd.DataFrame({"contract": traded, "quantity": [1] * len(traded)}), d, md, nav)
+        vols = {str(r["instrument"]): float(r["vol"]) for r in sizing_rows}
+        orders = band_orders(orders, dict(zip(unit["contract"], unit["weight"], strict=True)), vols, *execution)
 
     # the held book valued today, with yesterday's quantities and today's contract P&L
     held_rows: list[dict[str, Any]] = []

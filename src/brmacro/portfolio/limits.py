@@ -32,7 +32,8 @@ from numpy.typing import NDArray
 
 from brmacro.instruments import by_name
 
-__all__ = ["BookLimits", "book_breaches", "book_limits", "check_book", "scale_caps", "var_value"]
+__all__ = ["BookLimits", "book_breaches", "book_limits", "check_book", "scale_caps", "share_caps", "share_limit",
+           "var_value"]
 
 F = NDArray[np.float64]
 TOL = 1e-9
@@ -60,6 +61,9 @@ class BookLimits:
         ``historical`` | ``parametric`` | ``monte_carlo`` | ``max``.
     rc_position, rc_class : float
         Largest share of parametric VaR for a position and for an asset class.
+    rc_position_by_size, rc_class_by_size : tuple of float
+        The same limits for books of 1, 2, ... positions (classes) held, where ``rc_position`` cannot be met
+        (:func:`share_limit`; ``risk.limits.max_risk_contribution_by_size``, ``asset_class_risk_budget_by_size``).
     """
 
     names: list[str]
@@ -72,6 +76,31 @@ class BookLimits:
     var_method: str = "max"
     rc_position: float = 1.0
     rc_class: float = 1.0
+    rc_position_by_size: tuple[float, ...] = ()
+    rc_class_by_size: tuple[float, ...] = ()
+
+
+def share_limit(limit: float, by_size: Sequence[float] | None, n: int) -> float:
+    """The share-of-VaR limit of a book of ``n`` positions (or asset classes) held.
+
+    Shares of VaR sum to 1, so in a book of ``n`` positions the largest is at least ``1/n``: a 40 % limit cannot
+    be met by one or two positions (with two, one always carries at least half). ``by_size[n-1]`` is the limit
+    for a book of exactly ``n`` (``risk.limits.max_risk_contribution_by_size``, ``[1.0, 0.55]``: a single
+    position carries all the risk, two are held near risk parity, at most 55 % in one); a larger book, or one
+    the list does not cover, has ``limit``. The same rule, for asset classes, with
+    ``asset_class_risk_budget_by_size``. One function, used by sizing and by ``risk_limits``.
+    """
+    seq = list(by_size or [])
+    return float(seq[n - 1]) if 0 < n <= len(seq) else float(limit)
+
+
+def share_caps(lim: BookLimits, w: F) -> tuple[float, float, int, int]:
+    """(position limit, class limit, positions held, classes held) of the book ``w`` (:func:`share_limit`)."""
+    held = np.abs(np.asarray(w, float)) > 0
+    n = int(held.sum())
+    m = len({by_name(x).asset_class for x, h in zip(lim.names, held, strict=True) if h})
+    return (share_limit(lim.rc_position, lim.rc_position_by_size, n),
+            share_limit(lim.rc_class, lim.rc_class_by_size, m), n, m)
 
 
 def book_limits(names: Sequence[str], pcfg: Mapping[str, Any], risk_limits: Mapping[str, Any],
@@ -114,6 +143,8 @@ def book_limits(names: Sequence[str], pcfg: Mapping[str, Any], risk_limits: Mapp
         dv01=float(lim["dv01_brl_per_bp"]) if "dv01_brl_per_bp" in lim else None,
         var={0.95: float(lim["var_95"]), 0.99: float(lim["var_99"])}, var_method=str(lim["var_method"]),
         rc_position=float(lim["max_risk_contribution"]), rc_class=float(lim["asset_class_risk_budget"]),
+        rc_position_by_size=tuple(float(x) for x in lim.get("max_risk_contribution_by_size") or ()),
+        rc_class_by_size=tuple(float(x) for x in lim.get("asset_class_risk_budget_by_size") or ()),
     )
 
 
@@ -203,16 +234,17 @@ def check_book(w: F, dv01_brl: F, lim: BookLimits, var: Mapping[float, float] | 
             out.append(f"VaR {c:.0%} {v:.4f} > {lim.var[c]:.4f}")
     if shares is not None and np.any(a > 0):
         s = np.nan_to_num(np.asarray(shares, float))
+        rc_pos, rc_cls, _n, _m = share_caps(lim, w)
         for i, x in enumerate(lim.names):
-            if s[i] > lim.rc_position + 1e-6:
-                out.append(f"{x} share of VaR {s[i]:.3f} > {lim.rc_position:.3f}")
+            if s[i] > rc_pos + 1e-6:
+                out.append(f"{x} share of VaR {s[i]:.3f} > {rc_pos:.3f}")
         by_class: dict[str, float] = {}
         for i, x in enumerate(lim.names):
             c = by_name(x).asset_class
             by_class[c] = by_class.get(c, 0.0) + s[i]
         for c, v in sorted(by_class.items()):
-            if v > lim.rc_class + 1e-6:
-                out.append(f"class {c} share of VaR {v:.3f} > {lim.rc_class:.3f}")
+            if v > rc_cls + 1e-6:
+                out.append(f"class {c} share of VaR {v:.3f} > {rc_cls:.3f}")
     return out
 
 

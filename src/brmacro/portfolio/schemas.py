@@ -45,6 +45,8 @@ BOOK = Schema(
         Col("gross", "float", lo=0.0, doc="sum of |weight|"),
         Col("dv01_brl", "float", lo=0.0, doc="sum of |DV01|, BRL per bp"),
         Col("method", "str"),
+        Col("reference", "str", doc="the reference book of the optimiser's cost term: the desk's positions file, "
+                                    "or 'flat' (no positions file for the session; docs/portfolio.md §3)"),
     ),
     key=("date",),
     doc="One row: what sized the book and the ex-ante vol it reached against the target",
@@ -65,6 +67,8 @@ OPTIM = Schema(
         Col("lower", "float", doc="lower weight bound (0 and 0 for an instrument without a view under hedges: forbid)"),
         Col("upper", "float", doc="upper weight bound"),
         Col("cost", "float", lo=0.0, doc="one-way cost of trading one unit of notional, fraction (portfolio.costs)"),
+        Col("reference_weight", "float", doc="the cost term's reference: the desk's held weight (DV01-matched for "
+                                             "DI1), 0 without a positions file"),
         Col("origin", "str", doc="views: <strategy ids> | covariance hedge of <X> | flat: <why>"),
     ),
     key=("instrument",),
@@ -87,6 +91,8 @@ SOLVE = Schema(
         Col("prior", "str", doc="zero | risk_parity"),
         Col("ex_ante_vol", "float", lo=0.0, doc="annualised ex-ante vol of the targets (brmacro.covariance)"),
         Col("gross", "float", lo=0.0, doc="sum of |target weights|"),
+        Col("reference", "str", doc="the cost term's reference book: 'desk positions <file>' or 'flat (no "
+                                    "positions file for <D>)'"),
     ),
     key=("date",),
     doc="One row: how the optimisation went (solve time is logged, never stored)",

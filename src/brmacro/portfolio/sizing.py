@@ -25,7 +25,8 @@ Which listed contract carries a position (and when it rolls) is :mod:`brmacro.de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import cvxpy as cp
 import numpy as np
@@ -34,10 +35,13 @@ from numpy.typing import NDArray
 __all__ = [
     "apply_caps",
     "book_vol",
+    "first_passing_step",
     "flat_forward_rate",
     "half_kelly",
+    "parity_within_caps",
     "risk_budget_weights",
     "risk_contributions",
+    "shrink_guess",
     "zn_price",
 ]
 
@@ -88,6 +92,30 @@ def risk_budget_weights(sigma: F, signs: F, budgets: F) -> F:
     return out
 
 
+def parity_within_caps(sigma: F, signs: F, classes: Sequence[str], position_cap: float, class_cap: float
+                       ) -> F | None:
+    """A risk-budgeted book with the given signs whose every share of variance meets the caps, or None.
+
+    Tried in order: equal budgets (risk parity, every share ``1/N``), then equal budgets per asset class split
+    equally within it (every class ``1/M``). The fallback of sizing when iterative scaling does not converge —
+    a book whose positions hedge one another (negative shares) can defeat it although parity meets the caps.
+    """
+    s = np.sign(np.asarray(signs, float))
+    act = s != 0
+    if not act.any():
+        return None
+    cls = np.asarray(classes)
+    held = sorted(set(cls[act]))
+    per_class = np.array([np.sum(act & (cls == c)) for c in cls], float)
+    tries = [np.where(act, 1.0, 0.0), np.where(act, 1.0 / np.maximum(per_class, 1.0) / len(held), 0.0)]
+    for budgets in tries:
+        w = risk_budget_weights(sigma, s, budgets)
+        sh = risk_contributions(w, sigma)
+        if np.all(sh <= position_cap + 1e-9) and all(float(sh[cls == c].sum()) <= class_cap + 1e-9 for c in held):
+            return w
+    return None
+
+
 def apply_caps(w: F, lower: F, upper: F, gross_cap: float) -> F:
     """Clip to the per-instrument caps, then scale down uniformly if gross exceeds ``gross_cap``.
 
@@ -109,6 +137,45 @@ def apply_caps(w: F, lower: F, upper: F, gross_cap: float) -> F:
     if g > gross_cap > 0:
         x = x * (gross_cap / g)
     return x
+
+
+def first_passing_step(passes: Callable[[int], bool], n_steps: int, guess: int = 1) -> int | None:
+    """The smallest ``m`` in ``[0, n_steps)`` with ``passes(m)``, or None: the shrink search of sizing.
+
+    ``passes(m)`` says whether the book scaled by ``0.99**m`` and rounded to contracts meets every limit. A
+    linear scan (``m = 0, 1, 2, ...``) calls it up to ``n_steps`` times, each a full VaR; here ``m = 0`` is tried
+    first (most sessions pass at once), then ``guess`` (the closed form: every homogeneous limit scales
+    linearly with the book, so ``m ≈ log(limit / value) / log 0.99``), doubling until a step passes, then
+    bisecting down to the first passing one. For a monotone ``passes`` (once a book passes, every smaller one
+    does) the answer is the linear scan's, in ``O(log n_steps)`` calls; if none of the steps probed passes, None.
+    """
+    seen: dict[int, bool] = {}
+
+    def ok(m: int) -> bool:
+        if m not in seen:
+            seen[m] = bool(passes(m))
+        return seen[m]
+
+    if n_steps <= 0:
+        return None
+    if ok(0):
+        return 0
+    lo, hi = 0, min(max(int(guess), 1), n_steps - 1)  # lo fails; find a passing hi
+    while not ok(hi):
+        if hi >= n_steps - 1:
+            return None
+        lo, hi = hi, min(2 * hi, n_steps - 1)
+    while hi - lo > 1:  # lo fails, hi passes
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def shrink_guess(ratio: float, step: float = 0.99) -> int:
+    """Steps of ``step`` that bring a homogeneous measure at ``1/ratio`` of its limit inside it (at least 1)."""
+    if not (math.isfinite(ratio) and 0.0 < ratio < 1.0):
+        return 1
+    return max(1, math.ceil(math.log(ratio) / math.log(step)))
 
 
 # --------------------------------------------------------------------------- contracts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,14 +28,18 @@ from brmacro.io import frame
 from brmacro.pipeline import Context
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.costs import DEFAULT_COSTS, cost_fractions
-from brmacro.portfolio.limits import book_limits, check_book, scale_caps, var_value
+from brmacro.portfolio.execution import check_execution
+from brmacro.portfolio.limits import book_limits, check_book, scale_caps, share_caps, share_limit, var_value
 from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.schemas import BOOK, COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
 from brmacro.portfolio.sizing import (
     book_vol,
+    first_passing_step,
     flat_forward_rate,
     half_kelly,
+    parity_within_caps,
     risk_budget_weights,
+    shrink_guess,
     zn_price,
 )
 
@@ -56,6 +61,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "hedges": "forbid",
     "cost_aversion": 1.0,
     "cost_holding_sessions": 63,
+    "no_trade_band": 0.005,
+    "participation": 0.5,
     "costs": copy.deepcopy(DEFAULT_COSTS),
     "min_abs_conviction": 0.05,
     "clarity_floor": 0.2,
@@ -122,6 +129,7 @@ def portfolio_config(params: Mapping[str, Any]) -> dict[str, Any]:
         v = float(value)
         if not np.isfinite(v) or v < low or (v == low and not inclusive):
             raise ValueError(f"portfolio.{key}: {value!r} must be a finite number {'>=' if inclusive else '>'} {low:g}")
+    check_execution(float(cfg["no_trade_band"]), float(cfg["participation"]))
     for name in cfg["universe"]:
         for k in ("ticks", "fee"):
             v = float(cfg["costs"][name][k])
@@ -231,6 +239,34 @@ def _origins(names: list[str], w: np.ndarray, views: list[dict[str, Any]], sigma
     return out
 
 
+def reference_book(ctx: Context, cfg: Mapping[str, Any], names: list[str]) -> tuple[np.ndarray, str]:
+    """The reference book of the optimiser's cost term, and what it is (``docs/portfolio.md`` §3).
+
+    The desk's positions of the session (``positions/date=<D>/positions.{csv,parquet}``, an optional input from
+    outside the graph, read and checked by :func:`brmacro.desk.positions.read_positions`), as weights by
+    :func:`brmacro.desk.book.book_weights_of` (DI1 contracts DV01-matched to the nearest point, others notional /
+    NAV) — the book the session's orders start from. Without a file: the flat book, and the text says so.
+    Held instruments outside the universe are left out of the reference (logged).
+    """
+    from brmacro.desk.book import book_weights_of
+    from brmacro.desk.positions import read_positions
+    from brmacro.desk.steps import positions_of
+
+    path = positions_of(ctx).get(ctx.date)
+    if path is None:
+        return np.zeros(len(names)), f"flat (no positions file for {ctx.date.isoformat()})"
+    b3 = ctx.table("bronze_b3_market_data")
+    held = read_positions(path, ctx.date, b3)
+    md = MarketData(b3, ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
+                    float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
+    _, per_inst = book_weights_of(held, ctx.date, md, float(ctx.params["nav_brl"]))
+    w = per_inst.set_index("instrument")["weight"].astype(float)
+    outside = sorted(str(i) for i, v in w.items() if v != 0 and i not in names)
+    if outside:
+        ctx.log.warning("held instruments outside portfolio.universe left out of the reference book: %s", outside)
+    return w.reindex(names).fillna(0.0).to_numpy(float), f"desk positions {path}"
+
+
 def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     """Black-Litterman posterior and constrained mean-variance targets.
 
@@ -272,8 +308,9 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     ppy = int(cfg["periods_per_year"])
     frac = cost_fractions(names, {x: _level(ctx, x) for x in names}, _ptax(ctx), cfg["costs"])
     cost = float(cfg["cost_aversion"]) * frac / float(cfg["cost_holding_sessions"])  # amortised per session
+    ref, reference = reference_book(ctx, cfg, names)
     res = mean_variance(post.mu, sigma + post.cov_mean, delta, lo, hi, float(cfg["gross_leverage"]), groups,
-                        solver=str(cfg["solver"]), periods_per_year=ppy, ref=np.zeros(n), cost=cost)
+                        solver=str(cfg["solver"]), periods_per_year=ppy, ref=ref, cost=cost)
     ctx.log.info("optimiser %s: status %s in %.3f s (fallback=%s %s)", res.solver, res.status, res.seconds,
                  res.fallback, res.reason)
     agg_q = {v["instrument"]: v["q"] for v in views if v["source"] == "signal_aggregation"}
@@ -284,14 +321,15 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
         "date": ctx.date, "instrument": x, "asset_class": by_name(x).asset_class,
         "target_weight": float(res.weights[i]), "prior_return": float(pi[i]), "posterior_return": float(post.mu[i]),
         "view_q": agg_q.get(x), "vol": float(vols[i]),
-        "lower": float(lo[i]), "upper": float(hi[i]), "cost": float(frac[i]), "origin": origin[i],
+        "lower": float(lo[i]), "upper": float(hi[i]), "cost": float(frac[i]), "reference_weight": float(ref[i]),
+        "origin": origin[i],
     } for i, x in enumerate(names)]
     solve = [{
         "date": ctx.date, "status": res.status, "objective": res.objective, "solver": res.solver,
         "fallback": res.fallback, "fallback_reason": res.reason, "n_views": len(views), "n_obs": n_obs,
         "delta": delta, "tau": tau, "prior": str(cfg["prior"]),
         "ex_ante_vol": book_vol(res.weights, sigma, int(cfg["periods_per_year"])),
-        "gross": float(np.abs(res.weights).sum()),
+        "gross": float(np.abs(res.weights).sum()), "reference": reference,
     }]
     vrows = [{"date": ctx.date, **{k: v[k] for k in ("view_id", "instrument", "source", "z", "q", "annual_return",
                                                       "sharpe", "confidence", "adj_confidence", "omega")},
@@ -422,6 +460,64 @@ def reshape_for_risk_budget(w: np.ndarray, sigma: np.ndarray, classes: list[str]
     return x, ok
 
 
+SHRINK_STEP = 0.99  # the rounded book shrinks by 1 % steps until every limit holds
+SHRINK_STEPS = 100
+
+
+def rounded_book(w: np.ndarray, per_w: np.ndarray) -> np.ndarray:
+    """The weights of ``w`` rounded to whole contracts (``per_w`` contracts per unit of weight; 0: not traded)."""
+    return np.where(per_w != 0, np.rint(w * per_w) / np.where(per_w != 0, per_w, 1.0), 0.0)
+
+
+def fit_rounded(w: np.ndarray, per_w: np.ndarray, dv01_w: np.ndarray, lim: Any,
+                measure: Any) -> tuple[np.ndarray, list[str]]:
+    """The largest book ``w · 0.99**m`` (``m < 100``) whose rounding to contracts meets every limit.
+
+    ``measure(weights) -> (var by confidence, shares of parametric VaR)`` is the VaR ``risk_var`` will measure
+    (:func:`brmacro.risk.var.compute_var`, the expensive part). The search is
+    :func:`brmacro.portfolio.sizing.first_passing_step`: the unshrunk book first, then the closed-form guess
+    from the homogeneous limits it breaks (gross, class exposure, DV01 and VaR scale linearly with the book,
+    for every ``var_method``: historical, parametric and Monte Carlo with a fixed seed), then bisection — the
+    same book as shrinking 1 % at a time whenever a smaller book never breaks what a larger one meets.
+
+    Returns
+    -------
+    (weights, broken)
+        The rounded book (``broken`` empty), or the unshrunk rounded book and what it breaks when no step passes.
+    """
+    results: dict[int, tuple[np.ndarray, list[str]]] = {}
+    ratio = [1.0]
+
+    def passes(m: int) -> bool:
+        if m not in results:
+            wr = rounded_book(w * SHRINK_STEP ** m, per_w)
+            var, shares = measure(wr)
+            results[m] = (wr, check_book(wr, wr * dv01_w, lim, var, shares))
+            if m == 0:  # the closed form: how far the homogeneous limits the rounded book breaks are exceeded
+                ratio[0] = min([1.0, *(k for _n, k in scale_caps(wr, dv01_w, lim, var))])
+        return not results[m][1]
+
+    m = 0 if passes(0) else first_passing_step(passes, SHRINK_STEPS, shrink_guess(ratio[0], SHRINK_STEP))
+    if m is None:
+        return results[0]
+    wr = results[m][0]
+    return np.where(np.abs(wr) < 1e-12, 0.0, np.round(wr, 12)), []
+
+
+def small_book_note(lim: Any, n_pos: int, n_cls: int) -> str:
+    """The reason's clause when a book is too small for the share-of-VaR limits (:func:`share_limit`), else ''."""
+    out = []
+    p = share_limit(lim.rc_position, lim.rc_position_by_size, n_pos)
+    if n_pos and p != lim.rc_position:
+        out.append(f"{n_pos} position{'s' if n_pos > 1 else ''}: share-of-VaR limit {p * 100:.0f} % per position "
+                   f"({lim.rc_position * 100:.0f} % needs {math.ceil(1 / lim.rc_position - 1e-9)} or more)")
+    c = share_limit(lim.rc_class, lim.rc_class_by_size, n_cls)
+    if n_cls and c != lim.rc_class:
+        out.append(f"{n_cls} asset class{'es' if n_cls > 1 else ''}: share-of-VaR limit {c * 100:.0f} % per class "
+                   f"({lim.rc_class * 100:.0f} % needs {math.ceil(1 / lim.rc_class - 1e-9)} or more)")
+    return "".join(f"; {x}" for x in out)
+
+
 def _words(binding: str, vol: float, target: float) -> str:
     what = {
         "vol_target": "sized to the volatility target",
@@ -492,8 +588,11 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     per_w = np.array([u[1] for u in unit])  # contracts per unit of weight
     dv01_w = np.array([u[2] for u in unit])  # BRL/bp per unit of weight
     fallback = bool(solve["fallback"].iloc[0]) if len(solve) else False
+    reference = str(solve["reference"].iloc[0]) if len(solve) else "flat"
+    ref_words = ("desk's positions" if reference.startswith("desk positions") else
+                 "flat book: no positions file (the cost term's reference, docs/portfolio.md)")
 
-    def finish(w: np.ndarray, binding: str, origins: list[str]) -> dict[str, pd.DataFrame]:
+    def finish(w: np.ndarray, binding: str, origins: list[str], note: str = "") -> dict[str, pd.DataFrame]:
         vol = book_vol(w, sigma, ppy)
         contracts = np.rint(w * per_w) + 0.0
         rows = []
@@ -505,13 +604,15 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
                 "vol": float(np.sqrt(sigma[i, i] * ppy)), "method": method, "origin": origins[i],
             })
         book = [{"date": ctx.date, "binding": binding, "ex_ante_vol": vol, "target_vol": tv,
-                 "reason": _words(binding, vol, tv), "gross": float(np.abs(w).sum()),
-                 "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method}]
+                 "reason": _words(binding, vol, tv) + note + f"; costs charged from the {ref_words}",
+                 "gross": float(np.abs(w).sum()), "dv01_brl": float(np.abs(w * dv01_w).sum()), "method": method,
+                 "reference": reference}]
         ctx.log.info("sized book (%s): %s", method, book[0]["reason"])
         md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
                         float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
         # the desk's held book, orders against it and the circuit breaker (brmacro.desk)
-        return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md)}
+        execution = (float(cfg["no_trade_band"]), float(cfg["participation"]))  # the backtest's rule
+        return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md, execution)}
 
     if fallback:
         reason = str(solve["fallback_reason"].iloc[0])
@@ -533,8 +634,17 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         shape = target.copy()
     classes = [by_name(x).asset_class for x in names]
     risk_sigma = _risk_window(ctx, names, rcfg)
-    shape, ok = reshape_for_risk_budget(shape, risk_sigma, classes, lim.rc_position * head, lim.rc_class * head,
-                                        int(sz["max_reshape_iterations"]))
+    rc_pos, rc_cls, n_pos, n_cls = share_caps(lim, shape)
+    cap_pos, cap_cls = rc_pos * head if rc_pos < 1 else rc_pos, rc_cls * head if rc_cls < 1 else rc_cls
+    reshaped, ok = reshape_for_risk_budget(shape, risk_sigma, classes, cap_pos, cap_cls,
+                                           int(sz["max_reshape_iterations"]))
+    if not ok:  # positions hedging one another can defeat the scaling: the risk-parity book may still meet the caps
+        parity = parity_within_caps(risk_sigma, np.sign(shape), classes, cap_pos, cap_cls)
+        if parity is not None:
+            ctx.log.info("iterative scaling did not meet the share-of-VaR limits; the risk-parity book does")
+            reshaped, ok = parity, True
+    shape = reshaped
+    note = small_book_note(lim, n_pos, n_cls)
     if not ok:
         held = ", ".join(x for x, v in zip(names, shape, strict=True) if v != 0)
         ctx.log.warning("no book of %s meets the risk-contribution limits: flat", held)
@@ -550,17 +660,11 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         return sh * k, name
 
     w, binding = size(shape)
-    for _ in range(100):  # re-check on the rounded book; shrink by 1 % until every limit holds
-        wr = np.where(per_w != 0, np.rint(w * per_w) / np.where(per_w != 0, per_w, 1.0), 0.0)
-        var, shares = _measure_var(ctx, wr, names, rcfg, lim)
-        broken = check_book(wr, wr * dv01_w, lim, var, shares)
-        if not broken:
-            w = np.where(np.abs(wr) < 1e-12, 0.0, np.round(wr, 12))
-            break
-        ctx.log.info("rounded book breaks %s; shrinking by 1 %%", "; ".join(broken))
-        w = w * 0.99
-    else:
+    w, broken = fit_rounded(w, per_w, dv01_w, lim, lambda wr: _measure_var(ctx, wr, names, rcfg, lim))
+    if broken:
         raise ValueError(f"portfolio_sizing {ctx.date}: no rounded book meets the limits ({'; '.join(broken)})")
+    _p, _c, n_pos, n_cls = share_caps(lim, w)
+    note = small_book_note(lim, n_pos, n_cls)
     origins = [o if w[i] != 0 else ("flat: rounds to zero contracts" if target[i] != 0 else o)
                for i, o in enumerate(origin)]
-    return finish(w, binding, origins)
+    return finish(w, binding, origins, note)

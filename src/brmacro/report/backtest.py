@@ -4,7 +4,8 @@ Path-dependent views (equity curve, drawdown, costs, turnover, monthly returns) 
 over a range (DESIGN §3), never from chaining daily partitions. Timing follows DESIGN §3: data of
 D's close is processed on D+1 and the book trades at the next settlement, so the *target* for
 session D is ``t(D) = portfolio_sizing(D-2)``. Execution is simulated sequentially here (the only
-place a held book exists without the desk's positions file), instrument by instrument:
+place a held book exists without the desk's positions file), instrument by instrument, with the rule the daily
+orders use against a held book (:func:`brmacro.portfolio.execution.execution_step`):
 
     gap_i     = t_i(D) - h_i(previous P&L session)            (first session: from flat)
     step_i    = gap_i if t_i(D) == 0 (a move to flat is made whole) else participation x gap_i
@@ -38,6 +39,7 @@ import pandas as pd
 from brmacro.calendar import previous_sessions
 from brmacro.io import write_table
 from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
+from brmacro.portfolio.execution import check_execution, execution_step
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
 from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
@@ -87,7 +89,7 @@ def run_backtest(
     returns : DataFrame
         The ``silver_returns`` table (``date``, ``instrument``, ``ret``) covering the range.
     params : mapping
-        The ``report.backtest`` config mapping (``annualisation``, ``no_trade_band``, ``participation``), with
+        ``annualisation`` (``report.backtest``), ``no_trade_band`` and ``participation`` (``portfolio``), and
         ``costs`` (``portfolio.costs``; the defaults when absent).
 
     Raises
@@ -108,8 +110,10 @@ def run_backtest(
     band = float(params.get("no_trade_band", 0.0))
     part_rate = float(params.get("participation", 1.0))
     costs = params.get("costs") or DEFAULT_COSTS
-    if not 0.0 < part_rate <= 1.0 or not band >= 0.0:
-        raise BacktestError(f"backtest: participation {part_rate} must be in (0, 1] and no_trade_band {band} >= 0")
+    try:
+        check_execution(band, part_rate)
+    except ValueError as exc:
+        raise BacktestError(f"backtest: {exc}") from None
     levels = ret.pivot_table(index="date", columns="instrument", values="level", aggfunc="first") \
         if "level" in ret.columns else pd.DataFrame()
     recs, skipped, held_rows, cost_rows = [], [], [], []
@@ -124,10 +128,10 @@ def run_backtest(
             continue
         t = books[two_back].reindex(insts).fillna(0.0)
         vol = _vols(mat, two_back, insts)
-        gap = t - held_prev
-        step = gap.where(t == 0, gap * part_rate)  # a move to flat is made whole
-        small = (step.abs() * vol <= band) & vol.notna() & (t != 0) & (band > 0)  # unknown vol: no band
-        trade = step.where(~small, 0.0)
+        # the same execution rule as the daily orders (partial move, no-trade band, flat is whole)
+        step, _inside = execution_step(t.to_numpy(float), held_prev.to_numpy(float), vol.to_numpy(float), band,
+                                       part_rate)
+        trade = pd.Series(step, index=insts)
         w = held_prev + trade
         w = w.where(w.abs() > 1e-15, 0.0)
         r = mat.loc[d].reindex(insts)

@@ -61,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "max_asset_class_exposure": 0.50,
     "max_risk_contribution": 0.40,
     "asset_class_risk_budget": 0.70,
+    "max_risk_contribution_by_size": [1.0, 0.55],
+    "asset_class_risk_budget_by_size": [1.0],
     "max_strategy_daily_loss": 0.02,
     "max_asset_class_daily_loss": 0.03,
     "daily_loss": 0.02,
@@ -304,19 +306,26 @@ def evaluate_limits(
         rows.append(_row("asset_class_exposure", 0.0, float(lim["max_asset_class_exposure"]), warn,
                          f"no exposure outside exempt classes {sorted(exempt)}"))
 
-    budget = budget_table(components, classes, float(lim["max_risk_contribution"]),
-                          float(lim["asset_class_risk_budget"]))
+    from brmacro.portfolio.limits import share_limit  # one rule for books too small for the share limits
+
+    held = [str(i) for i, v in w.items() if v != 0]
+    n_pos, n_cls = len(held), len({classes.get(i) for i in held})
+    rc_pos = share_limit(float(lim["max_risk_contribution"]), lim.get("max_risk_contribution_by_size"), n_pos)
+    rc_cls = share_limit(float(lim["asset_class_risk_budget"]), lim.get("asset_class_risk_budget_by_size"), n_cls)
+    size_note = (f" (limit for a book of {n_pos} position(s))" if rc_pos != float(lim["max_risk_contribution"])
+                 else "")
+    size_note_c = (f" (limit for a book of {n_cls} class(es))" if rc_cls != float(lim["asset_class_risk_budget"])
+                   else "")
+    budget = budget_table(components, classes, rc_pos, rc_cls)
     pos = budget.loc[budget["level"] == "position"]
     cls = budget.loc[budget["level"] == "asset_class"]
     if np.any(w.to_numpy()) and len(pos):
         i = int(np.argmax(pos["risk_contribution"].to_numpy()))
-        rows.append(_row("risk_contribution", float(pos["risk_contribution"].iloc[i]),
-                         float(lim["max_risk_contribution"]), warn,
-                         f"largest share of parametric VaR: {pos['name'].iloc[i]}"))
+        rows.append(_row("risk_contribution", float(pos["risk_contribution"].iloc[i]), rc_pos, warn,
+                         f"largest share of parametric VaR: {pos['name'].iloc[i]}{size_note}"))
         j = int(np.argmax(cls["risk_contribution"].to_numpy()))
-        rows.append(_row("asset_class_risk_contribution", float(cls["risk_contribution"].iloc[j]),
-                         float(lim["asset_class_risk_budget"]), warn,
-                         f"largest share of parametric VaR by class: {cls['name'].iloc[j]}"))
+        rows.append(_row("asset_class_risk_contribution", float(cls["risk_contribution"].iloc[j]), rc_cls, warn,
+                         f"largest share of parametric VaR by class: {cls['name'].iloc[j]}{size_note_c}"))
     else:
         rows.append(_row("risk_contribution", 0.0, float(lim["max_risk_contribution"]), warn, "flat book"))
         rows.append(_row("asset_class_risk_contribution", 0.0, float(lim["asset_class_risk_budget"]), warn,
