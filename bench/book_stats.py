@@ -60,7 +60,7 @@ def main() -> None:
         return read_table(partition_paths(root, asset, d)[name], schemas[asset][name])
 
     agents = [a for a in STEPS if STEPS[a].layer == "agents"]
-    nonneutral = {a: 0 for a in agents}
+    nonneutral = dict.fromkeys(agents, 0)
     status: dict[str, int] = {}
     from brmacro.portfolio.limits import book_breaches
 

@@ -12,7 +12,6 @@ from tests.faults.conftest import Tally
 from tests.unit.test_alerts import SESSION, _Hook, _write_alerts, servers  # noqa: F401 - fixture
 
 
-
 class _Drip(http.server.BaseHTTPRequestHandler):
     """A webhook that answers one header line every 0.5 s, forever (each read is within the socket timeout)."""
 

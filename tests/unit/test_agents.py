@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.agents import steps
 from brmacro.agents.common import Signal, features_frame, signals_frame
 from brmacro.agents.cross_asset import run_cross_asset
@@ -27,6 +25,7 @@ from brmacro.io import read_table, write_table
 from brmacro.pipeline import STEPS, Context, partition_paths, run_step
 from brmacro.series import SERIES
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part, schema_part
 
 ROOT = Path(__file__).resolve().parents[2]
 D = dt.date(2025, 6, 30)

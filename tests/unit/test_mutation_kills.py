@@ -171,7 +171,7 @@ def test_optimiser_lower_bounds_reach_and_bind_in_the_step(tmp_path: Path, tabs:
 
 def test_class_caps_reach_the_optimiser(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/steps.py``: class caps that never reach the optimiser (groups empty or not passed)."""
-    free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}},
+    free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)}},
                 "free")["part"]
     free_rates = free.loc[free["asset_class"] == "rates_br", "target_weight"].abs().sum()
     assert free_rates > 0.4  # the views want more than the cap tested below (about 0.46 of DI1_2Y)
@@ -217,7 +217,7 @@ def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> 
     the 10 % target; the optimiser's reported ``ex_ante_vol`` is the same formula on its targets.
     """
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in NAMES}, "gross_leverage": 100.0,
-                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}},
+                          "class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)},
             "risk": {"limits": {"max_risk_contribution": 1.0, "asset_class_risk_budget": 1.0, "max_position": 50.0,
                                 "max_asset_class_exposure": 100.0, "max_gross_leverage": 100.0,
                                 "dv01_brl_per_bp": 1e15, "var_95": 1.0, "var_99": 1.0}},

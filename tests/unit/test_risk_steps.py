@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.calendar import previous_sessions, sessions_between
 from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.instruments import INSTRUMENTS
@@ -20,6 +18,7 @@ from brmacro.pipeline import InputMissing, all_schemas, partition_paths, run_ste
 from brmacro.portfolio.schemas import SIZING
 from brmacro.risk.schemas import RISK_SCHEMAS
 from brmacro.silver.schemas import CURVES, RETURNS
+from tests.configparts import config_part, schema_part
 
 D = dt.date(2026, 11, 27)
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
-from tests.unit import test_signals_fixtures as fx
 from brmacro.io import write_table
 from brmacro.pipeline import all_schemas
 from brmacro.signals.aggregation import (
@@ -33,6 +30,8 @@ from brmacro.signals.strategies import (
     rates_br_03,
     run_strategies,
 )
+from tests.configparts import config_part, schema_part
+from tests.unit import test_signals_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
 

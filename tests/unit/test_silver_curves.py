@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.bronze.schemas import B3, TREASURY
 from brmacro.calendar import du, previous_sessions
 from brmacro.instruments import di1_maturity, di1_ticker
@@ -26,6 +24,7 @@ from brmacro.silver.curves import (
     parse_tenor,
 )
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = config_part("silver")["silver"]

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.bronze.schemas import B3, BCB_PTAX, BCB_SGS, FRED, TREASURY, YAHOO
 from brmacro.calendar import anbima_days, du, previous_sessions
 from brmacro.instruments import INSTRUMENTS, di1_maturity, di1_pu, di1_ticker
@@ -24,6 +22,7 @@ from brmacro.silver.returns import (
     rolling_z,
 )
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = config_part("silver")["silver"]

@@ -56,7 +56,7 @@ _PB_TARGET = np.array([-0.030, -0.025, 0.010, 0.012])  # primary result / GDP th
 _MEAN_DURATION_MONTHS = 18.0
 
 BR_INFLATION_TARGETS: dict[int, float] = {
-    **{y: 0.045 for y in range(2003, 2019)},
+    **dict.fromkeys(range(2003, 2019), 0.045),
     2019: 0.0425,
     2020: 0.04,
     2021: 0.0375,

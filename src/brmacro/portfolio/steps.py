@@ -376,7 +376,7 @@ def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[st
     from brmacro.risk.var import compute_var
 
     if not np.any(w):
-        return {c: 0.0 for c in lim.var}, np.zeros(len(w))
+        return dict.fromkeys(lim.var, 0.0), np.zeros(len(w))
     est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"))
     vt = pd.DataFrame([{"method": e.method, "confidence": e.confidence, "var": e.var} for e in est])
     shares = comp.set_index("instrument")["pct_contribution"].reindex(names).fillna(0.0).to_numpy(float)

@@ -52,7 +52,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from brmacro import calendar
-from brmacro.calendar import DateError, parse_date
 from brmacro.bronze.demo import BronzeParams, parse_params
 from brmacro.bronze.live.common import (
     LiveConfigError,
@@ -65,6 +64,7 @@ from brmacro.bronze.live.common import (
 from brmacro.bronze.live.http import PayloadError
 from brmacro.bronze.live.yahoo import Client, get_chunk_at, source_options
 from brmacro.bronze.schemas import B3
+from brmacro.calendar import DateError, parse_date
 from brmacro.instruments import MONTH_CODES, di1_maturity, di1_pu
 
 __all__ = [
