@@ -98,7 +98,7 @@ def test_carry_uses_the_cdi_fixed_on_the_previous_session() -> None:
     rt = part.pivot(index="date", columns="instrument", values="ret")
     days = list(lv.index)
     checked = 0
-    for d0, d1 in zip(days[:-1], days[1:]):
+    for d0, d1 in zip(days[:-1], days[1:], strict=False):
         cdi0 = cdi_by_day[d0]  # fixed on d0, accrued over (d0, d1]
         carry = (1.0 + cdi0) ** anbima_days(d0, d1) - 1.0
         assert rt.loc[d1, "IBOV"] == pytest.approx(lv.loc[d1, "IBOV"] / lv.loc[d0, "IBOV"] - 1.0 - carry,
@@ -196,7 +196,7 @@ def test_view_uncertainty_follows_regime_clarity(tmp_path: Path, tabs: dict) -> 
         v = o["views"].set_index("view_id")
         assert len(v) >= 3
         scale = floor + (1.0 - floor) * clarity
-        for vid, r in v.iterrows():
+        for _vid, r in v.iterrows():
             i = NAMES.index(r["instrument"])
             assert r["adj_confidence"] == pytest.approx(r["confidence"] * scale, rel=1e-12)
             assert r["omega"] == pytest.approx(tau * sigma[i, i] / (r["confidence"] * scale + eps), rel=1e-9)

@@ -224,7 +224,8 @@ def test_optimisation_step_schema_valid_deterministic_and_bounded(tmp_path: Path
         pd.testing.assert_frame_equal(df, o2[name])
     part, solve = o1["part"], o1["solve"].iloc[0]
     assert solve["status"] == "optimal" and not solve["fallback"] and solve["n_views"] == len(o1["views"]) > 0
-    assert (part["target_weight"] >= part["lower"] - 1e-6).all() and (part["target_weight"] <= part["upper"] + 1e-6).all()
+    assert (part["target_weight"] >= part["lower"] - 1e-6).all()
+    assert (part["target_weight"] <= part["upper"] + 1e-6).all()
     assert part["target_weight"].abs().sum() <= DEFAULT_CONFIG["gross_leverage"] + 1e-6
     assert (part["prior_return"] == 0).all()  # zero prior by default
     # views in daily return units, horizon-consistent: |Q| = IC x daily vol x |z| / sqrt(H), H = 21 sessions

@@ -143,7 +143,8 @@ def run_fiscal(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal
         sig["impulse"] = Signal("FISCAL_BR_IMPULSE", FX, dir_, min(1.0, abs(z) / im["conf_scale"]) if dir_ else 0.0,
                                 float(impulse.iloc[-1]), 126,
                                 {"z": z, "mapping": fired_branch(
-                                    dir_, f"expansionary impulse: z {z:+.2f} above {im['z_fire']:g} -> long USDBRL (+1)",
+                                    dir_,
+                                    f"expansionary impulse: z {z:+.2f} above {im['z_fire']:g} -> long USDBRL (+1)",
                                     f"contractionary impulse: z {z:+.2f} below -{im['z_fire']:g} -> short USDBRL (-1)",
                                     f"impulse z {z:+.2f} within ±{im['z_fire']:g} -> no position (0)")})
     else:

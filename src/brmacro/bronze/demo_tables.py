@@ -416,10 +416,7 @@ def table_yahoo(sim: Simulation) -> FullTable:
         r = _rng(sim.seed, f"yahoo:{tk}")
         d = cals[cal]
         i = _on(sim, d)
-        if tk == "BRL=X":
-            path = sim.usdbrl_d * np.exp(_noise(r, len(sim.days), 0.0008))
-        else:
-            path = sim.prices_d[tk]
+        path = sim.usdbrl_d * np.exp(_noise(r, len(sim.days), 0.0008)) if tk == "BRL=X" else sim.prices_d[tk]
         close = np.round(path[i], dec)
         lr = np.diff(np.log(path[i]))
         vol = float(np.std(lr)) if len(lr) > 1 else 0.01
@@ -496,7 +493,8 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     rate = np.round(curve_zero(t, sim.cdi_d[gi], sim.br_istar_d[gi], sim.br_anchor_d[gi], sim.br_tp_d[gi],
                                sim.br_level_d[gi]), 5)
     pu = np.round(di1_pu(rate, du), 2)
-    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5) * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
+    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5)
+                  * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
                   * np.exp(0.2 * r.standard_normal(len(si))), 0)
     tick = _tickers("DI1", mats)
     rows.add(sess[si], sess[si], DAILY, trade_date=sess[si], commodity="DI1", ticker=tick[ci], maturity=mats[ci],

@@ -440,7 +440,7 @@ def _words(binding: str, vol: float, target: float) -> str:
         head = f"flat: no book meets the risk-contribution limits ({binding.split(':', 1)[-1]})"
     else:
         head = what.get(binding, binding)
-    if binding.startswith("flat") or binding.startswith("risk_contribution"):
+    if binding.startswith(("flat", "risk_contribution")):
         return f"{head}: 0.0 % vol against a {target * 100:.1f} % target"
     return f"{head}: {vol * 100:.1f} % vol against a {target * 100:.1f} % target"
 
@@ -542,7 +542,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
 
     def size(sh: np.ndarray) -> tuple[np.ndarray, str]:
         var1, _ = _measure_var(ctx, sh, names, rcfg, lim)
-        caps = [(k, f * (1.0 if k.startswith("bound") or k.startswith("class_cap") else head))
+        caps = [(k, f * (1.0 if k.startswith(("bound", "class_cap")) else head))
                 for k, f in scale_caps(sh, dv01_w, lim, var1)]
         own = ("kelly", 1.0) if method == "half_kelly" else ("vol_target", tv / max(book_vol(sh, sigma, ppy), 1e-300))
         name, k = min([own, *caps], key=lambda t: (t[1], t[0]))

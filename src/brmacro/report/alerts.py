@@ -290,7 +290,8 @@ def _flip(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
     thv = _num(_lookup(cfg, rule)[0])
     ev = inp.get("signal_monitor")
     if ev is None:
-        return Alert(rule, RULES[rule], False, None, thv, f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
+        return Alert(rule, RULES[rule], False, None, thv,
+                     f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
     flips = ev.loc[ev["event"] == "flip"].sort_values("instrument")
     n = float(len(flips))
     summ = inp.get("signal_monitor", "summary")
@@ -311,7 +312,8 @@ def _surge(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
     thv = _num(_lookup(cfg, rule)[0])
     ev = inp.get("signal_monitor")
     if ev is None:
-        return Alert(rule, RULES[rule], False, None, thv, f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
+        return Alert(rule, RULES[rule], False, None, thv,
+                     f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
     ch = ev.loc[ev["event"].isin(["flip", "surge"])]
     if ch.empty:
         return Alert(rule, RULES[rule], False, None, thv, "no conviction change recorded by signal_monitor")
@@ -367,7 +369,8 @@ def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: st
     top = max(zs) if zs else None
     if flagged:
         what = "; ".join(c.text() for c in flagged)
-        act = "orders withheld (report.outliers: hold)" if mode == "hold" else "orders not withheld (report.outliers: flag)"
+        act = ("orders withheld (report.outliers: hold)"
+               if mode == "hold" else "orders not withheld (report.outliers: flag)")
         return Alert(rule, RULES[rule], True, top, threshold, f"input outlier(s): {what}; {act}")
     return Alert(rule, RULES[rule], False, top, threshold,
                  f"{len(zs)} series checked, largest robust z {top:.1f}" if top is not None else "no series checkable")

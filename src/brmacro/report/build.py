@@ -264,7 +264,8 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
         for s in top.itertuples():
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
                           _c(_dir_word(s.direction)),
-                          figs.add("agents", f"{name} {s.signal_id} confidence", s.confidence, num(s.confidence, 2), src),
+                          figs.add("agents", f"{name} {s.signal_id} confidence",
+                                   s.confidence, num(s.confidence, 2), src),
                           _c(driver_sentence(s.drivers))])
     if rows:
         sec.table(["Agent", "Direction", "Strength", "Confidence", "Net score"], rows,
@@ -462,7 +463,8 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
                    "DV01 (BRL/bp)", "Vol", "Method"], rows, "Sized model book (weights as % of NAV)")
         w = sz["weight"].to_numpy(dtype=float)
         sec.table(["Measure", "Value"], [
-            [_c("gross exposure"), figs.add("portfolio", "gross exposure", np.abs(w).sum(), pct(np.abs(w).sum(), 1), src)],
+            [_c("gross exposure"), figs.add("portfolio", "gross exposure",
+                                                           np.abs(w).sum(), pct(np.abs(w).sum(), 1), src)],
             [_c("net exposure"), figs.add("portfolio", "net exposure", w.sum(), pct(w.sum(), 1), src)],
             [_c("total DV01 (BRL per bp)"), figs.add("portfolio", "total DV01 BRL", sz["dv01_brl"].sum(),
                                                      num(sz["dv01_brl"].sum(), 0), src)],
@@ -550,7 +552,8 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
         sec.missing("risk_stress/part", inp.why("risk_stress"))
     else:
         src = "risk_stress/part"
-        rows = [[_c(r.scenario), _c(r.kind), figs.add("risk", f"stress {r.scenario}", r.pnl, pct(r.pnl, 2, plus=True), src),
+        rows = [[_c(r.scenario), _c(r.kind), figs.add("risk", f"stress {r.scenario}",
+                                                                       r.pnl, pct(r.pnl, 2, plus=True), src),
                  _c(r.worst_instrument or "none"), _c(pct(r.worst_pnl, 2, plus=True)), _c(pct(r.unmapped_exposure, 1)),
                  _c(r.note)] for r in st.sort_values("scenario").itertuples()]
         sec.table(["Scenario", "Kind", "P&L (% NAV)", "Worst position", "Its P&L", "Unmapped", "Note"], rows,
@@ -751,7 +754,8 @@ def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecor
     ytd, why_y = tr.total(dt.date(session.year, 1, 1))
     rows.append([_c("MTD P&L, % NAV"), figs.add("summary", "MTD % NAV", mtd, pct(mtd, 2, plus=True, reason=why_m),
                                                       src)])
-    rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True, reason=why_y), src)])
+    rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True,
+                                                      reason=why_y), src)])
     dd = float(tr.daily["drawdown"].iloc[-1]) if len(tr.daily) and is_num(tr.daily["drawdown"].iloc[-1]) else None
     rows.append([_c(f"Drawdown from the peak of the track-record window ({tr.spec})"),
                  figs.add("summary", "drawdown from peak", dd, pct(dd, 2, reason=tr.why or "no P&L in the window"),

@@ -129,7 +129,8 @@ def model_book_pnl(
 
 
 def pnl_frame(rows: list[SessionPnl]) -> pd.DataFrame:
-    """The ``risk_limits.pnl`` table (one row per session, ``date`` = the session earned) from :func:`model_book_pnl`."""
+    """The ``risk_limits.pnl`` table (one row per session, ``date`` = the session earned), from
+    :func:`model_book_pnl`."""
     return pd.DataFrame({
         "date": [r.date for r in rows],
         "sizing_date": [r.sizing_date for r in rows],

@@ -117,7 +117,7 @@ def risk_limits(ctx: Context) -> dict[str, pd.DataFrame]:
     try:
         _weights(ctx, sizing)
         mat = returns_matrix(_returns(ctx), ctx.date)
-        sizings = {d: t for d, t in ctx.prev_tables("portfolio_sizing")}
+        sizings = dict(ctx.prev_tables("portfolio_sizing"))
         pnls = model_book_pnl(ctx.date, mat, sizings, n_sessions=5)
         limits = _risk_params(ctx).get("limits")
         contracts = ctx.table("portfolio_sizing", "contracts")

@@ -10,6 +10,7 @@ Which strategies were kept and dropped, and why, is in ``docs/strategies.md``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -329,10 +330,8 @@ def rates_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Stra
     di = m.curve_point("DI_PRE", n)
     dates = list(di.index)
     paths = [_asof(m.macro_obs(s["focus_selic"]), dates)]
-    try:
+    with contextlib.suppress(StrategyGap):  # next-year Focus Selic is optional
         paths.append(_asof(m.macro_obs(s["focus_selic_next"]), dates))
-    except StrategyGap:
-        pass  # next-year Focus Selic is optional
     path = pd.concat(paths, axis=1).mean(axis=1, skipna=False)
     tp = (di - path).dropna().rename("term premium")
     z = zscore_last(tp, int(p["window"]))
