@@ -26,9 +26,9 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -510,7 +510,7 @@ def run_cross_asset(
     cand = cand.assign(_c=-cand["confidence"]).sort_values(["_c", "signal_id"], kind="mergesort").head(p["key_trades"])
     trades = [{"instrument": r.instrument, "direction": int(r.direction), "signal_id": r.signal_id,
                "confidence": float(r.confidence), "rationale": f"{r.signal_id} {r.strength}"}
-              for r in cand.itertuples()]
+              for r in cast("Iterable[Any]", cand.itertuples())]
     view_df = pd.DataFrame([{
         "date": data.date, "regime": regime,
         **{f"p_{r}": probs[r] for r in REGIMES},

@@ -174,7 +174,7 @@ def snapshot(
             f"bronze_{source.removeprefix('bronze_')}: {date} is outside the demo span "
             f"{CALENDAR_START}..{CALENDAR_END}"
         )
-    p = parse_params(params)
+    p = params if isinstance(params, BronzeParams) else parse_params(params)
     t = full_table(_source_name(source), int(seed))
     d = np.datetime64(date, "D")
     in_daily = t.obs >= _years_before(date, p.daily_lookback_years)

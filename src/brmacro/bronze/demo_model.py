@@ -120,7 +120,8 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
 def _h(t: np.ndarray, a: float) -> np.ndarray:
     """Average of ``1 - exp(-h/a)`` over ``h`` in ``[0, t]`` (0 at ``t = 0``)."""
     t = np.maximum(np.asarray(t, dtype=float), 1e-9)
-    return 1.0 - a * (1.0 - np.exp(-t / a)) / t
+    out: np.ndarray = 1.0 - a * (1.0 - np.exp(-t / a)) / t
+    return out
 
 
 def curve_zero(
@@ -465,7 +466,7 @@ def simulate(seed: int) -> Simulation:
     x = days.astype(float)
 
     def smooth(v: np.ndarray) -> np.ndarray:
-        return np.interp(x, mid, v)
+        return np.asarray(np.interp(x, mid, v))
 
     rd = _rng(seed, "daily")
     z = {k: rd.standard_normal(nd) for k in ("risk", "br", "spx", "ibov", "fx", "dxy", "eur", "cl", "gc", "hg",

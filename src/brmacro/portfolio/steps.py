@@ -530,7 +530,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         shape = risk_budget_weights(sigma, np.sign(target), budgets * (target != 0))
     else:
         shape = target.copy()
-    classes = [by_name(x).asset_class for x in names]
+    classes: list[str] = [by_name(x).asset_class for x in names]
     risk_sigma = _risk_window(ctx, names, rcfg)
     shape, ok = reshape_for_risk_budget(shape, risk_sigma, classes, lim.rc_position * head, lim.rc_class * head,
                                         int(sz["max_reshape_iterations"]))

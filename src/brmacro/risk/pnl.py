@@ -90,7 +90,7 @@ def _one(session: dt.date, mat: pd.DataFrame, sizings: Mapping[dt.date, pd.DataF
         return SessionPnl(
             session, sd, None, None, None, f"no return on {session.isoformat()} for held {', '.join(absent)}"
         )
-    contrib = held * row.loc[held.index].astype(float)
+    contrib: pd.Series = held * row.loc[held.index].astype(float)
     cls = classes.reindex(held.index) if classes is not None else None
     return SessionPnl(
         session, sd, float(contrib.sum()), contrib, cls,
