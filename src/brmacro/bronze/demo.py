@@ -86,7 +86,7 @@ def _as_date(v: object, where: str) -> dt.date:
         raise BronzeConfigError(str(exc)) from None
 
 
-def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:
+def parse_params(bronze: Mapping[str, Any] | BronzeParams | None) -> BronzeParams:
     """Validate the ``bronze:`` config subtree (missing keys take their documented defaults).
 
     Raises
@@ -174,7 +174,7 @@ def snapshot(
             f"bronze_{source.removeprefix('bronze_')}: {date} is outside the demo span "
             f"{CALENDAR_START}..{CALENDAR_END}"
         )
-    p = params if isinstance(params, BronzeParams) else parse_params(params)
+    p = parse_params(params)
     t = full_table(_source_name(source), int(seed))
     d = np.datetime64(date, "D")
     in_daily = t.obs >= _years_before(date, p.daily_lookback_years)
