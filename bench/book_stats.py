@@ -60,7 +60,7 @@ def main() -> None:
         return read_table(partition_paths(root, asset, d)[name], schemas[asset][name])
 
     agents = [a for a in STEPS if STEPS[a].layer == "agents"]
-    nonneutral = {a: 0 for a in agents}
+    nonneutral = dict.fromkeys(agents, 0)
     status: dict[str, int] = {}
     from brmacro.portfolio.limits import book_breaches
 
@@ -74,7 +74,8 @@ def main() -> None:
             nonneutral[a] += int((comp["direction"] != 0).any())
         opt = table("portfolio_optimization", p)
         tw = opt["target_weight"].to_numpy()
-        violations += int(bool((tw < opt["lower"].to_numpy() - 1e-7).any() or (tw > opt["upper"].to_numpy() + 1e-7).any()
+        violations += int(bool((tw < opt["lower"].to_numpy() - 1e-7).any()
+                               or (tw > opt["upper"].to_numpy() + 1e-7).any()
                                or np.abs(tw).sum() > gross_cap + 1e-7))
         st = table("portfolio_optimization", p, "solve")["status"].iloc[0]
         status[st] = status.get(st, 0) + 1

@@ -140,7 +140,8 @@ def versions() -> str:
     import pandas
     import snakemake
 
-    return f"Python {platform.python_version()}, Snakemake {snakemake.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}"
+    return (f"Python {platform.python_version()}, Snakemake {snakemake.__version__}"
+            f", numpy {numpy.__version__}, pandas {pandas.__version__}")
 
 
 def install_note() -> str:
@@ -171,7 +172,8 @@ def write(path: Path, rows: list[tuple[str, str, str]], quick: bool) -> None:
         "",
     ]
     old = path.read_text() if path.exists() else ""
-    kept = old[old.index("\n## "):] if "\n## " in old else ""  # hand-written sections (bench.book_range, bench.mutation)
+    # hand-written sections (bench.book_range, bench.mutation)
+    kept = old[old.index("\n## "):] if "\n## " in old else ""
     path.write_text("\n".join(lines) + kept)
     print("\n".join(lines))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -215,7 +216,7 @@ def du(start: dt.date | np.ndarray, end: dt.date | np.ndarray) -> np.ndarray:
 
 def anbima_roll_forward(d: dt.date) -> dt.date:
     """``d`` if it is an ANBIMA business day, else the next one."""
-    return np.busday_offset(np.datetime64(d, "D"), 0, roll="forward", holidays=_anbima_holidays()).item()  # type: ignore[no-any-return]
+    return cast(dt.date, np.busday_offset(np.datetime64(d, "D"), 0, roll="forward", holidays=_anbima_holidays()).item())
 
 
 if __name__ == "__main__":

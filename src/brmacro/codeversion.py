@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["RUNNER", "code_hash", "code_hashes", "step_sources"]
@@ -42,7 +42,7 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parsed(path: Path, size: int, mtime_ns: int) -> tuple[str, ast.Module]:  # noqa: ARG001 - cache key
     text = path.read_text(encoding="utf-8")
     return text, ast.parse(text, filename=str(path))
@@ -92,7 +92,7 @@ _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n]+)", re.M)
 _STRING = re.compile(r"[\"'](brmacro(?:\.\w+)+)[\"']")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _deps(name: str, path: Path, size: int, mtime_ns: int) -> frozenset[str]:  # noqa: ARG001 - cache key
     """brmacro modules a module's source imports anywhere (a regex scan: a superset is safe, it only reruns
     more), or names as a string; for :mod:`brmacro.pipeline` only its module-level imports (its lazy imports
@@ -183,7 +183,7 @@ def step_sources(layer: str, asset: str) -> tuple[list[str], set[str]]:
     return sorted(segments), modules
 
 
-@lru_cache(maxsize=None)
+@cache
 def _code_hash(layer: str, asset: str, fingerprint: tuple[tuple[str, int, int], ...]) -> str:  # noqa: ARG001
     segments, modules = step_sources(layer, asset)
     files = _closure(modules | set(RUNNER) | {f"brmacro.{layer}.schemas"})
@@ -197,7 +197,7 @@ def _code_hash(layer: str, asset: str, fingerprint: tuple[tuple[str, int, int], 
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_sha(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 - cache key
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

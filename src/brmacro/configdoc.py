@@ -46,7 +46,8 @@ class ConfigError(ValueError):
 def load_schema(path: str | Path) -> dict[str, Any]:
     """The schema, parsed by libyaml's safe loader (Snakemake's own loader takes ~0.8 s for this file)."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=SafeLoader)  # noqa: S506 - the safe loader
+        schema: dict[str, Any] = yaml.load(fh, Loader=SafeLoader)  # noqa: S506 - the safe loader
+        return schema
 
 
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:

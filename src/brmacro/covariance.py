@@ -101,7 +101,7 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = ()) -
     sd = x.std(axis=0, ddof=1)
     flat = sd**2 <= EPS_VAR
     if flat.any():
-        bad = [names[i] if i < len(names) else f"column {i}" for i in np.flatnonzero(flat)]
+        bad = [names[i] if i < len(names) else f"column {i}" for i in np.flatnonzero(flat).tolist()]
         raise CovarianceError(f"singular covariance: zero variance over the window for {bad}")
     lw = LedoitWolf(assume_centered=False).fit((x - x.mean(axis=0)) / sd)
     c = lw.covariance_
@@ -114,4 +114,5 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = ()) -
 
 def annual_vols(cov: NDArray[np.float64], periods_per_year: int = 252) -> NDArray[np.float64]:
     """Annualised volatilities ``sqrt(periods · Σ_ii)`` of a per-period covariance (the ``vol`` figures shown)."""
-    return np.sqrt(np.clip(np.diag(np.asarray(cov, float)), 0.0, None) * periods_per_year)
+    vols: NDArray[np.float64] = np.sqrt(np.clip(np.diag(np.asarray(cov, float)), 0.0, None) * periods_per_year)
+    return vols

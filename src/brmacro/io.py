@@ -114,7 +114,8 @@ class Schema:
 
     def empty(self) -> pd.DataFrame:
         """A zero-row frame with the declared columns."""
-        return self.arrow.empty_table().to_pandas()
+        out: pd.DataFrame = self.arrow.empty_table().to_pandas()
+        return out
 
     def conform(self, df: pd.DataFrame, context: str = "") -> pa.Table:
         """Check ``df`` against the schema and return it as an Arrow table.
@@ -342,7 +343,8 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
                 )
     if expected is not None:
         _check_session(table, schema, path, expected)
-    return table.to_pandas(date_as_object=True)
+    out: pd.DataFrame = table.to_pandas(date_as_object=True)
+    return out
 
 
 def _check_session(table: pa.Table, schema: Schema, path: Path, expected: dt.date) -> None:

@@ -89,8 +89,10 @@ SERIES: tuple[Series, ...] = (
     _s("br_ipca_core_exfe", "bcb_sgs", "16122", "dec", P, "M", 12, False, "IPCA ex food and energy, m/m"),
     _s("br_ipca_services", "bcb_sgs", "10841", "dec", P, "M", 12, False, "IPCA services, m/m"),
     _s("br_ipca_industrial", "bcb_sgs", "10844", "dec", P, "M", 12, False, "IPCA industrial goods, m/m"),
-    _s("br_ipca_diffusion", "bcb_sgs", "21379", "dec", P, "M", 12, False, "IPCA diffusion index (share of items rising)"),
-    _s("br_ipca15_mom", "bcb_sgs", "7478", "dec", P, "M", -5, False, "IPCA-15, m/m (released late in the month itself)"),
+    _s("br_ipca_diffusion", "bcb_sgs", "21379", "dec", P, "M", 12,
+       False, "IPCA diffusion index (share of items rising)"),
+    _s("br_ipca15_mom", "bcb_sgs", "7478", "dec", P, "M", -5,
+       False, "IPCA-15, m/m (released late in the month itself)"),
     _s("br_igpm_mom", "bcb_sgs", "189", "dec", P, "M", 1, False, "IGP-M, m/m"),
     # the nine IPCA groups (m/m), DOMAIN Part B 4.1 codes in IBGE group order (mapping to verify live)
     _s("br_ipca_g_food", "bcb_sgs", "1637", "dec", P, "M", 12, False, "IPCA group: food and beverages"),
@@ -123,7 +125,8 @@ SERIES: tuple[Series, ...] = (
     _s("br_nominal_deficit", "bcb_sgs", "5727", "brl_mn", 1.0, "M", 35, False,
        "Nominal result (NFSP), 12-month flow, BRL million; positive = deficit"),
     _s("br_net_debt_gdp", "bcb_sgs", "4513", "dec", P, "M", 35, False, "Net public sector debt, share of GDP"),
-    _s("br_gross_debt_gdp", "bcb_sgs", "13762", "dec", P, "M", 35, False, "General government gross debt, share of GDP"),
+    _s("br_gross_debt_gdp", "bcb_sgs", "13762", "dec", P, "M", 35,
+       False, "General government gross debt, share of GDP"),
     # --- FRED: inflation ---
     _s("us_cpi", "fred", "CPIAUCSL", "index", 1.0, "M", 14, False, "US CPI all items, s.a."),
     _s("us_cpi_core", "fred", "CPILFESL", "index", 1.0, "M", 14, False, "US CPI core, s.a."),

@@ -192,8 +192,8 @@ def test_corrupt_upstream_artifact_is_refused_never_read(
     plant(target)
     for p in partition_paths(results_copy, "agent_inflation", D).values():
         p.unlink()
-    from snakemake.utils import validate
     import yaml
+    from snakemake.utils import validate
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate(cfg, str(REPO / "config" / "schema.yaml"))

@@ -12,7 +12,6 @@ from tests.faults.conftest import Tally
 from tests.unit.test_alerts import SESSION, _Hook, _write_alerts, servers  # noqa: F401 - fixture
 
 
-
 class _Drip(http.server.BaseHTTPRequestHandler):
     """A webhook that answers one header line every 0.5 s, forever (each read is within the socket timeout)."""
 
@@ -52,7 +51,9 @@ def test_a_dripping_webhook_cannot_hold_the_run_past_the_total_deadline(tmp_path
     assert ok, problems
 
 
-def test_a_cooldown_stamp_in_the_future_is_invalid_the_alert_is_sent_and_reported(tmp_path, servers, tally: Tally):
+def test_a_cooldown_stamp_in_the_future_is_invalid_the_alert_is_sent_and_reported(
+    tmp_path, servers, tally: Tally  # noqa: F811 - the fixture imported above
+):
     hport, _ = servers
     _write_alerts(tmp_path, ("VAR_BREACH",))
     now = dt.datetime(2025, 6, 11, 9, 0, tzinfo=dt.UTC)

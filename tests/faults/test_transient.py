@@ -190,7 +190,8 @@ def test_source_that_never_recovers_fails_only_its_branch(demo_run: Path, tmp_pa
 
     The other five bronze partitions of the session come from the demo run (``--rerun-triggers mtime`` keeps
     them); PTAX and FRED are fetched live from a chaos server and fail after their retries (HTTP retries x the
-    rules' ``retries: 2``); ``--keep-going`` then builds ``silver_curves``, which depends on neither, and the ``onerror`` handler's ``run_status.md`` names what is missing.
+    rules' ``retries: 2``); ``--keep-going`` then builds ``silver_curves``, which depends on neither, and the
+    ``onerror`` handler's ``run_status.md`` names what is missing.
     """
     d = SESSIONS[1]
 

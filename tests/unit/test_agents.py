@@ -221,10 +221,7 @@ def fabricate_silver(
     rrows = []
     for inst, lev in levels.items():
         s = pd.Series(lev, index=sess)
-        if inst.startswith(("DI1", "UST")):
-            ret = -s.diff() * (4.0 if inst != "DI1_1Y" else 1.0)
-        else:
-            ret = s.pct_change()
+        ret = -s.diff() * (4.0 if inst != "DI1_1Y" else 1.0) if inst.startswith(("DI1", "UST")) else s.pct_change()
         rrows.append(pd.DataFrame({
             "date": sess.date, "instrument": inst, "level": lev, "ret": ret.to_numpy(),
             "vol_21": (ret.rolling(21).std() * np.sqrt(252)).to_numpy(),

@@ -49,7 +49,7 @@ def test_sgs_values_release_and_lookback(srv: FixtureServer, tmp_path: Path) -> 
     ipca = df[df.series_id == "bcb_sgs:433"]
     # lookback starts 2024-03-14: March 2024 (dated 1 March) is out; March 2025 (out 12 April) not yet released
     assert ipca.observation_date.tolist() == [d(2024, m, 1) for m in range(4, 13)] + [d(2025, 1, 1), d(2025, 2, 1)]
-    got = dict(zip(ipca.observation_date, ipca.value))
+    got = dict(zip(ipca.observation_date, ipca.value, strict=False))
     assert got[d(2024, 8, 1)] == pytest.approx(-0.0002, abs=1e-15)
     assert got[d(2025, 2, 1)] == pytest.approx(0.0131, abs=1e-15)  # 1.31 % -> decimal
     assert ipca.set_index("observation_date").release_date[d(2025, 2, 1)] == d(2025, 3, 12)  # end Feb + 12 days

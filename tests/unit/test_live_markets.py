@@ -51,7 +51,8 @@ class FakeSession:
         return _Resp(*self.route(url))
 
 
-def client(source: str, route: Callable[[str], tuple[int, bytes]], cache: Path | None) -> tuple[HttpClient, FakeSession]:
+def client(source: str, route: Callable[[str], tuple[int, bytes]],
+           cache: Path | None) -> tuple[HttpClient, FakeSession]:
     s = FakeSession(route)
     c = HttpClient(source=source, cache_dir=cache, timeout=1.0, retries=0, backoff=0.0, max_backoff=0.0,
                    sleep=lambda _x: None, session=s)  # type: ignore[arg-type]

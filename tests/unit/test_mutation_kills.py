@@ -98,7 +98,7 @@ def test_carry_uses_the_cdi_fixed_on_the_previous_session() -> None:
     rt = part.pivot(index="date", columns="instrument", values="ret")
     days = list(lv.index)
     checked = 0
-    for d0, d1 in zip(days[:-1], days[1:]):
+    for d0, d1 in zip(days[:-1], days[1:], strict=False):
         cdi0 = cdi_by_day[d0]  # fixed on d0, accrued over (d0, d1]
         carry = (1.0 + cdi0) ** anbima_days(d0, d1) - 1.0
         assert rt.loc[d1, "IBOV"] == pytest.approx(lv.loc[d1, "IBOV"] / lv.loc[d0, "IBOV"] - 1.0 - carry,
@@ -171,7 +171,7 @@ def test_optimiser_lower_bounds_reach_and_bind_in_the_step(tmp_path: Path, tabs:
 
 def test_class_caps_reach_the_optimiser(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/steps.py``: class caps that never reach the optimiser (groups empty or not passed)."""
-    free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}},
+    free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)}},
                 "free")["part"]
     free_rates = free.loc[free["asset_class"] == "rates_br", "target_weight"].abs().sum()
     assert free_rates > 0.4  # the views want more than the cap tested below (about 0.46 of DI1_2Y)
@@ -196,7 +196,7 @@ def test_view_uncertainty_follows_regime_clarity(tmp_path: Path, tabs: dict) -> 
         v = o["views"].set_index("view_id")
         assert len(v) >= 3
         scale = floor + (1.0 - floor) * clarity
-        for vid, r in v.iterrows():
+        for _vid, r in v.iterrows():
             i = NAMES.index(r["instrument"])
             assert r["adj_confidence"] == pytest.approx(r["confidence"] * scale, rel=1e-12)
             assert r["omega"] == pytest.approx(tau * sigma[i, i] / (r["confidence"] * scale + eps), rel=1e-9)
@@ -217,7 +217,7 @@ def test_sizing_vol_target_is_annualised_by_hand(tmp_path: Path, tabs: dict) -> 
     the 10 % target; the optimiser's reported ``ex_ante_vol`` is the same formula on its targets.
     """
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in NAMES}, "gross_leverage": 100.0,
-                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}},
+                          "class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)},
             "risk": {"limits": {"max_risk_contribution": 1.0, "asset_class_risk_budget": 1.0, "max_position": 50.0,
                                 "max_asset_class_exposure": 100.0, "max_gross_leverage": 100.0,
                                 "dv01_brl_per_bp": 1e15, "var_95": 1.0, "var_99": 1.0}},

@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.instruments import di1_dv01, di1_pu
 from brmacro.pipeline import all_schemas
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
@@ -27,6 +25,7 @@ from brmacro.portfolio.sizing import (
 )
 from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
 from brmacro.signals.steps import signal_aggregation
+from tests.configparts import config_part, schema_part
 from tests.unit import desk_fixtures
 from tests.unit import test_signals_fixtures as fx
 
@@ -225,7 +224,8 @@ def test_optimisation_step_schema_valid_deterministic_and_bounded(tmp_path: Path
         pd.testing.assert_frame_equal(df, o2[name])
     part, solve = o1["part"], o1["solve"].iloc[0]
     assert solve["status"] == "optimal" and not solve["fallback"] and solve["n_views"] == len(o1["views"]) > 0
-    assert (part["target_weight"] >= part["lower"] - 1e-6).all() and (part["target_weight"] <= part["upper"] + 1e-6).all()
+    assert (part["target_weight"] >= part["lower"] - 1e-6).all()
+    assert (part["target_weight"] <= part["upper"] + 1e-6).all()
     assert part["target_weight"].abs().sum() <= DEFAULT_CONFIG["gross_leverage"] + 1e-6
     assert (part["prior_return"] == 0).all()  # zero prior by default
     # views in daily return units, horizon-consistent: |Q| = IC x daily vol x |z| / sqrt(H), H = 21 sessions
@@ -304,7 +304,7 @@ def test_sizing_step_meets_every_limit_records_what_bound_and_converts_contracts
     assert book_breaches(three["part"], rets, fx.ASOF, DEFAULT_CONFIG, {}, conv) == []
     # with limits that do not bind, the whole book sits on the 10 % target (up to contract rounding)
     wide = {"portfolio": {"bounds": {k: [-50.0, 50.0] for k in names}, "gross_leverage": 100.0,
-                          "class_caps": {k: 100.0 for k in DEFAULT_CONFIG["class_caps"]}}, "risk": WIDE_RISK}
+                          "class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)}, "risk": WIDE_RISK}
     ww = _sized(tmp_path / "w", tabs, wide)
     assert ww["book"].iloc[0]["binding"] == "vol_target"
     assert ww["book"].iloc[0]["ex_ante_vol"] == pytest.approx(0.10, rel=0.02)
@@ -375,8 +375,8 @@ def test_hedges_forbid_holds_instruments_without_a_view_at_zero(tmp_path: Path) 
 
 
 def test_reshape_for_risk_budget_caps_every_share() -> None:
-    from brmacro.portfolio.steps import reshape_for_risk_budget
     from brmacro.portfolio.sizing import risk_contributions
+    from brmacro.portfolio.steps import reshape_for_risk_budget
 
     sigma = _cov(4, seed=3)
     w = np.array([3.0, 0.2, -0.3, 0.4])

@@ -12,8 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _runtime_pins() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def _runtime_pins(extra: str | None = None) -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
     out = {}
     for d in deps:
         m = re.fullmatch(r"([A-Za-z0-9_.-]+)==([^;\s]+)", d.split("#")[0].strip())
@@ -32,6 +33,15 @@ def test_environment_yml_mirrors_every_runtime_pin() -> None:
     for name, ver in _runtime_pins().items():
         assert re.search(rf"^\s*-\s*{re.escape(name)}(==|=){re.escape(ver)}\b", env, re.M | re.I), \
             f"environment.yml does not pin {name} {ver} like pyproject.toml"
+
+
+def test_environment_yml_mirrors_the_test_extra_with_the_quality_bar() -> None:
+    env = (ROOT / "environment.yml").read_text()
+    test = _runtime_pins("test")
+    assert {"ruff", "mypy", "pandas-stubs"} <= set(test), "the test extra installs the quality bar .ci/run runs"
+    for name, ver in test.items():
+        assert re.search(rf"^\s*-\s*{re.escape(name)}(==|=){re.escape(ver)}\b", env, re.M | re.I), \
+            f"environment.yml does not pin {name} {ver} like pyproject.toml's test extra"
 
 
 def test_cron_and_scrontab_lines_use_scripts_daily() -> None:

@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part
-
 from brmacro.bronze.demo import snapshot
 from brmacro.calendar import sessions_between
 from brmacro.instruments import INSTRUMENTS
@@ -21,6 +19,7 @@ from brmacro.risk.stress import compute_stress, history_matrices, window_moves
 from brmacro.silver.curves import build_curves
 from brmacro.silver.returns import build_returns
 from brmacro.silver.steps import _RETURN_INPUTS
+from tests.configparts import config_part
 
 D = dt.date(2026, 3, 16)
 BRONZE = config_part("bronze")["bronze"]

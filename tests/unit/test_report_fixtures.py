@@ -110,7 +110,8 @@ def silver(session: dt.date = SESSION) -> dict[tuple[str, str], pd.DataFrame]:
     }
 
 
-def agents(session: dt.date = SESSION, hostile: bool = False, drop_composite: str = "") -> dict[tuple[str, str], pd.DataFrame]:
+def agents(session: dt.date = SESSION, hostile: bool = False,
+           drop_composite: str = "") -> dict[tuple[str, str], pd.DataFrame]:
     out: dict[tuple[str, str], pd.DataFrame] = {}
     specs = {"agent_inflation": ("INFLATION", "DI1_2Y", -1), "agent_monetary_policy": ("MONETARY", "DI1_2Y", -1),
              "agent_fiscal": ("FISCAL", "DI1_10Y", -1), "agent_fx_equilibrium": ("FX", "USDBRL", 1),
@@ -138,7 +139,8 @@ def agents(session: dt.date = SESSION, hostile: bool = False, drop_composite: st
     return out
 
 
-def signals(session: dt.date = SESSION, hostile: bool = False, flips: int = 1, surge: float = 0.45) -> dict[tuple[str, str], pd.DataFrame]:
+def signals(session: dt.date = SESSION, hostile: bool = False,
+            flips: int = 1, surge: float = 0.45) -> dict[tuple[str, str], pd.DataFrame]:
     agg = []
     for k, inst in enumerate(INSTRUMENTS):
         conv = [0.62, 0.3, -0.2, 0.0, 0.4, -0.1, 0.05, 0.2][k]
@@ -200,7 +202,8 @@ def optimization(session: dt.date = SESSION) -> dict[tuple[str, str], pd.DataFra
     return out
 
 
-def risk(session: dt.date = SESSION, var95: float = 0.012, pnl_path: tuple[float, ...] = (0.001, -0.002, 0.0005, 0.001, -0.001)) -> dict[tuple[str, str], pd.DataFrame]:
+def risk(session: dt.date = SESSION, var95: float = 0.012,
+         pnl_path: tuple[float, ...] = (0.001, -0.002, 0.0005, 0.001, -0.001)) -> dict[tuple[str, str], pd.DataFrame]:
     var = []
     for m in ("historical", "monte_carlo", "parametric"):
         for c, mult in ((0.95, 1.0), (0.99, 1.4)):
@@ -248,7 +251,8 @@ def all_tables(session: dt.date = SESSION, **kw: Any) -> dict[tuple[str, str], p
     t.update(signals(session, hostile=kw.get("hostile", False), flips=kw.get("flips", 1), surge=kw.get("surge", 0.45)))
     t[("portfolio_sizing", "part")] = sizing(session, hostile=kw.get("hostile", False))
     t.update(optimization(session))
-    t.update(risk(session, var95=kw.get("var95", 0.012), pnl_path=kw.get("pnl_path", (0.001, -0.002, 0.0005, 0.001, -0.001))))
+    t.update(risk(session, var95=kw.get("var95", 0.012),
+                  pnl_path=kw.get("pnl_path", (0.001, -0.002, 0.0005, 0.001, -0.001))))
     return t
 
 
@@ -260,7 +264,8 @@ def write_inputs(root: Path, tables: dict[tuple[str, str], pd.DataFrame], sessio
         if asset in skip:
             continue
         layer = STEPS[asset].layer
-        p = root / layer / asset / f"date={session.isoformat()}" / ("part.parquet" if table == "part" else f"{table}.parquet")
+        p = (root / layer / asset / f"date={session.isoformat()}"
+             / ("part.parquet" if table == "part" else f"{table}.parquet"))
         write_table(df, p, schemas_of(asset)[table], asof=session, source="demo")
         inputs.setdefault(asset, {})[table] = p
     prev_map: dict[str, list[tuple[dt.date, dict[str, Path]]]] = {}

@@ -109,7 +109,7 @@ def test_status_logic() -> None:
 def _pnls(values: list[float | None], cls: str = "fx") -> list[SessionPnl]:
     days = [*previous_sessions(D, len(values) - 1), D]
     out = []
-    for d, v in zip(days, values):
+    for d, v in zip(days, values, strict=False):
         by = None if v is None else pd.Series({"USDBRL": v})
         ac = None if v is None else pd.Series({"USDBRL": cls})
         out.append(SessionPnl(d, previous_sessions(d, 2)[0], v, by, ac, "t"))

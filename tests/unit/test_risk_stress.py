@@ -125,7 +125,7 @@ def test_non_parallel_scenarios_have_their_shapes() -> None:
     dove = [yield_shock_at(sc["copom_dovish_surprise"]["shocks"]["DI_PRE"], n) for n in du.values()]
     assert dove == pytest.approx([-h for h in hawk])
     # each DI point is repriced with the shock at its own tenor
-    w = pd.Series({k: 1.0 for k in du})
+    w = pd.Series(dict.fromkeys(du, 1.0))
     res = scenario_pnl(w, sc["copom_hawkish_surprise"]["shocks"], FACTORS, dict.fromkeys(du, 0.12))
     for (name, n), dy in zip(du.items(), hawk, strict=True):
         assert res.by_instrument[name] == pytest.approx((1.12 / (1.12 + dy)) ** (n / 252) - 1, rel=1e-12)

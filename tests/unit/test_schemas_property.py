@@ -136,7 +136,8 @@ def test_fractions_are_declared_as_fractions() -> None:
     for label, s in SCHEMAS:
         for c in s.cols:
             if c.name in ("confidence", "adj_confidence", "regime_clarity", "coverage") or c.name.startswith("p_"):
-                lo = 0.5 if label in ("risk_var.part", "risk_var.books") else 0.0  # a VaR confidence level: 0.95 or 0.99
+                # a VaR confidence level: 0.95 or 0.99
+                lo = 0.5 if label in ("risk_var.part", "risk_var.books") else 0.0
                 assert (c.kind, c.lo, c.hi) == ("float", lo, 1.0), f"{label}.{c.name}: [{c.lo}, {c.hi}]"
                 seen += 1
     assert seen >= 16

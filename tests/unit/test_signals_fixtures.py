@@ -53,7 +53,8 @@ def silver(asof: dt.date = ASOF, seed: int = 7) -> dict[str, dict[str, pd.DataFr
                      (d, "BR_BEI", f"{du}du", du, t, (1 + di) / (1 + rr) - 1)]
         for lab, t in US_TENORS.items():
             u = ust[i] + 0.004 * (1 - np.exp(-t / 3))
-            rows += [(d, "UST_NOM", lab, int(round(t * 252)), t, u), (d, "UST_REAL", lab, int(round(t * 252)), t, u - 0.022),
+            rows += [(d, "UST_NOM", lab, int(round(t * 252)), t, u),
+                     (d, "UST_REAL", lab, int(round(t * 252)), t, u - 0.022),
                      (d, "US_BEI", lab, int(round(t * 252)), t, 0.022)]
             if lab in ("1Y", "2Y", "5Y", "10Y"):
                 di = lvl[i] + slope[i] * (1 - np.exp(-t / 2))
@@ -90,10 +91,7 @@ def silver(asof: dt.date = ASOF, seed: int = 7) -> dict[str, dict[str, pd.DataFr
     px = []
     usd = returns[returns["instrument"] == "USDBRL"]["level"].to_numpy()
     for s in PRICE_SERIES:
-        if s in ("ptax:USDBRL", "yahoo:BRL=X"):
-            v = usd
-        else:
-            v = 100 * np.cumprod(1 + rng.normal(0, 0.012, n))
+        v = usd if s in ("ptax:USDBRL", "yahoo:BRL=X") else 100 * np.cumprod(1 + rng.normal(0, 0.012, n))
         px.append(pd.DataFrame({"date": days, "series": s, "value": v}))
     px.append(pd.DataFrame({"date": days, "series": "cdi:daily", "value": 0.0004}))
     prices = pd.concat(px, ignore_index=True)
@@ -165,7 +163,8 @@ def agents(asof: dt.date = ASOF, probs: tuple[float, float, float, float] = (0.5
     return out
 
 
-def write_inputs(tmp: Path, tables: dict[str, dict[str, pd.DataFrame]], asof: dt.date = ASOF) -> dict[str, dict[str, Path]]:
+def write_inputs(tmp: Path, tables: dict[str, dict[str, pd.DataFrame]],
+                 asof: dt.date = ASOF) -> dict[str, dict[str, Path]]:
     """Write fabricated tables as schema-checked artifacts; returns asset -> table -> path."""
     from brmacro.pipeline import all_schemas
 

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.unit.test_silver_returns import D, SESSIONS, _params, make_inputs
-
 from brmacro.silver.returns import build_returns
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.unit.test_silver_returns import SESSIONS, D, _params, make_inputs
 
 CRISIS = SILVER_SCHEMAS["silver_returns"]["crisis"]
 W_START, W_END = SESSIONS[3], SESSIONS[12]

@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.bronze.schemas import B3, TREASURY
 from brmacro.calendar import du, previous_sessions
 from brmacro.instruments import di1_maturity, di1_ticker
@@ -26,6 +24,7 @@ from brmacro.silver.curves import (
     parse_tenor,
 )
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = config_part("silver")["silver"]
@@ -49,7 +48,7 @@ def make_b3(sessions: list[dt.date], dap: bool = True) -> pd.DataFrame:
         mats = [m for m in mats if m > s]
         n = du(np.array([s] * len(mats), dtype="datetime64[D]"), np.array(mats, dtype="datetime64[D]"))
         shift = 0.0005 * np.sin(i / 7.0)
-        for m, k, r in zip(mats, n, di_rate(n, shift)):
+        for m, k, r in zip(mats, n, di_rate(n, shift), strict=False):
             rows.append(("DI1", di1_ticker(m), m, int(k), float(r), s))
             if dap and m.month in (1, 7) and k > 200:
                 rows.append(("DAP", "DAP" + di1_ticker(m)[3:], m, int(k), float(r) - 0.05 - 0.002 * k / 2520, s))

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests.configparts import config_part, schema_part
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from brmacro.bronze.schemas import BCB_FOCUS, BCB_SGS, FRED
 from brmacro.series import by_name, release_date
 from brmacro.silver.macro import MacroUnitError, build_macro, focus_series, latest_vintage
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = config_part("silver")["silver"]

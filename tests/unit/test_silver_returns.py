@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.bronze.schemas import B3, BCB_PTAX, BCB_SGS, FRED, TREASURY, YAHOO
 from brmacro.calendar import anbima_days, du, previous_sessions
 from brmacro.instruments import INSTRUMENTS, di1_maturity, di1_pu, di1_ticker
@@ -24,6 +22,7 @@ from brmacro.silver.returns import (
     rolling_z,
 )
 from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.configparts import config_part
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = config_part("silver")["silver"]
@@ -55,7 +54,7 @@ def make_inputs(drop: dict[str, list[dt.date]] | None = None) -> dict[str, pd.Da
             continue
         mats = [di1_maturity(y, m) for y in range(d.year + 1, d.year + 12) for m in (1, 7)]
         n = du(np.array([d] * len(mats), dtype="datetime64[D]"), np.array(mats, dtype="datetime64[D]"))
-        for m, k in zip(mats, n):
+        for m, k in zip(mats, n, strict=False):
             r = 0.105 + 0.01 * (1 - np.exp(-k / 500)) + 0.0003 * np.sin(i)
             rows.append(("DI1", di1_ticker(m), m, int(k), float(r), d))
     b3 = pd.DataFrame(rows, columns=["commodity", "ticker", "maturity", "du", "settlement_rate", "trade_date"])
@@ -66,7 +65,7 @@ def make_inputs(drop: dict[str, list[dt.date]] | None = None) -> dict[str, pd.Da
     yrows = []
     for tk, p0 in (("^BVSP", 120_000.0), ("^GSPC", 5_400.0), ("^VIX", 13.0)):
         p = p0 * np.exp(np.cumsum(rng.normal(0, 0.01, len(s))))
-        for d, v in zip(s, p):
+        for d, v in zip(s, p, strict=False):
             if d not in drop.get(tk, []):
                 yrows.append((tk, d, float(v)))
     yahoo = pd.DataFrame(yrows, columns=["ticker", "date", "close"])
@@ -192,7 +191,7 @@ def test_usdbrl_long_loses_carry_when_spot_is_flat() -> None:
     # CDI (~10.6%/yr) > SOFR (5.3%): the long-USD position pays the differential. Per interval it is
     # CDI over ANBIMA days minus SOFR over calendar days/360, so over a weekend SOFR's 3 days can
     # outweigh CDI's one: the loss holds on every overnight interval and over the window.
-    for d0, d1 in zip(rt.index[:-1], rt.index[1:]):
+    for d0, d1 in zip(rt.index[:-1], rt.index[1:], strict=False):
         expected = -(((1 + CDI) ** anbima_days(d0, d1) - 1) - SOFR * (d1 - d0).days / 360)
         assert rt[d1] == pytest.approx(expected, rel=1e-12)
         if (d1 - d0).days == 1:

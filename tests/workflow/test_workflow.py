@@ -46,7 +46,7 @@ def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
 
 
 def test_no_temporary_files_left(demo_run: Path) -> None:
-    leftovers = [p for p in (demo_run / "results").rglob("*.tmp")]
+    leftovers = list((demo_run / "results").rglob("*.tmp"))
     assert leftovers == []
 
 

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -370,5 +370,5 @@ def monthly_last(s: pd.Series) -> pd.Series:
     s = s.dropna()
     idx = pd.DatetimeIndex(s.index)
     out = s.groupby(idx.to_period("M")).last()
-    out.index = out.index.to_timestamp(how="start")
+    out.index = cast(pd.PeriodIndex, out.index).to_timestamp(how="start")
     return out

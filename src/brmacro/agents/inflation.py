@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -124,8 +124,8 @@ def monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:
     """
     ipca = ipca_mom.sort_index()
     out = {}
-    for t, f in focus_cy0.dropna().items():
-        t = pd.Timestamp(t)
+    for k, f in focus_cy0.dropna().items():
+        t = pd.Timestamp(cast(pd.Timestamp, k))
         prior = pd.date_range(pd.Timestamp(t.year, 1, 1), periods=t.month - 1, freq="MS")
         vals = ipca.reindex(prior)
         if vals.isna().any():

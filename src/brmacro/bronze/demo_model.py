@@ -56,7 +56,7 @@ _PB_TARGET = np.array([-0.030, -0.025, 0.010, 0.012])  # primary result / GDP th
 _MEAN_DURATION_MONTHS = 18.0
 
 BR_INFLATION_TARGETS: dict[int, float] = {
-    **{y: 0.045 for y in range(2003, 2019)},
+    **dict.fromkeys(range(2003, 2019), 0.045),
     2019: 0.0425,
     2020: 0.04,
     2021: 0.0375,
@@ -120,7 +120,8 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
 def _h(t: np.ndarray, a: float) -> np.ndarray:
     """Average of ``1 - exp(-h/a)`` over ``h`` in ``[0, t]`` (0 at ``t = 0``)."""
     t = np.maximum(np.asarray(t, dtype=float), 1e-9)
-    return 1.0 - a * (1.0 - np.exp(-t / a)) / t
+    out: np.ndarray = 1.0 - a * (1.0 - np.exp(-t / a)) / t
+    return out
 
 
 def curve_zero(
@@ -465,7 +466,7 @@ def simulate(seed: int) -> Simulation:
     x = days.astype(float)
 
     def smooth(v: np.ndarray) -> np.ndarray:
-        return np.interp(x, mid, v)
+        return np.asarray(np.interp(x, mid, v))
 
     rd = _rng(seed, "daily")
     z = {k: rd.standard_normal(nd) for k in ("risk", "br", "spx", "ibov", "fx", "dxy", "eur", "cl", "gc", "hg",

@@ -142,7 +142,7 @@ def _us_business_days() -> np.ndarray:
     """Weekdays that are not US federal holidays (Treasury and FRED daily series)."""
     from pandas.tseries.holiday import USFederalHolidayCalendar
 
-    hol = USFederalHolidayCalendar().holidays(CALENDAR_START.isoformat(), CALENDAR_END.isoformat())
+    hol = USFederalHolidayCalendar().holidays(pd.Timestamp(CALENDAR_START), pd.Timestamp(CALENDAR_END))
     d = np.arange(np.datetime64(CALENDAR_START, "D"), np.datetime64(CALENDAR_END, "D") + 1)
     return d[np.is_busday(d, holidays=hol.to_numpy().astype("datetime64[D]"))]
 
@@ -281,7 +281,8 @@ def _ust(sim: Simulation, idx: np.ndarray, years: np.ndarray, curve: str) -> np.
     if curve == "nominal":
         return nom
     bei = sim.us_bei_base_d[idx] + 0.002 * (1 - np.exp(-years / 10.0))
-    return np.round(nom - bei, 4)
+    out: np.ndarray = np.round(nom - bei, 4)
+    return out
 
 
 def _treasury_long(sim: Simulation) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
@@ -344,7 +345,8 @@ def _fred_values(sim: Simulation) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     def tenor(curve: str, label: str) -> np.ndarray:
         d, lab, _, v = tl[curve]
         m = lab == label
-        return v[m]
+        out: np.ndarray = v[m]
+        return out
 
     n2, n5, n10 = tenor("nominal", "2 Yr"), tenor("nominal", "5 Yr"), tenor("nominal", "10 Yr")
     r5, r10 = tenor("real", "5 Yr"), tenor("real", "10 Yr")
@@ -416,10 +418,7 @@ def table_yahoo(sim: Simulation) -> FullTable:
         r = _rng(sim.seed, f"yahoo:{tk}")
         d = cals[cal]
         i = _on(sim, d)
-        if tk == "BRL=X":
-            path = sim.usdbrl_d * np.exp(_noise(r, len(sim.days), 0.0008))
-        else:
-            path = sim.prices_d[tk]
+        path = sim.usdbrl_d * np.exp(_noise(r, len(sim.days), 0.0008)) if tk == "BRL=X" else sim.prices_d[tk]
         close = np.round(path[i], dec)
         lr = np.diff(np.log(path[i]))
         vol = float(np.std(lr)) if len(lr) > 1 else 0.01
@@ -496,7 +495,8 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     rate = np.round(curve_zero(t, sim.cdi_d[gi], sim.br_istar_d[gi], sim.br_anchor_d[gi], sim.br_tp_d[gi],
                                sim.br_level_d[gi]), 5)
     pu = np.round(di1_pu(rate, du), 2)
-    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5) * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
+    oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5)
+                  * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
                   * np.exp(0.2 * r.standard_normal(len(si))), 0)
     tick = _tickers("DI1", mats)
     rows.add(sess[si], sess[si], DAILY, trade_date=sess[si], commodity="DI1", ticker=tick[ci], maturity=mats[ci],
@@ -529,7 +529,8 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
 def _year_end_h(d: np.ndarray, years_ahead: int) -> np.ndarray:
     y = d.astype("datetime64[Y]").astype(int) + 1970 + years_ahead
     ends = (y - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - 1
-    return (ends - d).astype(float) / 365.25
+    out: np.ndarray = (ends - d).astype(float) / 365.25
+    return out
 
 
 def table_bcb_focus(sim: Simulation) -> FullTable:

@@ -80,7 +80,8 @@ B3 = Schema(
         Col("trade_date", "date"),
         Col("commodity", "str", doc="DI1 | DAP"),
         Col("ticker", "str", doc="B3 ticker, e.g. DI1F27"),
-        Col("maturity", "date", doc="DI1: first business day of the contract month; DAP: the 15th (NTN-B date), rolled forward"),
+        Col("maturity", "date", doc="DI1: first business day of the contract month; "
+                "DAP: the 15th (NTN-B date), rolled forward"),
         Col("du", "int", lo=0, doc="ANBIMA business days from trade_date to maturity"),
         Col("settlement_rate", "float", doc="settlement rate, decimal per year (252 basis); real rate for DAP"),
         Col("settlement_price", "float", lo=0.0, doc="settlement PU"),

@@ -17,9 +17,9 @@ them; every row says which price it used.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,7 @@ def held_pnl(asof: dt.date, positions: Mapping[dt.date, pd.DataFrame], md: Marke
                                                                 "(the book held through the session)"))
             continue
         rows = []
-        for r in pos.itertuples():
+        for r in cast("Iterable[Any]", pos.itertuples()):
             pnl, note = day_pnl(str(r.contract), float(r.quantity), s, md)
             rows.append({"contract": str(r.contract), "quantity_prev": int(r.quantity), "pnl_brl": pnl, "note": note})
         t = pd.DataFrame(rows, columns=["contract", "quantity_prev", "pnl_brl", "note"])
@@ -235,13 +235,13 @@ def book_weights_of(book: pd.DataFrame, d: dt.date, md: MarketData, nav: float, 
                      "price_source": src})
     per = pd.DataFrame(rows, columns=["contract", "instrument", "asset_class", "quantity", "quote", "value_brl",
                                       "notional_brl", "weight", "dv01_brl", "price_source"])
-    inst = pd.DataFrame({"instrument": [i.name for i in INSTRUMENTS],
-                         "asset_class": [i.asset_class for i in INSTRUMENTS]})
+    by_inst = pd.DataFrame({"instrument": [i.name for i in INSTRUMENTS],
+                            "asset_class": [i.asset_class for i in INSTRUMENTS]})
     agg = per.groupby("instrument")[["weight", "dv01_brl"]].sum() if len(per) else \
         pd.DataFrame(columns=["weight", "dv01_brl"], dtype=float)
-    inst["weight"] = inst["instrument"].map(agg["weight"]).fillna(0.0).astype(float)
-    inst["dv01_brl"] = inst["instrument"].map(agg["dv01_brl"]).fillna(0.0).astype(float)
-    return per, inst
+    by_inst["weight"] = by_inst["instrument"].map(agg["weight"]).fillna(0.0).astype(float)
+    by_inst["dv01_brl"] = by_inst["instrument"].map(agg["dv01_brl"]).fillna(0.0).astype(float)
+    return per, by_inst
 
 
 # ----------------------------------------------------------------------------------------------- breaker
@@ -325,9 +325,9 @@ def orders_table(asof: dt.date, held: pd.DataFrame | None, target: pd.DataFrame,
     if held is None:
         return pd.DataFrame(columns=cols)
     factor = float({**DEFAULT_DESK["circuit_breaker"], **dict(cfg.get("circuit_breaker") or {})}["size_factor"])
-    tgt = target.groupby("contract")["contracts"].sum().round().astype(int).to_dict()
+    tgt = cast("dict[str, int]", target.groupby("contract")["contracts"].sum().round().astype(int).to_dict())
     t_inst = dict(zip(target["contract"], target["instrument"], strict=False))
-    h = dict(zip(held["contract"], held["quantity"].astype(int), strict=True))
+    h: dict[str, int] = dict(zip(held["contract"], held["quantity"].astype(int), strict=True))
     rows = []
     for code in sorted(set(tgt) | set(h)):
         c = contract_info(code)

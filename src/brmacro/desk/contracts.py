@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -165,7 +165,8 @@ def _session_before(d: dt.date) -> dt.date:
     """The B3 session before ``d``; beyond the stored calendar, the ANBIMA business day before (far contracts)."""
     if d <= CALENDAR_END:
         return previous_session(d)
-    return np.busday_offset(np.datetime64(d, "D"), -1, roll="backward", holidays=anbima_holidays()).item()
+    prev = np.busday_offset(np.datetime64(d, "D"), -1, roll="backward", holidays=anbima_holidays())
+    return cast(dt.date, prev.item())
 
 
 def _dates(root: str, year: int, month: int) -> tuple[dt.date, dt.date]:
@@ -291,7 +292,8 @@ def di1_candidates(b3: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     if len(_CANDIDATES) > 64:
         _CANDIDATES.clear()
     _CANDIDATES[key] = (b3, t)  # the frame is held, so its id cannot be reused while cached
-    return t.copy()
+    out: pd.DataFrame = t.copy()
+    return out
 
 
 #: Per-session DI1 candidates of a B3 table, and the table's DI1 rows with their sessions (read-only use).
@@ -395,7 +397,8 @@ def instrument_of(c: Contract, di1_points: Iterable[Instrument]) -> str:
     pts = sorted(di1_points, key=lambda i: i.tenor_du)
     if c.du is None:
         raise ContractError(f"{c.code}: DI1 contract without business days to maturity")
-    return min(pts, key=lambda i: (abs(i.tenor_du - c.du), i.tenor_du)).name
+    du = c.du
+    return min(pts, key=lambda i: (abs(i.tenor_du - du), i.tenor_du)).name
 
 
 def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],

@@ -161,13 +161,13 @@ def read_positions(path: str | Path, d: dt.date, b3: pd.DataFrame | None) -> pd.
                 raise PositionsError(f"{where}, field date: {rd.isoformat()} differs from the folder's session "
                                      f"{d.isoformat()}")
         try:
-            c = contract_info(code)
+            info = contract_info(code)
         except ContractError as exc:
             raise PositionsError(f"{where}, field contract: unknown contract: {exc}") from None
-        if c.expiry <= d:
-            raise PositionsError(f"{where}, field contract: {code} expired on {c.expiry.isoformat()} (at or before "
+        if info.expiry <= d:
+            raise PositionsError(f"{where}, field contract: {code} expired on {info.expiry.isoformat()} (at or before "
                                  f"the session {d.isoformat()}); it cannot be held at the close")
-        if c.root == "DI1" and b3 is not None and di1_listed(b3, d, code) is None:
+        if info.root == "DI1" and b3 is not None and di1_listed(b3, d, code) is None:
             raise PositionsError(f"{where}, field contract: {code} is not in the B3 settlement file of "
                                  f"{d.isoformat()} (bronze_b3_market_data)")
         q = _quantity(r["quantity"], where)

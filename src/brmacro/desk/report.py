@@ -7,7 +7,8 @@ in the report's figures table.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def desk_orders(inp: Inputs, orders: list[Any] | None, why: str) -> tuple[list[A
     cls = _classes(inp)
     out = [Order(str(r.instrument), cls.get(str(r.instrument), "rates_br" if str(r.contract).startswith("DI1")
                                             else ""), str(r.contract), float(r.order), f"{r.kind}: {r.reason}")
-           for r in o.sort_values("contract").itertuples() if int(r.order) != 0]
+           for r in cast("Iterable[Any]", o.sort_values("contract").itertuples()) if int(r.order) != 0]
     return out, "" if out else "no order: the held book equals the proposed book"
 
 
@@ -118,7 +119,7 @@ def _orders(sec: Section, figs: Figures, inp: Inputs) -> None:
         return
     cls = _classes(inp)
     rows = []
-    for r in o.sort_values("contract").itertuples():
+    for r in cast("Iterable[Any]", o.sort_values("contract").itertuples()):
         ac = cls.get(str(r.instrument), "rates_br" if str(r.contract).startswith("DI1") else "")
         rows.append([_c(r.contract), _c(signed(r.held, 0)), _c(signed(r.target, 0)), _c(signed(r.proposed, 0)),
                      figs.add("desk", f"order {r.contract}", r.order, signed(r.order, 0), "portfolio_sizing/orders"),
@@ -153,12 +154,13 @@ def _side_by_side(sec: Section, figs: Figures, inp: Inputs) -> None:
         sec.missing("risk books", "risk_var/risk_stress/risk_limits books tables not available")
         return
     rows = []
-    for label, fn in (
+    getters: tuple[tuple[str, Callable[[str], float | None]], ...] = (
         ("VaR 95 % (max over methods)", lambda b: _pick_var(var, b, 0.95)),
         ("VaR 99 % (max over methods)", lambda b: _pick_var(var, b, 0.99)),
         ("worst hypothetical stress P&L", lambda b: float(stress.loc[stress["book"] == b, "pnl"].min())
          if (stress["book"] == b).any() else None),
-    ):
+    )
+    for label, fn in getters:
         cells = [_c(label)]
         for b in ("held", "proposed"):
             v = fn(b)
@@ -190,7 +192,7 @@ def _rolls(sec: Section, inp: Inputs) -> None:
         return
     rows = [[_c(r.contract), _c(r.product), _c(r.last_session), _c(r.roll_session),
              _c("now" if int(r.sessions_to_roll) == 0 else str(int(r.sessions_to_roll))), _c(r.next_contract)]
-            for r in t.sort_values(["roll_session", "contract"]).itertuples()]
+            for r in cast("Iterable[Any]", t.sort_values(["roll_session", "contract"]).itertuples())]
     sec.table(["Contract", "Product", "Last session", "Roll from", "Sessions to roll", "Into"], rows,
               "Roll calendar, next 20 sessions (desk.roll_sessions before each contract's last session)")
 
@@ -201,6 +203,6 @@ def _liquidity(sec: Section, figs: Figures, inp: Inputs) -> None:
         return
     rows = [[_c(r.contract), _c(r.expiry), _c(str(int(r.sessions_left))), _c("yes" if r.in_roll_window else "no"),
              _c(num(r.open_interest, 0, reason="no open interest in bronze")), _c(r.listing)]
-            for r in c.sort_values("contract").itertuples()]
+            for r in cast("Iterable[Any]", c.sort_values("contract").itertuples())]
     sec.table(["Contract", "Expiry", "Sessions left", "In roll window", "Open interest", "Listing"], rows,
               "Contracts in use (model, held and proposed books)")

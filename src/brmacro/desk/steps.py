@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -120,7 +120,7 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
                 "asset_class": str(r["asset_class"]) if r is not None else "",
                 "quantity": q,
                 "quantity_prev": int(pr["quantity_prev"]) if pr is not None else (0 if known_prev else None),
-                "avg_price": float(now["avg_price"].get(code)) if code in now.index else None,
+                "avg_price": float(now["avg_price"][code]) if code in now.index else None,
                 "quote": float(r["quote"]) if r is not None else None,
                 "notional_brl": float(r["notional_brl"]) if r is not None else None,
                 "weight": float(r["weight"]) if r is not None else None,
@@ -158,15 +158,15 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
         proposed = orders.loc[:, ["contract", "proposed"]]
         for name, bk, col in (("held", held_now, "quantity"), ("proposed", proposed, "proposed")):
             _, per_inst = book_weights_of(bk, d, md, nav, qty_col=col)
-            books += [{"date": d, "book": name, **r} for r in per_inst.to_dict("records")]
+            books += [{"date": d, "book": name, **r} for r in cast("list[dict[str, Any]]", per_inst.to_dict("records"))]
     return {
         "desk_books": frame(books, BOOKS),
         "contracts": frame(contracts, CONTRACTS),
         "held": frame(held_rows, HELD),
         "held_pnl": frame(pnl_rows, HELD_PNL),
-        "orders": frame(ords.to_dict("records"), ORDERS),
+        "orders": frame(cast("list[dict[str, Any]]", ords.to_dict("records")), ORDERS),
         "desk": frame([desk_row], DESK),
-        "rolls": frame(rolls.to_dict("records"), ROLLS),
+        "rolls": frame(cast("list[dict[str, Any]]", rolls.to_dict("records")), ROLLS),
     }
 
 

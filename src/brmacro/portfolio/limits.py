@@ -192,9 +192,9 @@ def scale_caps(w: F, dv01_per_w: F, lim: BookLimits, var_at_1: Mapping[float, fl
     d = float(np.abs(w * dv01_per_w).sum())
     if lim.dv01 is not None and d > TOL:
         out.append(("dv01", lim.dv01 / d))
-    for c, v in sorted((var_at_1 or {}).items()):
-        if v > TOL and c in lim.var:
-            out.append((f"var_{round(c * 100)}", lim.var[c] / v))
+    for conf, v in sorted((var_at_1 or {}).items()):
+        if v > TOL and conf in lim.var:
+            out.append((f"var_{round(conf * 100)}", lim.var[conf] / v))
     return out
 
 
@@ -229,9 +229,9 @@ def check_book(w: F, dv01_brl: F, lim: BookLimits, var: Mapping[float, float] | 
     d = float(np.abs(dv01_brl).sum())
     if lim.dv01 is not None and d > lim.dv01 * (1 + rel) + 1e-6:
         out.append(f"|DV01| {d:,.0f} > {lim.dv01:,.0f} BRL/bp")
-    for c, v in sorted((var or {}).items()):
-        if c in lim.var and v > lim.var[c] * (1 + rel) + TOL:
-            out.append(f"VaR {c:.0%} {v:.4f} > {lim.var[c]:.4f}")
+    for conf, v in sorted((var or {}).items()):
+        if conf in lim.var and v > lim.var[conf] * (1 + rel) + TOL:
+            out.append(f"VaR {conf:.0%} {v:.4f} > {lim.var[conf]:.4f}")
     if shares is not None and np.any(a > 0):
         s = np.nan_to_num(np.asarray(shares, float))
         rc_pos, rc_cls, _n, _m = share_caps(lim, w)

@@ -415,7 +415,7 @@ def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[st
     from brmacro.risk.var import compute_var
 
     if not np.any(w):
-        return {c: 0.0 for c in lim.var}, np.zeros(len(w))
+        return dict.fromkeys(lim.var, 0.0), np.zeros(len(w))
     est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"))
     vt = pd.DataFrame([{"method": e.method, "confidence": e.confidence, "var": e.var} for e in est])
     shares = comp.set_index("instrument")["pct_contribution"].reindex(names).fillna(0.0).to_numpy(float)
@@ -537,7 +537,7 @@ def _words(binding: str, vol: float, target: float) -> str:
         head = f"flat: no book meets the risk-contribution limits ({binding.split(':', 1)[-1]})"
     else:
         head = what.get(binding, binding)
-    if binding.startswith("flat") or binding.startswith("risk_contribution"):
+    if binding.startswith(("flat", "risk_contribution")):
         return f"{head}: 0.0 % vol against a {target * 100:.1f} % target"
     return f"{head}: {vol * 100:.1f} % vol against a {target * 100:.1f} % target"
 
@@ -632,7 +632,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         shape = risk_budget_weights(sigma, np.sign(target), budgets * (target != 0))
     else:
         shape = target.copy()
-    classes = [by_name(x).asset_class for x in names]
+    classes: list[str] = [by_name(x).asset_class for x in names]
     risk_sigma = _risk_window(ctx, names, rcfg)
     rc_pos, rc_cls, n_pos, n_cls = share_caps(lim, shape)
     cap_pos, cap_cls = rc_pos * head if rc_pos < 1 else rc_pos, rc_cls * head if rc_cls < 1 else rc_cls
@@ -653,7 +653,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
 
     def size(sh: np.ndarray) -> tuple[np.ndarray, str]:
         var1, _ = _measure_var(ctx, sh, names, rcfg, lim)
-        caps = [(k, f * (1.0 if k.startswith("bound") or k.startswith("class_cap") else head))
+        caps = [(k, f * (1.0 if k.startswith(("bound", "class_cap")) else head))
                 for k, f in scale_caps(sh, dv01_w, lim, var1)]
         own = ("kelly", 1.0) if method == "half_kelly" else ("vol_target", tv / max(book_vol(sh, sigma, ppy), 1e-300))
         name, k = min([own, *caps], key=lambda t: (t[1], t[0]))

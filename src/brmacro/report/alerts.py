@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -135,7 +135,7 @@ def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
         Columns ``source``, ``rows``, ``latest_observation``, ``latest_release``, ``sessions_behind``
         (None where the snapshot is missing or empty) and ``note``.
     """
-    recs = []
+    recs: list[dict[str, Any]] = []
     for asset, (obs_col, rel_col) in BRONZE_DATE_COLUMNS.items():
         df = inp.get(asset)
         if df is None:
@@ -197,7 +197,8 @@ def _stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -> Aler
     if have.empty:
         return Alert(rule, RULES[rule], False, None, min(per.values()) if per else None,
                      "n/a: no bronze snapshot available to measure staleness")
-    stale = [(str(r.source), int(r.sessions_behind), per[str(r.source)]) for r in have.itertuples()
+    stale = [(str(r.source), int(r.sessions_behind), per[str(r.source)])
+             for r in cast("Iterable[Any]", have.itertuples())
              if str(r.source) in per and r.sessions_behind > per[str(r.source)]]
     worst = have.sort_values(["sessions_behind", "source"], ascending=[False, True]).iloc[0]
     worst_th = per.get(str(worst["source"]))
@@ -235,6 +236,7 @@ def _drawdown(inp: Inputs, rule: str, cfg: Mapping[str, Any] | None, limits: Map
         what = "risk.alerts.drawdown_warning"
     pnl = inp.get("risk_limits", "pnl")
     where = "model-book P&L available (risk_limits; longer history: report.track_record)"
+    dd: float | None
     if window is not None and window[2] >= (current_drawdown(pnl)[1] if pnl is not None else 0):
         # the track-record window is the longer history: its drawdown (from the window's peak, as the summary shows)
         dd, n, where = window[1], window[2], f"track-record window ({window[0]})"
@@ -267,7 +269,7 @@ def _limit_breach(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
     top = u.iloc[0]
     over = u.loc[u["utilisation"] >= thv]
     if len(over):
-        txt = ", ".join(f"{r.limit} at {r.utilisation * 100:.0f}%" for r in over.itertuples())
+        txt = ", ".join(f"{r.limit} at {r.utilisation * 100:.0f}%" for r in cast("Iterable[Any]", over.itertuples()))
         return Alert(rule, RULES[rule], True, float(top["utilisation"]), thv,
                      f"limit utilisation at or above {thv * 100:.0f}%: {txt}")
     return Alert(rule, RULES[rule], False, float(top["utilisation"]), thv,
@@ -280,7 +282,8 @@ def _flip(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
     thv = _num(_lookup(cfg, rule)[0])
     ev = inp.get("signal_monitor")
     if ev is None:
-        return Alert(rule, RULES[rule], False, None, thv, f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
+        return Alert(rule, RULES[rule], False, None, thv,
+                     f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
     flips = ev.loc[ev["event"] == "flip"].sort_values("instrument")
     n = float(len(flips))
     summ = inp.get("signal_monitor", "summary")
@@ -301,7 +304,8 @@ def _surge(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
     thv = _num(_lookup(cfg, rule)[0])
     ev = inp.get("signal_monitor")
     if ev is None:
-        return Alert(rule, RULES[rule], False, None, thv, f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
+        return Alert(rule, RULES[rule], False, None, thv,
+                     f"n/a: signal_monitor/part missing: {inp.why('signal_monitor')}")
     ch = ev.loc[ev["event"].isin(["flip", "surge"])]
     if ch.empty:
         return Alert(rule, RULES[rule], False, None, thv, "no conviction change recorded by signal_monitor")
@@ -311,7 +315,7 @@ def _surge(inp: Inputs, cfg: Mapping[str, Any] | None) -> Alert:
         return Alert(rule, RULES[rule], False, top, None, "n/a: risk.alerts has no conviction-surge threshold")
     big = ch.loc[ch["absd"] > thv]
     if len(big):
-        txt = ", ".join(f"{r.instrument} {r.delta:+.2f}" for r in big.itertuples())
+        txt = ", ".join(f"{r.instrument} {r.delta:+.2f}" for r in cast("Iterable[Any]", big.itertuples()))
         return Alert(rule, RULES[rule], True, top, thv, f"conviction change above {thv:.2f}: {txt}")
     return Alert(rule, RULES[rule], False, top, thv, f"largest conviction change {top:.2f} (threshold {thv:.2f})")
 
@@ -357,7 +361,8 @@ def _outlier(checks: Sequence[Outlier] | None, threshold: float | None, mode: st
     top = max(zs) if zs else None
     if flagged:
         what = "; ".join(c.text() for c in flagged)
-        act = "orders withheld (report.outliers: hold)" if mode == "hold" else "orders not withheld (report.outliers: flag)"
+        act = ("orders withheld (report.outliers: hold)"
+               if mode == "hold" else "orders not withheld (report.outliers: flag)")
         return Alert(rule, RULES[rule], True, top, threshold, f"input outlier(s): {what}; {act}")
     return Alert(rule, RULES[rule], False, top, threshold,
                  f"{len(zs)} series checked, largest robust z {top:.1f}" if top is not None else "no series checkable")

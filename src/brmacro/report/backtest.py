@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -118,7 +118,7 @@ def run_backtest(
         if "level" in ret.columns else pd.DataFrame()
     recs, skipped, held_rows, cost_rows = [], [], [], []
     held_prev = pd.Series(0.0, index=insts)
-    contrib = {i: [] for i in insts}
+    contrib: dict[str, list[float]] = {i: [] for i in insts}
     for d in sorted(x for x in books if x > first):
         two_back, one_back = previous_sessions(d, 2)
         if two_back < first:
@@ -240,9 +240,10 @@ def _document(res: BacktestResult, title: str) -> Document:
     d = res.daily
     first, last = d["date"].iloc[0], d["date"].iloc[-1]
     s = Section("summary", "Summary")
-    fmt = {"sessions": lambda v: num(v, 0), "skipped_sessions": lambda v: num(v, 0), "sharpe": lambda v: num(v, 2)}
+    fmt: dict[str, Callable[[Any], str]] = {"sessions": lambda v: num(v, 0), "skipped_sessions": lambda v: num(v, 0),
+                                            "sharpe": lambda v: num(v, 2)}
     rows = []
-    for r in res.summary.itertuples():
+    for r in cast("Iterable[Any]", res.summary.itertuples()):
         f = fmt.get(r.metric, lambda v: pct(v, 2))
         rows.append([Cell(r.metric), Cell(f(r.value) if r.value is not None and not pd.isna(r.value)
                                            else na("not computable"), fig=f"summary/{r.metric}"), Cell(r.note)])
@@ -269,7 +270,7 @@ def _document(res: BacktestResult, title: str) -> Document:
             cells.append(Cell(pct(v, 2) if v is not None and not pd.isna(v) else "-"))
         mrows.append(cells)
     m.table(["Year", *_MONTHS], mrows, "Compounded net P&L per month ('-' = no session of the range)")
-    m.chart(bar_chart([f"{int(r.year)}-{int(r.month):02d}" for r in res.monthly.itertuples()],
+    m.chart(bar_chart([f"{int(r.year)}-{int(r.month):02d}" for r in cast("Iterable[Any]", res.monthly.itertuples())],
                       res.monthly["net_return"].tolist(), title="Monthly net returns", y_fmt=lambda v: pct(v, 1)),
             "monthly", "no month")
     i = Section("instruments", "Per instrument")
@@ -277,13 +278,14 @@ def _document(res: BacktestResult, title: str) -> Document:
             [[Cell(r.instrument), Cell(pct(r.contribution, 3)),
               Cell(pct(r.hit_rate, 0, reason="never held") if r.hit_rate is not None and not pd.isna(r.hit_rate)
                    else na("never held")),
-              Cell(str(r.active_sessions)), Cell(num(r.cost_bp, 2))] for r in res.instruments.itertuples()],
+              Cell(str(r.active_sessions)), Cell(num(r.cost_bp, 2))]
+             for r in cast("Iterable[Any]", res.instruments.itertuples())],
             "Gross contribution and hit rate by instrument (strategy-level attribution needs per-strategy books)")
     t = Section("daily", "Daily P&L")
     t.table(["Session", "Book of", "Gross", "Turnover", "Cost", "Net", "Equity", "Drawdown"],
             [[Cell(r.date.isoformat()), Cell(r.sizing_date.isoformat()), Cell(pct(r.gross_pnl, 3)),
               Cell(pct(r.turnover, 1)), Cell(pct(r.cost, 4)), Cell(pct(r.net_pnl, 3)), Cell(f"{r.equity:.4f}"),
-              Cell(pct(r.drawdown, 2))] for r in d.itertuples()])
+              Cell(pct(r.drawdown, 2))] for r in cast("Iterable[Any]", d.itertuples())])
     sub = [f"Range {first.isoformat()} to {last.isoformat()} ({len(d)} sessions with P&L)",
            "Timing: the target decided from D-2's close is traded toward at D-1's settlement and held on D "
            "(DESIGN §3); execution with the no-trade band and costs per instrument (docs/portfolio.md)."]

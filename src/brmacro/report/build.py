@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,7 @@ def _last_two(s: pd.Series) -> tuple[dt.date | None, float | None, float | None]
 # ----------------------------------------------------------------------------------------------- 1 market
 def _market_row(figs: Figures, name: str, s: pd.Series, kind: str, source: str, session: dt.date) -> list[Cell]:
     d, v, p = _last_two(s)
-    if d is None:
+    if d is None or v is None:  # _last_two gives both or neither
         return [_c(name), _c(na(f"no observation in {source}")), _c(na("no observation")), _c(na("no date"))]
     if kind == "rate":
         lvl = figs.add("market", f"{name} level", v, pct(v, 2), source)
@@ -258,14 +258,16 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
                                                                       ascending=[False, True])
         top = others.head(key_signals)
         lead = [f"{s.signal_id} {_dir_word(s.direction)} at confidence {num(s.confidence, 2)}: "
-                f"{driver_sentence(s.drivers, limit=0)}" for s in top.itertuples() if s.direction != 0]
+                f"{driver_sentence(s.drivers, limit=0)}"
+                for s in cast("Iterable[Any]", top.itertuples()) if s.direction != 0]
         if lead:
             para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
         sec.p(para)
-        for s in top.itertuples():
+        for s in cast("Iterable[Any]", top.itertuples()):
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
                           _c(_dir_word(s.direction)),
-                          figs.add("agents", f"{name} {s.signal_id} confidence", s.confidence, num(s.confidence, 2), src),
+                          figs.add("agents", f"{name} {s.signal_id} confidence",
+                                   s.confidence, num(s.confidence, 2), src),
                           _c(driver_sentence(s.drivers))])
     if rows:
         sec.table(["Agent", "Direction", "Strength", "Confidence", "Net score"], rows,
@@ -286,7 +288,7 @@ def signals_section(inp: Inputs, figs: Figures) -> Section:
     else:
         rows = []
         src = "signal_aggregation/part"
-        for r in agg.sort_values("instrument").itertuples():
+        for r in cast("Iterable[Any]", agg.sort_values("instrument").itertuples()):
             rows.append([_c(r.instrument), _c(r.asset_class),
                          figs.add("signals", f"{r.instrument} conviction", r.conviction, signed(r.conviction, 2), src),
                          _c(_dir_word(r.direction)), _c(num(r.confidence, 2)), _c(str(int(r.n_signals))),
@@ -320,7 +322,7 @@ def signals_section(inp: Inputs, figs: Figures) -> Section:
     else:
         rows = [[_c(r.event), _c(r.instrument), _c(r.subject), _c(signed(r.before, 2, reason="none")),
                  _c(signed(r.after, 2)), _c(signed(r.delta, 2))]
-                for r in mon.sort_values(["event", "instrument", "subject"]).itertuples()]
+                for r in cast("Iterable[Any]", mon.sort_values(["event", "instrument", "subject"]).itertuples())]
         sec.table(["Event", "Instrument", "Signal", "Before", "After", "Change"], rows, "Monitor events")
     return sec
 
@@ -424,7 +426,7 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
                  _c(pct(r.prior_return * 252, 2)), _c(pct(r.posterior_return * 252, 2)),
                  _c(pct(r.view_q * 252, 2, reason="no view") if is_num(r.view_q) else na("no view")),
                  _c(pct(r.vol, 1)), _c(f"{pct(r.lower, 0)} to {pct(r.upper, 0)}")]
-                for r in opt.sort_values("instrument").itertuples()]
+                for r in cast("Iterable[Any]", opt.sort_values("instrument").itertuples())]
         sec.table(["Instrument", "Target weight", "Prior (ann.)", "Posterior (ann.)", "View Q (ann.)", "Vol",
                    "Bounds"], rows, "Optimiser targets (Black-Litterman + mean-variance; returns x 252)")
     solve = inp.get("portfolio_optimization", "solve")
@@ -449,7 +451,7 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
     else:
         src = "portfolio_sizing/part"
         rows = []
-        for r in sz.sort_values("instrument").itertuples():
+        for r in cast("Iterable[Any]", sz.sort_values("instrument").itertuples()):
             rows.append([_c(r.instrument), _c(r.asset_class),
                          figs.add("portfolio", f"{r.instrument} target weight", r.target_weight,
                                   pct(r.target_weight, 2), src),
@@ -463,7 +465,8 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
                    "DV01 (BRL/bp)", "Vol", "Method"], rows, "Sized model book (weights as % of NAV)")
         w = sz["weight"].to_numpy(dtype=float)
         sec.table(["Measure", "Value"], [
-            [_c("gross exposure"), figs.add("portfolio", "gross exposure", np.abs(w).sum(), pct(np.abs(w).sum(), 1), src)],
+            [_c("gross exposure"), figs.add("portfolio", "gross exposure",
+                                                           np.abs(w).sum(), pct(np.abs(w).sum(), 1), src)],
             [_c("net exposure"), figs.add("portfolio", "net exposure", w.sum(), pct(w.sum(), 1), src)],
             [_c("total DV01 (BRL per bp)"), figs.add("portfolio", "total DV01 BRL", sz["dv01_brl"].sum(),
                                                      num(sz["dv01_brl"].sum(), 0), src)],
@@ -485,7 +488,7 @@ def portfolio_section(inp: Inputs, figs: Figures, nav: float | None) -> tuple[Se
         src = "risk_limits/pnl"
         pnl = pnl.sort_values("date")
         rows = []
-        for r in pnl.itertuples():
+        for r in cast("Iterable[Any]", pnl.itertuples()):
             held = _d(r.sizing_date).isoformat() if r.sizing_date is not None and not pd.isna(r.sizing_date) else "n/a"
             cell = figs.add("portfolio", f"P&L {_d(r.date).isoformat()}", r.pnl if r.available else None,
                             pct(r.pnl, 3, plus=True, reason=str(r.note) or "not available") if r.available
@@ -519,7 +522,7 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
     else:
         src = "risk_var/part"
         rows = []
-        for r in var.sort_values(["method", "confidence"]).itertuples():
+        for r in cast("Iterable[Any]", var.sort_values(["method", "confidence"]).itertuples()):
             c = f"{r.confidence * 100:g}%"
             rows.append([_c(r.method), _c(c), figs.add("risk", f"VaR {r.method} {c}", r.var, pct(r.var, 2), src),
                          figs.add("risk", f"CVaR {r.method} {c}", r.cvar, pct(r.cvar, 2), src), _c(str(int(r.n_obs))),
@@ -542,16 +545,17 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
     elif len(comp):
         rows = [[_c(r.instrument), _c(pct(r.weight, 2)), _c(pct(r.component_var, 3)),
                  _c(pct(r.pct_contribution, 1, reason="flat book"))]
-                for r in comp.sort_values("instrument").itertuples()]
+                for r in cast("Iterable[Any]", comp.sort_values("instrument").itertuples())]
         sec.table(["Instrument", "Weight", "Component VaR", "Share of VaR"], rows, "VaR decomposition (parametric)")
     st = inp.get("risk_stress")
     if st is None:
         sec.missing("risk_stress/part", inp.why("risk_stress"))
     else:
         src = "risk_stress/part"
-        rows = [[_c(r.scenario), _c(r.kind), figs.add("risk", f"stress {r.scenario}", r.pnl, pct(r.pnl, 2, plus=True), src),
+        rows = [[_c(r.scenario), _c(r.kind), figs.add("risk", f"stress {r.scenario}",
+                                                                       r.pnl, pct(r.pnl, 2, plus=True), src),
                  _c(r.worst_instrument or "none"), _c(pct(r.worst_pnl, 2, plus=True)), _c(pct(r.unmapped_exposure, 1)),
-                 _c(r.note)] for r in st.sort_values("scenario").itertuples()]
+                 _c(r.note)] for r in cast("Iterable[Any]", st.sort_values("scenario").itertuples())]
         sec.table(["Scenario", "Kind", "P&L (% NAV)", "Worst position", "Its P&L", "Unmapped", "Note"], rows,
                   "Stress scenarios")
         if len(st):
@@ -563,7 +567,7 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
     elif len(rev):
         rows = [[_c(r.scenario), figs.add("risk", f"reverse multiplier {r.scenario}", r.multiplier,
                                           num(r.multiplier, 2, reason="infeasible"), "risk_stress/reverse"),
-                 _c(r.note)] for r in rev.sort_values("scenario").itertuples()]
+                 _c(r.note)] for r in cast("Iterable[Any]", rev.sort_values("scenario").itertuples())]
         sec.table(["Scenario", "Multiplier to reach the loss", "Note"], rows, "Reverse stress")
     rep = inp.get("risk_stress", "replay")
     if rep is None:
@@ -573,7 +577,7 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
                  figs.add("risk", f"replay {r.window}", r.pnl, pct(r.pnl, 2, plus=True, reason="not in history"),
                           "risk_stress/replay"),
                  _c(pct(r.worst_pnl, 2, plus=True, reason="not in history")), _c(pct(r.coverage, 0)), _c(r.note)]
-                for r in rep.sort_values("window").itertuples()]
+                for r in cast("Iterable[Any]", rep.sort_values("window").itertuples())]
         sec.table(["Window", "Dates", "P&L", "Worst point", "Coverage", "Note"], rows,
                   "Historical replay of crisis windows on today's weights")
     lim_t = inp.get("risk_limits")
@@ -585,7 +589,7 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
         if len(overall):
             sec.p(f"Overall risk status: {overall.iloc[0]['status']}.")
         rows = []
-        for r in lim_t.loc[lim_t["limit"] != "overall"].sort_values("limit").itertuples():
+        for r in cast("Iterable[Any]", lim_t.loc[lim_t["limit"] != "overall"].sort_values("limit").itertuples()):
             cls = {"BREACHED": "bad", "WARNING": "warn", "OK": "good"}.get(str(r.status), "")
             rows.append([_c(r.limit),
                          figs.add("risk", f"limit {r.limit} value", r.value, _auto(r.value, str(r.note)), src),
@@ -599,7 +603,8 @@ def risk_section(inp: Inputs, figs: Figures, risk_params: Mapping[str, Any] | No
         sec.missing("risk_limits/budget", inp.why("risk_limits", "budget"))
     elif len(bud):
         rows = [[_c(r.level), _c(r.name), _c(pct(r.risk_contribution, 1)), _c(pct(r.budget, 1)),
-                 _c(pct(r.utilisation, 0))] for r in bud.sort_values(["level", "name"]).itertuples()]
+                 _c(pct(r.utilisation, 0))]
+                for r in cast("Iterable[Any]", bud.sort_values(["level", "name"]).itertuples())]
         sec.table(["Level", "Name", "Risk contribution", "Budget", "Utilisation"], rows, "Risk budget")
     return sec
 
@@ -679,7 +684,7 @@ def status_section(inp: Inputs, figs: Figures, session: dt.date, alerts: list[Al
     sec = Section("status", "10. Data freshness and alerts")
     fr = freshness(inp, session)
     rows = []
-    for r in fr.itertuples():
+    for r in cast("Iterable[Any]", fr.itertuples()):
         behind = figs.add("freshness", f"{r.source} sessions behind", r.sessions_behind,
                           str(int(r.sessions_behind)) if is_num(r.sessions_behind) else na(r.note or "not measurable"),
                           f"{r.source}/part")
@@ -750,7 +755,8 @@ def summary_section(inp: Inputs, figs: Figures, session: dt.date, tr: TrackRecor
     ytd, why_y = tr.total(dt.date(session.year, 1, 1))
     rows.append([_c("MTD P&L, % NAV"), figs.add("summary", "MTD % NAV", mtd, pct(mtd, 2, plus=True, reason=why_m),
                                                       src)])
-    rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True, reason=why_y), src)])
+    rows.append([_c("YTD P&L, % NAV"), figs.add("summary", "YTD % NAV", ytd, pct(ytd, 2, plus=True,
+                                                      reason=why_y), src)])
     dd = float(tr.daily["drawdown"].iloc[-1]) if len(tr.daily) and is_num(tr.daily["drawdown"].iloc[-1]) else None
     rows.append([_c(f"Drawdown from the peak of the track-record window ({tr.spec})"),
                  figs.add("summary", "drawdown from peak", dd, pct(dd, 2, reason=tr.why or "no P&L in the window"),
@@ -812,7 +818,7 @@ def track_section(tr: TrackRecord, figs: Figures, nav: float | None, max_dd: flo
           f"{tr.sessions[-1].isoformat()}. Model book, P&L(D) = sizing(D-2) x returns(D), "
           f"excess over CDI funding; BRL at a constant NAV of {num(nav, 0, reason='n/a')}.")
     rows = []
-    for r in tr.daily.itertuples():
+    for r in cast("Iterable[Any]", tr.daily.itertuples()):
         exc = "n/a" if r.exception is None or pd.isna(r.exception) else ("YES" if r.exception else "no")
         rows.append([_c(r.date.isoformat()), _c(signed(r.pnl_brl, 0, reason=str(r.note))),
                      _c(pct(r.pnl, 3, plus=True, reason=str(r.note))), _c(signed(r.cum_brl, 0, reason="n/a")),

@@ -241,10 +241,11 @@ def dispatch_alerts(
         text = format_message(date, batch)
         ok = False
         channels: list[tuple[str, Callable[[], None]]] = []
+        # B023: each lambda is called within this iteration (the loop below), so it sees this iteration's values
         if webhook:
-            channels.append(("webhook", lambda: _send_webhook(webhook, text, timeout_seconds)))
+            channels.append(("webhook", lambda: _send_webhook(webhook, text, timeout_seconds)))  # noqa: B023
         if smtp:
-            channels.append(("smtp", lambda: _send_smtp(env, f"brmacro alerts {date}", text, timeout_seconds)))
+            channels.append(("smtp", lambda: _send_smtp(env, f"brmacro alerts {date}", text, timeout_seconds)))  # noqa: B023
         for name, fn in channels:
             try:
                 _within(fn, t_end - time.monotonic())

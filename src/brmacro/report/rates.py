@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -220,7 +220,7 @@ def copom_implied_path(
             rate_log = float(np.sum(dt_ * (cy[inside] - g)) / np.sum(dt_ * dt_))
             if len(members) > 1:
                 merged = ("no DI1 contract matures between "
-                          + " and ".join(f"meeting {labels[m].isoformat()}" if labels[m] else "today"
+                          + " and ".join(f"meeting {lab.isoformat()}" if (lab := labels[m]) else "today"
                                          for m in members[:2])
                           + "; fitted as one flat rate (no change assumed at the later meeting)")
                 note = merged + ("; " + note if note else "")
@@ -237,9 +237,10 @@ def copom_implied_path(
 
 
 # ----------------------------------------------------------------------------------------------- carry, roll-down
-def _curve_rate(nodes_du: np.ndarray, nodes_rate: np.ndarray, targets: Sequence[float]) -> np.ndarray:
-    return flat_forward(np.asarray(nodes_du, dtype=float), np.asarray(nodes_rate, dtype=float),
+def _curve_rate(nodes_du: np.ndarray, nodes_rate: np.ndarray, targets: Sequence[float] | np.ndarray) -> np.ndarray:
+    rates: np.ndarray = flat_forward(np.asarray(nodes_du, dtype=float), np.asarray(nodes_rate, dtype=float),
                         np.asarray(targets, dtype=float))[0]
+    return rates
 
 
 def carry_rolldown(
@@ -430,7 +431,7 @@ def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     spread = None if cdi is None or target is None else target - cdi
     src = "bronze_b3_market_data/part + data/copom_meetings.csv"
     rows = []
-    for r in res.table.itertuples():
+    for r in cast("Iterable[Any]", res.table.itertuples()):
         name = "before the next meeting" if r.meeting is None else f"COPOM {r.meeting.isoformat()}"
         selic = r.rate + spread if spread is not None and is_num(r.rate) else None
         cum = None if target is None or selic is None else selic - target
@@ -507,7 +508,7 @@ def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     items: list[tuple[str, float, float | None]] = [(f"vertex {int(v)}du", float(v), None) for v in vert]
     if pos is not None:
         items += [(f"{r.instrument} {r.contract}", float(r.du), float(r.dv01_brl))
-                  for r in pos.sort_values(["du", "instrument"], kind="mergesort").itertuples()]
+                  for r in cast("Iterable[Any]", pos.sort_values(["du", "instrument"], kind="mergesort").itertuples())]
     results = {h: carry_rolldown(x, y, [d for _, d, _ in items], h) for h in horizons}
     rows = []
     why_na = "matures within the horizon"
@@ -541,12 +542,12 @@ def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
     src2 = "portfolio_sizing/part"
     rows = [[_c(r.contract), _c(str(int(r.du))), _c(r.bucket), _c(f"{r.contracts:+,.0f}"),
              figs.add("rates", f"DV01 {r.contract}", r.dv01_brl, f"{r.dv01_brl:+,.0f}", src2)]
-            for r in by_c.itertuples()]
+            for r in cast("Iterable[Any]", by_c.itertuples())]
     sec.table(["Contract", "du", "Bucket", "Contracts", "DV01 (BRL/bp)"], rows,
               "DV01 ladder by contract (BRL gained per 1 bp fall in the rate; + = receiver)")
     rows = [[_c(r.bucket), _c(f"{r.contracts:+,.0f}"),
              figs.add("rates", f"DV01 bucket {r.bucket}", r.dv01_brl, f"{r.dv01_brl:+,.0f}", src2)]
-            for r in by_b.itertuples()]
+            for r in cast("Iterable[Any]", by_b.itertuples())]
     tot = float(by_b["dv01_brl"].sum())
     rows.append([_c("total"), _c(f"{by_b['contracts'].sum():+,.0f}"),
                  figs.add("rates", "DV01 total", tot, f"{tot:+,.0f}", src2)])

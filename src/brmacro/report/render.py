@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import jinja2
 from markupsafe import Markup, escape
@@ -45,7 +45,7 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------------- formatting
-def is_num(v: Any) -> bool:
+def is_num(v: Any) -> TypeGuard[float]:
     """Whether ``v`` is a finite real number (bools excluded)."""
     if v is None or isinstance(v, bool):
         return False

@@ -103,10 +103,7 @@ def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs
         if s.empty or s.index[-1] != session:
             out.append(Outlier(inst, kind, None, None, 0, False, f"no level on {session.isoformat()}: not checked"))
             continue
-        if kind == "rate":
-            ch = s.diff()
-        else:
-            ch = pd.Series(np.log(s.where(s > 0)), index=s.index).diff()
+        ch = s.diff() if kind == "rate" else pd.Series(np.log(s.where(s > 0)), index=s.index).diff()
         ch = ch.dropna()
         if ch.empty or ch.index[-1] != session:
             out.append(Outlier(inst, kind, None, None, 0, False, "no previous level: not checked"))

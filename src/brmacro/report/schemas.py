@@ -2,8 +2,8 @@
 
 ``daily_report/part`` holds one row per headline figure shown in the report (the report's
 numbers as data: a test or an auditor matches the HTML against it); ``daily_report/alerts``
-holds the alert rules (ten of Part B §11.2 and STRESS_LOSS) evaluated on the session's artifacts, fired or not. The backtest
-tables (:data:`BACKTEST`, :data:`BACKTEST_SUMMARY`, :data:`BACKTEST_MONTHLY`) are written by the
+holds the alert rules (ten of Part B §11.2 and STRESS_LOSS) evaluated on the session's artifacts, fired or not.
+The backtest tables (:data:`BACKTEST`, :data:`BACKTEST_SUMMARY`, :data:`BACKTEST_MONTHLY`) are written by the
 range job (:func:`brmacro.report.backtest.build_backtest`), not by a daily step.
 """
 
@@ -49,7 +49,8 @@ ALERTS = Schema(
         Col("severity", "str", doc="info | warning | critical"),
         Col("fired", "bool"),
         Col("value", "float", nullable=True, doc="the measured value (rule's unit); null when not computable"),
-        Col("threshold", "float", nullable=True, doc="threshold from risk.alerts / risk.limits; null if not configured"),
+        Col("threshold", "float", nullable=True,
+            doc="threshold from risk.alerts / risk.limits; null if not configured"),
         Col("message", "str", doc="what was measured, against what, and why it fired or could not be evaluated"),
     ),
     key=("rule_id",),

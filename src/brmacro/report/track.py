@@ -202,8 +202,8 @@ def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, A
         v = None
         if sd in vars_:
             v, _ = _var_value(vars_[sd], VAR_CONFIDENCE, str(lim["var_method"]))
-        exc = None if r.pnl is None or v is None else bool(-r.pnl > v)
-        rows.append({"date": r.date, "sizing_date": r.sizing_date, "pnl": r.pnl, "var95": v, "exception": exc,
+        exceeded = None if r.pnl is None or v is None else bool(-r.pnl > v)
+        rows.append({"date": r.date, "sizing_date": r.sizing_date, "pnl": r.pnl, "var95": v, "exception": exceeded,
                      "note": r.note if v is not None else f"{r.note}; no risk_var of {sd}"
                      + (f" ({inp.prev_var_missing})" if inp.prev_var_missing else "")})
     daily = pd.DataFrame(rows)

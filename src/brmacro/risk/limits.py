@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -270,7 +270,7 @@ def evaluate_limits(
     lim.update(dict(limits or {}))
     warn = float(lim["warn_fraction"])
     w = book_weights(sizing, "risk_limits")
-    classes = sizing.set_index("instrument")["asset_class"].astype(str).to_dict()
+    classes = cast("dict[str, str]", sizing.set_index("instrument")["asset_class"].astype(str).to_dict())
     exempt = set(lim["notional_exempt_classes"])
     rows: list[LimitRow] = []
 

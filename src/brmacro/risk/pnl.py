@@ -90,7 +90,7 @@ def _one(session: dt.date, mat: pd.DataFrame, sizings: Mapping[dt.date, pd.DataF
         return SessionPnl(
             session, sd, None, None, None, f"no return on {session.isoformat()} for held {', '.join(absent)}"
         )
-    contrib = held * row.loc[held.index].astype(float)
+    contrib: pd.Series = held * row.loc[held.index].astype(float)
     cls = classes.reindex(held.index) if classes is not None else None
     return SessionPnl(
         session, sd, float(contrib.sum()), contrib, cls,
@@ -129,7 +129,8 @@ def model_book_pnl(
 
 
 def pnl_frame(rows: list[SessionPnl]) -> pd.DataFrame:
-    """The ``risk_limits.pnl`` table (one row per session, ``date`` = the session earned) from :func:`model_book_pnl`."""
+    """The ``risk_limits.pnl`` table (one row per session, ``date`` = the session earned), from
+    :func:`model_book_pnl`."""
     return pd.DataFrame({
         "date": [r.date for r in rows],
         "sizing_date": [r.sizing_date for r in rows],

@@ -8,9 +8,9 @@ Each reads its declared inputs through :class:`brmacro.pipeline.Context`, calls 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -119,12 +119,12 @@ def risk_limits(ctx: Context) -> dict[str, pd.DataFrame]:
     try:
         _weights(ctx, sizing)
         mat = returns_matrix(_returns(ctx), ctx.date)
-        sizings = {d: t for d, t in ctx.prev_tables("portfolio_sizing")}
+        sizings = dict(ctx.prev_tables("portfolio_sizing"))
         pnls = model_book_pnl(ctx.date, mat, sizings, n_sessions=5)
         limits = _risk_params(ctx).get("limits")
         contracts = ctx.table("portfolio_sizing", "contracts")
         books = _desk_books(ctx)
-        model_q = sizing.groupby("contract")["contracts"].sum().to_dict()
+        model_q = cast("dict[str, float]", sizing.groupby("contract")["contracts"].sum().to_dict())
         extra = [open_interest_row("open_interest_share", model_q, contracts, limits, "model book")]
         bl = []
         if books:
@@ -171,7 +171,7 @@ def _renamed(r: LimitRow, name: str, prefix: str) -> LimitRow:
 def _held_pnls(t: pd.DataFrame) -> list[SessionPnl]:
     """``portfolio_sizing.held_pnl`` rows as :class:`SessionPnl` (NAV fractions; no per-instrument split)."""
     out = []
-    for r in t.sort_values("date").itertuples():
+    for r in cast("Iterable[Any]", t.sort_values("date").itertuples()):
         ok = bool(r.available) and pd.notna(r.pnl)
         out.append(SessionPnl(pd.Timestamp(r.date).date(), None if pd.isna(r.positions_date) else
                               pd.Timestamp(r.positions_date).date(), float(r.pnl) if ok else None, None, None,

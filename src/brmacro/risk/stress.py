@@ -306,8 +306,8 @@ def yield_shock_at(spec: Any, tenor_du: float) -> float:
         t = float(spec["fade_years"])
         if not t > 0:
             raise RiskInputError(f"stress: fade_years must be positive, got {t}")
-        x = float(tenor_du) / 252.0 / t
-        return float(spec["front"]) * (1.0 if x == 0 else -np.expm1(-x) / x)
+        years = float(tenor_du) / 252.0 / t
+        return float(spec["front"]) * (1.0 if years == 0 else -np.expm1(-years) / years)
     raise RiskInputError(f"stress: yield shock {spec!r} is neither a number, {{du, dy}} nor {{front, fade_years}}")
 
 

@@ -418,7 +418,8 @@ def compute_var(
     draws = int(p["mc_draws"])
     mc = monte_carlo_var(w, cov, dfs, scales, confs, draws, rng, float(p["max_df"]))
     dof = ", ".join(
-        f"{nm}={'normal' if d >= float(p['max_df']) else f'{d:.1f}'}" for nm, d, ww in zip(names, dfs, w) if ww
+        f"{nm}={'normal' if d >= float(p['max_df']) else f'{d:.1f}'}"
+        for nm, d, ww in zip(names, dfs, w, strict=False) if ww
     )
     mnote = f"{draws} draws, Gaussian copula, t marginals ({p['t_fit']}; df {dof or 'n/a'}); {base}"
     for c in confs:

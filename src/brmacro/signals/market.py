@@ -76,7 +76,8 @@ class Market:
         if key not in self._cache:
             c = self._clip(self.curves)
             c = c[(c["curve"] == curve) & (c["tenor_du"].astype(int) == int(tenor_du))]
-            s = pd.Series(c["rate"].to_numpy(float), index=pd.to_datetime(c["date"]).dt.date, name=f"{curve}@{tenor_du}du")
+            s = pd.Series(c["rate"].to_numpy(float), index=pd.to_datetime(c["date"]).dt.date,
+                          name=f"{curve}@{tenor_du}du")
             s = s[~s.index.duplicated(keep="last")].sort_index().dropna()
             if s.empty:
                 raise StrategyGap(f"silver_curves has no {curve} point at {tenor_du} du up to {self.asof}")

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import pandas as pd
 
@@ -35,9 +36,9 @@ def flips_and_surges(
     p, c = _by_inst(prev), _by_inst(cur)
     out: list[dict[str, object]] = []
     for inst in sorted(set(p.index) & set(c.index)):
-        b, a = float(p.at[inst, "conviction"]), float(c.at[inst, "conviction"])
+        b, a = float(cast(float, p.at[inst, "conviction"])), float(cast(float, c.at[inst, "conviction"]))
         ev = {"instrument": inst, "subject": "", "before": b, "after": a, "delta": a - b, "compared_with": prev_date}
-        if int(p.at[inst, "direction"]) != int(c.at[inst, "direction"]):
+        if int(cast(int, p.at[inst, "direction"])) != int(cast(int, c.at[inst, "direction"])):
             out.append({"event": "flip", **ev})
         if abs(a - b) > surge_threshold:
             out.append({"event": "surge", **ev})
@@ -53,7 +54,7 @@ def divergences(
     a = agg.set_index("instrument")["conviction"]
     act = signals[(signals["status"] == "active") & signals["instrument"].isin(a.index)]
     out: list[dict[str, object]] = []
-    for row in act.sort_values(["instrument", "signal_id"]).itertuples(index=False):
+    for row in cast("Iterable[Any]", act.sort_values(["instrument", "signal_id"]).itertuples(index=False)):
         b, after = float(row.conviction), float(a[row.instrument])
         if abs(after - b) > threshold:
             out.append({"event": "divergence", "instrument": row.instrument, "subject": row.signal_id,
@@ -67,6 +68,6 @@ def weekly_flip_counts(history: Sequence[pd.DataFrame]) -> dict[str, int]:
     for prev, cur in zip(history[:-1], history[1:], strict=False):
         p, c = _by_inst(prev), _by_inst(cur)
         for inst in set(p.index) & set(c.index):
-            if int(p.at[inst, "direction"]) != int(c.at[inst, "direction"]):
+            if int(cast(int, p.at[inst, "direction"])) != int(cast(int, c.at[inst, "direction"])):
                 counts[inst] = counts.get(inst, 0) + 1
     return counts

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import pandas as pd
 
@@ -102,7 +102,7 @@ def _agent_rows(ctx: Context, mode: str, z_scale: float) -> list[dict[str, Any]]
             df = df[df["is_composite"]]
         elif mode == "components":
             df = df[~df["is_composite"]]
-        for r in df.sort_values("signal_id").itertuples(index=False):
+        for r in cast("Iterable[Any]", df.sort_values("signal_id").itertuples(index=False)):
             if r.instrument == "":
                 continue
             base = {"source": "agent", "signal_id": r.signal_id, "instrument": r.instrument, "horizon": int(r.horizon),
@@ -187,7 +187,7 @@ def signal_aggregation(ctx: Context) -> dict[str, pd.DataFrame]:
         sig.loc[idx, "weight"] = [abs(w) for w in agg.weights]
         contrib = [{"signal_id": r.signal_id, "conviction": float(r.conviction), "confidence": float(r.confidence),
                     "staleness": float(r.staleness), "tilt": float(r.tilt), "weight": float(w)}
-                   for r, w in zip(act.itertuples(index=False), agg.weights, strict=True)]
+                   for r, w in zip(cast("Iterable[Any]", act.itertuples(index=False)), agg.weights, strict=True)]
         out.append({"date": ctx.date, "instrument": inst.name, "asset_class": inst.asset_class,
                     "conviction": round(agg.conviction, 12), "direction": agg.direction,
                     "confidence": round(agg.confidence, 12), "crowded": agg.crowded, "n_signals": agg.n_signals,
@@ -224,13 +224,13 @@ def signal_monitor(ctx: Context) -> dict[str, pd.DataFrame]:
     for cls in sorted(set(cur["asset_class"])) + ["all"]:
         insts = cur if cls == "all" else cur[cur["asset_class"] == cls]
         names = set(insts["instrument"])
-        e = ev[ev["instrument"].isin(names)]
+        e_cls = ev[ev["instrument"].isin(names)]
         summary.append({
             "date": ctx.date, "asset_class": cls, "n_instruments": len(insts),
             "n_active": int((insts["direction"] != 0).sum()),
             "n_signals": int(active_sig["instrument"].isin(names).sum()),
-            "flips": int((e["event"] == "flip").sum()), "surges": int((e["event"] == "surge").sum()),
-            "divergences": int((e["event"] == "divergence").sum()),
+            "flips": int((e_cls["event"] == "flip").sum()), "surges": int((e_cls["event"] == "surge").sum()),
+            "divergences": int((e_cls["event"] == "divergence").sum()),
             "weekly_flips": int(sum(v for k, v in weekly.items() if k in names)),
             "has_previous": bool(n_prev), "n_previous": n_prev, "regime": regime, "note": note,
         })

@@ -10,12 +10,13 @@ Which strategies were kept and dropped, and why, is in ``docs/strategies.md``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -153,7 +154,8 @@ def _dir(z: float, entry: float) -> int:
 
 
 def _last_date(*series: pd.Series) -> dt.date:
-    return min(s.index[-1] for s in series)
+    last: dt.date = min(s.index[-1] for s in series)
+    return last
 
 
 def _r(x: float) -> float:
@@ -210,7 +212,7 @@ def rates_br_01(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[S
         vol = float(np.std(chg) * np.sqrt(252))
         if vol <= 1e-12:
             raise StrategyGap(f"DI_PRE {short} du: zero volatility")
-        carry = float(j.iloc[-1, 1] - j.iloc[-1, 0])
+        carry = float(cast(float, j.iloc[-1, 1]) - cast(float, j.iloc[-1, 0]))
         ratios.append((carry / vol, int(long), carry, vol))
     best, worst = max(ratios), min(ratios)
     if best[0] > p["entry"]:
@@ -266,7 +268,7 @@ def rates_br_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[S
     k = int(p["move_sessions"])
     if len(j) <= k:
         raise StrategyGap(f"DI/UST {n}: {len(j)} common sessions, more than {k} needed")
-    move = float(j.iloc[-1, 1] - j.iloc[-1 - k, 1])
+    move = float(cast(float, j.iloc[-1, 1]) - cast(float, j.iloc[-1 - k, 1]))
     z = zscore_last((j.iloc[:, 0] - j.iloc[:, 1]).rename("DI-UST spread"), int(p["window"]))
     entry = p["entry"] if abs(move) >= p["min_move"] else math.inf
     return [_sig("RATES_BR_04", DI_BY_DU[n], z, entry, p["horizon"], _last_date(di, ust),
@@ -329,10 +331,8 @@ def rates_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Stra
     di = m.curve_point("DI_PRE", n)
     dates = list(di.index)
     paths = [_asof(m.macro_obs(s["focus_selic"]), dates)]
-    try:
+    with contextlib.suppress(StrategyGap):  # next-year Focus Selic is optional
         paths.append(_asof(m.macro_obs(s["focus_selic_next"]), dates))
-    except StrategyGap:
-        pass  # next-year Focus Selic is optional
     path = pd.concat(paths, axis=1).mean(axis=1, skipna=False)
     tp = (di - path).dropna().rename("term premium")
     z = zscore_last(tp, int(p["window"]))
@@ -377,7 +377,7 @@ def fx_02(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Strateg
     carry = (_asof(m.macro_obs(s["selic"]), dates) - _asof(m.macro_obs(s["us_policy"]), dates)).rename("carry")
     cz = zscore_last(carry, int(p["carry_window"]))
     k = int(p["mom_sessions"])
-    mom = np.log(spot / spot.shift(k)).rename("momentum")
+    mom = cast(pd.Series, np.log(spot / spot.shift(k))).rename("momentum")
     mz = zscore_last(mom, int(p["mom_window"]), min_obs=int(p["mom_window"]) // 4)
     z = 0.5 * -cz + 0.5 * mz
     vol21 = float(m.instrument("USDBRL", "vol_21").iloc[-1])
@@ -424,14 +424,14 @@ def fx_05(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Strateg
         except StrategyGap:
             continue
         used.append(px)
-        parts.append((float(w), np.log(px / px.shift(k)).rename(series)))
+        parts.append((float(w), cast(pd.Series, np.log(px / px.shift(k))).rename(series)))
     if not parts:
         raise StrategyGap(f"none of the terms-of-trade series {sorted(p['basket'])} is in silver")
     j = _joined(*[x for _, x in parts])
     wsum = sum(w for w, _ in parts)
-    tot = sum(w * j[x.name] for w, x in parts) / wsum
+    tot = cast(pd.Series, sum(w * j[x.name] for w, x in parts) / wsum)
     spot = m.instrument("USDBRL")
-    brl = (-np.log(spot / spot.shift(k))).rename("BRL return")
+    brl = cast(pd.Series, -np.log(spot / spot.shift(k))).rename("BRL return")
     jz = _joined(tot.rename("ToT"), brl)
     mis = zscore_last(jz["ToT"], int(p["window"])) - zscore_last(jz["BRL return"], int(p["window"]))
     z = -mis
@@ -482,7 +482,7 @@ def cross_02(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Stra
     short = m.curve_point("DI_PRE", int(p["funding_du"]))
     funding = (short - _asof(m.macro_obs(s["selic"]), list(short.index))).rename("funding")
     lvl = m.instrument("IBOV")
-    mom = np.log(lvl / lvl.shift(int(p["mom_sessions"]))).rename("ibov momentum")
+    mom = cast(pd.Series, np.log(lvl / lvl.shift(int(p["mom_sessions"])))).rename("ibov momentum")
     z = {
         "vix": zscore_last(vix, w), "fx_vol": zscore_last(fxv, w), "corr": zscore_last(corr, w),
         "funding": zscore_last(funding, w), "momentum": zscore_last(mom, w),

@@ -415,7 +415,8 @@ def _long(dates: np.ndarray, curve: str, labels: Sequence[str], du: Sequence[int
         "tenor_years": np.tile(np.asarray(years, dtype=float), S),
         "rate": rates.reshape(-1),
     })
-    return df.loc[np.isfinite(df["rate"].to_numpy())]
+    out: pd.DataFrame = df.loc[np.isfinite(df["rate"].to_numpy())]
+    return out
 
 
 def _us_asof(nodes: Nodes, sessions: np.ndarray, limit: int, what: str, *, strict: bool) -> Nodes:

@@ -255,9 +255,9 @@ def build_macro(
     for name, o in _derived(obs, cfg, date).items():
         frames.append(_to_rows(name, o))
     foc = focus_series(focus, date, cfg["focus"])  # type: ignore[arg-type]
-    for name, g in foc.groupby("series", sort=True):
-        if name.startswith(("focus_ipca", "focus_selic", "focus_gdp")):
-            _check_units(str(name), "dec", g, max_dec, max_day)
+    for key, g in foc.groupby("series", sort=True):
+        if str(key).startswith(("focus_ipca", "focus_selic", "focus_gdp")):
+            _check_units(str(key), "dec", g, max_dec, max_day)
     frames.append(foc)
 
     part = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
@@ -295,11 +295,11 @@ def _derived(obs: Mapping[str, Obs], cfg: Mapping[str, object], date: dt.date) -
     if len(cores) >= min_cores:
         twelve = [compound(obs[c], 12) for c in cores]
         val = pd.concat([t["value"] for t in twelve], axis=1)
-        rel = pd.concat([_ns(t["release"]) for t in twelve], axis=1)
+        rels = pd.concat([_ns(t["release"]) for t in twelve], axis=1)
         enough = val.notna().sum(axis=1) >= min_cores
         out["br_ipca_core_12m"] = pd.DataFrame({
             "value": val.mean(axis=1).where(enough),
-            "release": _from_ns(rel.where(val.notna().to_numpy()).max(axis=1).where(enough)),
+            "release": _from_ns(rels.where(val.notna().to_numpy()).max(axis=1).where(enough)),
         })
     else:
         log.warning("silver_macro %s: %d core measures (< %d); br_ipca_core_12m not built", date, len(cores),

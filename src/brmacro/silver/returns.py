@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,8 @@ def di1_excess_returns(nodes: Nodes, sessions: np.ndarray, tenor_du: int, cdi_pr
 
 def rolling_vol(ret: pd.DataFrame, window: int, annualisation: float = 252.0) -> pd.DataFrame:
     """Annualised rolling sample standard deviation (ddof=1), NaN until ``window`` returns exist."""
-    return ret.rolling(window, min_periods=window).std(ddof=1) * np.sqrt(annualisation)
+    vol: pd.DataFrame = ret.rolling(window, min_periods=window).std(ddof=1) * np.sqrt(annualisation)
+    return vol
 
 
 def rolling_z(level: pd.DataFrame, window: int) -> pd.DataFrame:
@@ -149,12 +151,14 @@ def rolling_z(level: pd.DataFrame, window: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def daily_series(dates: Sequence[object], values: Sequence[float] | np.ndarray) -> pd.Series:
+def daily_series(dates: Sequence[object] | pd.Series | np.ndarray,
+                 values: Sequence[float] | pd.Series | np.ndarray) -> pd.Series:
     """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat)."""
-    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(dates)).to_numpy().astype(
+    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(cast(Any, dates))).to_numpy().astype(
         "datetime64[D]"))
     s = s[~s.index.duplicated(keep="last")].sort_index()
-    return s[np.isfinite(s.to_numpy())]
+    out: pd.Series = s[np.isfinite(s.to_numpy())]
+    return out
 
 
 def _aligned(s: pd.Series, sessions: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:

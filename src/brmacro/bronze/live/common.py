@@ -135,14 +135,17 @@ class LiveParams:
         try:
             return self.sources[name]
         except KeyError:
-            raise LiveConfigError(f"config live.sources: unknown source {name!r}; known {sorted(self.sources)}") from None
+            raise LiveConfigError(
+                f"config live.sources: unknown source {name!r}; known {sorted(self.sources)}"
+            ) from None
 
 
 def _num(v: Any, where: str, *, integer: bool = False, positive: bool = False) -> Any:
     ok = not isinstance(v, bool) and isinstance(v, int if integer else (int, float))
     if not ok or v < 0 or (positive and v <= 0):
         kind = "integer" if integer else "number"
-        raise LiveConfigError(f"config {where}: expected a {'positive' if positive else 'non-negative'} {kind}, got {v!r}")
+        raise LiveConfigError(f"config {where}: expected a {'positive' if positive else 'non-negative'} "
+                              f"{kind}, got {v!r}")
     return v
 
 

@@ -251,7 +251,8 @@ def parse_chart(body: bytes, ticker: str, period1: int, period2: int) -> pd.Data
     dup = df["date"].duplicated(keep=False)
     if dup.any():
         raise PayloadError(f"{where}: duplicate bars on {sorted(set(df.loc[dup, 'date']))[0]}")
-    return df.sort_values("date", kind="mergesort").reset_index(drop=True)
+    out: pd.DataFrame = df.sort_values("date", kind="mergesort").reset_index(drop=True)
+    return out
 
 
 def flag_jumps(close: np.ndarray, threshold: float) -> np.ndarray:
