@@ -27,9 +27,9 @@ import datetime as dt
 import logging
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -545,7 +545,7 @@ def cross_asset_view(
     cand = cand.assign(_c=-cand["confidence"]).sort_values(["_c", "signal_id"], kind="mergesort").head(key_trades)
     trades = [{"instrument": r.instrument, "direction": int(r.direction), "signal_id": r.signal_id,
                "confidence": float(r.confidence), "rationale": f"{r.signal_id} {r.strength}"}
-              for r in cand.itertuples()]
+              for r in cast("Iterable[Any]", cand.itertuples())]
     view_df = pd.DataFrame([{
         "date": date, "regime": hmm.regime,
         **{f"p_{r}": hmm.probs[r] for r in REGIMES},

@@ -70,7 +70,7 @@ def _as_date(v: object, where: str) -> dt.date:
         raise BronzeConfigError(str(exc)) from None
 
 
-def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:
+def parse_params(bronze: Mapping[str, Any] | BronzeParams | None) -> BronzeParams:
     """Validate the ``bronze:`` config subtree (missing keys take their documented defaults).
 
     Raises

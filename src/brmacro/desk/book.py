@@ -401,7 +401,8 @@ def band_orders(orders: pd.DataFrame, weight_per_contract: Mapping[str, float], 
         step = (tq - hq) * wpc * participation  # the target is not flat here (a close is never banded)
         p = hq + int(np.rint(trade[0] / wpc))
         if bool(inside[0]) or p == hq:
-            why = (f"inside the no-trade band: |dw| {abs(step):.4f} x vol {v * 100:.1f} % = {abs(step) * v:.5f} <= {band:g}"
+            why = (f"inside the no-trade band: |dw| {abs(step):.4f} x vol {v * 100:.1f} % = "
+                   f"{abs(step) * v:.5f} <= {band:g}"
                    if bool(inside[0]) else f"{participation:g} of the gap rounds to no contract")
             r.update(proposed=hq, order=0, kind="hold", reason=f"not sent, {why} (model target {tq:+d})")
         elif p != tq:

@@ -348,7 +348,7 @@ def _read_parsed(path: Path) -> pd.DataFrame | None:
         return None
     if not t.schema.equals(_schema(), check_metadata=False):
         return None
-    df = t.to_pandas()
+    df: pd.DataFrame = t.to_pandas()
     for c in ("trade_date", "maturity"):
         df[c] = [pd.Timestamp(x).date() for x in df[c]]
     return df
@@ -381,14 +381,15 @@ def fetch_session(client: Client, session: dt.date, bp: B3Params) -> pd.DataFram
     path = _parsed_path(client, session, bp)
     df = _read_parsed(path) if path is not None and path.exists() else None
     if df is None:
-        df, res = get_chunk_at(
+        fetched, res = get_chunk_at(
             client, f"{bp.base_url}{DOWNLOAD_PATH}", {"filelist": name}, cache_key=name[:-4],
             needs_fetch=lambda hit: chunk_needs_fetch(hit, session, session, bp.settle_days),
             parse=lambda body: parse_price_report(extract_xml(body, where), session, bp.commodities, where),
             headers={"User-Agent": bp.user_agent}, context=f"price report of session {session}",
         )
         if path is not None and not chunk_needs_fetch(res, session, session, bp.settle_days):
-            _write_parsed(path, df)
+            _write_parsed(path, fetched)
+        df = fetched
     _check_prices(df, bp.price_tolerance, where)
     return df
 
