@@ -188,6 +188,21 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
     "tail": ("signal_monitor", "risk_limits", "daily_report"),
 }
 
+#: ``layout: auto`` takes the session layout from this many target sessions on, the step layout below it
+#: (docs/performance.md: where the two cross, and why a few sessions keep the 23 step rules).
+AUTO_SESSION_LAYOUT_FROM = 6
+LAYOUTS = ("auto", "step", "session")
+
+
+def resolve_layout(layout: str, n_sessions: int) -> str:
+    """The job layout a run uses: ``step`` or ``session`` (``auto`` picks by the number of target sessions)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"config layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout == "auto":
+        return "session" if n_sessions >= AUTO_SESSION_LAYOUT_FROM else "step"
+    return layout
+
+
 # Config keys every step sees (they change the meaning of every artifact).
 COMMON_KEYS = ("source", "nav_brl")
 # The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it

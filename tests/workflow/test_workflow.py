@@ -45,6 +45,13 @@ def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def test_switching_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
+    """A results folder built by the step rules is up to date for the session layout (and layout=auto)."""
+    for layout in ("session", "auto"):
+        out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", f"layout={layout}")
+        assert "Nothing to be done" in out.stdout + out.stderr, (layout, out.stdout[-2000:])
+
+
 def test_no_temporary_files_left(demo_run: Path) -> None:
     leftovers = [p for p in (demo_run / "results").rglob("*.tmp")]
     assert leftovers == []
@@ -170,6 +177,10 @@ def test_session_layout_builds_the_same_bytes(demo_run: Path, tmp_path: Path) ->
     assert [k for k in common if ours[k] != theirs[k]] == []
     again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=session")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # switching layouts on one results folder rebuilds nothing: session -> step (and auto, one session: step)
+    for layout in ("step", "auto"):
+        switched = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", f"layout={layout}")
+        assert "Nothing to be done" in switched.stdout + switched.stderr, layout
     bronze = workflow_copy(tmp_path / "bronze")
     snakemake(bronze, "bronze_all", "--cores", "2", "--config", f"date={SESSIONS[0]}", "layout=session")
     assert {p.name for p in (bronze / "results").iterdir() if p.is_dir()} - {"logs"} == {"bronze"}
