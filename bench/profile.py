@@ -62,12 +62,16 @@ def main() -> None:
     ap.add_argument("end", nargs="?")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--pstats", help="write the raw profile here (for snakeviz / pstats)")
+    ap.add_argument("--targets-only", action="store_true",
+                    help="build only the partitions of START..END (their earlier sessions must exist already)")
     args = ap.parse_args()
     start = dt.date.fromisoformat(args.start)
     end = dt.date.fromisoformat(args.end) if args.end else start
     with open(REPO / "config" / "config.yaml") as fh:
         config = yaml.safe_load(fh)
     todo = plan(list(STEPS), sessions_between(start, end))
+    if args.targets_only:
+        todo = [(a, d) for a, d in todo if start <= d <= end]
     per_step: dict[str, list[float]] = defaultdict(list)
     prof = cProfile.Profile()
     t_all = time.perf_counter()
