@@ -5,14 +5,15 @@ Usage: python -m bench.profile RESULTS_DIR START [END] [--top N] [--pstats FILE]
 Builds every (asset, session) the floor builds (``bench/floor.py``: the same library calls as a Snakemake run,
 one plain process), under cProfile, and prints
 
-- per step: partitions built, total and mean seconds (wall, from ``time.perf_counter``);
+- per step: partitions built, total and mean CPU seconds;
 - per kind of cost (cumulative seconds of the named library functions, nested calls counted once by the
   outermost): Parquet reads (``brmacro.io.read_table``), Parquet writes with the schema check
   (``brmacro.io.write_table``), model fits (cvxpy solves, the HMM, statsmodels), the rest of the step bodies;
 - the top functions by own time (``tottime``).
 
-The cProfile overhead inflates pure-Python code more than numpy/Arrow code; the per-step wall times are
-taken with the profiler on, so compare them with each other and with a run before/after, not with the floor.
+Times are CPU seconds of this process (``time.process_time``, for the profile as well), so a machine shared
+with other work changes them little; the cProfile overhead inflates pure-Python code more than numpy/Arrow code,
+so compare them with each other and with a run before/after, not with the floor's wall time.
 """
 
 from __future__ import annotations
@@ -73,20 +74,20 @@ def main() -> None:
     if args.targets_only:
         todo = [(a, d) for a, d in todo if start <= d <= end]
     per_step: dict[str, list[float]] = defaultdict(list)
-    prof = cProfile.Profile()
-    t_all = time.perf_counter()
+    prof = cProfile.Profile(time.process_time)
+    t_all = time.process_time()
     for asset, d in todo:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         prof.enable()
         build_partition(args.results, asset, d, config)
         prof.disable()
-        per_step[asset].append(time.perf_counter() - t0)
-    wall = time.perf_counter() - t_all
+        per_step[asset].append(time.process_time() - t0)
+    cpu = time.process_time() - t_all
     if args.pstats:
         prof.dump_stats(args.pstats)
     stats = pstats.Stats(prof)
     sessions = len({d for _, d in todo})
-    print(f"built {len(todo)} partitions of {sessions} sessions in {wall:.1f} s (cProfile on)")
+    print(f"built {len(todo)} partitions of {sessions} sessions in {cpu:.1f} CPU s (cProfile on)")
     print("\n| step | partitions | total s | mean s |\n| --- | --- | --- | --- |")
     for asset, ts in sorted(per_step.items(), key=lambda kv: -sum(kv[1])):
         print(f"| {asset} | {len(ts)} | {sum(ts):.2f} | {sum(ts) / len(ts):.3f} |")
