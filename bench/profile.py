@@ -88,7 +88,7 @@ def main() -> None:
     stats = pstats.Stats(prof)
     sessions = len({d for _, d in todo})
     print(f"built {len(todo)} partitions of {sessions} sessions in {cpu:.1f} CPU s (cProfile on)")
-    print("\n| step | partitions | total s | mean s |\n| --- | --- | --- | --- |")
+    print("\n| step | partitions | total CPU s | mean CPU s |\n| --- | --- | --- | --- |")
     for asset, ts in sorted(per_step.items(), key=lambda kv: -sum(kv[1])):
         print(f"| {asset} | {len(ts)} | {sum(ts):.2f} | {sum(ts) / len(ts):.3f} |")
     total = sum(sum(ts) for ts in per_step.values())
