@@ -21,7 +21,6 @@ from brmacro.runstatus import write_run_status
 # Reports written since then were built by this run (brmacro.runstatus).
 RUN_STARTED = time.time()
 RESULTS = config["results"].rstrip("/")
-LAYOUT = config["layout"]
 
 try:
     DATES = resolve_dates(config.get("date"), config.get("start"), config.get("end"))
@@ -30,10 +29,15 @@ try:
 except (DateError, GuardError) as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
 
-if LAYOUT == "step" and len(DATES) > 60:
+# layout=auto (the default): the 23 step rules for a few sessions, the session layout beyond
+# brmacro.pipeline.AUTO_SESSION_LAYOUT_FROM sessions (docs/performance.md). Same artifacts either way.
+LAYOUT = _pl.resolve_layout(config["layout"], len(DATES))
+
+if config["layout"] == "step" and len(DATES) > 60:
     print(
         f"brmacro: {len(DATES)} sessions with layout=step (23 jobs per session); "
-        "--config layout=session builds the same artifacts with 3 jobs per session (docs/performance.md)",
+        "--config layout=auto (the default) or layout=session builds the same artifacts with 3 jobs per session "
+        "(docs/performance.md)",
         file=sys.stderr,
     )
 

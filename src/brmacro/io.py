@@ -143,7 +143,9 @@ class Schema:
             if not c.nullable and bool(null.any()):
                 i = int(np.flatnonzero(null.to_numpy())[0])
                 raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: {_row(df, i)}")
-            if c.kind == "date" and len(s):  # Arrow would read an int as days since 1970 and a str fails late
+            # Arrow would read an int as days since 1970 and a str fails late. Columnar first (every non-null
+            # value a date, or none at all); the row-wise test only for a column that fails it, to name the row.
+            if c.kind == "date" and len(s) and pd.api.types.infer_dtype(s, skipna=True) not in ("date", "empty"):
                 not_date = ~null.to_numpy() & ~np.fromiter((isinstance(x, dt.date) for x in s), bool, len(s))
                 if not_date.any():
                     i = int(np.flatnonzero(not_date)[0])

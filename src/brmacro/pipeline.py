@@ -9,11 +9,13 @@ every table against its schema and writes them atomically. Rules only say *what*
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import importlib
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -242,6 +244,21 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
     "tail": ("signal_monitor", "risk_limits", "daily_report"),
 }
 
+#: ``layout: auto`` takes the session layout from this many target sessions on, the step layout below it
+#: (docs/performance.md: where the two cross, and why a few sessions keep the 23 step rules).
+AUTO_SESSION_LAYOUT_FROM = 6
+LAYOUTS = ("auto", "step", "session")
+
+
+def resolve_layout(layout: str, n_sessions: int) -> str:
+    """The job layout a run uses: ``step`` or ``session`` (``auto`` picks by the number of target sessions)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"config layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout == "auto":
+        return "session" if n_sessions >= AUTO_SESSION_LAYOUT_FROM else "step"
+    return layout
+
+
 # Config keys every step sees (they change the meaning of every artifact).
 COMMON_KEYS = ("source", "nav_brl")
 # The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it
@@ -323,9 +340,9 @@ class Context:
     def _read(self, asset: str, name: str, path: Path) -> pd.DataFrame:
         key = (asset, name, str(path))
         if key not in self._cache:
-            from brmacro.io import read_table
-
-            self._cache[key] = read_table(path, all_schemas()[asset][name])
+            shared = _SHARED_READS.get()
+            self._cache[key] = (shared.read(asset, name, path) if shared is not None
+                                else _read_checked(asset, name, path))
         return self._cache[key].copy()
 
     @cached_property
@@ -339,6 +356,56 @@ class Context:
     def log(self) -> logging.Logger:
         """The step's logger (also written to the rule's log file by :func:`run_step`)."""
         return logging.getLogger(f"brmacro.{self.asset}")
+
+
+def _read_checked(asset: str, name: str, path: Path) -> pd.DataFrame:
+    from brmacro.io import read_table
+
+    return read_table(path, all_schemas()[asset][name])
+
+
+class SharedReads:
+    """Input tables read once per job and handed to every member step that reads them (the session layout).
+
+    Keyed by path and the file's identity (size, mtime, inode), so a file rewritten during the job is read
+    again; steps get copies (:meth:`Context._read`), never the cached frame. Bounded by ``max_tables``
+    (least recently used first out), so a job's memory does not grow with the history it reads.
+    """
+
+    def __init__(self, max_tables: int = 256) -> None:
+        self.max_tables = max_tables
+        self._frames: dict[tuple[str, str, str, int, int, int], pd.DataFrame] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def read(self, asset: str, name: str, path: Path) -> pd.DataFrame:
+        st = Path(path).stat()
+        key = (asset, name, str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        df = self._frames.pop(key, None)
+        if df is None:
+            self.misses += 1
+            df = _read_checked(asset, name, path)
+        else:
+            self.hits += 1
+        self._frames[key] = df  # most recently used last
+        while len(self._frames) > self.max_tables:
+            self._frames.pop(next(iter(self._frames)))
+        return df
+
+
+_SHARED_READS: contextvars.ContextVar[SharedReads | None] = contextvars.ContextVar("brmacro_shared_reads",
+                                                                                   default=None)
+
+
+@contextlib.contextmanager
+def shared_reads(max_tables: int = 256) -> Iterator[SharedReads]:
+    """Within this block, :class:`Context` reads go through one :class:`SharedReads` (one job's inputs)."""
+    cache = SharedReads(max_tables)
+    token = _SHARED_READS.set(cache)
+    try:
+        yield cache
+    finally:
+        _SHARED_READS.reset(token)
 
 
 def partition_dir(results: str | Path, asset: str, date: dt.date | str) -> str:
@@ -625,11 +692,14 @@ def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Pat
     from brmacro.logs import log_file
 
     session = dt.date.fromisoformat(date)
-    with log_file(logging.getLogger("brmacro"), log):
+    logger = logging.getLogger("brmacro")
+    with log_file(logger, log), shared_reads() as reads:
         for asset in SESSION_GROUPS[group]:
             same, prev, outs = _declared_files(params["results"], asset, session, params["config"])
             code = dict(params.get("code") or {}).get(asset, "")
             run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code}, same, prev, outs, None)
+        logger.info("session %s %s: %d input tables read, %d reads served from them", group, date, reads.misses,
+                    reads.hits)
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:

@@ -45,6 +45,20 @@ def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def test_layout_auto_on_a_folder_built_by_the_step_rules_rebuilds_nothing(demo_run: Path) -> None:
+    """Two target sessions: layout=auto takes the step layout, and the step-built folder is up to date."""
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=auto")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
+
+
+@pytest.mark.xfail(strict=True, reason="known: in the step layout a bronze folder can be written after a silver "
+                   "folder that does not read it; session_core reads all of its session's bronze, so Snakemake's "
+                   "mtime check reruns it (same bytes). docs/performance.md, issue 16")
+def test_switching_from_the_step_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=session")
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
+
+
 def test_no_temporary_files_left(demo_run: Path) -> None:
     leftovers = list((demo_run / "results").rglob("*.tmp"))
     assert leftovers == []
@@ -170,6 +184,10 @@ def test_session_layout_builds_the_same_bytes(demo_run: Path, tmp_path: Path) ->
     assert [k for k in common if ours[k] != theirs[k]] == []
     again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=session")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # switching layouts on one results folder rebuilds nothing: session -> step (and auto, one session: step)
+    for layout in ("step", "auto"):
+        switched = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", f"layout={layout}")
+        assert "Nothing to be done" in switched.stdout + switched.stderr, layout
     bronze = workflow_copy(tmp_path / "bronze")
     snakemake(bronze, "bronze_all", "--cores", "2", "--config", f"date={SESSIONS[0]}", "layout=session")
     assert {p.name for p in (bronze / "results").iterdir() if p.is_dir()} - {"logs"} == {"bronze"}

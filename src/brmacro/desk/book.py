@@ -80,12 +80,8 @@ class MarketData:
     zn_years: float = 10.0
 
     def __post_init__(self) -> None:
-        self._lv = {(pd.Timestamp(d).date(), str(i)): float(v)
-                    for d, i, v in zip(self.levels["date"], self.levels["instrument"], self.levels["level"],
-                                       strict=True) if pd.notna(v)}
-        self._px = {(pd.Timestamp(d).date(), str(s)): float(v)
-                    for d, s, v in zip(self.prices["date"], self.prices["series"], self.prices["value"],
-                                       strict=True) if pd.notna(v)}
+        self._lv = _lookup(self.levels["date"], self.levels["instrument"], self.levels["level"])
+        self._px = _lookup(self.prices["date"], self.prices["series"], self.prices["value"])
 
     def level(self, name: str, d: dt.date) -> float:
         """An instrument's level on session ``d``; KeyError naming the series when absent."""
@@ -100,6 +96,21 @@ class MarketData:
             return self._px[(d, series)]
         except KeyError:
             raise KeyError(f"silver_returns.prices has no {series} on {d.isoformat()}") from None
+
+
+def _session_dates(col: pd.Series) -> list[dt.date]:
+    """A date column as ``datetime.date`` values (the session of a timestamp), columnar where it can be."""
+    if col.dtype.kind == "M" and col.dt.tz is None:
+        return list(col.to_numpy().astype("datetime64[D]").astype(object))
+    return [x if type(x) is dt.date else pd.Timestamp(x).date() for x in col]
+
+
+def _lookup(dates: pd.Series, names: pd.Series, values: pd.Series) -> dict[tuple[dt.date, str], float]:
+    """(session, name) -> value of the non-missing rows, later rows winning (as the row-wise dict did)."""
+    ok = values.notna().to_numpy()
+    keep_d = [d for d, k in zip(_session_dates(dates), ok, strict=True) if k]
+    keep_n = [str(n) for n in names.to_numpy()[ok]]
+    return dict(zip(zip(keep_d, keep_n, strict=True), values.to_numpy(dtype=float)[ok].tolist(), strict=True))
 
 
 def contract_value(c: str, d: dt.date, md: MarketData) -> tuple[float, float, str]:

@@ -66,9 +66,23 @@ class Market:
     curves: pd.DataFrame
     macro: pd.DataFrame
     _cache: dict[tuple[str, ...], pd.Series] = field(default_factory=dict, repr=False)
+    _frames: dict[tuple[int, str], pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def _clip(self, df: pd.DataFrame, col: str = "date") -> pd.DataFrame:
-        return df[pd.to_datetime(df[col]).dt.date <= self.asof]
+        """Rows of ``df`` up to the session, computed once per table (callers filter it further, never mutate)."""
+        key = (id(df), col)
+        if key not in self._frames:
+            self._frames[key] = df[pd.to_datetime(df[col]).dt.date <= self.asof]
+        return self._frames[key]
+
+    def _macro_rows(self, name: str) -> pd.DataFrame:
+        """The ``silver_macro`` rows of one series (table order), split by series once per session."""
+        key = (id(self.macro), "series")
+        if key not in self._frames:
+            for series, rows in self.macro.groupby("series", sort=False):
+                self._frames[(id(self.macro), f"series:{series}")] = rows
+            self._frames[key] = self.macro.iloc[:0]
+        return self._frames.get((id(self.macro), f"series:{name}"), self._frames[key])
 
     def curve_point(self, curve: str, tenor_du: int) -> pd.Series:
         """Rate history (decimal/yr) of one curve point, indexed by date, oldest first."""
@@ -112,7 +126,7 @@ class Market:
 
     def macro_obs(self, name: str) -> pd.DataFrame:
         """A macro series' rows released by the session: observation_date, value, release_date (sorted)."""
-        m = self.macro[self.macro["series"] == name]
+        m = self._macro_rows(name)
         m = m[pd.to_datetime(m["release_date"]).dt.date <= self.asof]
         if m.empty:
             raise StrategyGap(f"silver_macro has no {name} released by {self.asof}")

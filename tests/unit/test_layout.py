@@ -1,0 +1,86 @@
+"""Job layouts (``layout: auto``) and the reads a session-layout job shares between its member steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from brmacro.io import write_table
+from brmacro.pipeline import (
+    AUTO_SESSION_LAYOUT_FROM,
+    Context,
+    SharedReads,
+    all_schemas,
+    resolve_layout,
+    shared_reads,
+)
+
+D = dt.date(2026, 11, 24)
+
+
+def test_auto_takes_the_step_layout_for_a_few_sessions_and_the_session_layout_beyond() -> None:
+    assert resolve_layout("auto", 1) == "step"
+    assert resolve_layout("auto", AUTO_SESSION_LAYOUT_FROM - 1) == "step"
+    assert resolve_layout("auto", AUTO_SESSION_LAYOUT_FROM) == "session"
+    assert resolve_layout("auto", 4200) == "session"
+    assert resolve_layout("step", 4200) == "step"
+    assert resolve_layout("session", 1) == "session"
+
+
+def test_an_unknown_layout_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="layout must be one of auto, step, session, got 'steps'"):
+        resolve_layout("steps", 3)
+
+
+def _ptax(tmp_path: Path, rate: float) -> Path:
+    schema = all_schemas()["bronze_bcb_ptax"]["part"]
+    row = {"date": D, "buy": rate, "sell": rate, "bulletin_time": pd.Timestamp("2026-11-24 16:00", tz="UTC"),
+           "release_date": D, "release_basis": "captured"}
+    df = pd.DataFrame([row], columns=schema.names)
+    path = tmp_path / "bronze" / "bronze_bcb_ptax" / f"date={D.isoformat()}" / "part.parquet"
+    write_table(df, path, schema, asof=D, source="demo")
+    return path
+
+
+def _ctx(path: Path) -> Context:
+    return Context(asset="silver_returns", date=D, params={}, inputs={"bronze_bcb_ptax": {"part": path}})
+
+
+def test_a_job_reads_each_input_table_once_and_each_step_gets_its_own_copy(tmp_path: Path) -> None:
+    path = _ptax(tmp_path, 5.0)
+    with shared_reads() as reads:
+        a = _ctx(path).table("bronze_bcb_ptax")
+        a.loc[0, "sell"] = -1.0  # a step mutating its copy
+        b = _ctx(path).table("bronze_bcb_ptax")
+    assert (reads.misses, reads.hits) == (1, 1)
+    assert b.loc[0, "sell"] == 5.0
+    c = _ctx(path).table("bronze_bcb_ptax")  # outside the block: no sharing
+    pd.testing.assert_frame_equal(b, c)
+    assert (reads.misses, reads.hits) == (1, 1)
+
+
+def test_a_table_rewritten_during_the_job_is_read_again(tmp_path: Path) -> None:
+    path = _ptax(tmp_path, 5.0)
+    reads = SharedReads()
+    first = reads.read("bronze_bcb_ptax", "part", path)
+    _ptax(tmp_path, 6.0)
+    os.utime(path, ns=(1, 1))  # another identity even if size and mtime were to coincide
+    second = reads.read("bronze_bcb_ptax", "part", path)
+    assert reads.misses == 2
+    assert not first.equals(second)
+
+
+def test_shared_reads_are_bounded(tmp_path: Path) -> None:
+    reads = SharedReads(max_tables=2)
+    paths = []
+    for i in range(3):
+        sub = tmp_path / str(i)
+        paths.append(_ptax(sub, 5.0 + i))
+        reads.read("bronze_bcb_ptax", "part", paths[-1])
+    assert len(reads._frames) == 2
+    reads.read("bronze_bcb_ptax", "part", paths[0])  # the oldest was dropped: read again
+    assert reads.misses == 4
