@@ -10,7 +10,8 @@ import yaml
 
 from brmacro.io import read_meta, read_table
 from brmacro.pipeline import STEPS, all_schemas, partition_paths, plan
-from tests.conftest import SESSIONS, snakemake, workflow_copy
+from brmacro.workdir import copy_workflow
+from tests.conftest import REPO, SESSIONS, TEST_CONFIG, job_counts, snakemake, workflow_copy
 
 pytestmark = pytest.mark.workflow
 
@@ -43,6 +44,24 @@ def test_report_files_exist(demo_run: Path) -> None:
 def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
     out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_the_default_track_record_window_is_planned_by_snakemake(tmp_path: Path) -> None:
+    """The test runs shorten the report's track record (tests/conftest.py TEST_CONFIG); with the repository's own
+    config (default window) the real Snakefile plans exactly the library's closure, window included."""
+    wd = copy_workflow(REPO, tmp_path / "wd")  # config/config.yaml as shipped
+    cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
+    assert cfg["report"]["track_record"] != TEST_CONFIG["report"]["track_record"]
+    sessions = [dt.date.fromisoformat(d) for d in SESSIONS]
+    expected: dict[str, int] = {}
+    for asset, _ in plan(list(STEPS), sessions, cfg):
+        expected[asset] = expected.get(asset, 0) + 1
+    short = plan(list(STEPS), sessions, {**cfg, **TEST_CONFIG})
+    assert sum(expected.values()) > len(short)  # the default window reads more sessions than the tests' one
+    out = snakemake(wd, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+    counts = job_counts(out.stdout + out.stderr)
+    assert counts.pop("total") == sum(expected.values()) + counts.pop("all")
+    assert counts == expected
 
 
 def test_no_temporary_files_left(demo_run: Path) -> None:
