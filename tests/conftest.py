@@ -78,3 +78,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wd = workflow_copy(tmp_path_factory.mktemp("demo_run"))
     snakemake(wd, "--cores", "2", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
     return wd
+
+
+@pytest.fixture(scope="session")
+def session_layout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo pipeline for the last of :data:`SESSIONS` alone in ``layout=session`` (3 jobs per session), cold.
+
+    Returns its working directory and Snakemake's output. Shared by the layout tests (tests/workflow): copy the
+    directory before changing anything in it.
+    """
+    wd = workflow_copy(tmp_path_factory.mktemp("session_layout_run"))
+    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=session")
+    return wd, out.stdout + out.stderr

@@ -172,13 +172,13 @@ def _partition_files(results: Path) -> dict[str, bytes]:
     }
 
 
-def test_session_layout_builds_the_same_bytes(demo_run: Path, tmp_path: Path) -> None:
+def test_session_layout_builds_the_same_bytes(demo_run: Path, session_layout_run: tuple[Path, str],
+                                              tmp_path: Path) -> None:
     """layout=session (3 jobs per session, in worker processes) writes every partition the step layout writes, byte
     for byte, and its bronze_all target ingests only."""
-    wd = workflow_copy(tmp_path / "wd")
-    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=session")
-    assert "worker processes" in out.stdout + out.stderr
-    jobs = (out.stdout + out.stderr).count("rule session_")
+    wd, log = session_layout_run
+    assert "worker processes" in log
+    jobs = log.count("rule session_")
     fan_out = {d for _, d in plan(list(STEPS), [dt.date.fromisoformat(SESSIONS[-1])])}  # incl. the track record's
     assert 0 < jobs <= 3 * len(fan_out)  # the target session and its fan-out sessions, three jobs each at most
     ours, theirs = _partition_files(wd / "results"), _partition_files(demo_run / "results")
