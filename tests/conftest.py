@@ -77,9 +77,8 @@ def job_counts(out: str) -> dict[str, int]:
 RUN_FIXTURES = ("demo_run", "session_layout_run")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the marks (and is registered later)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
-    """Under pytest-xdist with ``-n 2 --dist loadgroup``: which tests share a worker.
+    """Under pytest-xdist (pyproject's addopts, ``--dist loadgroup``): which tests share a worker.
 
     Tests using one of :data:`RUN_FIXTURES` form the group ``runs`` (each run is built once); every other test is
     grouped with its module, as ``--dist loadfile`` would (module-scoped fixtures built once, a module's tests in
@@ -88,7 +87,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         uses_run = info is not None and any(name in info.name2fixturedefs for name in RUN_FIXTURES)
-        item.add_marker(pytest.mark.xdist_group("runs" if uses_run else item.path.stem))
+        item.add_marker(pytest.mark.xdist_group("runs" if uses_run else item.nodeid.split("::", 1)[0]))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
