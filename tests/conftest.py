@@ -78,16 +78,22 @@ RUN_FIXTURES = ("demo_run", "session_layout_run")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
-    """Under pytest-xdist (pyproject's addopts, ``--dist loadgroup``): which tests share a worker.
+    """Under pytest-xdist (pyproject's addopts), keep each expensive shared fixture on one worker.
 
-    Tests using one of :data:`RUN_FIXTURES` form the group ``runs`` (each run is built once); every other test is
-    grouped with its module, as ``--dist loadfile`` would (module-scoped fixtures built once, a module's tests in
-    their order). Groups go to whichever worker is free.
+    Tests using :data:`RUN_FIXTURES` form the group ``runs``; tests using a module-scoped fixture form one group
+    per module. Every other test goes to whichever worker is free.
     """
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
-        uses_run = info is not None and any(name in info.name2fixturedefs for name in RUN_FIXTURES)
-        item.add_marker(pytest.mark.xdist_group("runs" if uses_run else item.nodeid.split("::", 1)[0]))
+        if info is None:
+            continue
+        if any(name in info.name2fixturedefs for name in RUN_FIXTURES):
+            group = "runs"
+        elif any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            group = item.nodeid.split("::", 1)[0]
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
