@@ -72,57 +72,6 @@ def job_counts(out: str) -> dict[str, int]:
     return counts
 
 
-# ------------------------------------------------------------------------------------------------ pytest-xdist
-#: Shared fixtures whose users run on one pytest-xdist worker (``--dist loadgroup``): a run is built once.
-RUN_FIXTURES = ("demo_run", "session_layout_run")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
-    """Under pytest-xdist (pyproject's addopts), keep each expensive shared fixture on one worker.
-
-    Tests using :data:`RUN_FIXTURES` form the group ``runs``; tests using a module-scoped fixture form one group
-    per module. Every other test goes to whichever worker is free.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        if any(name in info.name2fixturedefs for name in RUN_FIXTURES):
-            group = "runs"
-        elif any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
-            group = item.nodeid.split("::", 1)[0]
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On a pytest-xdist worker: hand the fault suite's tally (tests/faults/conftest.py) to the controller."""
-    out = getattr(session.config, "workeroutput", None)
-    faults = sys.modules.get("tests.faults.conftest")
-    if out is not None and faults is not None:
-        out["brmacro_tally"] = faults.tally_state()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:  # noqa: ARG001
-    """On the pytest-xdist controller: add a finished worker's tally to the controller's."""
-    state = getattr(node, "workeroutput", {}).get("brmacro_tally")
-    if state:
-        from tests.faults.conftest import tally_merge
-
-        tally_merge(state)
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The fault suite's tally at the end of pytest's output (merged over the workers under pytest-xdist)."""
-    faults = sys.modules.get("tests.faults.conftest")
-    if faults is not None:
-        faults.tally_summary(terminalreporter)
-
-
-# ------------------------------------------------------------------------------------------------ runs
-
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo pipeline run once for :data:`SESSIONS` (all 23 assets); returns its working directory."""

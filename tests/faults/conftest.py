@@ -2,8 +2,7 @@
 
 Every test of ``tests/faults`` records what it did in the session-scoped :class:`Tally` (faults injected and
 survived, bad inputs tried and rejected with a message, artifacts checked and corrupt ones found);
-:func:`tally_summary` prints it in pytest's output (CI shows it; tests/conftest.py's hooks, which also collect the
-workers' tallies under pytest-xdist).
+:func:`pytest_terminal_summary` prints it in pytest's output (CI shows it).
 """
 
 from __future__ import annotations
@@ -83,28 +82,7 @@ def tally() -> Tally:
     return _TALLY
 
 
-def tally_state() -> dict[str, Any]:
-    """This process's tally as plain data (a pytest-xdist worker hands it to the controller)."""
-    t = _TALLY
-    return {**{k: getattr(t, k) for k in ("faults_injected", "faults_survived", "bad_inputs_tried",
-                                            "bad_inputs_rejected", "artifacts_checked", "corrupt_found")},
-            "kinds": sorted(t.kinds), "notes": list(t.notes)}
-
-
-def tally_merge(state: dict[str, Any]) -> None:
-    """Add a worker's :func:`tally_state` to this process's tally."""
-    t = _TALLY
-    for k, v in state.items():
-        if k == "kinds":
-            t.kinds.update(v)
-        elif k == "notes":
-            t.notes.extend(v)
-        else:
-            setattr(t, k, getattr(t, k) + v)
-
-
-def tally_summary(terminalreporter: Any) -> None:
-    """Print the tally in pytest's terminal summary (called by tests/conftest.py, also under pytest-xdist)."""
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:  # noqa: ARG001
     t = _TALLY
     if not (t.faults_injected or t.bad_inputs_tried or t.artifacts_checked):
         return
