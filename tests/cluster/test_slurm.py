@@ -16,6 +16,10 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 CHECK = HERE / "run_slurm_check.sh"
+#: The session the check builds three times (Slurm executor, one sbatch job, local): the first B3 session of
+#: November 2026, so the report's default ``mtd`` track record reads no earlier session and each cold run builds
+#: the smallest fan-out (132 partitions; the script's default 2026-11-24 builds 326).
+SESSION = "2026-11-03"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("BRMACRO_SLURM_TEST") != "1",
@@ -31,7 +35,7 @@ def test_slurm_profile_end_to_end() -> None:
     # The interpreter whose environment has the Slurm plugin (.ci/run keeps it out of the test venv).
     env = {**os.environ, "PYTHON": os.environ.get("BRMACRO_SLURM_PYTHON", sys.executable)}
     proc = subprocess.run(
-        ["bash", str(CHECK)], capture_output=True, text=True, timeout=3600, env=env, check=False
+        ["bash", str(CHECK), SESSION], capture_output=True, text=True, timeout=3600, env=env, check=False
     )
     out = proc.stdout + proc.stderr
     sys.stdout.write(out)  # wall times and job counts show with `pytest -s` or on failure
@@ -42,3 +46,4 @@ def test_slurm_profile_end_to_end() -> None:
     # Grouping must really bundle rule jobs: far fewer Slurm jobs than rule jobs.
     assert 0 < slurm_jobs < rule_jobs
     assert "identical" in out
+    assert f"OK session={SESSION} " in out

@@ -12,12 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from snakemake.utils import validate
 
 from brmacro.io import read_table, write_table
 from brmacro.pipeline import all_schemas, build_partition, partition_paths
-from tests.conftest import REPO, SESSIONS, workflow_copy
+from tests.conftest import REPO, SESSIONS, run_config, workflow_copy
 from tests.faults.conftest import Tally, run_snakemake
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>{{7*7}}|**bold**"
@@ -32,7 +31,7 @@ def test_report_escapes_hostile_strings_from_data_and_config(demo_run: Path, tmp
     df = read_table(p, schema)
     df.loc[df.index[0], "signal_id"] = HOSTILE
     write_table(df, p, schema, asof=d, source="demo")
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg = run_config()  # the demo run's config (its track-record window)
     validate(cfg, str(REPO / "config" / "schema.yaml"))
     cfg = copy.deepcopy(cfg)
     cfg["report"]["title"] = HOSTILE

@@ -15,7 +15,7 @@ import yaml
 
 from brmacro.configdoc import ConfigError, validate_config
 from brmacro.pipeline import STEPS, partition_paths
-from tests.conftest import REPO, SESSIONS
+from tests.conftest import REPO, SESSIONS, job_counts
 from tests.faults.conftest import Tally, run_snakemake
 
 SCHEMA = REPO / "config" / "schema.yaml"
@@ -33,19 +33,6 @@ def _copy_run(demo_run: Path, dst: Path) -> Path:
 
 def _snapshot(results: Path) -> dict[str, bytes]:
     return {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("*.parquet"))}
-
-
-def _job_counts(out: str) -> dict[str, int]:
-    """Rule -> job count from Snakemake's ``Job stats`` table (empty when there is nothing to be done)."""
-    counts: dict[str, int] = {}
-    if "Job stats:" not in out:
-        return counts
-    for line in out.split("Job stats:", 1)[1].splitlines()[3:]:
-        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-        if not m:
-            break
-        counts[m.group(1)] = int(m.group(2))
-    return counts
 
 
 def _dependants(asset: str) -> set[str]:
@@ -182,7 +169,7 @@ def test_a_code_change_reruns_that_step_and_its_dependants_only(demo_run: Path, 
     try:
         args = ("-n", "--cores", "2", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
         clean = run_snakemake(wd, *args)
-        assert clean.returncode == 0 and _job_counts(clean.stdout + clean.stderr) == {}, clean.stdout[-2000:]
+        assert clean.returncode == 0 and job_counts(clean.stdout + clean.stderr) == {}, clean.stdout[-2000:]
         target = lib / "brmacro" / "agents" / "fiscal.py"
         target.write_text(target.read_text() + "\n_EDITED = 1  # a change to agent_fiscal's code\n")
         changed = run_snakemake(wd, *args)
@@ -191,7 +178,7 @@ def test_a_code_change_reruns_that_step_and_its_dependants_only(demo_run: Path, 
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = old
-    rules = set(_job_counts(changed.stdout + changed.stderr)) - {"all", "total"}
+    rules = set(job_counts(changed.stdout + changed.stderr)) - {"all", "total"}
     expected = _dependants("agent_fiscal")
     ok = changed.returncode == 0 and rules == expected
     tally.fault(survived=ok)

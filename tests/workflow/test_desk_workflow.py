@@ -37,7 +37,8 @@ def _table(wd: Path, layer: str, asset: str, table: str = "part") -> pd.DataFram
     return read_table(wd / "results" / layer / asset / f"date={D}" / name, all_schemas()[asset][table])
 
 
-def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, tmp_path: Path) -> None:
+def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, session_layout_run: tuple[Path, str],
+                                                         tmp_path: Path) -> None:
     # without a file, the run has no held book and the report says the model book stands in
     assert _table(demo_run, "portfolio", "portfolio_sizing", "desk_books").empty
     md = (demo_run / "results" / "report" / "daily_report" / f"date={D}" / "report.md").read_text()
@@ -80,11 +81,13 @@ def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, tmp_pat
     pv = var.loc[(var["book"] == "proposed") & (var["method"] == "parametric"), "var"].to_numpy()
     assert (hv != pv).all()
 
-    # the session layout declares and reads the same optional files: the same bytes
-    sl = workflow_copy(tmp_path / "session")
+    # the session layout declares and reads the same optional files: the same bytes (the files added to a copy of
+    # the shared session-layout run of D: it reruns what reads them)
+    sl = _copy_run(session_layout_run[0], tmp_path / "session")
     _positions(sl, PREV, BOOK)
     _positions(sl, D, BOOK)
-    snakemake(sl, "--cores", "2", "--config", f"date={D}", "layout=session")
+    log = snakemake(sl, "--cores", "2", "--config", f"date={D}", "layout=session")
+    assert "rule session_core" in log.stdout + log.stderr
     for layer, asset in (("portfolio", "portfolio_sizing"), ("risk", "risk_var"), ("risk", "risk_limits")):
         part_dir = Path("results") / layer / asset / f"date={D}"
         names = sorted(p.name for p in (wd / part_dir).glob("*.parquet"))

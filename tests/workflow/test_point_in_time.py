@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from snakemake.utils import validate
 
 from brmacro.bronze import demo
 from brmacro.pipeline import STEPS, build_partition
-from tests.conftest import REPO, SESSIONS
+from tests.conftest import REPO, SESSIONS, run_config
 
 pytestmark = pytest.mark.workflow
 
@@ -42,7 +41,7 @@ def _perturbed(original, after: dt.date):  # type: ignore[no-untyped-def]
 
 
 def _config() -> dict:  # type: ignore[type-arg]
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg = run_config()  # the demo run's config (its track-record window)
     validate(cfg, str(REPO / "config" / "schema.yaml"))
     return copy.deepcopy(cfg)
 

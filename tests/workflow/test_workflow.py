@@ -10,7 +10,8 @@ import yaml
 
 from brmacro.io import read_meta, read_table
 from brmacro.pipeline import STEPS, all_schemas, partition_paths, plan
-from tests.conftest import SESSIONS, snakemake, workflow_copy
+from brmacro.workdir import copy_workflow
+from tests.conftest import REPO, SESSIONS, TEST_CONFIG, job_counts, snakemake, workflow_copy
 
 pytestmark = pytest.mark.workflow
 
@@ -57,6 +58,24 @@ def test_layout_auto_on_a_folder_built_by_the_step_rules_rebuilds_nothing(demo_r
 def test_switching_from_the_step_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
     out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=session")
     assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
+
+
+def test_the_default_track_record_window_is_planned_by_snakemake(tmp_path: Path) -> None:
+    """The test runs shorten the report's track record (tests/conftest.py TEST_CONFIG); with the repository's own
+    config (default window) the real Snakefile plans exactly the library's closure, window included."""
+    wd = copy_workflow(REPO, tmp_path / "wd")  # config/config.yaml as shipped
+    cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
+    assert cfg["report"]["track_record"] != TEST_CONFIG["report"]["track_record"]
+    sessions = [dt.date.fromisoformat(d) for d in SESSIONS]
+    expected: dict[str, int] = {}
+    for asset, _ in plan(list(STEPS), sessions, cfg):
+        expected[asset] = expected.get(asset, 0) + 1
+    short = plan(list(STEPS), sessions, {**cfg, **TEST_CONFIG})
+    assert sum(expected.values()) > len(short)  # the default window reads more sessions than the tests' one
+    out = snakemake(wd, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}")
+    counts = job_counts(out.stdout + out.stderr)
+    assert counts.pop("total") == sum(expected.values()) + counts.pop("all")
+    assert counts == expected
 
 
 def test_no_temporary_files_left(demo_run: Path) -> None:
@@ -167,13 +186,13 @@ def _partition_files(results: Path) -> dict[str, bytes]:
     }
 
 
-def test_session_layout_builds_the_same_bytes(demo_run: Path, tmp_path: Path) -> None:
+def test_session_layout_builds_the_same_bytes(demo_run: Path, session_layout_run: tuple[Path, str],
+                                              tmp_path: Path) -> None:
     """layout=session (3 jobs per session, in worker processes) writes every partition the step layout writes, byte
     for byte, and its bronze_all target ingests only."""
-    wd = workflow_copy(tmp_path / "wd")
-    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=session")
-    assert "worker processes" in out.stdout + out.stderr
-    jobs = (out.stdout + out.stderr).count("rule session_")
+    wd, log = session_layout_run
+    assert "worker processes" in log
+    jobs = log.count("rule session_")
     fan_out = {d for _, d in plan(list(STEPS), [dt.date.fromisoformat(SESSIONS[-1])])}  # incl. the track record's
     assert 0 < jobs <= 3 * len(fan_out)  # the target session and its fan-out sessions, three jobs each at most
     ours, theirs = _partition_files(wd / "results"), _partition_files(demo_run / "results")
