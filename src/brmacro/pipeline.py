@@ -613,7 +613,7 @@ def backtest_returns_sessions(dates: Sequence[dt.date], lookback_sessions: int) 
 def _table_file(path: str | Path, table: str) -> Path:
     """A partition's table ``table``, given any of its files (step layout) or its folder (session layout)."""
     p = Path(path)
-    base = p if p.is_dir() else p.parent
+    base = p if p.is_dir() or p.suffix != ".parquet" else p.parent  # a missing folder stays a folder
     return base / ("part.parquet" if table == "part" else f"{table}.parquet")
 
 
