@@ -45,6 +45,7 @@ __all__ = [
     "information_coefficient",
     "instrument_shares",
     "rolling_sharpe",
+    "share_rows",
     "skill_pairs",
 ]
 
@@ -90,6 +91,34 @@ def _split(values: np.ndarray) -> np.ndarray:
     return values / tot if abs(tot) > 1e-300 else np.full(len(values), 1.0 / len(values))
 
 
+def share_rows(views: pd.DataFrame, signals: pd.DataFrame) -> list[tuple[str, str, str, float]]:
+    """The rows of :func:`instrument_shares` as ``(instrument, signal, agent, share)`` tuples."""
+    act = signals[signals["status"] == "active"]
+    s_inst = act["instrument"].astype(str).to_numpy()
+    s_id = act["signal_id"].astype(str).to_numpy()
+    s_agent = np.where((act["source"] == "agent").to_numpy() & (act["agent"].astype(str) != "").to_numpy(),
+                       act["agent"].astype(str).to_numpy(), STRATEGIES)
+    s_wc = act["weight"].to_numpy(dtype=float) * act["conviction"].to_numpy(dtype=float)
+    v_inst = views["instrument"].astype(str).to_numpy()
+    v_id = views["view_id"].astype(str).to_numpy()
+    v_src = views["source"].astype(str).to_numpy()
+    v_q = views["q"].to_numpy(dtype=float)
+    rows: list[tuple[str, str, str, float]] = []
+    for inst in sorted(set(v_inst)):
+        vi = np.flatnonzero(v_inst == inst)
+        for share_v, k in zip(_split(v_q[vi]), vi, strict=True):
+            if v_src[k] != "signal_aggregation":
+                rows.append((inst, v_id[k], _XA_AGENT, float(share_v)))
+                continue
+            si = np.flatnonzero(s_inst == inst)
+            if not len(si):
+                rows.append((inst, v_id[k], NO_VIEW, float(share_v)))
+                continue
+            for share_s, j in zip(_split(s_wc[si]), si, strict=True):
+                rows.append((inst, s_id[j], str(s_agent[j]), float(share_v * share_s)))
+    return rows
+
+
 def instrument_shares(views: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
     """Shares of one sizing session: ``instrument``, ``signal``, ``agent``, ``share`` (summing to 1 per instrument).
 
@@ -101,33 +130,18 @@ def instrument_shares(views: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFram
         ``signal_aggregation.strategy_signals`` of the session (``source``, ``agent``, ``signal_id``,
         ``instrument``, ``status``, ``conviction``, ``weight``).
     """
-    rows: list[tuple[str, str, str, float]] = []
-    act = signals[signals["status"] == "active"]
-    for inst, vs in views.groupby("instrument", sort=True):
-        a = _split(vs["q"].to_numpy(dtype=float))
-        for share_v, v in zip(a, vs.itertuples(index=False), strict=True):
-            if v.source != "signal_aggregation":
-                rows.append((str(inst), str(v.view_id), _XA_AGENT, float(share_v)))
-                continue
-            s = act[act["instrument"] == inst]
-            if s.empty:
-                rows.append((str(inst), str(v.view_id), NO_VIEW, float(share_v)))
-                continue
-            b = _split(s["weight"].to_numpy(dtype=float) * s["conviction"].to_numpy(dtype=float))
-            for share_s, r in zip(b, s.itertuples(index=False), strict=True):
-                agent = str(r.agent) if r.source == "agent" and str(r.agent) else STRATEGIES
-                rows.append((str(inst), str(r.signal_id), agent, float(share_v * share_s)))
-    return pd.DataFrame(rows, columns=["instrument", "signal", "agent", "share"])
+    return pd.DataFrame(share_rows(views, signals), columns=["instrument", "signal", "agent", "share"])
 
 
 def skill_pairs(signals: pd.DataFrame, scaled_return: pd.Series) -> pd.DataFrame:
     """The (conviction, vol-scaled return) pairs of one sizing session: ``signal``, ``agent``, ``score``,
     ``outcome``; ``scaled_return`` is ``r_i(D) / vol_i(s)`` by instrument (NaN: no pair)."""
     act = signals[(signals["status"] == "active") & (signals["instrument"] != "")]
+    agent = np.where((act["source"] == "agent").to_numpy() & (act["agent"].astype(str) != "").to_numpy(),
+                     act["agent"].astype(str).to_numpy(), STRATEGIES)
     out = pd.DataFrame({
         "signal": act["signal_id"].astype(str).to_numpy(),
-        "agent": [str(a) if s == "agent" and str(a) else STRATEGIES for s, a in zip(act["source"], act["agent"],
-                                                                                     strict=True)],
+        "agent": agent,
         "score": act["conviction"].to_numpy(dtype=float),
         "outcome": scaled_return.reindex(act["instrument"]).to_numpy(dtype=float),
     })
@@ -216,9 +230,10 @@ def cdi_returns(dates: Sequence[dt.date], cdi_daily: Mapping[dt.date, float]) ->
         When no CDI is known for the session before one of ``dates``.
     """
     known = sorted(cdi_daily)
+    grid = np.array(known, dtype="datetime64[D]")
     out = np.empty(len(dates))
     for n, d in enumerate(dates):
-        j = int(np.searchsorted(np.array(known, dtype="datetime64[D]"), np.datetime64(d, "D"))) - 1
+        j = int(np.searchsorted(grid, np.datetime64(d, "D"))) - 1
         if j < 0:
             raise ValueError(f"no daily CDI (silver_returns.prices cdi:daily) before {d}")
         p = known[j]

@@ -406,29 +406,32 @@ def _add_range_views(res: BacktestResult, mat: pd.DataFrame, trades: pd.DataFram
     res.drawdowns = at.drawdown_table(dates, d["equity"].to_numpy()).loc[:, BACKTEST_DRAWDOWNS.names]
     if views is None or signals is None:
         return
-    pnl_parts, pairs = [], []
-    held = res.held.reindex(columns=insts).fillna(0.0)
-    for day, s in zip(dates, d["sizing_date"], strict=True):
+    pnl_rows: list[tuple[str, str, float, float]] = []
+    pairs = []
+    held_np = res.held.reindex(index=dates, columns=insts).fillna(0.0).to_numpy()
+    ret_np = mat.reindex(index=dates, columns=insts).to_numpy(dtype=float)
+    paid_np = paid.reindex(index=dates, columns=insts).fillna(0.0).to_numpy()
+    vol_np = vols.reindex(columns=insts)
+    col = {x: k for k, x in enumerate(insts)}
+    for n, (day, s) in enumerate(zip(dates, d["sizing_date"], strict=True)):
         if s not in views or s not in signals:
             raise BacktestError(f"backtest: no portfolio_optimization.views / signal_aggregation.strategy_signals "
                                 f"of {s} (the book held on {day}) for the attribution")
-        r = mat.loc[day].reindex(insts).fillna(0.0)
-        g = held.loc[day] * r
-        k = paid.loc[day]
-        sh = at.instrument_shares(views[s], signals[s])
-        live = [i for i in insts if g[i] != 0 or k[i] != 0]
-        known = sh[sh["instrument"].isin(live)]
-        none = [i for i in live if i not in set(known["instrument"])]
-        part = pd.concat([known, pd.DataFrame({"instrument": none, "signal": at.NO_VIEW, "agent": at.NO_VIEW,
-                                               "share": 1.0})], ignore_index=True)
-        part["gross"] = part["share"].to_numpy() * g.reindex(part["instrument"]).to_numpy()
-        part["cost"] = part["share"].to_numpy() * k.reindex(part["instrument"]).to_numpy()
-        pnl_parts.append(part)
-        vol = vols.loc[s].reindex(insts) if s in vols.index else pd.Series(np.nan, index=insts)
-        scaled = (mat.loc[day].reindex(insts) / vol.where(vol > 0)).astype(float)
-        pairs.append(at.skill_pairs(signals[s], scaled))
-    pnl = pd.concat(pnl_parts, ignore_index=True) if pnl_parts else pd.DataFrame(
-        columns=["instrument", "signal", "agent", "share", "gross", "cost"])
+        r = np.nan_to_num(ret_np[n])
+        g, k = held_np[n] * r, paid_np[n]
+        live = {i for i in insts if g[col[i]] != 0 or k[col[i]] != 0}
+        seen = set()
+        for inst, sig, agent, share in at.share_rows(views[s], signals[s]):
+            if inst in live:
+                pnl_rows.append((sig, agent, share * float(g[col[inst]]), share * float(k[col[inst]])))
+                seen.add(inst)
+        for inst in sorted(live - seen):
+            pnl_rows.append((at.NO_VIEW, at.NO_VIEW, float(g[col[inst]]), float(k[col[inst]])))
+        vol = vol_np.loc[s].to_numpy(dtype=float) if s in vol_np.index else np.full(len(insts), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(vol > 0, ret_np[n] / vol, np.nan)
+        pairs.append(at.skill_pairs(signals[s], pd.Series(scaled, index=insts)))
+    pnl = pd.DataFrame(pnl_rows, columns=["signal", "agent", "gross", "cost"])
     pr = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["signal", "agent", "score", "outcome"])
     res.attribution = at.attribution_summary(pnl, pr, float(d["gross_pnl"].sum())).loc[:, BACKTEST_ATTRIBUTION.names]
 
