@@ -233,7 +233,8 @@ BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat(
 
 def _backtest_sessions():
     """The sizing sessions of the range: every target session and the two before the first (the book held on its
-    first P&L). A range its returns windows cannot cover is refused here, before its jobs are planned."""
+    first P&L). A range its returns windows cannot cover is refused here, before its jobs are planned.
+    """
     try:
         check_backtest_range(DATES, config["silver"]["lookback_sessions"])
     except GuardError as exc:
@@ -243,7 +244,8 @@ def _backtest_sessions():
 
 def backtest_inputs(asset):
     """Input function: one partition of `asset` per sizing session of the range (`portfolio_sizing`, and the
-    `portfolio_optimization` views and `signal_aggregation` signals behind the attribution)."""
+    `portfolio_optimization` views and `signal_aggregation` signals behind the attribution).
+    """
 
     def _inputs(wildcards):
         return [part(asset, d.isoformat())[0] for d in _backtest_sessions()]
