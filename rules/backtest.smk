@@ -1,8 +1,10 @@
-# Range backtest tear sheet: `snakemake backtest --config start=... end=...`.
+# Range backtest tear sheet: `snakemake backtest --config start=... end=...` (any length: docs/backtest.md).
 rule backtest:
     input:
-        sizing=backtest_sizing(),
-        returns=part("silver_returns", DATES[-1].isoformat())[0],
+        sizing=backtest_inputs("portfolio_sizing"),
+        views=backtest_inputs("portfolio_optimization"),
+        signals=backtest_inputs("signal_aggregation"),
+        returns=backtest_returns(),
     output:
         html=report(
             f"{BACKTEST_DIR}/tearsheet.html",
@@ -12,6 +14,10 @@ rule backtest:
         table=f"{BACKTEST_DIR}/backtest.parquet",
         summary=f"{BACKTEST_DIR}/backtest_summary.parquet",
         monthly=f"{BACKTEST_DIR}/backtest_monthly.parquet",
+        instruments=f"{BACKTEST_DIR}/backtest_instruments.parquet",
+        rolling=f"{BACKTEST_DIR}/backtest_rolling.parquet",
+        drawdowns=f"{BACKTEST_DIR}/backtest_drawdowns.parquet",
+        attribution=f"{BACKTEST_DIR}/backtest_attribution.parquet",
     log:
         f"{RESULTS}/logs/backtest/{DATES[0]}_{DATES[-1]}.log",
     params:
@@ -24,4 +30,6 @@ rule backtest:
             output.html,
             output.table,
             log[0],
+            views=input.views,
+            signals=input.signals,
         )

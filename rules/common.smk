@@ -216,20 +216,40 @@ def targets(layers=_pl.LAYERS):
 BACKTEST_DIR = f"{RESULTS}/backtest/{DATES[0].isoformat()}_{DATES[-1].isoformat()}"
 
 
-def backtest_sizing():
-    """Input function: the sizing of every target session and of the two before the first (the book held on its
-    first P&L). A range longer than the returns history is refused here, before its jobs are planned.
+def _backtest_sessions():
+    """The sizing sessions of the range: every target session and the two before the first (the book held on its
+    first P&L). A range its returns windows cannot cover is refused here, before its jobs are planned.
+    """
+    try:
+        check_backtest_range(DATES, config["silver"]["lookback_sessions"])
+    except GuardError as exc:
+        raise WorkflowError(f"brmacro: {exc}") from None
+    return previous_sessions(DATES[0], 2) + list(DATES)
+
+
+def backtest_inputs(asset):
+    """Input function: one partition of `asset` per sizing session of the range (`portfolio_sizing`, and the
+    `portfolio_optimization` views and `signal_aggregation` signals behind the attribution).
     """
 
-    def _sizing(wildcards):
-        try:
-            check_backtest_range(DATES, config["silver"]["lookback_sessions"])
-        except GuardError as exc:
-            raise WorkflowError(f"brmacro: {exc}") from None
-        sessions = previous_sessions(DATES[0], 2) + list(DATES)
-        return [part("portfolio_sizing", d.isoformat())[0] for d in sessions]
+    def _inputs(wildcards):
+        return [part(asset, d.isoformat())[0] for d in _backtest_sessions()]
 
-    return _sizing
+    return _inputs
+
+
+def backtest_returns():
+    """Input function: the `silver_returns` of the range's sessions whose windows chain over the whole range
+    (brmacro.pipeline.backtest_returns_sessions)."""
+
+    def _returns(wildcards):
+        _backtest_sessions()
+        sessions = _pl.backtest_returns_sessions(
+            DATES, config["silver"]["lookback_sessions"]
+        )
+        return [part("silver_returns", d.isoformat())[0] for d in sessions]
+
+    return _returns
 
 
 def backtest_params():

@@ -2,8 +2,8 @@
 
 - :func:`check_results_dir`: ``results`` may not be a system folder (``/``, ``/etc``, ``/usr``, ...) nor a
   non-empty folder brmacro did not create; brmacro marks the folders it writes with :data:`MARKER`.
-- :func:`check_backtest_range`: a backtest range longer than the returns history a session carries
-  (``silver.lookback_sessions``) is refused before planning its jobs, not in its last job.
+- :func:`check_backtest_range`: a backtest range that its sessions' returns windows cannot cover
+  (``silver.lookback_sessions`` too short to chain them) is refused before planning its jobs, not in its last job.
 - :func:`check_live_sessions`: ``source: live`` cannot build a session that has not completed yet.
 """
 
@@ -71,14 +71,18 @@ def mark_results_dir(results: str | os.PathLike[str]) -> None:
 
 
 def check_backtest_range(dates: Sequence[dt.date], lookback_sessions: int) -> None:
-    """Refuse a backtest whose range and the two sessions before it exceed the returns history of its last
-    session (``silver.lookback_sessions`` sessions ending at the last session)."""
-    need = len(dates) + 2
-    if need > int(lookback_sessions):
+    """Refuse a backtest range that cannot be covered before planning its jobs.
+
+    A range of any length is covered by chaining the ``silver_returns`` of several of its sessions
+    (:func:`brmacro.pipeline.backtest_returns_sessions`), each holding ``silver.lookback_sessions`` sessions; the
+    windows must overlap by a session, so the lookback must be at least 3 sessions. An empty range is refused too.
+    """
+    if not dates:
+        raise GuardError("backtest: the range has no B3 session")
+    if int(lookback_sessions) < 3:
         raise GuardError(
-            f"backtest {dates[0]}..{dates[-1]}: {len(dates)} sessions (+2 before the first for its P&L) exceed "
-            f"silver.lookback_sessions = {lookback_sessions}, the returns history of the last session; shorten "
-            f"the range to at most {int(lookback_sessions) - 2} sessions or raise silver.lookback_sessions"
+            f"backtest {dates[0]}..{dates[-1]}: silver.lookback_sessions = {lookback_sessions} is too short to chain "
+            "the silver_returns windows that cover the range (at least 3)"
         )
 
 

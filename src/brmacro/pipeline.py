@@ -42,6 +42,7 @@ __all__ = [
     "Context",
     "StepSpec",
     "all_schemas",
+    "backtest_returns_sessions",
     "group_prev_dates",
     "prev_dates",
     "run_step",
@@ -715,41 +716,98 @@ def _part_file(path: str | Path) -> Path:
     return p / "part.parquet" if p.is_dir() else p
 
 
+def backtest_returns_sessions(dates: Sequence[dt.date], lookback_sessions: int) -> list[dt.date]:
+    """Sessions of the range whose ``silver_returns`` together cover it, latest first.
+
+    Each partition carries the ``lookback_sessions`` sessions up to its date; the next one back is
+    ``lookback_sessions - 2`` sessions earlier, so consecutive windows overlap by a session (a window's first
+    return may need the session before it), down to the range's first session. A range of any length is covered
+    (:func:`brmacro.guards.check_backtest_range` refuses a lookback under 3 first).
+    """
+    step = int(lookback_sessions) - 2
+    if step < 1:
+        raise ValueError(f"silver.lookback_sessions = {lookback_sessions}: at least 3 to chain returns windows")
+    ds = sorted(dates)
+    idx = list(range(len(ds) - 1, 0, -step))
+    if not idx or idx[-1] != 0:
+        idx.append(0)
+    return [ds[i] for i in idx]
+
+
+def _table_file(path: str | Path, table: str) -> Path:
+    """A partition's table ``table``, given any of its files (step layout) or its folder (session layout)."""
+    p = Path(path)
+    base = p if p.is_dir() or p.suffix != ".parquet" else p.parent  # a missing folder stays a folder
+    return base / ("part.parquet" if table == "part" else f"{table}.parquet")
+
+
+def _stitch_returns(paths: Sequence[str | Path], schemas: Mapping[str, Mapping[str, Any]]) -> tuple[
+        pd.DataFrame, dict[dt.date, float]]:
+    """``silver_returns`` of several sessions as one table (a date's row from the latest partition holding it) and
+    the daily CDI of their ``prices`` tables (``cdi:daily``)."""
+    import pandas as pd
+
+    from brmacro.io import read_table
+
+    parts, cdi = [], []
+    for p in paths:
+        asof = dt.date.fromisoformat(_table_file(p, "part").parent.name.removeprefix("date="))
+        parts.append(read_table(_table_file(p, "part"), schemas["silver_returns"]["part"]).assign(_asof=asof))
+        px = read_table(_table_file(p, "prices"), schemas["silver_returns"]["prices"])
+        cdi.append(px[px["series"] == "cdi:daily"].assign(_asof=asof))
+    rets = (pd.concat(parts, ignore_index=True).sort_values("_asof", kind="mergesort")
+            .drop_duplicates(["date", "instrument"], keep="last").drop(columns="_asof")
+            .sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True))
+    c = pd.concat(cdi, ignore_index=True).sort_values("_asof", kind="mergesort").drop_duplicates("date", keep="last")
+    return rets, {pd.Timestamp(d).date(): float(v) for d, v in zip(c["date"], c["value"], strict=True)}
+
+
 def run_backtest(
     sizing: Sequence[str | Path],
-    returns: str | Path,
+    returns: str | Path | Sequence[str | Path],
     params: Mapping[str, Any],
     out_html: str | Path,
     out_table: str | Path,
     log: str | Path | None = None,
+    views: Sequence[str | Path] | None = None,
+    signals: Sequence[str | Path] | None = None,
 ) -> None:
     """The body of the ``backtest`` rule: one tear sheet over a range of sessions.
 
     ``sizing`` are the ``portfolio_sizing`` partitions of every session of the range (and the two before
-    it, for the first P&L), ``returns`` the ``silver_returns`` of the range's last session.
+    it, for the first P&L), ``returns`` the ``silver_returns`` partitions that cover the range
+    (:func:`backtest_returns_sessions`; one path: the range's last session), ``views`` and ``signals`` the
+    ``portfolio_optimization`` and ``signal_aggregation`` partitions of the same sessions as ``sizing`` (their
+    ``views`` and ``strategy_signals`` tables feed the attribution by signal and agent).
     """
     from brmacro.io import read_table
     from brmacro.logs import step_logging
     from brmacro.report.backtest import build_backtest
 
     schemas = all_schemas()
+
+    def dated(paths: Sequence[str | Path], asset: str, table: str) -> dict[dt.date, Any]:
+        out = {}
+        for p in (_table_file(x, table) for x in paths):
+            out[dt.date.fromisoformat(p.parent.name.removeprefix("date="))] = read_table(p, schemas[asset][table])
+        return out
+
     with step_logging("backtest", log) as logger:
-        books = {}
-        for p in map(_part_file, sizing):
-            books[dt.date.fromisoformat(p.parent.name.removeprefix("date="))] = read_table(
-                p, schemas["portfolio_sizing"]["part"]
-            )
-        rets = read_table(_part_file(returns), schemas["silver_returns"]["part"])
+        books = dated(sizing, "portfolio_sizing", "part")
+        rets, cdi = _stitch_returns([returns] if isinstance(returns, (str, Path)) else list(returns), schemas)
         first = min(books)
         if rets["date"].min() > first:
             raise InputMissing(
-                f"backtest: silver_returns of {Path(returns).parent.name} starts on {rets['date'].min()}, after the "
-                f"range's first sizing {first}; shorten the range or raise silver.lookback_sessions"
+                f"backtest: silver_returns given start on {rets['date'].min()}, after the range's first sizing "
+                f"{first}; give the partitions of brmacro.pipeline.backtest_returns_sessions"
             )
         from brmacro.portfolio.steps import portfolio_config
 
         pcfg = portfolio_config(params)  # one cost model and one execution rule with the daily orders
         bt = {**params["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
               "participation": pcfg["participation"]}
-        res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")))
+        vw = dated(views, "portfolio_optimization", "views") if views is not None else None
+        sg = dated(signals, "signal_aggregation", "strategy_signals") if signals is not None else None
+        res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")),
+                             views=vw, signals=sg, cdi=cdi)
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

@@ -229,10 +229,11 @@ def test_cli_refuses_bad_results_backtest_range_and_future_live_before_planning(
     from tests.conftest import workflow_copy
 
     wd = workflow_copy(tmp_path / "wd")
+    (wd / "short_lookback.yaml").write_text("silver:\n  lookback_sessions: 2\n")  # windows that cannot chain
     cases = [
         (("-n", "--config", "results=/etc"), "a system folder"),
-        (("-n", "backtest", "--config", "start=2020-01-02", "end=2026-06-30", "layout=session"),
-         "exceed silver.lookback_sessions = 800"),
+        (("-n", "backtest", "--configfile", "config/config.yaml", "short_lookback.yaml", "--config",
+          "start=2020-01-02", "end=2026-06-30", "layout=session"), "silver.lookback_sessions = 2 is too short"),
         (("-n", "--config", "source=live", "date=2030-06-03"), "has not completed yet"),
     ]
     for args, needle in cases:

@@ -42,7 +42,15 @@ from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
 from brmacro.portfolio.execution import check_execution, execution_step
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
-from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
+from brmacro.report.schemas import (
+    BACKTEST,
+    BACKTEST_ATTRIBUTION,
+    BACKTEST_DRAWDOWNS,
+    BACKTEST_INSTRUMENTS,
+    BACKTEST_MONTHLY,
+    BACKTEST_ROLLING,
+    BACKTEST_SUMMARY,
+)
 
 __all__ = ["BacktestError", "BacktestResult", "build_backtest", "run_backtest"]
 
@@ -53,7 +61,9 @@ class BacktestError(ValueError):
 
 @dataclass
 class BacktestResult:
-    """Daily P&L table, summary metrics, monthly returns, per-instrument attribution and the held book."""
+    """Daily P&L table, summary metrics, monthly returns, per-instrument attribution and the held book; with the
+    views and signals of the range, the attribution by signal and agent (:mod:`brmacro.report.attribution`); with
+    the CDI, the book against it."""
 
     daily: pd.DataFrame
     summary: pd.DataFrame
@@ -61,6 +71,9 @@ class BacktestResult:
     instruments: pd.DataFrame
     skipped: list[dt.date]
     held: pd.DataFrame
+    rolling: pd.DataFrame | None = None
+    drawdowns: pd.DataFrame | None = None
+    attribution: pd.DataFrame | None = None
 
 
 def _weights(sizing: Mapping[dt.date, pd.DataFrame]) -> dict[dt.date, pd.Series]:
@@ -78,7 +91,13 @@ def _weights(sizing: Mapping[dt.date, pd.DataFrame]) -> dict[dt.date, pd.Series]
 
 
 def run_backtest(
-    sizing: Mapping[dt.date, pd.DataFrame], returns: pd.DataFrame, params: Mapping[str, Any]
+    sizing: Mapping[dt.date, pd.DataFrame],
+    returns: pd.DataFrame,
+    params: Mapping[str, Any],
+    *,
+    views: Mapping[dt.date, pd.DataFrame] | None = None,
+    signals: Mapping[dt.date, pd.DataFrame] | None = None,
+    cdi: Mapping[dt.date, float] | None = None,
 ) -> BacktestResult:
     """Compute the range backtest (no files written).
 
@@ -89,8 +108,14 @@ def run_backtest(
     returns : DataFrame
         The ``silver_returns`` table (``date``, ``instrument``, ``ret``) covering the range.
     params : mapping
-        ``annualisation`` (``report.backtest``), ``no_trade_band`` and ``participation`` (``portfolio``), and
-        ``costs`` (``portfolio.costs``; the defaults when absent).
+        ``annualisation`` and ``rolling_sessions`` (rolling Sharpe window) (``report.backtest``),
+        ``no_trade_band`` and ``participation`` (``portfolio``), and ``costs`` (``portfolio.costs``; the defaults
+        when absent).
+    views, signals : mapping of date to DataFrame, optional
+        ``portfolio_optimization.views`` and ``signal_aggregation.strategy_signals`` of every sizing session: the
+        attribution by signal and agent (both needed; a sizing session missing from either raises).
+    cdi : mapping of date to float, optional
+        Daily CDI (decimal per day) by session (``silver_returns.prices`` ``cdi:daily``): the book against CDI.
 
     Raises
     ------
@@ -116,7 +141,7 @@ def run_backtest(
         raise BacktestError(f"backtest: {exc}") from None
     levels = ret.pivot_table(index="date", columns="instrument", values="level", aggfunc="first") \
         if "level" in ret.columns else pd.DataFrame()
-    recs, skipped, held_rows, cost_rows = [], [], [], []
+    recs, skipped, held_rows, cost_rows, trade_rows, vol_rows = [], [], [], [], [], []
     held_prev = pd.Series(0.0, index=insts)
     contrib: dict[str, list[float]] = {i: [] for i in insts}
     for d in sorted(x for x in books if x > first):
@@ -149,6 +174,8 @@ def run_backtest(
                      "cost": cost, "net_pnl": gross - cost})
         held_rows.append(w.rename(d))
         cost_rows.append(c.rename(d))
+        trade_rows.append(trade.rename(d))
+        vol_rows.append(vol.rename(two_back))
         held_prev = w
     if not recs:
         raise BacktestError(
@@ -177,7 +204,9 @@ def run_backtest(
         "cost_bp": [float(cbp[i]) * 1e4 for i in insts],
     })
     held_df = pd.DataFrame(held_rows)
-    return BacktestResult(daily, summary, monthly, inst, skipped, held_df)
+    res = BacktestResult(daily, summary, monthly, inst, skipped, held_df)
+    _add_range_views(res, mat, pd.DataFrame(trade_rows), cdf, pd.DataFrame(vol_rows), params, views, signals, cdi)
+    return res
 
 
 def _vols(mat: pd.DataFrame, asof: dt.date, insts: list[str], window: int = 252) -> pd.Series:
@@ -280,7 +309,8 @@ def _document(res: BacktestResult, title: str) -> Document:
                    else na("never held")),
               Cell(str(r.active_sessions)), Cell(num(r.cost_bp, 2))]
              for r in cast("Iterable[Any]", res.instruments.itertuples())],
-            "Gross contribution and hit rate by instrument (strategy-level attribution needs per-strategy books)")
+            "Gross contribution and hit rate by instrument (turnover and costs per instrument: the attribution "
+            "section)")
     t = Section("daily", "Daily P&L")
     t.table(["Session", "Book of", "Gross", "Turnover", "Cost", "Net", "Equity", "Drawdown"],
             [[Cell(r.date.isoformat()), Cell(r.sizing_date.isoformat()), Cell(pct(r.gross_pnl, 3)),
@@ -289,7 +319,7 @@ def _document(res: BacktestResult, title: str) -> Document:
     sub = [f"Range {first.isoformat()} to {last.isoformat()} ({len(d)} sessions with P&L)",
            "Timing: the target decided from D-2's close is traded toward at D-1's settlement and held on D "
            "(DESIGN §3); execution with the no-trade band and costs per instrument (docs/portfolio.md)."]
-    return Document(f"{title} — {first.isoformat()} to {last.isoformat()}", sub, [s, c, m, i, t])
+    return Document(f"{title} — {first.isoformat()} to {last.isoformat()}", sub, [s, c, m, i, *_range_sections(res), t])
 
 
 def build_backtest(
@@ -301,6 +331,9 @@ def build_backtest(
     *,
     source: str = "demo",
     title: str = "brmacro backtest",
+    views: Mapping[dt.date, pd.DataFrame] | None = None,
+    signals: Mapping[dt.date, pd.DataFrame] | None = None,
+    cdi: Mapping[dt.date, float] | None = None,
 ) -> BacktestResult:
     """Run the range backtest and write its tear sheet and tables.
 
@@ -315,14 +348,16 @@ def build_backtest(
     out_html : path
         The tear sheet (self-contained HTML).
     out_table : path
-        The daily table (:data:`BACKTEST`); the summary and monthly tables are written beside it as
-        ``<stem>_summary.parquet`` and ``<stem>_monthly.parquet``.
+        The daily table (:data:`BACKTEST`); the summary, monthly, instruments, rolling and drawdowns tables are
+        written beside it as ``<stem>_<name>.parquet``, and the attribution table when views and signals are given.
     source : str
         ``demo`` or ``live`` (artifact metadata).
     title : str
         Tear-sheet heading.
+    views, signals, cdi : optional
+        As in :func:`run_backtest`.
     """
-    res = run_backtest(sizing, returns, params)
+    res = run_backtest(sizing, returns, params, views=views, signals=signals, cdi=cdi)
     out_table = Path(out_table)
     asof = res.daily["date"].iloc[-1]
     write_table(res.daily, out_table, BACKTEST, asof=asof, source=source, params=params)
@@ -330,5 +365,140 @@ def build_backtest(
                 source=source, params=params)
     write_table(res.monthly, out_table.with_name(f"{out_table.stem}_monthly.parquet"), BACKTEST_MONTHLY, asof=asof,
                 source=source, params=params)
+    extra = [("instruments", res.instruments, BACKTEST_INSTRUMENTS), ("rolling", res.rolling, BACKTEST_ROLLING),
+             ("drawdowns", res.drawdowns, BACKTEST_DRAWDOWNS), ("attribution", res.attribution, BACKTEST_ATTRIBUTION)]
+    for name, df, schema in extra:
+        if df is not None:
+            write_table(df, out_table.with_name(f"{out_table.stem}_{name}.parquet"), schema, asof=asof, source=source,
+                        params=params)
     write_text_atomic(out_html, render_html(_document(res, title)))
     return res
+
+
+# --------------------------------------------------------------------------- range views (attribution, CDI, drawdowns)
+
+def _add_range_views(res: BacktestResult, mat: pd.DataFrame, trades: pd.DataFrame, unit_costs: pd.DataFrame,
+                     vols: pd.DataFrame, params: Mapping[str, Any], views: Mapping[dt.date, pd.DataFrame] | None,
+                     signals: Mapping[dt.date, pd.DataFrame] | None, cdi: Mapping[dt.date, float] | None) -> None:
+    """Fill the per-instrument turnover and costs, the rolling and CDI table, the drawdown table, the CDI rows of the
+    summary and (with views and signals) the attribution of ``res`` (:mod:`brmacro.report.attribution`)."""
+    from brmacro.report import attribution as at
+
+    d = res.daily
+    dates = d["date"].tolist()
+    insts = list(res.instruments["instrument"])
+    trades = trades.reindex(columns=insts).fillna(0.0)
+    paid = trades.abs() * unit_costs.reindex(index=trades.index, columns=insts).fillna(0.0)
+    res.instruments = res.instruments.assign(
+        turnover=[float(trades[i].abs().sum()) for i in insts], cost=[float(paid[i].sum()) for i in insts],
+    ).loc[:, BACKTEST_INSTRUMENTS.names]
+    ann = int(params.get("annualisation", 252))
+    window = int(params.get("rolling_sessions", 63))
+    if window < 2:
+        raise BacktestError(f"backtest: rolling_sessions {window} must be at least 2")
+    sharpe, rvol = at.rolling_sharpe(d["net_pnl"].to_numpy(dtype=float), window, ann)
+    rolling = pd.DataFrame({"date": dates, "rolling_sharpe": sharpe, "rolling_vol": rvol})
+    if cdi is not None:
+        try:
+            c = at.cdi_returns(dates, cdi)
+        except ValueError as exc:
+            raise BacktestError(f"backtest: {exc}") from None
+        daily_cdi, rows = at.against_cdi(dates, d["net_pnl"].to_numpy(dtype=float), c, ann)
+        rolling = rolling.merge(daily_cdi, on="date", how="left")
+        extra = pd.DataFrame.from_records(rows, columns=BACKTEST_SUMMARY.names)
+        res.summary = pd.concat([res.summary, extra], ignore_index=True)
+    else:
+        rolling = rolling.assign(cdi_return=None, book_return=None, cdi_index=None, book_index=None)
+    res.rolling = rolling.astype({"rolling_sharpe": float, "rolling_vol": float}).loc[:, BACKTEST_ROLLING.names]
+    res.drawdowns = at.drawdown_table(dates, d["equity"].to_numpy()).loc[:, BACKTEST_DRAWDOWNS.names]
+    if views is None or signals is None:
+        return
+    pnl_rows: list[tuple[str, str, float, float]] = []
+    pairs = []
+    held_np = res.held.reindex(index=dates, columns=insts).fillna(0.0).to_numpy()
+    ret_np = mat.reindex(index=dates, columns=insts).to_numpy(dtype=float)
+    paid_np = paid.reindex(index=dates, columns=insts).fillna(0.0).to_numpy()
+    vol_np = vols.reindex(columns=insts)
+    col = {x: k for k, x in enumerate(insts)}
+    for n, (day, s) in enumerate(zip(dates, d["sizing_date"], strict=True)):
+        if s not in views or s not in signals:
+            raise BacktestError(f"backtest: no portfolio_optimization.views / signal_aggregation.strategy_signals "
+                                f"of {s} (the book held on {day}) for the attribution")
+        r = np.nan_to_num(ret_np[n])
+        g, k = held_np[n] * r, paid_np[n]
+        live = {i for i in insts if g[col[i]] != 0 or k[col[i]] != 0}
+        seen = set()
+        for inst, sig, agent, share in at.share_rows(views[s], signals[s]):
+            if inst in live:
+                pnl_rows.append((sig, agent, share * float(g[col[inst]]), share * float(k[col[inst]])))
+                seen.add(inst)
+        for inst in sorted(live - seen):
+            pnl_rows.append((at.NO_VIEW, at.NO_VIEW, float(g[col[inst]]), float(k[col[inst]])))
+        vol = vol_np.loc[s].to_numpy(dtype=float) if s in vol_np.index else np.full(len(insts), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(vol > 0, ret_np[n] / vol, np.nan)
+        pairs.append(at.skill_pairs(signals[s], pd.Series(scaled, index=insts)))
+    pnl = pd.DataFrame(pnl_rows, columns=["signal", "agent", "gross", "cost"])
+    pr = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["signal", "agent", "score", "outcome"])
+    res.attribution = at.attribution_summary(pnl, pr, float(d["gross_pnl"].sum())).loc[:, BACKTEST_ATTRIBUTION.names]
+
+
+def _range_sections(res: BacktestResult) -> list[Section]:
+    """Tear-sheet sections of the attribution, rolling Sharpe, CDI and drawdowns (when computed)."""
+    out = []
+    if res.attribution is not None:
+        a = Section("attribution", "Attribution by agent and signal")
+        for level, head in (("agent", "Agent"), ("signal", "Signal")):
+            sub = res.attribution[res.attribution["level"] == level].sort_values("gross_pnl", ascending=False)
+
+            def opt(v: Any, f: Any) -> Cell:
+                return Cell(f(v) if v is not None and not pd.isna(v) else na("no pairs"))
+
+            a.table([head, "Gross P&L (NAV)", "Cost", "Net", "Share of gross", "IC", "IC pairs", "Hit rate"],
+                    [[Cell(str(r.name)), Cell(pct(r.gross_pnl, 3), fig=f"attribution/{level}/{r.name}/gross_pnl"),
+                      Cell(pct(r.cost, 4)), Cell(pct(r.net_pnl, 3)), opt(r.share_of_gross, lambda v: pct(v, 0)),
+                      opt(r.ic, lambda v: num(v, 3)), Cell(str(r.ic_pairs)), opt(r.hit_rate, lambda v: pct(v, 0))]
+                     for r in sub.itertuples()],
+                    "Each position's P&L split between its views (by view return) and, inside a view, between its "
+                    "signals (by weight x conviction); IC = corr(conviction(s), ret(D)/vol), D = s + 2 sessions "
+                    "(docs/backtest.md)")
+        out.append(a)
+    i = Section("turnover", "Turnover and costs per instrument")
+    i.table(["Instrument", "Turnover (sum, NAV)", "Cost (sum, NAV)", "Mean cost (bp)"],
+            [[Cell(str(r.instrument)), Cell(pct(r.turnover, 1)), Cell(pct(r.cost, 4)), Cell(num(r.cost_bp, 2))]
+             for r in res.instruments.itertuples()])
+    out.append(i)
+    if res.rolling is not None:
+        r = Section("rolling", "Rolling Sharpe and the book against CDI")
+        ro = res.rolling
+        xs = list(range(len(ro)))
+        idx = sorted({0, len(ro) // 2, len(ro) - 1})
+        labels = [(k, ro["date"].iloc[k].isoformat()) for k in idx]
+        ok = ro["rolling_sharpe"].notna()
+        if ok.any():
+            r.chart(line_chart([Line("rolling Sharpe", [x for x, o in zip(xs, ok, strict=True) if o],
+                                     ro.loc[ok, "rolling_sharpe"].tolist())], title="Rolling Sharpe (net, excess)",
+                               y_fmt=lambda v: f"{v:.2f}", x_labels=labels), "rolling_sharpe", "range too short")
+        else:
+            r.p("Rolling Sharpe: the range is shorter than report.backtest.rolling_sessions.")
+        if ro["cdi_index"].notna().all():
+            r.chart(line_chart([Line("book (CDI + net)", xs, ro["book_index"].astype(float).tolist()),
+                                Line("CDI", xs, ro["cdi_index"].astype(float).tolist())],
+                               title="Book total return against CDI (start = 1)", y_fmt=lambda v: f"{v:.3f}",
+                               x_labels=labels), "cdi", "no CDI")
+        out.append(r)
+    if res.drawdowns is not None:
+        dd = Section("drawdowns", "Drawdowns")
+        top = res.drawdowns.head(10)
+
+        def day(v: Any) -> str:
+            return v.isoformat() if v is not None and not pd.isna(v) else "-"
+
+        dd.table(["Rank", "Peak", "Trough", "Recovery", "Depth", "Sessions to trough", "Sessions under water"],
+                 [[Cell(str(x.rank)), Cell(day(x.peak_date)), Cell(day(x.trough_date)), Cell(day(x.recovery_date)),
+                   Cell(pct(x.depth, 2)), Cell(str(x.sessions_to_trough)), Cell(str(x.sessions_under_water))]
+                  for x in top.itertuples()],
+                 f"The {len(top)} deepest of {len(res.drawdowns)} drawdowns of the net equity ('-': start of the "
+                 "range, or not recovered)")
+        out.append(dd)
+    return out

@@ -14,7 +14,11 @@ from brmacro.io import Col, Schema
 __all__ = [
     "ALERTS",
     "BACKTEST",
+    "BACKTEST_ATTRIBUTION",
+    "BACKTEST_DRAWDOWNS",
+    "BACKTEST_INSTRUMENTS",
     "BACKTEST_MONTHLY",
+    "BACKTEST_ROLLING",
     "BACKTEST_SUMMARY",
     "FIGURES",
     "REPORT_SCHEMAS",
@@ -98,4 +102,76 @@ BACKTEST_MONTHLY = Schema(
     ),
     key=("year", "month"),
     doc="Monthly net returns of the range backtest",
+)
+
+BACKTEST_INSTRUMENTS = Schema(
+    "backtest.instruments",
+    (
+        Col("instrument", "str"),
+        Col("contribution", "float", doc="sum over the range of w_i(D) x ret_i(D), NAV fraction (gross)"),
+        Col("hit_rate", "float", nullable=True, lo=0.0, hi=1.0,
+            doc="share of held sessions with a positive contribution; null: never held"),
+        Col("active_sessions", "int", lo=0, doc="sessions with a non-zero contribution"),
+        Col("turnover", "float", lo=0.0, doc="sum over the range of |trade_i|, NAV fraction"),
+        Col("cost", "float", lo=0.0, doc="sum over the range of |trade_i| x one-way cost, NAV fraction"),
+        Col("cost_bp", "float", lo=0.0, doc="mean one-way cost per unit of notional traded, bp (0: never traded)"),
+    ),
+    key=("instrument",),
+    doc="Per-instrument P&L, hit rate, turnover and costs of the range backtest",
+)
+
+BACKTEST_ATTRIBUTION = Schema(
+    "backtest.attribution",
+    (
+        Col("level", "str", doc="signal (strategy id, agent signal id or XA:<view>) | agent (emitting agent, "
+                                "'strategies' for every strategy, '(no view)' for positions without a view)"),
+        Col("name", "str"),
+        Col("gross_pnl", "float", doc="the name's share of the book's gross P&L over the range, NAV fraction; "
+                                      "each level sums to the book's gross P&L (docs/backtest.md)"),
+        Col("cost", "float", doc="the name's share of the costs, NAV fraction"),
+        Col("net_pnl", "float", doc="gross_pnl - cost"),
+        Col("share_of_gross", "float", nullable=True, doc="gross_pnl / the book's gross P&L (null when that is 0)"),
+        Col("ic", "float", nullable=True, lo=-1.0, hi=1.0,
+            doc="information coefficient: Pearson correlation of conviction(s) and ret(D)/vol(s), D = s + 2 "
+                "sessions, over the active signal rows of the range; null under 3 pairs"),
+        Col("ic_pairs", "int", lo=0, doc="(conviction, return) pairs behind the IC"),
+        Col("hit_rate", "float", nullable=True, lo=0.0, hi=1.0,
+            doc="share of pairs with sign(conviction) = sign(ret(D)); null without pairs"),
+        Col("hit_pairs", "int", lo=0, doc="pairs behind the hit rate (zero returns left out)"),
+    ),
+    key=("level", "name"),
+    doc="P&L, information coefficient and hit rate per signal and per agent over the range",
+)
+
+BACKTEST_ROLLING = Schema(
+    "backtest.rolling",
+    (
+        Col("date", "date"),
+        Col("rolling_sharpe", "float", nullable=True,
+            doc="annualised Sharpe of the last report.backtest.rolling_sessions net excess returns (null before)"),
+        Col("rolling_vol", "float", nullable=True, lo=0.0, doc="their annualised volatility"),
+        Col("cdi_return", "float", nullable=True,
+            doc="CDI over the session: (1 + CDI daily of the session before)^du - 1 (null: no CDI given)"),
+        Col("book_return", "float", nullable=True, doc="cdi_return + net_pnl: the book's total return on NAV"),
+        Col("cdi_index", "float", nullable=True, doc="compounded CDI, starts at 1 before the first session"),
+        Col("book_index", "float", nullable=True,
+            doc="compounded book total return, starts at 1 before the first session"),
+    ),
+    key=("date",),
+    doc="Rolling Sharpe and the book against CDI, per session of the range",
+)
+
+BACKTEST_DRAWDOWNS = Schema(
+    "backtest.drawdowns",
+    (
+        Col("rank", "int", lo=1, doc="1 = deepest"),
+        Col("peak_date", "date", nullable=True, doc="last session at the running peak (null: the start)"),
+        Col("trough_date", "date"),
+        Col("recovery_date", "date", nullable=True, doc="first session back at the peak (null: still under water)"),
+        Col("depth", "float", hi=0.0, doc="trough equity / peak equity - 1"),
+        Col("sessions_to_trough", "int", lo=1),
+        Col("sessions_under_water", "int", lo=1, doc="sessions from the peak to the recovery (or the range's end)"),
+    ),
+    key=("rank",),
+    doc="Every drawdown episode of the net equity curve, deepest first",
 )

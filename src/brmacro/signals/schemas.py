@@ -34,6 +34,8 @@ STRATEGY_SIGNALS = Schema(
     (
         Col("date", "date"),
         Col("source", "str", doc="strategy | agent"),
+        Col("agent", "str", doc="the agent that emitted an agent signal (inflation, monetary_policy, fiscal, "
+                                "fx_equilibrium, cross_asset); '' for a strategy"),
         Col("signal_id", "str", doc="strategy id (RATES_BR_01) or agent signal id (MONETARY_COMPOSITE)"),
         Col("instrument", "str", doc="instrument table name ('' for a strategy that could not compute)"),
         Col("status", "str", doc="active | neutral | gap (could not compute: see note)"),

@@ -105,7 +105,8 @@ def _agent_rows(ctx: Context, mode: str, z_scale: float) -> list[dict[str, Any]]
         for r in cast("Iterable[Any]", df.sort_values("signal_id").itertuples(index=False)):
             if r.instrument == "":
                 continue
-            base = {"source": "agent", "signal_id": r.signal_id, "instrument": r.instrument, "horizon": int(r.horizon),
+            base = {"source": "agent", "agent": r.agent, "signal_id": r.signal_id, "instrument": r.instrument,
+                    "horizon": int(r.horizon),
                     "entry_level": None, "stop_level": None, "take_profit_level": None}
             if r.instrument not in known:
                 rows.append({**base, "status": "gap", "direction": 0, "z_score": None, "confidence": None,
@@ -132,13 +133,13 @@ def _strategy_rows(ctx: Context, cfg: Mapping[str, Any]) -> list[dict[str, Any]]
     for run in runs:
         if run.gap is not None:
             ctx.log.warning("strategy %s could not compute: %s", run.strategy_id, run.gap)
-            rows.append({"source": "strategy", "signal_id": run.strategy_id, "instrument": "", "status": "gap",
-                         "direction": 0, "z_score": None, "confidence": None, "horizon": None, "signal_date": None,
-                         "entry_level": None, "stop_level": None, "take_profit_level": None,
+            rows.append({"source": "strategy", "agent": "", "signal_id": run.strategy_id, "instrument": "",
+                         "status": "gap", "direction": 0, "z_score": None, "confidence": None, "horizon": None,
+                         "signal_date": None, "entry_level": None, "stop_level": None, "take_profit_level": None,
                          "note": json.dumps({"gap": run.gap})})
             continue
         for s in run.signals:
-            rows.append({"source": "strategy", "signal_id": s.strategy_id, "instrument": s.instrument,
+            rows.append({"source": "strategy", "agent": "", "signal_id": s.strategy_id, "instrument": s.instrument,
                          "status": "active" if s.direction != 0 else "neutral", "direction": s.direction,
                          "z_score": s.z_score, "confidence": s.confidence, "horizon": s.horizon,
                          "signal_date": s.signal_date, "entry_level": s.entry_level, "stop_level": s.stop_level,
