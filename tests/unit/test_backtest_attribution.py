@@ -91,7 +91,7 @@ def _inputs():
                          for i in W])
     views = {d: _views(d) for d in DAYS}
     signals = {d: _signals(k, d) for k, d in enumerate(DAYS)}
-    cdi = {d: 0.0004 for d in [previous_sessions(DAYS[0], 1)[0], *DAYS]}
+    cdi = dict.fromkeys([previous_sessions(DAYS[0], 1)[0], *DAYS], 0.0004)
     return sizing, rets, views, signals, cdi
 
 

@@ -145,7 +145,8 @@ def skill_pairs(signals: pd.DataFrame, scaled_return: pd.Series) -> pd.DataFrame
         "score": act["conviction"].to_numpy(dtype=float),
         "outcome": scaled_return.reindex(act["instrument"]).to_numpy(dtype=float),
     })
-    return out[np.isfinite(out["outcome"]) & (out["score"] != 0)]
+    kept: pd.DataFrame = out[np.isfinite(out["outcome"]) & (out["score"] != 0)]
+    return kept
 
 
 def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: float) -> pd.DataFrame:
