@@ -69,7 +69,9 @@ class StepSpec:
     prev : mapping of str to int
         Assets it reads from the ``n`` previous B3 sessions (bounded fan-out, never itself).
     config : tuple of str
-        Config keys (top level) whose subtree the rule passes as ``params``.
+        The dotted config keys (``risk.var``, ``agents.damper``, ``nav_brl``) the step reads: the rule passes
+        exactly these (and :data:`COMMON_KEYS`) as ``params`` (:func:`step_params`), so editing any other key
+        reruns nothing of this step. Each is declared in :mod:`brmacro.params`.
     extra_outputs : tuple of str
         Non-Parquet files it writes beside its tables (the report's HTML and Markdown).
     window : str
@@ -88,8 +90,22 @@ class StepSpec:
     external: tuple[str, ...] = ()
 
 
+#: Sessions of model-book P&L the risk limits evaluate (daily, weekly and drawdown limits; risk.steps).
+PNL_SESSIONS = 5
+
+#: The live connection settings every live bronze step reads (``live.sources.<source>`` is its own).
+_LIVE_TOP = tuple(f"live.{k}" for k in ("cache_dir", "timeout_seconds", "retries", "backoff_seconds",
+                                          "max_backoff_seconds", "on_source_failure"))
+#: What every agent reads beside its own section (``agents.<agent>``).
+_AGENT_COMMON = ("agents.inflation_target", "agents.damper")
+_SIGNALS_AGGREGATION = tuple(f"signals.{k}" for k in (
+    "method", "z_scale", "direction_threshold", "tilt_floor", "agent_signals", "regime_tilts", "staleness",
+    "crowding", "strategies",
+))
+
 STEPS: dict[str, StepSpec] = {
-    **{b: StepSpec("bronze", config=("bronze", "demo", "live")) for b in BRONZE},
+    **{b: StepSpec("bronze", config=("bronze", "demo", *_LIVE_TOP, f"live.sources.{b.removeprefix('bronze_')}"))
+       for b in BRONZE},
     "silver_curves": StepSpec(
         "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",)
     ),
@@ -97,39 +113,43 @@ STEPS: dict[str, StepSpec] = {
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
-        config=("silver", "bronze"),  # bronze.crisis_windows: the windows of the crisis table
+        config=("silver", "bronze.crisis_windows"),  # the windows of the crisis table
     ),
     "silver_macro": StepSpec("silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",)),
-    "agent_inflation": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_monetary_policy": StepSpec("agents", (*SILVER, "agent_inflation"), config=("agents",)),
-    "agent_fiscal": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_fx_equilibrium": StepSpec("agents", SILVER, config=("agents",)),
-    "agent_cross_asset": StepSpec("agents", (*SILVER, *AGENTS[:4]), config=("agents",)),
-    "signal_aggregation": StepSpec("signals", (*SILVER, *AGENTS), config=("signals",)),
-    "signal_monitor": StepSpec("signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals",)),
+    "agent_inflation": StepSpec("agents", SILVER, config=("agents.inflation", *_AGENT_COMMON)),
+    "agent_monetary_policy": StepSpec("agents", (*SILVER, "agent_inflation"),
+                                      config=("agents.monetary_policy", *_AGENT_COMMON)),
+    "agent_fiscal": StepSpec("agents", SILVER, config=("agents.fiscal", *_AGENT_COMMON)),
+    "agent_fx_equilibrium": StepSpec("agents", SILVER, config=("agents.fx_equilibrium", "agents.damper")),
+    "agent_cross_asset": StepSpec("agents", (*SILVER, *AGENTS[:4]), config=("agents.cross_asset", *_AGENT_COMMON)),
+    # the strategies read the agents' inflation-target table (one table, DOMAIN A7)
+    "signal_aggregation": StepSpec("signals", (*SILVER, *AGENTS),
+                                   config=(*_SIGNALS_AGGREGATION, "agents.inflation_target")),
+    "signal_monitor": StepSpec("signals", ("signal_aggregation",), {"signal_aggregation": 5},
+                               config=("signals.monitor",)),
     "portfolio_optimization": StepSpec(
         "portfolio", ("signal_aggregation", "agent_cross_asset", "silver_returns"), config=("portfolio",)
     ),
     "portfolio_sizing": StepSpec(
         "portfolio",
         ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves", "bronze_b3_market_data"),
-        config=("portfolio", "risk", "desk"),
+        config=("portfolio", "risk.var", "risk.limits", "desk", "nav_brl"),
         external=("desk_positions",),
     ),
-    "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk",)),
-    "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",)),
+    "risk_var": StepSpec("risk", ("portfolio_sizing", "silver_returns"), config=("risk.var",)),
+    "risk_stress": StepSpec("risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk.stress",)),
     "risk_limits": StepSpec(
         "risk",
         ("portfolio_sizing", "risk_var", "risk_stress", "silver_returns"),
-        {"portfolio_sizing": 6},
-        config=("risk",),
+        {"portfolio_sizing": PNL_SESSIONS + 1},  # the P&L of D-k is sizing(D-k-2) x returns(D-k), k < PNL_SESSIONS
+        config=("risk.limits",),
     ),
     "daily_report": StepSpec(
         "report",
         (*BRONZE, *SILVER, *AGENTS, "signal_aggregation", "signal_monitor", "portfolio_optimization",
          "portfolio_sizing", "risk_var", "risk_stress", "risk_limits"),
         {"portfolio_sizing": 1},
-        config=("report", "risk"),
+        config=("report", "risk", "nav_brl"),
         extra_outputs=("report.html", "report.md"),
         window="track_record",
     ),
@@ -187,7 +207,7 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 # Config keys every step sees (they change the meaning of every artifact).
-COMMON_KEYS = ("source", "nav_brl")
+COMMON_KEYS = ("source",)
 # The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it
 # from the params the step sees and records it as the artifacts' ``brmacro.code`` metadata.
 CODE_KEY = "_code"
@@ -506,10 +526,19 @@ def external_inputs(asset: str, date: dt.date, config: Mapping[str, Any]) -> tup
     return same, prev
 
 
+def step_keys(asset: str) -> tuple[str, ...]:
+    """The dotted config keys a step reads: :data:`COMMON_KEYS` and its :attr:`StepSpec.config`."""
+    return (*COMMON_KEYS, *STEPS[asset].config)
+
+
 def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``params`` a rule passes: the step's config subtrees and the common keys."""
-    keys = (*COMMON_KEYS, *STEPS[asset].config)
-    return {k: config[k] for k in keys if k in config}
+    """The ``params`` a rule passes: exactly the keys the step reads (:func:`step_keys`), nested as in the config.
+
+    The step reads them with :func:`brmacro.params.section` (declared defaults for keys not given).
+    """
+    from brmacro.params import select
+
+    return select(config, step_keys(asset))
 
 
 def _declared_files(results: str | Path, asset: str, date: dt.date,
@@ -557,9 +586,14 @@ def group_inputs(group: str) -> tuple[list[str], dict[str, int]]:
 
 
 def group_params(group: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``params`` of a session-layout job: the results root and each config subtree a member step uses, once."""
-    keys = dict.fromkeys(k for a in SESSION_GROUPS[group] for k in (*COMMON_KEYS, *STEPS[a].config))
-    return {"results": str(config["results"]), "config": {k: config[k] for k in keys if k in config}}
+    """The ``params`` of a session-layout job: the results root and the keys its member steps read (each once).
+
+    Each member gets its own :func:`step_params` from this union, so its artifacts are those of the step layout.
+    """
+    from brmacro.params import select
+
+    keys = [k for a in SESSION_GROUPS[group] for k in step_keys(a)]
+    return {"results": str(config["results"]), "config": select(config, keys)}
 
 
 def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:

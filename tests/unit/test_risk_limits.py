@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from brmacro.params import defaults
+
+DEFAULTS = defaults("risk.limits")
 from brmacro.calendar import is_session, previous_sessions
 from brmacro.risk import RiskInputError
 from brmacro.risk._common import returns_matrix
-from brmacro.risk.limits import DEFAULTS, evaluate_limits, loss_row, overall_status, status_of
+from brmacro.risk.limits import evaluate_limits, loss_row, overall_status, status_of
 from brmacro.risk.pnl import SessionPnl, held_sizing_date, model_book_pnl
 
 D = dt.date(2026, 11, 25)  # the week D-4..D spans the 2026-11-20 holiday (Dia da Consciencia Negra)

@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.configparts import config_part, schema_part
-
 from brmacro.calendar import previous_sessions, sessions_between
 from brmacro.desk.schemas import DESK_SCHEMAS
 from brmacro.instruments import INSTRUMENTS
@@ -20,6 +18,7 @@ from brmacro.pipeline import InputMissing, all_schemas, partition_paths, run_ste
 from brmacro.portfolio.schemas import SIZING
 from brmacro.risk.schemas import RISK_SCHEMAS
 from brmacro.silver.schemas import CURVES, RETURNS
+from tests.configparts import config_part, schema_part
 
 D = dt.date(2026, 11, 27)
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,15 +171,14 @@ def test_schemas_match_upstream_column_names() -> None:
 def test_config_part_validates_and_matches_library_defaults() -> None:
     import jsonschema
 
-    from brmacro.risk import limits, stress, var
+    from brmacro.params import defaults
 
     cfg = config_part("risk")
     schema = schema_part("risk")
     assert list(cfg) == ["risk"] and list(schema) == ["risk"]
     jsonschema.validate(cfg["risk"], schema["risk"])
     risk = cfg["risk"]
-    assert risk["var"] == var.DEFAULTS and risk["stress"] == stress.DEFAULTS
-    assert risk["limits"] == limits.DEFAULTS and risk["alerts"] == limits.ALERT_DEFAULTS
+    assert risk == defaults("risk")  # config/config.yaml holds the declared defaults
     for section, spec in schema["risk"]["properties"].items():
         assert spec["additionalProperties"] is False and "description" in spec
         for key, sub in spec["properties"].items():

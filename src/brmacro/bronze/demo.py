@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,9 +20,9 @@ import pandas as pd
 from brmacro.bronze.demo_model import REGIMES, simulate
 from brmacro.bronze.demo_tables import DAILY, FOCUS, MACRO, SOURCES, full_table
 from brmacro.calendar import CALENDAR_END, CALENDAR_START, DateError, parse_date
+from brmacro.params import declared_section, defaults, factory
 
 __all__ = [
-    "DEFAULT_CRISIS_WINDOWS",
     "DEFAULT_SEED",
     "SOURCES",
     "BronzeConfigError",
@@ -33,13 +33,8 @@ __all__ = [
     "true_regimes",
 ]
 
-DEFAULT_SEED = 20260101
-DEFAULT_CRISIS_WINDOWS: tuple[tuple[str, str, str], ...] = (
-    ("taper_tantrum_2013", "2013-05-22", "2013-08-30"),
-    ("brazil_2015_2016", "2015-09-01", "2016-02-29"),
-    ("covid_2020", "2020-02-20", "2020-03-31"),
-    ("brazil_election_2022", "2022-10-01", "2022-11-30"),
-)
+#: The demo market's seed when ``demo.seed`` is not given (its declared default, :mod:`brmacro.params.demo`).
+DEFAULT_SEED: int = defaults("demo.seed")
 
 
 class BronzeConfigError(ValueError):
@@ -71,12 +66,10 @@ class BronzeParams:
         Slices of daily history kept in addition to the lookback when they start before the session.
     """
 
-    daily_lookback_years: int = 4
-    macro_lookback_years: int = 20
-    focus_lookback_years: int = 5
-    crisis_windows: tuple[CrisisWindow, ...] = tuple(
-        CrisisWindow(n, dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for n, s, e in DEFAULT_CRISIS_WINDOWS
-    )
+    daily_lookback_years: int = field(default_factory=factory("bronze.daily_lookback_years"))
+    macro_lookback_years: int = field(default_factory=factory("bronze.macro_lookback_years"))
+    focus_lookback_years: int = field(default_factory=factory("bronze.focus_lookback_years"))
+    crisis_windows: tuple[CrisisWindow, ...] = field(default_factory=lambda: _windows(defaults("bronze.crisis_windows")))
 
 
 def _as_date(v: object, where: str) -> dt.date:
@@ -98,7 +91,7 @@ def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:
         return BronzeParams()
     if isinstance(bronze, BronzeParams):
         return bronze
-    known = {"daily_lookback_years", "macro_lookback_years", "focus_lookback_years", "crisis_windows"}
+    known = set(declared_section("bronze").keys)
     unknown = sorted(set(bronze) - known)
     if unknown:
         raise BronzeConfigError(f"config bronze: unknown keys {unknown}; known keys are {sorted(known)}")
@@ -110,17 +103,21 @@ def parse_params(bronze: Mapping[str, Any] | None) -> BronzeParams:
                 raise BronzeConfigError(f"config bronze.{k}: expected a positive integer of years, got {v!r}")
             kw[k] = v
     if "crisis_windows" in bronze:
-        wins = []
-        for j, w in enumerate(bronze["crisis_windows"] or ()):
-            where = f"bronze.crisis_windows[{j}]"
-            if not isinstance(w, Mapping) or set(w) != {"name", "start", "end"}:
-                raise BronzeConfigError(f"config {where}: expected a mapping with keys name, start, end; got {w!r}")
-            s, e = _as_date(w["start"], f"{where}.start"), _as_date(w["end"], f"{where}.end")
-            if s > e:
-                raise BronzeConfigError(f"config {where} ({w['name']}): start {s} is after end {e}")
-            wins.append(CrisisWindow(str(w["name"]), s, e))
-        kw["crisis_windows"] = tuple(wins)
+        kw["crisis_windows"] = _windows(bronze["crisis_windows"])
     return BronzeParams(**kw)
+
+
+def _windows(given: Any) -> tuple[CrisisWindow, ...]:
+    wins = []
+    for j, w in enumerate(given or ()):
+        where = f"bronze.crisis_windows[{j}]"
+        if not isinstance(w, Mapping) or set(w) != {"name", "start", "end"}:
+            raise BronzeConfigError(f"config {where}: expected a mapping with keys name, start, end; got {w!r}")
+        s, e = _as_date(w["start"], f"{where}.start"), _as_date(w["end"], f"{where}.end")
+        if s > e:
+            raise BronzeConfigError(f"config {where} ({w['name']}): start {s} is after end {e}")
+        wins.append(CrisisWindow(str(w["name"]), s, e))
+    return tuple(wins)
 
 
 def _years_before(d: dt.date, n: int) -> np.datetime64:

@@ -37,7 +37,8 @@ import pandas as pd
 
 from brmacro.calendar import previous_sessions
 from brmacro.io import write_table
-from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
+from brmacro.params import defaults, resolve
+from brmacro.portfolio.costs import one_way_cost
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
 from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
@@ -104,10 +105,11 @@ def run_backtest(
     mat = ret.pivot_table(index="date", columns="instrument", values="ret", aggfunc="first")
     first, last = min(books), max(books)
     insts = sorted(set().union(*[set(w.index) for w in books.values()]))
-    ann = int(params.get("annualisation", 252))
-    band = float(params.get("no_trade_band", 0.0))
-    part_rate = float(params.get("participation", 1.0))
-    costs = params.get("costs") or DEFAULT_COSTS
+    bt = resolve("report.backtest", {k: v for k, v in params.items() if k != "costs"})
+    ann = int(bt["annualisation"])
+    band = float(bt["no_trade_band"])
+    part_rate = float(bt["participation"])
+    costs = params.get("costs") or defaults("portfolio.costs")  # run_backtest passes portfolio.costs
     if not 0.0 < part_rate <= 1.0 or not band >= 0.0:
         raise BacktestError(f"backtest: participation {part_rate} must be in (0, 1] and no_trade_band {band} >= 0")
     levels = ret.pivot_table(index="date", columns="instrument", values="level", aggfunc="first") \
