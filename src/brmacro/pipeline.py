@@ -625,6 +625,17 @@ def _part_file(path: str | Path) -> Path:
     return p / "part.parquet" if p.is_dir() else p
 
 
+#: The config keys the ``backtest`` rule reads (one cost model: the portfolio's).
+BACKTEST_KEYS = ("source", "report.backtest", "portfolio.costs")
+
+
+def backtest_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``params`` of the ``backtest`` rule: only :data:`BACKTEST_KEYS`."""
+    from brmacro.params import select
+
+    return select(config, BACKTEST_KEYS)
+
+
 def run_backtest(
     sizing: Sequence[str | Path],
     returns: str | Path,
@@ -656,8 +667,9 @@ def run_backtest(
                 f"backtest: silver_returns of {Path(returns).parent.name} starts on {rets['date'].min()}, after the "
                 f"range's first sizing {first}; shorten the range or raise silver.lookback_sessions"
             )
+        from brmacro.params import section
         from brmacro.portfolio.steps import portfolio_config
 
-        bt = {**params["report"]["backtest"], "costs": portfolio_config(params)["costs"]}  # one cost model
+        bt = {**section(params, "report.backtest"), "costs": portfolio_config(params)["costs"]}  # one cost model
         res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")))
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

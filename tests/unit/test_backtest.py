@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from brmacro.params import defaults
-
-DEFAULT_COSTS = defaults("portfolio.costs")
 from brmacro.calendar import previous_sessions
 from brmacro.io import read_table
+from brmacro.params import defaults
 from brmacro.portfolio.costs import one_way_cost
 from brmacro.portfolio.schemas import SIZING
 from brmacro.report.backtest import BacktestError, build_backtest, run_backtest
 from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
+
+DEFAULT_COSTS = defaults("portfolio.costs")
 
 END = dt.date(2025, 7, 2)
 DAYS = [*previous_sessions(END, 7), END]  # 8 sessions spanning June and July 2025

@@ -242,3 +242,33 @@ def test_bounds_that_exclude_zero_state_the_decision_in_the_schema() -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
     desc = schema["properties"]["portfolio"]["properties"]["bounds"]["description"]
     assert "lower <= 0 <= upper" in desc
+
+
+def test_a_declaration_edit_changes_no_step_code_version(tmp_path: Path) -> None:
+    """Declarations are data: they reach a step only through its params (brmacro.codeversion skips them)."""
+    import importlib.util
+    import os
+    import shutil
+    import time
+
+    from brmacro.pipeline import STEPS
+
+    lib = tmp_path / "brmacro"
+    shutil.copytree(ROOT / "src" / "brmacro", lib, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.util.spec_from_file_location("cv_copy", lib / "codeversion.py")
+    assert spec is not None and spec.loader is not None
+    cv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cv)
+    layers = {a: s.layer for a, s in STEPS.items()}
+
+    def changed_by(rel: str) -> set[str]:
+        before = cv.code_hashes(layers)
+        f = lib / rel
+        f.write_text(f.read_text() + "\n# edited\n")
+        os.utime(f, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        after = cv.code_hashes(layers)
+        return {a for a in STEPS if before[a] != after[a]}
+
+    assert changed_by("params/agents.py") == set()
+    assert changed_by("params/risk.py") == set()
+    assert {"risk_var", "portfolio_sizing", "signal_aggregation"} <= changed_by("params/__init__.py")  # machinery

@@ -164,7 +164,8 @@ def test_slope_strategy_is_a_flattener_when_the_curve_is_steep() -> None:
     curves = pd.DataFrame(rows, columns=["date", "curve", "tenor_label", "tenor_du", "tenor_years", "rate"])
     from brmacro.params import defaults
 
-    sigs = {s.instrument: s for s in rates_br_03(_market(curves), defaults("signals.strategies.params.RATES_BR_03"), {})}
+    p03 = defaults("signals.strategies.params.RATES_BR_03")
+    sigs = {s.instrument: s for s in rates_br_03(_market(curves), p03, {})}
     assert sigs["DI1_5Y"].direction == 1 and sigs["DI1_2Y"].direction == -1  # receive 5Y, pay 2Y
     assert sigs["DI1_5Y"].z_score > 1.5
 

@@ -69,7 +69,8 @@ class BronzeParams:
     daily_lookback_years: int = field(default_factory=factory("bronze.daily_lookback_years"))
     macro_lookback_years: int = field(default_factory=factory("bronze.macro_lookback_years"))
     focus_lookback_years: int = field(default_factory=factory("bronze.focus_lookback_years"))
-    crisis_windows: tuple[CrisisWindow, ...] = field(default_factory=lambda: _windows(defaults("bronze.crisis_windows")))
+    crisis_windows: tuple[CrisisWindow, ...] = field(
+        default_factory=lambda: _windows(defaults("bronze.crisis_windows")))
 
 
 def _as_date(v: object, where: str) -> dt.date:

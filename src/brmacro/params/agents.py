@@ -1,4 +1,8 @@
-"""The ``agents`` section of the config: Parameters of the five analytical agents (DOMAIN Part B §6 with the Part A fixes"""
+"""The ``agents`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -28,7 +32,8 @@ AGENTS = S(
             {"from": "2024-01-01", "target": 0.03},
         ],
         (
-            "BCB inflation target table (decimal per year): the entry with the latest `from` on or before a date applies"
+            "BCB inflation target table (decimal per year): the entry with the latest `from` on or "
+            "before a date applies"
             " (DOMAIN A7). The one target table: the agents and the signal strategies read it."
         ),
         uniqueItems=True,
@@ -1199,7 +1204,8 @@ AGENTS = S(
         ),
         hmm=S(
             (
-                "4-state Gaussian HMM (hmmlearn, diagonal covariance) on the daily feature history: growth (Focus GDP vs"
+                "4-state Gaussian HMM (hmmlearn, diagonal covariance) on the daily feature history: growth "
+                "(Focus GDP vs"
                 " trend), inflation (IPCA momentum and Focus expectations vs target), log-VIX and IBOV momentum "
                 "z-scores."
             ),
@@ -1278,7 +1284,8 @@ AGENTS = S(
                 "number",
                 2.0,
                 (
-                    "Weight of Focus 12-month-ahead IPCA minus the inflation target in the inflation feature (weekly, so"
+                    "Weight of Focus 12-month-ahead IPCA minus the inflation target in the inflation feature "
+                    "(weekly, so"
                     " the fastest read of inflation pressure)."
                 ),
                 maximum=10,

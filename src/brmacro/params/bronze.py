@@ -1,4 +1,8 @@
-"""The ``bronze`` section of the config: Bronze snapshots (what each source said as of the session) - history windows sha"""
+"""The ``bronze`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -9,7 +13,8 @@ BRONZE = S(
         "integer",
         4,
         (
-            "Years of daily history (prices, PTAX, DI1/DAP settlements, Treasury curves, daily SGS/FRED series) in each "
+            "Years of daily history (prices, PTAX, DI1/DAP settlements, Treasury curves, daily SGS/FRED"
+            " series) in each "
             "bronze partition, up to its session."
         ),
         maximum=50,
@@ -38,7 +43,8 @@ BRONZE = S(
             {"name": "brazil_election_2022", "start": "2022-10-01", "end": "2022-11-30"},
         ],
         (
-            "Slices of daily history kept in every partition in addition to the rolling lookback, once they start before"
+            "Slices of daily history kept in every partition in addition to the rolling lookback, once "
+            "they start before"
             " the session (historical replay and stress need them)."
         ),
         uniqueItems=True,

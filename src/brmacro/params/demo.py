@@ -1,4 +1,8 @@
-"""The ``demo`` section of the config: The deterministic demo market (source demo)."""
+"""The ``demo`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 

@@ -1,4 +1,8 @@
-"""The ``desk`` section of the config: The desk's own book (docs/desk.md) - positions input, listed contracts and rolls"""
+"""The ``desk`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 

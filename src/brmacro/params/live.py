@@ -1,4 +1,8 @@
-"""The ``live`` section of the config: Live connectors (source: live): HTTP cache, retry policy and the services' base"""
+"""The ``live`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -48,7 +52,8 @@ LIVE = S(
         "string",
         "fail",
         (
-            "What a live source that still fails after its retries does: fail (its bronze job fails; with --keep-going, "
+            "What a live source that still fails after its retries does: fail (its bronze job fails; "
+            "with --keep-going, "
             "scripts/daily, only its branch and the report are missing) or stale (its snapshot is rebuilt from the "
             "connector's cache, every row still released on or before the session, and marked stale in the artifact "
             "metadata brmacro.stale, the run status and the report). A chunk not in the cache still fails."

@@ -1,4 +1,8 @@
-"""The ``portfolio`` section of the config: Portfolio layer: Black-Litterman optimisation and sizing"""
+"""The ``portfolio`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -99,7 +103,8 @@ PORTFOLIO = S(
         "string",
         "forbid",
         (
-            "forbid: instruments without a view are held at zero (the book holds only what a view asks for); allow: the "
+            "forbid: instruments without a view are held at zero (the book holds only what a view asks "
+            "for); allow: the "
             "optimiser may hold them as covariance hedges (their origin says so). Either way a viewed instrument is "
             "never held against its own view"
         ),
@@ -299,7 +304,8 @@ PORTFOLIO = S(
         False,
         (
             "Add the cross-asset view's asset-class views as extra BL views. Off by default: they restate the agents' "
-            "composite signals, which already enter signal_aggregation (signals.agent_signals), so enabling both counts "
+            "composite signals, which already enter signal_aggregation (signals.agent_signals), so "
+            "enabling both counts "
             "them twice"
         ),
     ),

@@ -1,4 +1,8 @@
-"""The ``report`` section of the config: Report layer. Alert thresholds and risk limits are read from risk.limits and ris"""
+"""The ``report`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -22,9 +26,11 @@ REPORT = S(
         "mtd",
         (
             "Window of the report's track record (summary MTD/YTD, daily and cumulative P&L in BRL, drawdown from the "
-            "window's peak, VaR exceptions with Kupiec's test, equity curve): mtd (sessions of the report's month), ytd "
+            "window's peak, VaR exceptions with Kupiec's test, equity curve): mtd (sessions of the "
+            "report's month), ytd "
             "(of its year) or a quoted start date 'YYYY-MM-DD'. The report reads the portfolio_sizing and risk_var of "
-            "every session of the window (two sessions earlier: P&L(D) = sizing(D-2) x returns(D)), so a cold run builds"
+            "every session of the window (two sessions earlier: P&L(D) = sizing(D-2) x returns(D)), so "
+            "a cold run builds"
             " the upstream assets of each of them: mtd costs at most ~23 sessions (demo, 2 cores: about 2-3 s of wall "
             "time per extra session), ytd up to ~250 (several minutes cold; nothing extra once results/ persists). YTD "
             "in the summary needs ytd or an earlier start date."
@@ -157,7 +163,8 @@ REPORT = S(
             "array",
             ["DI_1s2s", "DI_2s5s", "DI_5s10s"],
             (
-                "Names of silver_curves slopes (silver.slopes) shown with their changes; a name silver does not compute "
+                "Names of silver_curves slopes (silver.slopes) shown with their changes; a name silver does"
+                " not compute "
                 "is shown as n/a."
             ),
             items={"type": "string"},

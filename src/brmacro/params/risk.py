@@ -1,4 +1,8 @@
-"""The ``risk`` section of the config: Risk layer. All figures are fractions of NAV; VaR, CVaR and losses are positive"""
+"""The ``risk`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -86,7 +90,8 @@ RISK = S(
     ),
     stress=S(
         (
-            "risk_stress scenarios (full repricing of DI1 and ZN from the shocked yield), reverse stress and historical "
+            "risk_stress scenarios (full repricing of DI1 and ZN from the shocked yield), reverse "
+            "stress and historical "
             "replay."
         ),
         _schema={"additionalProperties": False},
@@ -120,7 +125,8 @@ RISK = S(
                 "CDS_BR": {"type": "price", "instruments": []},
             },
             (
-                "Shock factor -> how it applies (price move on weights, or yield change repricing the instrument) and to"
+                "Shock factor -> how it applies (price move on weights, or yield change repricing the "
+                "instrument) and to"
                 " which instruments. A factor with no instruments shocks nothing (its exposure is reported unmapped)."
             ),
             additionalProperties={
@@ -132,7 +138,10 @@ RISK = S(
                     "type": {
                         "type": "string",
                         "enum": ["price", "yield"],
-                        "description": "price: P&L = weight x shock; yield: P&L = weight x (P(y + dy) / P(y) - 1), DI1 PU or ZN note repriced from the shocked yield.",
+                        "description": (
+                            "price: P&L = weight x shock; yield: P&L = weight x (P(y + dy) / P(y) - 1), DI1 PU or ZN "
+                            "note repriced from the shocked yield."
+                        ),
                     },
                     "instruments": {
                         "type": "array",
@@ -200,7 +209,8 @@ RISK = S(
                 },
             },
             (
-                "Hypothetical scenarios (Part B 10.2); name -> period label, optional replay window the magnitudes come "
+                "Hypothetical scenarios (Part B 10.2); name -> period label, optional replay window the "
+                "magnitudes come "
                 "from (the note then shows that window's realised moves), and shocks by factor. Historical magnitudes "
                 "and their sources: docs/risk.md."
             ),
@@ -223,7 +233,12 @@ RISK = S(
                         "type": "object",
                         "description": "Factor -> shock.",
                         "additionalProperties": {
-                            "description": "A yield shock (decimal per year): a number (parallel), a curve {du, dy} (linear in du between the points, flat beyond), or a front shock fading along the curve {front, fade_years}: dy(du) = front (1 - exp(-x)) / x with x = du / 252 / fade_years. A price shock is a number (fractional move).",
+                            "description": (
+                                "A yield shock (decimal per year): a number (parallel), a curve {du, dy} (linear in du "
+                                "between the points, flat beyond), or a front shock fading along the curve {front, "
+                                "fade_years}: dy(du) = front (1 - exp(-x)) / x with x = du / 252 / fade_years. A price "
+                                "shock is a number (fractional move)."
+                            ),
                             "oneOf": [
                                 {"type": "number", "minimum": -1.0, "maximum": 5.0},
                                 {
@@ -260,7 +275,9 @@ RISK = S(
                                             "type": "number",
                                             "exclusiveMinimum": 0,
                                             "maximum": 30.0,
-                                            "description": "Mean life (years) of the exponentially decaying overnight-rate shock.",
+                                            "description": (
+                                                "Mean life (years) of the exponentially decaying overnight-rate shock."
+                                            ),
                                         },
                                     },
                                 },
@@ -279,8 +296,10 @@ RISK = S(
                 {"name": "br_election_2022", "start": "2022-10-01", "end": "2022-11-30"},
             ],
             (
-                "Crisis windows replayed on today's weights, from the close of start to the close of end; returns older "
-                "than silver.lookback_sessions come from silver_returns.crisis (bronze.crisis_windows), a window absent "
+                "Crisis windows replayed on today's weights, from the close of start to the close of end; "
+                "returns older "
+                "than silver.lookback_sessions come from silver_returns.crisis (bronze.crisis_windows), a "
+                "window absent "
                 'from both is reported "not in history".'
             ),
             uniqueItems=True,
@@ -298,7 +317,8 @@ RISK = S(
     ),
     limits=S(
         (
-            "Single source of truth for risk limits and the alerts built on them (VaR alerts, limit alert at utilisation"
+            "Single source of truth for risk limits and the alerts built on them (VaR alerts, limit "
+            "alert at utilisation"
             " 1, critical drawdown). Utilisation = value / limit, WARNING at warn_fraction, BREACHED at 1."
         ),
         _schema={"additionalProperties": False},
@@ -416,8 +436,10 @@ RISK = S(
             "number",
             0.05,
             (
-                "Liquidity limit, largest |position| / open interest of its DI1 contract in the session's B3 settlement "
-                "file (model book, held book and proposed book; DOL, IND, ES and ZN have no open interest in bronze and "
+                "Liquidity limit, largest |position| / open interest of its DI1 contract in the session's "
+                "B3 settlement "
+                "file (model book, held book and proposed book; DOL, IND, ES and ZN have no open interest "
+                "in bronze and "
                 "are not measured)."
             ),
             exclusiveMinimum=0,
@@ -469,7 +491,8 @@ RISK = S(
             ("integer", "object"),
             {"default": 2, "bronze_bcb_focus": 6},
             (
-                "B3 sessions a bronze source's latest observation may lag the session before STALE_DATA fires (a number,"
+                "B3 sessions a bronze source's latest observation may lag the session before STALE_DATA "
+                "fires (a number,"
                 " or a mapping source -> sessions with an optional 'default'); partition terms, never a wall-clock age."
             ),
             maximum=2520,

@@ -1,4 +1,8 @@
-"""The ``signals`` section of the config: Signal layer: strategies, aggregation (signal_aggregation) and monitor (signal_m"""
+"""The ``signals`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 

@@ -1,4 +1,8 @@
-"""The ``silver`` section of the config: Silver layer (silver_curves, silver_returns, silver_macro)."""
+"""The ``silver`` section of the config: every key declared once (type, default, bounds, description).
+
+The section's description says what it holds; ``config/schema.yaml`` and ``config/README.md`` are generated from
+these declarations (:mod:`brmacro.params`).
+"""
 
 from brmacro.params.decl import P, S
 
@@ -259,7 +263,8 @@ SILVER = S(
                 "focus_fx_cy0": ["Câmbio", "cy0"],
             },
             (
-                "Focus output name -> [indicator, reference]; reference is 12m, cy0 (survey year), cy1 (next year) or a "
+                "Focus output name -> [indicator, reference]; reference is 12m, cy0 (survey year), cy1 "
+                "(next year) or a "
                 "year."
             ),
             additionalProperties={

@@ -22,7 +22,8 @@ from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
 from brmacro.instruments import by_name, di1_dv01, di1_pu
 from brmacro.io import frame
-from brmacro.params import resolve, section, value
+from brmacro.params import resolve, section
+from brmacro.params import value as param
 from brmacro.pipeline import Context, InputMissing
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.costs import cost_fractions
@@ -427,7 +428,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     bcfg = {**cfg, "bounds": {x: [float(opt.loc[x, "lower"]), float(opt.loc[x, "upper"])] for x in names}}
     lim = book_limits(names, bcfg, rcfg["limits"], widen)
     tv, ppy, head = float(sz["target_vol"]), int(cfg["periods_per_year"]), float(sz["limit_headroom"])
-    nav = float(value(ctx.params, "nav_brl"))
+    nav = float(param(ctx.params, "nav_brl"))
     cache: dict[str, Any] = {"ptax": _ptax(ctx)}
     unit = [contract_row(ctx, x, nav, cfg, cache) for x in names]  # per 1 x NAV of notional
     per_w = np.array([u[1] for u in unit])  # contracts per unit of weight

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from brmacro.params import section
+from brmacro.params import resolve, section
 from brmacro.report.inputs import Inputs
 from brmacro.report.window import track_record_sessions, window_start
 from brmacro.risk._common import returns_matrix
@@ -175,8 +175,8 @@ class TrackRecord:
 def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, Any] | None,
                        risk_params: Mapping[str, Any] | None, nav: float | None) -> TrackRecord:
     """The track record of the model book over the configured window ending at ``session``."""
-    cfg = report_cfg or {}
-    spec = str(cfg.get("track_record", "mtd"))
+    cfg = resolve("report", report_cfg)
+    spec = str(cfg["track_record"])
     cols = ["date", "sizing_date", "pnl", "pnl_brl", "cum_pnl", "cum_brl", "drawdown", "var95", "exception", "note"]
     empty = pd.DataFrame(columns=cols)
     try:

@@ -121,10 +121,12 @@ class B3Params:
     base_url: str = field(default_factory=factory("live.sources.b3_market_data.base_url"))
     settle_days: int = field(default_factory=factory("live.sources.b3_market_data.settle_days"))
     report: str = field(default_factory=factory("live.sources.b3_market_data.report"))
-    commodities: tuple[str, ...] = field(default_factory=factory("live.sources.b3_market_data.commodities", lambda v: tuple(sorted(v))))
+    commodities: tuple[str, ...] = field(
+        default_factory=factory("live.sources.b3_market_data.commodities", lambda v: tuple(sorted(v))))
     price_tolerance: float = field(default_factory=factory("live.sources.b3_market_data.price_tolerance"))
     known_missing_sessions: tuple[dt.date, ...] = field(default_factory=factory(
-        "live.sources.b3_market_data.known_missing_sessions", lambda v: tuple(sorted(dt.date.fromisoformat(str(x)) for x in v))))
+        "live.sources.b3_market_data.known_missing_sessions",
+        lambda v: tuple(sorted(dt.date.fromisoformat(str(x)) for x in v))))
     history_start: dt.date | None = field(default_factory=factory(
         "live.sources.b3_market_data.history_start", lambda v: None if v is None else dt.date.fromisoformat(str(v))))
     user_agent: str = field(default_factory=factory("live.sources.b3_market_data.user_agent"))
