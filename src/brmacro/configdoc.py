@@ -35,9 +35,11 @@ assets that depend on it.
 Every key is declared once, in the library: `src/brmacro/params/<section>.py` (type, default, bounds,
 description). This page and `config/schema.yaml` are generated from those declarations
 (`python -m brmacro.params readme > config/README.md`, `python -m brmacro.params schema > config/schema.yaml`);
-a test fails when either is stale. To add a key: declare it in its section's module, add it with the same
-default to `config/config.yaml`, name it in the step's `keys` of `brmacro.pipeline.STEPS` and read it with
-`brmacro.params.section(ctx.params, "<section>")`, then regenerate both files.
+a test fails when either is stale. To add a key: (1) declare it in its section's module with `P(type, default,
+description, minimum=..., maximum=...)`; (2) add it with the same default to `config/config.yaml` (a test checks
+they agree); (3) if no section the step already receives holds it, add its dotted name to the step's `config` in
+`brmacro.pipeline.STEPS`; (4) read it in the step with `brmacro.params.section(ctx.params, "<section>")` (or
+`value(ctx.params, "<key>")`), never with a default of its own; (5) regenerate both files.
 
 | key | type | default | description |
 | --- | --- | --- | --- |
