@@ -19,6 +19,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brmacro.params import declared_section
+
 if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
     import pandas as pd
 
@@ -98,10 +100,8 @@ _LIVE_TOP = tuple(f"live.{k}" for k in ("cache_dir", "timeout_seconds", "retries
                                           "max_backoff_seconds", "on_source_failure"))
 #: What every agent reads beside its own section (``agents.<agent>``).
 _AGENT_COMMON = ("agents.inflation_target", "agents.damper")
-_SIGNALS_AGGREGATION = tuple(f"signals.{k}" for k in (
-    "method", "z_scale", "direction_threshold", "tilt_floor", "agent_signals", "regime_tilts", "staleness",
-    "crowding", "strategies",
-))
+#: What signal_aggregation reads: every ``signals`` key but the monitor's (signal_monitor reads only that).
+_SIGNALS_AGGREGATION = tuple(f"signals.{k}" for k in declared_section("signals").keys if k != "monitor")
 
 STEPS: dict[str, StepSpec] = {
     **{b: StepSpec("bronze", config=("bronze", "demo", *_LIVE_TOP, f"live.sources.{b.removeprefix('bronze_')}"))
@@ -273,8 +273,10 @@ class Context:
 
     @property
     def source(self) -> str:
-        """``demo`` or ``live``."""
-        return str(self.params.get("source", "demo"))
+        """``demo`` or ``live`` (its declared default when the params do not give it)."""
+        from brmacro.params import value
+
+        return str(value(self.params, "source"))
 
     def table(self, asset: str, name: str = "part") -> pd.DataFrame:
         """A same-session input table, read once and checked against its schema."""
@@ -667,9 +669,9 @@ def run_backtest(
                 f"backtest: silver_returns of {Path(returns).parent.name} starts on {rets['date'].min()}, after the "
                 f"range's first sizing {first}; shorten the range or raise silver.lookback_sessions"
             )
-        from brmacro.params import section
+        from brmacro.params import section, value
         from brmacro.portfolio.steps import portfolio_config
 
         bt = {**section(params, "report.backtest"), "costs": portfolio_config(params)["costs"]}  # one cost model
-        res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")))
+        res = build_backtest(books, rets, bt, out_html, out_table, source=str(value(params, "source")))
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)
