@@ -115,7 +115,9 @@ def test_bad_values_are_refused_by_the_step_too(
         # NaN passes every JSON-Schema bound (infinity now fails the maximum): brmacro.configdoc refuses it before
         # any job (tests/faults/test_silent_wrong.py), and the step refuses it too
         validate(copy.deepcopy(cfg), str(REPO / "config" / "schema.yaml"))
-    err, folder = _run(tmp_path, "bronze_bcb_ptax", cfg, SESSIONS[1])
+    # nav_brl reaches only the steps that read it (brmacro.pipeline.STEPS): the sizing refuses it
+    asset = "portfolio_sizing" if needle == "nav_brl" else "bronze_bcb_ptax"
+    err, folder = _run(tmp_path, asset, cfg, SESSIONS[1])
     ok = isinstance(err, ValueError) and needle in str(err) and _no_artifact(folder)
     assert ok, repr(err)
     tally.bad_input(f"step config {needle}", rejected=ok)
