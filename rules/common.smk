@@ -253,7 +253,8 @@ def backtest_returns():
 
 
 def backtest_params():
-    return {k: config[k] for k in ("source", "report", "portfolio")}
+    """Only the keys the backtest reads (brmacro.pipeline.run_backtest)."""
+    return _pl.backtest_params(config)
 
 
 def start_workers():

@@ -30,6 +30,16 @@ RUNNER = ("brmacro", "brmacro.pipeline", "brmacro.io", "brmacro.logs", "brmacro.
           "brmacro._lazy")
 
 
+def _is_declaration(name: str) -> bool:
+    """Whether ``name`` is a module of parameter declarations (``brmacro.params.<section>``): data, not code.
+
+    A step receives every key it reads in its ``params`` (from the validated config, which holds the declared
+    defaults), so a declaration reaches a step's result only through its params: editing a description or a
+    bound reruns nothing, and a changed default reruns exactly its readers through config/config.yaml.
+    """
+    return name.startswith("brmacro.params.") and name != "brmacro.params.decl"
+
+
 def _module_file(name: str) -> Path | None:
     parts = name.split(".")
     if parts[0] != "brmacro" or not all(p.isidentifier() for p in parts):
@@ -122,7 +132,7 @@ def _closure(seeds: set[str]) -> dict[str, Path]:
         if name in found:
             continue
         path = _module_file(name)
-        if path is None:
+        if path is None or _is_declaration(name):
             continue
         found[name] = path
         parent = name.rpartition(".")[0]

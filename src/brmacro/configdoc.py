@@ -1,12 +1,12 @@
-"""The config schema (config/schema.yaml): validation at workflow start, and config/README.md rendered from it.
+"""Validation of a run's config at workflow start, and the two files generated from :mod:`brmacro.params`.
 
-Usage: ``python -m brmacro.configdoc config/schema.yaml > config/README.md``; a test checks that the file is
-up to date.
+Every parameter is declared once, in :mod:`brmacro.params`; ``config/schema.yaml`` and ``config/README.md``
+are generated from it (``python -m brmacro.params schema > config/schema.yaml``, ``python -m brmacro.params
+readme > config/README.md``); a test checks that both are up to date.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import sys
@@ -21,18 +21,25 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-__all__ = ["ConfigError", "cross_key_errors", "load_schema", "non_finite_keys", "render", "validate_config"]
+__all__ = ["ConfigError", "cross_key_errors", "load_schema", "non_finite_keys", "render", "schema_yaml",
+           "validate_config"]
 
 HEADER = """# Configuration keys
 
 `config/config.yaml` holds every setting with its default; `config/schema.yaml` validates it when the
 workflow starts (an invalid key or value stops the run before any job, with the schema's message). Override
 any key on the command line, e.g. `snakemake --config date=2026-11-24 nav_brl=50000000`, or with
-`--configfile my.yaml`. Each rule receives only the subtrees it uses, so editing one setting reruns only the
+`--configfile my.yaml`. Each rule receives only the keys its step reads, so editing one setting reruns only the
 assets that depend on it.
 
-This page is generated from `config/schema.yaml` (`python -m brmacro.configdoc config/schema.yaml >
-config/README.md`).
+Every key is declared once, in the library: `src/brmacro/params/<section>.py` (type, default, bounds,
+description). This page and `config/schema.yaml` are generated from those declarations
+(`python -m brmacro.params readme > config/README.md`, `python -m brmacro.params schema > config/schema.yaml`);
+a test fails when either is stale. To add a key: (1) declare it in its section's module with `P(type, default,
+description, minimum=..., maximum=...)`; (2) add it with the same default to `config/config.yaml` (a test checks
+they agree); (3) if no section the step already receives holds it, add its dotted name to the step's `config` in
+`brmacro.pipeline.STEPS`; (4) read it in the step with `brmacro.params.section(ctx.params, "<section>")` (or
+`value(ctx.params, "<key>")`), never with a default of its own; (5) regenerate both files.
 
 | key | type | default | description |
 | --- | --- | --- | --- |
@@ -50,7 +57,13 @@ def load_schema(path: str | Path) -> dict[str, Any]:
         return schema
 
 
-def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
+def schema_yaml(schema: Mapping[str, Any]) -> str:
+    """``config/schema.yaml``'s text for a JSON Schema (key order kept)."""
+    head = "# GENERATED from src/brmacro/params by `python -m brmacro.params schema`: do not edit by hand.\n"
+    return head + yaml.safe_dump(dict(schema), sort_keys=False, width=118, allow_unicode=True)
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path | None = None) -> None:
     """Check ``config`` against the schema (JSON Schema 2020-12) and the cross-key rules; fill defaults in place.
 
     Three checks, in order, all before any job runs: no number is NaN or infinite (YAML ``.nan`` and
@@ -68,12 +81,19 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> None:
     if bad:
         where, value = bad[0]
         raise ConfigError(f"config key {where} = {value!r}: a number must be finite (NaN and infinity are refused)")
-    schema = load_schema(schema_path)
+    if schema_path is None:
+        from brmacro.params import json_schema
+
+        schema, schema_path = json_schema(), "the declared parameters (brmacro.params)"
+    else:
+        schema = load_schema(schema_path)
     error = next(iter(sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))), None)
     if error is not None:
         where = ".".join(map(str, error.absolute_path)) or "(top level)"
         raise ConfigError(f"config failed validation against {schema_path} at {where}: {error.message}")
-    _fill_defaults(config, schema)
+    from brmacro.params import fill_defaults
+
+    fill_defaults(config)
     errors = cross_key_errors(config)
     if errors:
         raise ConfigError("config keys are inconsistent: " + "; ".join(errors))
@@ -177,14 +197,6 @@ def cross_key_errors(config: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def _fill_defaults(node: dict[str, Any], schema: Mapping[str, Any]) -> None:
-    for key, sub in schema.get("properties", {}).items():
-        if key not in node and "default" in sub:
-            node[key] = copy.deepcopy(sub["default"])
-        if isinstance(node.get(key), dict):
-            _fill_defaults(node[key], sub)
-
-
 def _type(node: Mapping[str, Any]) -> str:
     t = node.get("type", "")
     t = "/".join(t) if isinstance(t, list) else str(t)
@@ -213,5 +225,5 @@ def render(schema: Mapping[str, Any]) -> str:
     return HEADER + "\n".join(_rows(schema)) + "\n"
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # kept for the old command; the declarations are the source (brmacro.params)
     sys.stdout.write(render(load_schema(sys.argv[1])))

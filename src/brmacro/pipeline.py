@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brmacro.errors import InputMissing
+from brmacro.params import declared_section
 
 if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
     import pandas as pd
@@ -86,7 +87,9 @@ class StepSpec:
     prev : mapping of str to int
         Assets it reads from the ``n`` previous B3 sessions (bounded fan-out, never itself).
     config : tuple of str
-        Config keys (top level) whose subtree the rule passes as ``params``.
+        The dotted config keys (``risk.var``, ``agents.damper``, ``nav_brl``) the step reads: the rule passes
+        exactly these (and :data:`COMMON_KEYS`) as ``params`` (:func:`step_params`), so editing any other key
+        reruns nothing of this step. Each is declared in :mod:`brmacro.params`.
     extra_outputs : tuple of str
         Non-Parquet files it writes beside its tables (the report's HTML and Markdown).
     window : str
@@ -109,18 +112,33 @@ class StepSpec:
     build: Callable[[], StepFunction] = field(kw_only=True, compare=False, repr=False)
 
 
-_BRONZE_CONFIG = ("bronze", "demo", "live")
+#: Sessions of model-book P&L the risk limits evaluate (daily, weekly and drawdown limits; risk.steps).
+PNL_SESSIONS = 5
+
+#: The live connection settings every live bronze step reads (``live.sources.<source>`` is its own).
+_LIVE_TOP = tuple(f"live.{k}" for k in ("cache_dir", "timeout_seconds", "retries", "backoff_seconds",
+                                          "max_backoff_seconds", "on_source_failure"))
+#: What every agent reads beside its own section (``agents.<agent>``).
+_AGENT_COMMON = ("agents.inflation_target", "agents.damper")
+#: What signal_aggregation reads: every ``signals`` key but the monitor's (signal_monitor reads only that).
+_SIGNALS_AGGREGATION = tuple(f"signals.{k}" for k in declared_section("signals").keys if k != "monitor")
+
+
+
+def _bronze(asset: str, build: Callable[[], Callable[[Context], Mapping[str, pd.DataFrame]]]) -> StepSpec:
+    """A bronze step: the bronze and demo sections, the live connection settings and its own source's."""
+    return StepSpec("bronze", config=("bronze", "demo", *_LIVE_TOP, f"live.sources.{asset.removeprefix('bronze_')}"),
+                    build=build)
+
 
 STEPS: dict[str, StepSpec] = {
-    "bronze_bcb_sgs": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_sgs),
-    "bronze_fred": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_fred),
-    "bronze_yahoo": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_yahoo),
-    "bronze_bcb_ptax": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_ptax),
-    "bronze_b3_market_data": StepSpec(
-        "bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_b3_market_data
-    ),
-    "bronze_treasury_gov": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_treasury_gov),
-    "bronze_bcb_focus": StepSpec("bronze", config=_BRONZE_CONFIG, build=lambda: bronze_steps.bronze_bcb_focus),
+    "bronze_bcb_sgs": _bronze("bronze_bcb_sgs", lambda: bronze_steps.bronze_bcb_sgs),
+    "bronze_fred": _bronze("bronze_fred", lambda: bronze_steps.bronze_fred),
+    "bronze_yahoo": _bronze("bronze_yahoo", lambda: bronze_steps.bronze_yahoo),
+    "bronze_bcb_ptax": _bronze("bronze_bcb_ptax", lambda: bronze_steps.bronze_bcb_ptax),
+    "bronze_b3_market_data": _bronze("bronze_b3_market_data", lambda: bronze_steps.bronze_b3_market_data),
+    "bronze_treasury_gov": _bronze("bronze_treasury_gov", lambda: bronze_steps.bronze_treasury_gov),
+    "bronze_bcb_focus": _bronze("bronze_bcb_focus", lambda: bronze_steps.bronze_bcb_focus),
     "silver_curves": StepSpec(
         "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",),
         build=lambda: silver_steps.silver_curves,
@@ -129,57 +147,66 @@ STEPS: dict[str, StepSpec] = {
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
-        config=("silver", "bronze"),  # bronze.crisis_windows: the windows of the crisis table
+        config=("silver", "bronze.crisis_windows"),  # the windows of the crisis table
         build=lambda: silver_steps.silver_returns,
     ),
     "silver_macro": StepSpec(
         "silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",),
         build=lambda: silver_steps.silver_macro,
     ),
-    "agent_inflation": StepSpec("agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_inflation),
-    "agent_monetary_policy": StepSpec(
-        "agents", (*SILVER, "agent_inflation"), config=("agents",), build=lambda: agents_steps.agent_monetary_policy
+    "agent_inflation": StepSpec(
+        "agents", SILVER, config=("agents.inflation", *_AGENT_COMMON), build=lambda: agents_steps.agent_inflation
     ),
-    "agent_fiscal": StepSpec("agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_fiscal),
+    "agent_monetary_policy": StepSpec(
+        "agents", (*SILVER, "agent_inflation"), config=("agents.monetary_policy", *_AGENT_COMMON),
+        build=lambda: agents_steps.agent_monetary_policy,
+    ),
+    "agent_fiscal": StepSpec(
+        "agents", SILVER, config=("agents.fiscal", *_AGENT_COMMON), build=lambda: agents_steps.agent_fiscal
+    ),
     "agent_fx_equilibrium": StepSpec(
-        "agents", SILVER, config=("agents",), build=lambda: agents_steps.agent_fx_equilibrium
+        "agents", SILVER, config=("agents.fx_equilibrium", "agents.damper"),
+        build=lambda: agents_steps.agent_fx_equilibrium,
     ),
     "agent_cross_asset": StepSpec(
-        "agents", (*SILVER, *AGENTS[:4]), config=("agents",), build=lambda: agents_steps.agent_cross_asset
+        "agents", (*SILVER, *AGENTS[:4]), config=("agents.cross_asset", *_AGENT_COMMON),
+        build=lambda: agents_steps.agent_cross_asset,
     ),
+    # the strategies read the agents' inflation-target table (one table, DOMAIN A7)
     "signal_aggregation": StepSpec(
-        "signals", (*SILVER, *AGENTS), config=("signals",), build=lambda: signals_steps.signal_aggregation
+        "signals", (*SILVER, *AGENTS), config=(*_SIGNALS_AGGREGATION, "agents.inflation_target"),
+        build=lambda: signals_steps.signal_aggregation,
     ),
     "signal_monitor": StepSpec(
-        "signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals",),
+        "signals", ("signal_aggregation",), {"signal_aggregation": 5}, config=("signals.monitor",),
         build=lambda: signals_steps.signal_monitor,
     ),
     "portfolio_optimization": StepSpec(
         "portfolio",
         ("signal_aggregation", "agent_cross_asset", "silver_returns", "bronze_b3_market_data"),
-        config=("portfolio", "desk"),
+        config=("portfolio", "desk", "nav_brl"),  # nav_brl: the desk's contracts as weights of NAV
         external=("desk_positions_session",),  # the desk's book of the session: the cost term's reference
         build=lambda: portfolio_steps.portfolio_optimization,
     ),
     "portfolio_sizing": StepSpec(
         "portfolio",
         ("portfolio_optimization", "signal_aggregation", "silver_returns", "silver_curves", "bronze_b3_market_data"),
-        config=("portfolio", "risk", "desk"),
+        config=("portfolio", "risk.var", "risk.limits", "desk", "nav_brl"),
         external=("desk_positions",),
         build=lambda: portfolio_steps.portfolio_sizing,
     ),
     "risk_var": StepSpec(
-        "risk", ("portfolio_sizing", "silver_returns"), config=("risk",), build=lambda: risk_steps.risk_var
+        "risk", ("portfolio_sizing", "silver_returns"), config=("risk.var",), build=lambda: risk_steps.risk_var
     ),
     "risk_stress": StepSpec(
-        "risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk",),
+        "risk", ("portfolio_sizing", "silver_returns", "silver_curves"), config=("risk.stress",),
         build=lambda: risk_steps.risk_stress,
     ),
     "risk_limits": StepSpec(
         "risk",
         ("portfolio_sizing", "risk_var", "risk_stress", "silver_returns"),
-        {"portfolio_sizing": 6},
-        config=("risk",),
+        {"portfolio_sizing": PNL_SESSIONS + 1},  # the P&L of D-k is sizing(D-k-2) x returns(D-k), k < PNL_SESSIONS
+        config=("risk.limits",),
         build=lambda: risk_steps.risk_limits,
     ),
     "daily_report": StepSpec(
@@ -187,7 +214,7 @@ STEPS: dict[str, StepSpec] = {
         (*BRONZE, *SILVER, *AGENTS, "signal_aggregation", "signal_monitor", "portfolio_optimization",
          "portfolio_sizing", "risk_var", "risk_stress", "risk_limits"),
         {"portfolio_sizing": 1},
-        config=("report", "risk"),
+        config=("report", "risk", "nav_brl"),
         extra_outputs=("report.html", "report.md"),
         window="track_record",
         build=lambda: report_steps.daily_report,
@@ -261,7 +288,7 @@ def resolve_layout(layout: str, n_sessions: int) -> str:
 
 
 # Config keys every step sees (they change the meaning of every artifact).
-COMMON_KEYS = ("source", "nav_brl")
+COMMON_KEYS = ("source",)
 # The key of a rule's params holding the step's code version (brmacro.codeversion); run_step removes it
 # from the params the step sees and records it as the artifacts' ``brmacro.code`` metadata.
 CODE_KEY = "_code"
@@ -323,8 +350,10 @@ class Context:
 
     @property
     def source(self) -> str:
-        """``demo`` or ``live``."""
-        return str(self.params.get("source", "demo"))
+        """``demo`` or ``live`` (its declared default when the params do not give it)."""
+        from brmacro.params import value
+
+        return str(value(self.params, "source"))
 
     def table(self, asset: str, name: str = "part") -> pd.DataFrame:
         """A same-session input table, read once and checked against its schema."""
@@ -628,10 +657,19 @@ def external_inputs(asset: str, date: dt.date, config: Mapping[str, Any]) -> tup
     return same, prev
 
 
+def step_keys(asset: str) -> tuple[str, ...]:
+    """The dotted config keys a step reads: :data:`COMMON_KEYS` and its :attr:`StepSpec.config`."""
+    return (*COMMON_KEYS, *STEPS[asset].config)
+
+
 def step_params(asset: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``params`` a rule passes: the step's config subtrees and the common keys."""
-    keys = (*COMMON_KEYS, *STEPS[asset].config)
-    return {k: config[k] for k in keys if k in config}
+    """The ``params`` a rule passes: exactly the keys the step reads (:func:`step_keys`), nested as in the config.
+
+    The step reads them with :func:`brmacro.params.section` (declared defaults for keys not given).
+    """
+    from brmacro.params import select
+
+    return select(config, step_keys(asset))
 
 
 def _declared_files(results: str | Path, asset: str, date: dt.date,
@@ -679,9 +717,14 @@ def group_inputs(group: str) -> tuple[list[str], dict[str, int]]:
 
 
 def group_params(group: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``params`` of a session-layout job: the results root and each config subtree a member step uses, once."""
-    keys = dict.fromkeys(k for a in SESSION_GROUPS[group] for k in (*COMMON_KEYS, *STEPS[a].config))
-    return {"results": str(config["results"]), "config": {k: config[k] for k in keys if k in config}}
+    """The ``params`` of a session-layout job: the results root and the keys its member steps read (each once).
+
+    Each member gets its own :func:`step_params` from this union, so its artifacts are those of the step layout.
+    """
+    from brmacro.params import select
+
+    keys = [k for a in SESSION_GROUPS[group] for k in step_keys(a)]
+    return {"results": str(config["results"]), "config": select(config, keys)}
 
 
 def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
@@ -762,6 +805,17 @@ def _stitch_returns(paths: Sequence[str | Path], schemas: Mapping[str, Mapping[s
     return rets, {pd.Timestamp(d).date(): float(v) for d, v in zip(c["date"], c["value"], strict=True)}
 
 
+#: The config keys the ``backtest`` rule reads (one cost model: the portfolio's).
+BACKTEST_KEYS = ("source", "report.backtest", "portfolio.costs", "portfolio.no_trade_band", "portfolio.participation")
+
+
+def backtest_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``params`` of the ``backtest`` rule: only :data:`BACKTEST_KEYS`."""
+    from brmacro.params import select
+
+    return select(config, BACKTEST_KEYS)
+
+
 def run_backtest(
     sizing: Sequence[str | Path],
     returns: str | Path | Sequence[str | Path],
@@ -801,13 +855,14 @@ def run_backtest(
                 f"backtest: silver_returns given start on {rets['date'].min()}, after the range's first sizing "
                 f"{first}; give the partitions of brmacro.pipeline.backtest_returns_sessions"
             )
+        from brmacro.params import section, value
         from brmacro.portfolio.steps import portfolio_config
 
         pcfg = portfolio_config(params)  # one cost model and one execution rule with the daily orders
-        bt = {**params["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
+        bt = {**section(params, "report.backtest"), "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
               "participation": pcfg["participation"]}
         vw = dated(views, "portfolio_optimization", "views") if views is not None else None
         sg = dated(signals, "signal_aggregation", "strategy_signals") if signals is not None else None
-        res = build_backtest(books, rets, bt, out_html, out_table, source=str(params.get("source", "demo")),
+        res = build_backtest(books, rets, bt, out_html, out_table, source=str(value(params, "source")),
                              views=vw, signals=sg, cdi=cdi)
         logger.info("backtest over %d sessions written to %s", len(res.daily), out_html)

@@ -12,10 +12,13 @@ import pytest
 
 from brmacro.calendar import previous_sessions
 from brmacro.io import read_table
-from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
+from brmacro.params import defaults
+from brmacro.portfolio.costs import one_way_cost
 from brmacro.portfolio.schemas import SIZING
 from brmacro.report.backtest import BacktestError, build_backtest, run_backtest
 from brmacro.report.schemas import BACKTEST, BACKTEST_MONTHLY, BACKTEST_SUMMARY
+
+DEFAULT_COSTS = defaults("portfolio.costs")
 
 END = dt.date(2025, 7, 2)
 DAYS = [*previous_sessions(END, 7), END]  # 8 sessions spanning June and July 2025
@@ -109,7 +112,7 @@ def test_no_trade_band_and_partial_moves_are_simulated_in_sequence():
 
 def test_timing_is_not_d_minus_one():
     sizing, rets = _inputs()
-    res = run_backtest(sizing, rets, {"annualisation": 252})
+    res = run_backtest(sizing, rets, PARAMS)  # full participation, no band: the raw timing
     k = 5
     wrong = W_DI[k - 1] * R_DI[k] + W_FX[k - 1] * R_FX[k]
     right = W_DI[k - 2] * R_DI[k] + W_FX[k - 2] * R_FX[k]

@@ -37,11 +37,41 @@ def test_every_key_has_a_description_and_every_leaf_a_default() -> None:
             assert "default" in sub, f"{name} has no default"
 
 
-def test_config_readme_is_generated_from_the_schema() -> None:
-    schema = yaml.safe_load(SCHEMA.read_text())
-    assert (ROOT / "config" / "README.md").read_text() == render(schema), (
-        "config/README.md is stale: python -m brmacro.configdoc config/schema.yaml > config/README.md"
+def test_config_readme_and_schema_are_generated_from_the_declarations() -> None:
+    from brmacro.configdoc import schema_yaml
+    from brmacro.params import json_schema
+
+    assert SCHEMA.read_text() == schema_yaml(json_schema()), (
+        "config/schema.yaml is stale: python -m brmacro.params schema > config/schema.yaml"
     )
+    assert (ROOT / "config" / "README.md").read_text() == render(json_schema()), (
+        "config/README.md is stale: python -m brmacro.params readme > config/README.md"
+    )
+
+
+def test_config_yaml_holds_every_declared_key_at_its_declared_default() -> None:
+    from brmacro.params import defaults
+
+    def diff(a: Any, b: Any, path: str) -> list[str]:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return [x for k in sorted(set(a) | set(b), key=str)
+                    for x in (diff(a[k], b[k], f"{path}.{k}") if k in a and k in b else [f"{path}.{k}"])]
+        return [] if a == b else [path]
+
+    assert diff(CONFIG, defaults(), "") == [], "config/config.yaml differs from the declared defaults (brmacro.params)"
+
+
+def test_section_fills_undeclared_keys_with_declared_defaults_and_select_keeps_only_named_keys() -> None:
+    from brmacro.params import defaults, section, select
+
+    var = section({"risk": {"var": {"window": 300}}}, "risk.var")
+    assert var["window"] == 300 and var["min_obs"] == defaults("risk.var.min_obs")
+    assert section(None, "risk.var") == defaults("risk.var")
+    picked = select(CONFIG, ["nav_brl", "agents.inflation", "agents.damper"])
+    assert picked == {"nav_brl": CONFIG["nav_brl"],
+                      "agents": {"inflation": CONFIG["agents"]["inflation"], "damper": CONFIG["agents"]["damper"]}}
+    with pytest.raises(KeyError, match="not declared"):
+        select(CONFIG, ["agents.no_such_key"])
 
 
 @pytest.mark.parametrize(
@@ -212,3 +242,33 @@ def test_bounds_that_exclude_zero_state_the_decision_in_the_schema() -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
     desc = schema["properties"]["portfolio"]["properties"]["bounds"]["description"]
     assert "lower <= 0 <= upper" in desc
+
+
+def test_a_declaration_edit_changes_no_step_code_version(tmp_path: Path) -> None:
+    """Declarations are data: they reach a step only through its params (brmacro.codeversion skips them)."""
+    import importlib.util
+    import os
+    import shutil
+    import time
+
+    from brmacro.pipeline import STEPS
+
+    lib = tmp_path / "brmacro"
+    shutil.copytree(ROOT / "src" / "brmacro", lib, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.util.spec_from_file_location("cv_copy", lib / "codeversion.py")
+    assert spec is not None and spec.loader is not None
+    cv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cv)
+    layers = {a: s.layer for a, s in STEPS.items()}
+
+    def changed_by(rel: str) -> set[str]:
+        before = cv.code_hashes(layers)
+        f = lib / rel
+        f.write_text(f.read_text() + "\n# edited\n")
+        os.utime(f, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        after = cv.code_hashes(layers)
+        return {a for a in STEPS if before[a] != after[a]}
+
+    assert changed_by("params/agents.py") == set()
+    assert changed_by("params/risk.py") == set()
+    assert {"risk_var", "portfolio_sizing", "signal_aggregation"} <= changed_by("params/__init__.py")  # machinery

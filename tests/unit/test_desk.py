@@ -12,7 +12,6 @@ import pytest
 from brmacro.calendar import du, previous_session, previous_sessions
 from brmacro.desk.book import MarketData, circuit_breaker_orders, day_pnl
 from brmacro.desk.contracts import (
-    DEFAULT_DESK,
     ContractError,
     choose_di1,
     contract_info,
@@ -23,6 +22,7 @@ from brmacro.desk.contracts import (
 )
 from brmacro.desk.positions import PositionsError, check_dir_dates, read_positions
 from brmacro.instruments import by_name
+from brmacro.params import defaults
 from brmacro.pipeline import all_schemas, external_inputs
 from brmacro.portfolio.steps import portfolio_optimization, portfolio_sizing
 from brmacro.signals.steps import signal_aggregation
@@ -31,6 +31,8 @@ from tests.unit import test_signals_fixtures as fx
 
 D = fx.ASOF  # 2026-11-23
 NO_ROLL = {"roll_sessions": {"DI1": 0, "DOL": 0, "IND": 0, "ES": 0, "ZN": 0}}
+
+DEFAULT_DESK = defaults("desk")
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from brmacro.bronze.live import b3, http, treasury, yahoo
 from brmacro.bronze.live.http import HttpClient, PayloadError
 from brmacro.bronze.schemas import B3, TREASURY, YAHOO
 from brmacro.instruments import di1_pu
+from brmacro.params import defaults
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "live"
 NO_CRISIS = {"daily_lookback_years": 1, "crisis_windows": []}
@@ -171,7 +172,7 @@ def test_yahoo_snapshot_schema_release_filter_inclusive_end_and_chunk_cache(tmp_
     df = yahoo.fetch_snapshot(d, params, c)
     YAHOO.conform(df)
     assert list(df.columns) == YAHOO.names
-    assert set(df["ticker"]) == set(yahoo.DEFAULT_TICKERS)
+    assert set(df["ticker"]) == set(defaults("live.sources.yahoo.tickers"))
     assert df["date"].max() == d  # inclusive end: the session's own bar is there
     assert df["date"].min() == dt.date(2023, 12, 27)
     assert (df["release_date"] == df["date"]).all() and set(df["release_basis"]) == {"captured"}
@@ -179,10 +180,10 @@ def test_yahoo_snapshot_schema_release_filter_inclusive_end_and_chunk_cache(tmp_
     row = df.loc[(df["ticker"] == "^GSPC") & (df["date"] == dt.date(2024, 3, 1))].iloc[0]
     assert row["close"] == round(100 + 61 / 10, 2) and row["adj_close"] == row["close"] - 1
     assert not df.loc[df["ticker"] == "^GSPC", "roll_jump"].any()
-    assert len(s.calls) == 2 * len(yahoo.DEFAULT_TICKERS)  # one request per ticker and year
+    assert len(s.calls) == 2 * len(defaults("live.sources.yahoo.tickers"))  # one request per ticker and year
     # a second session of the same years reads every chunk from the cache
     df2 = yahoo.fetch_snapshot(dt.date(2024, 12, 20), params, c)
-    assert len(s.calls) == 2 * len(yahoo.DEFAULT_TICKERS)
+    assert len(s.calls) == 2 * len(defaults("live.sources.yahoo.tickers"))
     assert df2["date"].max() == dt.date(2024, 12, 20)
     assert Counter(s.calls).most_common(1)[0][1] == 1
 

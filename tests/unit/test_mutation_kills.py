@@ -18,7 +18,8 @@ from brmacro.agents.schemas import SIGNALS
 from brmacro.bronze.live.sgs import parse_sgs
 from brmacro.calendar import anbima_days
 from brmacro.io import ArtifactError, Col, Schema, write_table
-from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
+from brmacro.params import defaults
+from brmacro.portfolio.steps import portfolio_optimization, portfolio_sizing
 from brmacro.risk.limits import evaluate_limits
 from brmacro.series import by_name
 from brmacro.silver.returns import build_returns
@@ -28,6 +29,7 @@ from tests.unit.test_portfolio import _inputs
 from tests.unit.test_risk_limits import _components, _sizing, _var_table
 
 ASOF = dt.date(2026, 11, 24)
+DEFAULT_CONFIG = defaults("portfolio")
 NAMES = list(DEFAULT_CONFIG["universe"])
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from brmacro import pool
-from brmacro.pipeline import SESSION_GROUPS, STEPS, build_partition, group_inputs, partition_paths
+from brmacro.pipeline import SESSION_GROUPS, STEPS, build_partition, group_inputs, partition_paths, step_params
 from tests.configparts import CONFIG
 
 DAY = dt.date(2026, 11, 24)
@@ -57,7 +57,7 @@ def test_a_step_built_in_a_worker_equals_the_in_process_build(tmp_path: Path, wo
     build_partition(tmp_path / "here", "bronze_fred", DAY, cfg)
     outs = [str(p) for p in partition_paths(tmp_path / "there", "bronze_fred", DAY).values()]
     log = tmp_path / "fred.log"
-    pool.run_step("bronze_fred", DAY.isoformat(), {k: cfg[k] for k in ("source", "nav_brl", "bronze", "demo", "live")},
+    pool.run_step("bronze_fred", DAY.isoformat(), step_params("bronze_fred", cfg),
                   [], [], outs, log)
     here = partition_paths(tmp_path / "here", "bronze_fred", DAY)
     for name, path in partition_paths(tmp_path / "there", "bronze_fred", DAY).items():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from brmacro.instruments import di1_dv01, di1_pu
+from brmacro.params import defaults
 from brmacro.pipeline import all_schemas
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.optimizer import mean_variance
@@ -23,13 +24,15 @@ from brmacro.portfolio.sizing import (
     risk_contributions,
     zn_price,
 )
-from brmacro.portfolio.steps import DEFAULT_CONFIG, portfolio_optimization, portfolio_sizing
+from brmacro.portfolio.steps import portfolio_optimization, portfolio_sizing
 from brmacro.signals.steps import signal_aggregation
 from tests.configparts import config_part, schema_part
 from tests.unit import desk_fixtures
 from tests.unit import test_signals_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_CONFIG = defaults("portfolio")  # the declared defaults (brmacro.params)
 
 
 def _cov(n: int = 4, seed: int = 1) -> np.ndarray:
@@ -388,7 +391,10 @@ def test_reshape_for_risk_budget_caps_every_share() -> None:
 
 
 def test_cost_model_in_each_instrument_unit() -> None:
-    from brmacro.portfolio.costs import DEFAULT_COSTS, di1_tick_bp, one_way_cost
+    from brmacro.params import defaults
+    from brmacro.portfolio.costs import di1_tick_bp, one_way_cost
+
+    DEFAULT_COSTS = defaults("portfolio.costs")
 
     assert (di1_tick_bp(40), di1_tick_bp(252), di1_tick_bp(2520)) == (0.2, 0.5, 1.0)
     c1, _ = one_way_cost("DI1_1Y", 0.12, 5.0, DEFAULT_COSTS)

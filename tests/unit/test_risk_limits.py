@@ -10,9 +10,12 @@ import pytest
 
 from brmacro.calendar import is_session, previous_sessions
 from brmacro.covariance import returns_matrix
+from brmacro.params import defaults
 from brmacro.risk import RiskInputError
-from brmacro.risk.limits import DEFAULTS, evaluate_limits, loss_row, overall_status, status_of
+from brmacro.risk.limits import evaluate_limits, loss_row, overall_status, status_of
 from brmacro.risk.pnl import SessionPnl, held_sizing_date, model_book_pnl
+
+DEFAULTS = defaults("risk.limits")
 
 D = dt.date(2026, 11, 25)  # the week D-4..D spans the 2026-11-20 holiday (Dia da Consciencia Negra)
 CLASSES = {"DI1_2Y": "rates_br", "USDBRL": "fx", "IBOV": "equity_br", "SPX": "equity_us", "UST_10Y": "rates_us"}

@@ -172,15 +172,14 @@ def test_schemas_match_upstream_column_names() -> None:
 def test_config_part_validates_and_matches_library_defaults() -> None:
     import jsonschema
 
-    from brmacro.risk import limits, stress, var
+    from brmacro.params import defaults
 
     cfg = config_part("risk")
     schema = schema_part("risk")
     assert list(cfg) == ["risk"] and list(schema) == ["risk"]
     jsonschema.validate(cfg["risk"], schema["risk"])
     risk = cfg["risk"]
-    assert risk["var"] == var.DEFAULTS and risk["stress"] == stress.DEFAULTS
-    assert risk["limits"] == limits.DEFAULTS and risk["alerts"] == limits.ALERT_DEFAULTS
+    assert risk == defaults("risk")  # config/config.yaml holds the declared defaults
     for section, spec in schema["risk"]["properties"].items():
         assert spec["additionalProperties"] is False and "description" in spec
         for key, sub in spec["properties"].items():

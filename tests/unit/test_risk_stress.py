@@ -14,10 +14,10 @@ import pytest
 from brmacro.calendar import sessions_between
 from brmacro.covariance import returns_matrix
 from brmacro.instruments import di1_dv01, di1_pu
+from brmacro.params import defaults
 from brmacro.risk import RiskInputError
 from brmacro.risk.limits import stress_loss_row
 from brmacro.risk.stress import (
-    DEFAULTS,
     compute_stress,
     di1_modified_duration,
     history_matrices,
@@ -34,6 +34,7 @@ from brmacro.risk.stress import (
 )
 
 D = dt.date(2026, 11, 27)
+DEFAULTS = defaults("risk.stress")
 FACTORS = DEFAULTS["factors"]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from brmacro.io import write_table
+from brmacro.params import defaults
 from brmacro.pipeline import all_schemas
 from brmacro.signals.aggregation import (
     aggregate_instrument,
@@ -21,7 +22,7 @@ from brmacro.signals.aggregation import (
 )
 from brmacro.signals.market import Market, StrategyGap, zscore_last
 from brmacro.signals.monitor import divergences, flips_and_surges, weekly_flip_counts
-from brmacro.signals.steps import DEFAULT_CONFIG, signal_aggregation, signal_monitor
+from brmacro.signals.steps import signal_aggregation, signal_monitor
 from brmacro.signals.strategies import (
     STRATEGIES,
     confidence_from_z,
@@ -34,6 +35,8 @@ from tests.configparts import config_part, schema_part
 from tests.unit import test_signals_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_CONFIG = defaults("signals")  # the declared defaults (brmacro.params)
 
 
 # ----------------------------------------------------------------------------- staleness, tilts, crowding
@@ -143,9 +146,9 @@ def test_taylor_strategy_direction_by_hand() -> None:
     macro = pd.DataFrame({"series": ["focus_ipca_12m", "br_output_gap"], "observation_date": [rel, rel],
                           "value": [0.05, 0.01], "release_date": [rel, rel]})
     m = _market(curves, macro)
-    from brmacro.signals.strategies import DEFAULT_PARAMS, DEFAULT_SERIES
+    from brmacro.params import defaults
 
-    (s,) = rates_br_02(m, DEFAULT_PARAMS["RATES_BR_02"], DEFAULT_SERIES)
+    (s,) = rates_br_02(m, defaults("signals.strategies.params.RATES_BR_02"), defaults("signals.strategies.series"))
     # i* = 0.045 + 0.05 + 1.5 (0.05 - 0.03) + 0.5 * 0.01 = 0.13 > DI 0.10: pay DI (short the price)
     assert s.drivers["i_star"] == pytest.approx(0.13)
     assert s.instrument == "DI1_1Y" and s.direction == -1 and s.z_score == pytest.approx(-3.0)
@@ -159,9 +162,10 @@ def test_slope_strategy_is_a_flattener_when_the_curve_is_steep() -> None:
     rows = [(d, "DI_PRE", "504du", 504, 2.0, 0.10) for d in days]
     rows += [(d, "DI_PRE", "1260du", 1260, 5.0, 0.10 + s) for d, s in zip(days, slope, strict=True)]
     curves = pd.DataFrame(rows, columns=["date", "curve", "tenor_label", "tenor_du", "tenor_years", "rate"])
-    from brmacro.signals.strategies import DEFAULT_PARAMS
+    from brmacro.params import defaults
 
-    sigs = {s.instrument: s for s in rates_br_03(_market(curves), DEFAULT_PARAMS["RATES_BR_03"], {})}
+    p03 = defaults("signals.strategies.params.RATES_BR_03")
+    sigs = {s.instrument: s for s in rates_br_03(_market(curves), p03, {})}
     assert sigs["DI1_5Y"].direction == 1 and sigs["DI1_2Y"].direction == -1  # receive 5Y, pay 2Y
     assert sigs["DI1_5Y"].z_score > 1.5
 

@@ -17,12 +17,15 @@ import pandas as pd
 import pytest
 
 from brmacro.calendar import previous_sessions
+from brmacro.params import defaults
 from brmacro.report.alerts import evaluate_alerts
 from brmacro.report.inputs import Inputs
-from brmacro.risk.limits import DEFAULTS, evaluate_limits
+from brmacro.risk.limits import evaluate_limits
 from brmacro.risk.pnl import SessionPnl
 from tests.unit.test_report_fixtures import RISK_PARAMS, SESSION, all_tables
 from tests.unit.test_risk_limits import _components, _sizing, _var_table
+
+DEFAULTS = defaults("risk.limits")
 
 D = dt.date(2026, 11, 25)
 EPS = 1e-9

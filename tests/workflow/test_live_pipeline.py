@@ -40,10 +40,11 @@ import pytest
 import yaml
 
 from brmacro.bronze import demo
-from brmacro.bronze.live.common import LIVE_SOURCES, chunk_needs_fetch
+from brmacro.bronze.live.common import chunk_needs_fetch
 from brmacro.bronze.live.http import HttpResult
 from brmacro.calendar import anbima_roll_forward, is_session, next_session
 from brmacro.io import read_meta, read_table
+from brmacro.params import defaults
 from brmacro.pipeline import STEPS, all_schemas, partition_paths
 from tests.conftest import SESSIONS, workflow_copy
 from tests.fixtures.live.demo_services import DemoMarketRenderer, DemoServices, odata_filter
@@ -86,7 +87,7 @@ def _open_chunks(cache: Path, sessions: list[dt.date]) -> int:
     """Cached chunks the freshness rule would fetch again for any of ``sessions`` (the second run's bound)."""
     n = 0
     for source in SOURCES:
-        settle = int(LIVE_SOURCES[source]["settle_days"])
+        settle = int(defaults(f"live.sources.{source}.settle_days"))
         for meta_path in sorted((cache / source).glob("*.json")):
             meta = json.loads(meta_path.read_text())
             stem = meta_path.stem

@@ -20,6 +20,7 @@ from brmacro.bronze.demo_model import REGIMES, simulate
 from brmacro.bronze.demo_tables import DAILY, FOCUS, MACRO, SOURCES, full_table
 from brmacro.bronze.params import BronzeParams, parse_params
 from brmacro.calendar import CALENDAR_END, CALENDAR_START, DateError
+from brmacro.params import defaults
 
 __all__ = [
     "DEFAULT_SEED",
@@ -28,7 +29,8 @@ __all__ = [
     "true_regimes",
 ]
 
-DEFAULT_SEED = 20260101
+#: The demo market's seed when ``demo.seed`` is not given (its declared default, :mod:`brmacro.params.demo`).
+DEFAULT_SEED: int = defaults("demo.seed")
 def _years_before(d: dt.date, n: int) -> np.datetime64:
     try:
         x = d.replace(year=d.year - n)

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from brmacro.calendar import DateError, parse_date
+from brmacro.params import declared_section, defaults, factory
 
 __all__ = [
-    "DEFAULT_CRISIS_WINDOWS",
     "BronzeConfigError",
     "BronzeParams",
     "CrisisWindow",
     "parse_params",
 ]
-
-DEFAULT_CRISIS_WINDOWS: tuple[tuple[str, str, str], ...] = (
-    ("taper_tantrum_2013", "2013-05-22", "2013-08-30"),
-    ("brazil_2015_2016", "2015-09-01", "2016-02-29"),
-    ("covid_2020", "2020-02-20", "2020-03-31"),
-    ("brazil_election_2022", "2022-10-01", "2022-11-30"),
-)
-
 
 class BronzeConfigError(ValueError):
     """The ``bronze:`` or ``demo:`` config subtree is malformed."""
@@ -55,12 +47,11 @@ class BronzeParams:
         Slices of daily history kept in addition to the lookback when they start before the session.
     """
 
-    daily_lookback_years: int = 4
-    macro_lookback_years: int = 20
-    focus_lookback_years: int = 5
-    crisis_windows: tuple[CrisisWindow, ...] = tuple(
-        CrisisWindow(n, dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for n, s, e in DEFAULT_CRISIS_WINDOWS
-    )
+    daily_lookback_years: int = field(default_factory=factory("bronze.daily_lookback_years"))
+    macro_lookback_years: int = field(default_factory=factory("bronze.macro_lookback_years"))
+    focus_lookback_years: int = field(default_factory=factory("bronze.focus_lookback_years"))
+    crisis_windows: tuple[CrisisWindow, ...] = field(
+        default_factory=lambda: _windows(defaults("bronze.crisis_windows")))
 
 
 def _as_date(v: object, where: str) -> dt.date:
@@ -82,7 +73,7 @@ def parse_params(bronze: Mapping[str, Any] | BronzeParams | None) -> BronzeParam
         return BronzeParams()
     if isinstance(bronze, BronzeParams):
         return bronze
-    known = {"daily_lookback_years", "macro_lookback_years", "focus_lookback_years", "crisis_windows"}
+    known = set(declared_section("bronze").keys)
     unknown = sorted(set(bronze) - known)
     if unknown:
         raise BronzeConfigError(f"config bronze: unknown keys {unknown}; known keys are {sorted(known)}")
@@ -94,14 +85,18 @@ def parse_params(bronze: Mapping[str, Any] | BronzeParams | None) -> BronzeParam
                 raise BronzeConfigError(f"config bronze.{k}: expected a positive integer of years, got {v!r}")
             kw[k] = v
     if "crisis_windows" in bronze:
-        wins = []
-        for j, w in enumerate(bronze["crisis_windows"] or ()):
-            where = f"bronze.crisis_windows[{j}]"
-            if not isinstance(w, Mapping) or set(w) != {"name", "start", "end"}:
-                raise BronzeConfigError(f"config {where}: expected a mapping with keys name, start, end; got {w!r}")
-            s, e = _as_date(w["start"], f"{where}.start"), _as_date(w["end"], f"{where}.end")
-            if s > e:
-                raise BronzeConfigError(f"config {where} ({w['name']}): start {s} is after end {e}")
-            wins.append(CrisisWindow(str(w["name"]), s, e))
-        kw["crisis_windows"] = tuple(wins)
+        kw["crisis_windows"] = _windows(bronze["crisis_windows"])
     return BronzeParams(**kw)
+
+
+def _windows(given: Any) -> tuple[CrisisWindow, ...]:
+    wins = []
+    for j, w in enumerate(given or ()):
+        where = f"bronze.crisis_windows[{j}]"
+        if not isinstance(w, Mapping) or set(w) != {"name", "start", "end"}:
+            raise BronzeConfigError(f"config {where}: expected a mapping with keys name, start, end; got {w!r}")
+        s, e = _as_date(w["start"], f"{where}.start"), _as_date(w["end"], f"{where}.end")
+        if s > e:
+            raise BronzeConfigError(f"config {where} ({w['name']}): start {s} is after end {e}")
+        wins.append(CrisisWindow(str(w["name"]), s, e))
+    return tuple(wins)

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from brmacro.bronze.demo import DEFAULT_SEED, snapshot
+from brmacro.bronze.demo import snapshot
 from brmacro.bronze.params import BronzeConfigError
+from brmacro.params import declared_section, value
 from brmacro.pipeline import Context
 
 __all__ = [
@@ -29,10 +30,10 @@ __all__ = [
 
 def _seed(ctx: Context) -> int:
     demo: Mapping[str, Any] = ctx.params.get("demo") or {}
-    unknown = sorted(set(demo) - {"seed"})
+    unknown = sorted(set(demo) - set(declared_section("demo").keys))
     if unknown:
         raise BronzeConfigError(f"{ctx.asset} ({ctx.date}): config demo: unknown keys {unknown}; known: ['seed']")
-    seed = demo.get("seed", DEFAULT_SEED)
+    seed = value(ctx.params, "demo.seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BronzeConfigError(
             f"{ctx.asset} ({ctx.date}): config demo.seed must be a non-negative integer, got {seed!r}"

@@ -26,7 +26,6 @@ import pandas as pd
 
 from brmacro.calendar import du, previous_session, previous_sessions
 from brmacro.desk.contracts import (
-    DEFAULT_DESK,
     Contract,
     ContractError,
     contract_info,
@@ -36,8 +35,8 @@ from brmacro.desk.contracts import (
     sessions_left,
 )
 from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01
+from brmacro.params import resolve
 from brmacro.portfolio.sizing import zn_price
-from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
 from brmacro.risk.limits import LimitRow, loss_row
 from brmacro.risk.pnl import SessionPnl
 
@@ -271,7 +270,7 @@ def breaker_state(pnls: Sequence[SessionPnl], limits: Mapping[str, Any] | None, 
     """The held book's daily, weekly and drawdown loss rows and whether any is BREACHED."""
     from brmacro.risk.limits import _drawdown  # the same drawdown the limits table uses
 
-    lim = {**LIMIT_DEFAULTS, **dict(limits or {})}
+    lim = resolve("risk.limits", limits)
     warn = float(lim["warn_fraction"])
     today = pnls[-1] if pnls else None
     avail = [p for p in pnls if p.pnl is not None]
@@ -335,7 +334,7 @@ def orders_table(asof: dt.date, held: pd.DataFrame | None, target: pd.DataFrame,
     cols = ["contract", "instrument", "held", "target", "proposed", "order", "kind", "reason"]
     if held is None:
         return pd.DataFrame(columns=cols)
-    factor = float({**DEFAULT_DESK["circuit_breaker"], **dict(cfg.get("circuit_breaker") or {})}["size_factor"])
+    factor = float(resolve("desk.circuit_breaker", cfg.get("circuit_breaker"))["size_factor"])
     tgt = cast("dict[str, int]", target.groupby("contract")["contracts"].sum().round().astype(int).to_dict())
     t_inst = dict(zip(target["contract"], target["instrument"], strict=False))
     h: dict[str, int] = dict(zip(held["contract"], held["quantity"].astype(int), strict=True))

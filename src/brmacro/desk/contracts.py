@@ -48,9 +48,9 @@ from brmacro.calendar import (
     previous_session,
 )
 from brmacro.instruments import MONTH_CODES, Instrument
+from brmacro.params import defaults
 
 __all__ = [
-    "DEFAULT_DESK",
     "PRODUCTS",
     "Contract",
     "ContractError",
@@ -69,16 +69,6 @@ __all__ = [
 
 #: Product roots the desk trades, and the instrument each root carries (DI1 maps by tenor).
 PRODUCTS: dict[str, str] = {"DI1": "rates_br", "DOL": "USDBRL", "IND": "IBOV", "ES": "SPX", "ZN": "UST_10Y"}
-
-#: Defaults of the ``desk`` config mapping (config/config.yaml repeats them).
-DEFAULT_DESK: dict[str, Any] = {
-    "positions_dir": "positions",
-    "min_open_interest": 1000,
-    "roll_sessions": {"DI1": 5, "DOL": 3, "IND": 3, "ES": 5, "ZN": 3},
-    "roll_calendar_sessions": 20,
-    "di1_january_beyond_du": 252,
-    "circuit_breaker": {"enabled": True, "size_factor": 0.5},
-}
 
 _CODE = re.compile(r"^(DI1|DOL|IND|ES|ZN)([FGHJKMNQUVXZ])(\d{2})$")
 _QUARTERLY = (3, 6, 9, 12)
@@ -231,7 +221,7 @@ def sessions_left(asof: dt.date, last_session: dt.date) -> int:
 
 
 def _roll(root: str, cfg: Mapping[str, Any]) -> int:
-    rs = {**DEFAULT_DESK["roll_sessions"], **dict(cfg.get("roll_sessions") or {})}
+    rs = {**defaults("desk.roll_sessions"), **dict(cfg.get("roll_sessions") or {})}
     return int(rs[root])
 
 
@@ -335,7 +325,7 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
         When no contract qualifies (the message says how many were listed and why each group failed).
     """
     t = di1_candidates(b3, asof)
-    min_oi = float(cfg.get("min_open_interest", DEFAULT_DESK["min_open_interest"]))
+    min_oi = float(cfg.get("min_open_interest", defaults("desk.min_open_interest")))
     roll = _roll("DI1", cfg)
     left = np.array([sessions_left(asof, s) for s in t["last_session"]])
     oi = t["open_interest"].astype(float).fillna(-1.0).to_numpy()
@@ -346,7 +336,7 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
             f"{len(t)} listed, {int((left > roll).sum())} outside the roll window of {roll} sessions, "
             f"{int((oi >= min_oi).sum())} with open interest >= desk.min_open_interest ({min_oi:,.0f})"
         )
-    jan_beyond = int(cfg.get("di1_january_beyond_du", DEFAULT_DESK["di1_january_beyond_du"]))
+    jan_beyond = int(cfg.get("di1_january_beyond_du", defaults("desk.di1_january_beyond_du")))
     if tenor_du >= jan_beyond:
         jan = ok & (t["month"].to_numpy() == 1)
         if jan.any():
@@ -381,7 +371,7 @@ def contract_for(inst: Instrument, asof: dt.date, b3: pd.DataFrame | None, cfg: 
     b3 : DataFrame or None
         The session's ``bronze_b3_market_data`` (needed for DI1).
     cfg : mapping
-        The ``desk`` config mapping (:data:`DEFAULT_DESK` fills missing keys).
+        The ``desk`` config mapping (declared defaults, :mod:`brmacro.params`, fill missing keys).
     """
     if inst.kind == "di1":
         if b3 is None:
@@ -409,7 +399,7 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
     or already passed (roll due now): ``contract``, ``product``, ``last_session``, ``roll_session``,
     ``sessions_to_roll`` (0 = roll due on the next orders), ``next_contract``.
     """
-    horizon = int(cfg.get("roll_calendar_sessions", DEFAULT_DESK["roll_calendar_sessions"]))
+    horizon = int(cfg.get("roll_calendar_sessions", defaults("desk.roll_calendar_sessions")))
     future: list[dt.date] = []
     d = asof
     for _ in range(horizon):

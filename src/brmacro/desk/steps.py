@@ -25,7 +25,7 @@ from brmacro.desk.book import (
     model_targets,
     orders_table,
 )
-from brmacro.desk.contracts import DEFAULT_DESK, roll_calendar
+from brmacro.desk.contracts import roll_calendar
 from brmacro.desk.positions import (
     POSITION_FILES,
     PositionsError,
@@ -35,6 +35,7 @@ from brmacro.desk.positions import (
 )
 from brmacro.desk.schemas import BOOKS, CONTRACTS, DESK, HELD, HELD_PNL, ORDERS, ROLLS
 from brmacro.io import frame
+from brmacro.params import section, value
 from brmacro.pipeline import POSITION_PREV_SESSIONS, Context
 
 __all__ = ["PREV_POSITION_SESSIONS", "desk_config", "desk_tables", "positions_of"]
@@ -45,11 +46,8 @@ PREV_POSITION_SESSIONS = POSITION_PREV_SESSIONS
 
 
 def desk_config(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``desk`` config subtree over :data:`DEFAULT_DESK`."""
-    cfg = {**DEFAULT_DESK, **dict(params.get("desk") or {})}
-    cfg["roll_sessions"] = {**DEFAULT_DESK["roll_sessions"], **dict(cfg.get("roll_sessions") or {})}
-    cfg["circuit_breaker"] = {**DEFAULT_DESK["circuit_breaker"], **dict(cfg.get("circuit_breaker") or {})}
-    return cfg
+    """The ``desk`` section of a step's params (declared defaults for keys not given)."""
+    return section(params, "desk")
 
 
 def positions_of(ctx: Context) -> dict[dt.date, Path]:
@@ -69,8 +67,8 @@ def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: Mark
     """
     d = ctx.date
     cfg = desk_config(ctx.params)
-    nav = float(ctx.params["nav_brl"])
-    limits = (ctx.params.get("risk") or {}).get("limits") or {}
+    nav = float(value(ctx.params, "nav_brl"))
+    limits = section(ctx.params, "risk.limits")
     window = previous_sessions(d, PREV_POSITION_SESSIONS)
     check_dir_dates(cfg["positions_dir"], window[0] if window else d, d)
     files = positions_of(ctx)

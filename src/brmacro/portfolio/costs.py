@@ -31,19 +31,7 @@ from numpy.typing import NDArray
 
 from brmacro.instruments import by_name, di1_pu
 
-__all__ = ["DEFAULT_COSTS", "cost_fractions", "di1_tick_bp", "one_way_cost"]
-
-#: Defaults of ``portfolio.costs``: one-way ticks per contract and fee per contract (contract currency).
-DEFAULT_COSTS: dict[str, dict[str, float]] = {
-    "DI1_1Y": {"ticks": 0.5, "fee": 0.91},
-    "DI1_2Y": {"ticks": 0.5, "fee": 0.91},
-    "DI1_5Y": {"ticks": 1.0, "fee": 0.91},
-    "DI1_10Y": {"ticks": 2.0, "fee": 0.91},
-    "USDBRL": {"ticks": 0.5, "fee": 0.60},
-    "IBOV": {"ticks": 1.0, "fee": 1.52},
-    "UST_10Y": {"ticks": 0.5, "fee": 0.0},
-    "SPX": {"ticks": 0.5, "fee": 0.0},
-}
+__all__ = ["cost_fractions", "di1_tick_bp", "one_way_cost"]
 
 _TICK = {"fx": 0.5 * 50.0, "equity_br": 5.0, "ust": 15.625, "equity_us": 12.5}  # contract currency per tick
 

@@ -114,13 +114,13 @@ def book_limits(names: Sequence[str], pcfg: Mapping[str, Any], risk_limits: Mapp
     pcfg : mapping
         The merged ``portfolio`` config (``bounds``, ``class_caps``, ``gross_leverage``).
     risk_limits : mapping
-        ``risk.limits`` (missing keys take :data:`brmacro.risk.limits.DEFAULTS`).
+        ``risk.limits`` (missing keys take their declared defaults, :mod:`brmacro.params`).
     widen : ndarray, optional
         Per-instrument factor on the bounds (the soft-limit override), still capped by ``risk.limits``.
     """
-    from brmacro.risk.limits import DEFAULTS
+    from brmacro.params import resolve
 
-    lim = {**DEFAULTS, **dict(risk_limits or {})}
+    lim = resolve("risk.limits", risk_limits)
     exempt = set(lim["notional_exempt_classes"])
     f = np.ones(len(names)) if widen is None else np.asarray(widen, float)
     lo = np.array([min(float(pcfg["bounds"][x][0]), 0.0) for x in names]) * f

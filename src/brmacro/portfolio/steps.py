@@ -1,14 +1,13 @@
 """Portfolio steps: ``portfolio_optimization`` (Black-Litterman + cvxpy) and ``portfolio_sizing``.
 
 Both are stateless functions of the session's inputs. Parameters come from the ``portfolio:``
-config subtree (``config/config.yaml``), over :data:`DEFAULT_CONFIG`. ``docs/portfolio.md`` explains
+config subtree (``config/config.yaml``; declared in :mod:`brmacro.params.portfolio`). ``docs/portfolio.md`` explains
 the construction: one covariance (:mod:`brmacro.covariance`), horizon-consistent views, the cost term,
 the limits sizing enforces (:mod:`brmacro.portfolio.limits`) and each position's ``origin``.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import math
@@ -23,11 +22,13 @@ from brmacro.desk.book import MarketData
 from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
 from brmacro.errors import InputMissing
-from brmacro.instruments import INSTRUMENTS, by_name, di1_dv01, di1_pu
+from brmacro.instruments import by_name, di1_dv01, di1_pu
 from brmacro.io import frame
+from brmacro.params import resolve, section
+from brmacro.params import value as param
 from brmacro.pipeline import Context
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
-from brmacro.portfolio.costs import DEFAULT_COSTS, cost_fractions
+from brmacro.portfolio.costs import cost_fractions
 from brmacro.portfolio.execution import check_execution
 from brmacro.portfolio.limits import book_limits, check_book, scale_caps, share_caps, share_limit, var_value
 from brmacro.portfolio.optimizer import mean_variance
@@ -43,68 +44,11 @@ from brmacro.portfolio.sizing import (
     zn_price,
 )
 
-__all__ = ["DEFAULT_CONFIG", "portfolio_config", "portfolio_optimization", "portfolio_sizing"]
-
-DEFAULT_CONFIG: dict[str, Any] = {
-    "universe": [i.name for i in INSTRUMENTS],
-    "cov_window": 252,
-    "min_obs": 126,
-    "periods_per_year": 252,
-    "delta": 2.5,
-    "tau": 0.05,
-    "prior": "zero",
-    "prior_ref_vol": 0.10,
-    "ic": 0.05,
-    "z_scale": 2.0,
-    "view_horizon_sessions": 21,
-    "max_view_sharpe": 1.0,
-    "hedges": "forbid",
-    "cost_aversion": 1.0,
-    "cost_holding_sessions": 63,
-    "no_trade_band": 0.005,
-    "participation": 0.5,
-    "costs": copy.deepcopy(DEFAULT_COSTS),
-    "min_abs_conviction": 0.05,
-    "clarity_floor": 0.2,
-    "omega_eps": 1.0e-6,
-    "use_cross_asset_views": False,
-    "cross_asset_view_instruments": {
-        "rates_br": "DI1_2Y", "fx": "USDBRL", "equity_br": "IBOV", "rates_us": "UST_10Y", "equity_us": "SPX",
-    },
-    "bounds": {
-        "DI1_1Y": [-5.0, 5.0], "DI1_2Y": [-3.0, 3.0], "DI1_5Y": [-1.5, 1.5], "DI1_10Y": [-1.0, 1.0],
-        "USDBRL": [-0.5, 0.5], "IBOV": [-0.5, 0.5], "UST_10Y": [-1.0, 1.0], "SPX": [-0.5, 0.5],
-    },
-    "gross_leverage": 8.0,
-    "class_caps": {"rates_br": 6.0, "fx": 0.5, "equity_br": 0.5, "rates_us": 1.0, "equity_us": 0.5},
-    "solver": "CLARABEL",
-    "sizing": {
-        "method": "vol_target",
-        "target_vol": 0.10,
-        "kelly_fraction": 0.5,
-        "soft_limit_conviction": 0.8,
-        "soft_limit_factor": 1.2,
-        "limit_headroom": 0.98,
-        "risk_budget": "conviction",
-        "max_reshape_iterations": 60,
-    },
-    "contracts": {"zn_coupon": 0.06, "zn_years": 10.0},
-}
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("bounds", "costs"):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
+__all__ = ["portfolio_config", "portfolio_optimization", "portfolio_sizing"]
 
 def portfolio_config(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``portfolio`` subtree of a step's params over :data:`DEFAULT_CONFIG`."""
-    cfg = _merge(DEFAULT_CONFIG, params.get("portfolio") or {})
+    """The ``portfolio`` section of a step's params (declared defaults for keys not given), checked."""
+    cfg = section(params, "portfolio")
     for name in cfg["universe"]:
         by_name(name)
         if name not in cfg["bounds"]:
@@ -400,10 +344,9 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
 
 def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any]) -> np.ndarray:
     """The covariance ``risk_var`` will use for the book (same window rule and estimator), for reshaping."""
-    from brmacro.risk.var import DEFAULTS as VAR_DEFAULTS
     from brmacro.risk.var import select_window
 
-    p = {**VAR_DEFAULTS, **dict(rcfg.get("var") or {})}
+    p = resolve("risk.var", rcfg.get("var"))
     mat = returns_matrix(ctx.table("silver_returns"), ctx.date)
     win = select_window(mat, pd.Series(1.0, index=names), ctx.date, int(p["window"]))
     return shrunk_covariance(win.returns.to_numpy(float), names)[0]
@@ -553,8 +496,6 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     (4) rounds to whole contracts and checks every limit again on the rounded book (VaR and shares measured
     exactly as ``risk_var`` measures them), shrinking by 1 % steps until it passes.
     """
-    from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
-
     cfg = portfolio_config(ctx.params)
     sz = cfg["sizing"]
     method = str(sz["method"])
@@ -573,16 +514,16 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     conv = np.array([float(agg["conviction"].get(x, 0.0)) for x in names])
     target = opt.loc[names, "target_weight"].to_numpy(float)
     origin = [str(o) for o in opt.loc[names, "origin"]]
-    rcfg = dict(ctx.params.get("risk") or {})
+    rcfg = {"var": section(ctx.params, "risk.var"), "limits": section(ctx.params, "risk.limits")}
     soft = np.abs(conv) > float(sz["soft_limit_conviction"])
     widen = np.where(soft & (target != 0), float(sz["soft_limit_factor"]), 1.0)
     for x in np.array(names)[soft & (target != 0)]:
         ctx.log.warning("soft limit override for %s: |conviction| > %s, cap x%s (within risk.limits)", x,
                         sz["soft_limit_conviction"], sz["soft_limit_factor"])
     bcfg = {**cfg, "bounds": {x: [float(opt.loc[x, "lower"]), float(opt.loc[x, "upper"])] for x in names}}
-    lim = book_limits(names, bcfg, {**LIMIT_DEFAULTS, **dict(rcfg.get("limits") or {})}, widen)
+    lim = book_limits(names, bcfg, rcfg["limits"], widen)
     tv, ppy, head = float(sz["target_vol"]), int(cfg["periods_per_year"]), float(sz["limit_headroom"])
-    nav = float(ctx.params["nav_brl"])
+    nav = float(param(ctx.params, "nav_brl"))
     cache: dict[str, Any] = {"ptax": _ptax(ctx)}
     unit = [contract_row(ctx, x, nav, cfg, cache) for x in names]  # per 1 x NAV of notional
     per_w = np.array([u[1] for u in unit])  # contracts per unit of weight

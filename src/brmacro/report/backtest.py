@@ -38,7 +38,8 @@ import pandas as pd
 
 from brmacro.calendar import previous_sessions
 from brmacro.io import write_table
-from brmacro.portfolio.costs import DEFAULT_COSTS, one_way_cost
+from brmacro.params import defaults, resolve
+from brmacro.portfolio.costs import one_way_cost
 from brmacro.portfolio.execution import check_execution, execution_step
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
@@ -131,10 +132,13 @@ def run_backtest(
     mat = ret.pivot_table(index="date", columns="instrument", values="ret", aggfunc="first")
     first, last = min(books), max(books)
     insts = sorted(set().union(*[set(w.index) for w in books.values()]))
-    ann = int(params.get("annualisation", 252))
-    band = float(params.get("no_trade_band", 0.0))
-    part_rate = float(params.get("participation", 1.0))
-    costs = params.get("costs") or DEFAULT_COSTS
+    bt = resolve("report.backtest", {k: v for k, v in params.items()
+                                      if k not in ("costs", "no_trade_band", "participation")})
+    ann = int(bt["annualisation"])
+    # run_backtest passes the portfolio's execution rule and cost model (one each, with the daily orders)
+    band = float(params.get("no_trade_band", defaults("portfolio.no_trade_band")))
+    part_rate = float(params.get("participation", defaults("portfolio.participation")))
+    costs = params.get("costs") or defaults("portfolio.costs")
     try:
         check_execution(band, part_rate)
     except ValueError as exc:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from brmacro.calendar import previous_sessions
 from brmacro.desk.report import desk_banner, desk_orders, desk_section
+from brmacro.params import resolve
 from brmacro.pipeline import AGENTS
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
 from brmacro.report.charts import Line, bar_chart, line_chart
@@ -924,18 +925,19 @@ def build_report(
         ``demo`` or ``live`` (shown in the title block).
     """
     figs = Figures(session)
-    mode = str(report_params.get("outliers", "flag"))
-    z_th = float(report_params.get("outlier_z", 5.0))
+    report_params = resolve("report", report_params)  # declared defaults for keys not given
+    mode = str(report_params["outliers"])
+    z_th = float(report_params["outlier_z"])
     ret = inp.get("silver_returns")
     outliers = None if ret is None else check_outliers(
-        ret, session, int(report_params.get("outlier_window", 252)), int(report_params.get("outlier_min_obs", 60)),
+        ret, session, int(report_params["outlier_window"]), int(report_params["outlier_min_obs"]),
         z_th)
     tr = build_track_record(inp, session, report_params, risk_params, nav)
     ok = tr.ok() if not tr.why else tr.daily
     window = None if tr.why or ok.empty or not is_num(tr.daily["drawdown"].iloc[-1]) else (
         tr.spec, -float(tr.daily["drawdown"].iloc[-1]), len(ok))
     alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window)
-    key_signals = int(report_params.get("key_signals_per_agent", 3))
+    key_signals = int(report_params["key_signals_per_agent"])
     port, orders, why = portfolio_section(inp, figs, nav)
     orders, why = desk_orders(inp, orders, why)  # the desk's orders against its held book, where it has one
     flagged = [o for o in (outliers or []) if o.flagged]
@@ -970,5 +972,5 @@ def build_report(
     if inp.reconstructed:
         sub.append("RECONSTRUCTED: built from today's live data of a source without vintages (BCB SGS), not from what "
                    f"was public on {session.isoformat()}; inputs: {', '.join(sorted(inp.reconstructed))}")
-    title = str(report_params.get("title", "brmacro daily report"))
+    title = str(report_params["title"])
     return BuiltReport(Document(f"{title} — {session.isoformat()}", sub, sections), figs.records(), alerts)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from brmacro.calendar import anbima_roll_forward, du
 from brmacro.instruments import INSTRUMENTS
+from brmacro.params import resolve
 from brmacro.report.charts import Line, line_chart
 from brmacro.report.inputs import Inputs
 from brmacro.report.render import Cell, Figures, Section, bp, is_num, na, num, pct
@@ -48,7 +49,6 @@ from brmacro.silver.curves import flat_forward
 
 __all__ = [
     "COPOM_FILE",
-    "DEFAULT_RATES",
     "Changes",
     "carry_rolldown",
     "changes",
@@ -61,12 +61,6 @@ __all__ = [
 
 COPOM_FILE = Path(__file__).resolve().parents[1] / "data" / "copom_meetings.csv"
 
-DEFAULT_RATES: dict[str, Any] = {
-    "copom_meetings_ahead": 8,
-    "carry_horizons_du": [21, 63],
-    "dv01_buckets_years": [1.0, 2.0, 5.0],
-    "slopes": ["DI_1s2s", "DI_2s5s", "DI_5s10s"],
-}
 
 
 # ----------------------------------------------------------------------------------------------- COPOM calendar
@@ -635,9 +629,9 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
     session : datetime.date
         The report's session.
     params : mapping, optional
-        ``report.rates`` (defaults: :data:`DEFAULT_RATES`).
+        ``report.rates`` (declared defaults, :mod:`brmacro.params.report`, for keys not given).
     """
-    p = {**DEFAULT_RATES, **dict(params or {})}
+    p = resolve("report.rates", params)
     sec = Section("rates", "Rates desk")
     for a in ("bronze_b3_market_data", "bronze_bcb_sgs"):
         if a in inp.stale:

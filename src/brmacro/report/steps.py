@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from brmacro.params import section, value
 from brmacro.pipeline import STEPS, Context
 from brmacro.report.alerts import alerts_frame
 from brmacro.report.build import build_report
@@ -29,9 +30,8 @@ def daily_report(ctx: Context) -> dict[str, pd.DataFrame]:
     if ctx.out_dir is None:
         raise ValueError(f"daily_report {ctx.date.isoformat()}: no output folder (ctx.out_dir) to write the report")
     inp = load_inputs(ctx.inputs, ctx.prev, STEPS["daily_report"].inputs)
-    nav = ctx.params.get("nav_brl")
-    built = build_report(inp, ctx.date, ctx.params.get("report", {}) or {}, ctx.params.get("risk"),
-                         float(nav) if nav is not None else None, ctx.source)
+    built = build_report(inp, ctx.date, section(ctx.params, "report"), section(ctx.params, "risk"),
+                         float(value(ctx.params, "nav_brl")), ctx.source)
     write_text_atomic(ctx.out_dir / "report.html", render_html(built.doc))
     write_text_atomic(ctx.out_dir / "report.md", render_markdown(built.doc))
     part = pd.DataFrame.from_records(built.figures, columns=FIGURES.names)

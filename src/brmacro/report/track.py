@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from brmacro.covariance import returns_matrix
+from brmacro.params import resolve, section
 from brmacro.report.inputs import Inputs
 from brmacro.report.window import track_record_sessions, window_start
-from brmacro.risk.limits import DEFAULTS as LIMIT_DEFAULTS
 from brmacro.risk.limits import _var_value
 from brmacro.risk.pnl import held_sizing_date, model_book_pnl
 
@@ -175,8 +175,8 @@ class TrackRecord:
 def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, Any] | None,
                        risk_params: Mapping[str, Any] | None, nav: float | None) -> TrackRecord:
     """The track record of the model book over the configured window ending at ``session``."""
-    cfg = report_cfg or {}
-    spec = str(cfg.get("track_record", "mtd"))
+    cfg = resolve("report", report_cfg)
+    spec = str(cfg["track_record"])
     cols = ["date", "sizing_date", "pnl", "pnl_brl", "cum_pnl", "cum_brl", "drawdown", "var95", "exception", "note"]
     empty = pd.DataFrame(columns=cols)
     try:
@@ -192,9 +192,7 @@ def build_track_record(inp: Inputs, session: dt.date, report_cfg: Mapping[str, A
     mat = returns_matrix(ret, session)
     sizings = dict(inp.prev_sizing)
     pnls = model_book_pnl(session, mat, sizings, n_sessions=len(win))
-    lim = dict(LIMIT_DEFAULTS)
-    if isinstance(risk_params, Mapping) and isinstance(risk_params.get("limits"), Mapping):
-        lim.update(risk_params["limits"])
+    lim = section({"risk": risk_params} if isinstance(risk_params, Mapping) else None, "risk.limits")
     vars_ = dict(inp.prev_var)
     rows = []
     for r in pnls:

@@ -19,13 +19,9 @@ from functools import lru_cache
 from typing import Any
 
 from brmacro.calendar import parse_date, previous_sessions, sessions_between
+from brmacro.params import value
 
-__all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_TRACK_RECORD", "track_record_inputs", "track_record_sessions",
-           "window_start"]
-
-#: Defaults of ``report.track_record`` and ``report.track_record_max_sessions`` (as in config/schema.yaml).
-DEFAULT_TRACK_RECORD = "mtd"
-DEFAULT_MAX_SESSIONS = 260
+__all__ = ["track_record_inputs", "track_record_sessions", "window_start"]
 
 #: Sessions between the close a book is decided from and the session it earns (brmacro.risk.pnl.LAG_SESSIONS).
 _LAG = 2
@@ -64,9 +60,9 @@ def track_record_sessions(session: dt.date, report_cfg: Mapping[str, Any] | None
     ValueError
         When the window is longer than ``report.track_record_max_sessions``.
     """
-    cfg = report_cfg or {}
-    spec = cfg.get("track_record", DEFAULT_TRACK_RECORD)
-    cap = int(cfg.get("track_record_max_sessions", DEFAULT_MAX_SESSIONS))
+    cfg = {"report": report_cfg or {}}
+    spec = value(cfg, "report.track_record")
+    cap = int(value(cfg, "report.track_record_max_sessions"))
     start = window_start(session, spec)
     out = sessions_between(start, session) if start <= session else []
     if len(out) > cap:
@@ -83,9 +79,9 @@ def track_record_inputs(session: dt.date, report_cfg: Mapping[str, Any] | None) 
 
     The sizing list always holds the previous session (today's orders trade from its book).
     """
-    cfg = report_cfg or {}
-    sizing, var = _inputs(session, str(cfg.get("track_record", DEFAULT_TRACK_RECORD)),
-                          int(cfg.get("track_record_max_sessions", DEFAULT_MAX_SESSIONS)))
+    cfg = {"report": report_cfg or {}}
+    sizing, var = _inputs(session, str(value(cfg, "report.track_record")),
+                          int(value(cfg, "report.track_record_max_sessions")))
     return {"portfolio_sizing": list(sizing), "risk_var": list(var)}
 
 

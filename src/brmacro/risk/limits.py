@@ -33,12 +33,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from brmacro.params import resolve
 from brmacro.risk._common import RiskInputError, book_weights
 from brmacro.risk.pnl import SessionPnl
 
 __all__ = [
-    "ALERT_DEFAULTS",
-    "DEFAULTS",
     "LimitRow",
     "budget_table",
     "evaluate_limits",
@@ -49,42 +48,6 @@ __all__ = [
     "stress_loss_row",
     "var_limit_row",
 ]
-
-#: Defaults of the ``risk.limits`` config mapping (the config file repeats them).
-DEFAULTS: dict[str, Any] = {
-    "var_method": "max",
-    "var_95": 0.03,
-    "var_99": 0.05,
-    "max_drawdown": 0.10,
-    "max_gross_leverage": 8.0,
-    "max_position": 0.25,
-    "max_asset_class_exposure": 0.50,
-    "max_risk_contribution": 0.40,
-    "asset_class_risk_budget": 0.70,
-    "max_risk_contribution_by_size": [1.0, 0.55],
-    "asset_class_risk_budget_by_size": [1.0],
-    "max_strategy_daily_loss": 0.02,
-    "max_asset_class_daily_loss": 0.03,
-    "daily_loss": 0.02,
-    "weekly_loss": 0.05,
-    "dv01_brl_per_bp": 50_000.0,
-    "max_stress_loss": 0.20,
-    "max_open_interest_share": 0.05,
-    "notional_exempt_classes": ["rates_br", "rates_us"],
-    "warn_fraction": 0.8,
-}
-
-#: Defaults of the ``risk.alerts`` mapping: thresholds used only by alerts (Part B §11.2), in partition
-#: terms (B3 sessions, counts), never wall-clock ages, so the report stays byte-reproducible.
-ALERT_DEFAULTS: dict[str, Any] = {
-    "drawdown_warning": 0.05,
-    "conviction_surge": 0.30,
-    "signal_flip_count": 1,
-    "stale_data_sessions": {"default": 2, "bronze_bcb_focus": 6},
-    "limit_breach_utilisation": 1.0,
-    "pipeline_failure_missing": 0,
-    "agent_stale_missing": 0,
-}
 
 _RATES = ("rates_br", "rates_us")
 _METHODS = ("historical", "parametric", "monte_carlo")
@@ -175,7 +138,7 @@ def open_interest_row(name: str, quantities: Mapping[str, float], contracts: pd.
     ``contracts`` is ``portfolio_sizing.contracts`` (open interest from the session's B3 settlement file).
     Products with no open interest in bronze (DOL, IND, ES, ZN) are named in the note, not measured.
     """
-    lim = {**DEFAULTS, **dict(limits or {})}
+    lim = resolve("risk.limits", limits)
     oi = contracts.set_index("contract")["open_interest"] if len(contracts) else pd.Series(dtype=float)
     held = {str(c): abs(float(q)) for c, q in quantities.items() if float(q) != 0}
     measured = {c: q / float(oi[c]) for c, q in held.items() if c in oi.index and pd.notna(oi[c]) and float(oi[c]) > 0}
@@ -257,7 +220,7 @@ def evaluate_limits(
     pnls : sequence of SessionPnl
         Model-book P&L of the last five sessions, oldest first, the last being today.
     limits : mapping, optional
-        The ``risk.limits`` config mapping (:data:`DEFAULTS` fill missing keys).
+        The ``risk.limits`` config mapping (declared defaults (:mod:`brmacro.params`) fill missing keys).
     stress : DataFrame, optional
         Today's ``risk_stress`` scenarios, for the ``stress_loss`` row (N/A without them).
     extra_rows : sequence of LimitRow
@@ -266,8 +229,7 @@ def evaluate_limits(
     pnl_label : str
         Whose P&L ``pnls`` is, for the notes (``model-book``; ``held-book`` for the desk's positions).
     """
-    lim = dict(DEFAULTS)
-    lim.update(dict(limits or {}))
+    lim = resolve("risk.limits", limits)
     warn = float(lim["warn_fraction"])
     w = book_weights(sizing, "risk_limits")
     classes = cast("dict[str, str]", sizing.set_index("instrument")["asset_class"].astype(str).to_dict())

@@ -8,7 +8,7 @@ Each reads its declared inputs through :class:`brmacro.pipeline.Context`, calls 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -16,7 +16,8 @@ import pandas as pd
 
 from brmacro.covariance import returns_matrix
 from brmacro.errors import InputMissing
-from brmacro.pipeline import Context
+from brmacro.params import section
+from brmacro.pipeline import PNL_SESSIONS, Context
 from brmacro.risk._common import RiskInputError, book_weights
 from brmacro.risk.limits import LimitRow, evaluate_limits, open_interest_row
 from brmacro.risk.pnl import SessionPnl, model_book_pnl, pnl_frame
@@ -27,8 +28,6 @@ from brmacro.risk.var import compute_var
 __all__ = ["risk_limits", "risk_stress", "risk_var"]
 
 
-def _risk_params(ctx: Context) -> Mapping[str, Any]:
-    return ctx.params.get("risk", {}) or {}
 
 
 def _with_date(df: pd.DataFrame, d: dt.date) -> pd.DataFrame:
@@ -76,7 +75,7 @@ def risk_var(ctx: Context) -> dict[str, pd.DataFrame]:
     Also for the desk's held and proposed books (``books``, ``books_components``) when a positions file exists.
     """
     sizing = ctx.table("portfolio_sizing")
-    cfg = _risk_params(ctx).get("var")
+    cfg = section(ctx.params, "risk.var")
     try:
         ret = _returns(ctx)
         est, comp = compute_var(ret, _weights(ctx, sizing), ctx.date, cfg)
@@ -96,7 +95,7 @@ def risk_var(ctx: Context) -> dict[str, pd.DataFrame]:
 def risk_stress(ctx: Context) -> dict[str, pd.DataFrame]:
     """Hypothetical scenarios, reverse stress and historical replay of today's book."""
     sizing = ctx.table("portfolio_sizing")
-    cfg = _risk_params(ctx).get("stress")
+    cfg = section(ctx.params, "risk.stress")
     try:
         ret, curves, crisis = _returns(ctx), ctx.table("silver_curves"), ctx.table("silver_returns", "crisis")
         scen, rev, rep = compute_stress(_weights(ctx, sizing), ret, curves, ctx.date, cfg, crisis)
@@ -120,8 +119,8 @@ def risk_limits(ctx: Context) -> dict[str, pd.DataFrame]:
         _weights(ctx, sizing)
         mat = returns_matrix(_returns(ctx), ctx.date)
         sizings = dict(ctx.prev_tables("portfolio_sizing"))
-        pnls = model_book_pnl(ctx.date, mat, sizings, n_sessions=5)
-        limits = _risk_params(ctx).get("limits")
+        pnls = model_book_pnl(ctx.date, mat, sizings, n_sessions=PNL_SESSIONS)
+        limits = section(ctx.params, "risk.limits")
         contracts = ctx.table("portfolio_sizing", "contracts")
         books = _desk_books(ctx)
         model_q = cast("dict[str, float]", sizing.groupby("contract")["contracts"].sum().to_dict())

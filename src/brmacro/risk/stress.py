@@ -45,11 +45,11 @@ from scipy.optimize import brentq
 from brmacro.calendar import sessions_between
 from brmacro.covariance import returns_matrix
 from brmacro.instruments import by_name, di1_pu
+from brmacro.params import resolve
 from brmacro.portfolio.sizing import zn_price
 from brmacro.risk._common import RiskInputError, check_weights
 
 __all__ = [
-    "DEFAULTS",
     "ReplayResult",
     "ScenarioResult",
     "compute_stress",
@@ -67,77 +67,7 @@ __all__ = [
     "yield_shock_at",
 ]
 
-_DI_FACTORS = ("DI1_1Y", "DI1_2Y", "DI1_5Y", "DI1_10Y")
 
-#: Defaults of the ``risk.stress`` config subtree (Part B §10.2 scenarios; the config file repeats them).
-#: Historical magnitudes and their sources: docs/risk.md.
-DEFAULTS: dict[str, Any] = {
-    "reverse_loss": 0.10,
-    "reverse_max_multiplier": 5.0,
-    "factors": {
-        "USDBRL": {"type": "price", "instruments": ["USDBRL"]},
-        "DI_PRE": {"type": "yield", "instruments": list(_DI_FACTORS)},
-        "NTN_B_REAL": {"type": "price", "instruments": []},
-        "IBOVESPA": {"type": "price", "instruments": ["IBOV"]},
-        "SP500": {"type": "price", "instruments": ["SPX"]},
-        "OIL": {"type": "price", "instruments": []},
-        "UST_NOM": {"type": "yield", "instruments": ["UST_10Y"]},
-        "CDS_BR": {"type": "price", "instruments": []},
-    },
-    "scenarios": {
-        "taper_tantrum_2013": {
-            "period": "May-Aug 2013 (taper tantrum; stylised magnitudes)",
-            "window": "taper_tantrum_2013",
-            "shocks": {"USDBRL": 0.15, "DI_PRE": 0.02, "NTN_B_REAL": -0.08, "IBOVESPA": -0.15, "UST_NOM": 0.01},
-        },
-        "br_crisis_2015": {
-            "period": "Sep 2015-Feb 2016 (downgrade to junk; stylised magnitudes)",
-            "window": "br_crisis_2015",
-            "shocks": {"USDBRL": 0.15, "DI_PRE": 0.04, "NTN_B_REAL": -0.15, "IBOVESPA": -0.25},
-        },
-        "covid_2020": {
-            "period": "Feb-Mar 2020 (COVID crash; stylised magnitudes)",
-            "window": "covid_2020",
-            "shocks": {"USDBRL": 0.20, "DI_PRE": 0.02, "IBOVESPA": -0.35, "SP500": -0.30, "OIL": -0.50},
-        },
-        "br_election_2022": {
-            "period": "Oct-Nov 2022 (election and transition-PEC fiscal scare: DI up 175-235 bp, USDBRL flat)",
-            "window": "br_election_2022",
-            "shocks": {"DI_PRE": {"du": [252, 1008], "dy": [0.0175, 0.0235]}},
-        },
-        "br_fiscal_crisis": {
-            "period": "hypothetical fiscal crisis (2015 magnitude)",
-            "shocks": {"USDBRL": 0.25, "DI_PRE": 0.035, "NTN_B_REAL": -0.10, "IBOVESPA": -0.18, "CDS_BR": 0.40},
-        },
-        "global_risk_off": {
-            "period": "hypothetical global risk-off (COVID magnitude)",
-            "shocks": {"USDBRL": 0.20, "DI_PRE": 0.015, "IBOVESPA": -0.30, "SP500": -0.25, "OIL": -0.40,
-                       "UST_NOM": -0.005, "CDS_BR": 0.30},
-        },
-        "bear_steepener": {
-            "period": "hypothetical DI bear steepener (1Y +50, 2Y +100, 5Y +175, 10Y +200 bp)",
-            "shocks": {"DI_PRE": {"du": [252, 504, 1260, 2520], "dy": [0.005, 0.01, 0.0175, 0.02]}},
-        },
-        "bull_flattener": {
-            "period": "hypothetical DI bull flattener (1Y -25, 2Y -50, 5Y -100, 10Y -125 bp)",
-            "shocks": {"DI_PRE": {"du": [252, 504, 1260, 2520], "dy": [-0.0025, -0.005, -0.01, -0.0125]}},
-        },
-        "copom_hawkish_surprise": {
-            "period": "hypothetical COPOM surprise +100 bp at the front, fading with a 1-year mean life",
-            "shocks": {"DI_PRE": {"front": 0.01, "fade_years": 1.0}},
-        },
-        "copom_dovish_surprise": {
-            "period": "hypothetical COPOM surprise -100 bp at the front, fading with a 1-year mean life",
-            "shocks": {"DI_PRE": {"front": -0.01, "fade_years": 1.0}},
-        },
-    },
-    "replay_windows": [
-        {"name": "taper_tantrum_2013", "start": "2013-05-22", "end": "2013-08-30"},
-        {"name": "br_crisis_2015", "start": "2015-09-01", "end": "2016-02-29"},
-        {"name": "covid_2020", "start": "2020-02-20", "end": "2020-03-31"},
-        {"name": "br_election_2022", "start": "2022-10-01", "end": "2022-11-30"},
-    ],
-}
 
 #: The reverse stress searches multiples up to this factor times ``reverse_max_multiplier``.
 _SEARCH_FACTOR = 20.0
@@ -543,12 +473,6 @@ def _moves_text(moves: Mapping[str, float]) -> str:
     return ", ".join(parts)
 
 
-def _params(p: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(DEFAULTS)
-    out.update(dict(p or {}))
-    return out
-
-
 def _date(v: Any) -> dt.date:
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
 
@@ -610,7 +534,7 @@ def compute_stress(
     (scenarios, reverse, replay)
         Frames with the columns of the risk_stress tables except ``date``.
     """
-    p = _params(params)
+    p = resolve("risk.stress", params)
     w = check_weights(weights, f"risk_stress {asof.isoformat()}")
     held = [str(i) for i in w.index[w.to_numpy() != 0]]
     factors: Mapping[str, Mapping[str, Any]] = p["factors"]

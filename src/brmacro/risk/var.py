@@ -39,10 +39,10 @@ from scipy import stats
 
 from brmacro.calendar import previous_sessions
 from brmacro.covariance import returns_matrix, shrunk_covariance
+from brmacro.params import resolve
 from brmacro.risk._common import RiskInputError, check_weights
 
 __all__ = [
-    "DEFAULTS",
     "VarEstimate",
     "WindowData",
     "compute_var",
@@ -55,18 +55,6 @@ __all__ = [
     "shrunk_covariance",
 ]
 
-#: Defaults of the ``risk.var`` config subtree (the config file repeats them).
-DEFAULTS: dict[str, Any] = {
-    "window": 756,
-    "min_obs": 250,
-    "confidences": [0.95, 0.99],
-    "mc_draws": 10_000,
-    "mc_seed": 7,
-    "t_fit": "moments",
-    "min_df": 2.5,
-    "max_df": 1_000.0,
-    "components_confidence": 0.95,
-}
 
 @dataclass(frozen=True)
 class VarEstimate:
@@ -331,12 +319,6 @@ def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: 
     )
 
 
-def _params(p: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(DEFAULTS)
-    out.update(dict(p or {}))
-    return out
-
-
 def compute_var(
     returns: pd.DataFrame,
     weights: pd.Series,
@@ -354,7 +336,7 @@ def compute_var(
     asof : datetime.date
         The session (window end; seeds the Monte Carlo).
     params : mapping, optional
-        The ``risk.var`` config subtree (:data:`DEFAULTS` fill missing keys).
+        The ``risk.var`` config subtree (declared defaults (:mod:`brmacro.params`) fill missing keys).
 
     Returns
     -------
@@ -367,7 +349,7 @@ def compute_var(
     RiskInputError
         For NaN weights, a held instrument without returns, an empty window, or a singular covariance.
     """
-    p = _params(params)
+    p = resolve("risk.var", params)
     w_all = check_weights(weights, f"risk_var {asof.isoformat()}")
     mat = returns_matrix(returns, asof)
     win = select_window(mat, w_all, asof, int(p["window"]))

@@ -11,7 +11,6 @@ from brmacro._lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "DEFAULT_TILTS": "aggregation",
         "Aggregate": "aggregation",
         "aggregate_instrument": "aggregation",
         "conviction_from_z": "aggregation",

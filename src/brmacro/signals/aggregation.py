@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import sessions_between
+from brmacro.params import defaults
 
 __all__ = [
-    "DEFAULT_TILTS",
     "Aggregate",
     "aggregate_instrument",
     "contributions_json",
@@ -43,19 +43,6 @@ __all__ = [
 
 Method = Literal["bayesian", "confidence_weighted", "rank_based"]
 
-# Part B §8.1 tilt table: family prefix -> regime -> multiplier.
-DEFAULT_TILTS: dict[str, dict[str, float]] = {
-    "RATES_": {"goldilocks": 1.0, "reflation": 0.8, "stagflation": 0.7, "deflation": 1.3},
-    "FX_": {"goldilocks": 1.0, "reflation": 1.0, "stagflation": 0.7, "deflation": 0.9},
-    "INF_": {"goldilocks": 0.8, "reflation": 1.3, "stagflation": 1.5, "deflation": 0.6},
-    "CUPOM_": {"goldilocks": 1.0, "reflation": 0.9, "stagflation": 0.8, "deflation": 1.1},
-    "SOV_": {"goldilocks": 0.9, "reflation": 0.8, "stagflation": 1.2, "deflation": 1.3},
-    "EQ_": {"goldilocks": 1.2, "reflation": 1.1, "stagflation": 0.6, "deflation": 0.7},
-    "EQUITY_": {"goldilocks": 1.2, "reflation": 1.1, "stagflation": 0.6, "deflation": 0.7},
-    "CROSS_": {"goldilocks": 1.0, "reflation": 1.0, "stagflation": 1.0, "deflation": 1.0},
-    "COMM_": {"goldilocks": 0.9, "reflation": 1.3, "stagflation": 1.2, "deflation": 0.7},
-    "COMMODITY_": {"goldilocks": 0.9, "reflation": 1.3, "stagflation": 1.2, "deflation": 0.7},
-}
 
 
 def conviction_from_z(z: float, z_scale: float = 2.0) -> float:
@@ -100,11 +87,11 @@ def regime_tilt(
     probs : mapping
         Regime -> probability (summing to 1).
     tilts : mapping, optional
-        Prefix -> regime -> multiplier (default :data:`DEFAULT_TILTS`).
+        Prefix -> regime -> multiplier (default: the declared ``signals.regime_tilts``).
     floor : float
         Lowest tilt returned.
     """
-    table = DEFAULT_TILTS if tilts is None else tilts
+    table = defaults("signals.regime_tilts") if tilts is None else tilts
     sid = signal_id.upper()
     matches = [p for p in table if sid.startswith(p.upper())]
     if not matches:

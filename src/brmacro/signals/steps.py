@@ -1,12 +1,11 @@
 """Signal-layer steps: ``signal_aggregation`` and ``signal_monitor``.
 
 Parameters come from the ``signals:`` config subtree (``config/config.yaml``); any key
-left out falls back to :data:`DEFAULT_CONFIG`, which that file mirrors.
+left out falls back to its declared default (:mod:`brmacro.params.signals`).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -17,9 +16,9 @@ import pandas as pd
 from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS
 from brmacro.io import frame
+from brmacro.params import section, value
 from brmacro.pipeline import AGENTS, STEPS, Context
 from brmacro.signals.aggregation import (
-    DEFAULT_TILTS,
     aggregate_instrument,
     contributions_json,
     conviction_from_z,
@@ -31,50 +30,17 @@ from brmacro.signals.market import Market
 from brmacro.signals.monitor import divergences, flips_and_surges, weekly_flip_counts
 from brmacro.signals.schemas import AGGREGATE, MONITOR_EVENTS, MONITOR_SUMMARY, STRATEGY_SIGNALS
 from brmacro.signals.strategies import (
-    DEFAULT_INFLATION_TARGET,
-    DEFAULT_PARAMS,
-    DEFAULT_SERIES,
-    STRATEGIES,
     drivers_json,
     run_strategies,
 )
 
-__all__ = ["DEFAULT_CONFIG", "signal_aggregation", "signal_monitor", "signals_config"]
+__all__ = ["signal_aggregation", "signal_monitor", "signals_config"]
 
 REGIME_COLS = ("goldilocks", "reflation", "stagflation", "deflation")
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "method": "bayesian",
-    "z_scale": 2.0,
-    "direction_threshold": 0.05,
-    "tilt_floor": 0.01,
-    "regime_tilts": DEFAULT_TILTS,
-    "crowding": {"threshold": 0.8, "penalty": 0.2, "min_signals": 2},
-    "staleness": {"max_sessions": 5},
-    "agent_signals": "composite",
-    "strategies": {
-        "enabled": sorted(STRATEGIES),
-        "series": DEFAULT_SERIES,
-        "inflation_target": {str(k): v for k, v in DEFAULT_INFLATION_TARGET.items()},
-        "params": DEFAULT_PARAMS,
-    },
-    "monitor": {"surge_threshold": 0.3, "divergence_threshold": 0.5},
-}
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k not in ("regime_tilts", "basket"):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def signals_config(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``signals`` subtree of a step's params over :data:`DEFAULT_CONFIG`."""
-    return _merge(DEFAULT_CONFIG, params.get("signals") or {})
+    """The ``signals`` section of a step's params (declared defaults for keys not given)."""
+    return section(params, "signals")
 
 
 def _regime_probs(ctx: Context) -> tuple[dict[str, float], str]:
@@ -128,7 +94,8 @@ def _strategy_rows(ctx: Context, cfg: Mapping[str, Any]) -> list[dict[str, Any]]
         macro=ctx.table("silver_macro"),
     )
     sc = cfg["strategies"]
-    runs = run_strategies(market, sc["params"], sc["series"], sc["enabled"], sc["inflation_target"])
+    runs = run_strategies(market, sc["params"], sc["series"], sc["enabled"],
+                          value(ctx.params, "agents.inflation_target"))  # the one target table (DOMAIN A7)
     rows: list[dict[str, Any]] = []
     for run in runs:
         if run.gap is not None:

@@ -21,12 +21,10 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from brmacro.params import defaults, resolve
 from brmacro.signals.market import Market, StrategyGap, zscore_last
 
 __all__ = [
-    "DEFAULT_INFLATION_TARGET",
-    "DEFAULT_PARAMS",
-    "DEFAULT_SERIES",
     "STRATEGIES",
     "StrategyGap",
     "StrategyRun",
@@ -39,52 +37,8 @@ __all__ = [
 
 DI_BY_DU = {252: "DI1_1Y", 504: "DI1_2Y", 1260: "DI1_5Y", 2520: "DI1_10Y"}
 
-# Default parameters of every strategy (config/config.yaml mirrors this; a test checks it).
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "RATES_BR_01": {"pairs": [[252, 504], [504, 1260], [1260, 2520]], "vol_window": 252, "entry": 1.5, "horizon": 21},
-    "RATES_BR_02": {"r_star": 0.045, "phi_pi": 1.5, "phi_gap": 0.5, "tenor_du": 252, "entry_gap": 0.01,
-                    "z_unit": 0.01, "conf_scale": 0.03, "horizon": 63},
-    "RATES_BR_03": {"short_du": 504, "long_du": 1260, "window": 252, "entry": 1.5, "horizon": 63},
-    "RATES_BR_04": {"tenor_du": 252, "move_sessions": 5, "min_move": 0.0015, "window": 252, "entry": 2.0,
-                    "horizon": 10},
-    "INF_BR_01": {"tenor_du": 504, "entry_gap": 0.005, "z_unit": 0.005, "horizon": 63},
-    "FX_BR_01": {"w_carry": 0.40, "w_beer": 0.35, "window": 252, "entry": 0.5, "horizon": 21},
-    "SOV_BR_01": {"debt_warning": 0.80, "debt_unit": 0.10, "tenor_du": 1260, "window": 252, "entry": 1.5,
-                  "horizon": 21},
-    "FX_02": {"carry_window": 252, "mom_sessions": 63, "mom_window": 504, "entry": 0.75, "vol_cap": 0.15,
-              "stop_sigmas": 2.5, "tp_ratio": 1.5, "horizon": 21},
-    "FX_04": {"window": 252, "moment_window": 63, "w_term": 0.25, "w_skew": 0.20, "w_kurt": 0.15, "entry": 1.0,
-              "stop_sigmas": 2.0, "horizon": 14},
-    "FX_05": {"basket": {"yahoo:ZS=F": 0.30, "yahoo:HG=F": 0.25, "yahoo:CL=F": 0.20}, "ret_sessions": 63,
-              "window": 252, "entry": 1.0, "stop_pct": 0.04, "tp_pct": 0.06, "horizon": 28},
-    "RATES_03": {"tenor_du": 504, "confirm_du": 1260, "window": 504, "entry": 1.25, "horizon": 21},
-    "RATES_04": {"tenor_du": 504, "window": 252, "entry": 1.5, "horizon": 21},
-    "INF_03": {"tenor_du": 504, "window": 252, "entry": 1.0, "horizon": 21},
-    "CROSS_01": {"window_obs": 60, "entry": 0.5, "misaligned_factor": 0.5, "di_instrument": "DI1_2Y",
-                 "horizon": 21},
-    "CROSS_02": {"window": 252, "corr_sessions": 63, "mom_sessions": 63, "funding_du": 21, "w_vix": 0.25,
-                 "w_fx_vol": 0.15, "w_corr": 0.15, "w_funding": 0.15, "w_momentum": 0.10, "entry": 1.0,
-                 "di_instrument": "DI1_2Y", "horizon": 14},
-}
 
-DEFAULT_SERIES: dict[str, str] = {
-    "selic": "br_selic_target",
-    "us_policy": "us_fed_funds",
-    "us_funding": "us_sofr",
-    "ipca_12m": "br_ipca_yoy",
-    "focus_ipca_12m": "focus_ipca_12m",
-    "focus_selic": "focus_selic_cy0",
-    "focus_selic_next": "focus_selic_cy1",
-    "output_gap": "br_output_gap",
-    "activity_index": "br_ibc_br",
-    "us_cpi_index": "us_cpi",
-    "gross_debt_gdp": "br_gross_debt_gdp",
-}
 
-# A7: the Brazilian inflation target by first year it applies (continuous target from 2025).
-DEFAULT_INFLATION_TARGET: dict[int, float] = {
-    2005: 0.045, 2019: 0.0425, 2020: 0.04, 2021: 0.0375, 2022: 0.035, 2023: 0.0325, 2024: 0.03,
-}
 
 
 @dataclass(frozen=True)
@@ -140,13 +94,19 @@ def confidence_from_z(z: float) -> float:
     return float(math.tanh(abs(z) / 2.0))
 
 
-def inflation_target(year: int, table: Mapping[Any, float] | None = None) -> float:
-    """The Brazilian inflation target in force in ``year`` (decimal), from a year -> target table."""
-    t = {int(k): float(v) for k, v in (table or DEFAULT_INFLATION_TARGET).items()}
-    years = sorted(y for y in t if y <= year)
-    if not years:
-        raise StrategyGap(f"no inflation target configured for {year}")
-    return t[years[-1]]
+def inflation_target(year: int, table: Sequence[Mapping[str, Any]] | None = None) -> float:
+    """The Brazilian inflation target in force on 1 January of ``year`` (decimal, DOMAIN A7).
+
+    ``table`` is the one target table, ``agents.inflation_target`` (entries ``{from, target}``; the entry with
+    the latest ``from`` on or before the date applies), its declared default when None.
+    """
+    rows = defaults("agents.inflation_target") if table is None else table
+    start = dt.date(year, 1, 1)
+    known = sorted((dt.date.fromisoformat(str(r["from"])), float(r["target"])) for r in rows)
+    known = [x for x in known if x[0] <= start]
+    if not known:
+        raise StrategyGap(f"no inflation target configured for {year} (agents.inflation_target)")
+    return known[-1][1]
 
 
 def _dir(z: float, entry: float) -> int:
@@ -520,7 +480,7 @@ def run_strategies(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     series: Mapping[str, str] | None = None,
     enabled: Sequence[str] | None = None,
-    inflation_targets: Mapping[Any, float] | None = None,
+    inflation_targets: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[StrategyRun]:
     """Run every enabled strategy on one session's market.
 
@@ -529,25 +489,25 @@ def run_strategies(
     market : Market
         The session's silver inputs.
     params : mapping, optional
-        Strategy id -> parameters (defaults: :data:`DEFAULT_PARAMS`).
+        Strategy id -> parameters (declared defaults, :mod:`brmacro.params`, for keys not given).
     series : mapping, optional
-        Role -> silver_macro series name (defaults: ``DEFAULT_SERIES``).
+        Role -> silver_macro series name (declared defaults for roles not given).
     enabled : sequence of str, optional
         Strategy ids to run (default: all of :data:`STRATEGIES`).
     inflation_targets : mapping, optional
-        First year -> inflation target (decimal).
+        The inflation-target table ``agents.inflation_target`` (its declared default when None).
 
     Returns
     -------
     list of StrategyRun
         In strategy-id order; a strategy whose inputs are missing carries ``gap`` and no signals.
     """
-    ser = {**DEFAULT_SERIES, **(series or {})}
+    ser = resolve("signals.strategies.series", series)
     out = []
     for sid in sorted(enabled if enabled is not None else STRATEGIES):
         if sid not in STRATEGIES:
             raise ValueError(f"signals.strategies: unknown strategy {sid!r}; known: {sorted(STRATEGIES)}")
-        p = {**DEFAULT_PARAMS[sid], **((params or {}).get(sid) or {})}
+        p = resolve(f"signals.strategies.params.{sid}", (params or {}).get(sid))
         if inflation_targets is not None:
             p["inflation_target"] = inflation_targets
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from brmacro.params import section
 from brmacro.pipeline import Context
 from brmacro.silver.curves import build_curves
 from brmacro.silver.macro import build_macro
@@ -24,16 +25,16 @@ _RETURN_INPUTS = (
 def silver_curves(ctx: Context) -> dict[str, pd.DataFrame]:
     """Curves at standard tenors over the lookback, slopes and the session's Nelson-Siegel fits."""
     return build_curves(ctx.table("bronze_b3_market_data"), ctx.table("bronze_treasury_gov"), ctx.date,
-                        ctx.params["silver"])
+                        section(ctx.params, "silver"))
 
 
 def silver_returns(ctx: Context) -> dict[str, pd.DataFrame]:
     """Excess-return matrix and aligned prices over the lookback, and the returns of the crisis windows."""
-    return build_returns({a: ctx.table(a) for a in _RETURN_INPUTS}, ctx.date, ctx.params["silver"],
-                         ctx.params.get("bronze"))
+    return build_returns({a: ctx.table(a) for a in _RETURN_INPUTS}, ctx.date, section(ctx.params, "silver"),
+                         section(ctx.params, "bronze"))
 
 
 def silver_macro(ctx: Context) -> dict[str, pd.DataFrame]:
     """Every registry series point in time, the derived series and the Focus medians."""
     return build_macro(ctx.table("bronze_bcb_sgs"), ctx.table("bronze_fred"), ctx.table("bronze_bcb_focus"),
-                       ctx.date, ctx.params["silver"])
+                       ctx.date, section(ctx.params, "silver"))

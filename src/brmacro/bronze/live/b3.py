@@ -16,7 +16,7 @@ This is the source the ``pyield`` library reads for history since B3 switched of
 2018-01-02. How far back B3 itself serves the files could not be checked from here (no network):
 a session whose file is missing, empty or not a ZIP is an error naming the session and the file;
 ``history_start`` leaves older sessions out explicitly (logged), and ``known_missing_sessions`` lists
-sessions B3 never published (both in ``live.sources.b3_market_data``, :data:`OPTION_DEFAULTS`).
+sessions B3 never published (both in ``live.sources.b3_market_data``, declared in :mod:`brmacro.params.live`).
 
 Contracts: tickers ``DI1`` / ``DAP`` + month code + two-digit year (6 characters). Maturity: DI1 on
 the first ANBIMA business day of the contract month (:func:`brmacro.instruments.di1_maturity`); DAP on
@@ -42,7 +42,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,10 @@ from brmacro.bronze.params import BronzeParams, parse_params
 from brmacro.bronze.schemas import B3
 from brmacro.calendar import DateError, parse_date
 from brmacro.instruments import MONTH_CODES, di1_maturity, di1_pu
+from brmacro.params import factory
 
 __all__ = [
     "DOWNLOAD_PATH",
-    "OPTION_DEFAULTS",
     "B3Params",
     "PARSED_COLUMNS",
     "contract_maturity",
@@ -93,15 +93,6 @@ _TICKER_RE = re.compile(r"^(DI1|DAP)([FGHJKMNQUVXZ])(\d{2})$")
 
 
 DOWNLOAD_PATH = "/pesquisapregao/download"
-OPTION_DEFAULTS: dict[str, Any] = {
-    "report": "SPRD",
-    "commodities": ["DAP", "DI1"],
-    "price_tolerance": 1e-3,
-    "known_missing_sessions": [],
-    "history_start": None,
-    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
-}
-"""Defaults of the connector options read from ``live.sources.b3_market_data``."""
 
 
 @dataclass(frozen=True)
@@ -129,14 +120,18 @@ class B3Params:
         ``User-Agent`` header.
     """
 
-    base_url: str = "https://www.b3.com.br"
-    settle_days: int = 7
-    report: str = "SPRD"
-    commodities: tuple[str, ...] = ("DAP", "DI1")
-    price_tolerance: float = 1e-3
-    known_missing_sessions: tuple[dt.date, ...] = ()
-    history_start: dt.date | None = None
-    user_agent: str = str(OPTION_DEFAULTS["user_agent"])
+    base_url: str = field(default_factory=factory("live.sources.b3_market_data.base_url"))
+    settle_days: int = field(default_factory=factory("live.sources.b3_market_data.settle_days"))
+    report: str = field(default_factory=factory("live.sources.b3_market_data.report"))
+    commodities: tuple[str, ...] = field(
+        default_factory=factory("live.sources.b3_market_data.commodities", lambda v: tuple(sorted(v))))
+    price_tolerance: float = field(default_factory=factory("live.sources.b3_market_data.price_tolerance"))
+    known_missing_sessions: tuple[dt.date, ...] = field(default_factory=factory(
+        "live.sources.b3_market_data.known_missing_sessions",
+        lambda v: tuple(sorted(dt.date.fromisoformat(str(x)) for x in v))))
+    history_start: dt.date | None = field(default_factory=factory(
+        "live.sources.b3_market_data.history_start", lambda v: None if v is None else dt.date.fromisoformat(str(v))))
+    user_agent: str = field(default_factory=factory("live.sources.b3_market_data.user_agent"))
 
 
 def _date(v: object, where: str) -> dt.date:
@@ -155,7 +150,7 @@ def parse_b3_params(live: Mapping[str, Any] | None) -> B3Params:
         On a malformed value.
     """
     sp = parse_live(live).source("b3_market_data")
-    o = source_options(live, "b3_market_data", OPTION_DEFAULTS)
+    o = source_options(live, "b3_market_data")
     w = "config live.sources.b3_market_data"
     if o["report"] not in ("SPRD", "PR"):
         raise LiveConfigError(f"{w}.report: expected 'SPRD' or 'PR', got {o['report']!r}")

@@ -30,6 +30,7 @@ import pandas as pd
 from brmacro.bronze.live.http import HttpClient, HttpResult, PayloadError
 from brmacro.bronze.params import BronzeParams, parse_params
 from brmacro.io import ArtifactError, Schema
+from brmacro.params import declared_section, resolve
 
 __all__ = [
     "LIVE_SOURCES",
@@ -54,30 +55,12 @@ SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 log = logging.getLogger("brmacro.bronze.live")
 T = TypeVar("T")
 
-LIVE_SOURCES: dict[str, dict[str, Any]] = {
-    "bcb_sgs": {"base_url": "https://api.bcb.gov.br/dados/serie", "settle_days": 400},
-    "fred": {"base_url": "https://api.stlouisfed.org/fred", "settle_days": 730, "api_key_env": "FRED_API_KEY",
-             "page_limit": 100000},
-    "bcb_ptax": {"base_url": "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata", "settle_days": 7},
-    "bcb_focus": {"base_url": "https://olinda.bcb.gov.br/olinda/servico/Expectativas/versao/v1/odata",
-                  "settle_days": 14, "page_size": 10000, "years_ahead": 1},
-    "yahoo": {"base_url": "https://query1.finance.yahoo.com", "settle_days": 7},
-    "b3_market_data": {"base_url": "https://www.b3.com.br", "settle_days": 7},
-    "treasury_gov": {"base_url": "https://home.treasury.gov", "settle_days": 7},
-}
-"""Defaults of ``live.sources.<name>`` (every key documented in ``config/schema.yaml``)."""
+#: The live sources (``live.sources.<name>``, each declared in :mod:`brmacro.params.live`).
+LIVE_SOURCES: tuple[str, ...] = tuple(declared_section("live.sources").keys)
 
 _STRICT_SOURCES = ("bcb_sgs", "fred", "bcb_ptax", "bcb_focus")
 """Sources whose every option is known here; the others (Yahoo, B3, Treasury) validate their own extras."""
 
-_TOP_DEFAULTS: dict[str, Any] = {
-    "cache_dir": ".cache/live",
-    "timeout_seconds": 30.0,
-    "retries": 4,
-    "backoff_seconds": 1.0,
-    "max_backoff_seconds": 60.0,
-    "on_source_failure": "fail",
-}
 
 ON_SOURCE_FAILURE = ("fail", "stale")
 
@@ -158,10 +141,11 @@ def parse_live(live: Mapping[str, Any] | None) -> LiveParams:
         On an unknown key or a value of the wrong type.
     """
     live = dict(live or {})
-    unknown = sorted(set(live) - set(_TOP_DEFAULTS) - {"sources"})
+    known = set(declared_section("live").keys)
+    unknown = sorted(set(live) - known)
     if unknown:
-        raise LiveConfigError(f"config live: unknown keys {unknown}; known {sorted([*_TOP_DEFAULTS, 'sources'])}")
-    top = {**_TOP_DEFAULTS, **{k: v for k, v in live.items() if k != "sources"}}
+        raise LiveConfigError(f"config live: unknown keys {unknown}; known {sorted(known)}")
+    top = resolve("live", {k: v for k, v in live.items() if k != "sources"})
     cache = top["cache_dir"]
     if cache is not None and (not isinstance(cache, str) or not cache):
         raise LiveConfigError(f"config live.cache_dir: expected a path string or null, got {cache!r}")
@@ -178,12 +162,13 @@ def parse_live(live: Mapping[str, Any] | None) -> LiveParams:
     if bad:
         raise LiveConfigError(f"config live.sources: unknown sources {bad}; known {sorted(LIVE_SOURCES)}")
     sources: dict[str, SourceParams] = {}
-    for name, defaults in LIVE_SOURCES.items():
+    for name in LIVE_SOURCES:
         given = raw_sources.get(name) or {}
+        defaults = declared_section(f"live.sources.{name}").keys
         extra_keys = sorted(set(given) - set(defaults))
         if extra_keys and name in _STRICT_SOURCES:
             raise LiveConfigError(f"config live.sources.{name}: unknown keys {extra_keys}; known {sorted(defaults)}")
-        merged = {**defaults, **given}
+        merged = resolve(f"live.sources.{name}", given)
         url = merged["base_url"]
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise LiveConfigError(f"config live.sources.{name}.base_url: expected an http(s) URL, got {url!r}")
@@ -509,7 +494,7 @@ def get_chunk_at(
     return (box[-1] if box else parse(res.body)), res
 
 
-def source_options(live: Mapping[str, Any] | None, name: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Connector options of ``live.sources.<name>`` (beyond ``base_url``/``settle_days``) over their defaults."""
-    sp = parse_live(live).source(name)
-    return {**defaults, **{k: v for k, v in sp.extra.items() if k in defaults}}
+def source_options(live: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    """Connector options of ``live.sources.<name>`` (beyond ``base_url``/``settle_days``), declared defaults
+    (:mod:`brmacro.params.live`) for those not given."""
+    return dict(parse_live(live).source(name).extra)

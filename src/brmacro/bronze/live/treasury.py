@@ -13,7 +13,7 @@ tenor is a bad payload. Empty, ``N/A`` and ``-`` cells are skipped (a tenor not 
 One request per curve and calendar year, cached by the HTTP client under ``<curve>-<year>``; a year
 is fetched again when the cached copy may miss a curve public by the session
 (:func:`brmacro.bronze.live.common.chunk_needs_fetch`: the open year, until it settles). Options live in
-``live.sources.treasury_gov`` (:data:`OPTION_DEFAULTS`).
+``live.sources.treasury_gov`` (declared in :mod:`brmacro.params.live`).
 """
 
 from __future__ import annotations
@@ -45,11 +45,10 @@ from brmacro.bronze.live.common import (
 from brmacro.bronze.live.http import PayloadError
 from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import TREASURY
+from brmacro.params import factory
 
 __all__ = [
     "CSV_PATH",
-    "DEFAULT_CURVES",
-    "OPTION_DEFAULTS",
     "TreasuryParams",
     "fetch_snapshot",
     "fetch_year",
@@ -60,17 +59,12 @@ __all__ = [
 
 log = logging.getLogger("brmacro.bronze.live.treasury")
 
-DEFAULT_CURVES: dict[str, str] = {"nominal": "daily_treasury_yield_curve", "real": "daily_treasury_real_yield_curve"}
-"""Curve name in the bronze table -> Treasury's ``type`` parameter."""
-
 _TENOR_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mo|mos|month|months|wk|wks|week|weeks|yr|yrs|year|years)\s*$", re.I)
 _UNIT_YEARS = {"mo": 1 / 12, "wk": 1 / 52, "we": 1 / 52, "yr": 1.0, "ye": 1.0}
 _MISSING = {"", "N/A", "NA", "-", "ND"}
 
 
 CSV_PATH = "/resource-center/data-chart-center/interest-rates/daily-treasury-rates.csv"
-OPTION_DEFAULTS: dict[str, Any] = {"curves": dict(DEFAULT_CURVES)}
-"""Defaults of the connector options read from ``live.sources.treasury_gov``."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +81,9 @@ class TreasuryParams:
         Bronze curve name (``nominal``, ``real``) -> Treasury ``type`` value.
     """
 
-    base_url: str = "https://home.treasury.gov"
-    settle_days: int = 7
-    curves: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CURVES))
+    base_url: str = field(default_factory=factory("live.sources.treasury_gov.base_url"))
+    settle_days: int = field(default_factory=factory("live.sources.treasury_gov.settle_days"))
+    curves: dict[str, str] = field(default_factory=factory("live.sources.treasury_gov.curves"))
 
 
 def parse_treasury_params(live: Mapping[str, Any] | None) -> TreasuryParams:
@@ -101,7 +95,7 @@ def parse_treasury_params(live: Mapping[str, Any] | None) -> TreasuryParams:
         On a malformed value.
     """
     sp = parse_live(live).source("treasury_gov")
-    c = source_options(live, "treasury_gov", OPTION_DEFAULTS)["curves"]
+    c = source_options(live, "treasury_gov")["curves"]
     if not isinstance(c, Mapping) or not c or not all(isinstance(k, str) and k and isinstance(v, str) and v
                                                       for k, v in c.items()):
         raise LiveConfigError(f"config live.sources.treasury_gov.curves: expected a mapping curve -> type, got {c!r}")

@@ -26,7 +26,7 @@ Quirks handled here:
 Chunks are calendar years, cached by the HTTP client under ``<ticker>-<year>``. A cached chunk is
 used for session ``D`` unless it may miss a bar public by ``D``
 (:func:`brmacro.bronze.live.common.chunk_needs_fetch`); a cached chunk that no longer parses is fetched
-again. Options live in ``live.sources.yahoo`` (:data:`OPTION_DEFAULTS`).
+again. Options live in ``live.sources.yahoo`` (declared in :mod:`brmacro.params.live`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import logging
 import math
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,10 +58,9 @@ from brmacro.bronze.live.common import (
 from brmacro.bronze.live.http import PayloadError
 from brmacro.bronze.params import parse_params
 from brmacro.bronze.schemas import YAHOO
+from brmacro.params import factory
 
 __all__ = [
-    "DEFAULT_TICKERS",
-    "OPTION_DEFAULTS",
     "YahooParams",
     "fetch_chunk",
     "fetch_snapshot",
@@ -72,23 +71,10 @@ __all__ = [
 
 log = logging.getLogger("brmacro.bronze.live.yahoo")
 
-DEFAULT_TICKERS: tuple[str, ...] = (
-    "BRL=X", "EURUSD=X", "^BVSP", "VALE3.SA", "^GSPC", "^VIX", "DX-Y.NYB", "CL=F", "GC=F", "HG=F", "ZS=F", "EWZ",
-)
-"""The tickers the pipeline reads (the demo's list, :data:`brmacro.bronze.demo_tables.YAHOO_TICKERS`)."""
-
 _PAD = dt.timedelta(hours=14)
 
 
 # --------------------------------------------------------------------------- parameters
-
-OPTION_DEFAULTS: dict[str, Any] = {
-    "tickers": list(DEFAULT_TICKERS),
-    "continuous_futures": None,
-    "jump_threshold": 0.08,
-    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
-}
-"""Defaults of the connector options read from ``live.sources.yahoo`` (beside ``base_url``, ``settle_days``)."""
 
 
 @dataclass(frozen=True)
@@ -111,12 +97,13 @@ class YahooParams:
         ``User-Agent`` header (Yahoo answers 429 to library user agents).
     """
 
-    base_url: str = "https://query1.finance.yahoo.com"
-    settle_days: int = 7
-    tickers: tuple[str, ...] = DEFAULT_TICKERS
-    continuous_futures: tuple[str, ...] | None = None
-    jump_threshold: float = 0.08
-    user_agent: str = str(OPTION_DEFAULTS["user_agent"])
+    base_url: str = field(default_factory=factory("live.sources.yahoo.base_url"))
+    settle_days: int = field(default_factory=factory("live.sources.yahoo.settle_days"))
+    tickers: tuple[str, ...] = field(default_factory=factory("live.sources.yahoo.tickers", tuple))
+    continuous_futures: tuple[str, ...] | None = field(
+        default_factory=factory("live.sources.yahoo.continuous_futures", lambda v: None if v is None else tuple(v)))
+    jump_threshold: float = field(default_factory=factory("live.sources.yahoo.jump_threshold"))
+    user_agent: str = field(default_factory=factory("live.sources.yahoo.user_agent"))
 
     def futures(self) -> frozenset[str]:
         """The tickers whose jumps are flagged."""
@@ -140,7 +127,7 @@ def parse_yahoo_params(live: Mapping[str, Any] | None) -> YahooParams:
         On a malformed value.
     """
     sp = parse_live(live).source("yahoo")
-    o = source_options(live, "yahoo", OPTION_DEFAULTS)
+    o = source_options(live, "yahoo")
     thr = o["jump_threshold"]
     if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not thr > 0:
         raise LiveConfigError(f"config live.sources.yahoo.jump_threshold: expected a positive number, got {thr!r}")
