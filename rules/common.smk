@@ -143,6 +143,8 @@ def session_inputs(group):
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
+        # a group the step rules built is taken over as built when each member is up to date (no rerun)
+        _pl.adopt_step_built(RESULTS, group, d, config)
         ext = list(
             dict.fromkeys(  # a file two members read (the desk's positions) is declared once
                 p

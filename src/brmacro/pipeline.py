@@ -15,6 +15,7 @@ import datetime as dt
 import importlib
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -688,6 +689,51 @@ def _declared_files(results: str | Path, asset: str, date: dt.date,
     outs: list[Path] = list(partition_paths(results, asset, date).values())
     outs += [outs[0].parent / x for x in spec.extra_outputs]
     return same, prev, outs
+
+
+#: Snakemake's mtime carrier of a directory output (the session layout's partitions); readers skip dot-files.
+SNAKEMAKE_TIMESTAMP = ".snakemake_timestamp"
+
+
+def _mtime_ns(path: Path) -> int:
+    """Snakemake's view of a path's modification time: a folder's timestamp file where it has one."""
+    stamp = path / SNAKEMAKE_TIMESTAMP
+    return (stamp if path.is_dir() and stamp.exists() else path).stat().st_mtime_ns
+
+
+def adopt_step_built(results: str | Path, group: str, date: dt.date, config: Mapping[str, Any]) -> bool:
+    """Let the session layout take over a session group whose partitions the 23 step rules built.
+
+    The step rules write files; a session job's outputs are the partition folders, dated by Snakemake's
+    timestamp file. A step-built folder has none, so Snakemake dates it by the folder itself, and in the step
+    layout a bronze folder is often written after a silver folder that does not read it: the group would look
+    older than its inputs and rerun (same bytes). Here each member is checked in the step layout's own terms
+    (every file of its partition exists and is no older than every file it reads, as its rule declares them);
+    when all are, each folder gets the timestamp file dated at the newest file or folder the group reads or
+    writes, which is what a session job finishing now would record. Otherwise nothing is written and Snakemake
+    decides as it would. Returns whether the group was adopted.
+    """
+    members = SESSION_GROUPS[group]
+    folders = [Path(partition_dir(results, a, date)) for a in members]
+    if any(not f.is_dir() or (f / SNAKEMAKE_TIMESTAMP).exists() for f in folders):
+        return False
+    newest = 0
+    for a in members:
+        same, prev, outs = _declared_files(results, a, date, config)
+        if not all(p.is_file() for p in (*same, *prev, *outs)):
+            return False
+        read = [p.stat().st_mtime_ns for p in (*same, *prev)]
+        written = [p.stat().st_mtime_ns for p in outs]
+        if read and max(read) > min(written):
+            return False  # out of date in the step layout too: Snakemake reruns it
+        newest = max(newest, *read, *written, *(_mtime_ns(p.parent) for p in (*same, *prev)))
+    for f in folders:
+        newest = max(newest, f.stat().st_mtime_ns)
+    for f in folders:
+        stamp = f / SNAKEMAKE_TIMESTAMP
+        stamp.touch()
+        os.utime(stamp, ns=(newest, newest))
+    return True
 
 
 def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any],

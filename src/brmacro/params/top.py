@@ -38,8 +38,8 @@ TOP = {
             "layout for fewer than 6 target sessions, the session layout from 6 on (docs/performance.md). 'step': "
             "one job per step and session (the 23 rules; single-step targets, --forcerun of one step, snakemake "
             "--report). 'session': three jobs per session (bronze, core, tail), ~8x fewer jobs (backfills). "
-            "Switching from session to step rebuilds nothing; from step to session some core jobs rerun (same "
-            "bytes; docs/performance.md)."
+            "Switching from session to step rebuilds nothing; from step to session only the core of the first "
+            "session's fan-out sessions reruns (docs/performance.md)."
         ),
         enum=["auto", "step", "session"],
     ),
