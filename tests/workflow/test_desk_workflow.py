@@ -49,9 +49,10 @@ def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, session
     _positions(wd, D, BOOK)
     out = snakemake(wd, "--cores", "2", "--config", f"date={D}")
     log = out.stdout + out.stderr
-    # the new optional input reruns the sizing and what follows it, nothing upstream
-    assert "rule portfolio_sizing" in log and "rule risk_var" in log and "rule daily_report" in log
-    assert "rule silver_curves" not in log and "rule portfolio_optimization" not in log
+    # the new optional input reruns the book (the optimisation's reference book is the desk's positions) and what
+    # follows it, nothing upstream
+    assert all(f"rule {r}:" in log for r in ("portfolio_optimization", "portfolio_sizing", "risk_var", "daily_report"))
+    assert not any(f"rule {r}:" in log for r in ("silver_curves", "silver_returns", "signal_aggregation"))
 
     desk = _table(wd, "portfolio", "portfolio_sizing", "desk").iloc[0]
     assert desk["positions_present"] and desk["positions_file"].endswith(f"date={D}/positions.csv")
@@ -107,5 +108,7 @@ def test_a_bad_positions_file_fails_the_session_naming_it(demo_run: Path, tmp_pa
     log = out.stdout + out.stderr
     assert out.returncode != 0
     assert f"{bad.relative_to(wd)}, row 1, field quantity: '2.5' is not a whole number of contracts" in log
-    # nothing of the failed session's sizing is left behind
-    assert not (wd / "results" / "portfolio" / "portfolio_sizing" / f"date={D}" / "desk.parquet").exists()
+    # the first step reading the file failed and left none of its outputs; nothing was written after the bad file
+    assert not (wd / "results" / "portfolio" / "portfolio_optimization" / f"date={D}" / "part.parquet").exists()
+    newer = [p for p in (wd / "results").rglob("*.parquet") if p.stat().st_mtime > bad.stat().st_mtime]
+    assert newer == []
