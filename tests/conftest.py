@@ -82,7 +82,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def session_layout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The demo pipeline for the last of :data:`SESSIONS` alone in ``layout=session`` (3 jobs per session), cold.
+    """The demo pipeline for the last of :data:`SESSIONS` alone in ``layout=session`` (4 jobs per session), cold.
 
     Returns its working directory and Snakemake's output. Shared by the layout tests (tests/workflow): copy the
     directory before changing anything in it.

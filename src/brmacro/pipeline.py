@@ -263,14 +263,18 @@ def group_prev_dates(group: str, d: dt.date, config: Mapping[str, Any] | None = 
             out.setdefault(up, set()).update(ds)
     return {up: sorted(ds) for up, ds in out.items()}
 
-# The session layout (config ``layout: session``): three jobs per session instead of 23. A group never
+# The session layout (config ``layout: session``): four jobs per session instead of 23. A group never
 # reads an earlier session of an asset in the same or an earlier group, so there is no chain (DESIGN §3):
-# ``core`` reads only its own session, ``tail`` (the steps with previous-session inputs) reads ``core``.
+# ``core`` reads only its own session, ``tail`` (the steps with previous-session inputs) reads ``core`` and
+# ``var``. The groups are cut where the target sessions' steps read earlier sessions (the sizing of the P&L
+# window, the VaR the report backtests), so an earlier session the targets read is a whole group in both layouts:
+# the step layout's partitions are then taken over by the session layout as built (:func:`adopt_step_built`), and a
+# session layout run builds no more of an earlier session than the step layout does.
 SESSION_GROUPS: dict[str, tuple[str, ...]] = {
     "bronze": BRONZE,
-    "core": (*SILVER, *AGENTS, "signal_aggregation", "portfolio_optimization", "portfolio_sizing", "risk_var",
-             "risk_stress"),
-    "tail": ("signal_monitor", "risk_limits", "daily_report"),
+    "core": (*SILVER, *AGENTS, "signal_aggregation", "portfolio_optimization", "portfolio_sizing"),
+    "var": ("risk_var",),
+    "tail": ("risk_stress", "signal_monitor", "risk_limits", "daily_report"),
 }
 
 #: ``layout: auto`` takes the session layout from this many target sessions on, the step layout below it

@@ -45,7 +45,8 @@ def _planned(workdir: Path, edit: dict[str, Any], tmp_path: Path) -> set[str]:
 def test_editing_nav_brl_plans_only_the_book_and_its_dependants(demo_run: Path, tmp_path: Path) -> None:
     # the optimisation reads the NAV too (share limits by book size, the desk's positions as weights)
     planned = _planned(demo_run, {"nav_brl": 50_000_000}, tmp_path)
-    assert planned == {"portfolio_optimization", "portfolio_sizing", "risk_var", "risk_stress", "risk_limits", "daily_report"}
+    assert planned == {"portfolio_optimization", "portfolio_sizing", "risk_var", "risk_stress", "risk_limits",
+                       "daily_report"}
 
 
 def test_editing_one_agents_key_plans_that_agent_and_its_dependants_only(demo_run: Path, tmp_path: Path) -> None:
