@@ -141,18 +141,23 @@ STEPS: dict[str, StepSpec] = {
     "bronze_treasury_gov": _bronze("bronze_treasury_gov", lambda: bronze_steps.bronze_treasury_gov),
     "bronze_bcb_focus": _bronze("bronze_bcb_focus", lambda: bronze_steps.bronze_bcb_focus),
     "silver_curves": StepSpec(
-        "silver", ("bronze_b3_market_data", "bronze_treasury_gov"), config=("silver",),
+        "silver", ("bronze_b3_market_data", "bronze_treasury_gov"),
+        config=tuple(f"silver.{k}" for k in ("lookback_sessions", "di_tenors_du", "us_tenors", "spread_tenors",
+                                             "slopes", "nelson_siegel", "treasury_ffill_sessions")),
         build=lambda: silver_steps.silver_curves,
     ),
     "silver_returns": StepSpec(
         "silver",
         ("bronze_yahoo", "bronze_bcb_ptax", "bronze_b3_market_data", "bronze_treasury_gov", "bronze_bcb_sgs",
          "bronze_fred"),
-        config=("silver", "bronze.crisis_windows"),  # the windows of the crisis table
+        config=(*(f"silver.{k}" for k in ("lookback_sessions", "annualisation", "instrument_ffill_sessions",
+                                          "price_ffill_sessions", "rate_ffill_sessions", "return_series",
+                                          "ust_tenor_years", "vol_windows", "z_window")),
+                "bronze.crisis_windows"),  # the windows of the crisis table
         build=lambda: silver_steps.silver_returns,
     ),
     "silver_macro": StepSpec(
-        "silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver",),
+        "silver", ("bronze_bcb_sgs", "bronze_fred", "bronze_bcb_focus"), config=("silver.macro",),
         build=lambda: silver_steps.silver_macro,
     ),
     "agent_inflation": StepSpec(
@@ -561,6 +566,7 @@ def run_step(
 
     from brmacro.io import ArtifactError, write_table
     from brmacro.logs import step_logging
+    from brmacro.params import reading_only
 
     t0 = time.perf_counter()
     session = dt.date.fromisoformat(date)
@@ -579,7 +585,7 @@ def run_step(
         )
         logger.info("building %s for %s (source=%s)", asset, date, ctx.source)
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), reading_only(asset, step_keys(asset)):
             tables = dict(step_function(asset)(ctx))
         recon = ctx.reconstructed
         if recon:

@@ -272,3 +272,51 @@ def test_a_declaration_edit_changes_no_step_code_version(tmp_path: Path) -> None
     assert changed_by("params/agents.py") == set()
     assert changed_by("params/risk.py") == set()
     assert {"risk_var", "portfolio_sizing", "signal_aggregation"} <= changed_by("params/__init__.py")  # machinery
+
+
+# ------------------------------------------------------------------ a step reads only the keys its rule passes
+
+def test_inside_a_step_an_undeclared_key_is_refused_naming_step_and_key() -> None:
+    from brmacro.params import UndeclaredKeyError, reading_only, section, value
+
+    params = {"risk": {"var": {"window": 300}}, "nav_brl": 5e7}
+    assert section(params, "risk.limits")["max_gross_leverage"] > 0  # outside a step: defaults, unrestricted
+    with reading_only("risk_var", ("source", "risk.var")):
+        assert section(params, "risk.var")["window"] == 300
+        assert value(params, "risk.var.window") == 300
+        with pytest.raises(UndeclaredKeyError, match=r"risk_var reads config key 'risk.limits'.*risk.var"):
+            section(params, "risk.limits")
+        with pytest.raises(UndeclaredKeyError, match="'nav_brl'"):
+            value(params, "nav_brl")
+    assert value(params, "nav_brl") == 5e7  # the scope ends with the step
+
+
+def test_a_parent_section_holds_only_the_passed_keys_and_refuses_the_others() -> None:
+    from brmacro.params import UndeclaredKeyError, reading_only, section
+
+    params = {"agents": {"inflation": {}, "damper": {}}}
+    with reading_only("agent_inflation", ("agents.inflation", "agents.damper")):
+        agents = section(params, "agents")
+        assert set(agents) == {"inflation", "damper"} and agents["inflation"]  # filled with declared defaults
+        with pytest.raises(UndeclaredKeyError, match="'agents.fiscal'"):
+            agents["fiscal"]
+        with pytest.raises(UndeclaredKeyError, match="'agents.fiscal'"):
+            agents.get("fiscal", {})  # a declared key is never silently defaulted
+        assert agents.get("no_such_key", 7) == 7  # an undeclared name is just absent
+
+
+def test_run_step_refuses_a_step_reading_a_key_its_rule_does_not_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brmacro import pipeline
+    from brmacro.params import UndeclaredKeyError, section
+
+    def reads_risk(ctx: pipeline.Context) -> dict[str, Any]:
+        section(ctx.params, "risk.var")
+        raise AssertionError("not reached")
+
+    spec = pipeline.STEPS["silver_curves"]
+    monkeypatch.setitem(pipeline.STEPS, "silver_curves", type(spec)(**{**spec.__dict__, "build": lambda: reads_risk}))
+    out = tmp_path / "results" / "silver" / "silver_curves" / "date=2026-11-24" / "part.parquet"
+    with pytest.raises(UndeclaredKeyError, match="silver_curves reads config key 'risk.var'"):
+        pipeline.run_step("silver_curves", "2026-11-24", {"source": "demo"}, [], [], [out])
+    assert not out.parent.exists() or not any(out.parent.iterdir())

@@ -56,5 +56,11 @@ def test_editing_one_agents_key_plans_that_agent_and_its_dependants_only(demo_ru
     assert planned == set(STEPS) - untouched
 
 
+def test_editing_one_silver_macro_key_leaves_curves_and_returns_alone(demo_run: Path, tmp_path: Path) -> None:
+    planned = _planned(demo_run, {"silver": {"macro": {"hp_lambda_monthly": 14400}}}, tmp_path)
+    assert "silver_macro" in planned and "agent_inflation" in planned
+    assert planned & {*BRONZE, "silver_curves", "silver_returns"} == set()
+
+
 def test_editing_nothing_plans_nothing(demo_run: Path, tmp_path: Path) -> None:
     assert _planned(demo_run, {}, tmp_path) == set()

@@ -18,8 +18,10 @@ generated files are up to date. docs/configuration.md says how to add a paramete
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +48,8 @@ __all__ = [
     "factory",
     "fill_defaults",
     "json_schema",
+    "UndeclaredKeyError",
+    "reading_only",
     "resolve",
     "section",
     "select",
@@ -117,22 +121,115 @@ def resolve(dotted: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return _over(decl, given or {})  # type: ignore[no-any-return]
 
 
+#: While a step runs: its name and the dotted keys its rule passes (:func:`reading_only`).
+_READABLE: contextvars.ContextVar[tuple[str, tuple[str, ...]] | None] = contextvars.ContextVar(
+    "brmacro_readable_keys", default=None)
+
+
+class UndeclaredKeyError(KeyError):
+    """A step read a config key its rule does not pass: it would silently get the declared default."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@contextlib.contextmanager
+def reading_only(who: str, keys: Sequence[str]) -> Iterator[None]:
+    """While inside, :func:`section` and :func:`value` refuse a key that is not one of ``keys`` or under one.
+
+    ``brmacro.pipeline.run_step`` wraps every step in it with the step's declared keys: a key the step reads
+    but does not declare would reach it at its default whatever the config says (and an edit of it would not
+    rerun the step), so reading it is an error naming the step and the key, never a silent default.
+    """
+    token = _READABLE.set((who, tuple(keys)))
+    try:
+        yield
+    finally:
+        _READABLE.reset(token)
+
+
+class _Scoped(dict[str, Any]):
+    """A section of which a step was passed only some keys: reading another one is an error, not a default."""
+
+    def __init__(self, data: Mapping[str, Any], who: str, dotted: str, keys: tuple[str, ...]) -> None:
+        super().__init__(data)
+        self._where = (who, dotted, keys)
+
+    def __missing__(self, key: str) -> Any:
+        who, dotted, keys = self._where
+        raise UndeclaredKeyError(_undeclared(who, f"{dotted}.{key}", keys))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """As dict's, but a declared key the step was not passed is refused (never its default)."""
+        if key not in self:
+            try:
+                ROOT.node(f"{self._where[1]}.{key}")
+            except KeyError:
+                return default
+            return self[key]  # __missing__: refused
+        return super().get(key, default)
+
+
+def _undeclared(who: str, dotted: str, keys: tuple[str, ...]) -> str:
+    return (f"{who} reads config key {dotted!r}, which its rule does not pass (declared: {', '.join(keys)}); "
+            "declare it in the step's StepSpec.config (brmacro.pipeline.STEPS)")
+
+
+def _check_readable(dotted: str) -> tuple[str, tuple[str, ...]] | None:
+    """None when ``dotted`` may be read whole; the step's scope when only keys under it were passed."""
+    scope = _READABLE.get()
+    if scope is None:
+        return None
+    who, keys = scope
+    if any(dotted == k or dotted.startswith(k + ".") for k in keys):
+        return None
+    if any(k.startswith(dotted + ".") for k in keys):
+        return scope
+    raise UndeclaredKeyError(_undeclared(who, dotted, keys))
+
+
+def _prune(full: Mapping[str, Any], dotted: str, who: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The keys of ``full`` (the section ``dotted``) that ``keys`` pass, as nested scoped sections."""
+    out: dict[str, Any] = {}
+    for k in keys:
+        if not k.startswith(dotted + "."):
+            continue
+        parts = k[len(dotted) + 1:].split(".")
+        node, src = out, full
+        for part in parts[:-1]:
+            src = src[part]
+            node = node.setdefault(part, {})
+        node[parts[-1]] = src[parts[-1]]
+
+    def wrap(d: dict[str, Any], where: str) -> dict[str, Any]:
+        sub = {k: wrap(v, f"{where}.{k}") if isinstance(v, dict) and f"{where}.{k}" not in keys else v
+               for k, v in d.items()}
+        return _Scoped(sub, who, where, keys)
+
+    return wrap(out, dotted)
+
+
 def section(params: Mapping[str, Any] | None, dotted: str) -> dict[str, Any]:
     """The section ``dotted`` of a step's ``params``, every key it does not give at its declared default.
 
     The one way a step reads its parameters: ``section(ctx.params, "risk.var")["window"]``. ``params`` is the
     nested mapping a rule passes (:func:`select` of the run's config) or any part of it a test gives.
+    Inside a step, a section its rule does not pass is refused (:func:`reading_only`).
     """
+    scope = _check_readable(dotted)
     node: Any = params or {}
     for k in dotted.split("."):
         node = node.get(k) if isinstance(node, Mapping) else None
         if node is None:
             break
-    return resolve(dotted, node)
+    full = resolve(dotted, node)
+    return full if scope is None else _prune(full, dotted, *scope)
 
 
 def value(params: Mapping[str, Any] | None, dotted: str) -> Any:
-    """One parameter of a step's ``params`` (a copy of its declared default when not given)."""
+    """One parameter of a step's ``params`` (a copy of its declared default when not given; refused inside a step
+    whose rule does not pass it, :func:`reading_only`)."""
+    _check_readable(dotted)
     node: Any = params or {}
     for k in dotted.split("."):
         if not isinstance(node, Mapping) or k not in node:

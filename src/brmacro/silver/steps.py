@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from brmacro.params import section
+from brmacro.params import section, value
 from brmacro.pipeline import Context
 from brmacro.silver.curves import build_curves
 from brmacro.silver.macro import build_macro
@@ -31,7 +31,7 @@ def silver_curves(ctx: Context) -> dict[str, pd.DataFrame]:
 def silver_returns(ctx: Context) -> dict[str, pd.DataFrame]:
     """Excess-return matrix and aligned prices over the lookback, and the returns of the crisis windows."""
     return build_returns({a: ctx.table(a) for a in _RETURN_INPUTS}, ctx.date, section(ctx.params, "silver"),
-                         section(ctx.params, "bronze"))
+                         {"crisis_windows": value(ctx.params, "bronze.crisis_windows")})
 
 
 def silver_macro(ctx: Context) -> dict[str, pd.DataFrame]:
