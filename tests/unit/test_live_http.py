@@ -181,3 +181,32 @@ def test_live_config_validation() -> None:
         parse_live({"sources": {"bcb_sgs": {"base_url": "ftp://x"}}})
     with pytest.raises(LiveConfigError, match="retries"):
         parse_live({"retries": -1})
+
+
+def test_parse_once_parses_an_answer_once_per_process_and_hands_out_copies() -> None:
+    import pandas as pd
+
+    from brmacro.bronze.live.common import parse_once
+
+    calls: list[bytes] = []
+
+    def parse(body: bytes) -> pd.DataFrame:
+        calls.append(body)
+        return pd.DataFrame({"value": [float(len(body))]})
+
+    a = parse_once(("t", "x"), b"abc", lambda: parse(b"abc"))
+    a.loc[0, "value"] = -1.0  # the caller's copy
+    b = parse_once(("t", "x"), b"abc", lambda: parse(b"abc"))
+    assert calls == [b"abc"] and b["value"].tolist() == [3.0]
+    assert parse_once(("t", "x"), b"abcd", lambda: parse(b"abcd"))["value"].tolist() == [4.0]  # another body
+    assert parse_once(("t", "y"), b"abc", lambda: parse(b"abc"))["value"].tolist() == [3.0]  # another key
+    assert len(calls) == 3
+
+    def bad() -> pd.DataFrame:
+        calls.append(b"bad")
+        raise ValueError("payload")
+
+    for _ in range(2):  # a parse that raises is not remembered: it raises again
+        with pytest.raises(ValueError, match="payload"):
+            parse_once(("t", "bad"), b"zzz", bad)
+    assert calls.count(b"bad") == 2

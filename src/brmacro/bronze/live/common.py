@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -345,7 +346,35 @@ def check_no_duplicates(df: pd.DataFrame, key: list[str], where: str) -> None:
         raise PayloadError(f"{where}: duplicate rows in the payload for {shown} ({int(dup.sum())} rows)")
 
 
-__all__ += ["api_key", "check_no_duplicates", "end_of_session", "filter_snapshot", "parse_params"]
+__all__ += ["api_key", "check_no_duplicates", "end_of_session", "filter_snapshot", "parse_once", "parse_params"]
+
+
+#: Parsed answers of this process (:func:`parse_once`), least recently used first.
+_PARSED: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_PARSED_MAX = 8192
+
+
+def parse_once(key: tuple[Hashable, ...], body: bytes, parse: Callable[[], T]) -> T:
+    """``parse()`` of one answer, memoised in this process by ``key`` (what the parse depends on besides the
+    body: source, series, window) and a digest of ``body``.
+
+    A backfill's jobs each read the same cached yearly chunks (every SGS and FRED series, 20 years): a worker
+    process parses each answer once instead of once a session. The result is copied out, so callers may change
+    it; a parse that raises is not remembered (the next call raises again).
+    """
+    import copy
+    import hashlib
+
+    k = (*key, hashlib.blake2b(body, digest_size=16).digest())
+    hit = _PARSED.get(k)
+    if hit is None:
+        hit = parse()
+        _PARSED[k] = hit
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(k)
+    return copy.deepcopy(hit)
 
 
 def load_json(body: bytes, where: str) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from brmacro.bronze.live.common import (
     finalize,
     load_json,
     parse_live,
+    parse_once,
     parse_params,
     scaled,
     snapshot_windows,
@@ -109,6 +111,12 @@ def parse_fred(body: bytes, s: Series, start: dt.date, end: dt.date) -> tuple[pd
     return df, count
 
 
+def _parse_page(body: bytes, s: Series, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, int, int]:
+    """One page: its observations (:func:`parse_fred`), the total count FRED reports, and the page's length."""
+    df, count = parse_fred(body, s, start, end)
+    return df, count, len(load_json(body, "fred")["observations"])
+
+
 def fetch_series_year(
     client: HttpClient, base_url: str, key: str, s: Series, year: int, date: dt.date, settle_days: int,
     page_limit: int,
@@ -134,9 +142,8 @@ def fetch_series_year(
             validate=lambda _st, b: parse_fred(b, s, start, end),
             context=f"series {s.sid} {start}..{end}",
         )
-        df, count = parse_fred(res.body, s, start, end)
+        df, count, n = parse_once(("fred", s, start, end), res.body, partial(_parse_page, res.body, s, start, end))
         pages.append(df)
-        n = len(load_json(res.body, "fred")["observations"])
         offset += n
         if n == 0 or offset >= count:
             break

@@ -31,6 +31,7 @@ from brmacro.bronze.live.common import (
     finalize,
     load_json,
     parse_live,
+    parse_once,
     parse_params,
     scaled,
     snapshot_windows,
@@ -112,7 +113,8 @@ def fetch_series_year(
         validate=lambda st, b: parse_sgs(st, b, s, start, end),
         context=f"series {s.sid} {start}..{end}",
     )
-    return parse_sgs(res.status, res.body, s, start, end)
+    return parse_once(("sgs", s, start, end, res.status), res.body,
+                      lambda: parse_sgs(res.status, res.body, s, start, end))
 
 
 def fetch_snapshot(
