@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import lfilter
 
 from brmacro.calendar import CALENDAR_END, CALENDAR_START, b3_sessions
 
@@ -388,6 +387,9 @@ def _us_m(seed: int, mb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _ar1(x: np.ndarray, phi: float) -> np.ndarray:
+    from scipy.signal import lfilter  # imported here: scipy.signal takes seconds to import, and a live run of
+    # the bronze steps (which import this module through brmacro.bronze.demo) never draws the demo market
+
     return lfilter([1.0], [1.0, -phi], x)  # type: ignore[no-any-return]
 
 
