@@ -111,7 +111,7 @@ def main() -> None:
             fd = workdir(root, f"floor{i}")
             runs["floor"].append(measure(fd, PY, str(REPO / "bench" / "floor.py"), str(fd / "results"), day))
         fw = med([r["wall_s"] for r in runs["floor"]])
-        for lay, jobs in (("step", "23 jobs per session"), ("session", "3 jobs per session")):
+        for lay, jobs in (("step", "23 jobs per session"), ("session", "4 jobs per session")):
             w = med([r["wall_s"] for r in runs[lay]])
             rows.append((f"daily run, 1 session cold, layout={lay} ({jobs}, with fan-out)",
                          f"{w:.1f} s, {max(r['peak_mb'] for r in runs[lay]):.0f} MB",
