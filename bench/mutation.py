@@ -17,13 +17,14 @@ Two sets of mutants:
   ``min`` ↔ ``max``, ``True`` ↔ ``False``. No ``return None`` mutants (they crash at once and say nothing
   about wrong numbers). Docstrings, imports, signatures and ``__all__`` are never mutated; mutants that do
   not compile are skipped and not counted. The sample is drawn over all modules' mutants together, so a
-  module's share follows its size; a partial run (results are saved every ten mutants) is still a fair sample.
+  module's share follows its size; a partial run (results are saved after every mutant) is still a fair sample.
 
 Usage::
 
     python -m bench.mutation probe                    # the probe mutants, killed or not
     python -m bench.mutation sample --n 300 --seed 20 # a seeded sample; writes bench/mutation_results.json
     python -m bench.mutation sample --n 40 --module risk/limits.py
+    python -m bench.mutation sample --n 300 --seed 20 --resume  # go on with a stopped run
     python -m bench.mutation recheck                  # re-run the survivors of the results file (new tests)
     python -m bench.mutation table                    # the results file as Markdown (bench/RESULTS.md)
 
@@ -292,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of TESTS")
     ap.add_argument("--out", default=str(ROOT / "bench" / "mutation_results.json"))
+    ap.add_argument("--resume", action="store_true",
+                    help="sample: keep the results already in --out and run only the rest of the seeded order")
     a = ap.parse_args(argv)
     if a.what == "table":
         print(markdown(json.loads(Path(a.out).read_text())))
@@ -324,14 +327,21 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(a.seed)
         mutants = rng.sample(pool, min(a.n, len(pool)))  # random order: a partial run is still a fair sample
     scratch = _scratch()
-    results = []
+    results: list[dict] = []
+    if a.resume and Path(a.out).exists():  # a stopped run: the seeded order is the same, skip what was run
+        old = json.loads(Path(a.out).read_text())
+        if (old["seed"], old["n"]) != (a.seed, a.n):
+            raise SystemExit(f"--resume: {a.out} holds seed {old['seed']} n {old['n']}, not {a.seed} {a.n}")
+        results = old["results"]
+        done = {(r["module"], r["line"], r["what"]) for r in results}
+        mutants = [m for m in mutants if (m.module, m.line, m.what) not in done]
     t_all = time.perf_counter()
     try:
         for k, m in enumerate(mutants, 1):
             verdict, secs = run_mutant(m, scratch, a.timeout, a.tests)
             results.append({**asdict(m), "verdict": verdict, "seconds": round(secs, 1)})
             print(f"[{k}/{len(mutants)}] {verdict:8s} {secs:6.1f}s {m.key}", flush=True)
-            if a.what == "sample" and k % 10 == 0:
+            if a.what == "sample":  # after every mutant: a stopped run loses nothing
                 Path(a.out).write_text(json.dumps({"seed": a.seed, "n": a.n, "results": results}, indent=1))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
