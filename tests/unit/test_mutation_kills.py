@@ -558,3 +558,42 @@ def test_registry_revisable_flags() -> None:
     fred_rev = sorted(s.code for s in SERIES if s.source == "fred" and s.revisable)
     assert fred_rev == ["GDPC1", "INDPRO", "NFCI", "PAYEMS", "PCEPI", "PCEPILFE"]
     assert not [s.name for s in SERIES if s.source == "fred" and s.freq == "D" and s.revisable]
+
+
+# ------------------------------------------------------------------------------------------- sampled survivors
+# Survivors of the seeded sample (``python -m bench.mutation sample --n 300 --seed 20``), killed here.
+
+def test_each_view_closes_the_bound_against_it(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py`` bound-side mutants (``hi >= 0`` -> ``hi >= 1``, ``lo <= 0`` -> ``lo < 0``).
+
+    A viewed instrument is never held against its own view (docs/portfolio.md): a long view lifts the lower bound
+    to 0 when the upper bound allows a long, a short view lowers the upper bound to 0 when the lower bound allows
+    a short, a bound already at 0 included. Bounds of ±0.5 and [0, 0.5] are set here; the answer is read off them.
+    """
+    o = _opt(tmp_path, tabs, {}, "side")
+    side = o["views"].groupby("instrument")["z"].apply(lambda z: float(np.sign(z).sum()))
+    longs, shorts = [str(x) for x, s in side.items() if s > 0], [str(x) for x, s in side.items() if s < 0]
+    assert longs and shorts
+    up, dn = longs[0], shorts[0]
+    bounds = {**DEFAULT_CONFIG["bounds"], up: [-0.5, 0.5], dn: [0.0, 0.5]}
+    part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}}, "side2")["part"].set_index("instrument")
+    assert (part.loc[up, "lower"], part.loc[up, "upper"]) == (0.0, 0.5)
+    assert (part.loc[dn, "lower"], part.loc[dn, "upper"]) == (0.0, 0.0)
+    assert part.loc[dn, "target_weight"] == 0.0
+
+
+def test_a_target_that_rounds_to_zero_contracts_says_so(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the origin of a position that rounds to zero contracts (``w != 0`` -> ``!= 1``).
+
+    On a NAV of BRL 1 million the fixture's USDBRL target (about -12 % of NAV, BRL 118 thousand) is less than
+    half a DOL contract (USD 50,000, about BRL 250 thousand): zero contracts, and the row must say why; the
+    DI1_2Y target (13 contracts of about BRL 100 thousand PU) stays held with its views as origin.
+    """
+    params = {"nav_brl": 1e6}
+    t2 = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, params, "nav")}
+    part = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["part"].set_index("instrument")
+    assert part.loc["USDBRL", "target_weight"] < -0.1 and part.loc["USDBRL", "contracts"] == 0.0
+    assert part.loc["USDBRL", "weight"] == 0.0 and part.loc["USDBRL", "origin"] == "flat: rounds to zero contracts"
+    assert part.loc["DI1_2Y", "contracts"] != 0 and part.loc["DI1_2Y", "origin"].startswith("views: ")
+    zero = part[(part["weight"] == 0) & (part["target_weight"] != 0)]
+    assert (zero["origin"] == "flat: rounds to zero contracts").all()

@@ -264,6 +264,8 @@ def test_default_stress_tables_on_a_mixed_book() -> None:
     assert covid["pnl"] == pytest.approx(expected, rel=1e-12)
     assert covid["unmapped_exposure"] == pytest.approx(0.2)  # UST_10Y has no shock in covid_2020
     assert covid["worst_instrument"] == "DI1_1Y"
+    # the worst single loss: DI1_1Y's 2.0 x (1.12/1.14 - 1) = -3.51 %, below IBOV's -3.5 % and USDBRL's -2 %
+    assert covid["worst_pnl"] == pytest.approx(2.0 * ((1.12 / 1.14) - 1), rel=1e-12)
     assert "window covid_2020 not in history" in covid["note"]
     for _, r in rev.iterrows():
         if pd.notna(r["multiplier"]):
