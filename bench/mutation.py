@@ -263,23 +263,47 @@ def _scratch() -> Path:
     return d
 
 
+#: Why a survivor of the sample is left alive, by ``module: mutated line`` (stable when lines move):
+#: ``("equivalent", why)`` when no input can tell the mutant from the code, ``("accepted", why)`` otherwise.
+REASONS: dict[str, tuple[str, str]] = {
+    "risk/stress.py: coverage = n / len(expected) if expected else 1.0": (
+        "equivalent", "`expected` is empty only for a window of at most one session, and then no return lies "
+                      "after its first close: n = 0 returns earlier with coverage 0"),
+    "portfolio/steps.py: omega = omega_from_confidence(sigma, P, conf, tau, float(cfg[\"omega_eps\"])) if views "
+    "else np.zeros((1, 0))": (
+        "equivalent", "with no views Ω is never read: black_litterman returns the prior for a P of zero rows "
+                      "before checking Ω's shape, and the per-view loop does not run"),
+}
+
+
+def reason(r: dict) -> tuple[str, str] | None:
+    """The recorded reason of a survivor (:data:`REASONS`), or None."""
+    return REASONS.get(f"{r['module']}: {r['new'].strip()}")
+
+
 def markdown(res: dict) -> str:
-    """Per-module score table and the survivors of a results file, as Markdown (for bench/RESULTS.md)."""
+    """Per-module score table and the survivors of a results file with their reasons, as Markdown."""
     rows = res["results"]
     by: dict[str, list[int]] = {}
     for r in rows:
-        s = by.setdefault(r["module"], [0, 0])
+        s = by.setdefault(r["module"], [0, 0, 0])
         s[0] += r["verdict"] != "survived"
         s[1] += 1
-    out = ["| module | mutants | killed | score |", "| --- | --- | --- | --- |"]
-    for mod, (k, n) in sorted(by.items()):
-        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % |")
-    k = sum(r["verdict"] != "survived" for r in rows)
-    out.append(f"| **total** | {len(rows)} | {k} | {100 * k / max(1, len(rows)):.1f} % |")
+        s[2] += r["verdict"] == "survived" and (reason(r) or ("", ""))[0] == "equivalent"
+    out = ["| module | mutants | killed | score | equivalent | score without equivalents |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for mod, (k, n, e) in sorted(by.items()):
+        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % | {e} | {100 * k / max(1, n - e):.0f} % |")
+    k = sum(v[0] for v in by.values())
+    n = sum(v[1] for v in by.values())
+    e = sum(v[2] for v in by.values())
+    out.append(f"| **total** | {n} | {k} | {100 * k / max(1, n):.1f} % | {e} | {100 * k / max(1, n - e):.1f} % |")
     out += ["", "Survivors:", ""]
     for r in rows:
         if r["verdict"] == "survived":
-            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`")
+            why = reason(r)
+            tail = f" — {why[0]}: {why[1]}" if why else " — (no reason recorded yet)"
+            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`{tail}")
     return "\n".join(out)
 
 
