@@ -597,3 +597,63 @@ def test_a_target_that_rounds_to_zero_contracts_says_so(tmp_path: Path, tabs: di
     assert part.loc["DI1_2Y", "contracts"] != 0 and part.loc["DI1_2Y", "origin"].startswith("views: ")
     zero = part[(part["weight"] == 0) & (part["target_weight"] != 0)]
     assert (zero["origin"] == "flat: rounds to zero contracts").all()
+
+
+def test_psd_guard_tolerates_rounding_noise_only() -> None:
+    """Kills ``portfolio/optimizer.py`` PSD-guard mutants: an annualised eigenvalue down to -1e-10 x max(1, largest
+    eigenvalue) is rounding noise and is solved; below it the risk matrix is refused.
+
+    Daily risk matrices diag(1, -5e-11), diag(1e-4, -2e-13) and diag(1e-4, -1e-9), annualised x252: eigenvalues
+    252 and -1.26e-8 (tolerance -2.52e-8: solved), 0.0252 and -5.04e-11 (tolerance -1e-10, the floor of 1:
+    solved), 0.0252 and -2.52e-7 (refused).
+    """
+    from brmacro.portfolio.optimizer import mean_variance
+
+    mu, lo, hi = np.array([1e-4, 0.0]), np.full(2, -1.0), np.full(2, 1.0)
+    for risk in (np.diag([1.0, -5e-11]), np.diag([1e-4, -2e-13])):
+        res = mean_variance(mu, risk, 2.5, lo, hi, 2.0)
+        assert res.status == "optimal" and not res.fallback, (risk, res.reason)
+    bad = mean_variance(mu, np.diag([1e-4, -1e-9]), 2.5, lo, hi, 2.0)
+    assert bad.status == "invalid_input" and "not positive semi-definite" in bad.reason
+
+
+@pytest.mark.parametrize(("key", "low", "inclusive", "step"), [
+    ("sizing.target_vol", 0.0, False, 0.5), ("sizing.kelly_fraction", 0.0, False, 0.5),
+    ("sizing.limit_headroom", 0.0, False, 0.5), ("view_horizon_sessions", 1.0, True, 1.0),
+    ("max_view_sharpe", 0.0, False, 0.5), ("cost_aversion", 0.0, True, 0.5), ("cost_holding_sessions", 1.0, True, 1.0),
+])
+def test_portfolio_guards_at_their_bounds(key: str, low: float, inclusive: bool, step: float) -> None:
+    """Kills ``portfolio/steps.py`` guard mutants (a bound or its inclusiveness changed): each key just under, at
+    and just over the bound its meaning gives it: a vol target, Kelly fraction, headroom or view-Sharpe cap of 0
+    voids the book (strictly positive); a cost aversion of 0 means no cost term (allowed, config/README.md); a
+    horizon or holding period is at least one session."""
+    from brmacro.portfolio.steps import portfolio_config
+
+    def cfg(v: float) -> dict:
+        head, _, leaf = key.partition(".")
+        return {"portfolio": {head: {leaf: v}} if leaf else {key: v}}
+
+    portfolio_config(cfg(low + step))
+    with pytest.raises(ValueError, match=f"portfolio.{key}"):
+        portfolio_config(cfg(low - step))
+    if inclusive:
+        portfolio_config(cfg(low))
+    else:
+        with pytest.raises(ValueError, match=f"portfolio.{key}"):
+            portfolio_config(cfg(low))
+
+
+def test_registry_release_lags_of_daily_series() -> None:
+    """Kills ``series.py`` release-lag mutants of the daily series (point in time: a lag too long hides a value
+    the desk had, too short uses one it did not).
+
+    FRED posts its daily market series (H.15 rates and yields, SOFR from the New York Fed, breakevens, ICE OAS)
+    on the next business day: lag 1. The PTAX fixing is published by the BCB at 13:00 on its own day and the
+    Selic target is set at the Copom meeting itself: lag 0.
+    """
+    from brmacro.series import SERIES
+
+    fred_daily = {s.code: s.lag_days for s in SERIES if s.source == "fred" and s.freq == "D"}
+    assert fred_daily == dict.fromkeys(["T5YIE", "T10YIE", "DFF", "SOFR", "DGS2", "DGS10", "DFII10", "BAMLH0A0HYM2",
+                                        "BAMLC0A0CM"], 1)
+    assert by_name("br_ptax_sell_sgs").lag_days == 0 and by_name("br_selic_target").lag_days == 0

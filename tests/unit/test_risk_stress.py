@@ -297,3 +297,20 @@ def test_bad_input_is_refused() -> None:
                        _curves(), D)
     with pytest.raises(RiskInputError, match="unknown factor"):
         scenario_pnl(pd.Series({"USDBRL": 1.0}), {"GOLD": 0.1}, FACTORS, {})
+
+
+def test_a_tenor_on_the_curve_ends_is_inside_it() -> None:
+    """Kills ``risk/stress.py``: the span check of a curve made strict (a tenor on its first or last node refused).
+
+    Nodes 21 du and 2520 du of DI_PRE set to 11 % and 13 %: a tenor on a node reads that node's rate; one du
+    before the first node is outside.
+    """
+    c = _curves()
+    di = c["curve"] == "DI_PRE"
+    c.loc[di & (c["tenor_du"] == 21), "rate"] = 0.11
+    c.loc[di & (c["tenor_du"] == 2520), "rate"] = 0.13
+    assert rate_at_tenor(c, D, "DI_PRE", 21) == 0.11
+    assert rate_at_tenor(c, D, "DI_PRE", 2520) == 0.13
+    assert rate_at_tenor(c, D, "UST_NOM", 504) == 0.045  # the first UST node (2Y)
+    with pytest.raises(RiskInputError, match="20 du is outside it"):
+        rate_at_tenor(c, D, "DI_PRE", 20)
