@@ -283,6 +283,18 @@ REASONS: dict[str, tuple[str, str]] = {
     "encoding=\"ascii\")": (
         "accepted", "the module's `__main__` maintenance command (regenerates the stored session file by hand), "
                     "not library behaviour; no test runs it"),
+    "portfolio/sizing.py: if np.all(sh <= position_cap + 1e-9) and all(float(sh[cls == c].sum()) < class_cap + 1e-9 "
+    "for c in held):": (
+        "accepted", "differs only when a class's share of variance equals the cap plus the 1e-9 tolerance exactly, "
+                    "a floating-point tie"),
+    "risk/var.py: tail = np.partition(x, k - 1)[:k] if k <= x.size else np.sort(x)": (
+        "equivalent", "for k = n, partitioning at n-1 and sorting leave the same n values, so the same max and mean"),
+    "silver/returns.py: k = np.concatenate([[np.nan], anbima_du(window[:-1], window[1:]).astype(float)]) if "
+    "len(window) >= 1 else \\": (
+        "equivalent", "for a one-session window both branches give [nan] (du of empty arrays is empty)"),
+    "portfolio/sizing.py: lo, hi = 0, min(max(int(guess), 1), n_steps - 2)  # lo fails; find a passing hi": (
+        "equivalent", "the first probe capped one step lower: for a monotone test the doubling then reaches the "
+                      "last step on its next probe and bisection returns the same first passing step"),
 }
 
 

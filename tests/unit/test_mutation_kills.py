@@ -657,3 +657,31 @@ def test_registry_release_lags_of_daily_series() -> None:
     assert fred_daily == dict.fromkeys(["T5YIE", "T10YIE", "DFF", "SOFR", "DGS2", "DGS10", "DFII10", "BAMLH0A0HYM2",
                                         "BAMLC0A0CM"], 1)
     assert by_name("br_ptax_sell_sgs").lag_days == 0 and by_name("br_selic_target").lag_days == 0
+
+
+@pytest.mark.parametrize("guess", [1, 3, 40, 99, 200])
+def test_shrink_search_never_answers_past_its_last_step(guess: int) -> None:
+    """Kills ``portfolio/sizing.py``: the doubling of the shrink search allowed past ``n_steps - 1``.
+
+    A book that passes only from step 100 on has no passing step in ``[0, 100)``: the linear scan over
+    ``range(100)`` finds none, so the search must answer None, not 100 or 101.
+    """
+    from brmacro.portfolio.sizing import first_passing_step
+
+    assert first_passing_step(lambda m: m >= 100, 100, guess) is None
+    assert first_passing_step(lambda m: m >= 99, 100, guess) == 99
+
+
+def test_position_and_class_limits_of_a_book_with_a_flat_instrument() -> None:
+    """Kills ``risk/limits.py``: the single-position limit read as zero when one instrument of the book is flat
+    (``max`` -> ``min``) or when no position exceeds 1 (``> 0`` -> ``> 1``).
+
+    USDBRL -0.3, IBOV 0.2, SPX 0 and DI1_2Y 1.0 (rates_br, exempt from these two limits by default): the largest
+    position is |-0.3| (USDBRL), the largest class exposure fx's 0.3.
+    """
+    sz = _sizing(ASOF, {"USDBRL": -0.3, "IBOV": 0.2, "SPX": 0.0, "DI1_2Y": 1.0}, dv01={"DI1_2Y": 10_000.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.01, 0.015),
+                              _components({"USDBRL": 0.3, "IBOV": 0.2, "SPX": 0.0, "DI1_2Y": 0.5}), [], {})
+    by = {r.limit: r for r in rows}
+    assert by["single_position"].value == pytest.approx(0.3) and "USDBRL" in by["single_position"].note
+    assert by["asset_class_exposure"].value == pytest.approx(0.3) and "fx" in by["asset_class_exposure"].note

@@ -314,3 +314,15 @@ def test_a_tenor_on_the_curve_ends_is_inside_it() -> None:
     assert rate_at_tenor(c, D, "UST_NOM", 504) == 0.045  # the first UST node (2Y)
     with pytest.raises(RiskInputError, match="20 du is outside it"):
         rate_at_tenor(c, D, "DI_PRE", 20)
+
+
+def test_curve_shock_forms_and_their_refusals() -> None:
+    """Kills ``risk/stress.py`` curve-shock checks: a one-point curve shock is flat at every tenor (linear
+    interpolation holds the end values), two points interpolate linearly in du; an empty du, a dy of another
+    length or a du not increasing is refused with the rule's message."""
+    assert yield_shock_at({"du": [252], "dy": [0.01]}, 21) == 0.01
+    assert yield_shock_at({"du": [252], "dy": [0.01]}, 2520) == 0.01
+    assert yield_shock_at({"du": [252, 504], "dy": [0.01, 0.03]}, 378) == pytest.approx(0.02, rel=1e-12)
+    for bad in ({"du": [], "dy": []}, {"du": [252, 504], "dy": [0.01]}, {"du": [504, 252], "dy": [0.01, 0.02]}):
+        with pytest.raises(RiskInputError, match="needs increasing du and one dy per du"):
+            yield_shock_at(bad, 300)
