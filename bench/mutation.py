@@ -295,6 +295,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "portfolio/sizing.py: lo, hi = 0, min(max(int(guess), 1), n_steps - 2)  # lo fails; find a passing hi": (
         "equivalent", "the first probe capped one step lower: for a monotone test the doubling then reaches the "
                       "last step on its next probe and bisection returns the same first passing step"),
+    "portfolio/optimizer.py: x = np.where(np.abs(x) <= SNAP, 0.0, x)": (
+        "accepted", "the solver-dust cut differs only for a weight of exactly SNAP (1e-5), a floating-point tie"),
+    "risk/limits.py: cum = np.cumsum([1.0, *[float(r.pnl) for r in avail if r.pnl is not None]])": (
+        "equivalent", "the cumulative P&L path shifted by a constant: peak minus last, the drawdown, is unchanged"),
+    "portfolio/steps.py: return np.where(np.abs(wr) <= 1e-12, 0.0, np.round(wr, 12)), []": (
+        "accepted", "the rounding-dust cut differs only for a weight of exactly 1e-12, a floating-point tie"),
+    "io.py: ok = np.isfinite(out) & (out != 1.0)": (
+        "equivalent", "1.0 is already canonical (rounds to itself), and a 0 let into the rounding stays 0"),
 }
 
 

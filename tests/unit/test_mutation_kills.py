@@ -685,3 +685,52 @@ def test_position_and_class_limits_of_a_book_with_a_flat_instrument() -> None:
     by = {r.limit: r for r in rows}
     assert by["single_position"].value == pytest.approx(0.3) and "USDBRL" in by["single_position"].note
     assert by["asset_class_exposure"].value == pytest.approx(0.3) and "fx" in by["asset_class_exposure"].note
+
+
+def test_parity_within_caps_falls_back_to_equal_budgets_per_class() -> None:
+    """Kills ``portfolio/sizing.py``: the second try of ``parity_within_caps`` (equal budgets per class) voided.
+
+    Three uncorrelated instruments of equal vol, two in class a, one in b; signs +, +, -. Plain parity gives
+    every position 1/3 of the variance, class a 2/3 > the 0.6 class cap; equal budgets per class give a's
+    two 1/4 each and b's one 1/2 (within a position cap of 0.55). With a diagonal Σ a share is
+    w_i² σ² / Σ w² σ², so the weights are ∝ sqrt(budget): |w| ∝ (1/2, 1/2, 1/√2) (to the solver's tolerance).
+    """
+    from brmacro.portfolio.sizing import parity_within_caps
+
+    sigma = np.eye(3) * 1e-4
+    w = parity_within_caps(sigma, np.array([1.0, 1.0, -1.0]), ["a", "a", "b"], 0.55, 0.6)
+    assert w is not None
+    shares = w**2 / np.sum(w**2)
+    np.testing.assert_allclose(shares, [0.25, 0.25, 0.5], rtol=1e-3)
+    assert np.sign(w).tolist() == [1.0, 1.0, -1.0]
+    assert w[2] / w[0] == pytest.approx(-np.sqrt(2.0), rel=1e-3)
+    # caps no budget can meet: a class cap of 0.4 with two classes (each at least 1/2 in the second try)
+    assert parity_within_caps(sigma, np.array([1.0, 1.0, -1.0]), ["a", "a", "b"], 0.55, 0.4) is None
+
+
+def test_a_conviction_at_the_floor_makes_no_view(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the conviction floor made exclusive (``<=`` -> ``<``).
+
+    ``portfolio.min_abs_conviction`` set to exactly USDBRL's |conviction| in the fixture: no USDBRL view (a
+    conviction must exceed the floor); the floor one hundredth below it keeps the view.
+    """
+    conv = float(tabs["signal_aggregation"]["part"].set_index("instrument").loc["USDBRL", "conviction"])
+    assert conv != 0.0
+    at = _opt(tmp_path, tabs, {"portfolio": {"min_abs_conviction": abs(conv)}}, "at")["views"]
+    below = _opt(tmp_path, tabs, {"portfolio": {"min_abs_conviction": abs(conv) * 0.99}}, "below")["views"]
+    assert "USDBRL" not in set(at["instrument"]) and "USDBRL" in set(below["instrument"])
+
+
+def test_a_common_history_of_one_session_is_kept() -> None:
+    """Kills ``silver/returns.py``: a common history of exactly one session refused as none (``== 0`` -> ``== 1``).
+
+    With the S&P observed only on the session itself, the common window is that one session: a level for every
+    instrument (the S&P's is its close on the day) and no return yet (no previous session in the window).
+    """
+    inp = sr.make_inputs(drop={"^GSPC": sr.SESSIONS[:-1]})
+    part = build_returns(inp, sr.D, sr._params(lookback_sessions=60))["part"]
+    assert set(part["date"]) == {sr.D} and len(part) == part["instrument"].nunique() == 8
+    y = inp["bronze_yahoo"]
+    close = float(y.loc[(y["ticker"] == "^GSPC") & (y["date"] == sr.D), "close"].iloc[0])
+    assert float(part.loc[part["instrument"] == "SPX", "level"].iloc[0]) == pytest.approx(close, rel=1e-12)
+    assert part["ret"].isna().all()

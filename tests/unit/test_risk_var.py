@@ -206,3 +206,10 @@ def test_var_window_of_two_sessions_is_the_smallest_computed() -> None:
     assert par[0.95].n_obs == 2
     with pytest.raises(RiskInputError, match="window has 1 complete session"):
         compute_var(ret, pd.Series({"IBOV": 0.5}), D, {"window": 1, "min_obs": 1})
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.5, 1.5])
+def test_empirical_var_refuses_a_confidence_outside_the_open_interval(confidence: float) -> None:
+    """Kills ``risk/var.py``: a confidence of 0 or 1 let through (``<`` -> ``<=``); a 100 % VaR has no tail."""
+    with pytest.raises(RiskInputError, match="is not in \\(0, 1\\)"):
+        empirical_var_cvar(np.array([-0.02, 0.01, 0.005]), confidence)
