@@ -303,6 +303,28 @@ REASONS: dict[str, tuple[str, str]] = {
         "accepted", "the rounding-dust cut differs only for a weight of exactly 1e-12, a floating-point tie"),
     "io.py: ok = np.isfinite(out) & (out != 1.0)": (
         "equivalent", "1.0 is already canonical (rounds to itself), and a 0 let into the rounding stays 0"),
+    "portfolio/optimizer.py: cons = [w >= lower, w < upper, cp.norm1(w) <= gross]": (
+        "equivalent", "cvxpy reads a strict inequality as the non-strict one (a convex program has no strict "
+                      "constraints)"),
+    "portfolio/steps.py: ratio = [0.0]": (
+        "equivalent", "the closed-form first guess of the shrink search replaced by its default (1); the search "
+                      "returns the same first passing step, with more probes"),
+    "risk/var.py: for nm, d, ww in zip(names, dfs, w, strict=True) if ww": (
+        "equivalent", "the three sequences always have one entry per instrument of the window"),
+    "risk/var.py: pct = component / total if np.any(w) and total >= 0 else np.full(w.size, np.nan)": (
+        "accepted", "differs only for a held book whose component VaRs sum to exactly 0 (then NaN shares "
+                    "either way, or ±inf)"),
+    "portfolio/steps.py: outside = sorted(str(i) for i, v in w.items() if v != 1 and i not in names)": (
+        "accepted", "only the log warning's list of held instruments outside the universe changes; the reference "
+                    "book is reindexed to the universe either way"),
+    "risk/var.py: \"weight\": [float(w_all.get(i, 1.0)) for i in win.excluded],": (
+        "equivalent", "an excluded instrument comes from the weights' own index, so the default is never used"),
+    "io.py: if isinstance(obj, float) and math.isfinite(obj) and obj != int(obj):": (
+        "equivalent", "both branches of `_canon` return the float unchanged"),
+    "silver/returns.py: df = pd.concat({\"level\": lv.stack(), \"ret\": rt.stack(future_stack=False)}, axis=1)"
+    ".reset_index(": (
+        "equivalent", "`future_stack=False` drops the NaN first return, and aligning it with the level puts the "
+                      "same NaN back"),
 }
 
 
