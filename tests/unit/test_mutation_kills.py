@@ -734,3 +734,35 @@ def test_a_common_history_of_one_session_is_kept() -> None:
     close = float(y.loc[(y["ticker"] == "^GSPC") & (y["date"] == sr.D), "close"].iloc[0])
     assert float(part.loc[part["instrument"] == "SPX", "level"].iloc[0]) == pytest.approx(close, rel=1e-12)
     assert part["ret"].isna().all()
+
+
+def test_a_covariance_hedge_names_the_viewed_position_that_most_explains_it(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: a hedge's origin naming the viewed position that least explains it
+    (``max`` -> ``min``). docs/portfolio.md: ``covariance hedge of X`` with ``X = argmax_j |Σ_ij w_j| / σ_j`` over the
+    held viewed positions j, computed here from the step's covariance table and weights."""
+    o = _opt(tmp_path, tabs, {"portfolio": {"hedges": "allow"}}, "hedge")
+    part = o["part"].set_index("instrument")
+    sigma = _sigma(o["covariance"])
+    w = part.loc[NAMES, "target_weight"].to_numpy(float)
+    viewed = [NAMES.index(x) for x in sorted(set(o["views"]["instrument"])) if part.loc[x, "target_weight"] != 0]
+    hedged = [x for x in NAMES if str(part.loc[x, "origin"]).startswith("covariance hedge of ")]
+    assert hedged and len(viewed) >= 2
+    for x in hedged:
+        i = NAMES.index(x)
+        score = {NAMES[k]: abs(sigma[i, k] * w[k]) / np.sqrt(sigma[k, k]) for k in viewed}
+        assert len(set(score.values())) == len(score)  # no tie
+        assert part.loc[x, "origin"] == f"covariance hedge of {max(score, key=lambda k: score[k])}"
+
+
+def test_a_binding_gross_limit_is_met_with_the_headroom(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the headroom divided into a homogeneous limit's scale instead of multiplied.
+
+    docs/portfolio.md: gross, DV01 and VaR are sized to ``limit_headroom`` (0.98) of their limit, so contract
+    rounding cannot tip them over. A 100 % vol target with a gross-leverage limit of 1.0: gross binds and the
+    sized book's gross is 0.98 of it, give or take the rounding to contracts (well under 0.5 %), not above 0.99.
+    """
+    params = {"portfolio": {"sizing": {"target_vol": 1.0}}, "risk": {"limits": {"max_gross_leverage": 1.0}}}
+    t2 = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, params, "gross")}
+    book = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["book"].iloc[0]
+    assert book["binding"] == "gross"
+    assert book["gross"] == pytest.approx(0.98, abs=0.005)
