@@ -766,3 +766,19 @@ def test_a_binding_gross_limit_is_met_with_the_headroom(tmp_path: Path, tabs: di
     book = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["book"].iloc[0]
     assert book["binding"] == "gross"
     assert book["gross"] == pytest.approx(0.98, abs=0.005)
+
+
+def test_open_interest_limit_measures_the_largest_absolute_share() -> None:
+    """Kills ``risk/limits.py`` open-interest mutants: held positions selected as the zero ones (``!=`` -> ``==``)
+    or a short's share taken with its sign (``abs`` dropped).
+
+    A short of 300 contracts in an open interest of 1,000 (30 %) and a long of 100 in 10,000 (1 %): the limit
+    reads 0.30 on the short; DOL has no open interest in bronze and is named, not measured.
+    """
+    from brmacro.risk.limits import open_interest_row
+
+    contracts = pd.DataFrame({"contract": ["DI1F27", "DI1F28"], "open_interest": [1_000.0, 10_000.0]})
+    row = open_interest_row("open_interest", {"DI1F27": -300.0, "DI1F28": 100.0, "DOLF27": 5.0, "DI1F29": 0.0},
+                            contracts, {}, "model book")
+    assert row.value == pytest.approx(0.30, rel=1e-12)
+    assert "DI1F27 300 of 1,000" in row.note and "not measured (no open interest in bronze): DOLF27" in row.note
