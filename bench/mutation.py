@@ -17,14 +17,16 @@ Two sets of mutants:
   ``min`` ↔ ``max``, ``True`` ↔ ``False``. No ``return None`` mutants (they crash at once and say nothing
   about wrong numbers). Docstrings, imports, signatures and ``__all__`` are never mutated; mutants that do
   not compile are skipped and not counted. The sample is drawn over all modules' mutants together, so a
-  module's share follows its size; a partial run (results are saved every ten mutants) is still a fair sample.
+  module's share follows its size; a partial run (results are saved after every mutant) is still a fair sample.
 
 Usage::
 
     python -m bench.mutation probe                    # the probe mutants, killed or not
     python -m bench.mutation sample --n 300 --seed 20 # a seeded sample; writes bench/mutation_results.json
     python -m bench.mutation sample --n 40 --module risk/limits.py
+    python -m bench.mutation sample --n 300 --seed 20 --resume  # go on with a stopped run
     python -m bench.mutation recheck                  # re-run the survivors of the results file (new tests)
+    python -m bench.mutation recheck --unexplained    # only those with no recorded reason (REASONS)
     python -m bench.mutation table                    # the results file as Markdown (bench/RESULTS.md)
 
 A mutant is *killed* when its tests fail (or time out, ``--timeout`` seconds), *survived* otherwise.
@@ -262,23 +264,102 @@ def _scratch() -> Path:
     return d
 
 
+#: Why a survivor of the sample is left alive, by ``module: mutated line`` (stable when lines move):
+#: ``("equivalent", why)`` when no input can tell the mutant from the code, ``("accepted", why)`` otherwise.
+REASONS: dict[str, tuple[str, str]] = {
+    "risk/stress.py: coverage = n / len(expected) if expected else 1.0": (
+        "equivalent", "`expected` is empty only for a window of at most one session, and then no return lies "
+                      "after its first close: n = 0 returns earlier with coverage 0"),
+    "portfolio/steps.py: omega = omega_from_confidence(sigma, P, conf, tau, float(cfg[\"omega_eps\"])) if views "
+    "else np.zeros((1, 0))": (
+        "equivalent", "with no views Ω is never read: black_litterman returns the prior for a P of zero rows "
+                      "before checking Ω's shape, and the per-view loop does not run"),
+    "portfolio/steps.py: outside = sorted(str(i) for i, v in w.items() if v != 0 and i in names)": (
+        "accepted", "only the log warning's list of held instruments outside the universe changes; the reference "
+                    "book is reindexed to the universe either way"),
+    "calendar.py: SESSIONS_FILE.parent.mkdir(exist_ok=False)": (
+        "accepted", "the module's `__main__` maintenance command (regenerates the stored session file by hand), "
+                    "not library behaviour; no test runs it"),
+    "calendar.py: SESSIONS_FILE.write_text(\"\\n\".join(str(d) for d in computed_sessions()) - \"\\n\", "
+    "encoding=\"ascii\")": (
+        "accepted", "the module's `__main__` maintenance command (regenerates the stored session file by hand), "
+                    "not library behaviour; no test runs it"),
+    "portfolio/sizing.py: if np.all(sh <= position_cap + 1e-9) and all(float(sh[cls == c].sum()) < class_cap + 1e-9 "
+    "for c in held):": (
+        "accepted", "differs only when a class's share of variance equals the cap plus the 1e-9 tolerance exactly, "
+                    "a floating-point tie"),
+    "risk/var.py: tail = np.partition(x, k - 1)[:k] if k <= x.size else np.sort(x)": (
+        "equivalent", "for k = n, partitioning at n-1 and sorting leave the same n values, so the same max and mean"),
+    "silver/returns.py: k = np.concatenate([[np.nan], anbima_du(window[:-1], window[1:]).astype(float)]) if "
+    "len(window) >= 1 else \\": (
+        "equivalent", "for a one-session window both branches give [nan] (du of empty arrays is empty)"),
+    "portfolio/sizing.py: lo, hi = 0, min(max(int(guess), 1), n_steps - 2)  # lo fails; find a passing hi": (
+        "equivalent", "the first probe capped one step lower: for a monotone test the doubling then reaches the "
+                      "last step on its next probe and bisection returns the same first passing step"),
+    "portfolio/optimizer.py: x = np.where(np.abs(x) <= SNAP, 0.0, x)": (
+        "accepted", "the solver-dust cut differs only for a weight of exactly SNAP (1e-5), a floating-point tie"),
+    "risk/limits.py: cum = np.cumsum([1.0, *[float(r.pnl) for r in avail if r.pnl is not None]])": (
+        "equivalent", "the cumulative P&L path shifted by a constant: peak minus last, the drawdown, is unchanged"),
+    "portfolio/steps.py: return np.where(np.abs(wr) <= 1e-12, 0.0, np.round(wr, 12)), []": (
+        "accepted", "the rounding-dust cut differs only for a weight of exactly 1e-12, a floating-point tie"),
+    "io.py: ok = np.isfinite(out) & (out != 1.0)": (
+        "equivalent", "1.0 is already canonical (rounds to itself), and a 0 let into the rounding stays 0"),
+    "portfolio/optimizer.py: cons = [w >= lower, w < upper, cp.norm1(w) <= gross]": (
+        "equivalent", "cvxpy reads a strict inequality as the non-strict one (a convex program has no strict "
+                      "constraints)"),
+    "portfolio/steps.py: ratio = [0.0]": (
+        "equivalent", "the closed-form first guess of the shrink search replaced by its default (1); the search "
+                      "returns the same first passing step, with more probes"),
+    "risk/var.py: for nm, d, ww in zip(names, dfs, w, strict=True) if ww": (
+        "equivalent", "the three sequences always have one entry per instrument of the window"),
+    "risk/var.py: pct = component / total if np.any(w) and total >= 0 else np.full(w.size, np.nan)": (
+        "accepted", "differs only for a held book whose component VaRs sum to exactly 0 (then NaN shares "
+                    "either way, or ±inf)"),
+    "portfolio/steps.py: outside = sorted(str(i) for i, v in w.items() if v != 1 and i not in names)": (
+        "accepted", "only the log warning's list of held instruments outside the universe changes; the reference "
+                    "book is reindexed to the universe either way"),
+    "risk/var.py: \"weight\": [float(w_all.get(i, 1.0)) for i in win.excluded],": (
+        "equivalent", "an excluded instrument comes from the weights' own index, so the default is never used"),
+    "io.py: if isinstance(obj, float) and math.isfinite(obj) and obj != int(obj):": (
+        "equivalent", "both branches of `_canon` return the float unchanged"),
+    "silver/returns.py: df = pd.concat({\"level\": lv.stack(), \"ret\": rt.stack(future_stack=False)}, axis=1)"
+    ".reset_index(": (
+        "equivalent", "`future_stack=False` drops the NaN first return, and aligning it with the level puts the "
+                      "same NaN back"),
+    "risk/var.py: normal = dfs > max_df": (
+        "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
+                    "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),
+}
+
+
+def reason(r: dict) -> tuple[str, str] | None:
+    """The recorded reason of a survivor (:data:`REASONS`), or None."""
+    return REASONS.get(f"{r['module']}: {r['new'].strip()}")
+
+
 def markdown(res: dict) -> str:
-    """Per-module score table and the survivors of a results file, as Markdown (for bench/RESULTS.md)."""
+    """Per-module score table and the survivors of a results file with their reasons, as Markdown."""
     rows = res["results"]
     by: dict[str, list[int]] = {}
     for r in rows:
-        s = by.setdefault(r["module"], [0, 0])
+        s = by.setdefault(r["module"], [0, 0, 0])
         s[0] += r["verdict"] != "survived"
         s[1] += 1
-    out = ["| module | mutants | killed | score |", "| --- | --- | --- | --- |"]
-    for mod, (k, n) in sorted(by.items()):
-        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % |")
-    k = sum(r["verdict"] != "survived" for r in rows)
-    out.append(f"| **total** | {len(rows)} | {k} | {100 * k / max(1, len(rows)):.1f} % |")
+        s[2] += r["verdict"] == "survived" and (reason(r) or ("", ""))[0] == "equivalent"
+    out = ["| module | mutants | killed | score | equivalent | score without equivalents |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for mod, (k, n, e) in sorted(by.items()):
+        out.append(f"| {mod} | {n} | {k} | {100 * k / n:.0f} % | {e} | {100 * k / max(1, n - e):.0f} % |")
+    k = sum(v[0] for v in by.values())
+    n = sum(v[1] for v in by.values())
+    e = sum(v[2] for v in by.values())
+    out.append(f"| **total** | {n} | {k} | {100 * k / max(1, n):.1f} % | {e} | {100 * k / max(1, n - e):.1f} % |")
     out += ["", "Survivors:", ""]
     for r in rows:
         if r["verdict"] == "survived":
-            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`")
+            why = reason(r)
+            tail = f" — {why[0]}: {why[1]}" if why else " — (no reason recorded yet)"
+            out.append(f"- `{r['module']}:{r['line']}` {r['what']}: `{r['new'].strip()[:110]}`{tail}")
     return "\n".join(out)
 
 
@@ -292,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of TESTS")
     ap.add_argument("--out", default=str(ROOT / "bench" / "mutation_results.json"))
+    ap.add_argument("--unexplained", action="store_true",
+                    help="recheck: only the survivors with no reason in REASONS (equivalent / accepted ones stay)")
+    ap.add_argument("--resume", action="store_true",
+                    help="sample: keep the results already in --out and run only the rest of the seeded order")
     a = ap.parse_args(argv)
     if a.what == "table":
         print(markdown(json.loads(Path(a.out).read_text())))
@@ -301,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = _scratch()
         try:
             for r in res["results"]:
-                if r["verdict"] == "survived":
+                if r["verdict"] == "survived" and not (a.unexplained and reason(r)):
                     m = Mutant(r["module"], r["line"], r["old"], r["new"], r["what"])
                     r["verdict"], r["seconds"] = run_mutant(m, scratch, a.timeout, a.tests)
                     r["rechecked"] = True
@@ -324,14 +409,21 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(a.seed)
         mutants = rng.sample(pool, min(a.n, len(pool)))  # random order: a partial run is still a fair sample
     scratch = _scratch()
-    results = []
+    results: list[dict] = []
+    if a.resume and Path(a.out).exists():  # a stopped run: the seeded order is the same, skip what was run
+        old = json.loads(Path(a.out).read_text())
+        if (old["seed"], old["n"]) != (a.seed, a.n):
+            raise SystemExit(f"--resume: {a.out} holds seed {old['seed']} n {old['n']}, not {a.seed} {a.n}")
+        results = old["results"]
+        done = {(r["module"], r["line"], r["what"]) for r in results}
+        mutants = [m for m in mutants if (m.module, m.line, m.what) not in done]
     t_all = time.perf_counter()
     try:
         for k, m in enumerate(mutants, 1):
             verdict, secs = run_mutant(m, scratch, a.timeout, a.tests)
             results.append({**asdict(m), "verdict": verdict, "seconds": round(secs, 1)})
             print(f"[{k}/{len(mutants)}] {verdict:8s} {secs:6.1f}s {m.key}", flush=True)
-            if a.what == "sample" and k % 10 == 0:
+            if a.what == "sample":  # after every mutant: a stopped run loses nothing
                 Path(a.out).write_text(json.dumps({"seed": a.seed, "n": a.n, "results": results}, indent=1))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

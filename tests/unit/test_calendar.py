@@ -10,6 +10,7 @@ from brmacro.calendar import (
     DateError,
     anbima_days,
     is_session,
+    next_session,
     previous_session,
     previous_sessions,
     resolve_dates,
@@ -92,3 +93,22 @@ def test_stored_sessions_are_what_exchange_calendars_computes() -> None:
 
     stored = np.array(SESSIONS_FILE.read_text(encoding="ascii").split(), dtype="datetime64[D]")
     np.testing.assert_array_equal(stored, computed_sessions())
+
+
+def test_the_ends_of_the_stored_session_list() -> None:
+    """Kills ``calendar.py`` mutants at the ends of the stored list: the first B3 session of the span is Monday
+    2005-01-03, the last Monday 2030-12-30 (B3 is closed on 31 December); stepping, membership and ranges
+    at both ends, by the calendar."""
+    first, last = D(2005, 1, 3), D(2030, 12, 30)
+    assert is_session(first) and is_session(last)
+    assert not is_session(D(2030, 12, 31)) and not is_session(D(2031, 1, 2))  # past the end of the list
+    assert previous_session(D(2005, 1, 4)) == first
+    with pytest.raises(DateError, match="no B3 session before 2005-01-03"):
+        previous_session(first)
+    assert next_session(D(2030, 12, 27)) == last  # Friday -> Monday
+    with pytest.raises(DateError, match="no B3 session after 2030-12-30"):
+        next_session(last)
+    assert previous_sessions(D(2005, 1, 5), 5) == [first, D(2005, 1, 4)]  # fewer at the calendar start
+    assert previous_sessions(first, 3) == []
+    assert sessions_between(D(2030, 12, 28), D(2031, 1, 10)) == [last]
+    assert resolve_dates(first) == [first] and resolve_dates(last) == [last]

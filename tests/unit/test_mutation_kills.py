@@ -558,3 +558,227 @@ def test_registry_revisable_flags() -> None:
     fred_rev = sorted(s.code for s in SERIES if s.source == "fred" and s.revisable)
     assert fred_rev == ["GDPC1", "INDPRO", "NFCI", "PAYEMS", "PCEPI", "PCEPILFE"]
     assert not [s.name for s in SERIES if s.source == "fred" and s.freq == "D" and s.revisable]
+
+
+# ------------------------------------------------------------------------------------------- sampled survivors
+# Survivors of the seeded sample (``python -m bench.mutation sample --n 300 --seed 20``), killed here.
+
+def test_each_view_closes_the_bound_against_it(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py`` bound-side mutants (``hi >= 0`` -> ``hi >= 1``, ``lo <= 0`` -> ``lo < 0``).
+
+    A viewed instrument is never held against its own view (docs/portfolio.md): a long view lifts the lower bound
+    to 0 when the upper bound allows a long, a short view lowers the upper bound to 0 when the lower bound allows
+    a short, a bound already at 0 included. Bounds of ±0.5 and [0, 0.5] are set here; the answer is read off them.
+    """
+    o = _opt(tmp_path, tabs, {}, "side")
+    side = o["views"].groupby("instrument")["z"].apply(lambda z: float(np.sign(z).sum()))
+    longs, shorts = [str(x) for x, s in side.items() if s > 0], [str(x) for x, s in side.items() if s < 0]
+    assert longs and shorts
+    up, dn = longs[0], shorts[0]
+    bounds = {**DEFAULT_CONFIG["bounds"], up: [-0.5, 0.5], dn: [0.0, 0.5]}
+    part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}}, "side2")["part"].set_index("instrument")
+    assert (part.loc[up, "lower"], part.loc[up, "upper"]) == (0.0, 0.5)
+    assert (part.loc[dn, "lower"], part.loc[dn, "upper"]) == (0.0, 0.0)
+    assert part.loc[dn, "target_weight"] == 0.0
+
+
+def test_a_target_that_rounds_to_zero_contracts_says_so(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the origin of a position that rounds to zero contracts (``w != 0`` -> ``!= 1``).
+
+    On a NAV of BRL 1 million the fixture's USDBRL target (about -12 % of NAV, BRL 118 thousand) is less than
+    half a DOL contract (USD 50,000, about BRL 250 thousand): zero contracts, and the row must say why; the
+    DI1_2Y target (13 contracts of about BRL 100 thousand PU) stays held with its views as origin.
+    """
+    params = {"nav_brl": 1e6}
+    t2 = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, params, "nav")}
+    part = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["part"].set_index("instrument")
+    assert part.loc["USDBRL", "target_weight"] < -0.1 and part.loc["USDBRL", "contracts"] == 0.0
+    assert part.loc["USDBRL", "weight"] == 0.0 and part.loc["USDBRL", "origin"] == "flat: rounds to zero contracts"
+    assert part.loc["DI1_2Y", "contracts"] != 0 and part.loc["DI1_2Y", "origin"].startswith("views: ")
+    zero = part[(part["weight"] == 0) & (part["target_weight"] != 0)]
+    assert (zero["origin"] == "flat: rounds to zero contracts").all()
+
+
+def test_psd_guard_tolerates_rounding_noise_only() -> None:
+    """Kills ``portfolio/optimizer.py`` PSD-guard mutants: an annualised eigenvalue down to -1e-10 x max(1, largest
+    eigenvalue) is rounding noise and is solved; below it the risk matrix is refused.
+
+    Daily risk matrices diag(1, -5e-11), diag(1e-4, -2e-13) and diag(1e-4, -1e-9), annualised x252: eigenvalues
+    252 and -1.26e-8 (tolerance -2.52e-8: solved), 0.0252 and -5.04e-11 (tolerance -1e-10, the floor of 1:
+    solved), 0.0252 and -2.52e-7 (refused).
+    """
+    from brmacro.portfolio.optimizer import mean_variance
+
+    mu, lo, hi = np.array([1e-4, 0.0]), np.full(2, -1.0), np.full(2, 1.0)
+    for risk in (np.diag([1.0, -5e-11]), np.diag([1e-4, -2e-13])):
+        res = mean_variance(mu, risk, 2.5, lo, hi, 2.0)
+        assert res.status == "optimal" and not res.fallback, (risk, res.reason)
+    bad = mean_variance(mu, np.diag([1e-4, -1e-9]), 2.5, lo, hi, 2.0)
+    assert bad.status == "invalid_input" and "not positive semi-definite" in bad.reason
+
+
+@pytest.mark.parametrize(("key", "low", "inclusive", "step"), [
+    ("sizing.target_vol", 0.0, False, 0.5), ("sizing.kelly_fraction", 0.0, False, 0.5),
+    ("sizing.limit_headroom", 0.0, False, 0.5), ("view_horizon_sessions", 1.0, True, 1.0),
+    ("max_view_sharpe", 0.0, False, 0.5), ("cost_aversion", 0.0, True, 0.5), ("cost_holding_sessions", 1.0, True, 1.0),
+])
+def test_portfolio_guards_at_their_bounds(key: str, low: float, inclusive: bool, step: float) -> None:
+    """Kills ``portfolio/steps.py`` guard mutants (a bound or its inclusiveness changed): each key just under, at
+    and just over the bound its meaning gives it: a vol target, Kelly fraction, headroom or view-Sharpe cap of 0
+    voids the book (strictly positive); a cost aversion of 0 means no cost term (allowed, config/README.md); a
+    horizon or holding period is at least one session."""
+    from brmacro.portfolio.steps import portfolio_config
+
+    def cfg(v: float) -> dict:
+        head, _, leaf = key.partition(".")
+        return {"portfolio": {head: {leaf: v}} if leaf else {key: v}}
+
+    portfolio_config(cfg(low + step))
+    with pytest.raises(ValueError, match=f"portfolio.{key}"):
+        portfolio_config(cfg(low - step))
+    if inclusive:
+        portfolio_config(cfg(low))
+    else:
+        with pytest.raises(ValueError, match=f"portfolio.{key}"):
+            portfolio_config(cfg(low))
+
+
+def test_registry_release_lags_of_daily_series() -> None:
+    """Kills ``series.py`` release-lag mutants of the daily series (point in time: a lag too long hides a value
+    the desk had, too short uses one it did not).
+
+    FRED posts its daily market series (H.15 rates and yields, SOFR from the New York Fed, breakevens, ICE OAS)
+    on the next business day: lag 1. The PTAX fixing is published by the BCB at 13:00 on its own day and the
+    Selic target is set at the Copom meeting itself: lag 0.
+    """
+    from brmacro.series import SERIES
+
+    fred_daily = {s.code: s.lag_days for s in SERIES if s.source == "fred" and s.freq == "D"}
+    assert fred_daily == dict.fromkeys(["T5YIE", "T10YIE", "DFF", "SOFR", "DGS2", "DGS10", "DFII10", "BAMLH0A0HYM2",
+                                        "BAMLC0A0CM"], 1)
+    assert by_name("br_ptax_sell_sgs").lag_days == 0 and by_name("br_selic_target").lag_days == 0
+
+
+@pytest.mark.parametrize("guess", [1, 3, 40, 99, 200])
+def test_shrink_search_never_answers_past_its_last_step(guess: int) -> None:
+    """Kills ``portfolio/sizing.py``: the doubling of the shrink search allowed past ``n_steps - 1``.
+
+    A book that passes only from step 100 on has no passing step in ``[0, 100)``: the linear scan over
+    ``range(100)`` finds none, so the search must answer None, not 100 or 101.
+    """
+    from brmacro.portfolio.sizing import first_passing_step
+
+    assert first_passing_step(lambda m: m >= 100, 100, guess) is None
+    assert first_passing_step(lambda m: m >= 99, 100, guess) == 99
+
+
+def test_position_and_class_limits_of_a_book_with_a_flat_instrument() -> None:
+    """Kills ``risk/limits.py``: the single-position limit read as zero when one instrument of the book is flat
+    (``max`` -> ``min``) or when no position exceeds 1 (``> 0`` -> ``> 1``).
+
+    USDBRL -0.3, IBOV 0.2, SPX 0 and DI1_2Y 1.0 (rates_br, exempt from these two limits by default): the largest
+    position is |-0.3| (USDBRL), the largest class exposure fx's 0.3.
+    """
+    sz = _sizing(ASOF, {"USDBRL": -0.3, "IBOV": 0.2, "SPX": 0.0, "DI1_2Y": 1.0}, dv01={"DI1_2Y": 10_000.0})
+    rows, _ = evaluate_limits(sz, _var_table(0.01, 0.015),
+                              _components({"USDBRL": 0.3, "IBOV": 0.2, "SPX": 0.0, "DI1_2Y": 0.5}), [], {})
+    by = {r.limit: r for r in rows}
+    assert by["single_position"].value == pytest.approx(0.3) and "USDBRL" in by["single_position"].note
+    assert by["asset_class_exposure"].value == pytest.approx(0.3) and "fx" in by["asset_class_exposure"].note
+
+
+def test_parity_within_caps_falls_back_to_equal_budgets_per_class() -> None:
+    """Kills ``portfolio/sizing.py``: the second try of ``parity_within_caps`` (equal budgets per class) voided.
+
+    Three uncorrelated instruments of equal vol, two in class a, one in b; signs +, +, -. Plain parity gives
+    every position 1/3 of the variance, class a 2/3 > the 0.6 class cap; equal budgets per class give a's
+    two 1/4 each and b's one 1/2 (within a position cap of 0.55). With a diagonal Σ a share is
+    w_i² σ² / Σ w² σ², so the weights are ∝ sqrt(budget): |w| ∝ (1/2, 1/2, 1/√2) (to the solver's tolerance).
+    """
+    from brmacro.portfolio.sizing import parity_within_caps
+
+    sigma = np.eye(3) * 1e-4
+    w = parity_within_caps(sigma, np.array([1.0, 1.0, -1.0]), ["a", "a", "b"], 0.55, 0.6)
+    assert w is not None
+    shares = w**2 / np.sum(w**2)
+    np.testing.assert_allclose(shares, [0.25, 0.25, 0.5], rtol=1e-3)
+    assert np.sign(w).tolist() == [1.0, 1.0, -1.0]
+    assert w[2] / w[0] == pytest.approx(-np.sqrt(2.0), rel=1e-3)
+    # caps no budget can meet: a class cap of 0.4 with two classes (each at least 1/2 in the second try)
+    assert parity_within_caps(sigma, np.array([1.0, 1.0, -1.0]), ["a", "a", "b"], 0.55, 0.4) is None
+
+
+def test_a_conviction_at_the_floor_makes_no_view(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the conviction floor made exclusive (``<=`` -> ``<``).
+
+    ``portfolio.min_abs_conviction`` set to exactly USDBRL's |conviction| in the fixture: no USDBRL view (a
+    conviction must exceed the floor); the floor one hundredth below it keeps the view.
+    """
+    conv = float(tabs["signal_aggregation"]["part"].set_index("instrument").loc["USDBRL", "conviction"])
+    assert conv != 0.0
+    at = _opt(tmp_path, tabs, {"portfolio": {"min_abs_conviction": abs(conv)}}, "at")["views"]
+    below = _opt(tmp_path, tabs, {"portfolio": {"min_abs_conviction": abs(conv) * 0.99}}, "below")["views"]
+    assert "USDBRL" not in set(at["instrument"]) and "USDBRL" in set(below["instrument"])
+
+
+def test_a_common_history_of_one_session_is_kept() -> None:
+    """Kills ``silver/returns.py``: a common history of exactly one session refused as none (``== 0`` -> ``== 1``).
+
+    With the S&P observed only on the session itself, the common window is that one session: a level for every
+    instrument (the S&P's is its close on the day) and no return yet (no previous session in the window).
+    """
+    inp = sr.make_inputs(drop={"^GSPC": sr.SESSIONS[:-1]})
+    part = build_returns(inp, sr.D, sr._params(lookback_sessions=60))["part"]
+    assert set(part["date"]) == {sr.D} and len(part) == part["instrument"].nunique() == 8
+    y = inp["bronze_yahoo"]
+    close = float(y.loc[(y["ticker"] == "^GSPC") & (y["date"] == sr.D), "close"].iloc[0])
+    assert float(part.loc[part["instrument"] == "SPX", "level"].iloc[0]) == pytest.approx(close, rel=1e-12)
+    assert part["ret"].isna().all()
+
+
+def test_a_covariance_hedge_names_the_viewed_position_that_most_explains_it(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: a hedge's origin naming the viewed position that least explains it
+    (``max`` -> ``min``). docs/portfolio.md: ``covariance hedge of X`` with ``X = argmax_j |Σ_ij w_j| / σ_j`` over the
+    held viewed positions j, computed here from the step's covariance table and weights."""
+    o = _opt(tmp_path, tabs, {"portfolio": {"hedges": "allow"}}, "hedge")
+    part = o["part"].set_index("instrument")
+    sigma = _sigma(o["covariance"])
+    w = part.loc[NAMES, "target_weight"].to_numpy(float)
+    viewed = [NAMES.index(x) for x in sorted(set(o["views"]["instrument"])) if part.loc[x, "target_weight"] != 0]
+    hedged = [x for x in NAMES if str(part.loc[x, "origin"]).startswith("covariance hedge of ")]
+    assert hedged and len(viewed) >= 2
+    for x in hedged:
+        i = NAMES.index(x)
+        score = {NAMES[k]: abs(sigma[i, k] * w[k]) / np.sqrt(sigma[k, k]) for k in viewed}
+        assert len(set(score.values())) == len(score)  # no tie
+        assert part.loc[x, "origin"] == f"covariance hedge of {max(score, key=lambda k: score[k])}"
+
+
+def test_a_binding_gross_limit_is_met_with_the_headroom(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the headroom divided into a homogeneous limit's scale instead of multiplied.
+
+    docs/portfolio.md: gross, DV01 and VaR are sized to ``limit_headroom`` (0.98) of their limit, so contract
+    rounding cannot tip them over. A 100 % vol target with a gross-leverage limit of 1.0: gross binds and the
+    sized book's gross is 0.98 of it, give or take the rounding to contracts (well under 0.5 %), not above 0.99.
+    """
+    params = {"portfolio": {"sizing": {"target_vol": 1.0}}, "risk": {"limits": {"max_gross_leverage": 1.0}}}
+    t2 = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, params, "gross")}
+    book = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["book"].iloc[0]
+    assert book["binding"] == "gross"
+    assert book["gross"] == pytest.approx(0.98, abs=0.005)
+
+
+def test_open_interest_limit_measures_the_largest_absolute_share() -> None:
+    """Kills ``risk/limits.py`` open-interest mutants: held positions selected as the zero ones (``!=`` -> ``==``)
+    or a short's share taken with its sign (``abs`` dropped).
+
+    A short of 300 contracts in an open interest of 1,000 (30 %) and a long of 100 in 10,000 (1 %): the limit
+    reads 0.30 on the short; DOL has no open interest in bronze and is named, not measured.
+    """
+    from brmacro.risk.limits import open_interest_row
+
+    contracts = pd.DataFrame({"contract": ["DI1F27", "DI1F28"], "open_interest": [1_000.0, 10_000.0]})
+    row = open_interest_row("open_interest", {"DI1F27": -300.0, "DI1F28": 100.0, "DOLF27": 5.0, "DI1F29": 0.0},
+                            contracts, {}, "model book")
+    assert row.value == pytest.approx(0.30, rel=1e-12)
+    assert "DI1F27 300 of 1,000" in row.note and "not measured (no open interest in bronze): DOLF27" in row.note

@@ -264,6 +264,8 @@ def test_default_stress_tables_on_a_mixed_book() -> None:
     assert covid["pnl"] == pytest.approx(expected, rel=1e-12)
     assert covid["unmapped_exposure"] == pytest.approx(0.2)  # UST_10Y has no shock in covid_2020
     assert covid["worst_instrument"] == "DI1_1Y"
+    # the worst single loss: DI1_1Y's 2.0 x (1.12/1.14 - 1) = -3.51 %, below IBOV's -3.5 % and USDBRL's -2 %
+    assert covid["worst_pnl"] == pytest.approx(2.0 * ((1.12 / 1.14) - 1), rel=1e-12)
     assert "window covid_2020 not in history" in covid["note"]
     for _, r in rev.iterrows():
         if pd.notna(r["multiplier"]):
@@ -295,3 +297,32 @@ def test_bad_input_is_refused() -> None:
                        _curves(), D)
     with pytest.raises(RiskInputError, match="unknown factor"):
         scenario_pnl(pd.Series({"USDBRL": 1.0}), {"GOLD": 0.1}, FACTORS, {})
+
+
+def test_a_tenor_on_the_curve_ends_is_inside_it() -> None:
+    """Kills ``risk/stress.py``: the span check of a curve made strict (a tenor on its first or last node refused).
+
+    Nodes 21 du and 2520 du of DI_PRE set to 11 % and 13 %: a tenor on a node reads that node's rate; one du
+    before the first node is outside.
+    """
+    c = _curves()
+    di = c["curve"] == "DI_PRE"
+    c.loc[di & (c["tenor_du"] == 21), "rate"] = 0.11
+    c.loc[di & (c["tenor_du"] == 2520), "rate"] = 0.13
+    assert rate_at_tenor(c, D, "DI_PRE", 21) == 0.11
+    assert rate_at_tenor(c, D, "DI_PRE", 2520) == 0.13
+    assert rate_at_tenor(c, D, "UST_NOM", 504) == 0.045  # the first UST node (2Y)
+    with pytest.raises(RiskInputError, match="20 du is outside it"):
+        rate_at_tenor(c, D, "DI_PRE", 20)
+
+
+def test_curve_shock_forms_and_their_refusals() -> None:
+    """Kills ``risk/stress.py`` curve-shock checks: a one-point curve shock is flat at every tenor (linear
+    interpolation holds the end values), two points interpolate linearly in du; an empty du, a dy of another
+    length or a du not increasing is refused with the rule's message."""
+    assert yield_shock_at({"du": [252], "dy": [0.01]}, 21) == 0.01
+    assert yield_shock_at({"du": [252], "dy": [0.01]}, 2520) == 0.01
+    assert yield_shock_at({"du": [252, 504], "dy": [0.01, 0.03]}, 378) == pytest.approx(0.02, rel=1e-12)
+    for bad in ({"du": [], "dy": []}, {"du": [252, 504], "dy": [0.01]}, {"du": [504, 252], "dy": [0.01, 0.02]}):
+        with pytest.raises(RiskInputError, match="needs increasing du and one dy per du"):
+            yield_shock_at(bad, 300)

@@ -193,3 +193,23 @@ def test_t_fit_mle_option_runs() -> None:
     dfs, scales = fit_t_marginals(x, "mle")
     ref = stats.t.fit(x[:, 0], floc=0.0)
     assert dfs[0] == pytest.approx(ref[0]) and scales[0] == pytest.approx(ref[2])
+
+
+def test_var_window_of_two_sessions_is_the_smallest_computed() -> None:
+    """Kills ``risk/var.py``: the smallest usable window (``n < 2`` -> ``n <= 2``). Two sessions of one instrument
+    with returns +1 % and -1 %: sample standard deviation 0.01 x sqrt(2) (ddof 1), parametric VaR 95 % of a
+    weight of 0.5 = 1.6449 x 0.5 x that; one session is refused."""
+    ret = _long(np.array([[0.01], [-0.01]]), ["IBOV"])
+    est, _ = compute_var(ret, pd.Series({"IBOV": 0.5}), D, {"window": 2, "min_obs": 2})
+    par = {e.confidence: e for e in est if e.method == "parametric"}
+    assert par[0.95].var == pytest.approx(1.6448536269514722 * 0.5 * 0.01 * np.sqrt(2), rel=1e-9)
+    assert par[0.95].n_obs == 2
+    with pytest.raises(RiskInputError, match="window has 1 complete session"):
+        compute_var(ret, pd.Series({"IBOV": 0.5}), D, {"window": 1, "min_obs": 1})
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.5, 1.5])
+def test_empirical_var_refuses_a_confidence_outside_the_open_interval(confidence: float) -> None:
+    """Kills ``risk/var.py``: a confidence of 0 or 1 let through (``<`` -> ``<=``); a 100 % VaR has no tail."""
+    with pytest.raises(RiskInputError, match="is not in \\(0, 1\\)"):
+        empirical_var_cvar(np.array([-0.02, 0.01, 0.005]), confidence)
