@@ -8,6 +8,7 @@ mutant each test kills is named in its docstring; ``bench/mutation.py`` re-appli
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -782,3 +783,115 @@ def test_open_interest_limit_measures_the_largest_absolute_share() -> None:
                             contracts, {}, "model book")
     assert row.value == pytest.approx(0.30, rel=1e-12)
     assert "DI1F27 300 of 1,000" in row.note and "not measured (no open interest in bronze): DOLF27" in row.note
+
+
+def test_each_positions_view_q_is_its_aggregated_view(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the ``view_q`` column filled from the cross-asset views instead of the
+    aggregated signal views (``== "signal_aggregation"`` -> ``!=``).
+
+    The PM reads ``view_q`` next to each position: the q of that instrument's ``AGG:`` view, read here from the
+    step's own views table; an instrument without an aggregated view shows none, whatever the cross-asset views say.
+    """
+    o = _opt(tmp_path, tabs, {}, "vq")
+    views = o["views"]
+    agg = views[views["source"] == "signal_aggregation"].set_index("instrument")["q"]
+    assert len(agg) >= 2
+    part = o["part"].set_index("instrument")
+    for x in NAMES:
+        if x in agg.index:
+            assert part.loc[x, "view_q"] == pytest.approx(float(agg[x]), rel=1e-12), x
+        else:
+            assert pd.isna(part.loc[x, "view_q"]), x
+
+
+@pytest.mark.parametrize("field", ["confidence", "direction"])
+def test_a_cross_asset_view_missing_a_field_makes_no_view(tmp_path: Path, tabs: dict, field: str) -> None:
+    """Kills ``portfolio/steps.py``: a cross-asset view with no ``confidence`` read at full confidence, or with
+    no ``direction`` read as long (defaults ``0.0`` -> ``1.0``, ``0`` -> ``1``).
+
+    With ``use_cross_asset_views`` on, the fixture's ``equity_br`` view (IBOV, long, confidence 0.6) becomes the
+    view ``XA:equity_br``; the same views without that field make no cross-asset view (never a made-up 1).
+    """
+    view = tabs["agent_cross_asset"]["view"]
+    raw = json.loads(view["views"].iloc[-1])
+    assert raw["equity_br"]["confidence"] == 0.6 and raw["equity_br"]["direction"] == 1
+    on = {"portfolio": {"use_cross_asset_views": True}}
+    full = _opt(tmp_path, tabs, on, f"xa_{field}")["views"].set_index("view_id")
+    assert full.loc["XA:equity_br", "confidence"] == 0.6
+    cut = {k: {f: x for f, x in v.items() if f != field} for k, v in raw.items()}
+    t = {**tabs, "agent_cross_asset": {**tabs["agent_cross_asset"], "view": view.assign(views=json.dumps(cut))}}
+    assert not _opt(tmp_path, t, on, f"xa_no_{field}")["views"]["view_id"].str.startswith("XA:").any()
+
+
+def test_a_view_names_only_the_contributions_that_carry_a_signal_id(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the contribution filter ``isinstance(c, Mapping) and c.get("signal_id")``
+    loosened to ``or`` (a contribution without a signal id, or not an object, then breaks the step).
+
+    USDBRL's aggregated view is given three contributions: one with a signal id, one without, one a bare number;
+    its strategies are the one id, and the step runs.
+    """
+    agg = tabs["signal_aggregation"]["part"].copy()
+    contrib = [{"signal_id": "FX_BR_COMPOSITE", "weight": 0.7}, {"weight": 0.3}, 5]
+    agg.loc[agg["instrument"] == "USDBRL", "contributions"] = json.dumps(contrib)
+    t = {**tabs, "signal_aggregation": {**tabs["signal_aggregation"], "part": agg}}
+    views = _opt(tmp_path, t, {}, "contrib")["views"].set_index("view_id")
+    assert views.loc["AGG:USDBRL", "strategies"] == "FX_BR_COMPOSITE"
+
+
+def test_half_kelly_sizes_no_position_the_optimiser_does_not_hold(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: under ``sizing.method: half_kelly`` an instrument the optimiser holds at zero
+    given a shape of 1 instead of 0 (the Kelly shape is masked to the optimiser's book)."""
+    params = {"portfolio": {"sizing": {**DEFAULT_CONFIG["sizing"], "method": "half_kelly"}}}
+    o = _opt(tmp_path, tabs, params, "hk")
+    target = o["part"].set_index("instrument")["target_weight"]
+    flat = [x for x in NAMES if target[x] == 0]
+    assert flat and (target != 0).any()
+    t = {**tabs, "portfolio_optimization": o}
+    sized = portfolio_sizing(fx.context(tmp_path / "hk_sz", "portfolio_sizing", t, params))["part"]
+    w = sized.set_index("instrument")["weight"]
+    assert (w[flat] == 0).all(), w[flat]
+    assert (w[[x for x in NAMES if x not in flat]] != 0).any()
+
+
+def test_ust_10y_reprices_from_the_ten_year_point_of_a_sloped_curve() -> None:
+    """Kills ``risk/stress.py``: the UST point's tenor in calendar days (``10 * 365``) instead of business days
+    (``10 * 252`` du, where silver_curves puts the UST_NOM 10Y par yield).
+
+    On a sloped UST curve (2Y 4.0 %, 10Y 4.5 %, 30Y 5.0 %) the yield UST_10Y's shocks reprice from is the 10Y
+    point itself, 4.5 %, not a point interpolated towards the 30Y.
+    """
+    from brmacro.risk.stress import instrument_rates
+
+    curves = pd.DataFrame({"date": ASOF, "curve": "UST_NOM", "tenor_label": ["2Y", "10Y", "30Y"],
+                           "tenor_du": [504, 2520, 7560], "tenor_years": [2.0, 10.0, 30.0],
+                           "rate": [0.040, 0.045, 0.050]})
+    assert instrument_rates(["UST_10Y"], curves, ASOF) == {"UST_10Y": 0.045}
+
+
+def test_risk_budget_reshaping_fails_when_either_cap_cannot_be_met() -> None:
+    """Kills ``portfolio/steps.py``: ``reshape_for_risk_budget`` reporting success when only one of the position
+    and class caps is met (``and`` -> ``or``).
+
+    Two uncorrelated positions of equal risk in one class: each carries 1/2 of the variance (under a 0.6 position
+    cap) but their class carries all of it, which no scaling changes (shares are scale-free), so a 0.5 class cap
+    cannot be met. Mirror: one position alone in its class meets a class cap of 1 but never a 0.5 position cap.
+    """
+    from brmacro.portfolio.steps import reshape_for_risk_budget
+
+    sigma = np.eye(2) * 1e-4
+    x, ok = reshape_for_risk_budget(np.array([1.0, 1.0]), sigma, ["rates_br", "rates_br"], 0.6, 0.5)
+    assert not ok and x[0] == pytest.approx(x[1]) and x[0] > 0  # signs and proportions kept
+    assert reshape_for_risk_budget(np.array([1.0, 1.0]), sigma, ["rates_br", "fx"], 0.6, 0.6)[1]
+    _, ok = reshape_for_risk_budget(np.array([1.0]), sigma[:1, :1], ["fx"], 0.5, 1.0)
+    assert not ok
+
+
+@pytest.mark.parametrize("bounds", [[-np.inf, 0.5], [-0.5, np.inf], [np.nan, 0.5]])
+def test_portfolio_bounds_must_both_be_finite(bounds: list[float]) -> None:
+    """Kills ``portfolio/steps.py``: the bounds guard ``isfinite(lo) and isfinite(hi)`` loosened to ``or`` (a bound
+    pair with one infinite end accepted; the optimiser would then hold an unbounded position)."""
+    from brmacro.portfolio.steps import portfolio_config
+
+    params = {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "USDBRL": bounds}}}
+    with pytest.raises(ValueError, match=r"portfolio\.bounds\.USDBRL: .*both finite"):
+        portfolio_config(params)
