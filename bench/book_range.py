@@ -72,15 +72,26 @@ def build(root: Path, start: dt.date, end: dt.date, only_portfolio: bool) -> Non
     print(f"built {len(steps)} partitions in {time.perf_counter() - t0:.0f} s")
 
 
-def sign_flips(w: pd.DataFrame) -> pd.Series:
-    """Per instrument, how often the sign of the held weight changes (a pass through zero counts when it
-    ends on the other side)."""
-    out = {}
+def flips_by_quarter(w: pd.DataFrame) -> pd.DataFrame:
+    """Sign flips of each instrument's weight (rows: sessions) by calendar quarter: a flip is dated on the session
+    whose non-zero weight has the other sign from the last non-zero one (a pass through zero counts when it ends
+    on the other side)."""
+    out: dict[str, dict[str, int]] = {}
+    quarter = [f"{pd.Timestamp(d).year}Q{(pd.Timestamp(d).month - 1) // 3 + 1}" for d in w.index]
     for c in w.columns:
-        s = np.sign(w[c].to_numpy())
-        s = s[s != 0]
-        out[c] = int(np.sum(s[1:] != s[:-1])) if len(s) > 1 else 0
-    return pd.Series(out)
+        counts = dict.fromkeys(quarter, 0)
+        last = 0.0
+        for q, x in zip(quarter, np.sign(w[c].to_numpy(float)), strict=True):
+            if x != 0:
+                counts[q] += int(last != 0 and x != last)
+                last = x
+        out[str(c)] = counts
+    return pd.DataFrame(out)
+
+
+def sign_flips(w: pd.DataFrame) -> pd.Series:
+    """Per instrument, how often the sign of the held weight changes over the whole range."""
+    return flips_by_quarter(w).sum(axis=0).astype(int)
 
 
 def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None,
@@ -154,6 +165,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     print(f"sign flips of the proposed book per quarter: "
           f"{(sign_flips(tw) / quarters).round(1).to_dict()}")
     print(f"sign flips of the executed book per quarter: {(flips / quarters).round(1).to_dict()}")
+    worst = flips_by_quarter(held).max(axis=0)
+    print(f"most sign flips of the executed book in one quarter: {worst[worst > 0].astype(int).to_dict()}")
     print(f"Sharpe net {s['sharpe']:.3f}, gross {g_sharpe:.3f}, ratio {s['sharpe'] / g_sharpe:.3f}; "
           f"total cost {s['total_cost']:.4f} NAV, gross total {s['gross_total']:.4f}")
     print(f"realised vol (gross P&L) {realised:.4f}; ex-ante vol of the held book's sizing: mean {ea.mean():.4f}, "

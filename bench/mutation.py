@@ -25,6 +25,8 @@ Usage::
     python -m bench.mutation sample --n 300 --seed 20 # a seeded sample; writes bench/mutation_results.json
     python -m bench.mutation sample --n 40 --module risk/limits.py
     python -m bench.mutation sample --n 300 --seed 20 --resume  # go on with a stopped run
+    python -m bench.mutation sample --n 300 --seed 20 --resume --shard 1/2 --out b.json  # one of 2 processes
+    python -m bench.mutation merge a.json b.json --out bench/mutation_results.json
     python -m bench.mutation recheck                  # re-run the survivors of the results file (new tests)
     python -m bench.mutation recheck --unexplained    # only those with no recorded reason (REASONS)
     python -m bench.mutation table                    # the results file as Markdown (bench/RESULTS.md)
@@ -366,7 +368,8 @@ def markdown(res: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line (module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=("probe", "sample", "list", "table", "recheck"))
+    ap.add_argument("what", choices=("probe", "sample", "list", "table", "recheck", "merge"))
+    ap.add_argument("files", nargs="*", help="merge: results files of shards of one seeded sample")
     ap.add_argument("--n", type=int, default=300, help="sample size (sample)")
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--module", action="append", help="restrict to these modules (relative to src/brmacro)")
@@ -377,7 +380,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="recheck: only the survivors with no reason in REASONS (equivalent / accepted ones stay)")
     ap.add_argument("--resume", action="store_true",
                     help="sample: keep the results already in --out and run only the rest of the seeded order")
+    ap.add_argument("--shard", default="0/1",
+                    help="sample: K/N runs every N-th mutant of what is left, from the K-th (N processes, one "
+                         "--out each, then `merge`)")
     a = ap.parse_args(argv)
+    if a.what == "merge":  # the shards of one seeded sample: every mutant once, in the order first seen
+        parts = [json.loads(Path(f).read_text()) for f in a.files]
+        if len({(p["seed"], p["n"]) for p in parts}) != 1:
+            raise SystemExit("merge: the files are not shards of one sample (seed and n differ)")
+        seen: dict[tuple[str, int, str], dict[str, object]] = {}
+        for p in parts:
+            for r in p["results"]:
+                seen.setdefault((r["module"], r["line"], r["what"]), r)
+        Path(a.out).write_text(json.dumps({"seed": parts[0]["seed"], "n": parts[0]["n"],
+                                           "results": list(seen.values())}, indent=1))
+        print(f"merged {len(seen)} mutants into {a.out}")
+        return 0
     if a.what == "table":
         print(markdown(json.loads(Path(a.out).read_text())))
         return 0
@@ -417,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         results = old["results"]
         done = {(r["module"], r["line"], r["what"]) for r in results}
         mutants = [m for m in mutants if (m.module, m.line, m.what) not in done]
+    k_shard, n_shard = (int(x) for x in a.shard.split("/"))
+    mutants = mutants[k_shard::n_shard]
     t_all = time.perf_counter()
     try:
         for k, m in enumerate(mutants, 1):
