@@ -838,18 +838,20 @@ def test_a_view_names_only_the_contributions_that_carry_a_signal_id(tmp_path: Pa
     assert views.loc["AGG:USDBRL", "strategies"] == "FX_BR_COMPOSITE"
 
 
-def test_half_kelly_sizes_no_position_the_optimiser_does_not_hold(tmp_path: Path, tabs: dict) -> None:
+@pytest.mark.parametrize("method", ["half_kelly", "risk_budget"])
+def test_sizing_methods_size_no_position_the_optimiser_does_not_hold(tmp_path: Path, tabs: dict, method: str) -> None:
     """Kills ``portfolio/steps.py``: under ``sizing.method: half_kelly`` an instrument the optimiser holds at zero
-    given a shape of 1 instead of 0 (the Kelly shape is masked to the optimiser's book)."""
-    params = {"portfolio": {"sizing": {**DEFAULT_CONFIG["sizing"], "method": "half_kelly"}}}
-    o = _opt(tmp_path, tabs, params, "hk")
+    given a shape of 1 instead of 0, and under ``risk_budget`` its budget divided by the held mask instead of
+    multiplied (both shapes are masked to the optimiser's book)."""
+    params = {"portfolio": {"sizing": {**DEFAULT_CONFIG["sizing"], "method": method}}}
+    o = _opt(tmp_path, tabs, params, method)
     target = o["part"].set_index("instrument")["target_weight"]
     flat = [x for x in NAMES if target[x] == 0]
     assert flat and (target != 0).any()
     t = {**tabs, "portfolio_optimization": o}
-    sized = portfolio_sizing(fx.context(tmp_path / "hk_sz", "portfolio_sizing", t, params))["part"]
+    sized = portfolio_sizing(fx.context(tmp_path / f"{method}_sz", "portfolio_sizing", t, params))["part"]
     w = sized.set_index("instrument")["weight"]
-    assert (w[flat] == 0).all(), w[flat]
+    assert np.isfinite(w).all() and (w[flat] == 0).all(), w
     assert (w[[x for x in NAMES if x not in flat]] != 0).any()
 
 
@@ -895,3 +897,49 @@ def test_portfolio_bounds_must_both_be_finite(bounds: list[float]) -> None:
     params = {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "USDBRL": bounds}}}
     with pytest.raises(ValueError, match=r"portfolio\.bounds\.USDBRL: .*both finite"):
         portfolio_config(params)
+
+
+def test_a_one_class_book_meets_a_class_budget_of_one_without_headroom(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: the sizing headroom applied to a share limit of exactly 1 (``rc_cls < 1`` ->
+    ``<= 1``): a class limit of 1 means no limit, and a book of one class (which always carries all the VaR) must
+    be sized, not flattened for missing a 0.98 cap.
+
+    Bounds of 0 on every instrument but USDBRL leave a book of one position in one class: its limits are
+    ``max_risk_contribution_by_size[0]`` = ``asset_class_risk_budget_by_size[0]`` = 1.
+    """
+    bounds = {k: (v if k == "USDBRL" else [0.0, 0.0]) for k, v in DEFAULT_CONFIG["bounds"].items()}
+    params = {"portfolio": {"bounds": bounds}}
+    o = _opt(tmp_path, tabs, params, "one_class")
+    target = o["part"].set_index("instrument")["target_weight"]
+    assert target["USDBRL"] < 0 and (target.drop("USDBRL") == 0).all()
+    sized = portfolio_sizing(fx.context(tmp_path / "one_class_sz", "portfolio_sizing",
+                                        {**tabs, "portfolio_optimization": o}, params))
+    w = sized["part"].set_index("instrument")["weight"]
+    assert w["USDBRL"] < 0, sized["book"][["binding", "reason"]].to_dict("records")
+    assert not str(sized["book"]["binding"].iloc[0]).startswith(("flat", "risk_contribution"))
+
+
+def test_a_week_without_any_pnl_is_not_called_partial() -> None:
+    """Kills ``risk/limits.py``: the weekly-loss note's partial clause when no session of the week has a P&L
+    (``avail and ...`` -> ``or``): the row is N/A with no value, and its note lists no "0 of 5" partial week."""
+    from tests.unit.test_risk_limits import _pnls
+
+    rows, _ = evaluate_limits(_sizing(ASOF, {"USDBRL": 0.1}), _var_table(0.01, 0.015), _components({"USDBRL": 1.0}),
+                              _pnls([None] * 5))
+    week = {r.limit: r for r in rows}["weekly_loss"]
+    assert week.value is None and week.status == "N/A"
+    assert "partial" not in week.note and week.note.startswith("sum of the ")
+
+
+def test_a_flat_books_var_window_starts_at_its_first_observed_session() -> None:
+    """Kills ``risk/var.py``: ``select_window`` keeping the all-missing rows of a flat book's window (``if not
+    held`` -> ``if held``): with nothing held, only sessions where some instrument has a return are in the window,
+    so it starts at the first of them."""
+    from brmacro.calendar import previous_sessions
+    from brmacro.risk.var import select_window
+
+    days = [*previous_sessions(ASOF, 9), ASOF]
+    mat = pd.DataFrame({"USDBRL": [np.nan] * 4 + [0.01] * 6, "IBOV": [np.nan] * 5 + [0.02] * 5},
+                       index=pd.Index(days))
+    win = select_window(mat, pd.Series({"USDBRL": 0.0, "IBOV": 0.0}), ASOF, 10)
+    assert win.first == days[4] and list(win.returns.index) == days[4:]

@@ -59,3 +59,18 @@ def test_rows_released_after_the_session_change_nothing() -> None:
     inp2 = {**inp, "bronze_bcb_ptax": pd.concat([inp["bronze_bcb_ptax"], late.iloc[[0]]], ignore_index=True)}
     again = build_returns(inp2, D, _params(lookback_sessions=10), b)["crisis"]
     pd.testing.assert_frame_equal(before, again)
+
+
+def test_a_window_opening_on_the_session_has_its_levels_and_no_return() -> None:
+    """A crisis window that opens on the session itself is one session long: every instrument's level of the day
+    and no return yet (no earlier close inside the window) — kept, not dropped as empty (``len == 0``)."""
+    out = build_returns(make_inputs(), D, _params(lookback_sessions=10),
+                        _bronze(("today", D, D + pd.Timedelta(days=30))))
+    CRISIS.conform(out["crisis"])
+    c = out["crisis"]
+    assert set(c["window"]) == {"today"} and set(c["date"]) == {D}
+    part = out["part"].set_index(["date", "instrument"])
+    assert len(c) == part.loc[D].shape[0] == 8
+    got = c.set_index(["date", "instrument"])
+    assert np.allclose(got["level"], part.loc[got.index, "level"], rtol=0, atol=0)
+    assert got["ret"].isna().all()
