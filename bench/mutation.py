@@ -335,6 +335,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "portfolio/steps.py: shape = risk_budget_weights(sigma, np.sign(target), budgets / (target != 0))": (
         "equivalent", "a held instrument's budget is divided by 1 instead of multiplied by 1; a flat one's becomes inf "
                       "instead of 0, but `risk_budget_weights` leaves every zero-sign instrument out first"),
+    "portfolio/sizing.py: st = (sigma[np.ix_(idx, idx)] / np.outer(s[idx], s[idx])) * 252.0": (
+        "equivalent", "the active signs are ±1, so dividing by their outer product is multiplying by it"),
     "risk/var.py: normal = dfs > max_df": (
         "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
                     "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),

@@ -943,3 +943,61 @@ def test_a_flat_books_var_window_starts_at_its_first_observed_session() -> None:
                        index=pd.Index(days))
     win = select_window(mat, pd.Series({"USDBRL": 0.0, "IBOV": 0.0}), ASOF, 10)
     assert win.first == days[4] and list(win.returns.index) == days[4:]
+
+
+def test_di1_contracts_by_hand_from_the_di_pre_curve(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: DI1 contracts priced off another curve of silver_curves than DI_PRE
+    (``== "DI_PRE"`` -> ``!=``).
+
+    Each DI1 position's count is its notional over the contract's PU, ``100,000 (1 + r)^(-du/252)``, with ``du`` the
+    contract's business days in bronze_b3 and ``r`` the DI_PRE rate at ``du`` interpolated flat-forward (log
+    discount factors linear in du between the curve's points), computed here without the library. The sized book
+    is rounded to whole contracts, so the hand count is a whole number equal to the table's.
+    """
+    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "di1")}
+    ctx = fx.context(tmp_path / "di1_sz", "portfolio_sizing", t, {})
+    book = portfolio_sizing(ctx)["part"].set_index("instrument")
+    c = tabs["silver_curves"]["part"]
+    c = c[(c["curve"] == "DI_PRE") & (c["date"] == ctx.date)].sort_values("tenor_du")
+    x, y = c["tenor_du"].to_numpy(float), c["rate"].to_numpy(float)
+    b3 = tabs["bronze_b3_market_data"]["part"]
+    b3 = b3[b3["trade_date"] == ctx.date].set_index("ticker")
+    held = [n for n in NAMES if n.startswith("DI1_") and book.loc[n, "contracts"] != 0]
+    assert held
+    for name in held:
+        row = book.loc[name]
+        du = float(b3.loc[row["contract"], "du"])
+        log_df = np.interp(du, x, -x / 252.0 * np.log1p(y))
+        pu = 100_000.0 * np.exp(log_df)
+        hand = row["notional_brl"] / pu
+        assert hand == pytest.approx(np.rint(hand), abs=1e-6), name
+        assert row["contracts"] == np.rint(hand), name
+
+
+def test_the_soft_limit_needs_a_conviction_above_its_threshold(tmp_path: Path, tabs: dict,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Kills ``portfolio/steps.py``: the soft-limit widening at a conviction equal to its threshold (``>`` ->
+    ``>=``): ``portfolio.sizing.soft_limit_conviction`` set to exactly USDBRL's |conviction| widens nothing, one
+    hundredth below it widens USDBRL's cap (the sizing says so in its log)."""
+    conv = abs(float(tabs["signal_aggregation"]["part"].set_index("instrument").loc["USDBRL", "conviction"]))
+    t = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, {}, "soft")}
+    for level, widened in ((conv, False), (conv * 0.99, True)):
+        p = {"portfolio": {"sizing": {**DEFAULT_CONFIG["sizing"], "soft_limit_conviction": level}}}
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            portfolio_sizing(fx.context(tmp_path / f"soft{level}", "portfolio_sizing", t, p))
+        assert ("soft limit override for USDBRL" in caplog.text) is widened, (level, caplog.text)
+
+
+def test_a_price_series_observed_once_is_in_the_prices_table() -> None:
+    """Kills ``silver/returns.py``: a price series with a single observation in the lookback left out of the
+    ``prices`` table as if empty (``len(s) == 0`` -> ``== 1``).
+
+    With the S&P observed only on the session itself, ``yahoo:^GSPC`` still has its close of the day in the table.
+    """
+    inp = sr.make_inputs(drop={"^GSPC": sr.SESSIONS[:-1]})
+    prices = build_returns(inp, sr.D, sr._params(lookback_sessions=60))["prices"]
+    spx = prices[prices["series"] == "yahoo:^GSPC"]
+    y = inp["bronze_yahoo"]
+    close = float(y.loc[(y["ticker"] == "^GSPC") & (y["date"] == sr.D), "close"].iloc[0])
+    assert float(spx.loc[spx["date"] == sr.D, "value"].iloc[0]) == pytest.approx(close, rel=1e-12)
