@@ -337,6 +337,12 @@ REASONS: dict[str, tuple[str, str]] = {
                       "instead of 0, but `risk_budget_weights` leaves every zero-sign instrument out first"),
     "portfolio/sizing.py: st = (sigma[np.ix_(idx, idx)] / np.outer(s[idx], s[idx])) * 252.0": (
         "equivalent", "the active signs are ±1, so dividing by their outer product is multiplying by it"),
+    "risk/stress.py: np.geomspace(max_multiplier, top, 101)])": (
+        "equivalent", "the reverse-stress grid then holds max_multiplier twice in a row: the second evaluation gives "
+                      "the same P&L, so the bracket and the root found are the same"),
+    "portfolio/steps.py: ok = bool(np.all(s < position_cap + 1e-9)) and all(": (
+        "accepted", "differs only when a position's share of variance equals the cap plus the 1e-9 tolerance "
+                    "exactly, a floating-point tie"),
     "risk/var.py: normal = dfs > max_df": (
         "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
                     "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),

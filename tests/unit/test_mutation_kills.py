@@ -1001,3 +1001,14 @@ def test_a_price_series_observed_once_is_in_the_prices_table() -> None:
     y = inp["bronze_yahoo"]
     close = float(y.loc[(y["ticker"] == "^GSPC") & (y["date"] == sr.D), "close"].iloc[0])
     assert float(spx.loc[spx["date"] == sr.D, "value"].iloc[0]) == pytest.approx(close, rel=1e-12)
+
+
+def test_a_flat_pnl_is_neither_a_loss_nor_a_gain() -> None:
+    """Kills ``risk/limits.py``: a P&L of exactly 0 described as a gain (``loss < 0`` -> ``<= 0``): the loss row
+    of a flat day is at 0 utilisation, OK, and its note is the one given (no "gain of 0.0000%")."""
+    from brmacro.risk.limits import loss_row
+
+    row = loss_row("daily_loss", 0.0, 0.02, 0.8, "model book P&L")
+    assert row.value == 0.0 and row.utilisation == 0.0 and row.status == "OK"
+    assert row.note == "model book P&L"
+    assert loss_row("daily_loss", 0.001, 0.02, 0.8, "n").note.startswith("gain of 0.1000%")
