@@ -319,8 +319,9 @@ def test_usd_futures_contracts_by_hand(tmp_path: Path, tabs: dict) -> None:
     assert zn_hand == pytest.approx(np.rint(zn_hand), abs=1e-6) and es_hand == pytest.approx(np.rint(es_hand), abs=1e-6)
     assert zn["contracts"] == np.rint(zn_hand) != 0 and zn["contract"] == "ZNZ26"
     assert es["contracts"] == np.rint(es_hand) != 0 and es["contract"] == "ESZ26"
-    # and the UST DV01 in BRL: notional x duration x 1 bp, sign of the position
+    # and the UST DV01 in BRL: notional x duration x 1 bp, sign of the position; an equity future has none
     assert np.sign(zn["dv01_brl"]) == np.sign(zn["weight"])
+    assert es["dv01_brl"] == 0.0
 
 
 def test_black_litterman_refuses_mismatched_shapes() -> None:
@@ -1012,3 +1013,64 @@ def test_a_flat_pnl_is_neither_a_loss_nor_a_gain() -> None:
     assert row.value == 0.0 and row.utilisation == 0.0 and row.status == "OK"
     assert row.note == "model book P&L"
     assert loss_row("daily_loss", 0.001, 0.02, 0.8, "n").note.startswith("gain of 0.1000%")
+
+
+def test_a_flat_instruments_missing_risk_share_counts_as_zero() -> None:
+    """Kills ``risk/limits.py``: a missing (NaN) share of VaR — an instrument the book does not hold — read as a
+    whole share (``fillna(0.0)`` -> ``fillna(1.0)``): its position row and its class carry 0, the total 1."""
+    from brmacro.risk.limits import budget_table
+
+    comp = _components({"USDBRL": 1.0, "IBOV": float("nan")})
+    t = budget_table(comp, {"USDBRL": "fx", "IBOV": "equity_br"}, 0.4, 0.6).set_index(["level", "name"])
+    assert t.loc[("position", "IBOV"), "risk_contribution"] == 0.0
+    assert t.loc[("asset_class", "equity_br"), "risk_contribution"] == 0.0
+    assert t.loc[("total", "total"), "risk_contribution"] == 1.0
+
+
+def test_parameter_hash_of_strings_dates_and_nulls() -> None:
+    """Kills ``io.py``: ``_canon``'s whole-float test loosened (``and`` -> ``or``), which then calls ``int()`` on a
+    string, a date or None: every parameter kind hashes, stably, and each value counts."""
+    from brmacro.io import params_hash
+
+    base = {"solver": "CLARABEL", "start": dt.date(2024, 1, 2), "cap": None, "n": 3, "x": 2.0, "xs": [1.5, "a"]}
+    h = params_hash(base)
+    assert h == params_hash(dict(reversed(list(base.items()))))  # key order does not count
+    for k, v in (("solver", "OSQP"), ("start", dt.date(2024, 1, 3)), ("cap", 0.5), ("x", 2.5)):
+        assert params_hash({**base, k: v}) != h, k
+
+
+def test_opposing_views_on_one_instrument_leave_both_sides_open(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: an instrument whose views cancel (one long, one short: net side 0) bounded to
+    the short side as if its views were short (``side < 0`` -> ``<= 0``).
+
+    IBOV gets the cross-asset view ``XA:equity_br`` (long) and an aggregated conviction turned short: its bounds
+    stay the configured ones on both sides.
+    """
+    agg = tabs["signal_aggregation"]["part"].copy()
+    i = agg["instrument"] == "IBOV"
+    agg.loc[i, "conviction"] = -agg.loc[i, "conviction"].abs()
+    agg.loc[i, "direction"] = -1
+    t = {**tabs, "signal_aggregation": {**tabs["signal_aggregation"], "part": agg}}
+    o = _opt(tmp_path, t, {"portfolio": {"use_cross_asset_views": True}}, "opposed")
+    v = o["views"].set_index("view_id")
+    assert v.loc["AGG:IBOV", "z"] < 0 < v.loc["XA:equity_br", "z"]
+    row = o["part"].set_index("instrument").loc["IBOV"]
+    assert [row["lower"], row["upper"]] == list(DEFAULT_CONFIG["bounds"]["IBOV"])
+
+
+def test_risk_budget_sizing_without_any_held_conviction_uses_equal_budgets(tmp_path: Path, tabs: dict) -> None:
+    """Kills ``portfolio/steps.py``: ``risk_budget`` sizing by conviction when no held instrument has one
+    (``> 0`` -> ``>= 0``): budgets of |conviction| = 0 would size nothing; equal budgets size the held book.
+
+    Every aggregated conviction set to 0 (no aggregated view), the cross-asset IBOV view alone drives the book.
+    """
+    agg = tabs["signal_aggregation"]["part"].assign(conviction=0.0, direction=0)
+    t = {**tabs, "signal_aggregation": {**tabs["signal_aggregation"], "part": agg}}
+    params = {"portfolio": {"use_cross_asset_views": True,
+                            "sizing": {**DEFAULT_CONFIG["sizing"], "method": "risk_budget"}}}
+    o = _opt(tmp_path, t, params, "rb0")
+    target = o["part"].set_index("instrument")["target_weight"]
+    assert target["IBOV"] > 0
+    sized = portfolio_sizing(fx.context(tmp_path / "rb0_sz", "portfolio_sizing", {**t, "portfolio_optimization": o},
+                                        params))["part"].set_index("instrument")["weight"]
+    assert sized["IBOV"] > 0

@@ -16,7 +16,6 @@ from brmacro.pipeline import all_schemas
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.sizing import (
-    apply_caps,
     book_vol,
     flat_forward_rate,
     half_kelly,
@@ -169,7 +168,7 @@ def test_scale_caps_give_one_factor_per_homogeneous_limit() -> None:
     assert scale_caps(np.zeros(3), dv01_w, lim) == []
 
 
-def test_half_kelly_risk_budget_and_caps() -> None:
+def test_half_kelly_and_risk_budget() -> None:
     sigma = _cov(3)
     mu = np.array([0.001, -0.0005, 0.0002])
     np.testing.assert_allclose(half_kelly(mu, sigma), 0.5 * np.linalg.solve(sigma, mu))
@@ -178,15 +177,6 @@ def test_half_kelly_risk_budget_and_caps() -> None:
     np.testing.assert_allclose(risk_contributions(w, sigma), [0.25, 0.25, 0.5], atol=1e-5)
     w0 = risk_budget_weights(sigma, np.array([1.0, 0.0, 1.0]), np.ones(3))
     assert w0[1] == 0.0 and np.allclose(risk_contributions(w0, sigma)[[0, 2]], 0.5, atol=1e-5)
-    capped = apply_caps(np.array([2.0, -3.0, 0.5]), np.full(3, -1.0), np.full(3, 1.0), 2.0)
-    np.testing.assert_allclose(capped, np.array([1.0, -1.0, 0.5]) * 2.0 / 2.5)
-
-
-def test_apply_caps_never_moves_a_zero_into_bounds_that_exclude_zero() -> None:
-    out = apply_caps(np.array([0.0, 0.0, 3.0]), np.array([1.0, -2.0, 1.0]), np.array([2.0, -1.0, 2.0]), 10.0)
-    np.testing.assert_array_equal(out, [0.0, 0.0, 2.0])
-    with pytest.raises(ValueError, match="lower bound above upper"):
-        apply_caps(np.zeros(2), np.array([2.0, 0.0]), np.array([-2.0, 1.0]), 1.0)
 
 
 # ----------------------------------------------------------------------------- contracts

@@ -33,7 +33,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
-    "apply_caps",
     "book_vol",
     "first_passing_step",
     "flat_forward_rate",
@@ -114,29 +113,6 @@ def parity_within_caps(sigma: F, signs: F, classes: Sequence[str], position_cap:
         if np.all(sh <= position_cap + 1e-9) and all(float(sh[cls == c].sum()) <= class_cap + 1e-9 for c in held):
             return w
     return None
-
-
-def apply_caps(w: F, lower: F, upper: F, gross_cap: float) -> F:
-    """Clip to the per-instrument caps, then scale down uniformly if gross exceeds ``gross_cap``.
-
-    A zero weight stays zero, even under bounds that exclude zero (clipping never creates a position), and
-    bounds with ``lower > upper`` are refused.
-
-    Raises
-    ------
-    ValueError
-        When a lower bound exceeds its upper bound (naming the position's index).
-    """
-    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
-    bad = np.flatnonzero(lower > upper)
-    if bad.size:
-        raise ValueError(f"apply_caps: lower bound above upper bound at position(s) {bad.tolist()}")
-    w = np.asarray(w, float)
-    x = np.where(w == 0, 0.0, np.clip(w, lower, upper))
-    g = float(np.abs(x).sum())
-    if g > gross_cap > 0:
-        x = x * (gross_cap / g)
-    return x
 
 
 def first_passing_step(passes: Callable[[int], bool], n_steps: int, guess: int = 1) -> int | None:
