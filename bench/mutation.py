@@ -356,6 +356,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "accepted", "the reverse-stress scan starting above 1x instead of 0: for a P&L monotone in the multiple "
                     "(every default scenario) the root bracketed from 0 is the same; it differs only for a P&L that "
                     "crosses the loss more than once below the first grid point"),
+    "series.py: d = d - pd.offsets.QuarterEnd(0)": (
+        "equivalent", "an offset with n = 0 negated is itself: `d - QuarterEnd(0)` rolls forward to the quarter's "
+                      "end exactly as `d + QuarterEnd(0)` (checked on opening, closing and mid-quarter dates)"),
+    "portfolio/steps.py: n = int(contract.du or 1)": (
+        "accepted", "differs only for a DI1 contract without business days to expiry (du 0 or missing), which the "
+                    "desk's contract choice never returns (it rolls before expiry)"),
     "risk/var.py: normal = dfs > max_df": (
         "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
                     "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),

@@ -531,6 +531,10 @@ def test_replay_window_outside_history_counts_no_session() -> None:
     res = replay_window(mat, pd.Series({"IBOV": 1.0}), dt.date(2020, 2, 20), dt.date(2020, 3, 31), ASOF)
     assert res.pnl is None and res.worst_pnl is None and res.n_sessions == 0 and res.coverage == 0.0
     assert "not in history" in res.note
+    # a window that opens after the session: nothing replayed either
+    later = replay_window(mat, pd.Series({"IBOV": 1.0}), dt.date(2026, 12, 1), dt.date(2026, 12, 10), ASOF)
+    assert later.pnl is None and later.n_sessions == 0 and later.coverage == 0.0
+    assert "starts after the session" in later.note
 
 
 def test_model_book_pnl_keeps_each_instruments_asset_class() -> None:
@@ -1074,3 +1078,15 @@ def test_risk_budget_sizing_without_any_held_conviction_uses_equal_budgets(tmp_p
     sized = portfolio_sizing(fx.context(tmp_path / "rb0_sz", "portfolio_sizing", {**t, "portfolio_optimization": o},
                                         params))["part"].set_index("instrument")["weight"]
     assert sized["IBOV"] > 0
+
+
+def test_rates_without_curves_are_a_clear_error_and_other_instruments_need_none() -> None:
+    """Kills ``risk/stress.py``: the session filter of ``instrument_rates`` run on missing curves (``curves is not
+    None and ...`` -> ``is None`` / ``or``), which then fails with an AttributeError instead of saying what is
+    missing, or fails for a book with no rates instrument at all."""
+    from brmacro.risk import RiskInputError
+    from brmacro.risk.stress import instrument_rates
+
+    with pytest.raises(RiskInputError, match="yield of DI1_1Y: no silver_curves given"):
+        instrument_rates(["DI1_1Y", "IBOV"], None, ASOF)
+    assert instrument_rates(["IBOV", "USDBRL"], None, ASOF) == {}
