@@ -362,6 +362,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "portfolio/steps.py: n = int(contract.du or 1)": (
         "accepted", "differs only for a DI1 contract without business days to expiry (du 0 or missing), which the "
                     "desk's contract choice never returns (it rolls before expiry)"),
+    "io.py: out = x.astype(float, copy=False)": (
+        "equivalent", "the only caller passes a fresh float array of conform's own frame and assigns the result "
+                      "back to that column: rounding it in place changes nothing else"),
+    "series.py: revisable: bool = True": (
+        "equivalent", "the dataclass default is never used: every registry row is built by `_s`, which passes "
+                      "the flag explicitly"),
+    "calendar.py: after = next_session(d) if d <= CALENDAR_END else None": (
+        "equivalent", "`_nearest` is only called for a date that is not a session, and CALENDAR_END (2030-12-30) "
+                      "is one, so d == CALENDAR_END never reaches it"),
     "risk/var.py: normal = dfs > max_df": (
         "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
                     "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),
