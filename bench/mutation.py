@@ -371,6 +371,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "calendar.py: after = next_session(d) if d <= CALENDAR_END else None": (
         "equivalent", "`_nearest` is only called for a date that is not a session, and CALENDAR_END (2030-12-30) "
                       "is one, so d == CALENDAR_END never reaches it"),
+    "portfolio/sizing.py: bad = np.flatnonzero(lower >= upper)": (
+        "accepted", "in `apply_caps`, removed after the sample (no library code called it); a bound pair with "
+                    "lower > upper is refused by `portfolio_config` (tested)"),
     "risk/var.py: normal = dfs > max_df": (
         "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
                     "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),

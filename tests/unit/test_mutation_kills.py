@@ -603,6 +603,11 @@ def test_a_target_that_rounds_to_zero_contracts_says_so(tmp_path: Path, tabs: di
     assert part.loc["DI1_2Y", "contracts"] != 0 and part.loc["DI1_2Y", "origin"].startswith("views: ")
     zero = part[(part["weight"] == 0) & (part["target_weight"] != 0)]
     assert (zero["origin"] == "flat: rounds to zero contracts").all()
+    # an instrument the optimiser does not hold keeps the optimiser's reason (``target != 0`` -> ``!= 1``)
+    opt_origin = t2["portfolio_optimization"]["part"].set_index("instrument")["origin"]
+    unheld = part.index[part["target_weight"] == 0]
+    assert len(unheld) and (part.loc[unheld, "origin"] == opt_origin[unheld]).all()
+    assert not part.loc[unheld, "origin"].str.contains("rounds to zero").any()
 
 
 def test_psd_guard_tolerates_rounding_noise_only() -> None:
@@ -1090,3 +1095,41 @@ def test_rates_without_curves_are_a_clear_error_and_other_instruments_need_none(
     with pytest.raises(RiskInputError, match="yield of DI1_1Y: no silver_curves given"):
         instrument_rates(["DI1_1Y", "IBOV"], None, ASOF)
     assert instrument_rates(["IBOV", "USDBRL"], None, ASOF) == {}
+
+
+def test_a_solution_without_an_optimal_status_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kills ``portfolio/optimizer.py``: a solver answer kept when its status is not optimal but it carries
+    values (``status not in OK or value is None`` -> ``and``): a solve stopped at an iteration limit
+    (``user_limit``) gives the flat fallback, saying why, never the half-solved weights."""
+    import cvxpy as cp
+
+    from brmacro.portfolio.optimizer import mean_variance
+
+    solve = cp.Problem.solve
+
+    def stopped(self: cp.Problem, *args: object, **kwargs: object) -> object:
+        out = solve(self, *args, **kwargs)
+        self._status = "user_limit"  # the values of the last iterate stay in the variables
+        return out
+
+    sigma = np.diag([1e-4, 2e-4])
+    ok = mean_variance(np.array([1e-3, -1e-3]), sigma, 2.5, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+    assert not ok.fallback and np.any(ok.weights != 0)
+    monkeypatch.setattr(cp.Problem, "solve", stopped)
+    res = mean_variance(np.array([1e-3, -1e-3]), sigma, 2.5, np.full(2, -1.0), np.full(2, 1.0), 2.0)
+    assert res.fallback and "user_limit" in res.reason and not np.any(res.weights)
+
+
+def test_the_small_book_note_names_only_the_limits_that_changed() -> None:
+    """Kills ``portfolio/steps.py``: the class clause of the small-book note when the class limit did not change
+    (``c != rc_class`` -> ``==``): a book of one class is told its 100 % class limit; a book of three classes,
+    which keeps the configured limit, is told nothing about classes."""
+    from types import SimpleNamespace
+
+    from brmacro.portfolio.steps import small_book_note
+
+    lim = SimpleNamespace(rc_position=0.4, rc_position_by_size=[1.0, 0.55], rc_class=0.6, rc_class_by_size=[1.0])
+    one = small_book_note(lim, 3, 1)
+    assert one == "; 1 asset class: share-of-VaR limit 100 % per class (60 % needs 2 or more)"
+    assert small_book_note(lim, 3, 3) == ""
+    assert "2 positions: share-of-VaR limit 55 % per position" in small_book_note(lim, 2, 3)
