@@ -352,10 +352,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "io.py: df = df.loc[:, self.names].reset_index(drop=False)": (
         "equivalent", "the extra `index` column is not in the Arrow schema the table is built with "
                       "(`Table.from_pandas(schema=...)`), so it is never written"),
-    "risk/stress.py: grid = np.concatenate([np.linspace(1.0, max_multiplier, 201)[1:],": (
-        "accepted", "the reverse-stress scan starting above 1x instead of 0: for a P&L monotone in the multiple "
-                    "(every default scenario) the root bracketed from 0 is the same; it differs only for a P&L that "
-                    "crosses the loss more than once below the first grid point"),
     "series.py: d = d - pd.offsets.QuarterEnd(0)": (
         "equivalent", "an offset with n = 0 negated is itself: `d - QuarterEnd(0)` rolls forward to the quarter's "
                       "end exactly as `d + QuarterEnd(0)` (checked on opening, closing and mid-quarter dates)"),
@@ -374,9 +370,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "portfolio/sizing.py: bad = np.flatnonzero(lower >= upper)": (
         "accepted", "in `apply_caps`, removed after the sample (no library code called it); a bound pair with "
                     "lower > upper is refused by `portfolio_config` (tested)"),
-    "risk/var.py: normal = dfs > max_df": (
-        "accepted", "a marginal exactly at the df cap (1,000) drawn from t(1000) instead of the normal: the "
-                    "quantiles differ by about 0.1 %, below the Monte Carlo error of the default draws"),
 }
 
 

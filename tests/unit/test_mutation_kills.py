@@ -1133,3 +1133,45 @@ def test_the_small_book_note_names_only_the_limits_that_changed() -> None:
     assert one == "; 1 asset class: share-of-VaR limit 100 % per class (60 % needs 2 or more)"
     assert small_book_note(lim, 3, 3) == ""
     assert "2 positions: share-of-VaR limit 55 % per position" in small_book_note(lim, 2, 3)
+
+
+def test_risk_budget_check_accepts_a_share_exactly_at_its_cap() -> None:
+    """Kills ``portfolio/steps.py``: the final check of ``reshape_for_risk_budget`` with its tolerance turned
+    against the cap (``position_cap + 1e-9`` -> ``- 1e-9``): a share exactly at its cap meets it. With no
+    iteration allowed the check runs on the book as given: two uncorrelated positions of equal risk carry 1/2 each,
+    which meets a 0.5 position cap and not a 0.49 one."""
+    from brmacro.portfolio.steps import reshape_for_risk_budget
+
+    sigma = np.eye(2) * 1e-4
+    w = np.array([1.0, -1.0])
+    assert reshape_for_risk_budget(w, sigma, ["fx", "equity_br"], 0.5, 1.0, iterations=0)[1]
+    assert not reshape_for_risk_budget(w, sigma, ["fx", "equity_br"], 0.49, 1.0, iterations=0)[1]
+
+
+def test_a_monte_carlo_marginal_at_the_df_cap_is_drawn_normal() -> None:
+    """Kills ``risk/var.py``: a marginal whose fitted df equals ``max_df`` drawn from t(max_df) instead of the
+    normal (``dfs >= max_df`` -> ``>``). The docstring's rule: ``df >= max_df`` is normal. Same seed, same draws:
+    df exactly at the cap gives the very figures of an infinite df."""
+    from brmacro.risk.var import monte_carlo_var
+
+    cov = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
+    args = (np.array([1.0, -0.5]), cov)
+    scales = np.sqrt(np.diag(cov))
+    at_cap = monte_carlo_var(*args, np.array([1000.0, 1000.0]), scales, [0.95, 0.99], 20_000,
+                             np.random.default_rng(7), 1000.0)
+    normal = monte_carlo_var(*args, np.array([np.inf, np.inf]), scales, [0.95, 0.99], 20_000,
+                             np.random.default_rng(7), 1000.0)
+    assert at_cap == normal
+
+
+def test_reverse_stress_finds_the_smallest_multiple_below_one() -> None:
+    """Kills ``risk/stress.py``: the reverse-stress scan starting above 1x (``linspace(0.0, ...)`` -> ``1.0``): the
+    answer is the *smallest* multiple that loses the amount. A P&L path that loses 10 % at 0.5x (11 % at 0.55x),
+    recovers above it from 0.6x to 1.5x and loses it again at 2x: the answer is 0.5, not 2."""
+    from brmacro.risk.stress import reverse_multiplier
+
+    def pnl(k: float) -> float:  # piecewise linear through these points
+        return float(np.interp(k, [0.0, 0.5, 0.55, 0.6, 1.5, 2.0, 10.0], [0.0, -0.1, -0.11, -0.05, -0.05, -0.1, -0.5]))
+
+    k, note = reverse_multiplier(pnl, True, 0.10, 3.0)
+    assert k == pytest.approx(0.5, abs=1e-9) and "solved numerically" in note
