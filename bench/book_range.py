@@ -149,7 +149,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     ea = np.array([exante[x] for x in daily["sizing_date"]])
     held = res.held
     quarters = max(1, len({(x.year, (x.month - 1) // 3) for x in daily["date"]}))
-    flips = sign_flips(held)
+    by_quarter = flips_by_quarter(held)
+    flips = by_quarter.sum(axis=0)
     nb = {d: b for d, b in breaches.items() if b}
     print(f"range {start}..{end}: {len(days)} sessions, {len(daily)} with P&L, {quarters} quarter(s)")
     print(f"execution: no_trade_band {params.get('no_trade_band')}, participation {params.get('participation')}")
@@ -165,7 +166,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     print(f"sign flips of the proposed book per quarter: "
           f"{(sign_flips(tw) / quarters).round(1).to_dict()}")
     print(f"sign flips of the executed book per quarter: {(flips / quarters).round(1).to_dict()}")
-    worst = flips_by_quarter(held).max(axis=0)
+    worst = by_quarter.max(axis=0)
     print(f"most sign flips of the executed book in one quarter: {worst[worst > 0].astype(int).to_dict()}")
     print(f"Sharpe net {s['sharpe']:.3f}, gross {g_sharpe:.3f}, ratio {s['sharpe'] / g_sharpe:.3f}; "
           f"total cost {s['total_cost']:.4f} NAV, gross total {s['gross_total']:.4f}")

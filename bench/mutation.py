@@ -404,6 +404,14 @@ def markdown(res: dict) -> str:
     return "\n".join(out)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``--shard K/N`` as (K, N) with 0 <= K < N; SystemExit naming the option otherwise."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and int(k) < int(n)):
+        raise SystemExit(f"--shard {text!r}: expected K/N with 0 <= K < N, e.g. 0/2")
+    return int(k), int(n)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line (module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -474,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         results = old["results"]
         done = {(r["module"], r["line"], r["what"]) for r in results}
         mutants = [m for m in mutants if (m.module, m.line, m.what) not in done]
-    k_shard, n_shard = (int(x) for x in a.shard.split("/"))
+    k_shard, n_shard = parse_shard(a.shard)
     mutants = mutants[k_shard::n_shard]
     t_all = time.perf_counter()
     try:

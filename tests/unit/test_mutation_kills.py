@@ -10,24 +10,36 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
 
 from brmacro.agents.schemas import SIGNALS
 from brmacro.bronze.live.sgs import parse_sgs
-from brmacro.calendar import anbima_days
-from brmacro.io import ArtifactError, Col, Schema, write_table
+from brmacro.calendar import anbima_days, previous_sessions
+from brmacro.io import ArtifactError, Col, Schema, params_hash, write_table
 from brmacro.params import defaults
-from brmacro.portfolio.steps import portfolio_optimization, portfolio_sizing
-from brmacro.risk.limits import evaluate_limits
+from brmacro.portfolio.optimizer import mean_variance
+from brmacro.portfolio.steps import (
+    portfolio_config,
+    portfolio_optimization,
+    portfolio_sizing,
+    reshape_for_risk_budget,
+    small_book_note,
+)
+from brmacro.risk import RiskInputError
+from brmacro.risk.limits import budget_table, evaluate_limits, loss_row
+from brmacro.risk.stress import instrument_rates, reverse_multiplier
+from brmacro.risk.var import monte_carlo_var, select_window
 from brmacro.series import by_name
 from brmacro.silver.returns import build_returns
 from tests.unit import test_signals_fixtures as fx
 from tests.unit import test_silver_returns as sr
 from tests.unit.test_portfolio import _inputs
-from tests.unit.test_risk_limits import _components, _sizing, _var_table
+from tests.unit.test_risk_limits import _components, _pnls, _sizing, _var_table
 
 ASOF = dt.date(2026, 11, 24)
 DEFAULT_CONFIG = defaults("portfolio")
@@ -337,7 +349,6 @@ def test_black_litterman_refuses_mismatched_shapes() -> None:
 
 def test_a_held_instrument_with_a_nan_return_makes_the_pnl_unavailable() -> None:
     """Kills ``risk/pnl.py``: a held instrument present with a non-finite return counted as available."""
-    from brmacro.calendar import previous_sessions
     from brmacro.risk.pnl import model_book_pnl
 
     d = dt.date(2026, 11, 25)
@@ -354,8 +365,6 @@ def test_monte_carlo_t_marginals_carry_their_scale() -> None:
     ``0.01 x t_5^{-1}(0.99) = 3.36 %`` up to sampling error; a 2-instrument book with a normal leg too.
     """
     from scipy import stats
-
-    from brmacro.risk.var import monte_carlo_var
 
     rng = np.random.default_rng(20)
     out = monte_carlo_var(np.array([1.0]), np.array([[1e-4]]), np.array([5.0]), np.array([0.01]), [0.99], 200_000,
@@ -442,8 +451,6 @@ def test_returns_window_starting_on_the_first_observation_keeps_it() -> None:
 
 def test_optimiser_refuses_a_zero_risk_aversion() -> None:
     """Kills ``portfolio/optimizer.py``: ``delta <= 0`` loosened to ``< 0`` (δ = 0 makes risk free)."""
-    from brmacro.portfolio.optimizer import mean_variance
-
     mu, m = np.array([0.001, -0.001]), np.diag([1e-4, 1e-4])
     for delta in (0.0, -1.0):
         res = mean_variance(mu, m, delta, np.full(2, -1.0), np.full(2, 1.0), 2.0)
@@ -454,7 +461,7 @@ def test_optimiser_refuses_a_zero_risk_aversion() -> None:
 
 def test_parameter_hash_follows_the_parameters(tmp_path: Path) -> None:
     """Kills ``io.py``: the ``brmacro.params_hash`` metadata ignoring the parameters given."""
-    from brmacro.io import params_hash, read_meta
+    from brmacro.io import read_meta
 
     s = Schema("t", (Col("x", "float"),))
     df = pd.DataFrame({"x": [1.0]})
@@ -539,7 +546,6 @@ def test_replay_window_outside_history_counts_no_session() -> None:
 
 def test_model_book_pnl_keeps_each_instruments_asset_class() -> None:
     """Kills ``risk/pnl.py``: the per-instrument asset classes dropped from the session's P&L."""
-    from brmacro.calendar import previous_sessions
     from brmacro.risk.pnl import model_book_pnl
 
     d = dt.date(2026, 11, 25)
@@ -618,8 +624,6 @@ def test_psd_guard_tolerates_rounding_noise_only() -> None:
     252 and -1.26e-8 (tolerance -2.52e-8: solved), 0.0252 and -5.04e-11 (tolerance -1e-10, the floor of 1:
     solved), 0.0252 and -2.52e-7 (refused).
     """
-    from brmacro.portfolio.optimizer import mean_variance
-
     mu, lo, hi = np.array([1e-4, 0.0]), np.full(2, -1.0), np.full(2, 1.0)
     for risk in (np.diag([1.0, -5e-11]), np.diag([1e-4, -2e-13])):
         res = mean_variance(mu, risk, 2.5, lo, hi, 2.0)
@@ -638,8 +642,6 @@ def test_portfolio_guards_at_their_bounds(key: str, low: float, inclusive: bool,
     and just over the bound its meaning gives it: a vol target, Kelly fraction, headroom or view-Sharpe cap of 0
     voids the book (strictly positive); a cost aversion of 0 means no cost term (allowed, config/README.md); a
     horizon or holding period is at least one session."""
-    from brmacro.portfolio.steps import portfolio_config
-
     def cfg(v: float) -> dict:
         head, _, leaf = key.partition(".")
         return {"portfolio": {head: {leaf: v}} if leaf else {key: v}}
@@ -872,8 +874,6 @@ def test_ust_10y_reprices_from_the_ten_year_point_of_a_sloped_curve() -> None:
     On a sloped UST curve (2Y 4.0 %, 10Y 4.5 %, 30Y 5.0 %) the yield UST_10Y's shocks reprice from is the 10Y
     point itself, 4.5 %, not a point interpolated towards the 30Y.
     """
-    from brmacro.risk.stress import instrument_rates
-
     curves = pd.DataFrame({"date": ASOF, "curve": "UST_NOM", "tenor_label": ["2Y", "10Y", "30Y"],
                            "tenor_du": [504, 2520, 7560], "tenor_years": [2.0, 10.0, 30.0],
                            "rate": [0.040, 0.045, 0.050]})
@@ -888,8 +888,6 @@ def test_risk_budget_reshaping_fails_when_either_cap_cannot_be_met() -> None:
     cap) but their class carries all of it, which no scaling changes (shares are scale-free), so a 0.5 class cap
     cannot be met. Mirror: one position alone in its class meets a class cap of 1 but never a 0.5 position cap.
     """
-    from brmacro.portfolio.steps import reshape_for_risk_budget
-
     sigma = np.eye(2) * 1e-4
     x, ok = reshape_for_risk_budget(np.array([1.0, 1.0]), sigma, ["rates_br", "rates_br"], 0.6, 0.5)
     assert not ok and x[0] == pytest.approx(x[1]) and x[0] > 0  # signs and proportions kept
@@ -902,8 +900,6 @@ def test_risk_budget_reshaping_fails_when_either_cap_cannot_be_met() -> None:
 def test_portfolio_bounds_must_both_be_finite(bounds: list[float]) -> None:
     """Kills ``portfolio/steps.py``: the bounds guard ``isfinite(lo) and isfinite(hi)`` loosened to ``or`` (a bound
     pair with one infinite end accepted; the optimiser would then hold an unbounded position)."""
-    from brmacro.portfolio.steps import portfolio_config
-
     params = {"portfolio": {"bounds": {**DEFAULT_CONFIG["bounds"], "USDBRL": bounds}}}
     with pytest.raises(ValueError, match=r"portfolio\.bounds\.USDBRL: .*both finite"):
         portfolio_config(params)
@@ -932,8 +928,6 @@ def test_a_one_class_book_meets_a_class_budget_of_one_without_headroom(tmp_path:
 def test_a_week_without_any_pnl_is_not_called_partial() -> None:
     """Kills ``risk/limits.py``: the weekly-loss note's partial clause when no session of the week has a P&L
     (``avail and ...`` -> ``or``): the row is N/A with no value, and its note lists no "0 of 5" partial week."""
-    from tests.unit.test_risk_limits import _pnls
-
     rows, _ = evaluate_limits(_sizing(ASOF, {"USDBRL": 0.1}), _var_table(0.01, 0.015), _components({"USDBRL": 1.0}),
                               _pnls([None] * 5))
     week = {r.limit: r for r in rows}["weekly_loss"]
@@ -945,9 +939,6 @@ def test_a_flat_books_var_window_starts_at_its_first_observed_session() -> None:
     """Kills ``risk/var.py``: ``select_window`` keeping the all-missing rows of a flat book's window (``if not
     held`` -> ``if held``): with nothing held, only sessions where some instrument has a return are in the window,
     so it starts at the first of them."""
-    from brmacro.calendar import previous_sessions
-    from brmacro.risk.var import select_window
-
     days = [*previous_sessions(ASOF, 9), ASOF]
     mat = pd.DataFrame({"USDBRL": [np.nan] * 4 + [0.01] * 6, "IBOV": [np.nan] * 5 + [0.02] * 5},
                        index=pd.Index(days))
@@ -1016,8 +1007,6 @@ def test_a_price_series_observed_once_is_in_the_prices_table() -> None:
 def test_a_flat_pnl_is_neither_a_loss_nor_a_gain() -> None:
     """Kills ``risk/limits.py``: a P&L of exactly 0 described as a gain (``loss < 0`` -> ``<= 0``): the loss row
     of a flat day is at 0 utilisation, OK, and its note is the one given (no "gain of 0.0000%")."""
-    from brmacro.risk.limits import loss_row
-
     row = loss_row("daily_loss", 0.0, 0.02, 0.8, "model book P&L")
     assert row.value == 0.0 and row.utilisation == 0.0 and row.status == "OK"
     assert row.note == "model book P&L"
@@ -1027,8 +1016,6 @@ def test_a_flat_pnl_is_neither_a_loss_nor_a_gain() -> None:
 def test_a_flat_instruments_missing_risk_share_counts_as_zero() -> None:
     """Kills ``risk/limits.py``: a missing (NaN) share of VaR — an instrument the book does not hold — read as a
     whole share (``fillna(0.0)`` -> ``fillna(1.0)``): its position row and its class carry 0, the total 1."""
-    from brmacro.risk.limits import budget_table
-
     comp = _components({"USDBRL": 1.0, "IBOV": float("nan")})
     t = budget_table(comp, {"USDBRL": "fx", "IBOV": "equity_br"}, 0.4, 0.6).set_index(["level", "name"])
     assert t.loc[("position", "IBOV"), "risk_contribution"] == 0.0
@@ -1039,8 +1026,6 @@ def test_a_flat_instruments_missing_risk_share_counts_as_zero() -> None:
 def test_parameter_hash_of_strings_dates_and_nulls() -> None:
     """Kills ``io.py``: ``_canon``'s whole-float test loosened (``and`` -> ``or``), which then calls ``int()`` on a
     string, a date or None: every parameter kind hashes, stably, and each value counts."""
-    from brmacro.io import params_hash
-
     base = {"solver": "CLARABEL", "start": dt.date(2024, 1, 2), "cap": None, "n": 3, "x": 2.0, "xs": [1.5, "a"]}
     h = params_hash(base)
     assert h == params_hash(dict(reversed(list(base.items()))))  # key order does not count
@@ -1089,9 +1074,6 @@ def test_rates_without_curves_are_a_clear_error_and_other_instruments_need_none(
     """Kills ``risk/stress.py``: the session filter of ``instrument_rates`` run on missing curves (``curves is not
     None and ...`` -> ``is None`` / ``or``), which then fails with an AttributeError instead of saying what is
     missing, or fails for a book with no rates instrument at all."""
-    from brmacro.risk import RiskInputError
-    from brmacro.risk.stress import instrument_rates
-
     with pytest.raises(RiskInputError, match="yield of DI1_1Y: no silver_curves given"):
         instrument_rates(["DI1_1Y", "IBOV"], None, ASOF)
     assert instrument_rates(["IBOV", "USDBRL"], None, ASOF) == {}
@@ -1101,10 +1083,6 @@ def test_a_solution_without_an_optimal_status_is_not_used(monkeypatch: pytest.Mo
     """Kills ``portfolio/optimizer.py``: a solver answer kept when its status is not optimal but it carries
     values (``status not in OK or value is None`` -> ``and``): a solve stopped at an iteration limit
     (``user_limit``) gives the flat fallback, saying why, never the half-solved weights."""
-    import cvxpy as cp
-
-    from brmacro.portfolio.optimizer import mean_variance
-
     solve = cp.Problem.solve
 
     def stopped(self: cp.Problem, *args: object, **kwargs: object) -> object:
@@ -1124,10 +1102,6 @@ def test_the_small_book_note_names_only_the_limits_that_changed() -> None:
     """Kills ``portfolio/steps.py``: the class clause of the small-book note when the class limit did not change
     (``c != rc_class`` -> ``==``): a book of one class is told its 100 % class limit; a book of three classes,
     which keeps the configured limit, is told nothing about classes."""
-    from types import SimpleNamespace
-
-    from brmacro.portfolio.steps import small_book_note
-
     lim = SimpleNamespace(rc_position=0.4, rc_position_by_size=[1.0, 0.55], rc_class=0.6, rc_class_by_size=[1.0])
     one = small_book_note(lim, 3, 1)
     assert one == "; 1 asset class: share-of-VaR limit 100 % per class (60 % needs 2 or more)"
@@ -1140,8 +1114,6 @@ def test_risk_budget_check_accepts_a_share_exactly_at_its_cap() -> None:
     against the cap (``position_cap + 1e-9`` -> ``- 1e-9``): a share exactly at its cap meets it. With no
     iteration allowed the check runs on the book as given: two uncorrelated positions of equal risk carry 1/2 each,
     which meets a 0.5 position cap and not a 0.49 one."""
-    from brmacro.portfolio.steps import reshape_for_risk_budget
-
     sigma = np.eye(2) * 1e-4
     w = np.array([1.0, -1.0])
     assert reshape_for_risk_budget(w, sigma, ["fx", "equity_br"], 0.5, 1.0, iterations=0)[1]
@@ -1152,8 +1124,6 @@ def test_a_monte_carlo_marginal_at_the_df_cap_is_drawn_normal() -> None:
     """Kills ``risk/var.py``: a marginal whose fitted df equals ``max_df`` drawn from t(max_df) instead of the
     normal (``dfs >= max_df`` -> ``>``). The docstring's rule: ``df >= max_df`` is normal. Same seed, same draws:
     df exactly at the cap gives the very figures of an infinite df."""
-    from brmacro.risk.var import monte_carlo_var
-
     cov = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
     args = (np.array([1.0, -0.5]), cov)
     scales = np.sqrt(np.diag(cov))
@@ -1168,8 +1138,6 @@ def test_reverse_stress_finds_the_smallest_multiple_below_one() -> None:
     """Kills ``risk/stress.py``: the reverse-stress scan starting above 1x (``linspace(0.0, ...)`` -> ``1.0``): the
     answer is the *smallest* multiple that loses the amount. A P&L path that loses 10 % at 0.5x (11 % at 0.55x),
     recovers above it from 0.6x to 1.5x and loses it again at 2x: the answer is 0.5, not 2."""
-    from brmacro.risk.stress import reverse_multiplier
-
     def pnl(k: float) -> float:  # piecewise linear through these points
         return float(np.interp(k, [0.0, 0.5, 0.55, 0.6, 1.5, 2.0, 10.0], [0.0, -0.1, -0.11, -0.05, -0.05, -0.1, -0.5]))
 
