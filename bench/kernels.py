@@ -26,8 +26,8 @@ def _config() -> dict:  # type: ignore[type-arg]
     return cfg  # type: ignore[no-any-return]
 
 
-def kernels() -> dict[str, Callable[[], object]]:
-    """Build the demo session's artifacts once, then return the timed callables."""
+def kernels(day: dt.date = DAY) -> dict[str, Callable[[], object]]:
+    """Build the demo session ``day``'s artifacts once (with its fan-out), then return the timed callables."""
     from threadpoolctl import threadpool_limits
 
     from brmacro.covariance import returns_matrix, shrunk_covariance
@@ -37,14 +37,14 @@ def kernels() -> dict[str, Callable[[], object]]:
     cfg = _config()
     root = Path(tempfile.mkdtemp(prefix="brmacro-kernels-"))
     with threadpool_limits(limits=1):
-        for asset, d in plan(list(STEPS), [DAY]):
+        for asset, d in plan(list(STEPS), [day]):
             build_partition(root, asset, d, cfg)
 
-    ret = context_for(root, "risk_var", DAY, cfg).table("silver_returns")
+    ret = context_for(root, "risk_var", day, cfg).table("silver_returns")
     names = sorted(ret["instrument"].unique())
-    r = returns_matrix(ret, DAY).loc[:, names].dropna().iloc[-756:].to_numpy()
+    r = returns_matrix(ret, day).loc[:, names].dropna().iloc[-756:].to_numpy()
     cov = shrunk_covariance(r, names)[0]
-    sizing = context_for(root, "risk_var", DAY, cfg).table("portfolio_sizing").set_index("instrument")
+    sizing = context_for(root, "risk_var", day, cfg).table("portfolio_sizing").set_index("instrument")
     w = sizing.loc[names, "weight"].to_numpy(float)
     dfs = np.full(len(names), 5.0)
     scales = np.sqrt(np.diag(cov) * 3.0 / 5.0)
@@ -59,7 +59,7 @@ def kernels() -> dict[str, Callable[[], object]]:
 
     def step(asset: str) -> Callable[[], object]:
         fn = step_function(asset)
-        return lambda: fn(context_for(root, asset, DAY, cfg))
+        return lambda: fn(context_for(root, asset, day, cfg))
 
     return {
         "Monte Carlo VaR, 10,000 draws (target ≤ 0.3 s)": mc_var,

@@ -3,9 +3,9 @@
 Usage
 -----
     .venv/bin/python -m bench.run            # the full suite (about 37 minutes on 2 cores)
-    .venv/bin/python -m bench.run --quick    # a short version (the smallest fan-out: 1 session of 2026-11-03, a
-                                             # 5-session backfill to 2026-11-09 and small dry runs in the
-                                             # session layout) so it cannot rot
+    .venv/bin/python -m bench.run --quick    # a short version (the smallest fan-out: 1 session of 2026-11-03 in
+                                             # the step layout, a 5-session backfill to 2026-11-09 and small dry
+                                             # runs in the session layout, kernels on 2026-11-03) so it cannot rot
 
 Figures: the daily run (one session, cold, whole graph) against the floor (the same library calls in one plain
 Python process), backfills, dry runs (graph building), the no-op rerun, and kernel medians. Timings are
@@ -60,7 +60,7 @@ def med(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def kernel_timings(reps: int) -> dict[str, float]:
+def kernel_timings(reps: int, day: str) -> dict[str, float]:
     """Median seconds of the heavy kernels on a real demo session (one BLAS thread, as in the pipeline)."""
     from threadpoolctl import threadpool_limits
 
@@ -68,7 +68,7 @@ def kernel_timings(reps: int) -> dict[str, float]:
 
     out: dict[str, float] = {}
     with threadpool_limits(limits=1):
-        for name, fn in kernels().items():
+        for name, fn in kernels(dt.date.fromisoformat(day)).items():
             fn()  # warm-up: imports and first-call caches are not the kernel
             times = []
             for _ in range(reps):
@@ -103,17 +103,21 @@ def main() -> None:
     # --quick: backfill and dry runs in the session layout only (the daily runs above cover both layouts)
     layouts = ["session"] if args.quick else [x for x in args.layouts.split(",") if x]
     day, backfill_end = (QUICK_DAY, QUICK_BACKFILL_END) if args.quick else (DAY, DAY)
+    # --quick: the daily run in the step layout only (the session layout runs in the backfill below)
+    daily_layouts = ("step",) if args.quick else ("step", "session")
     rows: list[tuple[str, str, str]] = []
     root = Path(tempfile.mkdtemp(prefix="brmacro-bench-"))
     try:
         runs: dict[str, list[dict[str, float]]] = {"step": [], "session": [], "floor": []}
         for i in range(reps):  # interleaved, so drift in the machine's speed hits all three alike
-            for lay in ("step", "session"):
+            for lay in daily_layouts:
                 runs[lay].append(snakemake_run(workdir(root, f"daily-{lay}{i}"), f"date={day}", f"layout={lay}"))
             fd = workdir(root, f"floor{i}")
             runs["floor"].append(measure(fd, PY, str(REPO / "bench" / "floor.py"), str(fd / "results"), day))
         fw = med([r["wall_s"] for r in runs["floor"]])
         for lay, jobs in (("step", "23 jobs per session"), ("session", "4 jobs per session")):
+            if not runs[lay]:
+                continue
             w = med([r["wall_s"] for r in runs[lay]])
             rows.append((f"daily run, 1 session cold, layout={lay} ({jobs}, with fan-out)",
                          f"{w:.1f} s, {max(r['peak_mb'] for r in runs[lay]):.0f} MB",
@@ -136,7 +140,7 @@ def main() -> None:
                 r = snakemake_run(wd, f"start={sessions_back(DAY, n)}", f"end={DAY}", f"layout={lay}", dry=True)
                 rows.append((f"dry run, {n} sessions, layout={lay}", fmt(r),
                              "target ≤ 60 s and ≤ 1.5 GB" if n == 4000 else ""))
-        for name, sec in kernel_timings(3 if args.quick else 7).items():
+        for name, sec in kernel_timings(3 if args.quick else 7, day).items():
             rows.append((f"kernel: {name}", f"{sec * 1000:.1f} ms (median)", ""))
     finally:
         shutil.rmtree(root, ignore_errors=True)

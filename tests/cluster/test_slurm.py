@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from brmacro.pipeline import STEPS
+
 HERE = Path(__file__).resolve().parent
 CHECK = HERE / "run_slurm_check.sh"
-#: The session the check builds three times (Slurm executor, one sbatch job, local): the first B3 session of
-#: November 2026, so the report's default ``mtd`` track record reads no earlier session and each cold run builds
-#: the smallest fan-out (132 partitions; the script's default 2026-11-24 builds 326).
+#: The session the check builds three times (local and one sbatch job cold, then the Slurm executor on the
+#: local run's other sessions): the first B3 session of November 2026, so the report's default ``mtd`` track
+#: record reads no earlier session and each cold run builds the smallest fan-out (132 partitions; the
+#: script's default 2026-11-24 builds 326).
 SESSION = "2026-11-03"
 
 pytestmark = pytest.mark.skipif(
@@ -43,7 +46,8 @@ def test_slurm_profile_end_to_end() -> None:
     summary = re.search(r"OK session=\S+ slurm_jobs=(\d+) rule_jobs=(\d+)", out)
     assert summary, f"no summary line in the check's output:\n{out[-3000:]}"
     slurm_jobs, rule_jobs = int(summary[1]), int(summary[2])
-    # Grouping must really bundle rule jobs: far fewer Slurm jobs than rule jobs.
+    # The executor route built exactly the session's steps, and grouping bundled them: far fewer Slurm jobs.
+    assert rule_jobs == len(STEPS)
     assert 0 < slurm_jobs < rule_jobs
     assert "identical" in out
     assert f"OK session={SESSION} " in out
