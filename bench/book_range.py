@@ -6,8 +6,9 @@ Usage::
     .venv/bin/python -m bench.book_range evaluate --root /tmp/book --start 2024-01-02 --end 2024-06-28
 
 ``build`` builds in-process every asset up to ``portfolio_sizing`` for every session of the range (and
-what they read), into ``--root`` (``--only-portfolio`` rebuilds just the two portfolio assets over existing
-upstream partitions, to compare two versions of the portfolio code on the same signals). ``evaluate``
+what they read), into ``--root`` (``--from-layer signals`` rebuilds the signal and portfolio assets over existing
+upstream partitions, ``--from-layer portfolio`` (or ``--only-portfolio``) just the two portfolio assets, to compare
+two versions of the code on the same inputs). ``evaluate``
 reads the ``portfolio_sizing`` partitions and prints the issue-18 targets: the range backtest net of the
 cost model (``brmacro.report.backtest``, sequential execution with the no-trade band), the median daily
 weight turnover and the sign flips per instrument and quarter of the executed book, net vs gross Sharpe,
@@ -30,12 +31,11 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from brmacro.calendar import sessions_between
-from brmacro.pipeline import STEPS, build_partition, plan
+from brmacro.pipeline import LAYERS, STEPS, build_partition, plan
 
 REPO = Path(__file__).resolve().parents[1]
 UPTO = [a for a in STEPS if STEPS[a].layer in ("bronze", "silver", "agents", "signals", "portfolio")
         and a != "signal_monitor"]
-PORTFOLIO = ["portfolio_optimization", "portfolio_sizing"]
 
 
 OVERRIDES: list[str] = []
@@ -54,15 +54,16 @@ def _config() -> dict:
     return cfg
 
 
-def build(root: Path, start: dt.date, end: dt.date, only_portfolio: bool) -> None:
-    """Build the partitions of every session of the range (module docstring)."""
+def build(root: Path, start: dt.date, end: dt.date, from_layer: str = "bronze") -> None:
+    """Build the partitions of every session of the range; from ``from_layer`` on only, replacing them (module
+    docstring)."""
     cfg = _config()
     days = sessions_between(start, end)
-    steps = plan(PORTFOLIO if only_portfolio else UPTO, days)
-    if only_portfolio:
-        steps = [(a, d) for a, d in steps if a in PORTFOLIO]
+    steps = plan(UPTO, days)
+    if from_layer != LAYERS[0]:
+        steps = [(a, d) for a, d in steps if LAYERS.index(STEPS[a].layer) >= LAYERS.index(from_layer)]
         for a, d in steps:
-            shutil.rmtree(root / "portfolio" / a / f"date={d.isoformat()}", ignore_errors=True)
+            shutil.rmtree(root / STEPS[a].layer / a / f"date={d.isoformat()}", ignore_errors=True)
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):
         for k, (asset, d) in enumerate(steps):
@@ -185,7 +186,9 @@ def main() -> None:
     ap.add_argument("--root", default="")
     ap.add_argument("--start", default="2024-01-02")
     ap.add_argument("--end", default="2024-06-28")
-    ap.add_argument("--only-portfolio", action="store_true")
+    ap.add_argument("--from-layer", choices=LAYERS[:5], default=LAYERS[0],
+                    help="rebuild this layer and the later ones over existing upstream partitions")
+    ap.add_argument("--only-portfolio", action="store_true", help="same as --from-layer portfolio")
     ap.add_argument("--band", type=float, default=None, help="override portfolio.no_trade_band")
     ap.add_argument("--participation", type=float, default=None, help="override portfolio.participation")
     ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
@@ -195,7 +198,7 @@ def main() -> None:
     root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
-        build(root, s, e, a.only_portfolio)
+        build(root, s, e, "portfolio" if a.only_portfolio else a.from_layer)
     else:
         evaluate(root, s, e, a.band, a.participation, not a.no_limits)
 

@@ -20,12 +20,13 @@ from brmacro.signals.aggregation import (
     stale_sessions,
     staleness_factor,
 )
-from brmacro.signals.market import Market, StrategyGap, zscore_last
+from brmacro.signals.market import Market, StrategyGap, zscore_last, zscore_path
 from brmacro.signals.monitor import divergences, flips_and_surges, weekly_flip_counts
 from brmacro.signals.steps import signal_aggregation, signal_monitor
 from brmacro.signals.strategies import (
     STRATEGIES,
     confidence_from_z,
+    held_z,
     inflation_target,
     rates_br_02,
     rates_br_03,
@@ -168,6 +169,58 @@ def test_slope_strategy_is_a_flattener_when_the_curve_is_steep() -> None:
     sigs = {s.instrument: s for s in rates_br_03(_market(curves), p03, {})}
     assert sigs["DI1_5Y"].direction == 1 and sigs["DI1_2Y"].direction == -1  # receive 5Y, pay 2Y
     assert sigs["DI1_5Y"].z_score > 1.5
+
+
+def test_zscore_path_is_zscore_last_on_each_cut_of_the_series() -> None:
+    x = pd.Series([1.0, 1.0, 1.0, 2.0, 5.0, 3.0, 4.0, 10.0, 6.0], name="x")
+    path = zscore_path(x, 4, 6)
+    assert len(path) == 6 and path[-1] == zscore_last(x, 4)
+    for k, z in enumerate(reversed(path)):
+        cut = x.iloc[: len(x) - k]
+        try:
+            assert z == zscore_last(cut, 4)
+        except StrategyGap:  # the first cuts have no dispersion ([1, 1, 1] ...): NaN, not an error
+            assert np.isnan(z)
+    assert np.isnan(zscore_path(x, 3, 8)[0])  # 1, 1, 1: no dispersion
+    assert zscore_path(x, 4, 50)[-1] == path[-1] and len(zscore_path(x, 4, 50)) == len(x)
+    with pytest.raises(StrategyGap):  # today itself cannot be scored: the gap stands
+        zscore_path(pd.Series([1.0, 1.0, 1.0], name="flat"), 3, 2)
+
+
+def test_held_z_keeps_an_entry_for_its_horizon_while_the_sign_holds() -> None:
+    assert held_z([0.2, 1.8], 1.5, 21) == (1.8, 0)  # today at the entry: today
+    assert held_z([1.8, 0.4, 0.3], 1.5, 21) == (pytest.approx(1.8 * (1 - 2 / 21)), 2)  # entry 2 sessions ago
+    assert held_z([1.6, 1.4, 1.45], 1.5, 21) == (pytest.approx(1.45), 2)  # today's |z| larger than the decayed
+    assert held_z([-2.0, -0.5, -0.1], 1.5, 4) == (pytest.approx(-2.0 * 0.5), 2)  # negative entries alike
+    assert held_z([1.8, 0.4, -0.3], 1.5, 21) == (-0.3, 0)  # reverted through the mean: neutral
+    assert held_z([1.8, 0.4, 0.3], 1.5, 2) == (0.3, 0)  # past the horizon: neutral
+    assert held_z([1.8, -1.7, 0.3], 1.5, 21) == (0.3, 0)  # the latest entry (short) decides; today is long
+    assert held_z([-1.8, 1.7, 0.3], 1.5, 21) == (pytest.approx(1.7 * (1 - 1 / 21)), 1)
+    assert held_z([float("nan"), 0.3], 1.5, 21) == (0.3, 0)  # a session that could not be scored holds nothing
+    assert held_z([1.8, 0.3], 1.5, 1) == (0.3, 0)  # horizon 1: an entry lives one session
+
+
+def test_slope_strategy_holds_its_entry_when_hold_entries_is_on() -> None:
+    days = fx.sessions()
+    n = len(days)
+    slope = np.r_[np.full(n - 4, 0.01) + np.sin(np.arange(n - 4)) * 0.001, 0.02, 0.0101, 0.0102, 0.0103]
+    rows = [(d, "DI_PRE", "504du", 504, 2.0, 0.10) for d in days]
+    rows += [(d, "DI_PRE", "1260du", 1260, 5.0, 0.10 + s) for d, s in zip(days, slope, strict=True)]
+    curves = pd.DataFrame(rows, columns=["date", "curve", "tenor_label", "tenor_du", "tenor_years", "rate"])
+    p03 = defaults("signals.strategies.params.RATES_BR_03")
+    off = {s.instrument: s for s in rates_br_03(_market(curves), {**p03, "hold": False}, {})}
+    on = {s.instrument: s for s in rates_br_03(_market(curves), {**p03, "hold": True}, {})}
+    today = off["DI1_5Y"].z_score
+    assert 0 < today < p03["entry"] and off["DI1_5Y"].direction == 0 and off["DI1_2Y"].direction == 0
+    entry_z = zscore_path((pd.Series(slope, name="s")), p03["window"], 4)[0]
+    assert entry_z > p03["entry"]
+    held = max(today, entry_z * (1 - 3 / p03["horizon"]))
+    assert on["DI1_5Y"].direction == 1 and on["DI1_2Y"].direction == -1  # still the flattener, 3 sessions on
+    assert on["DI1_5Y"].z_score == pytest.approx(held) and on["DI1_2Y"].z_score == pytest.approx(-held)
+    assert on["DI1_5Y"].drivers["held_sessions"] == 3 and on["DI1_5Y"].drivers["z_today"] == pytest.approx(today)
+    assert on["DI1_5Y"].confidence == pytest.approx(confidence_from_z(held))
+    runs = {r.strategy_id: r for r in run_strategies(_market(curves), enabled=["RATES_BR_03"], hold=True)}
+    assert runs["RATES_BR_03"].signals == tuple(on[i] for i in ("DI1_5Y", "DI1_2Y"))
 
 
 def test_every_strategy_runs_on_fabricated_silver_and_gaps_are_explicit() -> None:

@@ -125,6 +125,12 @@ SIGNALS = S(
             uniqueItems=True,
             items={"type": "string"},
         ),
+        hold_entries=P(
+            "boolean",
+            True,
+            "Threshold strategies on one z-score (RATES_03, RATES_04, INF_03, RATES_BR_03) keep an entry for their "
+            "horizon while the score keeps its sign, its |z| decayed linearly to 0 at the horizon (docs/strategies.md)",
+        ),
         series=S(
             "Role -> silver_macro series name read by the strategies",
             _schema={"additionalProperties": False},

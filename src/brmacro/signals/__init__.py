@@ -20,6 +20,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "Market": "market",
         "StrategyGap": "market",
         "zscore_last": "market",
+        "zscore_path": "market",
         "divergences": "monitor",
         "flips_and_surges": "monitor",
         "weekly_flip_counts": "monitor",

@@ -9,16 +9,28 @@ missing, so the strategy is reported as a gap instead of inventing a number.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Market", "StrategyGap", "zscore_last"]
+__all__ = ["Market", "StrategyGap", "zscore_last", "zscore_path"]
 
 
 class StrategyGap(ValueError):
     """A strategy cannot compute on this session (an input is missing or degenerate)."""
+
+
+def _z_end(v: np.ndarray, window: int, need: int) -> float | None:
+    """z of ``v[-1]`` against ``v[-window:]`` (population std); None with too few values or no dispersion."""
+    v = v[-window:]
+    if len(v) < max(need, 2):
+        return None
+    sd = float(np.std(v))
+    if not np.isfinite(sd) or sd <= 1e-14:
+        return None
+    return float((v[-1] - np.mean(v)) / sd)
 
 
 def zscore_last(x: pd.Series, window: int, min_obs: int | None = None) -> float:
@@ -38,14 +50,28 @@ def zscore_last(x: pd.Series, window: int, min_obs: int | None = None) -> float:
     StrategyGap
         With too few observations or a zero standard deviation.
     """
-    v = x.dropna().to_numpy(dtype=float)[-window:]
+    v = x.dropna().to_numpy(dtype=float)
     need = window // 2 if min_obs is None else min_obs
-    if len(v) < max(need, 2):
-        raise StrategyGap(f"{x.name}: {len(v)} observations, {need} needed for a z-score")
-    sd = float(np.std(v))
-    if not np.isfinite(sd) or sd <= 1e-14:
-        raise StrategyGap(f"{x.name}: zero dispersion over {len(v)} observations")
-    return float((v[-1] - np.mean(v)) / sd)
+    z = _z_end(v, window, need)
+    if z is None:
+        w = v[-window:]
+        if len(w) < max(need, 2):
+            raise StrategyGap(f"{x.name}: {len(w)} observations, {need} needed for a z-score")
+        raise StrategyGap(f"{x.name}: zero dispersion over {len(w)} observations")
+    return z
+
+
+def zscore_path(x: pd.Series, window: int, n: int, min_obs: int | None = None) -> list[float]:
+    """z-scores of the last ``n`` observations, oldest first, each against the ``window`` values ending at it.
+
+    The last entry is :func:`zscore_last` (it raises as that does); an earlier one is what
+    :func:`zscore_last` gives on the series cut at that observation, NaN where that would raise. Fewer than
+    ``n`` entries when the series is shorter.
+    """
+    v = x.dropna().to_numpy(dtype=float)
+    need = window // 2 if min_obs is None else min_obs
+    earlier = [_z_end(v[: len(v) - k], window, need) for k in range(min(n, len(v)) - 1, 0, -1)]
+    return [math.nan if z is None else z for z in earlier] + [zscore_last(x, window, min_obs)]
 
 
 @dataclass

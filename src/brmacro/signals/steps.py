@@ -95,7 +95,8 @@ def _strategy_rows(ctx: Context, cfg: Mapping[str, Any]) -> list[dict[str, Any]]
     )
     sc = cfg["strategies"]
     runs = run_strategies(market, sc["params"], sc["series"], sc["enabled"],
-                          value(ctx.params, "agents.inflation_target"))  # the one target table (DOMAIN A7)
+                          value(ctx.params, "agents.inflation_target"),  # the one target table (DOMAIN A7)
+                          sc["hold_entries"])
     rows: list[dict[str, Any]] = []
     for run in runs:
         if run.gap is not None:

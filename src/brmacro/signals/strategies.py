@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.params import defaults, resolve
-from brmacro.signals.market import Market, StrategyGap, zscore_last
+from brmacro.signals.market import Market, StrategyGap, zscore_last, zscore_path
 
 __all__ = [
     "STRATEGIES",
@@ -31,6 +31,7 @@ __all__ = [
     "StrategySignal",
     "confidence_from_z",
     "drivers_json",
+    "held_z",
     "inflation_target",
     "run_strategies",
 ]
@@ -130,6 +131,42 @@ def _sig(sid: str, inst: str, z: float, entry: float, horizon: int, sdate: dt.da
     return StrategySignal(sid, inst, d, _r(z), _r(c), int(horizon), sdate, drivers=drivers, **kw)
 
 
+def held_z(zs: Sequence[float], entry: float, horizon: int) -> tuple[float, int]:
+    """The score of a threshold strategy with its entries held: ``(z, k)``.
+
+    ``zs`` are the strategy's z-scores on its last sessions, oldest first, today last. Today at or beyond
+    ``entry``: today's z, ``k = 0``. Otherwise, if the score crossed the entry ``k`` sessions ago
+    (``1 <= k < horizon``, the latest such session) and today's z still has that sign (the dislocation has
+    not reverted through its mean), the entry is held: the larger of today's ``|z|`` and the entry's ``|z|``
+    decayed linearly to 0 at the horizon, with the entry's sign. Else today's z, ``k = 0`` (neutral).
+    """
+    today = float(zs[-1])
+    if abs(today) >= entry:
+        return today, 0
+    for k in range(1, min(horizon, len(zs))):
+        z = float(zs[-1 - k])
+        if math.isfinite(z) and abs(z) >= entry:
+            if np.sign(today) != np.sign(z):
+                break
+            return float(np.sign(z)) * max(abs(today), abs(z) * (1.0 - k / horizon)), k
+    return today, 0
+
+
+def _held_sig(sid: str, insts: Sequence[tuple[str, int, float]], x: pd.Series, p: Mapping[str, Any],
+              sdate: dt.date, conf: Callable[[float], float] | None = None,
+              drivers: Mapping[str, Any] | None = None) -> list[StrategySignal]:
+    """Signals of a threshold strategy whose score is the z of ``x`` over ``p["window"]``, entries held for
+    ``p["horizon"]`` sessions when ``p["hold"]`` (:func:`held_z`). ``insts`` are ``(instrument, sign,
+    entry_level)``: each instrument takes ``sign x z``. ``conf`` maps the held z to a confidence."""
+    horizon = int(p["horizon"])
+    zs = zscore_path(x, int(p["window"]), horizon if p.get("hold", False) else 1)
+    z, k = held_z(zs, float(p["entry"]), horizon)
+    drv = {**(drivers or {}), "z": z, "z_today": zs[-1], "held_sessions": k}
+    return [_sig(sid, inst, sign * z, 0.0 if k else p["entry"], horizon, sdate,
+                 conf=None if conf is None else conf(z), entry_level=level, drivers=drv)
+            for inst, sign, level in insts]
+
+
 def _joined(*series: pd.Series) -> pd.DataFrame:
     return pd.concat(list(series), axis=1, join="inner").dropna()
 
@@ -209,15 +246,8 @@ def rates_br_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[S
     a, b = m.curve_point("DI_PRE", int(p["short_du"])), m.curve_point("DI_PRE", int(p["long_du"]))
     j = _joined(a, b)
     slope = (j.iloc[:, 1] - j.iloc[:, 0]).rename("DI slope")
-    z = zscore_last(slope, int(p["window"]))
-    sd = _last_date(a, b)
-    drv = {"slope": float(slope.iloc[-1]), "z": z}
-    return [
-        _sig("RATES_BR_03", DI_BY_DU[int(p["long_du"])], z, p["entry"], p["horizon"], sd,
-             entry_level=float(b.iloc[-1]), drivers=drv),
-        _sig("RATES_BR_03", DI_BY_DU[int(p["short_du"])], -z, p["entry"], p["horizon"], sd,
-             entry_level=float(a.iloc[-1]), drivers=drv),
-    ]
+    legs = [(DI_BY_DU[int(p["long_du"])], 1, float(b.iloc[-1])), (DI_BY_DU[int(p["short_du"])], -1, float(a.iloc[-1]))]
+    return _held_sig("RATES_BR_03", legs, slope, p, _last_date(a, b), drivers={"slope": float(slope.iloc[-1])})
 
 
 def rates_br_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
@@ -272,17 +302,19 @@ def rates_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Stra
     uscpi = _asof(_yoy(m.macro_obs(s["us_cpi_index"])), sessions)
     diff = (ipca - uscpi).rename("infl_diff")
 
-    def adj(n: int) -> tuple[float, pd.Series, pd.Series]:
+    def adj(n: int) -> tuple[pd.Series, pd.Series, pd.Series]:
         di, ust = m.curve_point("DI_PRE", n), m.curve_point("UST_NOM", n)
         j = _joined(di, ust, diff)
-        return zscore_last((j.iloc[:, 0] - j.iloc[:, 1] - j.iloc[:, 2]).rename(f"adj spread {n}"),
-                           int(p["window"])), di, ust
+        return (j.iloc[:, 0] - j.iloc[:, 1] - j.iloc[:, 2]).rename(f"adj spread {n}"), di, ust
 
-    z, di, ust = adj(int(p["tenor_du"]))
-    z5, _, _ = adj(int(p["confirm_du"]))
-    conf = confidence_from_z(z) * (1.0 if np.sign(z5) == np.sign(z) else 0.5)
-    return [_sig("RATES_03", DI_BY_DU[int(p["tenor_du"])], z, p["entry"], p["horizon"], _last_date(di, ust),
-                 conf=conf, entry_level=float(di.iloc[-1]), drivers={"z": z, "z_confirm": z5})]
+    spread, di, ust = adj(int(p["tenor_du"]))
+    z5 = zscore_last(adj(int(p["confirm_du"]))[0], int(p["window"]))
+
+    def conf(z: float) -> float:  # the 5Y disagreeing halves the confidence
+        return confidence_from_z(z) * (1.0 if np.sign(z5) == np.sign(z) else 0.5)
+
+    return _held_sig("RATES_03", [(DI_BY_DU[int(p["tenor_du"])], 1, float(di.iloc[-1]))], spread, p,
+                     _last_date(di, ust), conf=conf, drivers={"z_confirm": z5})
 
 
 def rates_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
@@ -295,9 +327,8 @@ def rates_04(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Stra
         paths.append(_asof(m.macro_obs(s["focus_selic_next"]), dates))
     path = pd.concat(paths, axis=1).mean(axis=1, skipna=False)
     tp = (di - path).dropna().rename("term premium")
-    z = zscore_last(tp, int(p["window"]))
-    return [_sig("RATES_04", DI_BY_DU[n], z, p["entry"], p["horizon"], _last_date(di),
-                 entry_level=float(di.iloc[-1]), drivers={"term_premium": float(tp.iloc[-1]), "z": z})]
+    return _held_sig("RATES_04", [(DI_BY_DU[n], 1, float(di.iloc[-1]))], tp, p, _last_date(di),
+                     drivers={"term_premium": float(tp.iloc[-1])})
 
 
 def inf_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[StrategySignal]:
@@ -309,10 +340,9 @@ def inf_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Strate
     ipca = _asof(m.macro_obs(s["ipca_12m"]), dates)
     focus = _asof(m.macro_obs(s["focus_ipca_12m"]), dates)
     comp = (((bei - tgt) + (bei - ipca) + (bei - focus)) / 3.0).dropna().rename("BEI richness")
-    z = zscore_last(comp, int(p["window"]))
     nominal = m.curve_point("DI_PRE", n)
-    return [_sig("INF_03", DI_BY_DU[n], z, p["entry"], p["horizon"], _last_date(bei, nominal),
-                 entry_level=float(nominal.iloc[-1]), drivers={"richness": float(comp.iloc[-1]), "z": z})]
+    return _held_sig("INF_03", [(DI_BY_DU[n], 1, float(nominal.iloc[-1]))], comp, p, _last_date(bei, nominal),
+                     drivers={"richness": float(comp.iloc[-1])})
 
 
 # --------------------------------------------------------------------------- FX
@@ -481,6 +511,7 @@ def run_strategies(
     series: Mapping[str, str] | None = None,
     enabled: Sequence[str] | None = None,
     inflation_targets: Sequence[Mapping[str, Any]] | None = None,
+    hold: bool | None = None,
 ) -> list[StrategyRun]:
     """Run every enabled strategy on one session's market.
 
@@ -496,6 +527,9 @@ def run_strategies(
         Strategy ids to run (default: all of :data:`STRATEGIES`).
     inflation_targets : mapping, optional
         The inflation-target table ``agents.inflation_target`` (its declared default when None).
+    hold : bool, optional
+        ``signals.strategies.hold_entries`` (its declared default when None): the threshold strategies on one
+        z-score keep an entry for their horizon (:func:`held_z`).
 
     Returns
     -------
@@ -503,6 +537,7 @@ def run_strategies(
         In strategy-id order; a strategy whose inputs are missing carries ``gap`` and no signals.
     """
     ser = resolve("signals.strategies.series", series)
+    hold = bool(defaults("signals.strategies.hold_entries")) if hold is None else hold
     out = []
     for sid in sorted(enabled if enabled is not None else STRATEGIES):
         if sid not in STRATEGIES:
@@ -510,6 +545,7 @@ def run_strategies(
         p = resolve(f"signals.strategies.params.{sid}", (params or {}).get(sid))
         if inflation_targets is not None:
             p["inflation_target"] = inflation_targets
+        p["hold"] = hold
         try:
             sigs = STRATEGIES[sid](market, p, ser)
             for x in sigs:
