@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from brmacro.agents.common import Feature, Signal
+from brmacro.agents.common import Feature, Signal, zscore_last
 from brmacro.agents.cross_asset import (
     HmmRegime,
     MarketState,
     cross_asset_view,
     regime_score,
+    regime_score_path,
     sentiment_index,
     tail_risk,
 )
@@ -55,6 +56,33 @@ def test_regime_score_is_half_the_mean_z_and_risk_off_shorts_ibov() -> None:
     sparse = dict.fromkeys(z, float("nan")) | {"vix": 3.0, "dxy": 3.0}
     sig, feat = regime_score(sparse, 0.3)
     assert sig.strength == "NO_SIGNAL" and sig.value is None and feat.value is None
+
+
+def test_regime_score_holds_an_entry_while_the_score_keeps_its_sign() -> None:
+    calm = {k: -0.36 * (1 if k != "ust_2s10s" else -1) for k in
+            ("vix", "hy_oas", "dxy", "ust_2s10s", "usdbrl_vol_21", "di_ust_spread_5y")}  # score -0.18
+    assert regime_score(calm, 0.2)[0].direction == 0
+    sig, feat = regime_score(calm, 0.2, past=[-0.1, -0.27, -0.15])  # risk-on entry 2 sessions ago
+    held = max(0.18, 0.27 * (1 - 2 / 63))
+    assert sig.direction == 1 and sig.confidence == pytest.approx(min(1.0, 2 * held))
+    assert sig.value == pytest.approx(-0.18) and feat.value == pytest.approx(-0.18)  # today's score is reported
+    assert sig.drivers["held_sessions"] == 2 and sig.drivers["held_score"] == pytest.approx(-held)
+    assert "held" in sig.drivers["mapping"] and "long IBOV" in sig.drivers["mapping"]
+    assert regime_score(calm, 0.2, past=[0.3, 0.1])[0].direction == 0  # risk-off entry, score now risk-on: out
+    assert regime_score(calm, 0.2, past=[-0.3] + [-0.1] * 63)[0].direction == 0  # entry beyond the horizon
+
+
+def test_regime_score_path_is_the_score_of_each_earlier_cut() -> None:
+    rng = np.random.default_rng(3)
+    names = ("vix", "hy_oas", "dxy", "ust_2s10s", "usdbrl_vol_21", "di_ust_spread_5y")
+    levels = {k: pd.Series(rng.normal(size=40).cumsum()) for k in names}
+    path = regime_score_path(levels, 20, 10, 5)
+    assert len(path) == 4
+    for k, got in zip(range(4, 0, -1), path, strict=True):
+        z = {n: zscore_last(levels[n].iloc[: 40 - k], 20, 10) for n in names}
+        assert got == regime_score(z, 0.2)[0].value
+    short = {k: v.iloc[:12] for k, v in levels.items()}
+    assert all(math.isnan(x) for x in regime_score_path(short, 20, 12, 5))  # cuts shorter than 12: NaN
 
 
 def _market(vix: float, hy: float, dxy: float, z_spread: float, z_mom: float) -> MarketState:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from brmacro.holding import held_z
 from brmacro.io import write_table
 from brmacro.params import defaults
 from brmacro.pipeline import all_schemas
@@ -26,7 +27,6 @@ from brmacro.signals.steps import signal_aggregation, signal_monitor
 from brmacro.signals.strategies import (
     STRATEGIES,
     confidence_from_z,
-    held_z,
     inflation_target,
     rates_br_02,
     rates_br_03,

@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,6 +48,7 @@ from brmacro.agents.common import (
 )
 from brmacro.agents.data import SeriesMissing, SilverData
 from brmacro.agents.schemas import REGIMES
+from brmacro.holding import held_z
 
 __all__ = [
     "HMMResult",
@@ -58,6 +59,7 @@ __all__ = [
     "hmm_regime",
     "market_state",
     "regime_score",
+    "regime_score_path",
     "sentiment_index",
     "tail_risk",
     "build_hmm_features",
@@ -366,24 +368,56 @@ def market_state(data: SilverData, p: Mapping[str, Any]) -> tuple[MarketState, l
     return MarketState(levels, z), feats
 
 
-def regime_score(z: Mapping[str, float], threshold: float) -> tuple[Signal, Feature]:
+#: Holding horizon of the cross-asset signals on IBOV (sessions).
+REGIME_HORIZON = 63
+
+
+def _regime_components(z: Mapping[str, float]) -> dict[str, float]:
+    return {"vix": z["vix"], "hy_oas": z["hy_oas"], "dxy": z["dxy"], "ust_2s10s": -z["ust_2s10s"],
+            "usdbrl_vol_21": z["usdbrl_vol_21"], "di_ust_spread_5y": z["di_ust_spread_5y"]}
+
+
+def _score(comps: Mapping[str, float]) -> float:
+    """Half the mean of the finite components, clamped to [-1, 1]; NaN with fewer than 3."""
+    have = [v for v in comps.values() if math.isfinite(v)]
+    return clamp(float(np.mean(have)) / 2.0, -1.0, 1.0) if len(have) >= 3 else math.nan
+
+
+def regime_score_path(levels: Mapping[str, pd.Series], window: int, min_obs: int, n: int) -> list[float]:
+    """The regime score on each of the ``n - 1`` sessions before the last of ``levels``, oldest first, from the
+    levels cut at that session (NaN where fewer than 3 components are computable): the past of
+    :func:`regime_score`'s score for :func:`~brmacro.holding.held_z`."""
+    keys = ("vix", "hy_oas", "dxy", "ust_2s10s", "usdbrl_vol_21", "di_ust_spread_5y")
+    size = min(len(levels[k]) for k in keys)
+    out = []
+    for k in range(min(n, size) - 1, 0, -1):
+        z = {name: zscore_last(levels[name].iloc[: len(levels[name]) - k], window, min_obs) for name in keys}
+        out.append(_score(_regime_components(z)))
+    return out
+
+
+def regime_score(z: Mapping[str, float], threshold: float, past: Sequence[float] = ()) -> tuple[Signal, Feature]:
     """Risk regime score: the mean z of VIX, HY OAS, DXY, -UST 2s10s, USDBRL vol and the DI-UST spread, halved and
     clamped to [-1, 1] (positive = risk-off); above ``threshold`` -> short IBOV, below ``-threshold`` -> long.
-    Needs at least 3 finite components."""
-    comps = {"vix": z["vix"], "hy_oas": z["hy_oas"], "dxy": z["dxy"], "ust_2s10s": -z["ust_2s10s"],
-             "usdbrl_vol_21": z["usdbrl_vol_21"], "di_ust_spread_5y": z["di_ust_spread_5y"]}
-    have = [v for v in comps.values() if math.isfinite(v)]
-    if len(have) < 3:
+    Needs at least 3 finite components. With ``past`` (the scores of the previous sessions, oldest first,
+    :func:`regime_score_path`), an entry is held for :data:`REGIME_HORIZON` sessions while the score keeps its
+    sign (:func:`~brmacro.holding.held_z`): the signal then follows the held score."""
+    comps = _regime_components(z)
+    score = _score(comps)
+    if not math.isfinite(score):
         return (Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps),
                 Feature("regime_score", None, "not computable: fewer than 3 components"))
-    score = clamp(float(np.mean(have)) / 2.0, -1.0, 1.0)
     th = threshold
-    dir_ = -1 if score > th else (1 if score < -th else 0)
-    sig = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(score)) if dir_ else 0.0, score, 63,
-                 {"components": comps, "mapping": fired_branch(
-                     dir_, f"risk-on: score {score:+.2f} below -{th:.2f} -> long IBOV (+1)",
-                     f"risk-off: score {score:+.2f} above {th:.2f} -> short IBOV (-1)",
-                     f"score {score:+.2f} within ±{th:.2f} -> no position (0)")})
+    held, k = held_z([*past, score], th, REGIME_HORIZON) if past else (score, 0)
+    dir_ = -1 if held > th else (1 if held < -th else 0)
+    if k:
+        dir_ = -int(np.sign(held))
+    why = f"score {score:+.2f}" + (f", entry {k} sessions ago held at {held:+.2f}" if k else "")
+    sig = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(held)) if dir_ else 0.0, score, 63,
+                 {"components": comps, "held_sessions": k, "held_score": held, "mapping": fired_branch(
+                     dir_, f"risk-on: {why} below -{th:.2f} -> long IBOV (+1)",
+                     f"risk-off: {why} above {th:.2f} -> short IBOV (-1)",
+                     f"{why} within ±{th:.2f} -> no position (0)")})
     return sig, Feature("regime_score", score, "-1..1, positive = risk-off")
 
 
@@ -578,7 +612,9 @@ def run_cross_asset(
     p = params["cross_asset"]
     market, feats = market_state(data, p)
     sig: dict[str, Signal] = {}
-    sig["regime"], f_regime = regime_score(market.z, p["regime_threshold"])
+    past = (regime_score_path(market.levels, p["z_window"], p["z_min_obs"], REGIME_HORIZON) if p["regime_hold"]
+            else [])
+    sig["regime"], f_regime = regime_score(market.z, p["regime_threshold"], past)
     sig["correlation"], f_corr = correlation_breaks(data, p["correlation"])
     sig["sentiment"], f_sent, sentiment = sentiment_index(market, p["sentiment"])
     hmm, f_hmm = hmm_regime(data, params)

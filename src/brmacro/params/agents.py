@@ -1058,6 +1058,7 @@ AGENTS = S(
                 "z_window",
                 "z_min_obs",
                 "regime_threshold",
+                "regime_hold",
                 "correlation",
                 "sentiment",
                 "hmm",
@@ -1093,6 +1094,12 @@ AGENTS = S(
             "|regime score| that fires.",
             minimum=0,
             maximum=1,
+        ),
+        regime_hold=P(
+            "boolean",
+            True,
+            "An entry of the regime score is held for 63 sessions while the score keeps its sign, decaying linearly "
+            "(brmacro.holding.held_z; docs/strategies.md)",
         ),
         correlation=S(
             "Correlation-break windows (sessions).",

@@ -21,6 +21,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from brmacro.holding import held_z
 from brmacro.params import defaults, resolve
 from brmacro.signals.market import Market, StrategyGap, zscore_last, zscore_path
 
@@ -31,7 +32,6 @@ __all__ = [
     "StrategySignal",
     "confidence_from_z",
     "drivers_json",
-    "held_z",
     "inflation_target",
     "run_strategies",
 ]
@@ -129,27 +129,6 @@ def _sig(sid: str, inst: str, z: float, entry: float, horizon: int, sdate: dt.da
     c = confidence_from_z(z) if conf is None else float(np.clip(conf, 0.0, 1.0))
     drivers = {k: (_r(v) if isinstance(v, float) else v) for k, v in kw.pop("drivers", {}).items()}
     return StrategySignal(sid, inst, d, _r(z), _r(c), int(horizon), sdate, drivers=drivers, **kw)
-
-
-def held_z(zs: Sequence[float], entry: float, horizon: int) -> tuple[float, int]:
-    """The score of a threshold strategy with its entries held: ``(z, k)``.
-
-    ``zs`` are the strategy's z-scores on its last sessions, oldest first, today last. Today at or beyond
-    ``entry``: today's z, ``k = 0``. Otherwise, if the score crossed the entry ``k`` sessions ago
-    (``1 <= k < horizon``, the latest such session) and today's z still has that sign (the dislocation has
-    not reverted through its mean), the entry is held: the larger of today's ``|z|`` and the entry's ``|z|``
-    decayed linearly to 0 at the horizon, with the entry's sign. Else today's z, ``k = 0`` (neutral).
-    """
-    today = float(zs[-1])
-    if abs(today) >= entry:
-        return today, 0
-    for k in range(1, min(horizon, len(zs))):
-        z = float(zs[-1 - k])
-        if math.isfinite(z) and abs(z) >= entry:
-            if np.sign(today) != np.sign(z):
-                break
-            return float(np.sign(z)) * max(abs(today), abs(z) * (1.0 - k / horizon)), k
-    return today, 0
 
 
 def _held_sig(sid: str, insts: Sequence[tuple[str, int, float]], x: pd.Series, p: Mapping[str, Any],
