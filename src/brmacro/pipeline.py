@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from brmacro.errors import InputMissing
 from brmacro.params import declared_section
+from brmacro.params.portfolio import EXECUTION_KEYS
 
 if TYPE_CHECKING:  # pandas and pyarrow load only when a step runs: the Snakefile imports this module to plan
     import pandas as pd
@@ -862,7 +863,7 @@ def _stitch_returns(paths: Sequence[str | Path], schemas: Mapping[str, Mapping[s
 
 
 #: The config keys the ``backtest`` rule reads (one cost model: the portfolio's).
-BACKTEST_KEYS = ("source", "report.backtest", "portfolio.costs", "portfolio.no_trade_band", "portfolio.participation")
+BACKTEST_KEYS = ("source", "report.backtest", "portfolio.costs", *(f"portfolio.{k}" for k in EXECUTION_KEYS))
 
 
 def backtest_params(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -915,8 +916,7 @@ def run_backtest(
         from brmacro.portfolio.steps import portfolio_config
 
         pcfg = portfolio_config(params)  # one cost model and one execution rule with the daily orders
-        bt = {**section(params, "report.backtest"), "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
-              "participation": pcfg["participation"]}
+        bt = {**section(params, "report.backtest"), "costs": pcfg["costs"], **{k: pcfg[k] for k in EXECUTION_KEYS}}
         vw = dated(views, "portfolio_optimization", "views") if views is not None else None
         sg = dated(signals, "signal_aggregation", "strategy_signals") if signals is not None else None
         res = build_backtest(books, rets, bt, out_html, out_table, source=str(value(params, "source")),

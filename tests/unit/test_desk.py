@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from brmacro.calendar import du, previous_session, previous_sessions
-from brmacro.desk.book import MarketData, circuit_breaker_orders, day_pnl
+from brmacro.desk.book import MarketData, band_orders, circuit_breaker_orders, day_pnl
 from brmacro.desk.contracts import (
     ContractError,
     choose_di1,
@@ -24,6 +24,7 @@ from brmacro.desk.positions import PositionsError, check_dir_dates, read_positio
 from brmacro.instruments import by_name
 from brmacro.params import defaults
 from brmacro.pipeline import all_schemas, external_inputs
+from brmacro.portfolio.execution import execution_step
 from brmacro.portfolio.steps import portfolio_optimization, portfolio_sizing
 from brmacro.signals.steps import signal_aggregation
 from tests.unit import desk_fixtures
@@ -383,7 +384,6 @@ def test_the_desks_positions_are_the_cost_terms_reference(tmp_path: Path, market
 
 
 def test_daily_orders_follow_the_backtests_execution_rule() -> None:
-    from brmacro.desk.book import band_orders
 
     cols = ["contract", "instrument", "held", "target", "proposed", "order", "kind", "reason"]
     orders = pd.DataFrame([
@@ -396,7 +396,7 @@ def test_daily_orders_follow_the_backtests_execution_rule() -> None:
     ], columns=cols)
     wpc = {"DOLF27": 0.0025, "INDZ26": 0.0013, "ESZ26": 0.0125, "DI1F28": -0.0016, "DI1F29": 0.0009}
     vol = {"USDBRL": 0.15, "IBOV": 0.22, "SPX": 0.18, "DI1_2Y": 0.012, "DI1_1Y": 0.006}
-    out = band_orders(orders, wpc, vol, 0.005, 0.5).set_index("contract")
+    out = band_orders(orders, wpc, vol, 0.005, 0.5, True).set_index("contract")
     assert out.loc["DOLF27", ["proposed", "order", "kind"]].tolist() == [-20, 0, "hold"]
     assert out.loc["DOLF27", "reason"].startswith("not sent, inside the no-trade band: |dw| 0.0013 x vol 15.0 %")
     assert out.loc["INDZ26", ["proposed", "order"]].tolist() == [80, 50]
@@ -406,10 +406,27 @@ def test_daily_orders_follow_the_backtests_execution_rule() -> None:
     assert out.loc["DI1F27", "proposed"] == 0 and out.loc["DI1F29", "proposed"] == 180
     assert (out["order"] == out["proposed"] - out["held"]).all()
     # the same rule, in weights, as the backtest's sequential execution
-    from brmacro.portfolio.execution import execution_step
-
     trade, inside = execution_step([130 * 0.0013, -21 * 0.0025], [30 * 0.0013, -20 * 0.0025], [0.22, 0.15],
-                                   0.005, 0.5)
+                                   0.005, 0.5, True)
     assert trade[0] == pytest.approx(50 * 0.0013) and inside.tolist() == [False, True]
-    whole = band_orders(orders, wpc, vol, 0.0, 1.0)  # no band, whole gap: the orders as the model wants them
+    whole = band_orders(orders, wpc, vol, 0.0, 1.0, False)  # no band, whole gap: the orders as the model wants them
     pd.testing.assert_frame_equal(whole, orders)
+    pd.testing.assert_frame_equal(band_orders(orders, wpc, vol, 0.0, 1.0, True), orders)  # no reversal in them
+
+
+def test_a_reversal_goes_through_flat() -> None:
+    cols = ["contract", "instrument", "held", "target", "proposed", "order", "kind", "reason"]
+    orders = pd.DataFrame([["INDZ26", "IBOV", 30, -50, -50, -80, "rebalance", "model target"]], columns=cols)
+    flat = band_orders(orders, {"INDZ26": 0.0013}, {"IBOV": 0.22}, 0.005, 0.5, True).iloc[0]
+    assert [flat["proposed"], flat["order"], flat["kind"]] == [0, -30, "close"]
+    assert flat["reason"].startswith("reversal through flat: +30 closed, the model target -50 opens from flat")
+    direct = band_orders(orders, {"INDZ26": 0.0013}, {"IBOV": 0.22}, 0.005, 0.5, False).iloc[0]
+    assert [direct["proposed"], direct["order"], direct["kind"]] == [-10, -40, "rebalance"]  # half the gap
+    # in weights: the reversing instrument is closed whole and never banded; the others follow the rule as before
+    trade, inside = execution_step([-0.05, 0.02, 0.0], [0.04, 0.01, -0.03], [0.2, 0.2, 0.2], 0.5, 0.5, True)
+    assert trade.tolist() == [-0.04, 0.0, 0.03] and inside.tolist() == [False, True, False]
+    trade, _ = execution_step([-0.05, 0.0], [0.04, 0.0], [0.2, 0.2], 0.0, 0.5, False)
+    assert trade.tolist() == pytest.approx([-0.045, 0.0])
+    # the next session, from flat, the new side opens as any open does
+    trade, _ = execution_step([-0.05], [0.0], [0.2], 0.0, 0.5, True)
+    assert trade.tolist() == pytest.approx([-0.025])

@@ -383,15 +383,17 @@ def orders_table(asof: dt.date, held: pd.DataFrame | None, target: pd.DataFrame,
 
 
 def band_orders(orders: pd.DataFrame, weight_per_contract: Mapping[str, float], vol: Mapping[str, float],
-                band: float, participation: float) -> pd.DataFrame:
+                band: float, participation: float, through_flat: bool) -> pd.DataFrame:
     """The orders after the execution rule: partial moves and the no-trade band (``docs/portfolio.md`` §3).
 
     The rule is :func:`brmacro.portfolio.execution.execution_step`, the one the range backtest simulates, applied
     in weights (``quantity × weight_per_contract``, the held book's own valuation) to each ``open`` or
     ``rebalance`` order of an instrument traded in that one contract: a step worth at most ``band`` in annual
     volatility is not sent (kind ``hold``, the reason says so); otherwise ``participation`` of the gap is sent,
-    rounded to whole contracts. Closes (a move to flat is whole), rolls, expiries, contract switches (an
-    instrument in two contracts) and circuit-breaker orders are left as they are.
+    rounded to whole contracts; with ``through_flat`` (``portfolio.reversal_through_flat``) an order that would
+    reverse the position closes it instead (kind ``close``), the new side left to the next session. Closes (a
+    move to flat is whole), rolls, expiries, contract switches (an instrument in two contracts) and
+    circuit-breaker orders are left as they are.
     """
     from brmacro.portfolio.execution import execution_step
 
@@ -407,10 +409,14 @@ def band_orders(orders: pd.DataFrame, weight_per_contract: Mapping[str, float], 
         hq, tq = int(r["held"]), int(r["target"])
         if wpc == 0.0 or hq == tq:
             continue
-        trade, inside = execution_step([tq * wpc], [hq * wpc], [v], band, participation)
+        trade, inside = execution_step([tq * wpc], [hq * wpc], [v], band, participation, through_flat)
         step = (tq - hq) * wpc * participation  # the target is not flat here (a close is never banded)
         p = hq + int(np.rint(trade[0] / wpc))
-        if bool(inside[0]) or p == hq:
+        if through_flat and hq * tq < 0:
+            r.update(proposed=0, order=-hq, kind="close",
+                     reason=f"reversal through flat: {hq:+d} closed, the model target {tq:+d} opens from flat at the "
+                            "next session if it still has that side (portfolio.reversal_through_flat)")
+        elif bool(inside[0]) or p == hq:
             why = (f"inside the no-trade band: |dw| {abs(step):.4f} x vol {v * 100:.1f} % = "
                    f"{abs(step) * v:.5f} <= {band:g}"
                    if bool(inside[0]) else f"{participation:g} of the gap rounds to no contract")

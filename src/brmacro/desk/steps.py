@@ -59,11 +59,12 @@ def positions_of(ctx: Context) -> dict[dt.date, Path]:
 
 
 def desk_tables(ctx: Context, sizing_rows: Sequence[Mapping[str, Any]], md: MarketData,
-                execution: tuple[float, float] | None = None) -> dict[str, pd.DataFrame]:
+                execution: tuple[float, float, bool] | None = None) -> dict[str, pd.DataFrame]:
     """The desk tables of ``portfolio_sizing`` for the session (see the module docstring).
 
-    ``execution`` (``portfolio.no_trade_band``, ``portfolio.participation``): the execution rule applied to the
-    orders against a held book (:func:`brmacro.desk.book.band_orders`); None sends the whole gap.
+    ``execution`` (the ``portfolio`` settings of ``EXECUTION_KEYS``: band, participation, reversal through flat):
+    the execution rule applied to the orders against a held book (:func:`brmacro.desk.book.band_orders`); None
+    sends the whole gap.
     """
     d = ctx.date
     cfg = desk_config(ctx.params)

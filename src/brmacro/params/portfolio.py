@@ -6,6 +6,10 @@ these declarations (:mod:`brmacro.params`).
 
 from brmacro.params.decl import P, S
 
+#: The settings of the execution rule (``brmacro.portfolio.execution``), in the order ``execution_step`` takes
+#: them: the daily orders and the backtest read these, and only these.
+EXECUTION_KEYS = ("no_trade_band", "participation", "reversal_through_flat")
+
 PORTFOLIO = S(
     "Portfolio layer: Black-Litterman optimisation and sizing",
     _schema={"additionalProperties": False},
@@ -119,6 +123,15 @@ PORTFOLIO = S(
         ),
         exclusiveMinimum=0,
         maximum=1,
+    ),
+    reversal_through_flat=P(
+        "boolean",
+        True,
+        (
+            "Execution (daily orders and backtest): a position whose target has the other sign is closed whole; the "
+            "new side opens from flat at the next session if the target still has it (a reversal must hold two "
+            "sessions)."
+        ),
     ),
     hedges=P(
         "string",

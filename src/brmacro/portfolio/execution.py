@@ -5,12 +5,16 @@ and by the range backtest's sequential simulation (:func:`brmacro.report.backtes
 
     gap_i   = target_i - held_i
     step_i  = gap_i if target_i == 0 (a move to flat is made whole) else participation x gap_i
-    trade_i = 0 if |step_i| x vol_i <= no_trade_band and target_i != 0 (inside the band), else step_i
+    step_i  = -held_i if target_i and held_i have opposite signs and reversal_through_flat (closed whole;
+              the new side opens from flat at the next session, if the target still has it)
+    trade_i = 0 if |step_i| x vol_i <= no_trade_band and target_i != 0 and no reversal (inside the band),
+              else step_i
 
 in weights (NAV fractions), ``vol_i`` the instrument's annualised volatility: the band is in risk units, so it
 means the same for a DI1 1-year position (weight up to 5x NAV, vol 0.7 %) and an equity index one (vol 20 %).
 An unknown (NaN) volatility disables the band for that instrument. Settings: ``portfolio.no_trade_band``,
-``portfolio.participation``.
+``portfolio.participation``, ``portfolio.reversal_through_flat`` (a target that flips sign on one session and
+back the next, as a conviction hovering around zero does, then costs a close instead of two reversals).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["check_execution", "execution_step"]
+from brmacro.params.portfolio import EXECUTION_KEYS
+
+__all__ = ["EXECUTION_KEYS", "check_execution", "execution_step"]
 
 F = NDArray[np.float64]
 
@@ -30,8 +36,8 @@ def check_execution(band: float, participation: float) -> None:
                          f"portfolio.no_trade_band {band} >= 0")
 
 
-def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: float, participation: float
-                   ) -> tuple[F, NDArray[np.bool_]]:
+def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: float, participation: float,
+                   through_flat: bool) -> tuple[F, NDArray[np.bool_]]:
     """The trade of each instrument toward its target, and which ones the no-trade band held back.
 
     Parameters
@@ -44,6 +50,8 @@ def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: flo
         ``no_trade_band``: a step worth at most this in annual volatility (NAV fraction) is not traded.
     participation : float
         Fraction of the gap traded (1: the whole gap); a move to flat is always whole.
+    through_flat : bool
+        ``reversal_through_flat``: a position whose target has the other sign is closed whole (never banded).
 
     Returns
     -------
@@ -53,6 +61,8 @@ def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: flo
     t, h, v = (np.asarray(x, float) for x in (target, held, vol))
     gap = t - h
     step = np.where(t == 0, gap, participation * gap)
+    reverse = (np.sign(t) * np.sign(h) < 0) & through_flat
+    step = np.where(reverse, -h, step)
     known = np.isfinite(v)
-    inside = (np.abs(step) * np.where(known, v, 0.0) <= band) & known & (t != 0) & (band > 0)
+    inside = (np.abs(step) * np.where(known, v, 0.0) <= band) & known & (t != 0) & (band > 0) & ~reverse
     return np.where(inside, 0.0, step), inside

@@ -552,7 +552,8 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
                         float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
         # the desk's held book, orders against it and the circuit breaker (brmacro.desk)
-        execution = (float(cfg["no_trade_band"]), float(cfg["participation"]))  # the backtest's rule
+        execution = (float(cfg["no_trade_band"]), float(cfg["participation"]),
+                     bool(cfg["reversal_through_flat"]))  # the backtest's rule
         return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md, execution)}
 
     if fallback:

@@ -40,7 +40,7 @@ from brmacro.calendar import previous_sessions
 from brmacro.io import write_table
 from brmacro.params import defaults, resolve
 from brmacro.portfolio.costs import one_way_cost
-from brmacro.portfolio.execution import check_execution, execution_step
+from brmacro.portfolio.execution import EXECUTION_KEYS, check_execution, execution_step
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
 from brmacro.report.schemas import (
@@ -110,8 +110,9 @@ def run_backtest(
         The ``silver_returns`` table (``date``, ``instrument``, ``ret``) covering the range.
     params : mapping
         ``annualisation`` and ``rolling_sessions`` (rolling Sharpe window) (``report.backtest``),
-        ``no_trade_band`` and ``participation`` (``portfolio``), and ``costs`` (``portfolio.costs``; the defaults
-        when absent).
+        the execution settings ``no_trade_band``, ``participation`` and ``reversal_through_flat``
+        (``portfolio``, ``brmacro.params.portfolio.EXECUTION_KEYS``), and ``costs`` (``portfolio.costs``; the
+        defaults when absent).
     views, signals : mapping of date to DataFrame, optional
         ``portfolio_optimization.views`` and ``signal_aggregation.strategy_signals`` of every sizing session: the
         attribution by signal and agent (both needed; a sizing session missing from either raises).
@@ -133,11 +134,12 @@ def run_backtest(
     first, last = min(books), max(books)
     insts = sorted(set().union(*[set(w.index) for w in books.values()]))
     bt = resolve("report.backtest", {k: v for k, v in params.items()
-                                      if k not in ("costs", "no_trade_band", "participation")})
+                                      if k not in ("costs", *EXECUTION_KEYS)})
     ann = int(bt["annualisation"])
     # run_backtest passes the portfolio's execution rule and cost model (one each, with the daily orders)
     band = float(params.get("no_trade_band", defaults("portfolio.no_trade_band")))
     part_rate = float(params.get("participation", defaults("portfolio.participation")))
+    through_flat = bool(params.get("reversal_through_flat", defaults("portfolio.reversal_through_flat")))
     costs = params.get("costs") or defaults("portfolio.costs")
     try:
         check_execution(band, part_rate)
@@ -159,7 +161,7 @@ def run_backtest(
         vol = _vols(mat, two_back, insts)
         # the same execution rule as the daily orders (partial move, no-trade band, flat is whole)
         step, _inside = execution_step(t.to_numpy(float), held_prev.to_numpy(float), vol.to_numpy(float), band,
-                                       part_rate)
+                                       part_rate, through_flat)
         trade = pd.Series(step, index=insts)
         w = held_prev + trade
         w = w.where(w.abs() > 1e-15, 0.0)
