@@ -22,7 +22,7 @@ DEFAULT_COSTS = defaults("portfolio.costs")
 
 END = dt.date(2025, 7, 2)
 DAYS = [*previous_sessions(END, 7), END]  # 8 sessions spanning June and July 2025
-PARAMS = {"annualisation": 252, "no_trade_band": 0.0, "participation": 1.0}
+PARAMS = {"annualisation": 252, "no_trade_band": 0.0, "participation": 1.0, "reversal_through_flat": False}
 LEVEL = {"DI1_2Y": 0.12, "USDBRL": 5.0}
 
 
@@ -104,6 +104,12 @@ def test_no_trade_band_and_partial_moves_are_simulated_in_sequence():
         h += 0.5 * (W_DI[k] - h)
         assert half.held.loc[d, "DI1_2Y"] == pytest.approx(h)
     assert held.shape[1] == 2
+    # a reversal goes through flat: USDBRL's target alternates -0.2 / +0.2, so the held book alternates -0.2 and flat
+    rev = run_backtest(sizing, rets, {**PARAMS, "reversal_through_flat": True})
+    assert rev.held["USDBRL"].tolist() == pytest.approx([-0.2, 0.0] * 3)
+    assert rev.held["DI1_2Y"].tolist() == pytest.approx(full.held["DI1_2Y"].tolist())  # no reversal: as before
+    assert run_backtest(sizing, rets, {k: v for k, v in PARAMS.items() if k != "reversal_through_flat"}).held[
+        "USDBRL"].tolist() == rev.held["USDBRL"].tolist()  # the setting's default: through flat
     # a target of zero is reached at once whatever the band
     sizing[DAYS[3]]["weight"] = 0.0
     flat = run_backtest(sizing, rets, {**PARAMS, "no_trade_band": 1.0, "participation": 0.5})

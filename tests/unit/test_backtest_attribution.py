@@ -31,7 +31,8 @@ from brmacro.signals.schemas import STRATEGY_SIGNALS
 
 END = dt.date(2025, 7, 2)
 DAYS = [*previous_sessions(END, 9), END]
-PARAMS = {"annualisation": 252, "no_trade_band": 0.0, "participation": 1.0, "rolling_sessions": 3}
+PARAMS = {"annualisation": 252, "no_trade_band": 0.0, "participation": 1.0, "rolling_sessions": 3,
+          "reversal_through_flat": False}
 LEVEL = {"DI1_2Y": 0.12, "USDBRL": 5.0, "IBOV": 120000.0}
 R = {"DI1_2Y": [0.001 * (k % 4 + 1) * (-1) ** (k // 3) for k in range(10)],
      "USDBRL": [(-1) ** k * 0.002 * (1 + k % 3) for k in range(10)],
