@@ -203,7 +203,10 @@ def test_zn_price() -> None:
 
 def _inputs(tmp: Path) -> dict[str, dict[str, pd.DataFrame]]:
     tabs = {**fx.silver(), **fx.agents()}
-    tabs["signal_aggregation"] = signal_aggregation(fx.context(tmp / "agg", "signal_aggregation", tabs, {}))
+    # the views these tests were written on: the fabricated market's threshold strategies scored on the session
+    # alone (held entries, signals.strategies.hold_entries, have their own tests in test_signals.py)
+    one_session = {"signals": {"strategies": {"hold_entries": False}}}
+    tabs["signal_aggregation"] = signal_aggregation(fx.context(tmp / "agg", "signal_aggregation", tabs, one_session))
     tabs["bronze_b3_market_data"] = {"part": desk_fixtures.b3(tabs["silver_curves"]["part"], fx.ASOF)}
     return tabs
 
