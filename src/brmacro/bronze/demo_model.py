@@ -47,6 +47,8 @@ _GAP_LEVEL = np.array([0.020, 0.020, -0.020, -0.020])  # gap each regime pulls t
 _INF_SPEED = 0.15  # monthly speed at which inflation closes on its regime level
 _INF_LEVEL = np.array([-0.020, 0.020, 0.020, -0.020])  # inflation minus the anchor each regime pulls towards
 _PHILLIPS = 0.03  # monthly pass-through of the gap into annual inflation
+_GAP_NOISE = 0.0025  # monthly shock to the gap (0.0060 was tried: no less saturated HMM posteriors, see docs/demo.md)
+_INF_NOISE = 0.0020  # monthly shock to annual inflation
 # US: monthly regime drifts of the output gap and of annual inflation (a milder echo of the same cycle).
 _MU_GAP_US = np.array([0.00105, 0.00084, -0.00105, -0.00105])
 _MU_INF_US = np.array([-0.0004, 0.0005, 0.0006, -0.0004])
@@ -374,9 +376,9 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     for t in range(n):
         rr = s_bp / 1e4 - (pi_e[t - 1] if t else 0.06)
         g = (_GAP_PHI * g_prev + (1.0 - _GAP_PHI) * _GAP_LEVEL[reg[t]] - 0.03 * (rr - (sel_anchor[t] - anchor[t]))
-             + 0.0025 * eg[t])
+             + _GAP_NOISE * eg[t])
         p = (p_prev + _INF_SPEED * (anchor[t] + _INF_LEVEL[reg[t]] - p_prev) + _PHILLIPS * g
-             + 0.002 * ep[t])
+             + _INF_NOISE * ep[t])
         p = max(p, 0.0)
         pe = anchor[t] + 0.37 * (p - anchor[t])
         ist = sel_anchor[t] + 2.0 * (pe - anchor[t]) + 0.4 * g
@@ -640,8 +642,8 @@ def simulate(seed: int) -> Simulation:
     br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
     old_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
     br_anchor = 0.5 * old_anchor + 0.5 * (smooth(mb["sel_anchor"]) + 0.015)
-    # the regime add-ons to the term premia are priced in over a few weeks, not on the day the regime turns
-    tp_br_reg = _ema(_TP_BR[reg_d], 0.95)
+    # the regime add-ons to the term premia are priced in over about a week, not all on the day the regime turns
+    tp_br_reg = _ema(_TP_BR[reg_d], 0.8)
     br_tp = np.maximum(0.012 + 0.004 * risk + 0.008 * br_risk + tp_br_reg, -0.005)
     br_level = _ar1(0.0005 * np.exp(0.5 * (br_risk - br_risk.mean())) * z["lvl"], 0.99)  # fat-tailed: vol with risk
     br_pi_e = smooth(mb["pi_e"])
@@ -649,7 +651,7 @@ def simulate(seed: int) -> Simulation:
     us_istar = smooth(mb["us_istar"])
     # the UST long-run anchor is set so that the 10-year zero at the average term premium and no level shock
     # follows the real yearly average (issue 15); the curve's daily moves come from the factors around it
-    us_tp = 0.006 - 0.003 * risk + _ema(_TP_US[reg_d], 0.95)
+    us_tp = 0.006 - 0.003 * risk + _ema(_TP_US[reg_d], 0.8)
     ten = np.array(10.0)
     c0 = np.log1p(smooth(mb["ff"]))
     c1 = np.log1p(us_istar) - c0
