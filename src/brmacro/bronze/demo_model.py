@@ -622,7 +622,7 @@ def simulate(seed: int) -> Simulation:
 
     rd = _rng(seed, "daily")
     z = {k: rd.standard_normal(nd) for k in ("risk", "br", "spx", "ibov", "fx", "dxy", "eur", "cl", "gc", "hg",
-                                              "zs", "vale", "lvl", "lvl_us", "ff", "res", "vix", "oas")}
+                                              "zs", "vale", "lvl", "lvl_us", "ff", "res", "vix", "oas", "istar")}
     # the daily innovations are normal cut at 4 sd: the fat tails come from the risk-driven volatility, and
     # no calm day moves beyond about 6 trailing standard deviations (issue 15)
     z = {k: np.clip(v, -4.0, 4.0) for k, v in z.items()}
@@ -638,7 +638,9 @@ def simulate(seed: int) -> Simulation:
     rp = _rng(seed, "priced_policy")
     br_priced, br_tau = _priced_next(days, c_eff, c_rates, float(mb["selic"][mod[0] - 1]), rp)
     us_priced, us_tau = _priced_next(days, f_eff, f_rates, float(mb["ff"][mod[0] - 1]), rp)
-    br_istar = smooth(mb["istar"])
+    # the market's read of where policy is heading wanders around the Taylor target (mean-reverting, half-life
+    # about 35 sessions, more in risk-off): the short end is not a smooth, predictable interpolation of it
+    br_istar = smooth(mb["istar"]) + _ar1(0.0007 * np.exp(0.3 * (br_risk - br_risk.mean())) * z["istar"], 0.98)
     br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
     old_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
     br_anchor = 0.5 * old_anchor + 0.5 * (smooth(mb["sel_anchor"]) + 0.015)
