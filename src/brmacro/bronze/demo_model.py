@@ -6,6 +6,11 @@ weekdays (risk-off factor, DI1 and UST curves, FX, equities, commodities). Every
 once per seed by :func:`simulate`; the bronze tables (:mod:`brmacro.bronze.demo_tables`) are views
 of it, so a partition is a filter of the cached path and the same date always gives the same bytes.
 
+Levels track real history (issue 15): Ibovespa, S&P 500 and USDBRL are the real yearly path of
+``brmacro/data/real_markets_yearly.csv`` times a mean-reverting simulated deviation; the Selic and fed
+funds rules deviate around the real yearly averages, and the UST curve's long-run anchor makes its 10-year
+yield follow the real average (``docs/demo.md``). The table shapes the generation only.
+
 Every random stream is keyed by ``(seed, stream name)``, so adding a stream never shifts another.
 """
 
