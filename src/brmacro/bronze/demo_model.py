@@ -72,6 +72,7 @@ _DEV_BOUND = 0.55  # soft bound of that deviation in log (|x| < 0.55: within a f
 _GROWTH_AFTER = {"ibov_close": 0.08, "spx_close": 0.06, "usdbrl_close": 0.02}  # per year past the table
 _LONG_RUN = {"selic_avg": 0.10, "ust10y_avg": 0.040, "fedfunds_avg": 0.030}  # where rates drift past the table
 _LONG_RUN_YEARS = 2.0  # time constant of that drift
+_PRICED_AHEAD_DAYS = 182.0  # the curves price the policy anchor this far ahead
 _SURPRISE_SD = 0.0008  # sd of a policy decision's surprise (the part the curve had not priced)
 _BRIDGE_SD = 0.0015  # sd of the wandering of the priced next decision between two meetings
 
@@ -405,7 +406,8 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "regime": reg, "gap": gap, "pi": pi, "pi_e": pi_e, "target": target, "istar": istar,
         "selic": selic_bp / 1e4, "rn": rn, "us_gap": us_gap, "us_pi": us_pi, "us_pi_e": us_pi_e,
-        "us_istar": us_istar, "ff": ff_bp / 1e4, "rstar": rstar, "sel_anchor": sel_anchor, "mon": mon, "yrs": yrs,
+        "us_istar": us_istar, "ff": ff_bp / 1e4, "rstar": rstar, "sel_anchor": sel_anchor,
+        "ff_anchor": ff_anchor, "mon": mon, "yrs": yrs,
     }
 
 
@@ -645,17 +647,27 @@ def simulate(seed: int) -> Simulation:
     us_priced, us_tau = _priced_next(days, f_eff, f_rates, float(mb["ff"][mod[0] - 1]), rp)
     # the market's read of where policy is heading wanders around the Taylor target (mean-reverting, half-life
     # about 35 sessions, more in risk-off): the short end is not a smooth, predictable interpolation of it
-    br_istar = smooth(mb["istar"]) + _ar1(0.0007 * np.exp(0.3 * (br_risk - br_risk.mean())) * z["istar"], 0.98)
+    # The curve's policy target is what the market expects: the real policy path (the anchor) six months ahead,
+    # which it knows as well as a forecaster knows a cycle under way, plus today's Taylor deviation from it
+    # (which it cannot foresee). Pricing the anchor's current level instead made the yields drift predictably
+    # along the policy cycle. The market's read also wanders (below).
+    def ahead(v: np.ndarray, days_ahead: float) -> np.ndarray:
+        return np.asarray(np.interp(x + days_ahead, mid, v))
+
+    br_istar = (ahead(mb["sel_anchor"], _PRICED_AHEAD_DAYS) + smooth(mb["istar"] - mb["sel_anchor"])
+                + _ar1(0.0011 * np.exp(0.3 * (br_risk - br_risk.mean())) * z["istar"], 0.98))
     br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
     old_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
-    br_anchor = 0.5 * old_anchor + 0.5 * (smooth(mb["sel_anchor"]) + 0.015)
+    br_anchor = 0.3 * old_anchor + 0.7 * (smooth(mb["sel_anchor"]) + 0.005)
     # the regime add-ons to the term premia are priced in over about a week, not all on the day the regime turns
     tp_br_reg = _ema(_TP_BR[reg_d], 0.8)
-    br_tp = np.maximum(0.012 + 0.004 * risk + 0.008 * br_risk + tp_br_reg, -0.005)
+    # term premium about 1 % on average (0.8 % plus the regimes' add-ons): receiving the 1-year DI earns a Sharpe
+    # ratio under 1, the 5-year about 0.3, as in history (it was 2.6 % on average and the 1-year earned 1.9)
+    br_tp = np.maximum(0.006 + 0.004 * (risk - risk.mean()) + 0.008 * (br_risk - br_risk.mean()) + tp_br_reg, -0.005)
     br_level = _ar1(0.0005 * np.exp(0.5 * (br_risk - br_risk.mean())) * z["lvl"], 0.99)  # fat-tailed: vol with risk
     br_pi_e = smooth(mb["pi_e"])
     br_irp = np.maximum(0.004 + 0.002 * br_risk, 0.0)
-    us_istar = smooth(mb["us_istar"])
+    us_istar = ahead(mb["ff_anchor"], _PRICED_AHEAD_DAYS) + smooth(mb["us_istar"] - mb["ff_anchor"])
     # the UST long-run anchor is set so that the 10-year zero at the average term premium and no level shock
     # follows the real yearly average (issue 15); the curve's daily moves come from the factors around it
     us_tp = 0.006 - 0.003 * risk + _ema(_TP_US[reg_d], 0.8)
