@@ -25,11 +25,12 @@ import yaml
 
 from brmacro.agents.cross_asset import run_cross_asset
 from brmacro.agents.data import SilverData
+from brmacro.agents.schemas import REGIMES
 from brmacro.bronze import demo
 from brmacro.calendar import sessions_between
 from brmacro.pipeline import Context, build_partition, partition_paths, plan
 
-__all__ = ["load_config", "measure", "regime_on"]
+__all__ = ["load_config", "measure", "regime_on", "view_on"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SILVER = ("silver_curves", "silver_returns", "silver_macro")
@@ -45,19 +46,26 @@ def load_config(seed: int | None = None) -> dict[str, Any]:
     return cfg
 
 
-def regime_on(results: Path, date: dt.date, config: Mapping[str, Any]) -> str:
-    """Build bronze and silver of ``date`` under ``results`` (if absent) and return the agent's regime."""
+def view_on(results: Path, date: dt.date, config: Mapping[str, Any]) -> pd.Series:
+    """Build bronze and silver of ``date`` under ``results`` (if absent) and return the agent's view row
+    (``regime``, the HMM probabilities ``p_<regime>``, ...)."""
     for asset, d in plan(SILVER, [date]):
         if not partition_paths(results, asset, d)["part"].exists():
             build_partition(results, asset, d, config)
     ctx = Context(asset="agent_cross_asset", date=date, params={},
                   inputs={a: partition_paths(results, a, date) for a in SILVER})
     _, _, view = run_cross_asset(SilverData.from_context(ctx), config["agents"], pd.DataFrame())
-    return str(view["regime"].iloc[0])
+    return view.iloc[0]
+
+
+def regime_on(results: Path, date: dt.date, config: Mapping[str, Any]) -> str:
+    """Build bronze and silver of ``date`` under ``results`` (if absent) and return the agent's regime."""
+    return str(view_on(results, date, config)["regime"])
 
 
 def measure(sessions: Sequence[dt.date], config: Mapping[str, Any], results: Path | None = None) -> pd.DataFrame:
-    """The agent's regime and the true regime on each session (columns date, truth, regime).
+    """The agent's regime and the true regime on each session (columns date, truth, regime, p_max: the HMM's
+    largest regime probability).
 
     Parameters
     ----------
@@ -73,7 +81,9 @@ def measure(sessions: Sequence[dt.date], config: Mapping[str, Any], results: Pat
     with tempfile.TemporaryDirectory(prefix="regime_acc_") as tmp:
         root = Path(results) if results is not None else Path(tmp)
         for d in sessions:
-            rows.append({"date": d, "truth": truth[pd.Timestamp(d)], "regime": regime_on(root, d, config)})
+            v = view_on(root, d, config)
+            rows.append({"date": d, "truth": truth[pd.Timestamp(d)], "regime": str(v["regime"]),
+                         "p_max": max(float(v[f"p_{r}"]) for r in REGIMES)})
     return pd.DataFrame(rows)
 
 
@@ -91,6 +101,8 @@ def main() -> None:
     agree = float((df["truth"] == df["regime"]).mean())
     print(f"sessions {len(df)} ({ss[0]}..{ss[-1]}, every {a.every}), wall {time.perf_counter() - t0:.0f}s")
     print(f"agreement {agree:.3f}")
+    print(f"HMM largest regime probability: median {df['p_max'].median():.4f}, min {df['p_max'].min():.4f}, "
+          f"sessions at >= 0.9999: {int((df['p_max'] >= 0.9999).sum())} of {len(df)}")
     print(pd.crosstab(df["truth"], df["regime"], rownames=["truth"], colnames=["agent"]))
 
 

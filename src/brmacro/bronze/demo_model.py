@@ -6,6 +6,11 @@ weekdays (risk-off factor, DI1 and UST curves, FX, equities, commodities). Every
 once per seed by :func:`simulate`; the bronze tables (:mod:`brmacro.bronze.demo_tables`) are views
 of it, so a partition is a filter of the cached path and the same date always gives the same bytes.
 
+Levels track real history (issue 15): Ibovespa, S&P 500 and USDBRL are the real yearly path of
+``brmacro/data/real_markets_yearly.csv`` times a mean-reverting simulated deviation; the Selic and fed
+funds rules deviate around the real yearly averages, and the UST curve's long-run anchor makes its 10-year
+yield follow the real average (``docs/demo.md``). The table shapes the generation only.
+
 Every random stream is keyed by ``(seed, stream name)``, so adding a stream never shifts another.
 """
 
@@ -28,8 +33,12 @@ __all__ = [
     "STRESS_EPISODES",
     "Simulation",
     "br_inflation_target",
+    "br_short",
     "curve_zero",
+    "di_zero",
+    "real_yearly",
     "simulate",
+    "ust_zero",
 ]
 
 REGIMES = ("goldilocks", "reflation", "stagflation", "deflation")
@@ -43,16 +52,29 @@ _GAP_LEVEL = np.array([0.020, 0.020, -0.020, -0.020])  # gap each regime pulls t
 _INF_SPEED = 0.15  # monthly speed at which inflation closes on its regime level
 _INF_LEVEL = np.array([-0.020, 0.020, 0.020, -0.020])  # inflation minus the anchor each regime pulls towards
 _PHILLIPS = 0.03  # monthly pass-through of the gap into annual inflation
+_GAP_NOISE = 0.0025  # monthly shock to the gap (0.0060 was tried: no less saturated HMM posteriors, see docs/demo.md)
+_INF_NOISE = 0.0020  # monthly shock to annual inflation
 # US: monthly regime drifts of the output gap and of annual inflation (a milder echo of the same cycle).
 _MU_GAP_US = np.array([0.00105, 0.00084, -0.00105, -0.00105])
 _MU_INF_US = np.array([-0.0004, 0.0005, 0.0006, -0.0004])
 _MU_RISK = np.array([-0.6, -0.2, 0.9, 0.6])  # risk-off factor mean
-_MU_EQ = np.array([0.06, 0.03, -0.06, -0.04])  # equity drift add-on, per year
+_MU_EQ = np.array([0.03, 0.015, -0.03, -0.02])  # equity drift add-on, per year (a weak, realistic signal)
 _MU_CMD = np.array([0.02, 0.10, 0.06, -0.10])  # commodity drift, per year
 _TP_BR = np.array([-0.003, 0.002, 0.010, 0.000])  # DI term-premium add-on
 _TP_US = np.array([0.000, 0.003, 0.004, -0.004])  # UST term-premium add-on
 _PB_TARGET = np.array([-0.030, -0.025, 0.010, 0.012])  # primary result / GDP the fiscal stance drifts to
 _MEAN_DURATION_MONTHS = 18.0
+
+# Anchoring to real history (issue 15): levels follow the real yearly figures of
+# ``brmacro/data/real_markets_yearly.csv`` as a slowly varying target, plus a simulated deviation.
+_DEV_HALF_LIFE = 252.0  # sessions: half-life of the mean-reverting deviation of a price from its anchor
+_DEV_BOUND = 0.55  # soft bound of that deviation in log (|x| < 0.55: within a factor 1.74 of the anchor)
+_GROWTH_AFTER = {"ibov_close": 0.08, "spx_close": 0.06, "usdbrl_close": 0.02}  # per year past the table
+_LONG_RUN = {"selic_avg": 0.10, "ust10y_avg": 0.040, "fedfunds_avg": 0.030}  # where rates drift past the table
+_LONG_RUN_YEARS = 2.0  # time constant of that drift
+_PRICED_AHEAD_DAYS = 182.0  # the curves price the policy anchor this far ahead
+_SURPRISE_SD = 0.0008  # sd of a policy decision's surprise (the part the curve had not priced)
+_BRIDGE_SD = 0.0015  # sd of the wandering of the priced next decision between two meetings
 
 BR_INFLATION_TARGETS: dict[int, float] = {
     **dict.fromkeys(range(2003, 2019), 0.045),
@@ -114,6 +136,54 @@ def br_inflation_target(year: int | np.ndarray) -> np.ndarray:
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(stream.encode())])
+
+
+@lru_cache(maxsize=1)
+def real_yearly() -> dict[str, dict[int, float]]:
+    """Column -> year -> value of ``brmacro/data/real_markets_yearly.csv`` (sources in ``docs/demo.md``).
+
+    Year-end closes ``ibov_close``, ``spx_close``, ``usdbrl_close``; yearly averages (decimal per year)
+    ``selic_avg``, ``ust10y_avg``, ``fedfunds_avg``. Empty cells are left out. The demo uses the table
+    only to shape its generation (the anchors below); it is a fixed table of the package.
+    """
+    import csv
+    from importlib.resources import files
+
+    text = files("brmacro").joinpath("data/real_markets_yearly.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    cols = [c for c in rows[0] if c not in ("year", "approximate")]
+    return {c: {int(r["year"]): float(r[c]) for r in rows if r[c]} for c in cols}
+
+
+def _day_number(d: np.ndarray) -> np.ndarray:
+    return np.asarray(d, dtype="datetime64[D]").astype(np.int64).astype(float)
+
+
+def _close_anchor(day: np.ndarray, col: str) -> np.ndarray:
+    """Log of the anchor path of a price: log-linear between the real year-end closes (on 31 December),
+    growing at ``_GROWTH_AFTER`` per year past the last one, flat before the first."""
+    tab = real_yearly()[col]
+    ys = sorted(tab)
+    x = np.array([float(np.datetime64(f"{y}-12-31", "D").astype(np.int64)) for y in ys])
+    v = np.log(np.array([tab[y] for y in ys]))
+    out = np.interp(day, x, v)
+    after = day > x[-1]
+    out[after] = v[-1] + _GROWTH_AFTER[col] * (day[after] - x[-1]) / 365.25
+    return np.asarray(out)
+
+
+def _average_anchor(day: np.ndarray, col: str) -> np.ndarray:
+    """Anchor path of a rate: linear between the real yearly averages (each on 2 July), then drifting to
+    ``_LONG_RUN`` with a ``_LONG_RUN_YEARS`` time constant past the last year, flat before the first."""
+    tab = real_yearly()[col]
+    ys = sorted(tab)
+    x = np.array([float(np.datetime64(f"{y}-07-02", "D").astype(np.int64)) for y in ys])
+    v = np.array([tab[y] for y in ys])
+    out = np.interp(day, x, v)
+    after = day > x[-1]
+    w = np.exp(-(day[after] - x[-1]) / 365.25 / _LONG_RUN_YEARS)
+    out[after] = _LONG_RUN[col] + (v[-1] - _LONG_RUN[col]) * w
+    return np.asarray(out)
 
 
 def _h(t: np.ndarray, a: float) -> np.ndarray:
@@ -184,6 +254,8 @@ class Simulation:
     br_risk_d: np.ndarray
     selic_d: np.ndarray
     cdi_d: np.ndarray
+    br_priced_d: np.ndarray  # the coming COPOM decision as the DI curve prices it (decimal)
+    br_tau_d: np.ndarray  # years to the day it takes effect
     br_istar_d: np.ndarray
     br_anchor_d: np.ndarray
     br_tp_d: np.ndarray
@@ -192,6 +264,8 @@ class Simulation:
     br_pi_long_d: np.ndarray
     br_irp_d: np.ndarray
     ff_d: np.ndarray
+    us_priced_d: np.ndarray  # the coming FOMC decision as the UST curve prices it
+    us_tau_d: np.ndarray
     us_istar_d: np.ndarray
     us_anchor_d: np.ndarray
     us_tp_d: np.ndarray
@@ -208,6 +282,40 @@ class Simulation:
     def b3_mask(self) -> np.ndarray:
         """Boolean mask of :attr:`days` that are B3 sessions."""
         return np.isin(self.days, np.array(b3_sessions(), dtype="datetime64[D]"))
+
+
+def _after(t: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.clip((t - tau) / np.maximum(t, 1e-9), 0.0, 1.0)
+    return out
+
+
+def br_short(sim: Simulation, i: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The short rate the DI curve of maturity ``t`` years starts from on grid days ``i``: CDI plus the priced
+    coming COPOM decision weighted by the share of the maturity after it takes effect."""
+    out: np.ndarray = sim.cdi_d[i] + sim.br_priced_d[i] * _after(t, sim.br_tau_d[i])
+    return out
+
+
+def di_zero(sim: Simulation, i: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The demo's DI zero rate (decimal) on grid days ``i`` at ``t`` years (broadcast), unrounded.
+
+    The short end starts from CDI plus the priced coming COPOM decision (:attr:`Simulation.br_priced_d`) over
+    the part of the maturity after it takes effect, so a decision moves the curve by its surprise only.
+    """
+    return curve_zero(t, br_short(sim, i, t), sim.br_istar_d[i], sim.br_anchor_d[i], sim.br_tp_d[i],
+                      sim.br_level_d[i])
+
+
+def _ust_tp(tp: np.ndarray, years: np.ndarray) -> np.ndarray:
+    out: np.ndarray = tp * (1 - np.exp(-years / 5.0)) + 0.004 * (1 - np.exp(-years / 8.0))
+    return out
+
+
+def ust_zero(sim: Simulation, i: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """The demo's UST nominal zero rate (decimal) on grid days ``i`` at ``years`` (broadcast), unrounded."""
+    short = sim.ff_d[i] + sim.us_priced_d[i] * _after(years, sim.us_tau_d[i])
+    return curve_zero(years, short, sim.us_istar_d[i], sim.us_anchor_d[i],
+                      _ust_tp(sim.us_tp_d[i], years), sim.us_level_d[i])
 
 
 def _regime_chain(seed: int, n: int) -> np.ndarray:
@@ -254,6 +362,11 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     t_years = (yrs - 2005) + mon / 12.0
     rn = 0.045 + 0.03 * np.exp(-np.maximum(t_years, 0.0) / 6.0)  # BR neutral real rate
     rstar = 0.005 + 0.015 * np.exp(-np.maximum(t_years, 0.0) / 5.0)  # US neutral real rate
+    # policy anchors: the real yearly averages (issue 15); the Taylor rules deviate around them, and the
+    # real rate they imply is the neutral rate the output gaps respond to
+    mid_day = _day_number(months) + 15.0
+    sel_anchor = _average_anchor(mid_day, "selic_avg")
+    ff_anchor = _average_anchor(mid_day, "fedfunds_avg")
     gap = np.zeros(n)
     pi = np.zeros(n)
     pi_e = np.zeros(n)
@@ -268,23 +381,23 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     g_prev, p_prev, ug_prev, up_prev = 0.0, 0.07, 0.0, 0.025
     for t in range(n):
         rr = s_bp / 1e4 - (pi_e[t - 1] if t else 0.06)
-        g = (_GAP_PHI * g_prev + (1.0 - _GAP_PHI) * _GAP_LEVEL[reg[t]] - 0.03 * (rr - rn[t])
-             + 0.0025 * eg[t])
+        g = (_GAP_PHI * g_prev + (1.0 - _GAP_PHI) * _GAP_LEVEL[reg[t]] - 0.03 * (rr - (sel_anchor[t] - anchor[t]))
+             + _GAP_NOISE * eg[t])
         p = (p_prev + _INF_SPEED * (anchor[t] + _INF_LEVEL[reg[t]] - p_prev) + _PHILLIPS * g
-             + 0.002 * ep[t])
+             + _INF_NOISE * ep[t])
         p = max(p, 0.0)
         pe = anchor[t] + 0.37 * (p - anchor[t])
-        ist = rn[t] + pe + 1.5 * (pe - target[t]) + 0.5 * g
+        ist = sel_anchor[t] + 2.0 * (pe - anchor[t]) + 0.4 * g
         if mon[t] + 1 in _COPOM_MONTHS:
             step = int(np.clip(np.round(0.5 * (ist * 1e4 - s_bp) / 25.0) * 25, -150, 150))
             s_bp = max(s_bp + step, 200)
         gap[t], pi[t], pi_e[t], istar[t], selic_bp[t] = g, p, pe, ist, s_bp
         g_prev, p_prev = g, p
         urr = f_bp / 1e4 - (us_pi_e[t - 1] if t else 0.02)
-        ug = 0.88 * ug_prev - 0.02 * (urr - rstar[t]) + _MU_GAP_US[reg[t]] + 0.002 * eus_g[t]
+        ug = 0.88 * ug_prev - 0.02 * (urr - (ff_anchor[t] - 0.021)) + _MU_GAP_US[reg[t]] + 0.002 * eus_g[t]
         up = up_prev + 0.08 * (0.021 - up_prev) + 0.04 * ug + _MU_INF_US[reg[t]] + 0.0012 * eus_p[t]
         upe = 0.021 + 0.4 * (up - 0.021)
-        uist = rstar[t] + upe + 0.5 * (upe - 0.02) + 0.75 * ug
+        uist = ff_anchor[t] + 1.5 * (upe - 0.021) + 0.5 * ug
         if mon[t] + 1 in _FOMC_MONTHS:
             fstep = int(np.clip(np.round((uist * 1e4 - f_bp) / 2.0 / 25.0) * 25, -75, 75))
             f_bp = max(f_bp + fstep, 0)
@@ -293,7 +406,8 @@ def _monthly_block(seed: int, months: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "regime": reg, "gap": gap, "pi": pi, "pi_e": pi_e, "target": target, "istar": istar,
         "selic": selic_bp / 1e4, "rn": rn, "us_gap": us_gap, "us_pi": us_pi, "us_pi_e": us_pi_e,
-        "us_istar": us_istar, "ff": ff_bp / 1e4, "rstar": rstar, "mon": mon, "yrs": yrs,
+        "us_istar": us_istar, "ff": ff_bp / 1e4, "rstar": rstar, "sel_anchor": sel_anchor,
+        "ff_anchor": ff_anchor, "mon": mon, "yrs": yrs,
     }
 
 
@@ -393,6 +507,12 @@ def _ar1(x: np.ndarray, phi: float) -> np.ndarray:
     return lfilter([1.0], [1.0, -phi], x)  # type: ignore[no-any-return]
 
 
+def _ema(x: np.ndarray, phi: float) -> np.ndarray:
+    """Exponential moving average with weight ``phi`` on the past, started at ``x[0]``."""
+    out: np.ndarray = _ar1((1.0 - phi) * (x - x[0]), phi) + x[0]
+    return out
+
+
 def _stress(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Global and Brazilian stress bumps (a half-sine over each episode, decaying afterwards)."""
     g = np.zeros(len(days))
@@ -420,6 +540,43 @@ def _step_path(days: np.ndarray, idx: list[int], rates: np.ndarray, initial: flo
     pos = np.searchsorted(eff, np.arange(len(days)), side="right") - 1
     out = np.where(pos >= 0, rates[np.maximum(pos, 0)], initial)
     return out, eff
+
+
+def _priced_next(days: np.ndarray, eff: np.ndarray, rates: np.ndarray, initial: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """What the curve prices of the coming policy decision on each grid day (decimal, added to the short rate).
+
+    Between two decisions (effective on grid days ``eff``) the priced step moves from 0 towards the coming
+    step plus a surprise, front-loaded (most of it is priced soon after the previous decision) and
+    wandering by a Brownian bridge; on the effective day the short rate takes the actual step, so the curve
+    moves by the surprise only, not by the whole step.
+    """
+    steps = np.diff(np.r_[initial, rates])
+    surprise = np.clip(_SURPRISE_SD * rng.standard_normal(len(steps)), -3 * _SURPRISE_SD, 3 * _SURPRISE_SD)
+    n = len(days)
+    z = rng.standard_normal(n)
+    out = np.zeros(n)
+    tau = np.full(n, np.inf)
+    prev = 0
+    for k, e in enumerate(int(v) for v in eff):
+        if e <= prev:
+            continue
+        m = e - prev
+        s = np.arange(m) / m
+        walk = np.cumsum(z[prev:e]) / np.sqrt(m)
+        bridge = walk - np.arange(1, m + 1) / m * walk[-1]
+        out[prev:e] = (1.0 - (1.0 - s) ** 3) * (steps[k] + surprise[k]) + _BRIDGE_SD * bridge
+        tau[prev:e] = (days[e] - days[prev:e]).astype(float) / 365.25
+        prev = e
+    return out, tau
+
+
+def _anchored(log_anchor: np.ndarray, shocks: np.ndarray) -> np.ndarray:
+    """A price path: the anchor times exp(deviation), the deviation a mean-reverting sum of the daily log
+    shocks (half-life ``_DEV_HALF_LIFE`` sessions), softly bounded by ``_DEV_BOUND``."""
+    dev = _ar1(shocks, 1.0 - np.log(2.0) / _DEV_HALF_LIFE)
+    out: np.ndarray = np.exp(log_anchor + _DEV_BOUND * np.tanh(dev / _DEV_BOUND))
+    return out
 
 
 @lru_cache(maxsize=2)
@@ -472,7 +629,10 @@ def simulate(seed: int) -> Simulation:
 
     rd = _rng(seed, "daily")
     z = {k: rd.standard_normal(nd) for k in ("risk", "br", "spx", "ibov", "fx", "dxy", "eur", "cl", "gc", "hg",
-                                              "zs", "vale", "lvl", "lvl_us", "ff", "res", "vix", "oas")}
+                                              "zs", "vale", "lvl", "lvl_us", "ff", "res", "vix", "oas", "istar")}
+    # the daily innovations are normal cut at 4 sd: the fat tails come from the risk-driven volatility, and
+    # no calm day moves beyond about 6 trailing standard deviations (issue 15)
+    z = {k: np.clip(v, -4.0, 4.0) for k, v in z.items()}
     g_st, b_st = _stress(days)
     risk_ar = _ar1((1 - 0.985) * _MU_RISK[reg_d] + 0.17 * z["risk"], 0.985)
     risk = risk_ar + g_st
@@ -482,40 +642,57 @@ def simulate(seed: int) -> Simulation:
 
     cdi = np.maximum(selic_d - 0.0010, 0.0)
     ff_eff = np.maximum(ff_tgt_d + 0.0008 + 0.0002 * np.clip(z["ff"], -3, 3), 0.0005)
-    br_istar = smooth(mb["istar"])
+    rp = _rng(seed, "priced_policy")
+    br_priced, br_tau = _priced_next(days, c_eff, c_rates, float(mb["selic"][mod[0] - 1]), rp)
+    us_priced, us_tau = _priced_next(days, f_eff, f_rates, float(mb["ff"][mod[0] - 1]), rp)
+    # the market's read of where policy is heading wanders around the Taylor target (mean-reverting, half-life
+    # about 35 sessions, more in risk-off): the short end is not a smooth, predictable interpolation of it
+    # The curve's policy target is what the market expects: the real policy path (the anchor) six months ahead,
+    # which it knows as well as a forecaster knows a cycle under way, plus today's Taylor deviation from it
+    # (which it cannot foresee). Pricing the anchor's current level instead made the yields drift predictably
+    # along the policy cycle. The market's read also wanders (below).
+    def ahead(v: np.ndarray, days_ahead: float) -> np.ndarray:
+        return np.asarray(np.interp(x + days_ahead, mid, v))
+
+    br_istar = (ahead(mb["sel_anchor"], _PRICED_AHEAD_DAYS) + smooth(mb["istar"] - mb["sel_anchor"])
+                + _ar1(0.0011 * np.exp(0.3 * (br_risk - br_risk.mean())) * z["istar"], 0.98))
     br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
-    br_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
-    br_tp = np.maximum(0.012 + 0.004 * risk + 0.008 * br_risk + _TP_BR[reg_d], -0.005)
-    br_level = _ar1(0.0006 * z["lvl"], 0.99)
+    old_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
+    br_anchor = 0.3 * old_anchor + 0.7 * (smooth(mb["sel_anchor"]) + 0.005)
+    # the regime add-ons to the term premia are priced in over about a week, not all on the day the regime turns
+    tp_br_reg = _ema(_TP_BR[reg_d], 0.8)
+    # term premium about 1 % on average (0.8 % plus the regimes' add-ons): receiving the 1-year DI earns a Sharpe
+    # ratio under 1, the 5-year about 0.3, as in history (it was 2.6 % on average and the 1-year earned 1.9)
+    br_tp = np.maximum(0.006 + 0.004 * (risk - risk.mean()) + 0.008 * (br_risk - br_risk.mean()) + tp_br_reg, -0.005)
+    br_level = _ar1(0.0005 * np.exp(0.5 * (br_risk - br_risk.mean())) * z["lvl"], 0.99)  # fat-tailed: vol with risk
     br_pi_e = smooth(mb["pi_e"])
     br_irp = np.maximum(0.004 + 0.002 * br_risk, 0.0)
-    us_istar = smooth(mb["us_istar"])
-    us_anchor = smooth(mb["rstar"]) + 0.021 + 0.005
-    us_tp = 0.006 - 0.003 * risk + _TP_US[reg_d]
+    us_istar = ahead(mb["ff_anchor"], _PRICED_AHEAD_DAYS) + smooth(mb["us_istar"] - mb["ff_anchor"])
+    # the UST long-run anchor is set so that the 10-year zero at the average term premium and no level shock
+    # follows the real yearly average (issue 15); the curve's daily moves come from the factors around it
+    us_tp = 0.006 - 0.003 * risk + _ema(_TP_US[reg_d], 0.8)
+    ten = np.array(10.0)
+    c0 = np.log1p(smooth(mb["ff"]))
+    c1 = np.log1p(us_istar) - c0
+    resid = np.log1p(_average_anchor(x, "ust10y_avg")) - (c0 + c1 * _h(ten, 0.5) + _ust_tp(np.array(0.006), ten)
+                                                         * _h(ten, 2.0))
+    us_anchor = np.expm1(np.log1p(us_istar) + resid / _h(ten, 3.0))
     us_level = _ar1(0.0005 * z["lvl_us"], 0.99)
     us_bei = np.clip(0.021 + 0.35 * (smooth(mb["us_pi_e"]) - 0.021) - 0.003 * risk, -0.01, 0.05)
 
-    # equities, FX, commodities
+    # equities and FX: the real yearly path (issue 15) times a mean-reverting simulated deviation whose daily
+    # shocks carry the risk factors, a weak regime drift and the stress episodes
     vol_us = 0.15 * np.exp(0.25 * risk) / np.sqrt(252)
-    r_spx = (0.09 + _MU_EQ[reg_d]) / 252 + vol_us * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.04 * np.diff(
-        np.r_[0.0, g_st])
-    spx = 1200.0 * np.exp(np.cumsum(r_spx))
+    e_spx = _MU_EQ[reg_d] / 252 + vol_us * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.04 * np.diff(np.r_[0.0, g_st])
+    spx = _anchored(_close_anchor(x, "spx_close"), e_spx)
     vol_br = 0.22 * np.exp(0.15 * (risk + br_risk)) / np.sqrt(252)
-    r_ibov = (0.10 + _MU_EQ[reg_d]) / 252 + vol_br * (0.5 * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.35 * z["br"]
-                                                      + 0.79 * z["ibov"]) - 0.03 * np.diff(np.r_[0.0, b_st])
-    ibov = 25_000.0 * np.exp(np.cumsum(r_ibov))
-    pi_br_d, pi_us_d = smooth(mb["pi"]), smooth(mb["us_pi"])
-    log_fair = np.log(2.55) + np.cumsum((pi_br_d - pi_us_d) / 261.0)
-    vol_fx = 0.12 * np.exp(0.15 * (risk + br_risk)) / np.sqrt(252)
-    e_fx = vol_fx * (0.45 * z["risk"] + 0.35 * z["br"] + 0.82 * z["fx"]) + 0.03 * np.diff(np.r_[0.0, b_st + g_st])
-    drift = 0.25 * (cdi - ff_eff) / 252
-    logs = np.empty(nd)
-    cur = np.log(2.69)
-    theta = 0.5 / 252
-    for i in range(nd):  # mean reversion to PPP fair value needs the recursion
-        cur = cur + drift[i] - theta * (cur - log_fair[i]) + e_fx[i]
-        logs[i] = cur
-    usdbrl = np.exp(logs)
+    e_ibov = _MU_EQ[reg_d] / 252 + vol_br * (0.5 * (-0.55 * z["risk"] + 0.835 * z["spx"]) - 0.45 * z["br"]
+                                             + 0.72 * z["ibov"]) - 0.03 * np.diff(np.r_[0.0, b_st])
+    ibov = _anchored(_close_anchor(x, "ibov_close"), e_ibov)
+    r_ibov = np.r_[0.0, np.diff(np.log(ibov))]
+    vol_fx = 0.11 * np.exp(0.22 * (risk + br_risk)) / np.sqrt(252)
+    e_fx = vol_fx * (0.55 * z["risk"] + 0.55 * z["br"] + 0.63 * z["fx"]) + 0.03 * np.diff(np.r_[0.0, b_st + g_st])
+    usdbrl = _anchored(_close_anchor(x, "usdbrl_close"), e_fx)
     dxy = 81.0 * np.exp(_ar1(0.0035 * (0.4 * z["risk"] + 0.92 * z["dxy"]), 0.9995))
     eurusd = 1.35 * np.exp(-1.4 * np.log(dxy / 81.0) + _ar1(0.001 * z["eur"], 0.98))
     mu_c = _MU_CMD[reg_d] / 252
@@ -549,9 +726,11 @@ def simulate(seed: int) -> Simulation:
         us_pi_m=mb["us_pi"], us_pi_e_m=mb["us_pi_e"], us_cpi_m=us["cpi"], us_cpi_core_m=us["cpi_core"],
         us_pce_m=us["pce"], us_pce_core_m=us["pce_core"], us_payrolls_m=us["payrolls"], us_unemp_m=us["unemp"],
         us_indpro_m=us["indpro"], days=days, month_of_day=mod, regime_d=reg_d, risk_d=risk, br_risk_d=br_risk,
-        selic_d=selic_d, cdi_d=cdi, br_istar_d=br_istar, br_anchor_d=br_anchor, br_tp_d=br_tp, br_level_d=br_level,
-        br_pi_e_d=br_pi_e, br_pi_long_d=br_target_d + 0.005, br_irp_d=br_irp, ff_d=ff_eff, us_istar_d=us_istar,
-        us_anchor_d=us_anchor, us_tp_d=us_tp, us_level_d=us_level, us_bei_base_d=us_bei, usdbrl_d=usdbrl,
+        selic_d=selic_d, cdi_d=cdi, br_priced_d=br_priced, br_tau_d=br_tau, br_istar_d=br_istar,
+        br_anchor_d=br_anchor, br_tp_d=br_tp, br_level_d=br_level, br_pi_e_d=br_pi_e,
+        br_pi_long_d=br_target_d + 0.005, br_irp_d=br_irp, ff_d=ff_eff, us_priced_d=us_priced, us_tau_d=us_tau,
+        us_istar_d=us_istar, us_anchor_d=us_anchor, us_tp_d=us_tp, us_level_d=us_level, us_bei_base_d=us_bei,
+        usdbrl_d=usdbrl,
         prices_d=prices, cl_roll_d=first_after_20, reserves_d=reserves,
         copom=(days[c_eff], c_rates), fomc=(days[f_eff], f_rates),
     )

@@ -21,8 +21,11 @@ from brmacro.bronze.demo_model import (
     IBC_SEASONAL,
     Simulation,
     br_inflation_target,
+    br_short,
     curve_zero,
+    di_zero,
     simulate,
+    ust_zero,
 )
 from brmacro.bronze.schemas import BRONZE_SCHEMAS
 from brmacro.calendar import CALENDAR_END, CALENDAR_START
@@ -274,9 +277,7 @@ def table_bcb_sgs(sim: Simulation) -> FullTable:
 
 def _ust(sim: Simulation, idx: np.ndarray, years: np.ndarray, curve: str) -> np.ndarray:
     """UST par yields (rounded to 0.01%) on grid days ``idx`` at ``years`` (broadcast)."""
-    nom = curve_zero(years, sim.ff_d[idx], sim.us_istar_d[idx], sim.us_anchor_d[idx],
-                     sim.us_tp_d[idx] * (1 - np.exp(-years / 5.0)) + 0.004 * (1 - np.exp(-years / 8.0)),
-                     sim.us_level_d[idx])
+    nom = ust_zero(sim, idx, years)
     nom = np.maximum(np.round(nom, 4), 0.0)
     if curve == "nominal":
         return nom
@@ -492,8 +493,7 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     gi = b[si]
     du = np.busday_count(sess[si], mats[ci], holidays=hol)
     t = du / 252.0
-    rate = np.round(curve_zero(t, sim.cdi_d[gi], sim.br_istar_d[gi], sim.br_anchor_d[gi], sim.br_tp_d[gi],
-                               sim.br_level_d[gi]), 5)
+    rate = np.round(di_zero(sim, gi, t), 5)
     pu = np.round(di1_pu(rate, du), 2)
     oi = np.round(1.5e6 * np.exp(-np.abs(t - 1.5) / 1.5)
                   * np.where(mon[ci] == 1, 1.0, np.where(np.isin(mon[ci], (4, 7, 10)), 0.3, 0.1))
@@ -512,7 +512,7 @@ def table_b3_market_data(sim: Simulation) -> FullTable:
     gi = b[si]
     du = np.busday_count(sess[si], dm[ci], holidays=hol)
     t = du / 252.0
-    nom = curve_zero(t, sim.cdi_d[gi], sim.br_istar_d[gi], sim.br_anchor_d[gi], sim.br_tp_d[gi], sim.br_level_d[gi])
+    nom = di_zero(sim, gi, t)
     pe = sim.br_pi_e_d[gi]
     bei = curve_zero(t, pe, pe, sim.br_pi_long_d[gi], sim.br_irp_d[gi], np.zeros(len(gi)))
     real = np.round((1 + nom) / (1 + bei) - 1, 5)
@@ -555,7 +555,7 @@ def table_bcb_focus(sim: Simulation) -> FullTable:
     ipca_cy1 = tgt1 + 0.5 * (pi_e - tgt1)
 
     def selic_at(h: np.ndarray) -> np.ndarray:
-        f = curve_zero(h, sim.cdi_d[i], sim.br_istar_d[i], sim.br_anchor_d[i], np.zeros(n), np.zeros(n))
+        f = curve_zero(h, br_short(sim, i, h), sim.br_istar_d[i], sim.br_anchor_d[i], np.zeros(n), np.zeros(n))
         return np.round((f + 0.001) * 400.0) / 400.0  # expected target, multiples of 25bp
 
     gap = sim.br_gap_m[sim.month_of_day[i]]
