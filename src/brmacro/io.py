@@ -35,6 +35,7 @@ __all__ = [
     "Col",
     "Schema",
     "check_complete",
+    "date_objects",
     "params_hash",
     "partition_session",
     "read_table",
@@ -50,6 +51,20 @@ _TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
+
+
+def date_objects(col: pd.Series) -> pd.Series:
+    """``pd.to_datetime(col).dt.date`` without the round trip when ``col`` holds ``datetime.date`` objects only.
+
+    Tables are read with dates as Python objects (:func:`read_table`), so most "as dates" conversions of a read
+    column give back the very values they got. This returns a copy of such a column (same index, name and
+    values) and converts anything else (strings, Timestamps, ``datetime64``, missing values) exactly as
+    ``pd.to_datetime(col).dt.date`` does.
+    """
+    if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
+        return col.copy()
+    out: pd.Series = pd.to_datetime(col).dt.date
+    return out
 
 
 class ArtifactError(ValueError):

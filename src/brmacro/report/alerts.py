@@ -126,6 +126,14 @@ def sessions_behind(latest: dt.date, session: dt.date) -> int:
     return len(sessions_between(latest + dt.timedelta(days=1), session))
 
 
+def _latest_date(col: pd.Series) -> dt.date:
+    """``max(pd.to_datetime(col).dt.date)``, taken on ``datetime64`` when nothing is missing (no object per row)."""
+    ts = pd.to_datetime(col)
+    if bool(ts.notna().all()):
+        return ts.max().date()
+    return max(ts.dt.date)
+
+
 def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
     """Per bronze source: latest observation and release dates and how many sessions behind.
 
@@ -146,8 +154,7 @@ def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
             recs.append({"source": asset, "rows": 0, "latest_observation": None, "latest_release": None,
                          "sessions_behind": None, "note": "empty snapshot"})
             continue
-        obs = max(pd.to_datetime(df[obs_col]).dt.date)
-        rel = max(pd.to_datetime(df[rel_col]).dt.date)
+        obs, rel = _latest_date(df[obs_col]), _latest_date(df[rel_col])
         recs.append({"source": asset, "rows": len(df), "latest_observation": obs, "latest_release": rel,
                      "sessions_behind": sessions_behind(obs, session), "note": ""})
     return pd.DataFrame.from_records(recs)

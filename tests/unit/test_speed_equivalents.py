@@ -1,0 +1,94 @@
+"""The speed paths of issue 16 give exactly what the plain pandas formulas they replace give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.io import date_objects
+from brmacro.report.alerts import _latest_date
+from brmacro.report.rates import _curve_histories, _curve_history, _session_contracts
+
+D = [dt.date(2025, 3, 14), dt.date(2024, 1, 2), dt.date(2025, 3, 13)]
+
+
+def _plain_dates(col: pd.Series) -> pd.Series:
+    out: pd.Series = pd.to_datetime(col).dt.date
+    return out
+
+
+@pytest.mark.parametrize("values", [
+    D,
+    [d.isoformat() for d in D],
+    [pd.Timestamp(d) for d in D],
+    [D[0], None, D[1]],
+    [dt.datetime(2025, 3, 14, 0, 0), D[1], D[2]],
+    [],
+])
+def test_date_objects_is_to_datetime_dt_date(values: list[object]) -> None:
+    col = pd.Series(values, dtype=object, index=range(10, 10 + len(values)), name="date")
+    got, want = date_objects(col), _plain_dates(col)
+    pd.testing.assert_series_equal(got, want)
+    assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def test_date_objects_of_datetime64_and_copy() -> None:
+    col = pd.Series(pd.to_datetime([d.isoformat() for d in D]), name="d")
+    pd.testing.assert_series_equal(date_objects(col), _plain_dates(col))
+    objs = pd.Series(D, dtype=object)
+    out = date_objects(objs)
+    out.iloc[0] = dt.date(2000, 1, 1)
+    assert objs.iloc[0] == D[0]  # a copy, never the caller's column
+
+
+@pytest.mark.parametrize("values", [D, [d.isoformat() for d in D], [pd.Timestamp(d) for d in D]])
+def test_latest_date_is_the_max_of_the_dates(values: list[object]) -> None:
+    col = pd.Series(values, dtype=object)
+    got = _latest_date(col)
+    want = max(pd.to_datetime(col).dt.date)
+    assert got == want and type(got) is type(want)
+
+
+def test_latest_date_with_a_missing_date_fails_as_before() -> None:
+    col = pd.Series([D[0], None, D[1]], dtype=object)
+    with pytest.raises(TypeError):
+        max(pd.to_datetime(col).dt.date)
+    with pytest.raises(TypeError):
+        _latest_date(col)
+
+
+def test_curve_histories_split_like_the_filter() -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    curves = pd.DataFrame({
+        "date": [dt.date(2025, 1, 1) + dt.timedelta(days=int(i)) for i in rng.integers(0, 20, n)],
+        "curve": rng.choice(["DI_PRE", "BR_REAL", "BR_BEI"], n),
+        "tenor_label": rng.choice(["21du", "252du", "504du"], n),
+        "rate": rng.normal(0.1, 0.01, n),
+    })
+    hist = _curve_histories(curves)
+    for (c, lab), s in hist.items():
+        pd.testing.assert_series_equal(s, _curve_history(curves, c, lab))
+    assert len(hist) == len(curves.groupby(["curve", "tenor_label"]))
+
+
+def test_session_contracts_is_the_whole_table_filter() -> None:
+    b3 = pd.DataFrame({
+        "trade_date": [D[0], D[2], D[0], D[0], D[1], D[0]],
+        "commodity": ["DI1", "DI1", "DAP", "DI1", "DI1", "DI1"],
+        "ticker": ["DI1F27", "DI1F27", "DAPK27", "DI1F26", "DI1F26", "DI1N25"],
+        "du": [450, 451, 500, 200, 300, 0],
+        "settlement_rate": [0.14, 0.141, 0.07, 0.145, 0.12, 0.15],
+    })
+
+    def plain(b: pd.DataFrame, session: dt.date, commodity: str) -> pd.DataFrame:
+        b = b.assign(trade_date=pd.to_datetime(b["trade_date"]).dt.date)
+        return b.loc[(b["commodity"] == commodity) & (b["trade_date"] == session) & (b["du"] > 0)] \
+            .sort_values(["du", "ticker"], kind="mergesort").reset_index(drop=True)
+
+    for session in (D[0], D[1], dt.date(2020, 1, 1)):
+        for com in ("DI1", "DAP"):
+            pd.testing.assert_frame_equal(_session_contracts(b3, session, com), plain(b3, session, com))
