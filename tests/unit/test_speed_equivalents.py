@@ -92,3 +92,32 @@ def test_session_contracts_is_the_whole_table_filter() -> None:
     for session in (D[0], D[1], dt.date(2020, 1, 1)):
         for com in ("DI1", "DAP"):
             pd.testing.assert_frame_equal(_session_contracts(b3, session, com), plain(b3, session, com))
+
+
+def test_silver_data_rows_are_the_whole_table_filters() -> None:
+    from brmacro.agents.data import SilverData
+
+    rng = np.random.default_rng(1)
+    n = 80
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=int(i)) for i in rng.integers(0, 30, n)]
+    macro = pd.DataFrame({"series": rng.choice(["a", "b", "c"], n), "observation_date": days,
+                          "value": rng.normal(size=n), "release_date": days})
+    curves = pd.DataFrame({"date": days, "curve": rng.choice(["DI_PRE", "BR_REAL"], n),
+                           "tenor_label": rng.choice(["21du", "252du"], n), "tenor_du": 21, "tenor_years": 0.1,
+                           "rate": rng.normal(0.1, 0.01, n)})
+    rets = pd.DataFrame({"date": days, "instrument": rng.choice(["IBOV", "USDBRL"], n), "level": 1.0,
+                         "ret": rng.normal(size=n)})
+    prices = pd.DataFrame({"date": days, "series": rng.choice(["yahoo:^VIX", "ptax:USDBRL"], n),
+                           "value": rng.normal(size=n)})
+    slopes = pd.DataFrame({"date": days, "name": "DI_1s2s", "value": rng.normal(size=n)})
+    sd = SilverData(dt.date(2025, 1, 20), macro, curves, slopes, rets, prices)
+    m, c = sd.macro_df, sd.curves_df
+    for name in ("a", "b", "c", "zz"):
+        pd.testing.assert_frame_equal(sd._rows("macro_df", ("series",), name), m.loc[m["series"] == name])
+        assert sd.has_macro(name) == bool((m["series"] == name).any())
+    for key in (("DI_PRE", "21du"), ("BR_REAL", "252du"), ("DI_PRE", "none")):
+        pd.testing.assert_frame_equal(sd._rows("curves_df", ("curve", "tenor_label"), key),
+                                      c.loc[(c["curve"] == key[0]) & (c["tenor_label"] == key[1])])
+    sd.macro_df = m.loc[m["series"] != "a"]  # a frame replaced is split again
+    assert sd._rows("macro_df", ("series",), "a").empty
+    pd.testing.assert_frame_equal(sd._rows("macro_df", ("series",), "b"), m.loc[m["series"] == "b"])
