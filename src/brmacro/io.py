@@ -36,6 +36,7 @@ __all__ = [
     "Schema",
     "check_complete",
     "date_objects",
+    "dates_on_or_before",
     "params_hash",
     "partition_session",
     "read_table",
@@ -64,6 +65,16 @@ def date_objects(col: pd.Series) -> pd.Series:
     if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
         return col.copy()
     out: pd.Series = pd.to_datetime(col).dt.date
+    return out
+
+
+def dates_on_or_before(col: pd.Series, day: dt.date) -> pd.Series:
+    """``pd.to_datetime(col).dt.date <= day`` compared on ``datetime64`` (no ``datetime.date`` per row).
+
+    A naive timestamp's date is on or before ``day`` exactly when the timestamp is before the next midnight;
+    missing values give False, as they do in the object comparison.
+    """
+    out: pd.Series = pd.to_datetime(col) < pd.Timestamp(day + dt.timedelta(days=1))
     return out
 
 

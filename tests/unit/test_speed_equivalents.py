@@ -121,3 +121,31 @@ def test_silver_data_rows_are_the_whole_table_filters() -> None:
     sd.macro_df = m.loc[m["series"] != "a"]  # a frame replaced is split again
     assert sd._rows("macro_df", ("series",), "a").empty
     pd.testing.assert_frame_equal(sd._rows("macro_df", ("series",), "b"), m.loc[m["series"] == "b"])
+
+
+def _regular_plain(df: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """silver_macro's ``_regular`` as it was written before issue 16 (index, dedupe, sort, reindex)."""
+    per = pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq)
+    out = pd.DataFrame({"value": df["value"].to_numpy(dtype=float),
+                        "release": pd.to_datetime(df["release_date"]).to_numpy()}, index=per)
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    full = pd.period_range(out.index.min(), out.index.max(), freq=freq)
+    return out.reindex(full)
+
+
+@pytest.mark.parametrize("freq", ["M", "Q", "D"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regular_is_the_indexed_reindex(freq: str, seed: int) -> None:
+    from brmacro.silver.macro import _regular
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    start = dt.date(2020, 1, 1)
+    step = {"M": 31, "Q": 92, "D": 1}[freq]
+    obs = sorted(start + dt.timedelta(days=int(i) * step + int(rng.integers(0, 3))) for i in rng.integers(0, 30, n))
+    df = pd.DataFrame({"observation_date": obs, "value": rng.normal(size=n),
+                       "release_date": [o + dt.timedelta(days=int(rng.integers(1, 60))) for o in obs]})
+    df.loc[3, "value"] = np.nan
+    pd.testing.assert_frame_equal(_regular(df, freq), _regular_plain(df, freq))
+    one = df.iloc[:1]
+    pd.testing.assert_frame_equal(_regular(one, freq), _regular_plain(one, freq))
