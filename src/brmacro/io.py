@@ -36,6 +36,7 @@ __all__ = [
     "Schema",
     "check_complete",
     "date_objects",
+    "dates_on",
     "dates_on_or_before",
     "params_hash",
     "partition_session",
@@ -75,6 +76,13 @@ def dates_on_or_before(col: pd.Series, day: dt.date) -> pd.Series:
     missing values give False, as they do in the object comparison.
     """
     out: pd.Series = pd.to_datetime(col) < pd.Timestamp(day + dt.timedelta(days=1))
+    return out
+
+
+def dates_on(col: pd.Series, day: dt.date) -> pd.Series:
+    """``pd.to_datetime(col).dt.date == day`` compared on ``datetime64``: from ``day``'s midnight to the next one."""
+    ts = pd.to_datetime(col)
+    out: pd.Series = (ts >= pd.Timestamp(day)) & (ts < pd.Timestamp(day + dt.timedelta(days=1)))
     return out
 
 

@@ -149,3 +149,19 @@ def test_regular_is_the_indexed_reindex(freq: str, seed: int) -> None:
     pd.testing.assert_frame_equal(_regular(df, freq), _regular_plain(df, freq))
     one = df.iloc[:1]
     pd.testing.assert_frame_equal(_regular(one, freq), _regular_plain(one, freq))
+
+
+@pytest.mark.parametrize("values", [
+    D + [None],
+    [d.isoformat() for d in D],
+    [pd.Timestamp(2025, 3, 14, 23, 59), pd.Timestamp(2025, 3, 15), pd.Timestamp(2025, 3, 13, 12)],
+    [],
+])
+def test_date_masks_are_the_object_comparisons(values: list[object]) -> None:
+    from brmacro.io import dates_on, dates_on_or_before
+
+    col = pd.Series(values, dtype=object, index=range(5, 5 + len(values)))
+    day = dt.date(2025, 3, 14)
+    as_dates = pd.to_datetime(col).dt.date
+    pd.testing.assert_series_equal(dates_on_or_before(col, day), as_dates <= day, check_names=False)
+    pd.testing.assert_series_equal(dates_on(col, day), as_dates == day, check_names=False)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import sessions_between
+from brmacro.io import dates_on
 from brmacro.pipeline import AGENTS
 from brmacro.report.inputs import Inputs
 from brmacro.report.sanity import Outlier
@@ -351,7 +352,7 @@ def _agent_stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -
         comp = df.loc[df["is_composite"].astype(bool)]
         if comp.empty:
             bad.append(f"{a} (no composite)")
-        elif not (pd.to_datetime(comp["date"]).dt.date == session).any():
+        elif not dates_on(comp["date"], session).any():
             bad.append(f"{a} (composite not dated {session.isoformat()})")
     n = float(len(bad))
     if n > thv:
