@@ -165,3 +165,26 @@ def test_date_masks_are_the_object_comparisons(values: list[object]) -> None:
     as_dates = pd.to_datetime(col).dt.date
     pd.testing.assert_series_equal(dates_on_or_before(col, day), as_dates <= day, check_names=False)
     pd.testing.assert_series_equal(dates_on(col, day), as_dates == day, check_names=False)
+
+
+def test_seeded_monte_carlo_reuses_scenarios_with_the_same_numbers() -> None:
+    from brmacro.risk import var as V
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(6, 4))
+    cov = a.T @ a / 6 + np.eye(4) * 0.1
+    dfs = np.array([3.0, 5.0, 1_000.0, 8.0])
+    scales = np.array([0.01, 0.02, 0.015, 0.03])
+    confs = [0.95, 0.99]
+    V._MC_SCENARIOS.clear()
+    for w in (np.array([1.0, -0.5, 0.2, 0.0]), np.array([0.3, 0.3, -0.1, 0.4]), np.array([1.0, -0.5, 0.2, 0.0])):
+        want = V.monte_carlo_var(w, cov, dfs, scales, confs, 2_000, np.random.default_rng([7, 739000]))
+        got = V.monte_carlo_var_seeded(w, cov, dfs, scales, confs, 2_000, [7, 739000])
+        assert got == want  # exactly the same floats, from the cache after the first call
+    assert len(V._MC_SCENARIOS) == 1
+    other = V.monte_carlo_var_seeded(np.ones(4), cov * 2.0, dfs, scales, confs, 2_000, [7, 739000])
+    assert other == V.monte_carlo_var(np.ones(4), cov * 2.0, dfs, scales, confs, 2_000,
+                                      np.random.default_rng([7, 739000]))
+    for k in range(V._MC_SCENARIOS_KEPT + 2):  # bounded
+        V.monte_carlo_var_seeded(np.ones(4), cov, dfs, scales, confs, 100, [k, 1])
+    assert len(V._MC_SCENARIOS) == V._MC_SCENARIOS_KEPT
