@@ -41,7 +41,7 @@ import pandas as pd
 
 from brmacro.calendar import anbima_roll_forward, du
 from brmacro.instruments import INSTRUMENTS
-from brmacro.io import date_objects
+from brmacro.io import date_objects, dates_on
 from brmacro.params import resolve
 from brmacro.report.charts import Line, line_chart
 from brmacro.report.inputs import Inputs
@@ -383,8 +383,7 @@ def _curve_histories(curves: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
 
 
 def _session_contracts(b3: pd.DataFrame, session: dt.date, commodity: str) -> pd.DataFrame:
-    on = (pd.to_datetime(b3["trade_date"]) == pd.Timestamp(session)).to_numpy()
-    b3 = b3.loc[on]
+    b3 = b3.loc[dates_on(b3["trade_date"], session).to_numpy()]  # the session's rows first, then convert only those
     b3 = b3.assign(trade_date=date_objects(b3["trade_date"]))
     return b3.loc[(b3["commodity"] == commodity) & (b3["trade_date"] == session) & (b3["du"] > 0)] \
         .sort_values(["du", "ticker"], kind="mergesort").reset_index(drop=True)
