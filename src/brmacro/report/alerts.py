@@ -128,7 +128,10 @@ def sessions_behind(latest: dt.date, session: dt.date) -> int:
 
 
 def _latest_date(col: pd.Series) -> dt.date:
-    """``max(pd.to_datetime(col).dt.date)``, taken on ``datetime64`` when nothing is missing (no object per row)."""
+    """``max(pd.to_datetime(col).dt.date)``: the plain maximum of a column of dates as read, else on ``datetime64``."""
+    values = col.to_numpy()
+    if len(values) and set(map(type, values)) == {dt.date}:  # dates as read (io.read_table): compare them as they are
+        return max(values)  # type: ignore[no-any-return]
     ts = pd.to_datetime(col)
     if bool(ts.notna().all()):
         return ts.max().date()
