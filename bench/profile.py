@@ -1,6 +1,6 @@
 """Profile of the floor: where one session's cost goes, per step and per kind of cost.
 
-Usage: python -m bench.profile RESULTS_DIR START [END] [--top N] [--pstats FILE]
+Usage: python -m bench.profile RESULTS_DIR START [END] [--top N] [--pstats FILE] [--targets-only] [--no-profile]
 
 Builds every (asset, session) the floor builds (``bench/floor.py``: the same library calls as a Snakemake run,
 one plain process), under cProfile, and prints
@@ -56,6 +56,21 @@ def _cum(stats: pstats.Stats, suffix: str, func: str) -> float:
     return tot
 
 
+def _plain(per_step: dict[str, list[float]], per_session: dict[dt.date, float], cpu: float, n: int) -> None:
+    """Print CPU seconds per step and per session, measured without cProfile."""
+    print(f"built {n} partitions of {len(per_session)} sessions in {cpu:.2f} CPU s (no profiler)")
+    print("\n| session | CPU s |\n| --- | --- |")
+    for d, s in sorted(per_session.items()):
+        print(f"| {d} | {s:.2f} |")
+    later = sorted(per_session.items())[1:]
+    if later:
+        print(f"| mean of the sessions after the first (no imports) | {sum(s for _, s in later) / len(later):.2f} |")
+    print("\n| step | partitions | total CPU s | mean CPU s | mean after the first |\n| --- | --- | --- | --- | --- |")
+    for asset, ts in sorted(per_step.items(), key=lambda kv: -sum(kv[1])):
+        rest = ts[1:] or ts
+        print(f"| {asset} | {len(ts)} | {sum(ts):.2f} | {sum(ts) / len(ts):.3f} | {sum(rest) / len(rest):.3f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results")
@@ -63,6 +78,8 @@ def main() -> None:
     ap.add_argument("end", nargs="?")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--pstats", help="write the raw profile here (for snakeviz / pstats)")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="CPU seconds per step and per session without cProfile (its overhead inflates pandas code)")
     ap.add_argument("--targets-only", action="store_true",
                     help="build only the partitions of START..END (their earlier sessions must exist already)")
     args = ap.parse_args()
@@ -74,15 +91,22 @@ def main() -> None:
     if args.targets_only:
         todo = [(a, d) for a, d in todo if start <= d <= end]
     per_step: dict[str, list[float]] = defaultdict(list)
+    per_session: dict[dt.date, float] = defaultdict(float)
     prof = cProfile.Profile(time.process_time)
     t_all = time.process_time()
     for asset, d in todo:
         t0 = time.process_time()
-        prof.enable()
+        if not args.no_profile:
+            prof.enable()
         build_partition(args.results, asset, d, config)
-        prof.disable()
+        if not args.no_profile:
+            prof.disable()
         per_step[asset].append(time.process_time() - t0)
+        per_session[d] += per_step[asset][-1]
     cpu = time.process_time() - t_all
+    if args.no_profile:
+        _plain(per_step, per_session, cpu, len(todo))
+        return
     if args.pstats:
         prof.dump_stats(args.pstats)
     stats = pstats.Stats(prof)

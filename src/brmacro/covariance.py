@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from brmacro.io import date_objects
+
 __all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "returns_matrix", "shrunk_covariance"]
 
 EPS_VAR = 1e-20  # a daily variance below this is treated as zero (a constant series)
@@ -59,7 +61,7 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     if missing:
         raise CovarianceError(f"returns table lacks columns {sorted(missing)}")
     df = returns.loc[:, ["date", "instrument", "ret"]].copy()
-    df["date"] = pd.to_datetime(df["date"]).dt.date
+    df["date"] = date_objects(df["date"])
     if asof is not None:
         df = df[df["date"] <= asof]
     if df.duplicated(["date", "instrument"]).any():

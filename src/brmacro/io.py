@@ -35,6 +35,9 @@ __all__ = [
     "Col",
     "Schema",
     "check_complete",
+    "date_objects",
+    "dates_on",
+    "dates_on_or_before",
     "params_hash",
     "partition_session",
     "read_table",
@@ -50,6 +53,37 @@ _TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
+
+
+def date_objects(col: pd.Series) -> pd.Series:
+    """``pd.to_datetime(col).dt.date`` without the round trip when ``col`` holds ``datetime.date`` objects only.
+
+    Tables are read with dates as Python objects (:func:`read_table`), so most "as dates" conversions of a read
+    column give back the very values they got. This returns a copy of such a column (same index, name and
+    values) and converts anything else (strings, Timestamps, ``datetime64``, missing values) exactly as
+    ``pd.to_datetime(col).dt.date`` does.
+    """
+    if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
+        return col.copy()
+    out: pd.Series = pd.to_datetime(col).dt.date
+    return out
+
+
+def dates_on_or_before(col: pd.Series, day: dt.date) -> pd.Series:
+    """``pd.to_datetime(col).dt.date <= day`` compared on ``datetime64`` (no ``datetime.date`` per row).
+
+    A naive timestamp's date is on or before ``day`` exactly when the timestamp is before the next midnight;
+    missing values give False, as they do in the object comparison.
+    """
+    out: pd.Series = pd.to_datetime(col) < pd.Timestamp(day + dt.timedelta(days=1))
+    return out
+
+
+def dates_on(col: pd.Series, day: dt.date) -> pd.Series:
+    """``pd.to_datetime(col).dt.date == day`` compared on ``datetime64``: from ``day``'s midnight to the next one."""
+    ts = pd.to_datetime(col)
+    out: pd.Series = (ts >= pd.Timestamp(day)) & (ts < pd.Timestamp(day + dt.timedelta(days=1)))
+    return out
 
 
 class ArtifactError(ValueError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,7 @@ class SilverData:
     prices_df: pd.DataFrame
     asset: str = "agents"
     _cache: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
+    _split: dict[str, tuple[pd.DataFrame, dict[Any, pd.DataFrame]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         d = pd.Timestamp(self.date)
@@ -92,13 +93,28 @@ class SilverData:
             asset=ctx.asset,
         )
 
+    def _rows(self, frame: str, by: tuple[str, ...], key: Any) -> pd.DataFrame:
+        """``df.loc[(df[by[0]] == key[0]) & ...]`` of the frame attribute ``frame``, from one split of the frame.
+
+        The frame is split by ``by`` once (rows in table order, index kept), so each question is a lookup
+        instead of a comparison over the whole table. A frame replaced since is split again.
+        """
+        df: pd.DataFrame = getattr(self, frame)
+        held = self._split.get(frame)
+        if held is None or held[0] is not df:
+            col = list(by) if len(by) > 1 else by[0]
+            held = (df, dict(iter(df.groupby(col, sort=False))))
+            self._split[frame] = held
+        rows = held[1].get(key)
+        return df.iloc[:0] if rows is None else rows
+
     def _missing(self, what: str) -> SeriesMissing:
         return SeriesMissing(f"{self.asset} {self.date.isoformat()}: {what} is not in silver (as of the session)")
 
     # ----------------------------------------------------------------- macro
     def has_macro(self, name: str) -> bool:
         """Whether a macro series has at least one value public by the session."""
-        return bool((self.macro_df["series"] == name).any())
+        return not self._rows("macro_df", ("series",), name).empty
 
     def macro(self, name: str) -> pd.Series:
         """A macro series (latest vintage public by D), indexed by observation date, ascending.
@@ -110,7 +126,7 @@ class SilverData:
         """
         key = ("macro", name)
         if key not in self._cache:
-            rows = self.macro_df.loc[self.macro_df["series"] == name]
+            rows = self._rows("macro_df", ("series",), name)
             if rows.empty:
                 raise self._missing(f"macro series {name!r}")
             s = rows.set_index("observation_date")["value"].astype(float).sort_index()
@@ -145,7 +161,7 @@ class SilverData:
             end of the observation month plus this lag instead: the session's vintage, published on
             the usual lag (pseudo real time; the values themselves are the latest vintage).
         """
-        rows = self.macro_df.loc[self.macro_df["series"] == name, ["observation_date", "release_date", "value"]]
+        rows = self._rows("macro_df", ("series",), name).loc[:, ["observation_date", "release_date", "value"]]
         if rows.empty:
             raise self._missing(f"macro series {name!r}")
         rows = rows.sort_values("observation_date", kind="mergesort")
@@ -167,8 +183,7 @@ class SilverData:
         """The history of one curve point (decimal per year), indexed by session."""
         key = ("curve", f"{curve}|{label}")
         if key not in self._cache:
-            c = self.curves_df
-            rows = c.loc[(c["curve"] == curve) & (c["tenor_label"] == label)]
+            rows = self._rows("curves_df", ("curve", "tenor_label"), (curve, label))
             if rows.empty:
                 raise self._missing(f"curve point {curve} {label}")
             self._cache[key] = rows.set_index("date")["rate"].astype(float).sort_index().rename(f"{curve}_{label}")
@@ -191,8 +206,7 @@ class SilverData:
     # ----------------------------------------------------------------- markets
     def returns(self, instrument: str) -> pd.DataFrame:
         """The returns-matrix rows of one tradable (level, ret, vol_21, vol_63, vol_252, z_252) by session."""
-        r = self.returns_df
-        rows = r.loc[r["instrument"] == instrument]
+        rows = self._rows("returns_df", ("instrument",), instrument)
         if rows.empty:
             raise self._missing(f"instrument {instrument!r} in silver_returns")
         return rows.set_index("date").sort_index().drop(columns=["instrument"])
@@ -201,8 +215,7 @@ class SilverData:
         """A price series of ``silver_returns.prices`` (``yahoo:^VIX``, ``ptax:USDBRL``...) by session."""
         key = ("price", series)
         if key not in self._cache:
-            p = self.prices_df
-            rows = p.loc[p["series"] == series]
+            rows = self._rows("prices_df", ("series",), series)
             if rows.empty:
                 raise self._missing(f"price series {series!r}")
             self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(series)

@@ -23,7 +23,7 @@ from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
 from brmacro.errors import InputMissing
 from brmacro.instruments import by_name, di1_dv01, di1_pu
-from brmacro.io import frame
+from brmacro.io import dates_on, dates_on_or_before, frame
 from brmacro.params import resolve, section
 from brmacro.params import value as param
 from brmacro.pipeline import Context
@@ -288,7 +288,7 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
 
 def _ptax(ctx: Context) -> float:
     px = ctx.table("silver_returns", "prices")
-    px = px[(px["series"] == "ptax:USDBRL") & (pd.to_datetime(px["date"]).dt.date <= ctx.date)]
+    px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
     if px.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns.prices has no ptax:USDBRL")
     return float(px.sort_values("date")["value"].iloc[-1])
@@ -296,7 +296,7 @@ def _ptax(ctx: Context) -> float:
 
 def _level(ctx: Context, name: str) -> float:
     r = ctx.table("silver_returns")
-    r = r[(r["instrument"] == name) & (pd.to_datetime(r["date"]).dt.date <= ctx.date)]
+    r = r[(r["instrument"] == name) & dates_on_or_before(r["date"], ctx.date)]
     if r.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
     return float(r.sort_values("date")["level"].iloc[-1])
@@ -304,7 +304,7 @@ def _level(ctx: Context, name: str) -> float:
 
 def _di_curve(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     c = ctx.table("silver_curves")
-    c = c[(c["curve"] == "DI_PRE") & (pd.to_datetime(c["date"]).dt.date == ctx.date)]
+    c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
     if c.empty:
         raise InputMissing(f"portfolio_sizing {ctx.date}: silver_curves has no DI_PRE curve on the session")
     return c["tenor_du"].to_numpy(float), c["rate"].to_numpy(float)

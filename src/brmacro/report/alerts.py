@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import sessions_between
+from brmacro.io import dates_on
 from brmacro.pipeline import AGENTS
 from brmacro.report.inputs import Inputs
 from brmacro.report.sanity import Outlier
@@ -126,6 +127,17 @@ def sessions_behind(latest: dt.date, session: dt.date) -> int:
     return len(sessions_between(latest + dt.timedelta(days=1), session))
 
 
+def _latest_date(col: pd.Series) -> dt.date:
+    """``max(pd.to_datetime(col).dt.date)``: the plain maximum of a column of dates as read, else on ``datetime64``."""
+    values = col.to_numpy()
+    if len(values) and set(map(type, values)) == {dt.date}:  # dates as read (io.read_table): compare them as they are
+        return max(values)  # type: ignore[no-any-return]
+    ts = pd.to_datetime(col)
+    if bool(ts.notna().all()):
+        return ts.max().date()
+    return max(ts.dt.date)
+
+
 def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
     """Per bronze source: latest observation and release dates and how many sessions behind.
 
@@ -146,8 +158,7 @@ def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
             recs.append({"source": asset, "rows": 0, "latest_observation": None, "latest_release": None,
                          "sessions_behind": None, "note": "empty snapshot"})
             continue
-        obs = max(pd.to_datetime(df[obs_col]).dt.date)
-        rel = max(pd.to_datetime(df[rel_col]).dt.date)
+        obs, rel = _latest_date(df[obs_col]), _latest_date(df[rel_col])
         recs.append({"source": asset, "rows": len(df), "latest_observation": obs, "latest_release": rel,
                      "sessions_behind": sessions_behind(obs, session), "note": ""})
     return pd.DataFrame.from_records(recs)
@@ -344,7 +355,7 @@ def _agent_stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -
         comp = df.loc[df["is_composite"].astype(bool)]
         if comp.empty:
             bad.append(f"{a} (no composite)")
-        elif not (pd.to_datetime(comp["date"]).dt.date == session).any():
+        elif not dates_on(comp["date"], session).any():
             bad.append(f"{a} (composite not dated {session.isoformat()})")
     n = float(len(bad))
     if n > thv:

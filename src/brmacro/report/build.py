@@ -18,6 +18,7 @@ import pandas as pd
 
 from brmacro.calendar import previous_sessions
 from brmacro.desk.report import desk_banner, desk_orders, desk_section
+from brmacro.io import date_objects
 from brmacro.params import resolve
 from brmacro.pipeline import AGENTS
 from brmacro.report.alerts import Alert, evaluate_alerts, freshness
@@ -113,7 +114,7 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
     if curves is None:
         sec.missing("silver_curves/part", inp.why("silver_curves"))
     else:
-        curves["date"] = pd.to_datetime(curves["date"]).dt.date
+        curves["date"] = date_objects(curves["date"])
         curves = curves.loc[curves["date"] <= session]
         for name, lab in DI_POINTS:
             sub = curves.loc[(curves["curve"] == "DI_PRE") & (curves["tenor_label"] == lab)]
@@ -122,7 +123,7 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
     if ret is None:
         sec.missing("silver_returns/part", inp.why("silver_returns"))
     else:
-        ret["date"] = pd.to_datetime(ret["date"]).dt.date
+        ret["date"] = date_objects(ret["date"])
         ret = ret.loc[ret["date"] <= session]
         for name, inst, kind in (("USDBRL", "USDBRL", "price"), ("IBOV", "IBOV", "price"),
                                  ("UST 10Y", "UST_10Y", "rate"), ("SPX", "SPX", "price")):
@@ -132,14 +133,14 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
     if prices is None:
         sec.missing("silver_returns/prices", inp.why("silver_returns", "prices"))
     else:
-        prices["date"] = pd.to_datetime(prices["date"]).dt.date
+        prices["date"] = date_objects(prices["date"])
         sub = prices.loc[(prices["series"] == "yahoo:^VIX") & (prices["date"] <= session)]
         rows.append(_market_row(figs, "VIX", sub.set_index("date")["value"], "price", "silver_returns/prices", session))
     macro = inp.get("silver_macro")
     if macro is None:
         sec.missing("silver_macro/part", inp.why("silver_macro"))
     else:
-        macro["observation_date"] = pd.to_datetime(macro["observation_date"]).dt.date
+        macro["observation_date"] = date_objects(macro["observation_date"])
         macro = macro.loc[macro["observation_date"] <= session]
 
         def ser(name: str) -> pd.Series:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from brmacro.calendar import anbima_roll_forward, du
 from brmacro.instruments import INSTRUMENTS
+from brmacro.io import date_objects, dates_on
 from brmacro.params import resolve
 from brmacro.report.charts import Line, line_chart
 from brmacro.report.inputs import Inputs
@@ -375,8 +376,15 @@ def _curve_history(curves: pd.DataFrame, curve: str, label: str) -> pd.Series:
     return sub.set_index("date")["rate"]
 
 
+def _curve_histories(curves: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """:func:`_curve_history` of every (curve, tenor label) of ``curves``, split in one pass (rows in table order)."""
+    return {(str(c), str(lab)): g.set_index("date")["rate"]
+            for (c, lab), g in curves.groupby(["curve", "tenor_label"], sort=False, dropna=False)}
+
+
 def _session_contracts(b3: pd.DataFrame, session: dt.date, commodity: str) -> pd.DataFrame:
-    b3 = b3.assign(trade_date=pd.to_datetime(b3["trade_date"]).dt.date)
+    b3 = b3.loc[dates_on(b3["trade_date"], session).to_numpy()]  # the session's rows first, then convert only those
+    b3 = b3.assign(trade_date=date_objects(b3["trade_date"]))
     return b3.loc[(b3["commodity"] == commodity) & (b3["trade_date"] == session) & (b3["du"] > 0)] \
         .sort_values(["du", "ticker"], kind="mergesort").reset_index(drop=True)
 
@@ -385,7 +393,7 @@ def _cdi_annual(macro: pd.DataFrame | None, session: dt.date) -> tuple[float | N
     """(CDI per year from SGS 12, Selic target per year) last observed on or before the session."""
     if macro is None:
         return None, None
-    macro = macro.assign(observation_date=pd.to_datetime(macro["observation_date"]).dt.date)
+    macro = macro.assign(observation_date=date_objects(macro["observation_date"]))
     out = []
     for name in ("br_cdi_daily", "br_selic_target"):
         s = macro.loc[(macro["series"] == name) & (macro["observation_date"] <= session)] \
@@ -560,6 +568,8 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
         b3 = inp.get("bronze_b3_market_data")
         dap = None if b3 is None else _session_contracts(b3, session, "DAP")
         first_dap = None if dap is None or dap.empty else int(dap["du"].min())
+        histories = _curve_histories(curves)
+        empty = _curve_history(curves.iloc[:0], "DI_PRE", "")
         for curve, title in (("DI_PRE", "DI"), ("BR_REAL", "DAP real"), ("BR_BEI", "Breakeven")):
             if not (curves["curve"] == curve).any():
                 sec.missing(f"silver_curves/part {curve}", "no DAP settlements in the session's history"
@@ -568,7 +578,8 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
             for lab in labels:
                 if curve != "DI_PRE" and first_dap is not None and int(lab.removesuffix("du")) < first_dap:
                     continue  # shorter than the first DAP maturity: a flat extrapolation, not a market rate
-                ch = changes(_curve_history(curves, curve, lab), session)
+                hist = histories.get((curve, lab))
+                ch = changes(empty if hist is None else hist, session)
                 rows.append([_c(f"{title} {lab}"), *_change_cells(figs, f"{title} {lab}", ch, src, session)])
         sec.table(["Rate", "Level", "1 day", "1 week", "Month to date", "As of"], rows,
                   "DI, DAP real rates and breakevens ((1 + DI)/(1 + DAP) − 1 at matching du); changes in bp")
@@ -579,7 +590,7 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
     if slopes is None:
         sec.missing("silver_curves/slopes", inp.why("silver_curves", "slopes"))
         return
-    slopes = slopes.assign(date=pd.to_datetime(slopes["date"]).dt.date)
+    slopes = slopes.assign(date=date_objects(slopes["date"]))
     rows = []
     for name in params["slopes"]:
         s = slopes.loc[slopes["name"] == name].set_index("date")["value"]
@@ -601,7 +612,7 @@ def _other_markets_block(sec: Section, figs: Figures, inp: Inputs, session: dt.d
     if ret is None:
         sec.missing("silver_returns/part", inp.why("silver_returns"))
         return
-    ret = ret.assign(date=pd.to_datetime(ret["date"]).dt.date)
+    ret = ret.assign(date=date_objects(ret["date"]))
     rows = []
     for name, inst, price in OTHER_MARKETS:
         sub = ret.loc[ret["instrument"] == inst].set_index("date")["level"]
@@ -609,7 +620,7 @@ def _other_markets_block(sec: Section, figs: Figures, inp: Inputs, session: dt.d
         rows.append([_c(name), *_change_cells(figs, name, ch, "silver_returns/part", session, price=price)])
     prices = inp.get("silver_returns", "prices")
     if prices is not None:
-        prices = prices.assign(date=pd.to_datetime(prices["date"]).dt.date)
+        prices = prices.assign(date=date_objects(prices["date"]))
         vix = prices.loc[prices["series"] == "yahoo:^VIX"].set_index("date")["value"]
         rows.append([_c("VIX"), *_change_cells(figs, "VIX", changes(vix, session, relative=True),
                                                "silver_returns/prices", session, price=True)])
@@ -638,7 +649,7 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
             sec.p(f"STALE input {a}: {inp.stale[a]}. The figures below that use it are as of that cache.")
     curves = inp.get("silver_curves")
     if curves is not None:
-        curves = curves.assign(date=pd.to_datetime(curves["date"]).dt.date)
+        curves = curves.assign(date=date_objects(curves["date"]))
         curves = curves.loc[curves["date"] <= session]
     _copom_block(sec, figs, inp, session, p)
     _levels_block(sec, figs, inp, session, p, curves)

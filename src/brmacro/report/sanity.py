@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from brmacro.io import date_objects
+
 __all__ = ["MAD_SCALE", "Outlier", "check_outliers", "mad_z"]
 
 #: 1/Phi^-1(3/4): MAD times this estimates the standard deviation of a normal sample.
@@ -95,7 +97,7 @@ def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs
         ``|z|`` at or above which the input is flagged.
     """
     out: list[Outlier] = []
-    df = returns.assign(date=pd.to_datetime(returns["date"]).dt.date)
+    df = returns.assign(date=date_objects(returns["date"]))
     df = df.loc[df["date"] <= session]
     for inst in sorted(df["instrument"].astype(str).unique()):
         kind = "rate" if inst.startswith(RATE_PREFIXES) else "price"

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.covariance import returns_matrix
+from brmacro.io import date_objects
 from brmacro.params import resolve, section
 from brmacro.report.inputs import Inputs
 from brmacro.report.window import track_record_sessions, window_start
@@ -104,7 +105,7 @@ def cdi_accrual(macro: pd.DataFrame | None, sessions: list[dt.date]) -> tuple[fl
     c = macro.loc[macro["series"] == "br_cdi_daily"]
     if c.empty:
         return None, "silver_macro has no br_cdi_daily"
-    s = c.assign(d=pd.to_datetime(c["observation_date"]).dt.date).set_index("d")["value"].sort_index()
+    s = c.assign(d=date_objects(c["observation_date"])).set_index("d")["value"].sort_index()
     acc = 1.0
     for d in sessions:
         prior = s.loc[s.index < d]

@@ -45,6 +45,7 @@ from scipy.optimize import brentq
 from brmacro.calendar import sessions_between
 from brmacro.covariance import returns_matrix
 from brmacro.instruments import by_name, di1_pu
+from brmacro.io import date_objects, dates_on
 from brmacro.params import resolve
 from brmacro.portfolio.sizing import zn_price
 from brmacro.risk._common import RiskInputError, check_weights
@@ -127,7 +128,7 @@ def rate_at_tenor(curves: pd.DataFrame, asof: dt.date, curve: str, tenor_du: int
     RiskInputError
         When the curve has no points on ``asof`` or ``tenor_du`` is outside them.
     """
-    c = curves.loc[(pd.to_datetime(curves["date"]).dt.date == asof) & (curves["curve"] == curve)]
+    c = curves.loc[dates_on(curves["date"], asof) & (curves["curve"] == curve)]
     c = c.dropna(subset=["rate"]).sort_values("tenor_du")
     if c.empty:
         raise RiskInputError(f"silver_curves has no {curve} points on {asof.isoformat()}")
@@ -160,7 +161,7 @@ def instrument_rates(instruments: Sequence[str], curves: pd.DataFrame | None, as
     """
     out: dict[str, float] = {}
     if curves is not None and any(by_name(n).kind in ("di1", "ust") for n in instruments):
-        curves = curves.loc[pd.to_datetime(curves["date"]).dt.date == asof]  # the session only, once
+        curves = curves.loc[dates_on(curves["date"], asof)]  # the session only, once
     for name in instruments:
         ins = by_name(name)
         if ins.kind not in ("di1", "ust"):
@@ -497,7 +498,7 @@ def _level_matrix(df: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     if "level" not in df.columns:
         return pd.DataFrame()
     x = df.loc[:, ["date", "instrument", "level"]].copy()
-    x["date"] = pd.to_datetime(x["date"]).dt.date
+    x["date"] = date_objects(x["date"])
     x = x[x["date"] <= asof].drop_duplicates(["date", "instrument"], keep="first")
     m = x.pivot(index="date", columns="instrument", values="level").astype(float).sort_index()
     m.columns.name = None

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,6 +52,7 @@ __all__ = [
     "euler_decomposition",
     "fit_t_marginals",
     "monte_carlo_var",
+    "monte_carlo_var_seeded",
     "parametric_var_cvar",
     "select_window",
     "shrunk_covariance",
@@ -263,6 +266,14 @@ def monte_carlo_var(
         When the correlation is not positive definite (Cholesky fails).
     """
     w, s = _check_w_cov(weights, cov)
+    pnl = _mc_scenarios(s, dfs, scales, draws, rng, max_df) @ w
+    return {c: empirical_var_cvar(pnl, c) for c in confidences}
+
+
+def _mc_scenarios(
+    s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator, max_df: float
+) -> np.ndarray:
+    """The ``draws x p`` one-day return scenarios of :func:`monte_carlo_var` (they do not depend on the weights)."""
     d = np.sqrt(np.diag(s))
     if (d <= 0).any():
         raise RiskInputError("Monte Carlo: a variance on the covariance diagonal is not positive")
@@ -271,7 +282,7 @@ def monte_carlo_var(
         chol = np.linalg.cholesky(corr)
     except np.linalg.LinAlgError as exc:
         raise RiskInputError(f"Monte Carlo: the correlation matrix is singular (Cholesky failed: {exc})") from exc
-    z = rng.standard_normal((int(draws), w.size)) @ chol.T
+    z = rng.standard_normal((int(draws), s.shape[0])) @ chol.T
     x = np.empty_like(z)
     normal = dfs >= max_df
     if normal.any():
@@ -279,6 +290,50 @@ def monte_carlo_var(
     if (~normal).any():
         u = np.clip(stats.norm.cdf(z[:, ~normal]), 1e-12, 1.0 - 1e-12)
         x[:, ~normal] = stats.t.ppf(u, dfs[~normal]) * scales[~normal]
+    return x
+
+
+#: scenarios of the last few seeded Monte Carlo runs of this process, keyed by every input they depend on
+_MC_SCENARIOS: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+_MC_SCENARIOS_KEPT = 4
+_MC_LOCK = threading.Lock()
+
+
+def monte_carlo_var_seeded(
+    weights: np.ndarray,
+    cov: np.ndarray,
+    dfs: np.ndarray,
+    scales: np.ndarray,
+    confidences: Sequence[float],
+    draws: int,
+    seed: Sequence[int],
+    max_df: float = 1_000.0,
+) -> dict[float, tuple[float, float]]:
+    """:func:`monte_carlo_var` with ``numpy.random.default_rng(seed)``, the scenarios kept for the next call.
+
+    The scenarios depend on the covariance, the marginals, the draws and the seed, not on the weights, so a
+    book measured again on the same window (the sizing measures its book before and after reshaping, and
+    ``risk_var`` measures the final one) reuses them: the same numbers, without drawing and transforming
+    ``draws x p`` variates again (the Student-t quantile is most of a Monte Carlo VaR's cost). The last
+    ``_MC_SCENARIOS_KEPT`` scenario sets are kept per process.
+    """
+    w, s = _check_w_cov(weights, cov)
+    s = np.ascontiguousarray(s)
+    dfs = np.ascontiguousarray(dfs, dtype=float)
+    scales = np.ascontiguousarray(scales, dtype=float)
+    key = (tuple(int(x) for x in seed), int(draws), float(max_df), s.shape, s.tobytes(), dfs.tobytes(),
+           scales.tobytes())
+    with _MC_LOCK:
+        x = _MC_SCENARIOS.get(key)
+        if x is not None:
+            _MC_SCENARIOS.move_to_end(key)
+    if x is None:
+        x = _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])), max_df)
+        x.setflags(write=False)
+        with _MC_LOCK:
+            _MC_SCENARIOS[key] = x
+            while len(_MC_SCENARIOS) > _MC_SCENARIOS_KEPT:
+                _MC_SCENARIOS.popitem(last=False)
     pnl = x @ w
     return {c: empirical_var_cvar(pnl, c) for c in confidences}
 
@@ -396,9 +451,9 @@ def compute_var(
             ))
 
     dfs, scales = fit_t_marginals(x, p["t_fit"], float(p["min_df"]), float(p["max_df"]))
-    rng = np.random.default_rng([int(p["mc_seed"]), asof.toordinal()])
     draws = int(p["mc_draws"])
-    mc = monte_carlo_var(w, cov, dfs, scales, confs, draws, rng, float(p["max_df"]))
+    mc = monte_carlo_var_seeded(w, cov, dfs, scales, confs, draws, [int(p["mc_seed"]), asof.toordinal()],
+                                float(p["max_df"]))
     dof = ", ".join(
         f"{nm}={'normal' if d >= float(p['max_df']) else f'{d:.1f}'}"
         for nm, d, ww in zip(names, dfs, w, strict=False) if ww

@@ -28,6 +28,7 @@ from scipy.optimize import least_squares
 
 from brmacro.calendar import b3_sessions, previous_sessions
 from brmacro.errors import InputMissing
+from brmacro.io import date_objects, dates_on_or_before
 
 __all__ = [
     "CurveError",
@@ -112,7 +113,7 @@ def align_asof(obs_dates: np.ndarray, sessions: np.ndarray) -> tuple[np.ndarray,
 
 def public_by(df: pd.DataFrame, date: dt.date) -> pd.DataFrame:
     """Rows of a bronze frame released on or before ``date`` (bronze guarantees it; silver re-checks)."""
-    return df.loc[pd.to_datetime(df["release_date"]).dt.date <= date]
+    return df.loc[dates_on_or_before(df["release_date"], date)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,7 +533,7 @@ def build_curves(
     frames.append(_long(window, "DI_UST_SPREAD", spread_labels, sp_du, list(sp_years), di_sp - ust_sp))
 
     part = pd.concat(frames, ignore_index=True)
-    part["date"] = pd.to_datetime(part["date"]).dt.date
+    part["date"] = date_objects(part["date"])
     part = part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
 
     ns = _ns_table(di, dap, nom, real, date, ffill, ns_cfg)

@@ -22,6 +22,7 @@ import pandas as pd
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from brmacro.errors import InputMissing
+from brmacro.io import date_objects, dates_on_or_before
 from brmacro.series import SERIES, Series
 
 __all__ = [
@@ -55,12 +56,20 @@ def _regular(df: pd.DataFrame, freq: str) -> Obs:
     if df.empty:
         return pd.DataFrame({"value": pd.Series(dtype=float), "release": pd.Series(dtype="datetime64[ns]")},
                             index=pd.PeriodIndex([], freq=freq))
-    per = pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq)
-    out = pd.DataFrame({"value": df["value"].to_numpy(dtype=float),
-                        "release": pd.to_datetime(df["release_date"]).to_numpy()}, index=per)
-    out = out[~out.index.duplicated(keep="last")].sort_index()
-    full = pd.period_range(out.index.min(), out.index.max(), freq=freq)
-    return out.reindex(full)
+    # The last row of each period, on a contiguous range of period ordinals (numpy, no index alignment):
+    # the same frame as indexing by period, dropping repeated periods (keep the last), sorting and reindexing.
+    ords = np.asarray(pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq).astype("int64"))
+    value = df["value"].to_numpy(dtype=float)
+    release = pd.to_datetime(df["release_date"]).to_numpy()
+    uniq, first_from_end = np.unique(ords[::-1], return_index=True)
+    last = len(ords) - 1 - first_from_end
+    at = uniq - uniq[0]
+    vals = np.full(int(at[-1]) + 1, np.nan)
+    vals[at] = value[last]
+    rels = np.full(int(at[-1]) + 1, np.datetime64("NaT"), dtype=release.dtype)
+    rels[at] = release[last]
+    full = pd.period_range(pd.Period(ordinal=int(uniq[0]), freq=freq), periods=len(vals), freq=freq)
+    return pd.DataFrame({"value": vals, "release": rels}, index=full)
 
 
 def _ns(rel: pd.Series) -> pd.Series:
@@ -142,7 +151,7 @@ def hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
 
 def latest_vintage(fred: pd.DataFrame, date: dt.date) -> pd.DataFrame:
     """FRED rows public by ``date``, keeping the highest vintage per (series, observation)."""
-    df = fred.loc[pd.to_datetime(fred["release_date"]).dt.date <= date]
+    df = fred.loc[dates_on_or_before(fred["release_date"], date)]
     df = df.sort_values(["series_id", "observation_date", "vintage", "release_date"], kind="mergesort")
     return df.drop_duplicates(["series_id", "observation_date"], keep="last").reset_index(drop=True)
 
@@ -160,7 +169,7 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
         Output name -> ``[indicator, reference]`` where reference is ``12m``, ``cy0`` (the survey
         date's calendar year), ``cy1`` (the next year) or a literal year.
     """
-    df = focus.loc[pd.to_datetime(focus["release_date"]).dt.date <= date].copy()
+    df = focus.loc[dates_on_or_before(focus["release_date"], date)].copy()
     if df.empty:
         return pd.DataFrame(columns=COLS)
     df["resp"] = df["respondents"].fillna(-1)
@@ -228,7 +237,7 @@ def build_macro(
     cfg: Mapping[str, object] = params["macro"]  # type: ignore[assignment]
     max_dec = float(cfg["max_abs_decimal"])  # type: ignore[arg-type]
     max_day = float(cfg["max_abs_decimal_day"])  # type: ignore[arg-type]
-    sgs = sgs.loc[pd.to_datetime(sgs["release_date"]).dt.date <= date]
+    sgs = sgs.loc[dates_on_or_before(sgs["release_date"], date)]
     raw = pd.concat([sgs[["series_id", "observation_date", "value", "release_date"]],
                      latest_vintage(fred, date)[["series_id", "observation_date", "value", "release_date"]]],
                     ignore_index=True)
@@ -262,8 +271,8 @@ def build_macro(
 
     part = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
         pd.DataFrame(columns=COLS)
-    part["observation_date"] = pd.to_datetime(part["observation_date"]).dt.date
-    part["release_date"] = pd.to_datetime(part["release_date"]).dt.date
+    part["observation_date"] = date_objects(part["observation_date"])
+    part["release_date"] = date_objects(part["release_date"])
     part = part.loc[np.isfinite(part["value"].to_numpy(dtype=float))]
     late = part["release_date"] > date
     if late.any():  # pragma: no cover - guarded by the filters above

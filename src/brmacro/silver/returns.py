@@ -41,6 +41,7 @@ from brmacro.calendar import du as anbima_du
 from brmacro.calendar import sessions_between
 from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS, Instrument, di1_pu
+from brmacro.io import date_objects, dates_on_or_before
 from brmacro.silver.curves import (
     Nodes,
     align_asof,
@@ -182,14 +183,14 @@ def _require(name: str, s: pd.Series, sessions: np.ndarray, limit: int) -> np.nd
 
 
 def _fred(fred: pd.DataFrame, sid: str, date: dt.date) -> pd.Series:
-    df = fred.loc[(fred["series_id"] == sid) & (pd.to_datetime(fred["release_date"]).dt.date <= date)]
+    df = fred.loc[(fred["series_id"] == sid) & dates_on_or_before(fred["release_date"], date)]
     df = df.sort_values(["observation_date", "vintage"], kind="mergesort").drop_duplicates(
         "observation_date", keep="last")
     return daily_series(df["observation_date"], df["value"])
 
 
 def _sgs(sgs: pd.DataFrame, sid: str, date: dt.date) -> pd.Series:
-    df = sgs.loc[(sgs["series_id"] == sid) & (pd.to_datetime(sgs["release_date"]).dt.date <= date)]
+    df = sgs.loc[(sgs["series_id"] == sid) & dates_on_or_before(sgs["release_date"], date)]
     return daily_series(df["observation_date"], df["value"])
 
 
@@ -291,7 +292,7 @@ def build_returns(
                                                                       for k_, v in stats.items()}},
         axis=1,
     ).reset_index(names=["date", "instrument"])
-    part["date"] = pd.to_datetime(part["date"]).dt.date
+    part["date"] = date_objects(part["date"])
     part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
 
@@ -382,7 +383,7 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
                              "instrument": pd.Series(dtype=str), "level": pd.Series(dtype=float),
                              "ret": pd.Series(dtype=float)})
     res = pd.concat(out, ignore_index=True)
-    res["date"] = pd.to_datetime(res["date"]).dt.date
+    res["date"] = date_objects(res["date"])
     return res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True)
 
 
@@ -432,5 +433,5 @@ def _prices(yahoo: pd.DataFrame, fx: pd.Series, cdi: pd.Series, sofr: pd.Series,
     if not out:
         return pd.DataFrame({"date": [], "series": [], "value": []})
     df = pd.concat(out, ignore_index=True)
-    df["date"] = pd.to_datetime(df["date"]).dt.date
+    df["date"] = date_objects(df["date"])
     return df.sort_values(["date", "series"], kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,190 @@
+"""The speed paths of issue 16 give exactly what the plain pandas formulas they replace give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.io import date_objects
+from brmacro.report.alerts import _latest_date
+from brmacro.report.rates import _curve_histories, _curve_history, _session_contracts
+
+D = [dt.date(2025, 3, 14), dt.date(2024, 1, 2), dt.date(2025, 3, 13)]
+
+
+def _plain_dates(col: pd.Series) -> pd.Series:
+    out: pd.Series = pd.to_datetime(col).dt.date
+    return out
+
+
+@pytest.mark.parametrize("values", [
+    D,
+    [d.isoformat() for d in D],
+    [pd.Timestamp(d) for d in D],
+    [D[0], None, D[1]],
+    [dt.datetime(2025, 3, 14, 0, 0), D[1], D[2]],
+    [],
+])
+def test_date_objects_is_to_datetime_dt_date(values: list[object]) -> None:
+    col = pd.Series(values, dtype=object, index=range(10, 10 + len(values)), name="date")
+    got, want = date_objects(col), _plain_dates(col)
+    pd.testing.assert_series_equal(got, want)
+    assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def test_date_objects_of_datetime64_and_copy() -> None:
+    col = pd.Series(pd.to_datetime([d.isoformat() for d in D]), name="d")
+    pd.testing.assert_series_equal(date_objects(col), _plain_dates(col))
+    objs = pd.Series(D, dtype=object)
+    out = date_objects(objs)
+    out.iloc[0] = dt.date(2000, 1, 1)
+    assert objs.iloc[0] == D[0]  # a copy, never the caller's column
+
+
+@pytest.mark.parametrize("values", [D, [d.isoformat() for d in D], [pd.Timestamp(d) for d in D]])
+def test_latest_date_is_the_max_of_the_dates(values: list[object]) -> None:
+    col = pd.Series(values, dtype=object)
+    got = _latest_date(col)
+    want = max(pd.to_datetime(col).dt.date)
+    assert got == want and type(got) is type(want)
+
+
+def test_latest_date_with_a_missing_date_fails_as_before() -> None:
+    col = pd.Series([D[0], None, D[1]], dtype=object)
+    with pytest.raises(TypeError):
+        max(pd.to_datetime(col).dt.date)
+    with pytest.raises(TypeError):
+        _latest_date(col)
+
+
+def test_curve_histories_split_like_the_filter() -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    curves = pd.DataFrame({
+        "date": [dt.date(2025, 1, 1) + dt.timedelta(days=int(i)) for i in rng.integers(0, 20, n)],
+        "curve": rng.choice(["DI_PRE", "BR_REAL", "BR_BEI"], n),
+        "tenor_label": rng.choice(["21du", "252du", "504du"], n),
+        "rate": rng.normal(0.1, 0.01, n),
+    })
+    hist = _curve_histories(curves)
+    for (c, lab), s in hist.items():
+        pd.testing.assert_series_equal(s, _curve_history(curves, c, lab))
+    assert len(hist) == len(curves.groupby(["curve", "tenor_label"]))
+
+
+def test_session_contracts_is_the_whole_table_filter() -> None:
+    b3 = pd.DataFrame({
+        "trade_date": [D[0], D[2], D[0], D[0], D[1], D[0]],
+        "commodity": ["DI1", "DI1", "DAP", "DI1", "DI1", "DI1"],
+        "ticker": ["DI1F27", "DI1F27", "DAPK27", "DI1F26", "DI1F26", "DI1N25"],
+        "du": [450, 451, 500, 200, 300, 0],
+        "settlement_rate": [0.14, 0.141, 0.07, 0.145, 0.12, 0.15],
+    })
+
+    def plain(b: pd.DataFrame, session: dt.date, commodity: str) -> pd.DataFrame:
+        b = b.assign(trade_date=pd.to_datetime(b["trade_date"]).dt.date)
+        return b.loc[(b["commodity"] == commodity) & (b["trade_date"] == session) & (b["du"] > 0)] \
+            .sort_values(["du", "ticker"], kind="mergesort").reset_index(drop=True)
+
+    for session in (D[0], D[1], dt.date(2020, 1, 1)):
+        for com in ("DI1", "DAP"):
+            pd.testing.assert_frame_equal(_session_contracts(b3, session, com), plain(b3, session, com))
+
+
+def test_silver_data_rows_are_the_whole_table_filters() -> None:
+    from brmacro.agents.data import SilverData
+
+    rng = np.random.default_rng(1)
+    n = 80
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=int(i)) for i in rng.integers(0, 30, n)]
+    macro = pd.DataFrame({"series": rng.choice(["a", "b", "c"], n), "observation_date": days,
+                          "value": rng.normal(size=n), "release_date": days})
+    curves = pd.DataFrame({"date": days, "curve": rng.choice(["DI_PRE", "BR_REAL"], n),
+                           "tenor_label": rng.choice(["21du", "252du"], n), "tenor_du": 21, "tenor_years": 0.1,
+                           "rate": rng.normal(0.1, 0.01, n)})
+    rets = pd.DataFrame({"date": days, "instrument": rng.choice(["IBOV", "USDBRL"], n), "level": 1.0,
+                         "ret": rng.normal(size=n)})
+    prices = pd.DataFrame({"date": days, "series": rng.choice(["yahoo:^VIX", "ptax:USDBRL"], n),
+                           "value": rng.normal(size=n)})
+    slopes = pd.DataFrame({"date": days, "name": "DI_1s2s", "value": rng.normal(size=n)})
+    sd = SilverData(dt.date(2025, 1, 20), macro, curves, slopes, rets, prices)
+    m, c = sd.macro_df, sd.curves_df
+    for name in ("a", "b", "c", "zz"):
+        pd.testing.assert_frame_equal(sd._rows("macro_df", ("series",), name), m.loc[m["series"] == name])
+        assert sd.has_macro(name) == bool((m["series"] == name).any())
+    for key in (("DI_PRE", "21du"), ("BR_REAL", "252du"), ("DI_PRE", "none")):
+        pd.testing.assert_frame_equal(sd._rows("curves_df", ("curve", "tenor_label"), key),
+                                      c.loc[(c["curve"] == key[0]) & (c["tenor_label"] == key[1])])
+    sd.macro_df = m.loc[m["series"] != "a"]  # a frame replaced is split again
+    assert sd._rows("macro_df", ("series",), "a").empty
+    pd.testing.assert_frame_equal(sd._rows("macro_df", ("series",), "b"), m.loc[m["series"] == "b"])
+
+
+def _regular_plain(df: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """silver_macro's ``_regular`` as it was written before issue 16 (index, dedupe, sort, reindex)."""
+    per = pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq)
+    out = pd.DataFrame({"value": df["value"].to_numpy(dtype=float),
+                        "release": pd.to_datetime(df["release_date"]).to_numpy()}, index=per)
+    out = out[~out.index.duplicated(keep="last")].sort_index()
+    full = pd.period_range(out.index.min(), out.index.max(), freq=freq)
+    return out.reindex(full)
+
+
+@pytest.mark.parametrize("freq", ["M", "Q", "D"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regular_is_the_indexed_reindex(freq: str, seed: int) -> None:
+    from brmacro.silver.macro import _regular
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    start = dt.date(2020, 1, 1)
+    step = {"M": 31, "Q": 92, "D": 1}[freq]
+    obs = sorted(start + dt.timedelta(days=int(i) * step + int(rng.integers(0, 3))) for i in rng.integers(0, 30, n))
+    df = pd.DataFrame({"observation_date": obs, "value": rng.normal(size=n),
+                       "release_date": [o + dt.timedelta(days=int(rng.integers(1, 60))) for o in obs]})
+    df.loc[3, "value"] = np.nan
+    pd.testing.assert_frame_equal(_regular(df, freq), _regular_plain(df, freq))
+    one = df.iloc[:1]
+    pd.testing.assert_frame_equal(_regular(one, freq), _regular_plain(one, freq))
+
+
+@pytest.mark.parametrize("values", [
+    D + [None],
+    [d.isoformat() for d in D],
+    [pd.Timestamp(2025, 3, 14, 23, 59), pd.Timestamp(2025, 3, 15), pd.Timestamp(2025, 3, 13, 12)],
+    [],
+])
+def test_date_masks_are_the_object_comparisons(values: list[object]) -> None:
+    from brmacro.io import dates_on, dates_on_or_before
+
+    col = pd.Series(values, dtype=object, index=range(5, 5 + len(values)))
+    day = dt.date(2025, 3, 14)
+    as_dates = pd.to_datetime(col).dt.date
+    pd.testing.assert_series_equal(dates_on_or_before(col, day), as_dates <= day, check_names=False)
+    pd.testing.assert_series_equal(dates_on(col, day), as_dates == day, check_names=False)
+
+
+def test_seeded_monte_carlo_reuses_scenarios_with_the_same_numbers() -> None:
+    from brmacro.risk import var as V
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(6, 4))
+    cov = a.T @ a / 6 + np.eye(4) * 0.1
+    dfs = np.array([3.0, 5.0, 1_000.0, 8.0])
+    scales = np.array([0.01, 0.02, 0.015, 0.03])
+    confs = [0.95, 0.99]
+    V._MC_SCENARIOS.clear()
+    for w in (np.array([1.0, -0.5, 0.2, 0.0]), np.array([0.3, 0.3, -0.1, 0.4]), np.array([1.0, -0.5, 0.2, 0.0])):
+        want = V.monte_carlo_var(w, cov, dfs, scales, confs, 2_000, np.random.default_rng([7, 739000]))
+        got = V.monte_carlo_var_seeded(w, cov, dfs, scales, confs, 2_000, [7, 739000])
+        assert got == want  # exactly the same floats, from the cache after the first call
+    assert len(V._MC_SCENARIOS) == 1
+    other = V.monte_carlo_var_seeded(np.ones(4), cov * 2.0, dfs, scales, confs, 2_000, [7, 739000])
+    assert other == V.monte_carlo_var(np.ones(4), cov * 2.0, dfs, scales, confs, 2_000,
+                                      np.random.default_rng([7, 739000]))
+    for k in range(V._MC_SCENARIOS_KEPT + 2):  # bounded
+        V.monte_carlo_var_seeded(np.ones(4), cov, dfs, scales, confs, 100, [k, 1])
+    assert len(V._MC_SCENARIOS) == V._MC_SCENARIOS_KEPT
