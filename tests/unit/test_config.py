@@ -85,6 +85,20 @@ def test_bad_values_are_refused(key: str, value: object) -> None:
         validate(cfg, str(SCHEMA))
 
 
+@pytest.mark.parametrize("path", ["signals.strategies.hold_entries", "agents.cross_asset.regime_hold",
+                                  "portfolio.reversal_through_flat"])
+def test_the_hold_and_reversal_switches_refuse_a_non_boolean_by_name(path: str) -> None:
+    cfg = copy.deepcopy(CONFIG)
+    *parents, last = path.split(".")
+    node = cfg
+    for k in parents:
+        node = node[k]
+    node[last] = "yes"
+    with pytest.raises(Exception, match="alidat") as ei:
+        validate(cfg, str(SCHEMA))
+    assert last in str(ei.value) and "boolean" in str(ei.value)
+
+
 # ------------------------------------------------------------------------------------------------ issue 17: bounds
 
 UNBOUNDED_WHY = "unbounded:"  # a number may lack a bound only if its description says why, after this word
