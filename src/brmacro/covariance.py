@@ -14,6 +14,14 @@ about 14 (its vol by 3.8, measured on the demo market in issue 18) and under-siz
 Properties (tested): the diagonal equals the sample variances (ddof 1), the matrix is symmetric positive
 definite whenever no column is constant, and its correlation equals scikit-learn's Ledoit-Wolf
 covariance of the standardised returns rescaled to a unit diagonal.
+
+**Responsive volatilities (``vol_halflife``).** The book's forecast (``portfolio.vol_halflife``, default 11.2
+sessions: RiskMetrics' daily decay λ = 0.94, J.P. Morgan/Reuters *RiskMetrics — Technical Document*, 1996) weights
+the squared deviations exponentially, so the volatilities follow a change of regime within weeks while the
+correlation, noisier, keeps the whole window. With equal weights the 252-session vols lagged the demo year 2024
+(realised vol of the model book 1.30 × its ex-ante; DI1 vols 0.6 × trailing in Q1, 1.7 × in Q3); with λ = 0.94,
+1.10 × (issue 18, ``bench/RESULTS.md``). The risk layer's VaR keeps equal weights over its own, longer window
+(``risk.var.window``): a risk manager's conservative measure, not the book's forecast.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from numpy.typing import NDArray
 
 from brmacro.io import date_objects
 
-__all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "returns_matrix", "shrunk_covariance"]
+__all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "ewma_variances", "returns_matrix", "shrunk_covariance"]
 
 EPS_VAR = 1e-20  # a daily variance below this is treated as zero (a constant series)
 
@@ -72,8 +80,9 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     return mat
 
 
-def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = ()) -> tuple[NDArray[np.float64], float]:
-    """Ledoit-Wolf shrinkage of the correlation, rescaled by the sample volatilities (module docstring).
+def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = (), vol_halflife: float | None = None
+                      ) -> tuple[NDArray[np.float64], float]:
+    """Ledoit-Wolf shrinkage of the correlation, rescaled by the volatilities (module docstring).
 
     Parameters
     ----------
@@ -81,6 +90,9 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = ()) -
         ``n x p`` daily returns, no NaN.
     names : sequence of str
         Column names, for error messages.
+    vol_halflife : float, optional
+        Half-life in sessions of the exponential weights of the *volatilities* (:func:`ewma_variances`); ``None``
+        keeps the window's equally weighted sample variances. The correlation is the window's either way.
 
     Returns
     -------
@@ -111,7 +123,25 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = ()) -
     corr = c / np.outer(d, d)
     corr = 0.5 * (corr + corr.T)
     np.fill_diagonal(corr, 1.0)
-    return np.asarray(corr * np.outer(sd, sd), dtype=float), float(lw.shrinkage_)
+    vol = sd if vol_halflife is None else np.sqrt(ewma_variances(x, vol_halflife))
+    return np.asarray(corr * np.outer(vol, vol), dtype=float), float(lw.shrinkage_)
+
+
+def ewma_variances(returns: NDArray[np.float64], halflife: float) -> NDArray[np.float64]:
+    """Exponentially weighted variances of the columns of ``returns`` (rows oldest first), half-life in rows.
+
+    The weight of the row ``k`` sessions before the last is ``λ^k`` with ``λ = 0.5^(1/halflife)``, normalised to
+    sum to one; the deviations are from the weighted mean, and the sum is divided by ``1 - Σ w²`` (reliability
+    weights), so equal weights (``halflife`` → ∞) give exactly the sample variance with ``ddof = 1``.
+    """
+    x = np.asarray(returns, dtype=float)
+    if not halflife > 0:
+        raise CovarianceError(f"covariance: vol_halflife must be > 0 sessions, got {halflife!r}")
+    w = 0.5 ** (np.arange(x.shape[0])[::-1] / float(halflife))
+    w = w / w.sum()
+    dev = x - w @ x
+    out: NDArray[np.float64] = (w @ dev**2) / (1.0 - float(w @ w))
+    return out
 
 
 def annual_vols(cov: NDArray[np.float64], periods_per_year: int = 252) -> NDArray[np.float64]:

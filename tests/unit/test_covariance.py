@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.covariance import LedoitWolf
 
-from brmacro.covariance import CovarianceError, annual_vols, returns_matrix, shrunk_covariance
+from brmacro.covariance import CovarianceError, annual_vols, ewma_variances, returns_matrix, shrunk_covariance
 from brmacro.risk._common import RiskInputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +31,31 @@ def test_variances_are_the_sample_variances() -> None:
     np.testing.assert_allclose(np.diag(cov), x.var(axis=0, ddof=1), rtol=1e-12)
     np.testing.assert_allclose(annual_vols(cov), x.std(axis=0, ddof=1) * np.sqrt(252), rtol=1e-12)
     assert 0.0 < shrink < 1.0
+
+
+def test_ewma_variances_closed_form_and_equal_weight_limit() -> None:
+    # three sessions, half-life 1: weights 1/4, 1/2, 1 -> 1/7, 2/7, 4/7 (oldest first)
+    x = np.array([[1.0], [3.0], [2.0]])
+    # weighted mean 15/7; deviations -8/7, 6/7, -1/7; sum w d^2 = 140/343; 1 - sum w^2 = 28/49 -> 5/7
+    assert ewma_variances(x, 1.0)[0] == pytest.approx(5 / 7, rel=1e-14)
+    y = _returns()
+    np.testing.assert_allclose(ewma_variances(y, 1e12), y.var(axis=0, ddof=1), rtol=1e-9)
+    # the recent sessions dominate: a calm history then a burst gives a larger EWMA variance than the sample one
+    z = np.concatenate([y[:, :1] * 0.2, y[-20:, :1] * 5])
+    assert ewma_variances(z, 11.2)[0] > 3 * z.var(ddof=1)
+    with pytest.raises(CovarianceError, match="vol_halflife"):
+        ewma_variances(y, 0.0)
+
+
+def test_vol_halflife_rescales_the_variances_and_keeps_the_correlation() -> None:
+    x = _returns()
+    base, s0 = shrunk_covariance(x)
+    cov, s1 = shrunk_covariance(x, vol_halflife=11.2)
+    np.testing.assert_allclose(np.diag(cov), ewma_variances(x, 11.2), rtol=1e-12)
+    d0, d1 = np.sqrt(np.diag(base)), np.sqrt(np.diag(cov))
+    np.testing.assert_allclose(cov / np.outer(d1, d1), base / np.outer(d0, d0), rtol=1e-12)
+    assert s1 == s0
+    np.linalg.cholesky(cov)
 
 
 def test_symmetric_positive_definite_even_with_fewer_sessions_than_instruments() -> None:

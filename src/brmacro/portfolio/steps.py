@@ -97,7 +97,7 @@ def covariance(ctx: Context, cfg: Mapping[str, Any]) -> tuple[np.ndarray, int]:
             f"{cfg['universe']}, {cfg['min_obs']} needed for the covariance"
         )
     try:
-        return shrunk_covariance(x.to_numpy(float), names)[0], len(x)
+        return shrunk_covariance(x.to_numpy(float), names, cfg.get("vol_halflife"))[0], len(x)
     except CovarianceError as exc:
         raise CovarianceError(f"{ctx.asset} {ctx.date}: silver_returns: {exc}") from None
 
