@@ -305,3 +305,38 @@ def test_dominance_signal_mid_ranges_are_neutral() -> None:
     assert feat.value == pytest.approx(100.0) and sig.direction == 1 and sig.confidence == 1.0
     sig, _ = dominance_signal(float("nan"), float("nan"), 0.0, 0.01, dm)
     assert sig.strength == "NO_SIGNAL"
+
+
+# --------------------------------------------------------------------------- FX: held entries
+def test_beer_misalignment_path_uses_todays_fit_at_each_sessions_regressors() -> None:
+    from brmacro.agents.fx import beer_misalignment_path
+
+    days = pd.bdate_range("2024-01-01", periods=6)
+    fx = pd.Series([5.0, 5.1, 5.2, 5.0, 4.9, 5.3], index=days)
+    a = pd.Series([0.5, 0.6, 0.7], index=days[[0, 2, 4]])  # as of a session: its last value on or before it
+    path = beer_misalignment_path(fx, {"a": a}, {"const": 1.0, "a": 1.2}, 4)
+    asof = [0.6, 0.6, 0.7, 0.7]  # sessions 3..6
+    expected = [f / math.exp(1.0 + 1.2 * x) - 1.0 for f, x in zip(fx.iloc[-4:], asof, strict=True)]
+    assert path == pytest.approx(expected, rel=1e-12)
+
+
+def test_carry_z_is_the_sample_z_over_the_sessions_window() -> None:
+    from brmacro.agents.fx import _carry_z
+
+    r = np.array([1.0, np.nan, 2.0, 4.0, 3.0, 7.0])
+    v = np.array([2.0, 4.0, 3.0, 7.0])  # lookback 5 ending at the last: one NaN left out
+    assert _carry_z(r, 5, 5, 3) == pytest.approx((7.0 - v.mean()) / v.std(ddof=1))
+    assert math.isnan(_carry_z(r, 1, 5, 1))  # the ratio missing on that session
+    assert math.isnan(_carry_z(r, 5, 5, 5))  # four finite values, five needed
+
+
+def test_fx_threshold_entry_is_held_with_its_sign_and_decays() -> None:
+    from brmacro.agents.fx import _held_gap
+
+    # BEER-like: threshold 0.05, scale 0.15; entry at +0.08 three sessions ago, today +0.03
+    d, conf, held, k = _held_gap([0.02, 0.08, 0.04, 0.04, 0.03], 0.05, 0.15, 252)
+    assert (d, k) == (1, 3) and held == pytest.approx(0.08 * (1 - 3 / 252))
+    assert conf == pytest.approx(held / 0.15)
+    assert _held_gap([0.08, 0.04, -0.01], 0.05, 0.15, 252)[:2] == (0, 0.0)  # reverted through 0: out
+    assert _held_gap([0.09], 0.05, 0.15, 252) == (1, pytest.approx(0.6), 0.09, 0)  # today beyond: today's
+    assert _held_gap([1.5, 0.5], 1.0, 2.0, 1)[0] == 0  # horizon 1: nothing is held

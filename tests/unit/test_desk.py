@@ -406,7 +406,7 @@ def test_daily_orders_follow_the_backtests_execution_rule() -> None:
     assert out.loc["DI1F27", "proposed"] == 0 and out.loc["DI1F29", "proposed"] == 180
     assert (out["order"] == out["proposed"] - out["held"]).all()
     # the same rule, in weights, as the backtest's sequential execution
-    trade, inside = execution_step([130 * 0.0013, -21 * 0.0025], [30 * 0.0013, -20 * 0.0025], [0.22, 0.15],
+    trade, inside, _ = execution_step([130 * 0.0013, -21 * 0.0025], [30 * 0.0013, -20 * 0.0025], [0.22, 0.15],
                                    0.005, 0.5, True)
     assert trade[0] == pytest.approx(50 * 0.0013) and inside.tolist() == [False, True]
     whole = band_orders(orders, wpc, vol, 0.0, 1.0, False)  # no band, whole gap: the orders as the model wants them
@@ -423,10 +423,11 @@ def test_a_reversal_goes_through_flat() -> None:
     direct = band_orders(orders, {"INDZ26": 0.0013}, {"IBOV": 0.22}, 0.005, 0.5, False).iloc[0]
     assert [direct["proposed"], direct["order"], direct["kind"]] == [-10, -40, "rebalance"]  # half the gap
     # in weights: the reversing instrument is closed whole and never banded; the others follow the rule as before
-    trade, inside = execution_step([-0.05, 0.02, 0.0], [0.04, 0.01, -0.03], [0.2, 0.2, 0.2], 0.5, 0.5, True)
+    trade, inside, reversal = execution_step([-0.05, 0.02, 0.0], [0.04, 0.01, -0.03], [0.2, 0.2, 0.2], 0.5, 0.5, True)
     assert trade.tolist() == [-0.04, 0.0, 0.03] and inside.tolist() == [False, True, False]
-    trade, _ = execution_step([-0.05, 0.0], [0.04, 0.0], [0.2, 0.2], 0.0, 0.5, False)
+    assert reversal.tolist() == [True, False, False]
+    trade, _, _ = execution_step([-0.05, 0.0], [0.04, 0.0], [0.2, 0.2], 0.0, 0.5, False)
     assert trade.tolist() == pytest.approx([-0.045, 0.0])
     # the next session, from flat, the new side opens as any open does
-    trade, _ = execution_step([-0.05], [0.0], [0.2], 0.0, 0.5, True)
+    trade, _, _ = execution_step([-0.05], [0.0], [0.2], 0.0, 0.5, True)
     assert trade.tolist() == pytest.approx([-0.025])

@@ -167,17 +167,17 @@ def _sigma(cov: pd.DataFrame) -> np.ndarray:
 def test_optimiser_lower_bounds_reach_and_bind_in_the_step(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/optimizer.py``: the ``w >= lower`` constraint dropped (or the step not passing it).
 
-    The fixture's views want short USDBRL (about -0.12 with the default bounds) and short DI1_2Y (about
+    The fixture's views want short USDBRL (about -0.10 with the default bounds) and short DI1_2Y (about
     -0.46) beyond the bounds set here, one bound at a time (USDBRL held at its bound moves DI1_2Y's optimum
     too); the book must sit exactly on each lower bound, not merely near it.
     """
     free = _opt(tmp_path, tabs, {}, "free")["part"].set_index("instrument")
-    assert free.loc["USDBRL", "target_weight"] < -0.1 and free.loc["DI1_2Y", "target_weight"] < -0.3
+    assert free.loc["USDBRL", "target_weight"] < -0.08 and free.loc["DI1_2Y", "target_weight"] < -0.3
     for name, lower in (("USDBRL", -0.05), ("DI1_2Y", -0.2)):
         bounds = {**DEFAULT_CONFIG["bounds"], name: [lower, DEFAULT_CONFIG["bounds"][name][1]]}
         part = _opt(tmp_path, tabs, {"portfolio": {"bounds": bounds}}, name)["part"].set_index("instrument")
         assert part.loc[name, "lower"] == lower
-        assert part.loc[name, "target_weight"] == pytest.approx(lower, abs=1e-6)
+        assert part.loc[name, "target_weight"] == pytest.approx(lower, abs=1e-5)  # solver tolerance
     long_only = {k: [0.0, v[1]] for k, v in DEFAULT_CONFIG["bounds"].items()}
     lo = _opt(tmp_path, tabs, {"portfolio": {"bounds": long_only}}, "lo")["part"]
     assert (lo["target_weight"] >= -1e-7).all(), lo[["instrument", "target_weight"]]
@@ -189,7 +189,7 @@ def test_class_caps_reach_the_optimiser(tmp_path: Path, tabs: dict) -> None:
     free = _opt(tmp_path, tabs, {"portfolio": {"class_caps": dict.fromkeys(DEFAULT_CONFIG["class_caps"], 100.0)}},
                 "free")["part"]
     free_rates = free.loc[free["asset_class"] == "rates_br", "target_weight"].abs().sum()
-    assert free_rates > 0.4  # the views want more than the cap tested below (about 0.46 of DI1_2Y)
+    assert free_rates > 0.35  # the views want more than the cap tested below (about 0.39 of DI1_2Y)
     caps = {**DEFAULT_CONFIG["class_caps"], "rates_br": 0.3}
     part = _opt(tmp_path, tabs, {"portfolio": {"class_caps": caps}}, "cap")["part"]
     rates = part.loc[part["asset_class"] == "rates_br", "target_weight"].abs().sum()
@@ -597,14 +597,14 @@ def test_each_view_closes_the_bound_against_it(tmp_path: Path, tabs: dict) -> No
 def test_a_target_that_rounds_to_zero_contracts_says_so(tmp_path: Path, tabs: dict) -> None:
     """Kills ``portfolio/steps.py``: the origin of a position that rounds to zero contracts (``w != 0`` -> ``!= 1``).
 
-    On a NAV of BRL 1 million the fixture's USDBRL target (about -12 % of NAV, BRL 118 thousand) is less than
+    On a NAV of BRL 1 million the fixture's USDBRL target (about -10 % of NAV, BRL 96 thousand) is less than
     half a DOL contract (USD 50,000, about BRL 250 thousand): zero contracts, and the row must say why; the
     DI1_2Y target (13 contracts of about BRL 100 thousand PU) stays held with its views as origin.
     """
     params = {"nav_brl": 1e6}
     t2 = {**tabs, "portfolio_optimization": _opt(tmp_path, tabs, params, "nav")}
     part = portfolio_sizing(fx.context(tmp_path / "s", "portfolio_sizing", t2, params))["part"].set_index("instrument")
-    assert part.loc["USDBRL", "target_weight"] < -0.1 and part.loc["USDBRL", "contracts"] == 0.0
+    assert part.loc["USDBRL", "target_weight"] < -0.08 and part.loc["USDBRL", "contracts"] == 0.0
     assert part.loc["USDBRL", "weight"] == 0.0 and part.loc["USDBRL", "origin"] == "flat: rounds to zero contracts"
     assert part.loc["DI1_2Y", "contracts"] != 0 and part.loc["DI1_2Y", "origin"].startswith("views: ")
     zero = part[(part["weight"] == 0) & (part["target_weight"] != 0)]

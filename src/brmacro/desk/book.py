@@ -409,10 +409,10 @@ def band_orders(orders: pd.DataFrame, weight_per_contract: Mapping[str, float], 
         hq, tq = int(r["held"]), int(r["target"])
         if wpc == 0.0 or hq == tq:
             continue
-        trade, inside = execution_step([tq * wpc], [hq * wpc], [v], band, participation, through_flat)
+        trade, inside, reversal = execution_step([tq * wpc], [hq * wpc], [v], band, participation, through_flat)
         step = (tq - hq) * wpc * participation  # the target is not flat here (a close is never banded)
         p = hq + int(np.rint(trade[0] / wpc))
-        if through_flat and hq * tq < 0:
+        if bool(reversal[0]):
             r.update(proposed=0, order=-hq, kind="close",
                      reason=f"reversal through flat: {hq:+d} closed, the model target {tq:+d} opens from flat at the "
                             "next session if it still has that side (portfolio.reversal_through_flat)")

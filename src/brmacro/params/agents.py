@@ -953,7 +953,7 @@ AGENTS = S(
     ),
     fx_equilibrium=S(
         "FX-equilibrium agent (DOMAIN B §6.4; flow and CIP models dropped: no data source).",
-        _schema={"additionalProperties": False, "required": ["beer", "carry", "composite"]},
+        _schema={"additionalProperties": False, "required": ["beer", "carry", "hold_entries", "composite"]},
         beer=S(
             "BEER: monthly log USDBRL on terms of trade proxy, real rate differential, log reserves, log DXY.",
             _schema={"additionalProperties": False, "required": ["tot_series", "min_obs", "threshold", "conf_scale"]},
@@ -1018,6 +1018,13 @@ AGENTS = S(
                 exclusiveMinimum=0,
                 maximum=100,
             ),
+        ),
+        hold_entries=P(
+            "boolean",
+            True,
+            "An entry of BEER (misalignment beyond threshold) is held for 252 sessions and one of carry-to-risk (|z| "
+            "beyond z_fire) for 63 while the score keeps its sign, decaying linearly (brmacro.holding.held_z; "
+            "brmacro.agents.fx)",
         ),
         composite=S(
             "FX composite.",

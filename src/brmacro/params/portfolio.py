@@ -32,8 +32,9 @@ PORTFOLIO = S(
         ("number", "null"),
         11.2,
         (
-            "Half-life in sessions of the exponential weights of the volatilities in the covariance (brmacro.covariance;"
-            " the correlation stays the cov_window's): 11.2 is RiskMetrics' daily decay 0.94; null: equal weights"
+            "Half-life in sessions of the exponential weights of the volatilities in the covariance "
+            "(brmacro.covariance; the correlation stays the cov_window's): 11.2 is RiskMetrics' daily decay 0.94; "
+            "null: equal weights"
         ),
         exclusiveMinimum=0,
         maximum=10000,

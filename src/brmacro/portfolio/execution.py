@@ -19,14 +19,26 @@ back the next, as a conviction hovering around zero does, then costs a close ins
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from brmacro.params import defaults
 from brmacro.params.portfolio import EXECUTION_KEYS
 
-__all__ = ["EXECUTION_KEYS", "check_execution", "execution_step"]
+__all__ = ["EXECUTION_KEYS", "check_execution", "execution_settings", "execution_step"]
 
 F = NDArray[np.float64]
+
+
+def execution_settings(cfg: Mapping[str, Any]) -> tuple[float, float, bool]:
+    """``(no_trade_band, participation, reversal_through_flat)`` from a mapping holding the ``portfolio`` settings
+    of :data:`EXECUTION_KEYS` (each one absent: its declared default), checked (:func:`check_execution`)."""
+    band, part, flat = (cfg.get(k, defaults(f"portfolio.{k}")) for k in EXECUTION_KEYS)
+    check_execution(float(band), float(part))
+    return float(band), float(part), bool(flat)
 
 
 def check_execution(band: float, participation: float) -> None:
@@ -37,8 +49,8 @@ def check_execution(band: float, participation: float) -> None:
 
 
 def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: float, participation: float,
-                   through_flat: bool) -> tuple[F, NDArray[np.bool_]]:
-    """The trade of each instrument toward its target, and which ones the no-trade band held back.
+                   through_flat: bool) -> tuple[F, NDArray[np.bool_], NDArray[np.bool_]]:
+    """The trade of each instrument toward its target, which ones the no-trade band held back, which ones reverse.
 
     Parameters
     ----------
@@ -55,7 +67,8 @@ def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: flo
 
     Returns
     -------
-    (trade, inside_band)
+    (trade, inside_band, reversal)
+        ``reversal``: the position was closed whole because its target has the other side (``through_flat``).
     """
     check_execution(band, participation)
     t, h, v = (np.asarray(x, float) for x in (target, held, vol))
@@ -65,4 +78,4 @@ def execution_step(target: ArrayLike, held: ArrayLike, vol: ArrayLike, band: flo
     step = np.where(reverse, -h, step)
     known = np.isfinite(v)
     inside = (np.abs(step) * np.where(known, v, 0.0) <= band) & known & (t != 0) & (band > 0) & ~reverse
-    return np.where(inside, 0.0, step), inside
+    return np.where(inside, 0.0, step), inside, reverse

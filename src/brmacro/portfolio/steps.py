@@ -29,7 +29,7 @@ from brmacro.params import value as param
 from brmacro.pipeline import Context
 from brmacro.portfolio.black_litterman import black_litterman, omega_from_confidence, prior_returns, view_return
 from brmacro.portfolio.costs import cost_fractions
-from brmacro.portfolio.execution import check_execution
+from brmacro.portfolio.execution import execution_settings
 from brmacro.portfolio.limits import book_limits, check_book, scale_caps, share_caps, share_limit, var_value
 from brmacro.portfolio.optimizer import mean_variance
 from brmacro.portfolio.schemas import BOOK, COVARIANCE, OPTIM, SIZING, SOLVE, VIEWS
@@ -73,7 +73,7 @@ def portfolio_config(params: Mapping[str, Any]) -> dict[str, Any]:
         v = float(value)
         if not np.isfinite(v) or v < low or (v == low and not inclusive):
             raise ValueError(f"portfolio.{key}: {value!r} must be a finite number {'>=' if inclusive else '>'} {low:g}")
-    check_execution(float(cfg["no_trade_band"]), float(cfg["participation"]))
+    execution_settings(cfg)
     for name in cfg["universe"]:
         for k in ("ticks", "fee"):
             v = float(cfg["costs"][name][k])
@@ -552,8 +552,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         md = MarketData(cache["b3"], ctx.table("silver_returns"), ctx.table("silver_returns", "prices"),
                         float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
         # the desk's held book, orders against it and the circuit breaker (brmacro.desk)
-        execution = (float(cfg["no_trade_band"]), float(cfg["participation"]),
-                     bool(cfg["reversal_through_flat"]))  # the backtest's rule
+        execution = execution_settings(cfg)  # the backtest's rule
         return {"part": frame(rows, SIZING), "book": frame(book, BOOK), **desk_tables(ctx, rows, md, execution)}
 
     if fallback:

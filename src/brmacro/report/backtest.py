@@ -40,7 +40,7 @@ from brmacro.calendar import previous_sessions
 from brmacro.io import write_table
 from brmacro.params import defaults, resolve
 from brmacro.portfolio.costs import one_way_cost
-from brmacro.portfolio.execution import EXECUTION_KEYS, check_execution, execution_step
+from brmacro.portfolio.execution import EXECUTION_KEYS, execution_settings, execution_step
 from brmacro.report.charts import Line, bar_chart, line_chart
 from brmacro.report.render import Cell, Document, Section, na, num, pct, render_html, write_text_atomic
 from brmacro.report.schemas import (
@@ -137,12 +137,9 @@ def run_backtest(
                                       if k not in ("costs", *EXECUTION_KEYS)})
     ann = int(bt["annualisation"])
     # run_backtest passes the portfolio's execution rule and cost model (one each, with the daily orders)
-    band = float(params.get("no_trade_band", defaults("portfolio.no_trade_band")))
-    part_rate = float(params.get("participation", defaults("portfolio.participation")))
-    through_flat = bool(params.get("reversal_through_flat", defaults("portfolio.reversal_through_flat")))
     costs = params.get("costs") or defaults("portfolio.costs")
     try:
-        check_execution(band, part_rate)
+        band, part_rate, through_flat = execution_settings(params)
     except ValueError as exc:
         raise BacktestError(f"backtest: {exc}") from None
     levels = ret.pivot_table(index="date", columns="instrument", values="level", aggfunc="first") \
@@ -160,8 +157,8 @@ def run_backtest(
         t = books[two_back].reindex(insts).fillna(0.0)
         vol = _vols(mat, two_back, insts)
         # the same execution rule as the daily orders (partial move, no-trade band, flat is whole)
-        step, _inside = execution_step(t.to_numpy(float), held_prev.to_numpy(float), vol.to_numpy(float), band,
-                                       part_rate, through_flat)
+        step, _inside, _reversal = execution_step(t.to_numpy(float), held_prev.to_numpy(float),
+                                                  vol.to_numpy(float), band, part_rate, through_flat)
         trade = pd.Series(step, index=insts)
         w = held_prev + trade
         w = w.where(w.abs() > 1e-15, 0.0)
