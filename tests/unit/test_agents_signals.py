@@ -80,7 +80,11 @@ def test_regime_score_path_is_the_score_of_each_earlier_cut() -> None:
     assert len(path) == 4
     for k, got in zip(range(4, 0, -1), path, strict=True):
         z = {n: zscore_last(levels[n].iloc[: 40 - k], 20, 10) for n in names}
-        assert got == regime_score(z, 0.2)[0].value
+        assert got == pytest.approx(regime_score(z, 0.2)[0].value, rel=1e-12, abs=1e-15)
+    gaps = {k: v.where(v.index % 7 != 3) for k, v in levels.items()}  # NaN rows: the cut's last valid value counts
+    for k, got in zip(range(4, 0, -1), regime_score_path(gaps, 20, 10, 5), strict=True):
+        z = {n: zscore_last(gaps[n].iloc[: 40 - k], 20, 10) for n in names}
+        assert got == pytest.approx(regime_score(z, 0.2)[0].value, rel=1e-12, abs=1e-15)
     short = {k: v.iloc[:12] for k, v in levels.items()}
     assert all(math.isnan(x) for x in regime_score_path(short, 20, 12, 5))  # cuts shorter than 12: NaN
 

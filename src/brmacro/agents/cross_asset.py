@@ -386,14 +386,33 @@ def _score(comps: Mapping[str, float]) -> float:
 def regime_score_path(levels: Mapping[str, pd.Series], window: int, min_obs: int, n: int) -> list[float]:
     """The regime score on each of the ``n - 1`` sessions before the last of ``levels``, oldest first, from the
     levels cut at that session (NaN where fewer than 3 components are computable): the past of
-    :func:`regime_score`'s score for :func:`~brmacro.holding.held_z`."""
+    :func:`regime_score`'s score for :func:`~brmacro.holding.held_z`. Each component is :func:`zscore_last` of the
+    cut series, computed on arrays (the same numbers to rounding, without 6 x 62 pandas calls a session)."""
     keys = ("vix", "hy_oas", "dxy", "ust_2s10s", "usdbrl_vol_21", "di_ust_spread_5y")
     size = min(len(levels[k]) for k in keys)
+    arrays = {}
+    for name in keys:
+        vals = levels[name].to_numpy(dtype=float)
+        pos = np.flatnonzero(~np.isnan(vals))
+        arrays[name] = (len(vals), pos, vals[pos])
     out = []
     for k in range(min(n, size) - 1, 0, -1):
-        z = {name: zscore_last(levels[name].iloc[: len(levels[name]) - k], window, min_obs) for name in keys}
+        z = {}
+        for name, (length, pos, v) in arrays.items():
+            end = int(np.searchsorted(pos, length - k))  # the valid values of the series cut k sessions back
+            z[name] = _z_of_last(v[max(0, end - window): end], min_obs)
         out.append(_score(_regime_components(z)))
     return out
+
+
+def _z_of_last(x: np.ndarray, min_obs: int) -> float:
+    """:func:`zscore_last` on a window of values already cut (sample std; NaN if too short or flat)."""
+    if len(x) < min_obs or len(x) < 2:
+        return math.nan
+    sd = float(x.std(ddof=1))
+    if not math.isfinite(sd) or sd <= 0:
+        return math.nan
+    return float((x[-1] - x.mean()) / sd)
 
 
 def regime_score(z: Mapping[str, float], threshold: float, past: Sequence[float] = ()) -> tuple[Signal, Feature]:
