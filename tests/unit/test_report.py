@@ -178,3 +178,18 @@ def test_step_refuses_without_out_dir(tmp_path):
     ctx.out_dir = None
     with pytest.raises(ValueError, match="out_dir"):
         daily_report(ctx)
+
+
+def test_an_order_led_by_a_held_entry_says_so() -> None:
+    """The orders' reasons name a leading strategy whose entry is held (signals.strategies.hold_entries)."""
+    from brmacro.report.build import _held_note
+
+    strat = pd.DataFrame({"signal_id": ["INF_03", "RATES_04", "INF_03"], "instrument": ["DI1_2Y", "DI1_2Y", "DI1_5Y"],
+                          "note": ['{"held_sessions": 4, "z": 0.9708, "z_today": 0.4887}',
+                                   '{"held_sessions": 0, "z": 1.6, "z_today": 1.6}', "{}"]})
+    assert _held_note(strat, "DI1_2Y", "INF_03") == (
+        "; its entry is held (4 sessions since |z| crossed the entry, held z +0.97, today's z +0.49: "
+        "signals.strategies.hold_entries)")
+    assert _held_note(strat, "DI1_2Y", "RATES_04") == ""  # today's own entry
+    assert _held_note(strat, "DI1_5Y", "INF_03") == ""  # no hold recorded
+    assert _held_note(strat, "DI1_2Y", "FX_BR_COMPOSITE") == "" and _held_note(None, "DI1_2Y", "INF_03") == ""

@@ -651,13 +651,14 @@ def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why:
                "DV01 change (BRL/bp)", "Risk traded (vol x |dw|)", "Kind", "Origin"], rows,
               "Orders" + (" (WITHHELD)" if held else "") + ", largest stand-alone risk first")
     items = []
+    strat = inp.get("signal_aggregation", "strategy_signals")
     for o in orders:
         a = by.get(o.instrument)
         if a is not None:
             top = _top_contributor(a["contributions"])
             why_txt = (f"aggregate conviction {float(a['conviction']):+.2f} ({_dir_word(a['direction'])}), "
                        f"confidence {float(a['confidence']):.2f}, {int(a['n_signals'])} signals"
-                       + (f", led by {top}" if top else ""))
+                       + (f", led by {top}{_held_note(strat, o.instrument, top.split(' ')[0])}" if top else ""))
         else:
             why_txt = "no signal_aggregation row for this instrument" if agg is not None else \
                 f"signal_aggregation missing: {inp.why('signal_aggregation')}"
@@ -666,6 +667,22 @@ def actions_section(inp: Inputs, figs: Figures, orders: list[Order] | None, why:
     sec.p("Rates orders are worded receive/pay (receive = long the price, gains when the yield falls); "
           "other orders buy/sell. DV01 is BRL gained per 1 bp fall in the yield.")
     return sec
+
+
+def _held_note(strat: pd.DataFrame | None, instrument: str, signal_id: str) -> str:
+    """``"; entry held ..."`` when the strategy ``signal_id`` on ``instrument`` holds an earlier entry
+    (``signals.strategies.hold_entries``: its note records ``held_sessions`` and today's z), else ``""``."""
+    if strat is None or not len(strat) or "note" not in strat.columns:
+        return ""
+    hit = strat[(strat["signal_id"] == signal_id) & (strat["instrument"] == instrument)]
+    note = _json(hit["note"].iloc[0]) if len(hit) else None
+    if not isinstance(note, Mapping):
+        return ""
+    k = note.get("held_sessions")
+    if not is_num(k) or int(k) <= 0 or not is_num(note.get("z")) or not is_num(note.get("z_today")):
+        return ""
+    return (f"; its entry is held ({int(k)} sessions since |z| crossed the entry, held z {float(note['z']):+.2f}, "
+            f"today's z {float(note['z_today']):+.2f}: signals.strategies.hold_entries)")
 
 
 def _top_contributor(text: Any) -> str:
