@@ -221,7 +221,6 @@ def fit_hmm(
     seed: int,
     init_scale: float | None = None,
     stickiness: float | None = None,
-    min_covar: float = 1e-3,
 ) -> HMMResult:
     """Fit a diagonal-covariance Gaussian HMM (hmmlearn), one state per label; return posteriors and labels.
 
@@ -240,8 +239,6 @@ def fit_hmm(
     stickiness : float, optional
         When given, the initial transition matrix keeps a state with this probability (the rest
         spread evenly): EM starts from persistent regimes rather than day-to-day switching.
-    min_covar : float
-        Floor of every state's variance of every feature (hmmlearn's ``min_covar``).
     """
     from hmmlearn.hmm import GaussianHMM
 
@@ -252,7 +249,7 @@ def fit_hmm(
     if stickiness is not None:
         init = init.replace("s", "").replace("t", "")
     model = GaussianHMM(n_components=k, covariance_type="diag", n_iter=n_iter, tol=tol,
-                        random_state=seed, min_covar=min_covar, init_params=init)
+                        random_state=seed, min_covar=1e-3, init_params=init)
     if init_scale is not None:
         means = np.tile(x.mean(axis=0), (k, 1))
         for j, lab in enumerate(signs):
@@ -536,8 +533,7 @@ def hmm_regime(data: SilverData, params: Mapping[str, Any]) -> tuple[HmmRegime, 
     if len(feat_hist) < hm["min_rows"] or feat_hist.index[-1] != idx[-1]:
         raise _hmm_error(data, len(feat_hist), hm["min_rows"])
     res = fit_hmm(feat_hist.to_numpy(), {r: REGIME_SIGNS[r] for r in REGIMES}, n_iter=hm["n_iter"], tol=hm["tol"],
-                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"],
-                  min_covar=hm["min_covar"])
+                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"])
     probs = res.regime_probs(REGIMES)
     regime = max(REGIMES, key=lambda r: (probs[r], -REGIMES.index(r)))
     clarity = clamp((probs[regime] - 0.25) / 0.75, 0.0, 1.0)

@@ -1236,7 +1236,6 @@ AGENTS = S(
                     "inflation_expectations_weight",
                     "init_scale",
                     "stickiness",
-                    "min_covar",
                     "n_iter",
                     "tol",
                     "seed",
@@ -1322,13 +1321,6 @@ AGENTS = S(
                 "Initial probability of staying in a state (EM starts from persistent regimes).",
                 exclusiveMinimum=0,
                 exclusiveMaximum=1,
-            ),
-            min_covar=P(
-                "number",
-                0.001,
-                "Floor of each state's variance of each feature (features in units of about one).",
-                exclusiveMinimum=0,
-                maximum=100,
             ),
             n_iter=P(
                 "integer",
