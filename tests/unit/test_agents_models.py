@@ -22,6 +22,7 @@ from brmacro.agents.cross_asset import (
     HMMResult,
     consistency_issues,
     fit_hmm,
+    forward_backward,
     label_states,
     label_states_hungarian,
 )
@@ -235,6 +236,40 @@ def test_hmm_recovers_two_regimes() -> None:
     pred = np.where(res.posteriors[:, by_label["up"]] > 0.5, 0, 1)
     assert (pred == state).mean() >= 0.90
     assert res.posteriors.sum(axis=1) == pytest.approx(np.ones(n))
+
+
+def test_forward_backward_matches_hmmlearn_and_a_hand_computation() -> None:
+    from hmmlearn.hmm import GaussianHMM
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(1, 0.5, (60, 2)), rng.normal(-1, 0.5, (40, 2))])
+    m = GaussianHMM(n_components=2, covariance_type="diag", random_state=1, n_iter=20).fit(x)
+    logb = m._compute_log_likelihood(x)
+    ours = forward_backward(logb, m.transmat_, m.startprob_)
+    np.testing.assert_allclose(ours, m.predict_proba(x), atol=1e-10)
+    # two rows, by hand: P(s1, s2) ∝ pi(s1) b1(s1) A(s1, s2) b2(s2)
+    pi, a = np.array([0.6, 0.4]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    b = np.array([[0.5, 0.1], [0.2, 0.4]])
+    joint = pi[:, None] * b[0][:, None] * a * b[1][None, :]
+    got = forward_backward(np.log(b), a, pi)
+    np.testing.assert_allclose(got[0], joint.sum(axis=1) / joint.sum(), rtol=1e-12)
+    np.testing.assert_allclose(got[1], joint.sum(axis=0) / joint.sum(), rtol=1e-12)
+
+
+def test_tempered_posteriors_stop_saturating_and_keep_the_regime() -> None:
+    """A monthly feature repeated on 21 daily rows: hmmlearn's posterior of the last row is 0/1; counting each
+    release once (release_sessions 21) and letting a regime end within 63 sessions leaves it below 1, same state."""
+    rng = np.random.default_rng(9)
+    months = np.repeat(np.where(np.arange(40) < 24, 1.0, -1.0) + rng.normal(0, 0.6, 40), 21)
+    x = np.column_stack([months, months * 0.8 + rng.normal(0, 0.05, len(months)), rng.normal(0, 1, len(months))])
+    signs = {"up": (1, 1), "down": (-1, -1)}
+    raw = fit_hmm(x, signs, n_iter=50, tol=1e-3, seed=42)
+    soft = fit_hmm(x, signs, n_iter=50, tol=1e-3, seed=42, release_sessions=21, switch_sessions=63)
+    p_raw, p_soft = raw.regime_probs(("up", "down")), soft.regime_probs(("up", "down"))
+    assert max(p_raw.values()) >= 0.9999
+    assert 0.5 < max(p_soft.values()) < 0.9999
+    assert max(p_raw, key=p_raw.__getitem__) == max(p_soft, key=p_soft.__getitem__) == "down"
+    np.testing.assert_allclose(soft.posteriors.sum(axis=1), 1.0, rtol=1e-12)
 
 
 SIGNS = {"goldilocks": (1, -1), "reflation": (1, 1), "stagflation": (-1, 1), "deflation": (-1, -1)}

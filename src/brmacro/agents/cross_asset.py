@@ -65,6 +65,7 @@ __all__ = [
     "build_hmm_features",
     "consistency_issues",
     "fit_hmm",
+    "forward_backward",
     "label_states",
     "label_states_hungarian",
     "run_cross_asset",
@@ -221,6 +222,8 @@ def fit_hmm(
     seed: int,
     init_scale: float | None = None,
     stickiness: float | None = None,
+    release_sessions: float = 1.0,
+    switch_sessions: float | None = None,
 ) -> HMMResult:
     """Fit a diagonal-covariance Gaussian HMM (hmmlearn), one state per label; return posteriors and labels.
 
@@ -239,6 +242,15 @@ def fit_hmm(
     stickiness : float, optional
         When given, the initial transition matrix keeps a state with this probability (the rest
         spread evenly): EM starts from persistent regimes rather than day-to-day switching.
+    release_sessions : float
+        The posteriors weight each row's emission log-likelihood by ``1 / release_sessions`` (1: hmmlearn's
+        posteriors). The growth and inflation features are monthly releases repeated on every session until the
+        next, so a daily HMM counts one release about 21 times and its posterior saturates at exactly 0/1;
+        tempering by 1/21 counts each release once (a "power likelihood"). EM's fit is not tempered.
+    switch_sessions : float, optional
+        When given, the posteriors use the fitted transition matrix mixed with the uniform one,
+        ``(1 - 1/s) A + 1/(s k)``: a regime can end within ``s`` sessions even when the window never saw it end
+        (EM then fits a probability of staying of exactly 1).
     """
     from hmmlearn.hmm import GaussianHMM
 
@@ -264,10 +276,37 @@ def fit_hmm(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(x)
-        post = model.predict_proba(x)
         ll = float(model.score(x))
+        if release_sessions == 1.0 and switch_sessions is None:
+            post = model.predict_proba(x)
+        else:
+            a = np.asarray(model.transmat_, dtype=float)
+            if switch_sessions is not None:
+                a = (1.0 - 1.0 / switch_sessions) * a + 1.0 / (switch_sessions * k)
+            logb = np.asarray(model._compute_log_likelihood(x), dtype=float) / release_sessions
+            post = forward_backward(logb, a, np.asarray(model.startprob_, dtype=float))
     return HMMResult(post, np.asarray(model.means_), label_states(np.asarray(model.means_), signs), ll,
                      bool(model.monitor_.converged))
+
+
+def forward_backward(logb: np.ndarray, transmat: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Smoothed state posteriors ``P(s_t | y_1..n)`` of an HMM from the emission log-likelihoods ``logb`` (n x k),
+    the transition matrix and the initial distribution, in log space (rows sum to 1)."""
+    from scipy.special import logsumexp
+
+    n, k = logb.shape
+    with np.errstate(divide="ignore"):
+        la, ls = np.log(transmat), np.log(start)
+    fwd = np.empty((n, k))
+    bwd = np.zeros((n, k))
+    fwd[0] = ls + logb[0]
+    for t in range(1, n):
+        fwd[t] = logb[t] + logsumexp(fwd[t - 1][:, None] + la, axis=0)
+    for t in range(n - 2, -1, -1):
+        bwd[t] = logsumexp(la + (logb[t + 1] + bwd[t + 1])[None, :], axis=1)
+    g = fwd + bwd
+    out: np.ndarray = np.exp(g - logsumexp(g, axis=1, keepdims=True))
+    return out
 
 
 def _lin(x: float, lo: float, hi: float) -> float:
@@ -533,7 +572,8 @@ def hmm_regime(data: SilverData, params: Mapping[str, Any]) -> tuple[HmmRegime, 
     if len(feat_hist) < hm["min_rows"] or feat_hist.index[-1] != idx[-1]:
         raise _hmm_error(data, len(feat_hist), hm["min_rows"])
     res = fit_hmm(feat_hist.to_numpy(), {r: REGIME_SIGNS[r] for r in REGIMES}, n_iter=hm["n_iter"], tol=hm["tol"],
-                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"])
+                  seed=hm["seed"], init_scale=hm["init_scale"], stickiness=hm["stickiness"],
+                  release_sessions=hm["release_sessions"], switch_sessions=hm["switch_sessions"])
     probs = res.regime_probs(REGIMES)
     regime = max(REGIMES, key=lambda r: (probs[r], -REGIMES.index(r)))
     clarity = clamp((probs[regime] - 0.25) / 0.75, 0.0, 1.0)

@@ -1236,6 +1236,8 @@ AGENTS = S(
                     "inflation_expectations_weight",
                     "init_scale",
                     "stickiness",
+                    "release_sessions",
+                    "switch_sessions",
                     "n_iter",
                     "tol",
                     "seed",
@@ -1321,6 +1323,26 @@ AGENTS = S(
                 "Initial probability of staying in a state (EM starts from persistent regimes).",
                 exclusiveMinimum=0,
                 exclusiveMaximum=1,
+            ),
+            release_sessions=P(
+                "number",
+                21,
+                (
+                    "Sessions a monthly release repeats on: the posteriors weight each row's emission log-likelihood "
+                    "by 1/release_sessions so one release counts once (1: untempered, the posteriors saturate)"
+                ),
+                minimum=1,
+                maximum=1000,
+            ),
+            switch_sessions=P(
+                ("number", "null"),
+                63,
+                (
+                    "The posteriors mix the fitted transitions with the uniform ones at 1/switch_sessions, so a "
+                    "regime can end within about that many sessions; null: the fitted transitions alone"
+                ),
+                minimum=1,
+                maximum=100000,
             ),
             n_iter=P(
                 "integer",
