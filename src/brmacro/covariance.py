@@ -20,7 +20,7 @@ sessions: RiskMetrics' daily decay λ = 0.94, J.P. Morgan/Reuters *RiskMetrics �
 the squared deviations exponentially, so the volatilities follow a change of regime within weeks while the
 correlation, noisier, keeps the whole window. With equal weights the 252-session vols lagged the demo year 2024
 (realised vol of the model book 1.30 × its ex-ante; DI1 vols 0.6 × trailing in Q1, 1.7 × in Q3); with λ = 0.94,
-1.11 × (issue 18, ``bench/RESULTS.md``). The risk layer's VaR keeps equal weights over its own, longer window
+1.15 × (issue 18, ``bench/RESULTS.md``). The risk layer's VaR keeps equal weights over its own, longer window
 (``risk.var.window``): a risk manager's conservative measure, not the book's forecast.
 """
 
