@@ -150,7 +150,8 @@ def carry_signal(data: SilverData, c: Mapping[str, Any], hold: bool = False) -> 
     feats = [Feature("carry", float(carry.iloc[-1]), "decimal per year, DI 1Y - SOFR"),
              Feature("usdbrl_vol_63", float(vol.iloc[-1]) if math.isfinite(vol.iloc[-1]) else None,
                      "annualised vol of USDBRL excess returns")]
-    zs = [_carry_z(r, e, c["lookback"], c["min_obs"]) for e in range(max(0, len(r) - CARRY_HORIZON), len(r))]
+    first = max(0, len(r) - (CARRY_HORIZON if hold else 1))
+    zs = [_carry_z(r, e, c["lookback"], c["min_obs"]) for e in range(first, len(r))]
     z = zs[-1]
     feats += [Feature("carry_to_risk", float(ratio.iloc[-1]) if len(ratio) else None, "ratio (carry / vol)"),
               Feature("carry_to_risk_z", z, f"z over {len(ratio)} sessions" if math.isfinite(z) else
@@ -158,7 +159,7 @@ def carry_signal(data: SilverData, c: Mapping[str, Any], hold: bool = False) -> 
     if not math.isfinite(z):
         return Signal.gap("FX_BR_CARRY_RISK", FX, CARRY_HORIZON, f"fewer than {c['min_obs']} sessions of carry/vol"
                           ), feats
-    dir_, conf, held, k = _held_gap(zs if hold else [z], c["z_fire"], c["conf_scale"], CARRY_HORIZON)
+    dir_, conf, held, k = _held_gap(zs, c["z_fire"], c["conf_scale"], CARRY_HORIZON)
     why = f"z {z:+.2f}" + _held_text(k, held, "+.2f")
     sig = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), CARRY_HORIZON,
                  {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]), "held_sessions": k,

@@ -1,0 +1,123 @@
+"""The default book over many years of the demo, rebalanced every ``--every`` sessions (issue 15's 2010–2026 Sharpe).
+
+Usage::
+
+    .venv/bin/python -m bench.long_book build --root R --start 2010-01-04 --end 2026-11-30 --every 5 --shard 0/2
+    .venv/bin/python -m bench.long_book build --root R ... --shard 1/2      # the other half, in parallel
+    .venv/bin/python -m bench.long_book evaluate --root R --start 2010-01-04 --end 2026-11-30 --every 5
+
+``build`` builds in-process, for every ``--every``-th session of the range (the sampled sessions; ``--shard i/n``
+takes every n-th of them from the i-th), the assets up to ``portfolio_sizing`` and what they read
+(:data:`bench.book_range.UPTO`); sessions are independent, so shards run side by side. ``evaluate`` holds each
+sampled session's sized book until the next one — the target of session D is the latest sampled book decided on
+or before D-2, point in time as in :mod:`brmacro.report.backtest` — and runs the range backtest (the execution
+rule and cost model of the daily orders) on the returns stitched from the sampled sessions' ``silver_returns``
+(each holds ``silver.lookback_sessions``; every session's return comes from the latest partition holding it).
+It prints the gross and net Sharpe, vol, turnover and costs of the whole range and of each calendar year.
+
+What this is not: the daily book. Rebalancing every 5 sessions costs less and trades less than the daily
+pipeline; its Sharpe is the daily model's signal held a week. A build of every session of 2010–2026 is the
+daily figure (about 4,200 sessions at ~3 CPU s each, ``bench/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from bench.book_range import UPTO, _config
+from brmacro.calendar import sessions_between
+from brmacro.params.portfolio import EXECUTION_KEYS
+from brmacro.pipeline import _stitch_returns, all_schemas, build_partition, partition_paths, plan
+
+__all__ = ["build", "evaluate", "held_books", "sampled"]
+
+
+def sampled(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
+    """Every ``every``-th B3 session of ``start..end``, from the first."""
+    return sessions_between(start, end)[::every]
+
+
+def build(root: Path, days: list[dt.date]) -> None:
+    """Build the partitions up to ``portfolio_sizing`` of each of ``days`` (skipping those already built)."""
+    cfg = _config()
+    t0 = time.perf_counter()
+    done = 0
+    with threadpool_limits(limits=1):
+        for d in days:
+            for asset, day in plan(UPTO, [d]):
+                if not partition_paths(root, asset, day)["part"].exists():
+                    build_partition(root, asset, day, cfg)
+            done += 1
+            if done % 20 == 0:
+                print(f"{done}/{len(days)} sessions, {d}, {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"built {len(days)} sessions in {time.perf_counter() - t0:.0f} s")
+
+
+def held_books(books: dict[dt.date, pd.DataFrame], sessions: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+    """Each session's book: the latest of ``books`` decided on or before it (sessions before the first: none)."""
+    keys = sorted(books)
+    out: dict[dt.date, pd.DataFrame] = {}
+    k = -1
+    for d in sessions:
+        while k + 1 < len(keys) and keys[k + 1] <= d:
+            k += 1
+        if k >= 0:
+            out[d] = books[keys[k]]
+    return out
+
+
+def evaluate(root: Path, start: dt.date, end: dt.date, every: int) -> None:
+    """Print the range and per-year figures (module docstring)."""
+    from brmacro.portfolio.steps import portfolio_config
+    from brmacro.report.backtest import run_backtest
+
+    cfg = _config()
+    days = sampled(start, end, every)
+    books = {d: pd.read_parquet(partition_paths(root, "portfolio_sizing", d)["part"]) for d in days}
+    rets, _cdi = _stitch_returns([partition_paths(root, "silver_returns", d)["part"].parent for d in days],
+                                 all_schemas())
+    pcfg = portfolio_config(cfg)
+    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], **{k: pcfg[k] for k in EXECUTION_KEYS}}
+    res = run_backtest(held_books(books, sessions_between(start, end)), rets, params)
+    daily = res.daily.assign(year=[d.year for d in res.daily["date"]])
+
+    def line(df: pd.DataFrame) -> str:
+        g, n = df["gross_pnl"].to_numpy(), df["net_pnl"].to_numpy()
+        sd = g.std(ddof=1)
+        return (f"{len(df):5d} sessions  Sharpe gross {g.mean() / sd * np.sqrt(252):+.2f} net "
+                f"{n.mean() / n.std(ddof=1) * np.sqrt(252):+.2f}  vol {sd * np.sqrt(252):.3f}  "
+                f"turnover/day {df['turnover'].mean():.3f}  cost {df['cost'].sum():.4f} NAV")
+
+    print(f"range {start}..{end}, {len(days)} sampled sessions (every {every}), {len(daily)} sessions with P&L, "
+          f"{len(res.skipped)} skipped")
+    print(f"whole range: {line(daily)}")
+    for y, df in daily.groupby("year"):
+        print(f"  {y}: {line(df)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("build", "evaluate"))
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--start", default="2010-01-04")
+    ap.add_argument("--end", default="2026-11-30")
+    ap.add_argument("--every", type=int, default=5)
+    ap.add_argument("--shard", default="0/1", help="i/n: build every n-th sampled session from the i-th")
+    a = ap.parse_args()
+    s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
+    if a.what == "build":
+        i, n = (int(x) for x in a.shard.split("/"))
+        build(Path(a.root), sampled(s, e, a.every)[i::n])
+    else:
+        evaluate(Path(a.root), s, e, a.every)
+
+
+if __name__ == "__main__":
+    main()
