@@ -292,8 +292,6 @@ def fit_hmm(
 def forward_backward(logb: np.ndarray, transmat: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Smoothed state posteriors ``P(s_t | y_1..n)`` of an HMM from the emission log-likelihoods ``logb`` (n x k),
     the transition matrix and the initial distribution, in log space (rows sum to 1)."""
-    from scipy.special import logsumexp
-
     n, k = logb.shape
     with np.errstate(divide="ignore"):
         la, ls = np.log(transmat), np.log(start)
@@ -301,11 +299,20 @@ def forward_backward(logb: np.ndarray, transmat: np.ndarray, start: np.ndarray) 
     bwd = np.zeros((n, k))
     fwd[0] = ls + logb[0]
     for t in range(1, n):
-        fwd[t] = logb[t] + logsumexp(fwd[t - 1][:, None] + la, axis=0)
+        fwd[t] = logb[t] + _logsumexp(fwd[t - 1][:, None] + la, 0)
     for t in range(n - 2, -1, -1):
-        bwd[t] = logsumexp(la + (logb[t + 1] + bwd[t + 1])[None, :], axis=1)
+        bwd[t] = _logsumexp(la + (logb[t + 1] + bwd[t + 1])[None, :], 1)
     g = fwd + bwd
-    out: np.ndarray = np.exp(g - logsumexp(g, axis=1, keepdims=True))
+    out: np.ndarray = np.exp(g - _logsumexp(g, 1)[:, None])
+    return out
+
+
+def _logsumexp(m: np.ndarray, axis: int) -> np.ndarray:
+    """``log(sum(exp(m)))`` along ``axis`` (-inf where every term is -inf); plain numpy, a small matrix per call."""
+    top = m.max(axis=axis)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out: np.ndarray = safe + np.log(np.exp(m - np.expand_dims(safe, axis)).sum(axis=axis))
     return out
 
 
