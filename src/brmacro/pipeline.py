@@ -843,8 +843,9 @@ def _table_file(path: str | Path, table: str) -> Path:
 
 def _stitch_returns(paths: Sequence[str | Path], schemas: Mapping[str, Mapping[str, Any]]) -> tuple[
         pd.DataFrame, dict[dt.date, float]]:
-    """``silver_returns`` of several sessions as one table (a date's row from the latest partition holding it) and
-    the daily CDI of their ``prices`` tables (``cdi:daily``)."""
+    """``silver_returns`` of several sessions as one table (a date's row from the latest partition holding a return
+    for it: a window's first row has none, its session before being outside the window) and the daily CDI of their
+    ``prices`` tables (``cdi:daily``)."""
     import pandas as pd
 
     from brmacro.io import read_table
@@ -855,8 +856,9 @@ def _stitch_returns(paths: Sequence[str | Path], schemas: Mapping[str, Mapping[s
         parts.append(read_table(_table_file(p, "part"), schemas["silver_returns"]["part"]).assign(_asof=asof))
         px = read_table(_table_file(p, "prices"), schemas["silver_returns"]["prices"])
         cdi.append(px[px["series"] == "cdi:daily"].assign(_asof=asof))
-    rets = (pd.concat(parts, ignore_index=True).sort_values("_asof", kind="mergesort")
-            .drop_duplicates(["date", "instrument"], keep="last").drop(columns="_asof")
+    both = pd.concat(parts, ignore_index=True)
+    rets = (both.assign(_has=both["ret"].notna()).sort_values(["_has", "_asof"], kind="mergesort")
+            .drop_duplicates(["date", "instrument"], keep="last").drop(columns=["_asof", "_has"])
             .sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True))
     c = pd.concat(cdi, ignore_index=True).sort_values("_asof", kind="mergesort").drop_duplicates("date", keep="last")
     return rets, {pd.Timestamp(d).date(): float(v) for d, v in zip(c["date"], c["value"], strict=True)}

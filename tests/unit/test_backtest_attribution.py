@@ -275,8 +275,8 @@ def test_returns_of_several_sessions_are_stitched_latest_first(tmp_path):
     paths = []
     for asof, window, bump in ((days[5], days[:6], 0.0), (days[-1], days[4:], 1.0)):
         base = tmp_path / "silver" / "silver_returns" / f"date={asof.isoformat()}"
-        rets = pd.DataFrame({"date": window, "instrument": "IBOV", "level": 1.0,
-                             "ret": [0.001 * (k + 1) + bump for k in range(len(window))],
+        rets = pd.DataFrame({"date": window, "instrument": "IBOV", "level": 1.0,  # a window's first ret: none
+                             "ret": [None] + [0.001 * (k + 1) + bump for k in range(1, len(window))],
                              "vol_21": None, "vol_63": None, "vol_252": None, "z_252": None})
         px = pd.DataFrame({"date": window, "series": "cdi:daily", "value": 0.0004 + bump})
         write_table(rets, base / "part.parquet", RETURNS, asof=asof, source="demo")
@@ -285,6 +285,8 @@ def test_returns_of_several_sessions_are_stitched_latest_first(tmp_path):
     out, cdi = _stitch_returns([paths[1], paths[0] / "part.parquet"], all_schemas())  # step layout: a file
     assert list(out["date"]) == days  # every date once, in order
     by = out.set_index("date")["ret"]
-    assert by[days[0]] == pytest.approx(0.001) and by[days[3]] == pytest.approx(0.004)  # only in the earlier one
-    assert by[days[4]] == pytest.approx(1.001) and by[days[5]] == pytest.approx(1.002)  # overlap: the later one
+    assert math.isnan(by[days[0]]) and by[days[3]] == pytest.approx(0.004)  # only in the earlier one
+    assert by[days[5]] == pytest.approx(1.002)  # overlap: the later one
+    # the later window's first session has no return there: the earlier window's return, not a gap
+    assert by[days[4]] == pytest.approx(0.005)
     assert cdi[days[0]] == pytest.approx(0.0004) and cdi[days[5]] == pytest.approx(1.0004)
