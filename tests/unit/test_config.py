@@ -86,7 +86,7 @@ def test_bad_values_are_refused(key: str, value: object) -> None:
 
 
 @pytest.mark.parametrize("path", ["signals.strategies.hold_entries", "agents.cross_asset.regime_hold",
-                                  "portfolio.reversal_through_flat"])
+                                  "portfolio.reversal_through_flat", "agents.fx_equilibrium.hold_entries"])
 def test_the_hold_and_reversal_switches_refuse_a_non_boolean_by_name(path: str) -> None:
     cfg = copy.deepcopy(CONFIG)
     *parents, last = path.split(".")
@@ -192,6 +192,10 @@ def test_defaults_pass_validate_config_with_cross_key_rules() -> None:
         ("agents.damper", 1.5),
         ("signals.crowding.penalty", -0.2),
         ("risk.limits.daily_loss", 0.0),
+        ("portfolio.vol_halflife", 0.0),
+        ("portfolio.vol_halflife", "fast"),
+        ("agents.cross_asset.hmm.release_sessions", 0.5),
+        ("agents.cross_asset.hmm.switch_sessions", 0.0),
     ],
 )
 def test_out_of_range_and_repeated_values_are_refused_naming_the_key(key: str, value: object) -> None:
