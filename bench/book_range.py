@@ -106,7 +106,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     from brmacro.io import read_table
     from brmacro.pipeline import all_schemas, partition_paths
     from brmacro.portfolio.limits import book_breaches
-    from brmacro.report.backtest import run_backtest
+    from brmacro.report.backtest import backtest_settings, run_backtest
 
     cfg = _config()
     schemas = all_schemas()
@@ -132,11 +132,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
                           schemas["signal_aggregation"]["part"]).set_index("instrument")["conviction"]
         r_d = read_table(partition_paths(root, "silver_returns", d)["part"], schemas["silver_returns"]["part"])
         breaches[d] = book_breaches(sizing[d], r_d, d, cfg["portfolio"], cfg["risk"], conv)
-    from brmacro.portfolio.steps import portfolio_config
 
-    pcfg = portfolio_config(cfg)
-    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
-              "participation": pcfg["participation"]}
+    params = backtest_settings(cfg)
     if band is not None:
         params["no_trade_band"] = band
     if participation is not None:

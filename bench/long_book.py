@@ -33,7 +33,6 @@ from threadpoolctl import threadpool_limits
 
 from bench.book_range import UPTO, _config
 from brmacro.calendar import sessions_between
-from brmacro.params.portfolio import EXECUTION_KEYS
 from brmacro.pipeline import _stitch_returns, all_schemas, build_partition, partition_paths, plan
 
 __all__ = ["build", "evaluate", "held_books", "sampled"]
@@ -75,16 +74,14 @@ def held_books(books: dict[dt.date, pd.DataFrame], sessions: list[dt.date]) -> d
 
 def evaluate(root: Path, start: dt.date, end: dt.date, every: int) -> None:
     """Print the range and per-year figures (module docstring)."""
-    from brmacro.portfolio.steps import portfolio_config
-    from brmacro.report.backtest import run_backtest
+    from brmacro.report.backtest import backtest_settings, run_backtest
 
     cfg = _config()
     days = sampled(start, end, every)
     books = {d: pd.read_parquet(partition_paths(root, "portfolio_sizing", d)["part"]) for d in days}
     rets, _cdi = _stitch_returns([partition_paths(root, "silver_returns", d)["part"].parent for d in days],
                                  all_schemas())
-    pcfg = portfolio_config(cfg)
-    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], **{k: pcfg[k] for k in EXECUTION_KEYS}}
+    params = backtest_settings(cfg)
     res = run_backtest(held_books(books, sessions_between(start, end)), rets, params)
     daily = res.daily.assign(year=[d.year for d in res.daily["date"]])
 

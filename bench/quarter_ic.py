@@ -23,8 +23,7 @@ from bench.book_range import _config
 from brmacro.calendar import sessions_between
 from brmacro.io import read_table
 from brmacro.pipeline import all_schemas, partition_paths
-from brmacro.portfolio.steps import portfolio_config
-from brmacro.report.backtest import run_backtest
+from brmacro.report.backtest import backtest_settings, run_backtest
 
 
 def main(root: Path, start: dt.date, end: dt.date, min_pairs: int) -> None:
@@ -38,9 +37,7 @@ def main(root: Path, start: dt.date, end: dt.date, min_pairs: int) -> None:
     signals = {d: read_table(partition_paths(root, "signal_aggregation", d)["strategy_signals"],
                              schemas["signal_aggregation"]["strategy_signals"]) for d in days}
     rets = read_table(partition_paths(root, "silver_returns", days[-1])["part"], schemas["silver_returns"]["part"])
-    pcfg = portfolio_config(cfg)
-    params = {**cfg["report"]["backtest"], "costs": pcfg["costs"], "no_trade_band": pcfg["no_trade_band"],
-              "participation": pcfg["participation"]}
+    params = backtest_settings(cfg)
     res = run_backtest(sizing, rets, params, views=views, signals=signals)
     s = res.summary.set_index("metric")["value"]
     gross = res.daily["gross_pnl"].to_numpy()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["held_z"]
+__all__ = ["held_signal", "held_z"]
 
 
 def held_z(zs: Sequence[float], entry: float, horizon: int) -> tuple[float, int]:
@@ -35,3 +35,17 @@ def held_z(zs: Sequence[float], entry: float, horizon: int) -> tuple[float, int]
                 break
             return float(np.sign(z)) * max(abs(today), abs(z) * (1.0 - k / horizon)), k
     return today, 0
+
+
+def held_signal(zs: Sequence[float], entry: float, scale: float, horizon: int) -> tuple[int, float, float, int]:
+    """A threshold signal with its entries held: ``(side, confidence, held score, k)``.
+
+    The held score and ``k`` are :func:`held_z`'s. ``side`` is the held score's sign when today's score is at or
+    beyond ``entry`` or an entry is held (``k > 0``), else 0 (also for a NaN score); ``confidence`` is
+    ``min(1, |held| / scale)`` on a side, 0 without. The agents' threshold models (BEER, carry-to-risk, the regime
+    score) map ``side`` to their instrument's direction.
+    """
+    held, k = held_z(zs, entry, horizon)
+    if not math.isfinite(held) or (not k and abs(held) < entry):
+        return 0, 0.0, held, k
+    return int(np.sign(held)), min(1.0, abs(held) / scale), held, k

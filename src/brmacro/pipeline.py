@@ -914,11 +914,10 @@ def run_backtest(
                 f"backtest: silver_returns given start on {rets['date'].min()}, after the range's first sizing "
                 f"{first}; give the partitions of brmacro.pipeline.backtest_returns_sessions"
             )
-        from brmacro.params import section, value
-        from brmacro.portfolio.steps import portfolio_config
+        from brmacro.params import value
+        from brmacro.report.backtest import backtest_settings
 
-        pcfg = portfolio_config(params)  # one cost model and one execution rule with the daily orders
-        bt = {**section(params, "report.backtest"), "costs": pcfg["costs"], **{k: pcfg[k] for k in EXECUTION_KEYS}}
+        bt = backtest_settings(params)  # one cost model and one execution rule with the daily orders
         vw = dated(views, "portfolio_optimization", "views") if views is not None else None
         sg = dated(signals, "signal_aggregation", "strategy_signals") if signals is not None else None
         res = build_backtest(books, rets, bt, out_html, out_table, source=str(value(params, "source")),

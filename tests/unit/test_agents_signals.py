@@ -334,8 +334,8 @@ def test_carry_z_is_the_sample_z_over_the_sessions_window() -> None:
     assert math.isnan(_carry_z(r, 5, 5, 5))  # four finite values, five needed
 
 
-def test_fx_threshold_entry_is_held_with_its_sign_and_decays() -> None:
-    from brmacro.agents.fx import _held_gap
+def test_threshold_entry_is_held_with_its_sign_and_decays() -> None:
+    from brmacro.holding import held_signal as _held_gap
 
     # BEER-like: threshold 0.05, scale 0.15; entry at +0.08 three sessions ago, today +0.03
     d, conf, held, k = _held_gap([0.02, 0.08, 0.04, 0.04, 0.03], 0.05, 0.15, 252)
@@ -344,3 +344,5 @@ def test_fx_threshold_entry_is_held_with_its_sign_and_decays() -> None:
     assert _held_gap([0.08, 0.04, -0.01], 0.05, 0.15, 252)[:2] == (0, 0.0)  # reverted through 0: out
     assert _held_gap([0.09], 0.05, 0.15, 252) == (1, pytest.approx(0.6), 0.09, 0)  # today beyond: today's
     assert _held_gap([1.5, 0.5], 1.0, 2.0, 1)[0] == 0  # horizon 1: nothing is held
+    assert _held_gap([0.05], 0.05, 0.15, 252)[0] == 1  # at the threshold: a side
+    assert _held_gap([0.08, math.nan], 0.05, 0.15, 252)[:2] == (0, 0.0)  # no score today: no side

@@ -39,6 +39,7 @@ __all__ = [
     "signals_frame",
     "target_at",
     "to_json",
+    "z_of_last",
     "zscore_last",
 ]
 
@@ -292,13 +293,19 @@ def target_at(date: dt.date | pd.Timestamp, table: Sequence[Mapping[str, Any]]) 
 
 def zscore_last(s: pd.Series, window: int, min_obs: int) -> float:
     """z-score of the last value of ``s`` against its trailing ``window`` values (NaN if too short)."""
-    x = s.dropna().iloc[-window:]
-    if len(x) < min_obs:
-        return float("nan")
+    return z_of_last(s.dropna().to_numpy(dtype=float)[-window:], min_obs)
+
+
+def z_of_last(x: np.ndarray, min_obs: int) -> float:
+    """The agents' z-score of the last of ``x`` (valid values, the window already cut) against all of them: sample
+    std; NaN with fewer than ``min_obs`` (or 2) values or no dispersion. :func:`zscore_last` and every path of past
+    scores (the regime score's, the carry model's) compute it here."""
+    if len(x) < max(min_obs, 2):
+        return math.nan
     sd = float(x.std(ddof=1))
     if not math.isfinite(sd) or sd <= 0:
-        return float("nan")
-    return float((x.iloc[-1] - x.mean()) / sd)
+        return math.nan
+    return float((x[-1] - x.mean()) / sd)
 
 
 @dataclass(frozen=True)

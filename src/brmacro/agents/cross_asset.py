@@ -44,11 +44,12 @@ from brmacro.agents.common import (
     signals_frame,
     target_at,
     to_json,
+    z_of_last,
     zscore_last,
 )
 from brmacro.agents.data import SeriesMissing, SilverData
 from brmacro.agents.schemas import REGIMES
-from brmacro.holding import held_z
+from brmacro.holding import held_signal
 
 __all__ = [
     "HMMResult",
@@ -446,39 +447,28 @@ def regime_score_path(levels: Mapping[str, pd.Series], window: int, min_obs: int
         z = {}
         for name, (length, pos, v) in arrays.items():
             end = int(np.searchsorted(pos, length - k))  # the valid values of the series cut k sessions back
-            z[name] = _z_of_last(v[max(0, end - window): end], min_obs)
+            z[name] = z_of_last(v[max(0, end - window): end], min_obs)
         out.append(_score(_regime_components(z)))
     return out
 
 
-def _z_of_last(x: np.ndarray, min_obs: int) -> float:
-    """:func:`zscore_last` on a window of values already cut (sample std; NaN if too short or flat)."""
-    if len(x) < min_obs or len(x) < 2:
-        return math.nan
-    sd = float(x.std(ddof=1))
-    if not math.isfinite(sd) or sd <= 0:
-        return math.nan
-    return float((x[-1] - x.mean()) / sd)
-
-
 def regime_score(z: Mapping[str, float], threshold: float, past: Sequence[float] = ()) -> tuple[Signal, Feature]:
     """Risk regime score: the mean z of VIX, HY OAS, DXY, -UST 2s10s, USDBRL vol and the DI-UST spread, halved and
-    clamped to [-1, 1] (positive = risk-off); above ``threshold`` -> short IBOV, below ``-threshold`` -> long.
-    Needs at least 3 finite components. With ``past`` (the scores of the previous sessions, oldest first,
-    :func:`regime_score_path`), an entry is held for :data:`REGIME_HORIZON` sessions while the score keeps its
-    sign (:func:`~brmacro.holding.held_z`): the signal then follows the held score."""
+    clamped to [-1, 1] (positive = risk-off); at or above ``threshold`` -> short IBOV, at or below ``-threshold`` ->
+    long, confidence ``min(1, 2 |score|)``. Needs at least 3 finite components. With ``past`` (the scores of the
+    previous sessions, oldest first, :func:`regime_score_path`), an entry is held for :data:`REGIME_HORIZON`
+    sessions while the score keeps its sign (:func:`~brmacro.holding.held_signal`): the signal then follows the
+    held score."""
     comps = _regime_components(z)
     score = _score(comps)
     if not math.isfinite(score):
         return (Signal.gap("CROSSASSET_REGIME", EQ, 63, "fewer than 3 regime components", components=comps),
                 Feature("regime_score", None, "not computable: fewer than 3 components"))
     th = threshold
-    held, k = held_z([*past, score], th, REGIME_HORIZON) if past else (score, 0)
-    dir_ = -1 if held > th else (1 if held < -th else 0)
-    if k:
-        dir_ = -int(np.sign(held))
+    side, conf, held, k = held_signal([*past, score], th, 0.5, REGIME_HORIZON)
+    dir_ = -side  # risk-off (positive score) -> short IBOV
     why = f"score {score:+.2f}" + (f", entry {k} sessions ago held at {held:+.2f}" if k else "")
-    sig = Signal("CROSSASSET_REGIME", EQ, dir_, min(1.0, 2 * abs(held)) if dir_ else 0.0, score, 63,
+    sig = Signal("CROSSASSET_REGIME", EQ, dir_, conf, score, 63,
                  {"components": comps, "held_sessions": k, "held_score": held, "mapping": fired_branch(
                      dir_, f"risk-on: {why} below -{th:.2f} -> long IBOV (+1)",
                      f"risk-off: {why} above {th:.2f} -> short IBOV (-1)",

@@ -6,7 +6,7 @@ fair value) -> **short USDBRL (-1)**; BRL carry-to-risk unusually high -> **shor
 Entries held (``agents.fx_equilibrium.hold_entries``, issue 18): both models fire when a score crosses a
 threshold, and a score hovering around it switched USDBRL's composite on and off (three flips of the book in
 2024 Q1 of the demo). An entry is then held for the model's horizon while the score keeps its sign
-(:func:`brmacro.holding.held_z`, the rule of the strategies and the cross-asset regime score), from the past
+(:func:`brmacro.holding.held_signal`, the rule of the strategies and the cross-asset regime score), from the past
 scores recomputed from the session's own inputs: the carry z on each earlier session over its own window, the
 BEER misalignment of each earlier session's spot against *today's* fitted fair value at that session's
 regressors (the same model throughout the hold, and one fit per session).
@@ -28,15 +28,14 @@ import pandas as pd
 from brmacro.agents.common import (
     Feature,
     Signal,
-    clamp,
     composite_signal,
     fired_branch,
-    gap_signal,
     monthly_last,
     ols,
+    z_of_last,
 )
 from brmacro.agents.data import SilverData
-from brmacro.holding import held_z
+from brmacro.holding import held_signal
 
 __all__ = ["beer_fit", "beer_misalignment_path", "beer_signal", "carry_signal", "run_fx"]
 
@@ -44,16 +43,6 @@ FX = "USDBRL"
 BRL_CHEAP = -1  # USDBRL above fair value -> short USDBRL
 BEER_HORIZON = 252
 CARRY_HORIZON = 63
-
-
-def _held_gap(path: list[float], threshold: float, scale: float, horizon: int) -> tuple[int, float, float, int]:
-    """``(direction, confidence, held score, k)`` of a threshold score whose past is ``path`` (oldest first, today
-    last): :func:`gap_signal` on today's score, or the entry crossed ``k`` sessions ago held by
-    :func:`~brmacro.holding.held_z` (its sign, confidence from the held score)."""
-    held, k = held_z(path, threshold, horizon) if len(path) > 1 else (path[-1], 0)
-    if not k:
-        return (*gap_signal(held, threshold, scale), held, 0)
-    return int(np.sign(held)), clamp(abs(held) / scale, 0.0, 1.0), held, k
 
 
 def _held_text(k: int, held: float, fmt: str) -> str:
@@ -107,7 +96,7 @@ def beer_signal(data: SilverData, fx: pd.Series, b: Mapping[str, Any], hold: boo
         return Signal.gap("FX_BR_BEER", FX, 252, f"fewer than {b['min_obs']} complete months ({fit['nobs']})"), feats
     mis = spot / fit["fair"] - 1.0
     path = [*beer_misalignment_path(fx, daily, fit["coef"], BEER_HORIZON)[:-1], mis] if hold else [mis]
-    dir_, conf, held, k = _held_gap(path, b["threshold"], b["conf_scale"], BEER_HORIZON)
+    dir_, conf, held, k = held_signal(path, b["threshold"], b["conf_scale"], BEER_HORIZON)
     why = f"USDBRL {mis:+.1%}" + _held_text(k, held, "+.1%")
     sig = Signal("FX_BR_BEER", FX, BRL_CHEAP * dir_, conf, mis, BEER_HORIZON,
                  {"fair": fit["fair"], "spot": spot, "coef": fit["coef"], "nobs": fit["nobs"],
@@ -159,7 +148,7 @@ def carry_signal(data: SilverData, c: Mapping[str, Any], hold: bool = False) -> 
     if not math.isfinite(z):
         return Signal.gap("FX_BR_CARRY_RISK", FX, CARRY_HORIZON, f"fewer than {c['min_obs']} sessions of carry/vol"
                           ), feats
-    dir_, conf, held, k = _held_gap(zs, c["z_fire"], c["conf_scale"], CARRY_HORIZON)
+    dir_, conf, held, k = held_signal(zs, c["z_fire"], c["conf_scale"], CARRY_HORIZON)
     why = f"z {z:+.2f}" + _held_text(k, held, "+.2f")
     sig = Signal("FX_BR_CARRY_RISK", FX, -dir_, conf, float(ratio.iloc[-1]), CARRY_HORIZON,
                  {"z": z, "carry": float(carry.iloc[-1]), "vol_63": float(vol.iloc[-1]), "held_sessions": k,
@@ -174,11 +163,7 @@ def _carry_z(r: np.ndarray, end: int, lookback: int, min_obs: int) -> float:
     """z (sample std) of the carry-to-risk ratio at position ``end`` of ``r`` against the ``lookback`` sessions
     ending there; NaN when the ratio is missing at ``end``, fewer than ``min_obs`` are finite, or no dispersion."""
     w = r[max(0, end - lookback + 1): end + 1]
-    v = w[np.isfinite(w)]
-    if not math.isfinite(r[end]) or len(v) < max(min_obs, 2):
-        return math.nan
-    sd = float(v.std(ddof=1))
-    return float((r[end] - v.mean()) / sd) if sd > 0 else math.nan
+    return z_of_last(w[np.isfinite(w)], min_obs) if math.isfinite(r[end]) else math.nan
 
 
 def run_fx(data: SilverData, params: Mapping[str, Any]) -> tuple[list[Signal], list[Feature]]:

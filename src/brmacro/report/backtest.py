@@ -53,7 +53,7 @@ from brmacro.report.schemas import (
     BACKTEST_SUMMARY,
 )
 
-__all__ = ["BacktestError", "BacktestResult", "build_backtest", "run_backtest"]
+__all__ = ["BacktestError", "BacktestResult", "backtest_settings", "build_backtest", "run_backtest"]
 
 
 class BacktestError(ValueError):
@@ -89,6 +89,19 @@ def _weights(sizing: Mapping[dt.date, pd.DataFrame]) -> dict[dt.date, pd.Series]
             raise BacktestError(f"backtest: portfolio_sizing of {d} has a non-finite weight")
         out[pd.Timestamp(d).date()] = w
     return out
+
+
+def backtest_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``params`` of :func:`run_backtest` from a config (the whole run's, or the ``backtest`` rule's selection of
+    ``brmacro.pipeline.BACKTEST_KEYS``): ``report.backtest`` with the cost model and every execution setting of the
+    daily orders (``portfolio.costs`` and ``EXECUTION_KEYS``, each absent one at its declared default). The one
+    place that mapping is assembled: the rule and every benchmark of the book call it, so a ``portfolio`` setting
+    given to either reaches the backtest."""
+    from brmacro.params import section
+    from brmacro.portfolio.steps import portfolio_config
+
+    pcfg = portfolio_config(config)
+    return {**section(config, "report.backtest"), "costs": pcfg["costs"], **{k: pcfg[k] for k in EXECUTION_KEYS}}
 
 
 def run_backtest(
