@@ -31,7 +31,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from brmacro.calendar import sessions_between
-from brmacro.pipeline import LAYERS, STEPS, build_partition, plan
+from brmacro.pipeline import LAYERS, STEPS, build_partition, partition_paths, plan
 
 REPO = Path(__file__).resolve().parents[1]
 UPTO = [a for a in STEPS if STEPS[a].layer in ("bronze", "silver", "agents", "signals", "portfolio")
@@ -64,13 +64,23 @@ def build(root: Path, start: dt.date, end: dt.date, from_layer: str = "bronze") 
         steps = [(a, d) for a, d in steps if LAYERS.index(STEPS[a].layer) >= LAYERS.index(from_layer)]
         for a, d in steps:
             shutil.rmtree(root / STEPS[a].layer / a / f"date={d.isoformat()}", ignore_errors=True)
+    build_steps(root, steps, cfg)
+
+
+def build_steps(root: Path, steps: list[tuple[str, dt.date]], cfg: dict, skip_built: bool = False) -> None:
+    """Build each ``(asset, session)`` of ``steps`` in-process, in order, BLAS on one thread; with ``skip_built``,
+    those whose partition is already there are left as they are (a killed build resumes)."""
     t0 = time.perf_counter()
+    built = 0
     with threadpool_limits(limits=1):
         for k, (asset, d) in enumerate(steps):
+            if skip_built and partition_paths(root, asset, d)["part"].exists():
+                continue
             build_partition(root, asset, d, cfg)
+            built += 1
             if k % 200 == 0:
                 print(f"{k}/{len(steps)} {asset} {d} {time.perf_counter() - t0:.0f} s", flush=True)
-    print(f"built {len(steps)} partitions in {time.perf_counter() - t0:.0f} s")
+    print(f"built {built} of {len(steps)} partitions in {time.perf_counter() - t0:.0f} s")
 
 
 def flips_by_quarter(w: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +114,7 @@ def evaluate(root: Path, start: dt.date, end: dt.date, band: float | None = None
     ``portfolio.no_trade_band`` (0: trade every session to the target, as before the band existed).
     """
     from brmacro.io import read_table
-    from brmacro.pipeline import all_schemas, partition_paths
+    from brmacro.pipeline import all_schemas
     from brmacro.portfolio.limits import book_breaches
     from brmacro.report.backtest import backtest_settings, run_backtest
 

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from bench.book_range import UPTO, _config
+from bench.book_range import UPTO, _config, build_steps
 from brmacro.calendar import sessions_between
-from brmacro.pipeline import _stitch_returns, all_schemas, build_partition, partition_paths, plan
+from brmacro.pipeline import _stitch_returns, all_schemas, partition_paths, plan
 
 __all__ = ["build", "evaluate", "held_books", "sampled"]
 
@@ -45,18 +43,7 @@ def sampled(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
 
 def build(root: Path, days: list[dt.date]) -> None:
     """Build the partitions up to ``portfolio_sizing`` of each of ``days`` (skipping those already built)."""
-    cfg = _config()
-    t0 = time.perf_counter()
-    done = 0
-    with threadpool_limits(limits=1):
-        for d in days:
-            for asset, day in plan(UPTO, [d]):
-                if not partition_paths(root, asset, day)["part"].exists():
-                    build_partition(root, asset, day, cfg)
-            done += 1
-            if done % 20 == 0:
-                print(f"{done}/{len(days)} sessions, {d}, {time.perf_counter() - t0:.0f} s", flush=True)
-    print(f"built {len(days)} sessions in {time.perf_counter() - t0:.0f} s")
+    build_steps(root, plan(UPTO, days), _config(), skip_built=True)
 
 
 def held_books(books: dict[dt.date, pd.DataFrame], sessions: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
