@@ -60,15 +60,16 @@ def med(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def kernel_timings(reps: int, day: str) -> dict[str, float]:
-    """Median seconds of the heavy kernels on a real demo session (one BLAS thread, as in the pipeline)."""
+def kernel_timings(reps: int, day: str, root: Path) -> dict[str, float]:
+    """Median seconds of the heavy kernels on a real demo session built under ``root`` (one BLAS thread, as in the
+    pipeline)."""
     from threadpoolctl import threadpool_limits
 
     from bench.kernels import kernels
 
     out: dict[str, float] = {}
     with threadpool_limits(limits=1):
-        for name, fn in kernels(dt.date.fromisoformat(day)).items():
+        for name, fn in kernels(root, dt.date.fromisoformat(day)).items():
             fn()  # warm-up: imports and first-call caches are not the kernel
             times = []
             for _ in range(reps):
@@ -140,7 +141,7 @@ def main() -> None:
                 r = snakemake_run(wd, f"start={sessions_back(DAY, n)}", f"end={DAY}", f"layout={lay}", dry=True)
                 rows.append((f"dry run, {n} sessions, layout={lay}", fmt(r),
                              "target ≤ 60 s and ≤ 1.5 GB" if n == 4000 else ""))
-        for name, sec in kernel_timings(3 if args.quick else 7, day).items():
+        for name, sec in kernel_timings(3 if args.quick else 7, day, fd / "results").items():
             rows.append((f"kernel: {name}", f"{sec * 1000:.1f} ms (median)", ""))
     finally:
         shutil.rmtree(root, ignore_errors=True)
