@@ -33,7 +33,7 @@ from bench.book_range import UPTO, _config, build_steps
 from brmacro.calendar import sessions_between
 from brmacro.pipeline import _stitch_returns, all_schemas, partition_paths, plan
 
-__all__ = ["build", "evaluate", "held_books", "sampled"]
+__all__ = ["build", "evaluate", "held_books", "print_years", "sampled"]
 
 
 def sampled(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
@@ -70,7 +70,13 @@ def evaluate(root: Path, start: dt.date, end: dt.date, every: int) -> None:
                                  all_schemas())
     params = backtest_settings(cfg)
     res = run_backtest(held_books(books, sessions_between(start, end)), rets, params)
-    daily = res.daily.assign(year=[d.year for d in res.daily["date"]])
+    print(f"range {start}..{end}, {len(days)} sampled sessions (every {every}), {len(res.daily)} sessions with "
+          f"P&L, {len(res.skipped)} skipped")
+    print_years(res.daily)
+
+
+def print_years(daily: pd.DataFrame) -> None:
+    """The gross and net Sharpe, vol, turnover and costs of a backtest's ``daily`` table, whole and by year."""
 
     def line(df: pd.DataFrame) -> str:
         g, n = df["gross_pnl"].to_numpy(), df["net_pnl"].to_numpy()
@@ -79,10 +85,8 @@ def evaluate(root: Path, start: dt.date, end: dt.date, every: int) -> None:
                 f"{n.mean() / n.std(ddof=1) * np.sqrt(252):+.2f}  vol {sd * np.sqrt(252):.3f}  "
                 f"turnover/day {df['turnover'].mean():.3f}  cost {df['cost'].sum():.4f} NAV")
 
-    print(f"range {start}..{end}, {len(days)} sampled sessions (every {every}), {len(daily)} sessions with P&L, "
-          f"{len(res.skipped)} skipped")
     print(f"whole range: {line(daily)}")
-    for y, df in daily.groupby("year"):
+    for y, df in daily.groupby([d.year for d in daily["date"]]):
         print(f"  {y}: {line(df)}")
 
 

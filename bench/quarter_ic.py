@@ -1,11 +1,13 @@
-"""Sharpe and one-session information coefficients of the default book over a built range (issue 15 item 1).
+"""Sharpe and one-session information coefficients of the default book over a built range of any length (issue 15).
 
 Usage (after ``python -m bench.book_range build --root ROOT --start S0 --end E``, S0 a few sessions before S)::
 
     .venv/bin/python -m bench.quarter_ic --root ROOT --start S --end E
 
 Runs :func:`brmacro.report.backtest.run_backtest` with the range's views and strategy signals (the attribution
-by signal, ``docs/backtest.md``) and prints the net and gross Sharpe, and the IC and hit rate of every signal
+by signal, ``docs/backtest.md``; the returns stitched from the ``silver_returns`` partitions that cover the range, as
+the ``backtest`` rule does) and prints the figures of the range and of each calendar year, the net and gross
+Sharpe, and the IC and hit rate of every signal
 and agent with at least ``--min-pairs`` pairs, and their median. A quarter is a noisy estimate: with about 60
 sessions an IC's standard error is about 0.13 / sqrt(instruments per signal).
 """
@@ -20,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from bench.book_range import _config
+from bench.long_book import print_years
 from brmacro.calendar import sessions_between
 from brmacro.io import read_table
-from brmacro.pipeline import all_schemas, partition_paths
+from brmacro.pipeline import _stitch_returns, all_schemas, backtest_returns_sessions, partition_paths
 from brmacro.report.backtest import backtest_settings, run_backtest
 
 
@@ -36,9 +39,12 @@ def main(root: Path, start: dt.date, end: dt.date, min_pairs: int) -> None:
                            schemas["portfolio_optimization"]["views"]) for d in days}
     signals = {d: read_table(partition_paths(root, "signal_aggregation", d)["strategy_signals"],
                              schemas["signal_aggregation"]["strategy_signals"]) for d in days}
-    rets = read_table(partition_paths(root, "silver_returns", days[-1])["part"], schemas["silver_returns"]["part"])
+    covering = backtest_returns_sessions(days, int(cfg["silver"]["lookback_sessions"]))
+    rets, _cdi = _stitch_returns([partition_paths(root, "silver_returns", d)["part"].parent for d in covering],
+                                 schemas)
     params = backtest_settings(cfg)
     res = run_backtest(sizing, rets, params, views=views, signals=signals)
+    print_years(res.daily)
     s = res.summary.set_index("metric")["value"]
     gross = res.daily["gross_pnl"].to_numpy()
     print(f"range {start}..{end}: {len(res.daily)} sessions with P&L")
