@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from brmacro.io import date_objects, dates_on_or_before
+
 __all__ = ["Market", "StrategyGap", "zscore_last", "zscore_path"]
 
 
@@ -98,8 +100,20 @@ class Market:
         """Rows of ``df`` up to the session, computed once per table (callers filter it further, never mutate)."""
         key = (id(df), col)
         if key not in self._frames:
-            self._frames[key] = df[pd.to_datetime(df[col]).dt.date <= self.asof]
+            self._frames[key] = df[dates_on_or_before(df[col], self.asof)]
         return self._frames[key]
+
+    def _rows(self, df: pd.DataFrame, by: str, value: object, as_int: bool = False) -> pd.DataFrame:
+        """The rows of ``df`` up to the session whose ``by`` equals ``value`` (table order, index kept; ``as_int``:
+        compared as integers). The clipped table is split by ``by`` once per session, not filtered per question."""
+        key = (id(df), f"by:{by}")
+        if key not in self._frames:
+            clipped = self._clip(df)
+            col = clipped[by].astype(int) if as_int else clipped[by]
+            for k, rows in clipped.groupby(col, sort=False):
+                self._frames[(id(df), f"by:{by}={k!r}")] = rows
+            self._frames[key] = clipped.iloc[:0]
+        return self._frames.get((id(df), f"by:{by}={value!r}"), self._frames[key])
 
     def _macro_rows(self, name: str) -> pd.DataFrame:
         """The ``silver_macro`` rows of one series (table order), split by series once per session."""
@@ -114,10 +128,9 @@ class Market:
         """Rate history (decimal/yr) of one curve point, indexed by date, oldest first."""
         key = ("curve", curve, str(tenor_du))
         if key not in self._cache:
-            c = self._clip(self.curves)
-            c = c[(c["curve"] == curve) & (c["tenor_du"].astype(int) == int(tenor_du))]
-            s = pd.Series(c["rate"].to_numpy(float), index=pd.to_datetime(c["date"]).dt.date,
-                          name=f"{curve}@{tenor_du}du")
+            c = self._rows(self.curves, "tenor_du", int(tenor_du), as_int=True)
+            c = c[c["curve"] == curve]
+            s = pd.Series(c["rate"].to_numpy(float), index=date_objects(c["date"]), name=f"{curve}@{tenor_du}du")
             s = s[~s.index.duplicated(keep="last")].sort_index().dropna()
             if s.empty:
                 raise StrategyGap(f"silver_curves has no {curve} point at {tenor_du} du up to {self.asof}")
@@ -128,9 +141,8 @@ class Market:
         """One instrument's column of ``silver_returns`` (level, ret, vol_21, ...), indexed by date."""
         key = ("inst", name, col)
         if key not in self._cache:
-            r = self._clip(self.returns)
-            r = r[r["instrument"] == name]
-            s = pd.Series(r[col].to_numpy(float), index=pd.to_datetime(r["date"]).dt.date, name=f"{name}.{col}")
+            r = self._rows(self.returns, "instrument", name)
+            s = pd.Series(r[col].to_numpy(float), index=date_objects(r["date"]), name=f"{name}.{col}")
             s = s.sort_index().dropna()
             if s.empty:
                 raise StrategyGap(f"silver_returns has no {col} for {name} up to {self.asof}")
@@ -141,9 +153,8 @@ class Market:
         """A price series of ``silver_returns.prices`` (``yahoo:^VIX``), indexed by date."""
         key = ("price", series)
         if key not in self._cache:
-            p = self._clip(self.prices)
-            p = p[p["series"] == series]
-            s = pd.Series(p["value"].to_numpy(float), index=pd.to_datetime(p["date"]).dt.date, name=series)
+            p = self._rows(self.prices, "series", series)
+            s = pd.Series(p["value"].to_numpy(float), index=date_objects(p["date"]), name=series)
             s = s.sort_index().dropna()
             if s.empty:
                 raise StrategyGap(f"silver_returns.prices has no {series} up to {self.asof}")
@@ -153,14 +164,14 @@ class Market:
     def macro_obs(self, name: str) -> pd.DataFrame:
         """A macro series' rows released by the session: observation_date, value, release_date (sorted)."""
         m = self._macro_rows(name)
-        m = m[pd.to_datetime(m["release_date"]).dt.date <= self.asof]
+        m = m[dates_on_or_before(m["release_date"], self.asof)]
         if m.empty:
             raise StrategyGap(f"silver_macro has no {name} released by {self.asof}")
         out = pd.DataFrame(
             {
-                "observation_date": pd.to_datetime(m["observation_date"]).dt.date,
+                "observation_date": date_objects(m["observation_date"]),
                 "value": m["value"].astype(float),
-                "release_date": pd.to_datetime(m["release_date"]).dt.date,
+                "release_date": date_objects(m["release_date"]),
             }
         )
         return out.sort_values("observation_date").reset_index(drop=True)
@@ -185,7 +196,7 @@ class Market:
 
     def sessions(self) -> list[dt.date]:
         """The returns matrix's session index up to the partition date."""
-        d = sorted(set(pd.to_datetime(self._clip(self.returns)["date"]).dt.date))
+        d = sorted(set(date_objects(self._clip(self.returns)["date"])))
         if not d:
             raise StrategyGap(f"silver_returns is empty up to {self.asof}")
         return d
