@@ -158,3 +158,27 @@ def test_non_finite_weight_raises():
     sizing[DAYS[3]].loc[0, "weight"] = float("nan")
     with pytest.raises(BacktestError, match="non-finite"):
         run_backtest(sizing, rets, PARAMS)
+
+
+def test_backtest_settings_carry_every_execution_setting_from_a_whole_config_or_the_rule_selection():
+    """One mapping for the rule and the benchmarks: a portfolio setting given to either reaches the backtest."""
+    from pathlib import Path
+
+    import yaml
+
+    from brmacro.params import select
+    from brmacro.params.portfolio import EXECUTION_KEYS
+    from brmacro.pipeline import BACKTEST_KEYS
+    from brmacro.report.backtest import backtest_settings
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())
+    cfg["portfolio"].update(reversal_through_flat=False, no_trade_band=0.07, participation=0.4)
+    whole, selected = backtest_settings(cfg), backtest_settings(select(cfg, BACKTEST_KEYS))
+    assert whole == selected
+    assert {k: whole[k] for k in EXECUTION_KEYS} == {"no_trade_band": 0.07, "participation": 0.4,
+                                                     "reversal_through_flat": False}
+    assert whole["costs"] == cfg["portfolio"]["costs"]
+    assert {k: whole[k] for k in cfg["report"]["backtest"]} == cfg["report"]["backtest"]
+    # absent settings fall back to their declared defaults
+    bare = backtest_settings({})
+    assert {k: bare[k] for k in EXECUTION_KEYS} == {k: defaults(f"portfolio.{k}") for k in EXECUTION_KEYS}
