@@ -54,6 +54,14 @@ def _config() -> dict:
     return cfg
 
 
+def parse_with_overrides(ap: argparse.ArgumentParser) -> argparse.Namespace:
+    """``ap``'s arguments with ``--set dotted.key=value`` (repeatable) added, the overrides taken by :func:`_config`."""
+    ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
+    a = ap.parse_args()
+    OVERRIDES.extend(a.set)
+    return a
+
+
 def build(root: Path, start: dt.date, end: dt.date, from_layer: str = "bronze") -> None:
     """Build the partitions of every session of the range; from ``from_layer`` on only, replacing them (module
     docstring)."""
@@ -199,9 +207,7 @@ def main() -> None:
     ap.add_argument("--band", type=float, default=None, help="override portfolio.no_trade_band")
     ap.add_argument("--participation", type=float, default=None, help="override portfolio.participation")
     ap.add_argument("--no-limits", action="store_true", help="skip the limit check (faster)")
-    ap.add_argument("--set", action="append", default=[], help="config override dotted.key=value, repeatable")
-    a = ap.parse_args()
-    OVERRIDES.extend(a.set)
+    a = parse_with_overrides(ap)
     root = Path(a.root or tempfile.mkdtemp(prefix="brmacro-range-"))
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":

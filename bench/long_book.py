@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.book_range import UPTO, _config, build_steps
+from bench.book_range import UPTO, _config, build_steps, parse_with_overrides
 from brmacro.calendar import sessions_between
 from brmacro.pipeline import _stitch_returns, all_schemas, partition_paths, plan
 
@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--end", default="2026-11-30")
     ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--shard", default="0/1", help="i/n: build every n-th sampled session from the i-th")
-    a = ap.parse_args()
+    a = parse_with_overrides(ap)
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
         i, n = (int(x) for x in a.shard.split("/"))

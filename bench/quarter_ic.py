@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.book_range import _config
+from bench.book_range import _config, parse_with_overrides
 from bench.long_book import print_years
 from brmacro.calendar import sessions_between
 from brmacro.io import read_table
@@ -69,5 +69,5 @@ if __name__ == "__main__":
     ap.add_argument("--start", required=True)
     ap.add_argument("--end", required=True)
     ap.add_argument("--min-pairs", type=int, default=20)
-    a = ap.parse_args()
+    a = parse_with_overrides(ap)
     main(a.root, dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end), a.min_pairs)
