@@ -95,6 +95,8 @@ class Market:
     macro: pd.DataFrame
     _cache: dict[tuple[str, ...], pd.Series] = field(default_factory=dict, repr=False)
     _frames: dict[tuple[int, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _groups: dict[tuple[int, str], tuple[pd.DataFrame, dict[object, pd.DataFrame]]] = field(
+        default_factory=dict, repr=False)
 
     def _clip(self, df: pd.DataFrame, col: str = "date") -> pd.DataFrame:
         """Rows of ``df`` up to the session, computed once per table (callers filter it further, never mutate)."""
@@ -106,14 +108,13 @@ class Market:
     def _rows(self, df: pd.DataFrame, by: str, value: object, as_int: bool = False) -> pd.DataFrame:
         """The rows of ``df`` up to the session whose ``by`` equals ``value`` (table order, index kept; ``as_int``:
         compared as integers). The clipped table is split by ``by`` once per session, not filtered per question."""
-        key = (id(df), f"by:{by}")
-        if key not in self._frames:
+        key = (id(df), by)
+        if key not in self._groups:
             clipped = self._clip(df)
             col = clipped[by].astype(int) if as_int else clipped[by]
-            for k, rows in clipped.groupby(col, sort=False):
-                self._frames[(id(df), f"by:{by}={k!r}")] = rows
-            self._frames[key] = clipped.iloc[:0]
-        return self._frames.get((id(df), f"by:{by}={value!r}"), self._frames[key])
+            self._groups[key] = (clipped.iloc[:0], dict(iter(clipped.groupby(col, sort=False))))
+        empty, groups = self._groups[key]
+        return groups.get(value, empty)
 
     def _macro_rows(self, name: str) -> pd.DataFrame:
         """The ``silver_macro`` rows of one series (table order), split by series once per session."""
