@@ -13,7 +13,8 @@ import numpy as np
 import yaml
 from snakemake.utils import validate
 
-from brmacro.pipeline import STEPS, build_partition, context_for, partition_paths, plan, step_function
+from bench.book_range import build_steps
+from brmacro.pipeline import STEPS, context_for, plan, step_function
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 11, 24)
@@ -28,17 +29,13 @@ def _config() -> dict:  # type: ignore[type-arg]
 def kernels(root: Path, day: dt.date = DAY) -> dict[str, Callable[[], object]]:
     """The timed callables on the demo session ``day`` under the results folder ``root`` (bench/run.py passes the
     floor's, which built that session with its fan-out): what is missing there is built first, in-process."""
-    from threadpoolctl import threadpool_limits
 
     from brmacro.covariance import returns_matrix, shrunk_covariance
     from brmacro.portfolio.optimizer import mean_variance
     from brmacro.risk.var import monte_carlo_var
 
     cfg = _config()
-    with threadpool_limits(limits=1):
-        for asset, d in plan(list(STEPS), [day]):
-            if not partition_paths(root, asset, d)["part"].exists():
-                build_partition(root, asset, d, cfg)
+    build_steps(root, plan(list(STEPS), [day]), cfg, skip_built=True)
 
     ret = context_for(root, "risk_var", day, cfg).table("silver_returns")
     names = sorted(ret["instrument"].unique())
