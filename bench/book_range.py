@@ -31,6 +31,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from brmacro.calendar import sessions_between
+from brmacro.params import ROOT
 from brmacro.pipeline import LAYERS, STEPS, build_partition, partition_paths, plan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +47,7 @@ def _config() -> dict:
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     for item in OVERRIDES:
         key, value = item.split("=", 1)
+        ROOT.node(key)  # an undeclared key (a typo) is refused by name, never added silently
         node = cfg
         *path, last = key.split(".")
         for k in path:
