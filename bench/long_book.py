@@ -13,7 +13,9 @@ sampled session's sized book until the next one — the target of session D is t
 or before D-2, point in time as in :mod:`brmacro.report.backtest` — and runs the range backtest (the execution
 rule and cost model of the daily orders) on the returns stitched from the sampled sessions' ``silver_returns``
 (each holds ``silver.lookback_sessions``; every session's return comes from the latest partition holding it).
-It prints the gross and net Sharpe, vol, turnover and costs of the whole range and of each calendar year.
+It prints the gross and net Sharpe, vol, turnover and costs of the whole range and of each calendar year, then
+the skill of the sampled sessions' signals (:func:`brmacro.report.backtest.signal_skill`: one-session and horizon
+IC, hit rate, per signal and agent; no book needed, so the sample's skill is the daily signals' on those sessions).
 
 What this is not: the daily book. Rebalancing every 5 sessions costs less and trades less than the daily
 pipeline; its Sharpe is the daily model's signal held a week. A build of every session of 2010–2026 is the
@@ -31,9 +33,10 @@ import pandas as pd
 
 from bench.book_range import UPTO, _config, build_steps, parse_with_overrides
 from brmacro.calendar import sessions_between
+from brmacro.io import read_table
 from brmacro.pipeline import _stitch_returns, all_schemas, partition_paths, plan
 
-__all__ = ["build", "evaluate", "held_books", "print_years", "sampled"]
+__all__ = ["build", "evaluate", "held_books", "print_skill", "print_years", "sampled", "strategy_ids"]
 
 
 def sampled(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
@@ -59,20 +62,44 @@ def held_books(books: dict[dt.date, pd.DataFrame], sessions: list[dt.date]) -> d
     return out
 
 
-def evaluate(root: Path, start: dt.date, end: dt.date, every: int) -> None:
-    """Print the range and per-year figures (module docstring)."""
-    from brmacro.report.backtest import backtest_settings, run_backtest
+def evaluate(root: Path, start: dt.date, end: dt.date, every: int, min_pairs: int = 20) -> None:
+    """Print the range and per-year figures and the sampled sessions' signal skill (module docstring)."""
+    from brmacro.report.backtest import backtest_settings, run_backtest, signal_skill
 
     cfg = _config()
+    schemas = all_schemas()
     days = sampled(start, end, every)
     books = {d: pd.read_parquet(partition_paths(root, "portfolio_sizing", d)["part"]) for d in days}
     rets, _cdi = _stitch_returns([partition_paths(root, "silver_returns", d)["part"].parent for d in days],
-                                 all_schemas())
+                                 schemas)
     params = backtest_settings(cfg)
     res = run_backtest(held_books(books, sessions_between(start, end)), rets, params)
     print(f"range {start}..{end}, {len(days)} sampled sessions (every {every}), {len(res.daily)} sessions with "
           f"P&L, {len(res.skipped)} skipped")
     print_years(res.daily)
+    signals = {d: read_table(partition_paths(root, "signal_aggregation", d)["strategy_signals"],
+                             schemas["signal_aggregation"]["strategy_signals"]) for d in days}
+    print(f"signal skill of the {len(days)} sampled sessions (each against the returns from its second session on):")
+    print_skill(signal_skill(signals, rets), strategy_ids(signals), min_pairs)
+
+
+def strategy_ids(signals: dict[dt.date, pd.DataFrame]) -> set[str]:
+    """The ids of the strategies (not the agents' signals) in ``signal_aggregation.strategy_signals`` tables."""
+    return {str(x) for df in signals.values() for x in df.loc[df["source"] == "strategy", "signal_id"]}
+
+
+def print_skill(att: pd.DataFrame, strategies: set[str], min_pairs: int) -> None:
+    """Print the IC, hit rate and horizon IC of every signal and agent of an attribution table with at least
+    ``min_pairs`` pairs, and the medians over the signals and over the strategies alone."""
+    cols = ["level", "name", "ic", "ic_pairs", "hit_rate", "ic_horizon", "ic_horizon_pairs", "share_of_gross"]
+    a = att.loc[att["ic_pairs"] >= min_pairs, cols]
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(a.sort_values(["level", "ic_horizon"], ascending=[True, False]).to_string(index=False))
+    sig = a[a["level"] == "signal"]
+    for label, sub in (("signals", sig), ("strategies", sig[sig["name"].isin(strategies)])):
+        one, hor = sub["ic"].dropna(), sub["ic_horizon"].dropna()
+        print(f"{label} with >= {min_pairs} pairs: {len(one)}; median one-session IC {one.median():.3f} "
+              f"(median |IC| {one.abs().median():.3f}); median horizon IC {hor.median():.3f} over {len(hor)}")
 
 
 def print_years(daily: pd.DataFrame) -> None:
@@ -98,13 +125,14 @@ def main() -> None:
     ap.add_argument("--end", default="2026-11-30")
     ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--shard", default="0/1", help="i/n: build every n-th sampled session from the i-th")
+    ap.add_argument("--min-pairs", type=int, default=20, help="evaluate: signals with fewer IC pairs are not printed")
     a = parse_with_overrides(ap)
     s, e = dt.date.fromisoformat(a.start), dt.date.fromisoformat(a.end)
     if a.what == "build":
         i, n = (int(x) for x in a.shard.split("/"))
         build(Path(a.root), sampled(s, e, a.every)[i::n])
     else:
-        evaluate(Path(a.root), s, e, a.every)
+        evaluate(Path(a.root), s, e, a.every, a.min_pairs)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ Usage (after ``python -m bench.book_range build --root ROOT --start S0 --end E``
 Runs :func:`brmacro.report.backtest.run_backtest` with the range's views and strategy signals (the attribution
 by signal, ``docs/backtest.md``; the returns stitched from the ``silver_returns`` partitions that cover the range, as
 the ``backtest`` rule does) and prints the figures of the range and of each calendar year, the net and gross
-Sharpe, and the IC and hit rate of every signal
-and agent with at least ``--min-pairs`` pairs, and their median. A quarter is a noisy estimate: with about 60
+Sharpe, and the IC (one-session and over each signal's horizon) and hit rate of every signal
+and agent with at least ``--min-pairs`` pairs, and their medians. A quarter is a noisy estimate: with about 60
 sessions an IC's standard error is about 0.13 / sqrt(instruments per signal).
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from bench.book_range import _config, parse_with_overrides
-from bench.long_book import print_years
+from bench.long_book import print_skill, print_years, strategy_ids
 from brmacro.calendar import sessions_between
 from brmacro.io import read_table
 from brmacro.pipeline import _stitch_returns, all_schemas, backtest_returns_sessions, partition_paths
@@ -50,17 +50,8 @@ def main(root: Path, start: dt.date, end: dt.date, min_pairs: int) -> None:
     print(f"range {start}..{end}: {len(res.daily)} sessions with P&L")
     print(f"Sharpe net {float(s['sharpe']):.2f}, gross {gross.mean() / gross.std(ddof=1) * np.sqrt(252):.2f}; "
           f"annual vol (gross) {gross.std(ddof=1) * np.sqrt(252):.4f}")
-    att = res.attribution
-    assert att is not None
-    cols = [c for c in ("level", "name", "ic", "hit_rate", "ic_pairs", "share_of_gross") if c in att.columns]
-    a = att[cols]
-    if "ic_pairs" in a.columns:
-        a = a[a["ic_pairs"] >= min_pairs]
-    with pd.option_context("display.width", 160, "display.max_rows", 200):
-        print(a.sort_values(["level", "ic"], ascending=[True, False]).to_string(index=False))
-    sig = a[a["level"] == "signal"]["ic"].dropna()
-    print(f"signals with >= {min_pairs} pairs: {len(sig)}; median IC {sig.median():.3f}, "
-          f"median |IC| {sig.abs().median():.3f}")
+    assert res.attribution is not None
+    print_skill(res.attribution, strategy_ids(signals), min_pairs)
 
 
 if __name__ == "__main__":

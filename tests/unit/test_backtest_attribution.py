@@ -21,11 +21,12 @@ from brmacro.report.attribution import (
     against_cdi,
     cdi_returns,
     drawdown_table,
+    forward_outcomes,
     hit_rate,
     information_coefficient,
     rolling_sharpe,
 )
-from brmacro.report.backtest import BacktestError, build_backtest, run_backtest
+from brmacro.report.backtest import BacktestError, build_backtest, run_backtest, signal_skill
 from brmacro.report.schemas import BACKTEST_ATTRIBUTION, BACKTEST_DRAWDOWNS, BACKTEST_INSTRUMENTS, BACKTEST_ROLLING
 from brmacro.signals.schemas import STRATEGY_SIGNALS
 
@@ -155,6 +156,59 @@ def test_ic_of_a_perfect_signal_is_one_and_of_its_opposite_minus_one():
     assert fx["ic"] is None or pd.isna(fx["ic"])
     ups = [R["USDBRL"][k + 2] for k in range(len(DAYS) - 2) if k + 2 < len(DAYS) and np.isfinite(_vol("USDBRL", k))]
     assert fx["hit_rate"] == pytest.approx(np.mean(np.array(ups) < 0))
+
+
+def test_forward_outcomes_by_hand():
+    r = np.array([[0.01, 0.02], [0.03, np.nan], [-0.01, 0.04], [0.02, 0.01]])
+    got = forward_outcomes(r, 1, np.array([0, 0, 1, 1, -1, 0, 0]), np.array([2, 3, 2, 1, 2, 4, np.nan]),
+                           np.array([0.5, 0.5, 0.2, 0.2, 0.1, 0.5, 0.5]))
+    assert got[0] == pytest.approx((0.03 - 0.01) / (0.5 * math.sqrt(2)))
+    assert got[1] == pytest.approx((0.03 - 0.01 + 0.02) / (0.5 * math.sqrt(3)))
+    assert np.isnan(got[2])  # a missing return inside the window
+    assert np.isnan(got[3])  # the window's one return is missing
+    assert np.isnan(got[4]) and np.isnan(got[5]) and np.isnan(got[6])  # no column, past the end, no horizon
+    assert np.isnan(forward_outcomes(r, 0, np.array([0]), np.array([1]), np.array([0.0]))[0])  # no vol
+
+
+def test_horizon_ic_pairs_conviction_with_the_return_over_the_signals_horizon():
+    """A conviction equal to the vol-scaled return over its 4-session horizon from D = s + 2 has horizon IC 1; the
+    pairs are the sessions whose whole window is inside the returns."""
+    sizing, rets, views, signals, cdi = _inputs()
+
+    def future(k: int) -> float:
+        v = _vol("DI1_2Y", k)
+        if k + 2 + 4 > len(DAYS) or not np.isfinite(v):
+            return 0.5
+        return float(sum(R["DI1_2Y"][k + 2: k + 6]) / (v * math.sqrt(4)))
+
+    perfect = {d: s["signal_id"] == "PERFECT" for d, s in signals.items()}
+    sig = {d: s.assign(conviction=np.where(perfect[d], future(k), s["conviction"]),
+                       horizon=np.where(perfect[d], 4, s["horizon"]))
+           for k, (d, s) in enumerate(signals.items())}
+    a = run_backtest(sizing, rets, PARAMS, views=views, signals=sig, cdi=cdi).attribution.set_index(["level", "name"])
+    row = a.loc[("signal", "PERFECT")]
+    assert row["ic_horizon"] == pytest.approx(1.0)
+    assert row["ic_horizon_pairs"] == 4  # s = 1..4: vol known at s, the window's last session s + 5 in the range
+    assert row["ic_pairs"] == 7
+    assert abs(row["ic"]) < 1.0  # the one-session IC of a horizon forecast is not 1
+    BACKTEST_ATTRIBUTION.conform(a.reset_index())
+
+
+def test_signal_skill_without_a_book_gives_the_backtests_skill_figures():
+    sizing, rets, views, signals, cdi = _inputs()
+    full = run_backtest(sizing, rets, PARAMS, views=views, signals=signals, cdi=cdi).attribution
+    alone = signal_skill(signals, rets)
+    BACKTEST_ATTRIBUTION.conform(alone)
+    cols = ["ic", "ic_pairs", "hit_rate", "hit_pairs", "ic_horizon", "ic_horizon_pairs"]
+    a = alone.set_index(["level", "name"])[cols]
+    b = full.set_index(["level", "name"]).loc[a.index, cols]
+    pd.testing.assert_frame_equal(a, b)
+    with_pairs = full[full["ic_pairs"] > 0]
+    assert set(a.index) == set(zip(with_pairs["level"], with_pairs["name"], strict=True))  # no P&L-only names
+    assert (alone["gross_pnl"] == 0).all()
+    # a sampled subset: only its sessions' pairs
+    some = signal_skill({d: signals[d] for d in DAYS[1:4]}, rets).set_index(["level", "name"])
+    assert some.loc[("signal", "PERFECT"), "ic_pairs"] == 3
 
 
 def test_a_missing_view_table_raises():

@@ -20,14 +20,19 @@ for agent signals and ``XA`` views, ``strategies`` for every strategy). Costs ar
 Skill of a signal: pairs of its conviction ``c_j,i(s)`` (active rows, ``c != 0``) and the vol-scaled return that
 its position first earns, ``r_i(D) / vol_i(s)`` (``vol`` annualised over 252 sessions up to ``s``). The information
 coefficient is their Pearson correlation over every pair of the range (null under three pairs or with a constant
-side); the hit rate is the share of pairs with ``sign(c) = sign(r)`` (``r = 0`` left out).
+side); the hit rate is the share of pairs with ``sign(c) = sign(r)`` (``r = 0`` left out). The *horizon* IC pairs
+the same conviction with the vol-scaled return over the signal's own horizon ``H_j`` (the ``horizon`` of its row,
+B3 sessions) from ``D``: ``sum_{k<H} r_i(D+k) / (vol_i(s) sqrt(H_j))`` — the forecast the signal is meant for and
+the IC the portfolio's views assume (``portfolio.views.ic`` over ``view_horizon_sessions``, docs/portfolio.md). A
+pair whose window runs past the returns or misses one is left out; windows of consecutive sessions overlap, so
+the horizon IC's standard error is about ``sqrt(H)`` times larger than its pair count suggests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +46,7 @@ __all__ = [
     "against_cdi",
     "attribution_summary",
     "drawdown_table",
+    "forward_outcomes",
     "hit_rate",
     "information_coefficient",
     "instrument_shares",
@@ -133,17 +139,40 @@ def instrument_shares(views: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(share_rows(views, signals), columns=["instrument", "signal", "agent", "share"])
 
 
-def skill_pairs(signals: pd.DataFrame, scaled_return: pd.Series) -> pd.DataFrame:
+def forward_outcomes(returns: np.ndarray, start: int, cols: np.ndarray, horizons: np.ndarray,
+                     vol: np.ndarray) -> np.ndarray:
+    """Vol-scaled forward returns ``sum(returns[start:start+h, col]) / (vol sqrt(h))``, one per ``(col, h, vol)``.
+
+    ``returns`` is a sessions x instruments matrix of daily returns in session order, ``start`` the row of the
+    first session earned, ``cols`` column indices (negative: no column). NaN when ``h`` or ``vol`` is not
+    positive or not finite, the window runs past the last row, or a return inside it is missing.
+    """
+    out = np.full(len(cols), np.nan)
+    for n, (c, h, v) in enumerate(zip(cols, horizons, vol, strict=True)):
+        if c < 0 or not (np.isfinite(h) and h >= 1 and np.isfinite(v) and v > 0) or start + int(h) > len(returns):
+            continue
+        out[n] = float(returns[start:start + int(h), c].sum()) / (v * math.sqrt(int(h)))
+    return out
+
+
+def skill_pairs(signals: pd.DataFrame, scaled_return: pd.Series,
+                horizon_outcome: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> pd.DataFrame:
     """The (conviction, vol-scaled return) pairs of one sizing session: ``signal``, ``agent``, ``score``,
-    ``outcome``; ``scaled_return`` is ``r_i(D) / vol_i(s)`` by instrument (NaN: no pair)."""
+    ``outcome``, ``outcome_h``; ``scaled_return`` is ``r_i(D) / vol_i(s)`` by instrument (NaN: no pair);
+    ``horizon_outcome(instruments, horizons)`` the vol-scaled return over each signal's horizon from ``D``
+    (:func:`forward_outcomes`; absent: ``outcome_h`` is NaN)."""
     act = signals[(signals["status"] == "active") & (signals["instrument"] != "")]
     agent = np.where((act["source"] == "agent").to_numpy() & (act["agent"].astype(str) != "").to_numpy(),
                      act["agent"].astype(str).to_numpy(), STRATEGIES)
+    insts = act["instrument"].astype(str).to_numpy()
+    horizons = pd.to_numeric(act["horizon"], errors="coerce").to_numpy(dtype=float)
     out = pd.DataFrame({
         "signal": act["signal_id"].astype(str).to_numpy(),
         "agent": agent,
         "score": act["conviction"].to_numpy(dtype=float),
-        "outcome": scaled_return.reindex(act["instrument"]).to_numpy(dtype=float),
+        "outcome": scaled_return.reindex(insts).to_numpy(dtype=float),
+        "outcome_h": (horizon_outcome(insts, horizons) if horizon_outcome is not None
+                      else np.full(len(insts), np.nan)),
     })
     kept: pd.DataFrame = out[np.isfinite(out["outcome"]) & (out["score"] != 0)]
     return kept
@@ -153,9 +182,11 @@ def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: floa
     """One row per (level, name): gross P&L, cost, net P&L, share of the book's gross P&L, IC and hit rate.
 
     ``pnl`` has ``signal``, ``agent``, ``gross``, ``cost`` (one row per session, instrument and share); ``pairs``
-    the skill pairs of :func:`skill_pairs` over the range.
+    the skill pairs of :func:`skill_pairs` over the range (``outcome_h`` optional: the horizon IC is then null).
     """
     rows = []
+    if "outcome_h" not in pairs.columns:
+        pairs = pairs.assign(outcome_h=np.nan)
     for level, key in (("signal", "signal"), ("agent", "agent")):
         g = pnl.groupby(key, sort=True)[["gross", "cost"]].sum() if not pnl.empty else pd.DataFrame(
             columns=["gross", "cost"])
@@ -166,9 +197,10 @@ def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: floa
             sub = pairs[pairs[key] == name]
             ic, n_ic = information_coefficient(sub["score"], sub["outcome"])
             hr, n_hr = hit_rate(sub["score"], sub["outcome"])
+            ich, n_ich = information_coefficient(sub["score"], sub["outcome_h"])
             rows.append({"level": level, "name": name, "gross_pnl": gross, "cost": cost, "net_pnl": gross - cost,
                          "share_of_gross": gross / book_gross if book_gross != 0 else None, "ic": ic, "ic_pairs": n_ic,
-                         "hit_rate": hr, "hit_pairs": n_hr})
+                         "hit_rate": hr, "hit_pairs": n_hr, "ic_horizon": ich, "ic_horizon_pairs": n_ich})
     return pd.DataFrame.from_records(rows)
 
 

@@ -36,7 +36,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from brmacro.calendar import previous_sessions
+from brmacro.calendar import next_session, previous_sessions
 from brmacro.io import write_table
 from brmacro.params import defaults, resolve
 from brmacro.portfolio.costs import one_way_cost
@@ -53,7 +53,7 @@ from brmacro.report.schemas import (
     BACKTEST_SUMMARY,
 )
 
-__all__ = ["BacktestError", "BacktestResult", "backtest_settings", "build_backtest", "run_backtest"]
+__all__ = ["BacktestError", "BacktestResult", "backtest_settings", "build_backtest", "run_backtest", "signal_skill"]
 
 
 class BacktestError(ValueError):
@@ -436,6 +436,7 @@ def _add_range_views(res: BacktestResult, mat: pd.DataFrame, trades: pd.DataFram
     paid_np = paid.reindex(index=dates, columns=insts).fillna(0.0).to_numpy()
     vol_np = vols.reindex(columns=insts)
     col = {x: k for k, x in enumerate(insts)}
+    skill = _Skill(mat, insts)
     for n, (day, s) in enumerate(zip(dates, d["sizing_date"], strict=True)):
         if s not in views or s not in signals:
             raise BacktestError(f"backtest: no portfolio_optimization.views / signal_aggregation.strategy_signals "
@@ -451,12 +452,63 @@ def _add_range_views(res: BacktestResult, mat: pd.DataFrame, trades: pd.DataFram
         for inst in sorted(live - seen):
             pnl_rows.append((at.NO_VIEW, at.NO_VIEW, float(g[col[inst]]), float(k[col[inst]])))
         vol = vol_np.loc[s].to_numpy(dtype=float) if s in vol_np.index else np.full(len(insts), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = np.where(vol > 0, ret_np[n] / vol, np.nan)
-        pairs.append(at.skill_pairs(signals[s], pd.Series(scaled, index=insts)))
+        pairs.append(skill.pairs(signals[s], day, vol))
     pnl = pd.DataFrame(pnl_rows, columns=["signal", "agent", "gross", "cost"])
-    pr = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["signal", "agent", "score", "outcome"])
-    res.attribution = at.attribution_summary(pnl, pr, float(d["gross_pnl"].sum())).loc[:, BACKTEST_ATTRIBUTION.names]
+    res.attribution = at.attribution_summary(pnl, _Skill.concat(pairs), float(d["gross_pnl"].sum())
+                                             ).loc[:, BACKTEST_ATTRIBUTION.names]
+
+
+class _Skill:
+    """The skill pairs of sizing sessions against a returns matrix (``date`` x ``instrument``, session order): the
+    one-session outcome ``r(D) / vol(s)`` and the horizon outcome over every session with returns from ``D``."""
+
+    def __init__(self, mat: pd.DataFrame, insts: list[str]) -> None:
+        self.insts = insts
+        self.col = {x: k for k, x in enumerate(insts)}
+        self.returns = mat.reindex(columns=insts).to_numpy(dtype=float)
+        self.row = {x: k for k, x in enumerate(mat.index)}
+
+    def pairs(self, signals: pd.DataFrame, day: dt.date, vol: np.ndarray) -> pd.DataFrame:
+        """:func:`brmacro.report.attribution.skill_pairs` of ``signals`` whose positions first earn on ``day``,
+        ``vol`` (annualised, by instrument of ``insts``) known at the sizing session."""
+        from brmacro.report import attribution as at
+
+        start = self.row[day]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(vol > 0, self.returns[start] / vol, np.nan)
+
+        def horizon(names: np.ndarray, h: np.ndarray) -> np.ndarray:
+            cols = np.array([self.col.get(x, -1) for x in names], dtype=int)
+            return at.forward_outcomes(self.returns, start, cols, h, vol[np.maximum(cols, 0)])
+
+        return at.skill_pairs(signals, pd.Series(scaled, index=self.insts), horizon)
+
+    @staticmethod
+    def concat(pairs: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(
+            columns=["signal", "agent", "score", "outcome", "outcome_h"])
+
+
+def signal_skill(signals: Mapping[dt.date, pd.DataFrame], returns: pd.DataFrame) -> pd.DataFrame:
+    """IC, hit rate and horizon IC per signal and agent of the ``signal_aggregation.strategy_signals`` of any
+    sessions, without a book: the active convictions of session ``s`` against the returns from ``D``, the second
+    session after ``s`` (the first a position sized on ``s`` earns; :func:`run_backtest`'s timing), vol over the
+    252 sessions up to ``s``. For sampled sessions (``bench.long_book``); columns of ``backtest_attribution``
+    (the P&L columns 0: no book). Sessions whose ``D`` has no returns are left out."""
+    from brmacro.report import attribution as at
+
+    ret = returns.loc[:, ["date", "instrument", "ret"]].copy()
+    ret["date"] = pd.to_datetime(ret["date"]).dt.date
+    mat = ret.pivot_table(index="date", columns="instrument", values="ret", aggfunc="first")
+    insts = sorted(mat.columns)
+    skill = _Skill(mat, insts)
+    pairs = []
+    for s in sorted(signals):
+        day = next_session(next_session(s))
+        if day in skill.row:
+            pairs.append(skill.pairs(signals[s], day, _vols(mat, s, insts).to_numpy(dtype=float)))
+    empty = pd.DataFrame(columns=["signal", "agent", "gross", "cost"])
+    return at.attribution_summary(empty, _Skill.concat(pairs), 0.0).loc[:, BACKTEST_ATTRIBUTION.names]
 
 
 def _range_sections(res: BacktestResult) -> list[Section]:
@@ -470,14 +522,17 @@ def _range_sections(res: BacktestResult) -> list[Section]:
             def opt(v: Any, f: Any) -> Cell:
                 return Cell(f(v) if v is not None and not pd.isna(v) else na("no pairs"))
 
-            a.table([head, "Gross P&L (NAV)", "Cost", "Net", "Share of gross", "IC", "IC pairs", "Hit rate"],
+            a.table([head, "Gross P&L (NAV)", "Cost", "Net", "Share of gross", "IC", "IC pairs", "Hit rate",
+                     "Horizon IC", "Horizon pairs"],
                     [[Cell(str(r.name)), Cell(pct(r.gross_pnl, 3), fig=f"attribution/{level}/{r.name}/gross_pnl"),
                       Cell(pct(r.cost, 4)), Cell(pct(r.net_pnl, 3)), opt(r.share_of_gross, lambda v: pct(v, 0)),
-                      opt(r.ic, lambda v: num(v, 3)), Cell(str(r.ic_pairs)), opt(r.hit_rate, lambda v: pct(v, 0))]
+                      opt(r.ic, lambda v: num(v, 3)), Cell(str(r.ic_pairs)), opt(r.hit_rate, lambda v: pct(v, 0)),
+                      opt(r.ic_horizon, lambda v: num(v, 3)), Cell(str(r.ic_horizon_pairs))]
                      for r in sub.itertuples()],
                     "Each position's P&L split between its views (by view return) and, inside a view, between its "
-                    "signals (by weight x conviction); IC = corr(conviction(s), ret(D)/vol), D = s + 2 sessions "
-                    "(docs/backtest.md)")
+                    "signals (by weight x conviction); IC = corr(conviction(s), ret(D)/vol), D = s + 2 sessions; "
+                    "horizon IC: the same conviction against the return over the signal's horizon from D "
+                    "(overlapping windows; docs/backtest.md)")
         out.append(a)
     i = Section("turnover", "Turnover and costs per instrument")
     i.table(["Instrument", "Turnover (sum, NAV)", "Cost (sum, NAV)", "Mean cost (bp)"],

@@ -138,6 +138,11 @@ BACKTEST_ATTRIBUTION = Schema(
         Col("hit_rate", "float", nullable=True, lo=0.0, hi=1.0,
             doc="share of pairs with sign(conviction) = sign(ret(D)); null without pairs"),
         Col("hit_pairs", "int", lo=0, doc="pairs behind the hit rate (zero returns left out)"),
+        Col("ic_horizon", "float", nullable=True, lo=-1.0, hi=1.0,
+            doc="horizon information coefficient: Pearson correlation of conviction(s) and the return over the "
+                "signal's horizon H from D, sum ret(D..D+H-1) / (vol(s) sqrt(H)); overlapping windows; null under 3 "
+                "pairs"),
+        Col("ic_horizon_pairs", "int", lo=0, doc="pairs behind the horizon IC (windows inside the returns only)"),
     ),
     key=("level", "name"),
     doc="P&L, information coefficient and hit rate per signal and per agent over the range",
