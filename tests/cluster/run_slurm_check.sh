@@ -101,6 +101,21 @@ check_logs() {
 }
 
 # Every Slurm job in $1 (space separated) must be COMPLETED (squeue keeps them MinJobAge=600 s).
+# Wait for Slurm job $1 to end, asking its state every second; fail (showing the tail of its output $2) unless
+# it COMPLETED. Not `sbatch --wait`: it asks after 2, 10 and 42 s (each wait 4x the last, up to 32 s), so a job
+# of 20 s was seen done at 42 s.
+wait_job() {
+    local id=$1 out=$2 state
+    while :; do
+        state=$(squeue -h -t all -j "$id" -o '%T' 2>/dev/null | head -n1)
+        case $state in
+            PENDING | CONFIGURING | RUNNING | COMPLETING | SUSPENDED) sleep 1 ;;
+            COMPLETED) return 0 ;;
+            *) tail -n 60 "$out" 2>/dev/null; fail "Slurm job $id ended '${state:-unknown}' (output: $out)" ;;
+        esac
+    done
+}
+
 check_completed() {
     local id state
     for id in $1; do
@@ -134,13 +149,14 @@ say "local (profiles/default): ${T_LOCAL} s"
 # --- 2. the whole run, cold, as one Slurm job (sbatch wrapping snakemake, local profile) -----------------
 t0=$(now)
 SBATCH_ID=""
-SBATCH_ID=$(cd "$WD_SBATCH" && clean_env sbatch --parsable --wait --job-name=brmacro-check \
+SBATCH_ID=$(cd "$WD_SBATCH" && clean_env sbatch --parsable --job-name=brmacro-check \
     --cpus-per-task=2 --mem=4000 --time=30 --output="$BASE/sbatch.out" \
     --wrap "$SNAKEMAKE --workflow-profile profiles/default --cores \${SLURM_CPUS_PER_TASK} --config date=$SESSION") ||
-    { tail -n 60 "$BASE/sbatch.out" 2>/dev/null; fail "sbatch-wrapped run failed (output: $BASE/sbatch.out)"; }
+    fail "sbatch refused the job"
+SBATCH_ID=${SBATCH_ID%%;*}
+wait_job "$SBATCH_ID" "$BASE/sbatch.out"
 t1=$(now)
 T_SBATCH=$(elapsed "$t0" "$t1")
-SBATCH_ID=${SBATCH_ID%%;*}
 N_SBATCH_RULEJOBS=$(check_logs "$WD_SBATCH" "$SBATCH_ID")
 check_completed "$SBATCH_ID"
 say "sbatch-wrapped: $N_SBATCH_RULEJOBS rule jobs in 1 Slurm job (id $SBATCH_ID); ${T_SBATCH} s"
