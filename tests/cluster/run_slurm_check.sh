@@ -102,8 +102,8 @@ check_logs() {
 
 # Every Slurm job in $1 (space separated) must be COMPLETED (squeue keeps them MinJobAge=600 s).
 # Wait for Slurm job $1 to end, asking its state every second; fail (showing the tail of its output $2) unless
-# it COMPLETED. Not `sbatch --wait`: it asks after 2, 10 and 42 s (each wait 4x the last, up to 32 s), so a job
-# of 20 s was seen done at 42 s.
+# it COMPLETED. Not `sbatch --wait`: it asks at growing intervals, so a job of ~15 s was reported done at 42 s
+# (docs/cluster.md).
 wait_job() {
     local id=$1 out=$2 state
     while :; do
