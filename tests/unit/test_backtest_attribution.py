@@ -291,6 +291,9 @@ def test_build_writes_the_new_tables(tmp_path):
         assert len(read_table(tmp_path / f"bt_{name}.parquet", schema)) > 0
     html = (tmp_path / "bt.html").read_text()
     assert "Attribution by agent and signal" in html and "PERFECT" in html and "against CDI" in html
+    assert "Horizon IC" in html and "Horizon pairs" in html
+    att = read_table(tmp_path / "bt_attribution.parquet", BACKTEST_ATTRIBUTION).set_index(["level", "name"])
+    assert att.loc[("signal", "PERFECT"), "ic_horizon_pairs"] > 0  # the horizon IC reaches the written table
 
 
 def test_returns_windows_chain_over_a_range_of_any_length():
