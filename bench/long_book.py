@@ -90,14 +90,15 @@ def strategy_ids(signals: dict[dt.date, pd.DataFrame]) -> set[str]:
 
 def print_skill(att: pd.DataFrame, strategies: set[str], min_pairs: int) -> None:
     """Print the IC, hit rate and horizon IC of every signal and agent of an attribution table with at least
-    ``min_pairs`` pairs, and the medians over the signals and over the strategies alone."""
+    ``min_pairs`` pairs, and the medians over the signals and over the strategies alone (a horizon IC enters its
+    median with at least ``min_pairs`` horizon pairs)."""
     cols = ["level", "name", "ic", "ic_pairs", "hit_rate", "ic_horizon", "ic_horizon_pairs", "share_of_gross"]
     a = att.loc[att["ic_pairs"] >= min_pairs, cols]
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(a.sort_values(["level", "ic_horizon"], ascending=[True, False]).to_string(index=False))
     sig = a[a["level"] == "signal"]
     for label, sub in (("signals", sig), ("strategies", sig[sig["name"].isin(strategies)])):
-        one, hor = sub["ic"].dropna(), sub["ic_horizon"].dropna()
+        one, hor = sub["ic"].dropna(), sub.loc[sub["ic_horizon_pairs"] >= min_pairs, "ic_horizon"].dropna()
         print(f"{label} with >= {min_pairs} pairs: {len(one)}; median one-session IC {one.median():.3f} "
               f"(median |IC| {one.abs().median():.3f}); median horizon IC {hor.median():.3f} over {len(hor)}")
 

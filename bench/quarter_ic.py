@@ -9,7 +9,8 @@ by signal, ``docs/backtest.md``; the returns stitched from the ``silver_returns`
 the ``backtest`` rule does) and prints the figures of the range and of each calendar year, the net and gross
 Sharpe, and the IC (one-session and over each signal's horizon) and hit rate of every signal
 and agent with at least ``--min-pairs`` pairs, and their medians. A quarter is a noisy estimate: with about 60
-sessions an IC's standard error is about 0.13 / sqrt(instruments per signal).
+sessions an IC's standard error is about 0.13 / sqrt(instruments per signal), and a horizon IC rests on
+about 60 / H outcomes (a quarter's is noise; a signal whose horizon does not fit in the range has none).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from brmacro.report.attribution import (
     hit_rate,
     information_coefficient,
     rolling_sharpe,
+    skill_pairs,
 )
 from brmacro.report.backtest import BacktestError, build_backtest, run_backtest, signal_skill
 from brmacro.report.schemas import BACKTEST_ATTRIBUTION, BACKTEST_DRAWDOWNS, BACKTEST_INSTRUMENTS, BACKTEST_ROLLING
@@ -211,6 +212,25 @@ def test_signal_skill_without_a_book_gives_the_backtests_skill_figures():
     assert some.loc[("signal", "PERFECT"), "ic_pairs"] == 3
 
 
+def test_signal_skill_edges_no_pairs_and_a_session_missing_from_the_returns():
+    _sizing_, rets, _views_, signals, _cdi_ = _inputs()
+    for some in ({}, {d: signals[d] for d in DAYS[-2:]}):  # no session whose D has returns
+        empty = signal_skill(some, rets)
+        assert empty.empty and list(empty.columns) == BACKTEST_ATTRIBUTION.names
+    # a session absent from the returns is a missing return inside every window over it, not a longer window
+    perfect = {d: s.assign(horizon=np.where(s["signal_id"] == "PERFECT", 4, s["horizon"])) for d, s in signals.items()}
+    full = signal_skill(perfect, rets).set_index(["level", "name"])
+    gap = signal_skill(perfect, rets[rets["date"] != DAYS[5]]).set_index(["level", "name"])
+    assert full.loc[("signal", "PERFECT"), "ic_horizon_pairs"] == 4  # s = 1..4
+    assert gap.loc[("signal", "PERFECT"), "ic_horizon_pairs"] == 1  # only s = 4's window (6..9) misses DAYS[5]
+
+
+def test_skill_pairs_without_a_horizon_function_need_no_horizon_column():
+    sig = _signals(2, DAYS[2]).drop(columns="horizon")
+    pairs = skill_pairs(sig, pd.Series({"DI1_2Y": 0.1, "USDBRL": -0.2}))
+    assert set(pairs["signal"]) == {"PERFECT", "RATES_B", "FX_BR_COMPOSITE"} and pairs["outcome_h"].isna().all()
+
+
 def test_a_missing_view_table_raises():
     sizing, rets, views, signals, cdi = _inputs()
     del views[DAYS[3]]
@@ -293,7 +313,7 @@ def test_build_writes_the_new_tables(tmp_path):
     assert "Attribution by agent and signal" in html and "PERFECT" in html and "against CDI" in html
     assert "Horizon IC" in html and "Horizon pairs" in html
     att = read_table(tmp_path / "bt_attribution.parquet", BACKTEST_ATTRIBUTION).set_index(["level", "name"])
-    assert att.loc[("signal", "PERFECT"), "ic_horizon_pairs"] > 0  # the horizon IC reaches the written table
+    assert att.loc[("signal", "PERFECT"), "ic_horizon_pairs"] == 3  # 5-session windows: s = 1..3
 
 
 def test_returns_windows_chain_over_a_range_of_any_length():

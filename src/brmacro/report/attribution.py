@@ -22,10 +22,9 @@ its position first earns, ``r_i(D) / vol_i(s)`` (``vol`` annualised over 252 ses
 coefficient is their Pearson correlation over every pair of the range (null under three pairs or with a constant
 side); the hit rate is the share of pairs with ``sign(c) = sign(r)`` (``r = 0`` left out). The *horizon* IC pairs
 the same conviction with the vol-scaled return over the signal's own horizon ``H_j`` (the ``horizon`` of its row,
-B3 sessions) from ``D``: ``sum_{k<H} r_i(D+k) / (vol_i(s) sqrt(H_j))`` — the forecast the signal is meant for and
-the IC the portfolio's views assume (``portfolio.views.ic`` over ``view_horizon_sessions``, docs/portfolio.md). A
-pair whose window runs past the returns or misses one is left out; windows of consecutive sessions overlap, so
-the horizon IC's standard error is about ``sqrt(H)`` times larger than its pair count suggests.
+B3 sessions) from ``D``: ``sum_{k<H} r_i(D+k) / (vol_i(s) sqrt(H_j))``, the forecast the signal is meant for. A
+pair whose window runs past the returns or misses a session's return is left out; windows of consecutive
+sessions overlap, so a horizon IC rests on about (sessions / H) independent outcomes, not on its pair count.
 """
 
 from __future__ import annotations
@@ -165,14 +164,15 @@ def skill_pairs(signals: pd.DataFrame, scaled_return: pd.Series,
     agent = np.where((act["source"] == "agent").to_numpy() & (act["agent"].astype(str) != "").to_numpy(),
                      act["agent"].astype(str).to_numpy(), STRATEGIES)
     insts = act["instrument"].astype(str).to_numpy()
-    horizons = pd.to_numeric(act["horizon"], errors="coerce").to_numpy(dtype=float)
+    outcome_h = np.full(len(insts), np.nan)
+    if horizon_outcome is not None:
+        outcome_h = horizon_outcome(insts, pd.to_numeric(act["horizon"], errors="coerce").to_numpy(dtype=float))
     out = pd.DataFrame({
         "signal": act["signal_id"].astype(str).to_numpy(),
         "agent": agent,
         "score": act["conviction"].to_numpy(dtype=float),
         "outcome": scaled_return.reindex(insts).to_numpy(dtype=float),
-        "outcome_h": (horizon_outcome(insts, horizons) if horizon_outcome is not None
-                      else np.full(len(insts), np.nan)),
+        "outcome_h": outcome_h,
     })
     kept: pd.DataFrame = out[np.isfinite(out["outcome"]) & (out["score"] != 0)]
     return kept
@@ -201,7 +201,9 @@ def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: floa
             rows.append({"level": level, "name": name, "gross_pnl": gross, "cost": cost, "net_pnl": gross - cost,
                          "share_of_gross": gross / book_gross if book_gross != 0 else None, "ic": ic, "ic_pairs": n_ic,
                          "hit_rate": hr, "hit_pairs": n_hr, "ic_horizon": ich, "ic_horizon_pairs": n_ich})
-    return pd.DataFrame.from_records(rows)
+    return pd.DataFrame.from_records(rows, columns=["level", "name", "gross_pnl", "cost", "net_pnl", "share_of_gross",
+                                                    "ic", "ic_pairs", "hit_rate", "hit_pairs", "ic_horizon",
+                                                    "ic_horizon_pairs"])
 
 
 def rolling_sharpe(net: Sequence[float] | np.ndarray, window: int, ann: int) -> tuple[np.ndarray, np.ndarray]:

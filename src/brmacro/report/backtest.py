@@ -36,7 +36,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from brmacro.calendar import next_session, previous_sessions
+from brmacro.calendar import next_session, previous_sessions, sessions_between
 from brmacro.io import write_table
 from brmacro.params import defaults, resolve
 from brmacro.portfolio.costs import one_way_cost
@@ -465,8 +465,11 @@ class _Skill:
     def __init__(self, mat: pd.DataFrame, insts: list[str]) -> None:
         self.insts = insts
         self.col = {x: k for k, x in enumerate(insts)}
-        self.returns = mat.reindex(columns=insts).to_numpy(dtype=float)
-        self.row = {x: k for k, x in enumerate(mat.index)}
+        # a row for every B3 session of the span, so a session missing from the returns is a missing return
+        # inside a window (the pair is left out), never a window that silently spans more than H sessions
+        days = sorted(set(mat.index) | set(sessions_between(min(mat.index), max(mat.index)))) if len(mat) else []
+        self.returns = mat.reindex(index=days, columns=insts).to_numpy(dtype=float)
+        self.row = {x: k for k, x in enumerate(days)}
 
     def pairs(self, signals: pd.DataFrame, day: dt.date, vol: np.ndarray) -> pd.DataFrame:
         """:func:`brmacro.report.attribution.skill_pairs` of ``signals`` whose positions first earn on ``day``,
@@ -479,7 +482,7 @@ class _Skill:
 
         def horizon(names: np.ndarray, h: np.ndarray) -> np.ndarray:
             cols = np.array([self.col.get(x, -1) for x in names], dtype=int)
-            return at.forward_outcomes(self.returns, start, cols, h, vol[np.maximum(cols, 0)])
+            return at.forward_outcomes(self.returns, start, cols, h, np.append(vol, np.nan)[cols])  # -1: NaN
 
         return at.skill_pairs(signals, pd.Series(scaled, index=self.insts), horizon)
 
@@ -494,7 +497,9 @@ def signal_skill(signals: Mapping[dt.date, pd.DataFrame], returns: pd.DataFrame)
     sessions, without a book: the active convictions of session ``s`` against the returns from ``D``, the second
     session after ``s`` (the first a position sized on ``s`` earns; :func:`run_backtest`'s timing), vol over the
     252 sessions up to ``s``. For sampled sessions (``bench.long_book``); columns of ``backtest_attribution``
-    (the P&L columns 0: no book). Sessions whose ``D`` has no returns are left out."""
+    (the P&L columns 0: no book). Sessions whose ``D`` has no returns are left out. Equal to
+    :func:`run_backtest`'s skill figures when every session's ``D`` is in the backtest's range and every signal
+    instrument is in its books (the pipeline's sizing lists every tradable); here every returns column counts."""
     from brmacro.report import attribution as at
 
     ret = returns.loc[:, ["date", "instrument", "ret"]].copy()
