@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from brmacro.calendar import anbima_days
+from brmacro.report.schemas import BACKTEST_ATTRIBUTION
 
 __all__ = [
     "NO_VIEW",
@@ -182,11 +183,9 @@ def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: floa
     """One row per (level, name): gross P&L, cost, net P&L, share of the book's gross P&L, IC and hit rate.
 
     ``pnl`` has ``signal``, ``agent``, ``gross``, ``cost`` (one row per session, instrument and share); ``pairs``
-    the skill pairs of :func:`skill_pairs` over the range (``outcome_h`` optional: the horizon IC is then null).
+    the skill pairs of :func:`skill_pairs` over the range. Columns: those of ``backtest_attribution``.
     """
     rows = []
-    if "outcome_h" not in pairs.columns:
-        pairs = pairs.assign(outcome_h=np.nan)
     for level, key in (("signal", "signal"), ("agent", "agent")):
         g = pnl.groupby(key, sort=True)[["gross", "cost"]].sum() if not pnl.empty else pd.DataFrame(
             columns=["gross", "cost"])
@@ -201,9 +200,7 @@ def attribution_summary(pnl: pd.DataFrame, pairs: pd.DataFrame, book_gross: floa
             rows.append({"level": level, "name": name, "gross_pnl": gross, "cost": cost, "net_pnl": gross - cost,
                          "share_of_gross": gross / book_gross if book_gross != 0 else None, "ic": ic, "ic_pairs": n_ic,
                          "hit_rate": hr, "hit_pairs": n_hr, "ic_horizon": ich, "ic_horizon_pairs": n_ich})
-    return pd.DataFrame.from_records(rows, columns=["level", "name", "gross_pnl", "cost", "net_pnl", "share_of_gross",
-                                                    "ic", "ic_pairs", "hit_rate", "hit_pairs", "ic_horizon",
-                                                    "ic_horizon_pairs"])
+    return pd.DataFrame.from_records(rows, columns=BACKTEST_ATTRIBUTION.names)
 
 
 def rolling_sharpe(net: Sequence[float] | np.ndarray, window: int, ann: int) -> tuple[np.ndarray, np.ndarray]:

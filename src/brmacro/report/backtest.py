@@ -454,8 +454,7 @@ def _add_range_views(res: BacktestResult, mat: pd.DataFrame, trades: pd.DataFram
         vol = vol_np.loc[s].to_numpy(dtype=float) if s in vol_np.index else np.full(len(insts), np.nan)
         pairs.append(skill.pairs(signals[s], day, vol))
     pnl = pd.DataFrame(pnl_rows, columns=["signal", "agent", "gross", "cost"])
-    res.attribution = at.attribution_summary(pnl, _Skill.concat(pairs), float(d["gross_pnl"].sum())
-                                             ).loc[:, BACKTEST_ATTRIBUTION.names]
+    res.attribution = at.attribution_summary(pnl, _Skill.concat(pairs), float(d["gross_pnl"].sum()))
 
 
 class _Skill:
@@ -513,7 +512,7 @@ def signal_skill(signals: Mapping[dt.date, pd.DataFrame], returns: pd.DataFrame)
         if day in skill.row:
             pairs.append(skill.pairs(signals[s], day, _vols(mat, s, insts).to_numpy(dtype=float)))
     empty = pd.DataFrame(columns=["signal", "agent", "gross", "cost"])
-    return at.attribution_summary(empty, _Skill.concat(pairs), 0.0).loc[:, BACKTEST_ATTRIBUTION.names]
+    return at.attribution_summary(empty, _Skill.concat(pairs), 0.0)
 
 
 def _range_sections(res: BacktestResult) -> list[Section]:
