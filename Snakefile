@@ -37,6 +37,11 @@ else:
     include: "rules/sessions.smk"
 
 
+if LAYOUT == "batch":
+
+    include: "rules/batches.smk"
+
+
 include: "rules/backtest.smk"
 
 

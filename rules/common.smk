@@ -1,4 +1,6 @@
 # Shared settings: target sessions, paths, wildcard constraints and the named input functions of every rule.
+import atexit
+import os
 import sys
 import time
 from functools import lru_cache
@@ -29,8 +31,9 @@ try:
 except (DateError, GuardError) as exc:
     raise WorkflowError(f"brmacro: {exc}") from None
 
-# layout=auto (the default): the 23 step rules for a few sessions, the session layout beyond
-# brmacro.pipeline.AUTO_SESSION_LAYOUT_FROM sessions (docs/performance.md). Same artifacts either way.
+# layout=auto (the default): the 23 step rules for a few sessions, the session layout from
+# brmacro.pipeline.AUTO_SESSION_LAYOUT_FROM sessions, the batch layout from AUTO_BATCH_LAYOUT_FROM
+# (docs/performance.md). Same artifacts either way.
 LAYOUT = _pl.resolve_layout(config["layout"], len(DATES))
 
 if config["layout"] == "step" and len(DATES) > 60:
@@ -44,6 +47,30 @@ if config["layout"] == "step" and len(DATES) > 60:
 
 wildcard_constraints:
     date=r"\d{4}-\d{2}-\d{2}",
+
+
+# The batch layout's jobs (rules/batches.smk): rule name -> (session group, its month of target sessions).
+BATCH_JOBS = (
+    {
+        f"batch_{g}_{month}": (g, sessions)
+        for month, sessions in _pl.session_batches(DATES)
+        for g in _pl.SESSION_GROUPS
+    }
+    if LAYOUT == "batch"
+    else {}
+)
+# The date wildcard of the session rules (rules/sessions.smk): any session, except in the batch layout, where the
+# batch rules build the target sessions and the session rules only the earlier sessions the batches read.
+SESSION_RULE_DATES = (
+    _pl.other_sessions_pattern(DATES) if LAYOUT == "batch" else r"\d{4}-\d{2}-\d{2}"
+)
+
+
+def job_sessions(rule, wildcards):
+    """The sessions a session-layout job (its `{date}`) or a batch-layout job (BATCH_JOBS) builds, as strings."""
+    if rule in BATCH_JOBS:
+        return [d.isoformat() for d in BATCH_JOBS[rule][1]]
+    return [wildcards.date]
 
 
 def _session(date):
@@ -73,7 +100,7 @@ def partition_dir(asset, date="{date}"):
 
 def part(asset, date="{date}"):
     """What one partition of `asset` is to Snakemake: its files (step layout) or its folder (session layout)."""
-    if LAYOUT == "session":
+    if LAYOUT != "step":
         return [partition_dir(asset, date)]
     return list(_part_files(asset, date))
 
@@ -88,23 +115,38 @@ def part_with_report(asset, date="{date}"):
 
 
 @lru_cache(maxsize=None)
+def _checked_inputs():
+    """The inputs check_complete passed, kept between runs (brmacro.io.CheckedInputs): a rerun reads only the
+    footers of files written or changed since. Loaded at the first existing input (brmacro.io imports pandas and
+    pyarrow, which a cold run's plan does not need); saved when Snakemake exits, dry runs included."""
+    from brmacro.io import CheckedInputs
+
+    checked = CheckedInputs(RESULTS)
+    atexit.register(checked.save)
+    return checked
+
+
+@lru_cache(maxsize=None)
 def _check_complete(path):
     """brmacro.io.check_complete (an existing input must be a whole Parquet file of its partition's session),
     before any job."""
-    from brmacro.io import ArtifactError, check_complete
+    from brmacro.io import ArtifactError
 
+    if not os.path.exists(path):
+        return  # not built yet: the workflow builds it
     try:
-        check_complete(path)
+        _checked_inputs().check(path)
     except ArtifactError as exc:
         raise WorkflowError(f"brmacro: {exc}") from None
 
 
 def _complete(paths):
-    """``paths`` after :func:`_check_complete` of each table (a session-layout input is a partition folder)."""
+    """``paths`` after :func:`_check_complete` of each table (a session-layout input is a partition folder; one
+    not built yet has nothing to check)."""
     for p in paths:
         if p.endswith(".parquet"):
             _check_complete(p)
-        else:
+        elif os.path.isdir(p):
             folder = Path(p)
             for f in _pl.partition_paths(
                 RESULTS, folder.parent.name, folder.name.removeprefix("date=")
@@ -137,39 +179,56 @@ def step_inputs(asset):
     return _inputs
 
 
+def _group_inputs_of(group, d):
+    """The partition folders (and the desk's files) the `group` job of session `d` reads, each checked."""
+    ext = list(
+        dict.fromkeys(  # a file two members read (the desk's positions) is declared once
+            p
+            for a in _pl.SESSION_GROUPS[group]
+            for part_ in _pl.external_inputs(a, d, config)
+            for p in part_
+        )
+    )
+    same, _ = _pl.group_inputs(group)
+    return (
+        _complete(
+            [partition_dir(u, d.isoformat()) for u in same]
+            + [
+                partition_dir(u, s.isoformat())
+                for u, ds in _pl.group_prev_dates(group, d, config).items()
+                for s in ds
+            ]
+        )
+        + ext
+    )
+
+
 def session_inputs(group):
     """Input function of a session-layout rule: the partition folders the group reads."""
-    same, _ = _pl.group_inputs(group)
 
     def _inputs(wildcards):
         d = _session(wildcards.date)
         # a group the step rules built is taken over as built when each member is up to date (no rerun)
         _pl.adopt_step_built(RESULTS, group, d, config)
-        ext = list(
-            dict.fromkeys(  # a file two members read (the desk's positions) is declared once
-                p
-                for a in _pl.SESSION_GROUPS[group]
-                for part_ in _pl.external_inputs(a, d, config)
-                for p in part_
-            )
-        )
-        return (
-            _complete(
-                [partition_dir(u, wildcards.date) for u in same]
-                + [
-                    partition_dir(u, s.isoformat())
-                    for u, ds in _pl.group_prev_dates(group, d, config).items()
-                    for s in ds
-                ]
-            )
-            + ext
-        )
+        return _group_inputs_of(group, d)
 
     return _inputs
 
 
-def session_outputs(group):
-    return [directory(partition_dir(a)) for a in _pl.SESSION_GROUPS[group]]
+def batch_inputs(group, sessions):
+    """Input function of a batch-layout rule: what the group reads for any of its `sessions`, each once."""
+
+    def _inputs(wildcards):
+        _pl.adopt_step_built(RESULTS, group, sessions, config)  # as session_inputs, the month as one job
+        return list(dict.fromkeys(p for d in sessions for p in _group_inputs_of(group, d)))
+
+    return _inputs
+
+
+def session_outputs(group, sessions=None):
+    """The partition folders a session-layout job (`{date}`) or a batch-layout job (its `sessions`) writes."""
+    dates = ["{date}"] if sessions is None else [d.isoformat() for d in sessions]
+    return [directory(partition_dir(a, d)) for d in dates for a in _pl.SESSION_GROUPS[group]]
 
 
 # The code version of every step (brmacro.codeversion): a param, so a change to the library code a step runs
@@ -201,11 +260,25 @@ def source_resources(asset):
     return {f"src_{asset.removeprefix('bronze_')}": 1}
 
 
+def group_resources(group):
+    """A session or batch job's resources: those of its member steps (the bronze group holds every source)."""
+    return {k: v for a in _pl.SESSION_GROUPS[group] for k, v in source_resources(a).items()}
+
+
 def log_of(asset):
     return f"{RESULTS}/logs/{asset}/{{date}}.log"
 
 
 def targets(layers=_pl.LAYERS):
+    """Every partition of the target sessions in `layers`. In the batch layout, one partition per batch job:
+    Snakemake runs a job when any of its declared outputs is missing or out of date, so naming one output brings
+    the whole month of the group in, and the plan does not weigh ~23 files per session against ~800 jobs."""
+    if LAYOUT == "batch":
+        return [
+            partition_dir(_pl.SESSION_GROUPS[g][0], sessions[0].isoformat())
+            for g, sessions in BATCH_JOBS.values()
+            if any(_pl.STEPS[a].layer in layers for a in _pl.SESSION_GROUPS[g])
+        ]
     return [
         p
         for a, s in _pl.STEPS.items()

@@ -81,12 +81,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def session_layout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The demo pipeline for the last of :data:`SESSIONS` alone in ``layout=session`` (4 jobs per session), cold.
+def batch_layout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo pipeline for the last of :data:`SESSIONS` alone in ``layout=batch``, cold: the target session by the
+    batch rules (one job per session group and month), the earlier sessions it reads by the session rules (4 jobs
+    per session), so one run exercises both grouped layouts.
 
     Returns its working directory and Snakemake's output. Shared by the layout tests (tests/workflow): copy the
     directory before changing anything in it.
     """
-    wd = workflow_copy(tmp_path_factory.mktemp("session_layout_run"))
-    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=session")
+    wd = workflow_copy(tmp_path_factory.mktemp("batch_layout_run"))
+    out = snakemake(wd, "--cores", "2", "--config", f"date={SESSIONS[-1]}", "layout=batch")
     return wd, out.stdout + out.stderr

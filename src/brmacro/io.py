@@ -451,6 +451,59 @@ def check_complete(path: str | os.PathLike[str]) -> None:
         )
 
 
+#: The file in the results folder where :class:`CheckedInputs` keeps the inputs :func:`check_complete` has passed.
+CHECKED_INPUTS = ".brmacro_checked.json"
+
+
+class CheckedInputs:
+    """:func:`check_complete` with a memory across runs: a file that passed is not read again while its size,
+    modification time and inode are those it had when it passed.
+
+    The workflow checks every existing input before any job; over a 16-year results folder that is ~200,000 Parquet
+    footers (~0.2 ms each), most of a no-op rerun. Truncating or rewriting a file changes its size or mtime, and a
+    file copied or moved in from another partition has another inode or another path, so each of those is checked
+    again. The list lives in ``<results>/`` :data:`CHECKED_INPUTS` (written by :meth:`save`, atomically; an
+    unreadable or foreign list is ignored, so deleting it only costs the reads).
+    """
+
+    VERSION = 1
+
+    def __init__(self, results: str | os.PathLike[str]) -> None:
+        self.root = Path(results)
+        self.path = self.root / CHECKED_INPUTS
+        self._passed: dict[str, tuple[int, int, int]] = {}
+        self._dirty = False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") == self.VERSION:
+                self._passed = {str(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in data["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            self._passed = {}
+
+    def check(self, path: str | os.PathLike[str]) -> None:
+        """:func:`check_complete` of ``path`` unless it passed before unchanged (a missing file passes)."""
+        key = str(path)
+        try:
+            st = os.stat(key)
+        except FileNotFoundError:
+            return
+        ident = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if self._passed.get(key) == ident:
+            return
+        check_complete(key)
+        self._passed[key] = ident
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the list when a file passed since it was read, if the results folder exists."""
+        if not self._dirty or not self.root.is_dir():
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": self.VERSION, "files": self._passed}), encoding="utf-8")
+        os.replace(tmp, self.path)
+        self._dirty = False
+
+
 def frame(records: Sequence[Mapping[str, Any]], schema: Schema) -> pd.DataFrame:
     """A frame with the schema's columns from a list of records (empty list gives an empty frame)."""
     if not records:

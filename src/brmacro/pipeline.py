@@ -286,14 +286,19 @@ SESSION_GROUPS: dict[str, tuple[str, ...]] = {
 #: ``layout: auto`` takes the session layout from this many target sessions on, the step layout below it
 #: (docs/performance.md: where the two cross, and why a few sessions keep the 23 step rules).
 AUTO_SESSION_LAYOUT_FROM = 6
-LAYOUTS = ("auto", "step", "session")
+#: ... and the batch layout (one job per group and calendar month of sessions) from this many on.
+AUTO_BATCH_LAYOUT_FROM = 250
+LAYOUTS = ("auto", "step", "session", "batch")
 
 
 def resolve_layout(layout: str, n_sessions: int) -> str:
-    """The job layout a run uses: ``step`` or ``session`` (``auto`` picks by the number of target sessions)."""
+    """The job layout a run uses: ``step``, ``session`` or ``batch`` (``auto`` picks by the number of target
+    sessions)."""
     if layout not in LAYOUTS:
         raise ValueError(f"config layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if layout == "auto":
+        if n_sessions >= AUTO_BATCH_LAYOUT_FROM:
+            return "batch"
         return "session" if n_sessions >= AUTO_SESSION_LAYOUT_FROM else "step"
     return layout
 
@@ -712,8 +717,9 @@ def _mtime_ns(path: Path) -> int:
     return (stamp if path.is_dir() and stamp.exists() else path).stat().st_mtime_ns
 
 
-def adopt_step_built(results: str | Path, group: str, date: dt.date, config: Mapping[str, Any]) -> bool:
-    """Let the session layout take over a session group whose partitions the 23 step rules built.
+def adopt_step_built(results: str | Path, group: str, dates: dt.date | Sequence[dt.date],
+                     config: Mapping[str, Any]) -> bool:
+    """Let the session or batch layout take over a session group built by another layout, as built.
 
     The step rules write files; a session job's outputs are the partition folders, dated by Snakemake's
     timestamp file. A step-built folder has none, so Snakemake dates it by the folder itself, and in the step
@@ -721,25 +727,48 @@ def adopt_step_built(results: str | Path, group: str, date: dt.date, config: Map
     older than its inputs and rerun (same bytes). Here each member is checked in the step layout's own terms
     (every file of its partition exists and is no older than every file it reads, as its rule declares them);
     when all are, each folder gets the timestamp file dated at the newest file or folder the group reads or
-    writes, which is what a session job finishing now would record. Otherwise nothing is written and Snakemake
-    decides as it would. Returns whether the group was adopted.
+    writes, which is what a session job finishing now would record.
+
+    ``dates`` is one session (a session-layout job) or the sessions of a batch-layout job. Snakemake dates a batch
+    as one job (its oldest output against its newest input), so a month the session jobs built one session at a
+    time (stamped folders, each session up to date against its own inputs) would look out of date whenever a
+    later session's input was written after an earlier session's outputs: such a month has its folders re-dated
+    at the newest of the whole batch. Folders partly stamped, missing, or out of date in their own terms are left
+    to Snakemake. Returns whether folders were dated.
     """
     members = SESSION_GROUPS[group]
-    folders = [Path(partition_dir(results, a, date)) for a in members]
-    if any(not f.is_dir() or (f / SNAKEMAKE_TIMESTAMP).exists() for f in folders):
+    days = [dates] if isinstance(dates, dt.date) else list(dates)
+    folders = [Path(partition_dir(results, a, d)) for d in days for a in members]
+    if any(not f.is_dir() for f in folders):
         return False
+    stamped = [(f / SNAKEMAKE_TIMESTAMP).exists() for f in folders]
+    if any(stamped) and not all(stamped):
+        return False
+    if all(stamped) and group_inputs(group) == ([], {}):
+        return False  # a job without inputs is never out of date by time (the bronze group)
     newest = 0
-    for a in members:
-        same, prev, outs = _declared_files(results, a, date, config)
-        if not all(p.is_file() for p in (*same, *prev, *outs)):
-            return False
-        read = [p.stat().st_mtime_ns for p in (*same, *prev)]
-        written = [p.stat().st_mtime_ns for p in outs]
-        if read and max(read) > min(written):
-            return False  # out of date in the step layout too: Snakemake reruns it
-        newest = max(newest, *read, *written, *(_mtime_ns(p.parent) for p in (*same, *prev)))
-    for f in folders:
-        newest = max(newest, f.stat().st_mtime_ns)
+    for d in days:
+        mine = [Path(partition_dir(results, a, d)) for a in members]
+        for a in members:
+            same, prev, outs = _declared_files(results, a, d, config)
+            if not all(p.is_file() for p in (*same, *prev, *outs)):
+                return False
+            dirs = [_mtime_ns(p.parent) for p in (*same, *prev)]
+            if all(stamped):  # built by session or batch jobs: dated by their stamps against the folders they read
+                if dirs and max(dirs) > min(_mtime_ns(f) for f in mine):
+                    return False
+                newest = max(newest, *dirs, *(_mtime_ns(f) for f in mine))
+                continue
+            read = [p.stat().st_mtime_ns for p in (*same, *prev)]
+            written = [p.stat().st_mtime_ns for p in outs]
+            if read and max(read) > min(written):
+                return False  # out of date in the step layout too: Snakemake reruns it
+            newest = max(newest, *read, *written, *dirs)
+    if all(stamped):
+        if min(_mtime_ns(f) for f in folders) >= newest:
+            return False  # Snakemake finds the job up to date as it is
+    else:
+        newest = max(newest, *(f.stat().st_mtime_ns for f in folders))
     for f in folders:
         stamp = f / SNAKEMAKE_TIMESTAMP
         stamp.touch()
@@ -784,23 +813,57 @@ def group_params(group: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {"results": str(config["results"]), "config": select(config, keys)}
 
 
-def run_session(group: str, date: str, params: Mapping[str, Any], log: str | Path | None = None) -> None:
-    """Build every member step of a session group for one session: the body of a session-layout rule.
+def run_session(group: str, dates: str | Sequence[str], params: Mapping[str, Any],
+                log: str | Path | None = None) -> None:
+    """Build every member step of a session group for one session, or for each of a batch of sessions in order:
+    the body of a session-layout rule (one session) and of a batch-layout rule (:func:`session_batches`).
 
     Each member is built exactly as its own rule would build it (:func:`run_step`, same declared files,
-    same params), in :data:`SESSION_GROUPS` order; messages of all members go to the group's log.
+    same params), in :data:`SESSION_GROUPS` order; messages of all members go to the job's log. The input tables
+    are read once per job (:func:`shared_reads`): in a batch, the earlier sessions one session reads are mostly
+    those the session before it read.
     """
     from brmacro.logs import log_file
 
-    session = dt.date.fromisoformat(date)
+    days = [dates] if isinstance(dates, str) else list(dates)
     logger = logging.getLogger("brmacro")
+    code = dict(params.get("code") or {})
     with log_file(logger, log), shared_reads() as reads:
-        for asset in SESSION_GROUPS[group]:
-            same, prev, outs = _declared_files(params["results"], asset, session, params["config"])
-            code = dict(params.get("code") or {}).get(asset, "")
-            run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code}, same, prev, outs, None)
-        logger.info("session %s %s: %d input tables read, %d reads served from them", group, date, reads.misses,
-                    reads.hits)
+        for date in days:
+            session = dt.date.fromisoformat(date)
+            for asset in SESSION_GROUPS[group]:
+                same, prev, outs = _declared_files(params["results"], asset, session, params["config"])
+                run_step(asset, date, {**step_params(asset, params["config"]), CODE_KEY: code.get(asset, "")}, same,
+                         prev, outs, None)
+        logger.info("%s %s: %d session(s), %d input tables read, %d reads served from them", group,
+                    days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}", len(days), reads.misses, reads.hits)
+
+
+def other_sessions_pattern(sessions: Sequence[dt.date]) -> str:
+    """A regular expression matching a ``YYYY-MM-DD`` date that is none of ``sessions``: the ``date`` wildcard of
+    the session rules in the batch layout, so they build only the earlier sessions the batches read and Snakemake
+    never weighs a session job against a batch job for a target session (a trie of the dates, so matching does not
+    scan them all; no ``{}`` quantifiers, which Snakemake's patterns would take for wildcards)."""
+    tree: dict[str, dict[str, list[str]]] = {}
+    for d in sorted(set(sessions)):
+        tree.setdefault(f"{d.year:04d}", {}).setdefault(f"{d.month:02d}", []).append(f"{d.day:02d}")
+    digits = r"\d\d\d\d-\d\d-\d\d"
+    if not tree:
+        return digits
+    years = "|".join(y + "-(?:" + "|".join(m + "-(?:" + "|".join(ds) + ")" for m, ds in ms.items()) + ")"
+                     for y, ms in tree.items())
+    return rf"(?!(?:{years})(?!\d)){digits}"
+
+
+def session_batches(sessions: Sequence[dt.date]) -> list[tuple[str, list[dt.date]]]:
+    """The jobs of the batch layout: the target sessions grouped by calendar month, as ``(name, sessions)`` in
+    order, ``name`` ``YYYY_MM``. Each session group runs one job per month (:func:`run_session`); a month is the
+    same batch whatever the run's range, so an interrupted backfill resumes month by month.
+    """
+    out: dict[str, list[dt.date]] = {}
+    for d in sorted(set(sessions)):
+        out.setdefault(f"{d.year:04d}_{d.month:02d}", []).append(d)
+    return list(out.items())
 
 
 def context_for(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any]) -> Context:

@@ -179,3 +179,52 @@ def test_check_complete_refuses_a_truncated_or_foreign_file_and_passes_a_missing
         good.write_bytes(broken)
         with pytest.raises(ArtifactError, match="is not a complete Parquet file.*--forcerun silver_curves"):
             check_complete(good)
+
+
+def test_checked_inputs_reads_a_footer_once_until_the_file_changes(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow's memory of passed inputs (brmacro.io.CheckedInputs): a passed file is not read again in this
+    run or the next while unchanged; a truncated, rewritten, replaced or moved-in file is checked again."""
+    import os
+    import shutil
+
+    import brmacro.io as bio
+
+    s = Schema("x", (Col("v", "float"),))
+    results = tmp_path / "results"
+    good = results / "silver" / "silver_curves" / "date=2024-06-03" / "part.parquet"
+    write_table(pd.DataFrame({"v": [1.0, 2.0]}), good, s, asof=dt.date(2024, 6, 3), source="demo")
+    other = results / "silver" / "silver_curves" / "date=2024-06-04" / "part.parquet"
+    write_table(pd.DataFrame({"v": [3.0]}), other, s, asof=dt.date(2024, 6, 4), source="demo")
+    reads: list[str] = []
+    real = bio.check_complete
+    monkeypatch.setattr(bio, "check_complete", lambda p: (reads.append(str(p)), real(p))[1])
+
+    first = bio.CheckedInputs(results)
+    first.check(good)
+    first.check(good)
+    first.check(results / "silver" / "silver_curves" / "date=2024-06-05" / "part.parquet")  # missing: passes
+    assert reads == [str(good)]
+    first.save()
+    assert (results / bio.CHECKED_INPUTS).is_file()
+
+    again = bio.CheckedInputs(results)  # the next run
+    again.check(good)
+    assert reads == [str(good)]
+    # another session's file moved in keeps its inode but not its path; a copy gets a new inode: both re-checked
+    shutil.copy2(good, other)  # copy2 keeps the mtime
+    with pytest.raises(ArtifactError, match="of session 2024-06-03, expected 2024-06-04"):
+        again.check(other)
+    data = good.read_bytes()
+    good.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ArtifactError, match="is not a complete Parquet file"):
+        again.check(good)
+    os.utime(good, ns=(first._passed[str(good)][1], first._passed[str(good)][1]))  # same mtime, other size
+    with pytest.raises(ArtifactError, match="is not a complete Parquet file"):
+        again.check(good)
+    # a foreign or unreadable list is ignored: every file is read again
+    (results / bio.CHECKED_INPUTS).write_text("{not json", encoding="utf-8")
+    write_table(pd.DataFrame({"v": [1.0]}), good, s, asof=dt.date(2024, 6, 3), source="demo")
+    reads.clear()
+    bio.CheckedInputs(results).check(good)
+    assert reads == [str(good)]

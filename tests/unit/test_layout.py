@@ -1,4 +1,5 @@
-"""Job layouts (``layout: auto``) and the reads a session-layout job shares between its member steps."""
+"""Job layouts (``layout: auto``), the batch layout's months, and the reads a session- or batch-layout job shares
+between its member steps and sessions."""
 
 from __future__ import annotations
 
@@ -9,31 +10,49 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from brmacro.calendar import b3_sessions
 from brmacro.io import write_table
 from brmacro.pipeline import (
+    AUTO_BATCH_LAYOUT_FROM,
     AUTO_SESSION_LAYOUT_FROM,
     Context,
     SharedReads,
     all_schemas,
     resolve_layout,
+    session_batches,
     shared_reads,
 )
 
 D = dt.date(2026, 11, 24)
 
 
-def test_auto_takes_the_step_layout_for_a_few_sessions_and_the_session_layout_beyond() -> None:
+def test_auto_takes_the_step_layout_for_a_few_sessions_then_the_session_then_the_batch_layout() -> None:
     assert resolve_layout("auto", 1) == "step"
     assert resolve_layout("auto", AUTO_SESSION_LAYOUT_FROM - 1) == "step"
     assert resolve_layout("auto", AUTO_SESSION_LAYOUT_FROM) == "session"
-    assert resolve_layout("auto", 4200) == "session"
+    assert resolve_layout("auto", AUTO_BATCH_LAYOUT_FROM - 1) == "session"
+    assert resolve_layout("auto", AUTO_BATCH_LAYOUT_FROM) == "batch"
+    assert resolve_layout("auto", 4200) == "batch"
     assert resolve_layout("step", 4200) == "step"
-    assert resolve_layout("session", 1) == "session"
+    assert resolve_layout("session", 4200) == "session"
+    assert resolve_layout("batch", 1) == "batch"
 
 
 def test_an_unknown_layout_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="layout must be one of auto, step, session, got 'steps'"):
+    with pytest.raises(ValueError, match="layout must be one of auto, step, session, batch, got 'steps'"):
         resolve_layout("steps", 3)
+
+
+def test_the_batch_layout_runs_one_job_per_calendar_month_of_target_sessions() -> None:
+    days = [d for d in b3_sessions() if dt.date(2025, 12, 20) <= d <= dt.date(2026, 2, 3)]
+    batches = session_batches(list(reversed(days)) + days[:3])  # any order, repeats: each session once, in order
+    assert [name for name, _ in batches] == ["2025_12", "2026_01", "2026_02"]
+    assert [s for _, ss in batches for s in ss] == days
+    assert all(len({(s.year, s.month) for s in ss}) == 1 for _, ss in batches)
+    # 2025-12-24, 25, 31 and 2026-01-01 are not B3 sessions; the month of a range's first and last session is partial
+    assert batches[0][1][0] == dt.date(2025, 12, 22) and batches[-1][1] == [dt.date(2026, 2, 2), dt.date(2026, 2, 3)]
+    # the same month is the same batch whatever the range around it, so a resumed backfill plans the same jobs
+    assert dict(session_batches([d for d in days if d.month == 1])) == {"2026_01": batches[1][1]}
 
 
 def _ptax(tmp_path: Path, rate: float) -> Path:

@@ -37,7 +37,7 @@ def _table(wd: Path, layer: str, asset: str, table: str = "part") -> pd.DataFram
     return read_table(wd / "results" / layer / asset / f"date={D}" / name, all_schemas()[asset][table])
 
 
-def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, session_layout_run: tuple[Path, str],
+def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, batch_layout_run: tuple[Path, str],
                                                          tmp_path: Path) -> None:
     # without a file, the run has no held book and the report says the model book stands in
     assert _table(demo_run, "portfolio", "portfolio_sizing", "desk_books").empty
@@ -83,8 +83,8 @@ def test_held_versus_proposed_risk_from_a_positions_file(demo_run: Path, session
     assert (hv != pv).all()
 
     # the session layout declares and reads the same optional files: the same bytes (the files added to a copy of
-    # the shared session-layout run of D: it reruns what reads them)
-    sl = _copy_run(session_layout_run[0], tmp_path / "session")
+    # the shared batch-layout run of D, whose partitions the session rules take over: they rerun what reads them)
+    sl = _copy_run(batch_layout_run[0], tmp_path / "session")
     _positions(sl, PREV, BOOK)
     _positions(sl, D, BOOK)
     log = snakemake(sl, "--cores", "2", "--config", f"date={D}", "layout=session")

@@ -52,8 +52,12 @@ def test_layout_auto_on_a_folder_built_by_the_step_rules_rebuilds_nothing(demo_r
     assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
-def test_switching_from_the_step_to_the_session_layout_rebuilds_nothing(demo_run: Path) -> None:
-    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", "layout=session")
+@pytest.mark.parametrize("layout", ["batch", "session"])
+def test_switching_from_the_step_to_a_grouped_layout_rebuilds_nothing(demo_run: Path, layout: str) -> None:
+    """From the step layout to the batch layout (the folder taken over month by month), then to the session layout
+    on the same folder. (From the session to the batch layout, a month the session jobs built can rerun some of its
+    groups: docs/performance.md.)"""
+    out = snakemake(demo_run, "-n", "--config", f"start={SESSIONS[0]}", f"end={SESSIONS[-1]}", f"layout={layout}")
     assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-2000:]
 
 
@@ -183,28 +187,37 @@ def _partition_files(results: Path) -> dict[str, bytes]:
     }
 
 
-def test_session_layout_builds_the_same_bytes(demo_run: Path, session_layout_run: tuple[Path, str],
-                                              tmp_path: Path) -> None:
-    """layout=session (4 jobs per session, in worker processes) writes the partitions the step layout writes, byte
-    for byte and no more (the fan-out sessions are whole groups in both); its bronze_all plans only the bronze group."""
-    wd, log = session_layout_run
+def test_session_and_batch_layouts_build_the_same_bytes(demo_run: Path, batch_layout_run: tuple[Path, str],
+                                                       tmp_path: Path) -> None:
+    """layout=batch (the target session by one job per group and month, the earlier sessions it reads by the
+    session rules, 4 jobs per session, all in worker processes) writes the partitions the step layout writes, byte
+    for byte and no more (the fan-out sessions are whole groups in every layout); switching layouts on the folder
+    rebuilds nothing; bronze_all plans only the bronze group."""
+    wd, log = batch_layout_run
     assert "worker processes" in log
+    assert log.count("rule batch_") == len(SESSION_GROUPS)  # one month of target sessions: one job per group
+    month = SESSIONS[-1][:7].replace("-", "_")
+    assert all(f"rule batch_{g}_{month}:" in log for g in SESSION_GROUPS)
     jobs = log.count("rule session_")
     fan_out = {d for _, d in plan(list(STEPS), [dt.date.fromisoformat(SESSIONS[-1])])}  # incl. the track record's
-    assert 0 < jobs <= len(SESSION_GROUPS) * len(fan_out)  # the target session and its fan-out sessions
+    assert 0 < jobs <= len(SESSION_GROUPS) * (len(fan_out) - 1)  # the earlier sessions the target reads
     ours, theirs = _partition_files(wd / "results"), _partition_files(demo_run / "results")
     target = [k for k in ours if f"date={SESSIONS[-1]}" in k]
     assert {k.split("/")[1] for k in target} == set(STEPS)
     assert set(ours) <= set(theirs)  # demo_run (step layout) holds this target session and an earlier one
     common = sorted(ours)
     assert [k for k in common if ours[k] != theirs[k]] == []
-    again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=session")
+    assert (wd / "results" / "logs" / "batch_core" / f"{SESSIONS[-1]}_{SESSIONS[-1]}.log").stat().st_size > 0
+    again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=batch")
     assert "Nothing to be done" in again.stdout + again.stderr
-    # switching layouts on one results folder rebuilds nothing: session -> step (and auto, one session: step)
-    for layout in ("step", "auto"):
+    # switching layouts on one results folder rebuilds nothing: batch -> session, step (and auto, one session: step)
+    for layout in ("session", "step", "auto"):
         switched = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", f"layout={layout}")
         assert "Nothing to be done" in switched.stdout + switched.stderr, layout
     # bronze_all plans only the bronze group (test_bronze_all_builds_only_bronze builds it in the step layout)
     bronze = snakemake(workflow_copy(tmp_path / "bronze"), "bronze_all", "-n", "--config", f"date={SESSIONS[0]}",
                        "layout=session")
     assert set(job_counts(bronze.stdout + bronze.stderr)) == {"session_bronze", "bronze_all", "total"}
+    bronze = snakemake(workflow_copy(tmp_path / "bronze_b"), "bronze_all", "-n", "--config", f"date={SESSIONS[0]}",
+                       "layout=batch")
+    assert set(job_counts(bronze.stdout + bronze.stderr)) == {f"batch_bronze_{month}", "bronze_all", "total"}

@@ -35,13 +35,15 @@ TOP = {
         "auto",
         (
             "How partitions map to Snakemake jobs (the artifacts are the same byte for byte). 'auto': the step "
-            "layout for fewer than 6 target sessions, the session layout from 6 on (docs/performance.md). 'step': "
-            "one job per step and session (the 23 rules; single-step targets, --forcerun of one step, snakemake "
-            "--report). 'session': three jobs per session (bronze, core, tail), ~8x fewer jobs (backfills). "
+            "layout for fewer than 6 target sessions, the session layout from 6, the batch layout from 250 "
+            "(docs/performance.md). 'step': one job per step and session (the 23 rules; single-step targets, "
+            "--forcerun of one step, snakemake --report). 'session': four jobs per session (bronze, core, var, "
+            "tail), ~6x fewer jobs (backfills). 'batch': the same four groups, one job per group and calendar month "
+            "of target sessions (long backfills: ~20x fewer jobs again; a job killed midway reruns its month). "
             "Switching from session to step rebuilds nothing; from step to session only the core of the first "
             "session's fan-out sessions reruns (docs/performance.md)."
         ),
-        enum=["auto", "step", "session"],
+        enum=["auto", "step", "session", "batch"],
     ),
     "source": P(
         "string",
