@@ -343,6 +343,11 @@ def start_workers():
 
 def run_status(state, log):
     _pool.stop()
+    # the tables this run wrote are whole by construction: the next run need not read their footers
+    _checked_inputs().add_written(
+        [p for a in STEPS for d in DATES for p in _pl.partition_paths(RESULTS, a, d).values()],
+        since=RUN_STARTED,
+    )
     problems = []
     if state == "success":
         from brmacro.report.dispatch import dispatch_alerts

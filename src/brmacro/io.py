@@ -494,6 +494,23 @@ class CheckedInputs:
         self._passed[key] = ident
         self._dirty = True
 
+    def add_written(self, paths: Sequence[str | os.PathLike[str]], since: float) -> int:
+        """Remember the files of ``paths`` modified at or after ``since`` (epoch seconds) as passed without reading
+        them: the run that started then wrote them through :func:`write_table` (a temporary file renamed into place,
+        its partition's session in the footer), so they are whole by construction. Returns how many were added."""
+        n = 0
+        for path in paths:
+            key = str(path)
+            try:
+                st = os.stat(key)
+            except FileNotFoundError:
+                continue
+            if st.st_mtime >= since:
+                self._passed[key] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                self._dirty = True
+                n += 1
+        return n
+
     def save(self) -> None:
         """Write the list when a file passed since it was read, if the results folder exists."""
         if not self._dirty or not self.root.is_dir():
