@@ -515,8 +515,9 @@ class CheckedInputs:
         """Write the list when a file passed since it was read, if the results folder exists."""
         if not self._dirty or not self.root.is_dir():
             return
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": self.VERSION, "files": self._passed}), encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.root)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"version": self.VERSION, "files": self._passed}, fh)
         os.replace(tmp, self.path)
         self._dirty = False
 

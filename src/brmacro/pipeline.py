@@ -753,17 +753,18 @@ def adopt_step_built(results: str | Path, group: str, dates: dt.date | Sequence[
             same, prev, outs = _declared_files(results, a, d, config)
             if not all(p.is_file() for p in (*same, *prev, *outs)):
                 return False
-            dirs = [_mtime_ns(p.parent) for p in (*same, *prev)]
+            # what Snakemake dates an input by: its folder's timestamp (a partition), the file itself (the desk's
+            # positions files, rewritten in place without touching their folder); the later of the two
+            dirs = [max(p.stat().st_mtime_ns, _mtime_ns(p.parent)) for p in (*same, *prev)]
             if all(stamped):  # built by session or batch jobs: dated by their stamps against the folders they read
                 if dirs and max(dirs) > min(_mtime_ns(f) for f in mine):
                     return False
                 newest = max(newest, *dirs, *(_mtime_ns(f) for f in mine))
                 continue
-            read = [p.stat().st_mtime_ns for p in (*same, *prev)]
             written = [p.stat().st_mtime_ns for p in outs]
-            if read and max(read) > min(written):
+            if dirs and max(p.stat().st_mtime_ns for p in (*same, *prev)) > min(written):
                 return False  # out of date in the step layout too: Snakemake reruns it
-            newest = max(newest, *read, *written, *dirs)
+            newest = max(newest, *written, *dirs)
     if all(stamped):
         if min(_mtime_ns(f) for f in folders) >= newest:
             return False  # Snakemake finds the job up to date as it is

@@ -210,6 +210,15 @@ def test_session_and_batch_layouts_build_the_same_bytes(demo_run: Path, batch_la
     assert (wd / "results" / "logs" / "batch_core" / f"{SESSIONS[-1]}_{SESSIONS[-1]}.log").stat().st_size > 0
     again = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=batch")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # a missing folder that is not the first of its batch job still reruns the job (and what reads it)
+    gone = wd / "results" / "portfolio" / "portfolio_sizing" / f"date={SESSIONS[-1]}"
+    kept = gone.with_name(gone.name + ".kept")
+    gone.rename(kept)
+    try:
+        missing = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", "layout=batch")
+        assert {f"batch_core_{month}", f"batch_tail_{month}"} <= set(job_counts(missing.stdout + missing.stderr))
+    finally:
+        kept.rename(gone)
     # switching layouts on one results folder rebuilds nothing: batch -> session, step (and auto, one session: step)
     for layout in ("session", "step", "auto"):
         switched = snakemake(wd, "-n", "--config", f"date={SESSIONS[-1]}", f"layout={layout}")
