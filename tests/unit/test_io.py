@@ -181,6 +181,16 @@ def test_check_complete_refuses_a_truncated_or_foreign_file_and_passes_a_missing
             check_complete(good)
 
 
+def _footer_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths :func:`brmacro.io.check_complete` reads from now on (it still checks them)."""
+    import brmacro.io as bio
+
+    reads: list[str] = []
+    real = bio.check_complete
+    monkeypatch.setattr(bio, "check_complete", lambda p: (reads.append(str(p)), real(p))[1])
+    return reads
+
+
 def test_checked_inputs_reads_a_footer_once_until_the_file_changes(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The workflow's memory of passed inputs (brmacro.io.CheckedInputs): a passed file is not read again in this
@@ -196,9 +206,7 @@ def test_checked_inputs_reads_a_footer_once_until_the_file_changes(tmp_path: Pat
     write_table(pd.DataFrame({"v": [1.0, 2.0]}), good, s, asof=dt.date(2024, 6, 3), source="demo")
     other = results / "silver" / "silver_curves" / "date=2024-06-04" / "part.parquet"
     write_table(pd.DataFrame({"v": [3.0]}), other, s, asof=dt.date(2024, 6, 4), source="demo")
-    reads: list[str] = []
-    real = bio.check_complete
-    monkeypatch.setattr(bio, "check_complete", lambda p: (reads.append(str(p)), real(p))[1])
+    reads = _footer_reads(monkeypatch)
 
     first = bio.CheckedInputs(results)
     first.check(good)
@@ -250,9 +258,7 @@ def test_checked_inputs_takes_the_files_a_run_wrote_as_passed(tmp_path: Path, mo
     checked = bio.CheckedInputs(results)
     assert checked.add_written([old, new, missing], since=started) == 1
     checked.save()
-    reads: list[str] = []
-    real = bio.check_complete
-    monkeypatch.setattr(bio, "check_complete", lambda p: (reads.append(str(p)), real(p))[1])
+    reads = _footer_reads(monkeypatch)
     nxt = bio.CheckedInputs(results)
     nxt.check(new)
     nxt.check(old)
