@@ -222,8 +222,12 @@ def batch_inputs(group, sessions):
     """Input function of a batch-layout rule: what the group reads for any of its `sessions`, each once."""
 
     def _inputs(wildcards):
-        _pl.adopt_step_built(RESULTS, group, sessions, config)  # as session_inputs, the month as one job
-        return list(dict.fromkeys(p for d in sessions for p in _group_inputs_of(group, d)))
+        _pl.adopt_step_built(
+            RESULTS, group, sessions, config
+        )  # as session_inputs, the month as one job
+        return list(
+            dict.fromkeys(p for d in sessions for p in _group_inputs_of(group, d))
+        )
 
     return _inputs
 
@@ -231,7 +235,9 @@ def batch_inputs(group, sessions):
 def session_outputs(group, sessions=None):
     """The partition folders a session-layout job (`{date}`) or a batch-layout job (its `sessions`) writes."""
     dates = ["{date}"] if sessions is None else [d.isoformat() for d in sessions]
-    return [directory(partition_dir(a, d)) for d in dates for a in _pl.SESSION_GROUPS[group]]
+    return [
+        directory(partition_dir(a, d)) for d in dates for a in _pl.SESSION_GROUPS[group]
+    ]
 
 
 # The code version of every step (brmacro.codeversion): a param, so a change to the library code a step runs
@@ -265,7 +271,9 @@ def source_resources(asset):
 
 def group_resources(group):
     """A session or batch job's resources: those of its member steps (the bronze group holds every source)."""
-    return {k: v for a in _pl.SESSION_GROUPS[group] for k, v in source_resources(a).items()}
+    return {
+        k: v for a in _pl.SESSION_GROUPS[group] for k, v in source_resources(a).items()
+    }
 
 
 def log_of(asset):
@@ -276,14 +284,20 @@ def _batch_target(group, sessions):
     """The one output a batch job is asked for: its first partition folder that does not exist, else its first.
     Snakemake checks the outputs of a job it was asked for by another file only through that file and their
     times, so a job whose named folder exists would not rebuild a missing one (a range extended inside a month, a
-    deleted folder); naming the missing one does, and the job rebuilds its whole month."""
-    outs = [partition_dir(a, d.isoformat()) for d in sessions for a in _pl.SESSION_GROUPS[group]]
+    deleted folder); naming the missing one does, and the job rebuilds its whole month.
+    """
+    outs = [
+        partition_dir(a, d.isoformat())
+        for d in sessions
+        for a in _pl.SESSION_GROUPS[group]
+    ]
     return next((f for f in outs if not os.path.isdir(f)), outs[0])
 
 
 def targets(layers=_pl.LAYERS):
     """Every partition of the target sessions in `layers`. In the batch layout, one partition per batch job
-    (`_batch_target`): the plan does not weigh ~23 folders per session against ~800 jobs (~12 s over 16 years)."""
+    (`_batch_target`): the plan does not weigh ~23 folders per session against ~800 jobs (~12 s over 16 years).
+    """
     if LAYOUT == "batch":
         return [
             _batch_target(g, sessions)
@@ -358,7 +372,12 @@ def run_status(state, log):
     checked = _checked_inputs()
     if checked is not None:
         checked.add_written(
-            [p for a in STEPS for d in DATES for p in _pl.partition_paths(RESULTS, a, d).values()],
+            [
+                p
+                for a in STEPS
+                for d in DATES
+                for p in _pl.partition_paths(RESULTS, a, d).values()
+            ],
             since=RUN_STARTED,
         )
     problems = []

@@ -8,14 +8,14 @@ for group in _pl.SESSION_GROUPS:
     rule:
         name:
             f"session_{group}"
-        wildcard_constraints:
-            date=SESSION_RULE_DATES,
         input:
             session_inputs(group),
         output:
             session_outputs(group),
         log:
             log_of(f"session_{group}"),
+        wildcard_constraints:
+            date=SESSION_RULE_DATES,
         retries: SOURCE_RETRIES if group == "bronze" else 0
         resources:
             **(group_resources(group)),
