@@ -23,4 +23,4 @@ for job_name, (group, sessions) in BATCH_JOBS.items():
             group=group,
             cfg=group_params(group),
         run:
-            run_session(params.group, job_sessions(output), params.cfg, log[0])
+            run_session(params.group, output_sessions(output), params.cfg, log[0])

@@ -16,7 +16,7 @@ from brmacro.guards import (
     mark_results_dir,
 )
 from brmacro import pool as _pool
-from brmacro.pipeline import STEPS, run_backtest
+from brmacro.pipeline import STEPS, output_sessions, run_backtest
 from brmacro.pool import run_session, run_step
 from brmacro.runstatus import write_run_status
 
@@ -64,11 +64,6 @@ BATCH_JOBS = (
 SESSION_RULE_DATES = (
     _pl.other_sessions_pattern(DATES) if LAYOUT == "batch" else r"\d{4}-\d{2}-\d{2}"
 )
-
-
-def job_sessions(output):
-    """The sessions a session- or batch-layout job builds, in order: those of its output folders (`date=...`)."""
-    return sorted({Path(str(o)).name.removeprefix("date=") for o in output})
 
 
 def _session(date):

@@ -856,6 +856,12 @@ def other_sessions_pattern(sessions: Sequence[dt.date]) -> str:
     return rf"(?!(?:{years})(?!\d)){digits}"
 
 
+def output_sessions(outputs: Sequence[str | Path]) -> list[str]:
+    """The sessions a session- or batch-layout job builds, in order: those of its output partition folders
+    (``.../date=YYYY-MM-DD``), so a job needs no other record of which sessions it holds."""
+    return sorted({Path(str(o)).name.removeprefix("date=") for o in outputs})
+
+
 def session_batches(sessions: Sequence[dt.date]) -> list[tuple[str, list[dt.date]]]:
     """The jobs of the batch layout: the target sessions grouped by calendar month, as ``(name, sessions)`` in
     order, ``name`` ``YYYY_MM``. Each session group runs one job per month (:func:`run_session`); a month is the

@@ -18,6 +18,8 @@ from brmacro.pipeline import (
     Context,
     SharedReads,
     all_schemas,
+    output_sessions,
+    partition_dir,
     resolve_layout,
     session_batches,
     shared_reads,
@@ -103,3 +105,8 @@ def test_shared_reads_are_bounded(tmp_path: Path) -> None:
     assert len(reads._frames) == 2
     reads.read("bronze_bcb_ptax", "part", paths[0])  # the oldest was dropped: read again
     assert reads.misses == 4
+
+
+def test_a_grouped_job_builds_the_sessions_of_its_output_folders_in_order() -> None:
+    outs = [partition_dir("results", a, d) for d in ("2026-01-05", "2026-01-02") for a in ("silver_curves", "risk_var")]
+    assert output_sessions(outs) == ["2026-01-02", "2026-01-05"]
