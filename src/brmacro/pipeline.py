@@ -864,8 +864,9 @@ def output_sessions(outputs: Sequence[str | Path]) -> list[str]:
 
 def session_batches(sessions: Sequence[dt.date]) -> list[tuple[str, list[dt.date]]]:
     """The jobs of the batch layout: the target sessions grouped by calendar month, as ``(name, sessions)`` in
-    order, ``name`` ``YYYY_MM``. Each session group runs one job per month (:func:`run_session`); a month is the
-    same batch whatever the run's range, so an interrupted backfill resumes month by month.
+    order, ``name`` ``YYYY_MM``. Each session group runs one job per month (:func:`run_session`); a month inside the
+    range is the same batch whatever the range around it (the first and last months hold only the range's
+    sessions), so an interrupted backfill resumes month by month.
     """
     out: dict[str, list[dt.date]] = {}
     for d in sorted(set(sessions)):

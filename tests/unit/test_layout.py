@@ -18,6 +18,7 @@ from brmacro.pipeline import (
     Context,
     SharedReads,
     all_schemas,
+    other_sessions_pattern,
     output_sessions,
     partition_dir,
     resolve_layout,
@@ -110,3 +111,18 @@ def test_shared_reads_are_bounded(tmp_path: Path) -> None:
 def test_a_grouped_job_builds_the_sessions_of_its_output_folders_in_order() -> None:
     outs = [partition_dir("results", a, d) for d in ("2026-01-05", "2026-01-02") for a in ("silver_curves", "risk_var")]
     assert output_sessions(outs) == ["2026-01-02", "2026-01-05"]
+
+
+def test_the_session_rules_of_the_batch_layout_match_only_dates_outside_its_batches() -> None:
+    import re
+
+    days = [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 2, 1), dt.date(2025, 1, 2)]
+    pattern = other_sessions_pattern(days)
+    assert "{" not in pattern  # Snakemake would take a quantifier for a wildcard
+    for d in days:
+        assert not re.fullmatch(pattern, d.isoformat()), d
+        assert not re.match(pattern, f"{d.isoformat()}.log"), d  # also followed by a suffix (a log path)
+    for other in ("2024-01-04", "2024-01-22", "2024-02-02", "2023-12-29", "2025-01-03", "2024-03-01"):
+        assert re.fullmatch(pattern, other), other
+    assert not re.fullmatch(pattern, "2024-01-022")  # a date with a digit after it is not a date
+    assert re.fullmatch(other_sessions_pattern([]), "2024-01-02")
