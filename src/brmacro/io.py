@@ -403,7 +403,7 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
     path = Path(path)
     expected = asof if asof is not None else partition_session(path)
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, use_threads=False)  # small tables: Arrow's thread pool costs more CPU than it saves
     except (OSError, pa.ArrowInvalid) as exc:
         hint = rebuild_hint(path) if path.exists() else "it was not built (see the run status and its log)"
         raise ArtifactError(f"{schema.name}: cannot read {path}: {exc}; {hint}") from exc
@@ -423,7 +423,7 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
                 )
     if expected is not None:
         _check_session(table, schema, path, expected)
-    out: pd.DataFrame = table.to_pandas(date_as_object=True)
+    out: pd.DataFrame = table.to_pandas(date_as_object=True, use_threads=False)
     return out
 
 
