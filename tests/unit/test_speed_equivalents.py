@@ -188,3 +188,25 @@ def test_seeded_monte_carlo_reuses_scenarios_with_the_same_numbers() -> None:
     for k in range(V._MC_SCENARIOS_KEPT + 2):  # bounded
         V.monte_carlo_var_seeded(np.ones(4), cov, dfs, scales, confs, 100, [k, 1])
     assert len(V._MC_SCENARIOS) == V._MC_SCENARIOS_KEPT
+
+
+def test_one_blas_thread_limits_like_threadpool_limits_and_looks_again_after_an_import() -> None:
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    from brmacro import pipeline
+
+    before = [lib["num_threads"] for lib in threadpool_info()]
+    with pipeline.one_blas_thread():
+        assert all(lib["num_threads"] == 1 for lib in threadpool_info())
+        first = pipeline._BLAS_CONTROLLER[0]
+    assert [lib["num_threads"] for lib in threadpool_info()] == before  # restored on exit
+    with pipeline.one_blas_thread():
+        assert pipeline._BLAS_CONTROLLER[0] is first  # nothing imported since: the same lookup
+    sys.modules["brmacro_test_fake_module"] = sys  # an import since the lookup
+    try:
+        with pipeline.one_blas_thread():
+            assert pipeline._BLAS_CONTROLLER[0] is not first
+    finally:
+        del sys.modules["brmacro_test_fake_module"]
