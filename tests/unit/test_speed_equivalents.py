@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -210,3 +211,16 @@ def test_one_blas_thread_limits_like_threadpool_limits_and_looks_again_after_an_
             assert pipeline._BLAS_CONTROLLER[0] is not first
     finally:
         del sys.modules["brmacro_test_fake_module"]
+
+
+def test_policy_path_average_kept_per_process_is_the_computed_one() -> None:
+    from brmacro.agents.monetary import _path_avg, expected_policy_path_avg
+
+    t0 = pd.Timestamp(2025, 3, 14)
+    for args in [(0.1325, 0.15, 0.1275, 5 * 365), (0.1325, 0.15, 0.1275, 2 * 365), (0.02, 0.0, -0.0, 365)]:
+        want = _path_avg.__wrapped__(t0, *args, ())
+        assert expected_policy_path_avg(t0, *args) == want
+        assert expected_policy_path_avg(t0, *args) == want  # from the cache
+    for zeros in [(0.0, 0.0, 0.0, 10), (-0.0, -0.0, -0.0, 10), (0.0, -0.0, 0.0, 0)]:  # signed zeros: keys of their own
+        got, want = expected_policy_path_avg(t0, *zeros), _path_avg.__wrapped__(t0, *zeros, ())
+        assert (got, math.copysign(1.0, got)) == (want, math.copysign(1.0, want))
