@@ -323,11 +323,13 @@ def write_table(
     source: str,
     params: Any = None,
     extra_meta: Mapping[str, str] | None = None,
+    params_digest: str | None = None,
 ) -> Path:
     """Check ``df`` against ``schema`` and write it atomically as zstd Parquet.
 
     The metadata holds only run-independent facts (as-of date, version, source, parameter
-    hash, schema name), so the same inputs give the same bytes.
+    hash, schema name), so the same inputs give the same bytes. ``params_digest`` is
+    ``params_hash(params)`` when the caller has it already (a step writing several tables with one ``params``).
     """
     path = Path(path)
     table = schema.conform(df, context=f"as of {asof.isoformat()}")
@@ -335,7 +337,7 @@ def write_table(
         "brmacro.asof": asof.isoformat(),
         "brmacro.version": __version__,
         "brmacro.source": source,
-        "brmacro.params_hash": params_hash(params if params is not None else {}),
+        "brmacro.params_hash": params_digest or params_hash(params if params is not None else {}),
         "brmacro.schema": schema.name,
     }
     if extra_meta:

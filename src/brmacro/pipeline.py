@@ -590,7 +590,7 @@ def run_step(
     import resource
     import time
 
-    from brmacro.io import ArtifactError, write_table
+    from brmacro.io import ArtifactError, params_hash, write_table
     from brmacro.logs import step_logging
     from brmacro.params import reading_only
 
@@ -623,13 +623,14 @@ def run_step(
                 f"{asset}: step returned tables {sorted(tables)} but {sorted(schemas)} are declared"
             )
         by_name = {p.stem: p for p in outs if p.suffix == ".parquet"}
+        digest = params_hash(params)  # one hash for all the step's tables
         written: list[Path] = []
         try:
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
                 meta = {"code": code, **({"reconstructed": "true"} if recon else {}), **ctx.meta}
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params, extra_meta=meta)
+                write_table(df, path, schema, asof=session, source=ctx.source, params_digest=digest, extra_meta=meta)
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:
