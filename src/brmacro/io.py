@@ -152,7 +152,12 @@ class Schema:
         return out
 
     def conform(self, df: pd.DataFrame, context: str = "") -> pa.Table:
-        """Check ``df`` against the schema and return it as an Arrow table.
+        """Check ``df`` against the schema and return it as an Arrow table, sorted by the key.
+
+        Column by column, without copying the frame: each column is checked, converted to its Arrow type
+        (``from_pandas`` semantics: NaN, None and NaT are nulls), and the table is sorted by the key with Arrow's
+        stable sort (the order of pandas' stable ``sort_values`` on these types: strings by code point, dates,
+        numbers) only when it is not sorted already.
 
         Raises
         ------
@@ -167,39 +172,50 @@ class Schema:
         extra = [n for n in have if n not in self.names]
         if missing or extra:
             raise ArtifactError(f"{where}: columns differ from schema: missing {missing}, unexpected {extra}")
-        df = df.loc[:, self.names].reset_index(drop=True)
+        arrays: dict[str, Any] = {}  # column name -> the values handed to Arrow
+        dates: dict[str, pd.Series] = {}  # date columns given as datetime64, as dates
+
+        def frame() -> pd.DataFrame:  # the frame as checked (dates as dates), for an error message
+            shown = df.loc[:, self.names].reset_index(drop=True)
+            for n, v in dates.items():
+                shown[n] = v.to_numpy()
+            return shown
+
         for c in self.cols:
             s = df[c.name]
             if c.kind == "date" and s.dtype.kind == "M":
-                s = s.dt.date  # Arrow takes datetime.date objects (and checks them) as they are
-                df[c.name] = s
-            null = s.isna()
-            if not c.nullable and bool(null.any()):
-                i = int(np.flatnonzero(null.to_numpy())[0])
-                raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: {_row(df, i)}")
+                s = dates[c.name] = s.dt.date  # Arrow takes datetime.date objects (and checks them) as they are
+            values: Any = s
+            null = _isna(s)
+            if not c.nullable and null.any():
+                i = int(np.flatnonzero(null)[0])
+                raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: "
+                                    f"{_row(frame(), i)}")
             # Arrow would read an int as days since 1970 and a str fails late. Columnar first (every non-null
             # value a date, or none at all); the row-wise test only for a column that fails it, to name the row.
             if c.kind == "date" and len(s) and pd.api.types.infer_dtype(s, skipna=True) not in ("date", "empty"):
-                not_date = ~null.to_numpy() & ~np.fromiter((isinstance(x, dt.date) for x in s), bool, len(s))
+                not_date = ~null & ~np.fromiter((isinstance(x, dt.date) for x in s), bool, len(s))
                 if not_date.any():
                     i = int(np.flatnonzero(not_date)[0])
-                    raise ArtifactError(f"{where}: column {c.name!r} is not a date at row {i}: {_row(df, i)}")
+                    raise ArtifactError(f"{where}: column {c.name!r} is not a date at row {i}: {_row(frame(), i)}")
             if c.kind in ("float", "int") and len(s):
-                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-                bad_num = ~null.to_numpy() & np.isnan(v)
+                numpy_num = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
+                num = s if numpy_num else pd.to_numeric(s, errors="coerce")
+                v = num.to_numpy(dtype=float)
+                bad_num = ~null & np.isnan(v)
                 if bad_num.any():
                     i = int(np.flatnonzero(bad_num)[0])
-                    raise ArtifactError(f"{where}: column {c.name!r} is not numeric at row {i}: {_row(df, i)}")
+                    raise ArtifactError(f"{where}: column {c.name!r} is not numeric at row {i}: {_row(frame(), i)}")
                 if c.kind == "int":  # Arrow would truncate 1.5 held in an object column to 1
                     frac = ~np.isnan(v) & ~np.isinf(v) & (v != np.floor(v))
                     if frac.any():
                         i = int(np.flatnonzero(frac)[0])
                         raise ArtifactError(f"{where}: column {c.name!r} is not a whole number at row {i}: "
-                                            f"{_row(df, i)}")
+                                            f"{_row(frame(), i)}")
                 inf = np.isinf(v)
                 if inf.any():
                     i = int(np.flatnonzero(inf)[0])
-                    raise ArtifactError(f"{where}: column {c.name!r} is infinite at row {i}: {_row(df, i)}")
+                    raise ArtifactError(f"{where}: column {c.name!r} is infinite at row {i}: {_row(frame(), i)}")
                 ok = ~np.isnan(v)
                 for bound, op in ((c.lo, np.less), (c.hi, np.greater)):
                     if bound is not None:
@@ -208,24 +224,36 @@ class Schema:
                             i = int(np.flatnonzero(out)[0])
                             raise ArtifactError(
                                 f"{where}: column {c.name!r} = {v[i]!r} outside [{c.lo}, {c.hi}] at row {i}: "
-                                f"{_row(df, i)}"
+                                f"{_row(frame(), i)}"
                             )
-        for c in self.cols:
-            if c.kind == "float" and len(df):
-                df[c.name] = _canonical_float(pd.to_numeric(df[c.name]).to_numpy(dtype=float))
-        if self.key and len(df):
-            dup = df.duplicated(list(self.key), keep=False)
-            if dup.any():
-                i = int(np.flatnonzero(dup.to_numpy())[0])
-                raise ArtifactError(f"{where}: duplicate key {list(self.key)} at row {i}: {_row(df, i)}")
-            df = df.sort_values(list(self.key), kind="mergesort").reset_index(drop=True)
+                if c.kind == "float":
+                    values = _canonical_float(v)
+            arrays[c.name] = values
         try:
-            return pa.Table.from_pandas(df, schema=self.arrow, preserve_index=False)
+            table = pa.Table.from_arrays(
+                [pa.array(arrays[f.name], type=f.type, from_pandas=True) for f in self.arrow], schema=self.arrow
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{where}: cannot convert to the declared types: {exc}") from exc
+        if self.key and table.num_rows:
+            order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in self.key]).to_numpy()
+            ranked = table.select(list(self.key)).take(order)
+            same = np.ones(table.num_rows - 1, bool)
+            for k in self.key:
+                col = ranked.column(k)
+                same &= pc.equal(col.slice(1), col.slice(0, table.num_rows - 1)).to_numpy()
+            if same.any():
+                shown = frame()
+                i = int(np.flatnonzero(shown.duplicated(list(self.key), keep=False).to_numpy())[0])
+                raise ArtifactError(f"{where}: duplicate key {list(self.key)} at row {i}: {_row(shown, i)}")
+            if not np.array_equal(order, np.arange(table.num_rows)):
+                table = table.take(order)
+        return table
 
 
 SIGNIFICANT_DIGITS = 12
+#: 10**0 .. 10**22, each exactly representable as a double (the scales of :func:`_canonical_float`)
+_POW10 = 10.0 ** np.arange(23)
 
 
 def _canonical_float(x: np.ndarray) -> np.ndarray:
@@ -239,12 +267,28 @@ def _canonical_float(x: np.ndarray) -> np.ndarray:
     out = x.astype(float, copy=True)
     ok = np.isfinite(out) & (out != 0.0)
     v = out[ok]
-    k = np.clip(SIGNIFICANT_DIGITS - 1 - np.floor(np.log10(np.abs(v))), -22, 22)
+    k = np.clip(SIGNIFICANT_DIGITS - 1 - np.floor(np.log10(np.abs(v))), -22, 22).astype(np.intp)
     up = k >= 0
-    scale_up = 10.0 ** np.where(up, k, 0)
-    scale_dn = 10.0 ** np.where(up, 0, -k)
-    out[ok] = np.where(up, np.round(v * scale_up) / scale_up, np.round(v / scale_dn) * scale_dn)
+    dn = ~up
+    rounded = np.empty_like(v)
+    scale = _POW10[k[up]]  # each branch on its own elements only: the same float operations per element
+    rounded[up] = np.round(v[up] * scale) / scale
+    scale = _POW10[-k[dn]]
+    rounded[dn] = np.round(v[dn] / scale) * scale
+    out[ok] = rounded
     return out + 0.0
+
+
+def _isna(s: pd.Series) -> np.ndarray:
+    """``s.isna()`` as a boolean array (numpy columns without a pandas Series round trip)."""
+    out: np.ndarray
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f":
+        out = np.isnan(s.to_numpy())
+    elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub":
+        out = np.zeros(len(s), bool)
+    else:
+        out = s.isna().to_numpy()
+    return out
 
 
 def _row(df: pd.DataFrame, i: int) -> str:
@@ -279,11 +323,13 @@ def write_table(
     source: str,
     params: Any = None,
     extra_meta: Mapping[str, str] | None = None,
+    params_digest: str | None = None,
 ) -> Path:
     """Check ``df`` against ``schema`` and write it atomically as zstd Parquet.
 
     The metadata holds only run-independent facts (as-of date, version, source, parameter
-    hash, schema name), so the same inputs give the same bytes.
+    hash, schema name), so the same inputs give the same bytes. ``params_digest`` is
+    ``params_hash(params)`` when the caller has it already (a step writing several tables with one ``params``).
     """
     path = Path(path)
     table = schema.conform(df, context=f"as of {asof.isoformat()}")
@@ -291,7 +337,7 @@ def write_table(
         "brmacro.asof": asof.isoformat(),
         "brmacro.version": __version__,
         "brmacro.source": source,
-        "brmacro.params_hash": params_hash(params if params is not None else {}),
+        "brmacro.params_hash": params_digest or params_hash(params if params is not None else {}),
         "brmacro.schema": schema.name,
     }
     if extra_meta:
@@ -359,7 +405,7 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
     path = Path(path)
     expected = asof if asof is not None else partition_session(path)
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, use_threads=False)  # small tables: Arrow's thread pool costs more CPU than it saves
     except (OSError, pa.ArrowInvalid) as exc:
         hint = rebuild_hint(path) if path.exists() else "it was not built (see the run status and its log)"
         raise ArtifactError(f"{schema.name}: cannot read {path}: {exc}; {hint}") from exc
@@ -379,7 +425,7 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
                 )
     if expected is not None:
         _check_session(table, schema, path, expected)
-    out: pd.DataFrame = table.to_pandas(date_as_object=True)
+    out: pd.DataFrame = table.to_pandas(date_as_object=True, use_threads=False)
     return out
 
 

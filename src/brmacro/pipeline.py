@@ -534,6 +534,28 @@ def _check_common(asset: str, date: str, params: Mapping[str, Any]) -> None:
         raise ValueError(f"{asset} {date}: config nav_brl must be a finite number > 0 (BRL), got {nav!r}")
 
 
+#: (number of imported modules, threadpoolctl controller of the libraries loaded then), this process
+_BLAS_CONTROLLER: list[tuple[int, Any]] = []
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """``threadpoolctl.threadpool_limits(limits=1)``, the loaded BLAS/OpenMP libraries looked up once per imports.
+
+    Looking them up walks every shared object of the process (~1.5 ms, once per step before). A library is
+    loaded by importing an extension module, which adds to ``sys.modules``: the lookup is repeated only when
+    modules were imported since. Limits and the restore on exit are threadpoolctl's, on the current thread counts.
+    """
+    import sys
+
+    from threadpoolctl import ThreadpoolController
+
+    n = len(sys.modules)
+    if not _BLAS_CONTROLLER or _BLAS_CONTROLLER[0][0] != n:
+        _BLAS_CONTROLLER[:] = [(n, ThreadpoolController())]
+    limiter: contextlib.AbstractContextManager[Any] = _BLAS_CONTROLLER[0][1].limit(limits=1)
+    return limiter
+
+
 def run_step(
     asset: str,
     date: str,
@@ -568,9 +590,7 @@ def run_step(
     import resource
     import time
 
-    from threadpoolctl import threadpool_limits
-
-    from brmacro.io import ArtifactError, write_table
+    from brmacro.io import ArtifactError, params_hash, write_table
     from brmacro.logs import step_logging
     from brmacro.params import reading_only
 
@@ -591,7 +611,7 @@ def run_step(
         )
         logger.info("building %s for %s (source=%s)", asset, date, ctx.source)
         # One BLAS thread: float sums (hence artifact bytes) must not depend on the machine's core count.
-        with threadpool_limits(limits=1), reading_only(asset, step_keys(asset)):
+        with one_blas_thread(), reading_only(asset, step_keys(asset)):
             tables = dict(step_function(asset)(ctx))
         recon = ctx.reconstructed
         if recon:
@@ -603,13 +623,14 @@ def run_step(
                 f"{asset}: step returned tables {sorted(tables)} but {sorted(schemas)} are declared"
             )
         by_name = {p.stem: p for p in outs if p.suffix == ".parquet"}
+        digest = params_hash(params)  # one hash for all the step's tables
         written: list[Path] = []
         try:
             for name, schema in schemas.items():
                 df = tables[name]
                 path = by_name[name]
                 meta = {"code": code, **({"reconstructed": "true"} if recon else {}), **ctx.meta}
-                write_table(df, path, schema, asof=session, source=ctx.source, params=params, extra_meta=meta)
+                write_table(df, path, schema, asof=session, source=ctx.source, params_digest=digest, extra_meta=meta)
                 written.append(path)
                 logger.info("wrote %s (%d rows)", path, len(df))
         except BaseException:

@@ -57,6 +57,43 @@ def test_bad_frames_are_refused_and_nothing_is_written(tmp_path: Path, frame: pd
     assert list(tmp_path.iterdir()) == []
 
 
+def test_conform_orders_rows_as_pandas_stable_sort_does() -> None:
+    """Arrow's stable key sort (skipped when sorted) gives the rows pandas' ``sort_values(kind="mergesort")`` gives."""
+    rng = np.random.default_rng(7)
+    n = 400
+    sch = Schema("k", (Col("name", "str"), Col("date", "date"), Col("n", "int"), Col("x", "float"),
+                       Col("y", "float", nullable=True)), key=("name", "date", "n"))
+    names = np.array(["b", "a", "Ä", "é", "z", "ab", "a b", "ß", "日本"], dtype=object)
+    df = pd.DataFrame({"name": names[rng.integers(0, len(names), n)],
+                       "date": [ASOF - dt.timedelta(days=int(k)) for k in rng.integers(0, 40, n)],
+                       "n": rng.integers(-3, 3, n), "x": rng.standard_normal(n),
+                       "y": np.where(rng.random(n) < 0.2, np.nan, rng.standard_normal(n))})
+    df = df.drop_duplicates(["name", "date", "n"])
+    want = df.sort_values(["name", "date", "n"], kind="mergesort").reset_index(drop=True)
+    for frame in (df, want, df.iloc[::-1], df.set_index("x", drop=False)):
+        got = sch.conform(frame).to_pandas(date_as_object=True)
+        assert got[["name", "date", "n"]].equals(want[["name", "date", "n"]])
+        assert np.array_equal(got["y"].isna(), want["y"].isna())
+
+
+def test_canonical_float_is_the_formula_it_replaced() -> None:
+    """The rounding with a table of exact powers of ten and one branch per element is the old two-branch formula."""
+    from brmacro.io import SIGNIFICANT_DIGITS, _canonical_float
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(20_000) * 10.0 ** rng.integers(-30, 30, 20_000),
+                        [0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, 1e-300, 1e300, 0.95, 123456789012345.0]])
+    out = x.astype(float, copy=True)
+    ok = np.isfinite(out) & (out != 0.0)
+    v = out[ok]
+    k = np.clip(SIGNIFICANT_DIGITS - 1 - np.floor(np.log10(np.abs(v))), -22, 22)
+    up = k >= 0
+    scale_up = 10.0 ** np.where(up, k, 0)
+    scale_dn = 10.0 ** np.where(up, 0, -k)
+    out[ok] = np.where(up, np.round(v * scale_up) / scale_up, np.round(v / scale_dn) * scale_dn)
+    assert (out + 0.0).tobytes() == _canonical_float(x).tobytes()
+
+
 def test_corrupt_or_foreign_artifacts_are_refused(tmp_path: Path) -> None:
     p = write_table(_df(), tmp_path / "p.parquet", S, asof=ASOF, source="demo")
     data = p.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -188,3 +189,38 @@ def test_seeded_monte_carlo_reuses_scenarios_with_the_same_numbers() -> None:
     for k in range(V._MC_SCENARIOS_KEPT + 2):  # bounded
         V.monte_carlo_var_seeded(np.ones(4), cov, dfs, scales, confs, 100, [k, 1])
     assert len(V._MC_SCENARIOS) == V._MC_SCENARIOS_KEPT
+
+
+def test_one_blas_thread_limits_like_threadpool_limits_and_looks_again_after_an_import() -> None:
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    from brmacro import pipeline
+
+    before = [lib["num_threads"] for lib in threadpool_info()]
+    with pipeline.one_blas_thread():
+        assert all(lib["num_threads"] == 1 for lib in threadpool_info())
+        first = pipeline._BLAS_CONTROLLER[0]
+    assert [lib["num_threads"] for lib in threadpool_info()] == before  # restored on exit
+    with pipeline.one_blas_thread():
+        assert pipeline._BLAS_CONTROLLER[0] is first  # nothing imported since: the same lookup
+    sys.modules["brmacro_test_fake_module"] = sys  # an import since the lookup
+    try:
+        with pipeline.one_blas_thread():
+            assert pipeline._BLAS_CONTROLLER[0] is not first
+    finally:
+        del sys.modules["brmacro_test_fake_module"]
+
+
+def test_policy_path_average_kept_per_process_is_the_computed_one() -> None:
+    from brmacro.agents.monetary import _path_avg, expected_policy_path_avg
+
+    t0 = pd.Timestamp(2025, 3, 14)
+    for args in [(0.1325, 0.15, 0.1275, 5 * 365), (0.1325, 0.15, 0.1275, 2 * 365), (0.02, 0.0, -0.0, 365)]:
+        want = _path_avg.__wrapped__(t0, *args, ())
+        assert expected_policy_path_avg(t0, *args) == want
+        assert expected_policy_path_avg(t0, *args) == want  # from the cache
+    for zeros in [(0.0, 0.0, 0.0, 10), (-0.0, -0.0, -0.0, 10), (0.0, -0.0, 0.0, 0)]:  # signed zeros: keys of their own
+        got, want = expected_policy_path_avg(t0, *zeros), _path_avg.__wrapped__(t0, *zeros, ())
+        assert (got, math.copysign(1.0, got)) == (want, math.copysign(1.0, want))

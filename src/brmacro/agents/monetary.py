@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,17 @@ def expected_policy_path_avg(
     The path is linear in calendar time from the current Selic target at ``t0`` to the Focus
     median for the end of the current year (31 Dec) and then to the median for the end of next
     year, flat afterwards. A simple (not compounded) average: a proxy of the DI rate to that date.
+
+    A pure function of its arguments, kept per process (:func:`_path_avg`): the term-premium history asks it again
+    for every past session at each session (the sign of each rate is part of the key, so -0.0 is not 0.0).
     """
+    rates = (selic_now, focus_cy0, focus_cy1)
+    return _path_avg(t0, *rates, horizon_days, tuple(math.copysign(1.0, v) for v in rates))
+
+
+@lru_cache(maxsize=16384)
+def _path_avg(t0: pd.Timestamp, selic_now: float, focus_cy0: float, focus_cy1: float, horizon_days: int,
+              signs: tuple[float, ...]) -> float:  # noqa: ARG001 - signs: cache key
     ye0 = pd.Timestamp(t0.year, 12, 31)
     ye1 = pd.Timestamp(t0.year + 1, 12, 31)
     xs = np.array([0.0, (ye0 - t0).days, (ye1 - t0).days], dtype=float)
@@ -152,15 +163,18 @@ def term_premium_history(
     s_at = data.macro_asof("br_selic_target", hist_idx)
     c0_at = data.macro_asof("focus_selic_cy0", hist_idx)
     c1_at = data.macro_asof("focus_selic_cy1", hist_idx)
+    # di5.loc[t] and di2.get(t, NaN) for every t at once (a curve point's dates are unique: the table's key)
+    di5_at = di5.to_numpy(dtype=float)[-lookback:]
+    di2_at = di2.reindex(hist_idx).to_numpy(dtype=float)
     tp5, tp2 = [], []
-    for t, s0, a, b in zip(hist_idx, s_at.to_numpy(), c0_at.to_numpy(), c1_at.to_numpy(), strict=True):
+    for t, s0, a, b, r5, r2 in zip(hist_idx, s_at.to_numpy(), c0_at.to_numpy(), c1_at.to_numpy(), di5_at, di2_at,
+                                   strict=True):
         if not (math.isfinite(s0) and math.isfinite(a) and math.isfinite(b)):
             tp5.append(np.nan)
             tp2.append(np.nan)
             continue
-        tp5.append(float(di5.loc[t]) - (expected_policy_path_avg(t, s0, a, b, 5 * 365) - cdi_selic_spread))
-        tp2.append(float(di2.get(t, np.nan)) - (expected_policy_path_avg(t, s0, a, b, 2 * 365)
-                                                - cdi_selic_spread))
+        tp5.append(float(r5) - (expected_policy_path_avg(t, s0, a, b, 5 * 365) - cdi_selic_spread))
+        tp2.append(float(r2) - (expected_policy_path_avg(t, s0, a, b, 2 * 365) - cdi_selic_spread))
     return pd.Series(tp5, index=hist_idx).dropna(), pd.Series(tp2, index=hist_idx).dropna(), hist_idx
 
 

@@ -149,7 +149,7 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         rows.append(_market_row(figs, "Selic target", ser("br_selic_target"), "rate", "silver_macro/part", session))
         ipca = "br_ipca_12m" if (macro["series"] == "br_ipca_12m").any() else "br_ipca_yoy"
         rows.append(_market_row(figs, "IPCA 12m", ser(ipca), "rate", "silver_macro/part", session))
-        for fs in sorted(macro.loc[macro["series"].astype(str).str.startswith("focus_"), "series"].unique()):
+        for fs in sorted(x for x in macro["series"].unique() if str(x).startswith("focus_")):  # names, not rows
             kind = "price" if any(k in fs for k in ("fx", "cambio", "usdbrl", "brl")) else "rate"
             rows.append(_market_row(figs, f"Focus {fs.removeprefix('focus_')}", ser(fs), kind, "silver_macro/part",
                                     session))

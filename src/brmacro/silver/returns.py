@@ -194,9 +194,10 @@ def _sgs(sgs: pd.DataFrame, sid: str, date: dt.date) -> pd.Series:
     return daily_series(df["observation_date"], df["value"])
 
 
-def _yahoo(yahoo: pd.DataFrame, ticker: str) -> pd.Series:
-    df = yahoo.loc[yahoo["ticker"] == ticker]
-    return daily_series(df["date"], df["close"])
+def _yahoo(yahoo: pd.DataFrame) -> dict[str, pd.Series]:
+    """Ticker -> its close (:func:`daily_series`), the frame split once (rows in table order) instead of one
+    whole-table filter per ticker."""
+    return {str(tk): daily_series(g["date"], g["close"]) for tk, g in yahoo.groupby("ticker", sort=False)}
 
 
 def build_returns(
@@ -254,6 +255,8 @@ def build_returns(
     ust10 = daily_series(nom.dates, interp_linear_rows(nom.x, nom.y, np.array([ust_years]))[:, 0]) if len(
         nom.dates) else pd.Series(dtype=float)
 
+    closes = _yahoo(yahoo)
+    no_close = daily_series(yahoo["date"].iloc[:0], yahoo["close"].iloc[:0])
     level_src: dict[str, pd.Series] = {}
     for ins in INSTRUMENTS:
         if ins.kind == "di1":
@@ -261,9 +264,9 @@ def build_returns(
         elif ins.kind == "fx":
             level_src[ins.name] = fx
         elif ins.kind == "equity_br":
-            level_src[ins.name] = _yahoo(yahoo, ids["ibov"])
+            level_src[ins.name] = closes.get(ids["ibov"], no_close)
         elif ins.kind == "equity_us":
-            level_src[ins.name] = _yahoo(yahoo, ids["spx"])
+            level_src[ins.name] = closes.get(ids["spx"], no_close)
         elif ins.kind == "ust":
             level_src[ins.name] = ust10
         else:  # pragma: no cover - instrument table invariant
@@ -296,7 +299,7 @@ def build_returns(
     part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
 
-    prices = _prices(yahoo, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
+    prices = _prices(closes, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
     crisis = crisis_returns(src, date, _crisis_windows(bronze))
     return {"part": part, "prices": prices, "crisis": crisis}
 
@@ -418,11 +421,11 @@ def _check_gap(name: str, window: np.ndarray, lag: np.ndarray, limit: int) -> No
         )
 
 
-def _prices(yahoo: pd.DataFrame, fx: pd.Series, cdi: pd.Series, sofr: pd.Series, window: np.ndarray,
+def _prices(closes: Mapping[str, pd.Series], fx: pd.Series, cdi: pd.Series, sofr: pd.Series, window: np.ndarray,
             limit: int) -> pd.DataFrame:
     series: dict[str, pd.Series] = {"ptax:USDBRL": fx, "cdi:daily": cdi, "sofr": sofr}
-    for tk in sorted(yahoo["ticker"].unique()):
-        series[f"yahoo:{tk}"] = _yahoo(yahoo, str(tk))
+    for tk in sorted(closes):
+        series[f"yahoo:{tk}"] = closes[tk]
     out = []
     for name, s in sorted(series.items()):
         if len(s) == 0:
