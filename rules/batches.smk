@@ -18,7 +18,7 @@ for job_name, (group, sessions) in BATCH_JOBS.items():
             f"{RESULTS}/logs/batch_{group}/{sessions[0].isoformat()}_{sessions[-1].isoformat()}.log",
         retries: SOURCE_RETRIES if group == "bronze" else 0
         resources:
-            **(group_resources(group)),
+            **(batch_resources(group, sessions)),
         params:
             group=group,
             cfg=group_params(group),

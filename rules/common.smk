@@ -271,6 +271,20 @@ def group_resources(group):
     }
 
 
+#: A batch job's time limit on a cluster (`runtime`, minutes; the Slurm executor's `--time`): 10 minutes plus this
+#: per session of its month. The demo costs ~2 CPU s a session for all four groups together; the margin covers a
+#: slow shared filesystem and live sources (docs/cluster.md).
+BATCH_MINUTES_PER_SESSION = 2
+
+
+def batch_resources(group, sessions):
+    """A batch job's resources: its group's, and a `runtime` that grows with the sessions of its month."""
+    return {
+        **group_resources(group),
+        "runtime": 10 + BATCH_MINUTES_PER_SESSION * len(sessions),
+    }
+
+
 def log_of(asset):
     return f"{RESULTS}/logs/{asset}/{{date}}.log"
 
