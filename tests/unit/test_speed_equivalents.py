@@ -224,3 +224,17 @@ def test_policy_path_average_kept_per_process_is_the_computed_one() -> None:
     for zeros in [(0.0, 0.0, 0.0, 10), (-0.0, -0.0, -0.0, 10), (0.0, -0.0, 0.0, 0)]:  # signed zeros: keys of their own
         got, want = expected_policy_path_avg(t0, *zeros), _path_avg.__wrapped__(t0, *zeros, ())
         assert (got, math.copysign(1.0, got)) == (want, math.copysign(1.0, want))
+
+
+@pytest.mark.parametrize("freq", ["D", "M", "Q", "W", "Y"])
+def test_period_ordinals_are_the_period_index_ones(freq: str) -> None:
+    from brmacro.silver.macro import _period_ordinals
+
+    rng = np.random.default_rng(5)
+    ns = rng.integers(-40 * 365 * 86_400, 60 * 365 * 86_400, 2_000) * 1_000_000_000  # 1930-2030, times of day
+    dates = np.sort(ns.astype("datetime64[ns]"))
+    want = np.asarray(pd.PeriodIndex(dates, freq=freq).astype("int64"))
+    assert np.array_equal(_period_ordinals(dates, freq), want)
+    with_nat = np.concatenate([dates[:3], np.array(["NaT"], dtype="datetime64[ns]")])
+    want = np.asarray(pd.PeriodIndex(with_nat, freq=freq).astype("int64"))
+    assert np.array_equal(_period_ordinals(with_nat, freq), want)

@@ -116,8 +116,9 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
     else:
         curves["date"] = date_objects(curves["date"])
         curves = curves.loc[curves["date"] <= session]
+        di_pre = curves.loc[curves["curve"] == "DI_PRE"]  # the curve's rows once, then a tenor filter on those
         for name, lab in DI_POINTS:
-            sub = curves.loc[(curves["curve"] == "DI_PRE") & (curves["tenor_label"] == lab)]
+            sub = di_pre.loc[di_pre["tenor_label"] == lab]
             rows.append(_market_row(figs, name, sub.set_index("date")["rate"], "rate", "silver_curves/part", session))
     ret = inp.get("silver_returns")
     if ret is None:
@@ -142,14 +143,15 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
     else:
         macro["observation_date"] = date_objects(macro["observation_date"])
         macro = macro.loc[macro["observation_date"] <= session]
+        by_series: dict[Any, pd.DataFrame] = dict(iter(macro.groupby("series", sort=False)))  # split once
 
         def ser(name: str) -> pd.Series:
-            return macro.loc[macro["series"] == name].set_index("observation_date")["value"]
+            return by_series.get(name, macro.iloc[:0]).set_index("observation_date")["value"]
 
         rows.append(_market_row(figs, "Selic target", ser("br_selic_target"), "rate", "silver_macro/part", session))
-        ipca = "br_ipca_12m" if (macro["series"] == "br_ipca_12m").any() else "br_ipca_yoy"
+        ipca = "br_ipca_12m" if "br_ipca_12m" in by_series else "br_ipca_yoy"
         rows.append(_market_row(figs, "IPCA 12m", ser(ipca), "rate", "silver_macro/part", session))
-        for fs in sorted(x for x in macro["series"].unique() if str(x).startswith("focus_")):  # names, not rows
+        for fs in sorted(x for x in by_series if str(x).startswith("focus_")):
             kind = "price" if any(k in fs for k in ("fx", "cambio", "usdbrl", "brl")) else "rate"
             rows.append(_market_row(figs, f"Focus {fs.removeprefix('focus_')}", ser(fs), kind, "silver_macro/part",
                                     session))

@@ -51,6 +51,17 @@ class MacroUnitError(InputMissing):
 Obs = pd.DataFrame
 
 
+def _period_ordinals(dates: np.ndarray, freq: str) -> np.ndarray:
+    """``PeriodIndex(dates, freq).astype("int64")``: for days, months and quarters (Q-DEC) the ordinal is a count
+    since 1970-01 (days, months, months // 3, floored), taken on ``datetime64`` without building Period objects."""
+    if freq in ("D", "M", "Q") and not np.isnat(dates).any():
+        if freq == "D":
+            return dates.astype("datetime64[D]").astype("int64")
+        months = dates.astype("datetime64[M]").astype("int64")
+        return months if freq == "M" else months // 3
+    return np.asarray(pd.PeriodIndex(dates, freq=freq).astype("int64"))
+
+
 def _regular(df: pd.DataFrame, freq: str) -> Obs:
     """Values and releases on a contiguous PeriodIndex (gaps as NaN/NaT)."""
     if df.empty:
@@ -58,7 +69,7 @@ def _regular(df: pd.DataFrame, freq: str) -> Obs:
                             index=pd.PeriodIndex([], freq=freq))
     # The last row of each period, on a contiguous range of period ordinals (numpy, no index alignment):
     # the same frame as indexing by period, dropping repeated periods (keep the last), sorting and reindexing.
-    ords = np.asarray(pd.PeriodIndex(pd.to_datetime(df["observation_date"]), freq=freq).astype("int64"))
+    ords = _period_ordinals(pd.to_datetime(df["observation_date"]).to_numpy(), freq)
     value = df["value"].to_numpy(dtype=float)
     release = pd.to_datetime(df["release_date"]).to_numpy()
     uniq, first_from_end = np.unique(ords[::-1], return_index=True)
