@@ -81,5 +81,7 @@ for other in slurm plugin; do
     echo "rule-job logs per Slurm job ($other):"; grep -rhs "slurm_job_id=" "$BASE/$other/results/logs" |
         sed -n 's/.*slurm_job_id=\([0-9]*\).*/\1/p' | sort | uniq -c
 done
+echo "largest process peak RSS a batch job logged (plugin): $(grep -rhos 'process peak RSS [0-9]* MB' \
+    "$BASE"/plugin/results/logs/batch_* | awk '{print $4}' | sort -n | tail -n1) MB"
 rm -rf "$BASE"
 ((differ == 0 && n == ns && n == np))
