@@ -133,6 +133,9 @@ class Schema:
         missing = set(self.key) - {c.name for c in self.cols}
         if missing:
             raise ValueError(f"schema {self.name}: key columns {sorted(missing)} not declared")
+        nullable = [c.name for c in self.cols if c.name in self.key and c.nullable]
+        if nullable:  # a key identifies a row: a missing part would be no key (and conform sorts on non-null keys)
+            raise ValueError(f"schema {self.name}: key columns {nullable} are nullable")
         arrow = pa.schema([pa.field(c.name, _TYPES[c.kind], nullable=c.nullable) for c in self.cols])
         object.__setattr__(self, "_arrow", arrow)
 
@@ -229,12 +232,13 @@ class Schema:
                 if c.kind == "float":
                     values = _canonical_float(v)
             arrays[c.name] = values
-        try:
-            table = pa.Table.from_arrays(
-                [pa.array(arrays[f.name], type=f.type, from_pandas=True) for f in self.arrow], schema=self.arrow
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"{where}: cannot convert to the declared types: {exc}") from exc
+        converted = []
+        for f in self.arrow:
+            try:
+                converted.append(pa.array(arrays[f.name], type=f.type, from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
+                raise ArtifactError(f"{where}: column {f.name!r} cannot be converted to {f.type}: {exc}") from exc
+        table = pa.Table.from_arrays(converted, schema=self.arrow)
         if self.key and table.num_rows:
             order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in self.key]).to_numpy()
             ranked = table.select(list(self.key)).take(order)
@@ -242,10 +246,10 @@ class Schema:
             for k in self.key:
                 col = ranked.column(k)
                 same &= pc.equal(col.slice(1), col.slice(0, table.num_rows - 1)).to_numpy()
-            if same.any():
-                shown = frame()
-                i = int(np.flatnonzero(shown.duplicated(list(self.key), keep=False).to_numpy())[0])
-                raise ArtifactError(f"{where}: duplicate key {list(self.key)} at row {i}: {_row(shown, i)}")
+            if same.any():  # equal as written (floats rounded, times cut to dates): the first such row given
+                j = np.flatnonzero(same)
+                i = int(min(order[j].min(), order[j + 1].min()))
+                raise ArtifactError(f"{where}: duplicate key {list(self.key)} at row {i}: {_row(frame(), i)}")
             if not np.array_equal(order, np.arange(table.num_rows)):
                 table = table.take(order)
         return table

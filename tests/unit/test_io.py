@@ -49,6 +49,7 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
         (_df().drop(columns=["y"]), "missing \\['y'\\]"),
         (_df().assign(z=1), "unexpected \\['z'\\]"),
         (_df(x=["abc", 0.1]), "not numeric"),
+        (_df(name=["a", 1]), "column 'name' cannot be converted to string"),
     ],
 )
 def test_bad_frames_are_refused_and_nothing_is_written(tmp_path: Path, frame: pd.DataFrame, msg: str) -> None:
@@ -300,3 +301,22 @@ def test_checked_inputs_takes_the_files_a_run_wrote_as_passed(tmp_path: Path, mo
     nxt.check(new)
     nxt.check(old)
     assert reads == [str(old)]
+
+
+def test_keys_equal_only_as_written_are_a_duplicate_key_naming_the_first_row(tmp_path: Path) -> None:
+    """Floats rounded to 12 digits and times cut to dates make equal keys: refused, naming the first such row."""
+    fk = Schema("fk", (Col("date", "date"), Col("q", "float"), Col("v", "float")), key=("q",))
+    frame = pd.DataFrame({"date": [ASOF] * 3, "q": [0.99, 0.95, 0.9500000000000001], "v": [1.0, 2.0, 3.0]})
+    with pytest.raises(ArtifactError, match=r"duplicate key \['q'\] at row 1"):
+        write_table(frame, tmp_path / "p.parquet", fk, asof=ASOF, source="demo")
+    dk = Schema("dk", (Col("date", "date"), Col("v", "float")), key=("date",))
+    times = pd.DataFrame({"date": [pd.Timestamp(ASOF) + pd.Timedelta(hours=h) for h in (1, 2)], "v": [1.0, 2.0]},
+                         dtype=object)
+    with pytest.raises(ArtifactError, match=r"duplicate key \['date'\] at row 0"):
+        write_table(times.astype({"v": float}), tmp_path / "p.parquet", dk, asof=ASOF, source="demo")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nullable_key_column_is_refused_when_the_schema_is_declared() -> None:
+    with pytest.raises(ValueError, match=r"key columns \['name'\] are nullable"):
+        Schema("nk", (Col("date", "date"), Col("name", "str", nullable=True)), key=("name",))

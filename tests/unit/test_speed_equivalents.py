@@ -238,3 +238,6 @@ def test_period_ordinals_are_the_period_index_ones(freq: str) -> None:
     with_nat = np.concatenate([dates[:3], np.array(["NaT"], dtype="datetime64[ns]")])
     want = np.asarray(pd.PeriodIndex(with_nat, freq=freq).astype("int64"))
     assert np.array_equal(_period_ordinals(with_nat, freq), want)
+    aware = pd.to_datetime(dates[:5]).tz_localize("America/Sao_Paulo").to_numpy()  # objects: PeriodIndex's own way
+    want = np.asarray(pd.PeriodIndex(aware, freq=freq).astype("int64"))
+    assert np.array_equal(_period_ordinals(aware, freq), want)

@@ -54,7 +54,7 @@ Obs = pd.DataFrame
 def _period_ordinals(dates: np.ndarray, freq: str) -> np.ndarray:
     """``PeriodIndex(dates, freq).astype("int64")``: for days, months and quarters (Q-DEC) the ordinal is a count
     since 1970-01 (days, months, months // 3, floored), taken on ``datetime64`` without building Period objects."""
-    if freq in ("D", "M", "Q") and not np.isnat(dates).any():
+    if freq in ("D", "M", "Q") and dates.dtype.kind == "M" and not np.isnat(dates).any():
         if freq == "D":
             return dates.astype("datetime64[D]").astype("int64")
         months = dates.astype("datetime64[M]").astype("int64")
