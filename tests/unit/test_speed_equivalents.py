@@ -241,3 +241,97 @@ def test_period_ordinals_are_the_period_index_ones(freq: str) -> None:
     aware = pd.to_datetime(dates[:5]).tz_localize("America/Sao_Paulo").to_numpy()  # objects: PeriodIndex's own way
     want = np.asarray(pd.PeriodIndex(aware, freq=freq).astype("int64"))
     assert np.array_equal(_period_ordinals(aware, freq), want)
+
+
+def _plain_changes(series: pd.Series, session: dt.date, relative: bool) -> object:
+    """The formula :func:`brmacro.report.rates.changes` had before its numpy path (issue 16, fifth round)."""
+    from brmacro.report.rates import Changes
+
+    s = series.dropna()
+    s = s.loc[[d <= session for d in s.index]].sort_index()
+    if s.empty:
+        return Changes(None, None, None, None, None)
+    d, v = s.index[-1], float(s.iloc[-1])
+
+    def chg(base: float) -> float | None:
+        if relative:
+            return None if base == 0 else v / base - 1.0
+        return v - base
+
+    d1 = chg(float(s.iloc[-2])) if len(s) > 1 else None
+    w1 = chg(float(s.iloc[-6])) if len(s) > 5 else None
+    first = dt.date(d.year, d.month, 1)
+    before = s.loc[[x < first for x in s.index]]
+    mtd = chg(float(before.iloc[-1])) if len(before) else None
+    return Changes(d, v, d1, w1, mtd)
+
+
+def _same(a: object, b: object) -> bool:
+    fa, fb = vars(a), vars(b)
+    return fa.keys() == fb.keys() and all(
+        (x is None and y is None) or (type(x) is type(y) and (x == y or (x != x and y != y)))
+        for x, y in ((fa[k], fb[k]) for k in fa))
+
+
+def _change_cases() -> list[pd.Series]:
+    rng = np.random.default_rng(3)
+    days = [dt.date(2025, 1, 20) + dt.timedelta(days=int(i)) for i in range(60)]
+    vals = rng.normal(100.0, 5.0, 60)
+    vals[[3, 17, 40]] = np.nan
+    vals[5] = 0.0
+    cases = [
+        pd.Series(vals, index=pd.Index(days, dtype=object)),                        # sorted, NaN, a zero
+        pd.Series(vals[::-1], index=pd.Index(days[::-1], dtype=object)),            # reversed
+        pd.Series(vals, index=pd.Index([days[i] for i in rng.permutation(60)], dtype=object)),  # shuffled
+        pd.Series(vals[:8], index=pd.Index([days[0]] * 3 + days[1:6], dtype=object)),  # duplicated dates, sorted
+        pd.Series(vals[:6], index=pd.Index([days[2], days[0], days[2], days[1], days[0], days[3]], dtype=object)),
+        pd.Series([np.nan, np.nan], index=pd.Index(days[:2], dtype=object)),       # all missing
+        pd.Series(dtype=float, index=pd.Index([], dtype=object)),                   # empty
+        pd.Series(vals[:1], index=pd.Index(days[:1], dtype=object)),                # one row
+        pd.Series(vals, index=pd.DatetimeIndex(days)),                              # not objects: the Series path
+    ]
+    return cases
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_changes_is_the_series_formula(relative: bool) -> None:
+    from brmacro.report.rates import changes
+
+    for i, s in enumerate(_change_cases()):
+        for session in (dt.date(2025, 1, 19), dt.date(2025, 1, 22), dt.date(2025, 2, 3), dt.date(2025, 3, 1),
+                        dt.date(2025, 3, 20), dt.date(2026, 1, 1)):
+            try:
+                want = _plain_changes(s, session, relative)
+            except TypeError as exc:  # Timestamp against date: the same failure
+                with pytest.raises(type(exc)):
+                    changes(s, session, relative=relative)
+                continue
+            got = changes(s, session, relative=relative)
+            assert _same(got, want), (i, session, got, want)
+
+
+def test_cdi_annual_is_the_whole_table_filter() -> None:
+    from brmacro.report.rates import _cdi_annual
+
+    rng = np.random.default_rng(5)
+    n = 80
+    macro = pd.DataFrame({
+        "series": rng.choice(["br_cdi_daily", "br_selic_target", "br_ipca_12m"], n),
+        "observation_date": [dt.date(2025, 1, 1) + dt.timedelta(days=int(i)) for i in rng.permutation(n)],
+        "value": rng.normal(0.0005, 0.0001, n),
+        "release": [dt.date(2025, 6, 1)] * n,
+    })
+
+    def plain(m: pd.DataFrame, session: dt.date) -> tuple[float | None, float | None]:
+        m = m.assign(observation_date=pd.to_datetime(m["observation_date"]).dt.date)
+        out = []
+        for name in ("br_cdi_daily", "br_selic_target"):
+            s = m.loc[(m["series"] == name) & (m["observation_date"] <= session)].sort_values("observation_date")
+            out.append(float(s["value"].iloc[-1]) if len(s) else None)
+        cdi_day, target = out
+        return (None if cdi_day is None else float((1.0 + cdi_day) ** 252 - 1.0)), target
+
+    for session in (dt.date(2024, 12, 31), dt.date(2025, 1, 1), dt.date(2025, 2, 10), dt.date(2025, 6, 1)):
+        assert _cdi_annual(macro, session) == plain(macro, session)
+    assert _cdi_annual(macro.iloc[:0], dt.date(2025, 2, 10)) == (None, None)
+    assert _cdi_annual(None, dt.date(2025, 2, 10)) == (None, None)

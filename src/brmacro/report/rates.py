@@ -333,23 +333,50 @@ def changes(series: pd.Series, session: dt.date, *, relative: bool = False) -> C
     1st and 5th earlier observations in the series, the month-to-date change against the last
     observation of the previous calendar month. Differences are in the series' units, or simple
     returns (``v / base - 1``) with ``relative`` (prices).
+
+    An index of Python objects (dates as read) is filtered on numpy arrays: the same per-element
+    comparisons as a filter of the Series, without a Series per step; an index that is not in order
+    once filtered, or not of objects, goes through the Series (:func:`_changes_plain`).
     """
+    if series.index.dtype != object:
+        return _changes_plain(series, session, relative=relative)
+    vals = series.to_numpy()
+    days = series.index.to_numpy()
+    keep = ~pd.isna(vals)  # what dropna drops
+    vals, days = vals[keep], days[keep]
+    on = np.array([d <= session for d in days], dtype=bool)
+    vals, days = vals[on], days[on]
+    try:
+        ordered = all(a <= b for a, b in zip(days[:-1], days[1:], strict=True))
+    except TypeError:
+        ordered = False
+    if not ordered:
+        return _changes_plain(series, session, relative=relative)  # sort_index would reorder: as before
+    return _changes_sorted(days, vals, relative)
+
+
+def _changes_plain(series: pd.Series, session: dt.date, *, relative: bool) -> Changes:
     s = series.dropna()
     s = s.loc[[d <= session for d in s.index]].sort_index()
-    if s.empty:
+    return _changes_sorted(s.index, s.to_numpy(), relative)
+
+
+def _changes_sorted(days: pd.Index | np.ndarray, vals: np.ndarray, relative: bool) -> Changes:
+    """:class:`Changes` of observations ``(days, vals)`` already filtered to the session and sorted by day."""
+    if len(days) == 0:
         return Changes(None, None, None, None, None)
-    d, v = s.index[-1], float(s.iloc[-1])
+    d, v = days[-1], float(vals[-1])
 
     def chg(base: float) -> float | None:
         if relative:
             return None if base == 0 else v / base - 1.0
         return v - base
 
-    d1 = chg(float(s.iloc[-2])) if len(s) > 1 else None
-    w1 = chg(float(s.iloc[-6])) if len(s) > 5 else None
+    d1 = chg(float(vals[-2])) if len(vals) > 1 else None
+    w1 = chg(float(vals[-6])) if len(vals) > 5 else None
     first = dt.date(d.year, d.month, 1)
-    before = s.loc[[x < first for x in s.index]]
-    mtd = chg(float(before.iloc[-1])) if len(before) else None
+    before = np.flatnonzero([x < first for x in days])
+    mtd = chg(float(vals[before[-1]])) if len(before) else None
     return Changes(d, v, d1, w1, mtd)
 
 
@@ -377,9 +404,22 @@ def _curve_history(curves: pd.DataFrame, curve: str, label: str) -> pd.Series:
 
 
 def _curve_histories(curves: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
-    """:func:`_curve_history` of every (curve, tenor label) of ``curves``, split in one pass (rows in table order)."""
-    return {(str(c), str(lab)): g.set_index("date")["rate"]
-            for (c, lab), g in curves.groupby(["curve", "tenor_label"], sort=False, dropna=False)}
+    """:func:`_curve_history` of every (curve, tenor label) of ``curves``, split in one pass (rows in table order).
+
+    Groups in order of first appearance (``groupby(sort=False, dropna=False)``), each group's rows by a stable
+    sort of the pair's codes, one Series per group built from the columns' arrays (no frame per group).
+    """
+    c_codes, c_keys = pd.factorize(curves["curve"], use_na_sentinel=False)
+    l_codes, l_keys = pd.factorize(curves["tenor_label"], use_na_sentinel=False)
+    code = c_codes.astype(np.int64) * max(len(l_keys), 1) + l_codes
+    order = np.argsort(code, kind="stable")
+    cuts = np.flatnonzero(code[order][1:] != code[order][:-1]) + 1
+    groups = sorted(np.split(order, cuts) if len(order) else [], key=lambda g: int(g[0]))
+    date, rate = curves["date"], curves["rate"]
+    dates, rates = date.to_numpy(), rate.to_numpy()
+    return {(str(c_keys[c_codes[g[0]]]), str(l_keys[l_codes[g[0]]])):
+            pd.Series(rates[g], index=pd.Index(dates[g], dtype=date.dtype, name="date"), name="rate")
+            for g in groups}
 
 
 def _session_contracts(b3: pd.DataFrame, session: dt.date, commodity: str) -> pd.DataFrame:
@@ -393,19 +433,19 @@ def _cdi_annual(macro: pd.DataFrame | None, session: dt.date) -> tuple[float | N
     """(CDI per year from SGS 12, Selic target per year) last observed on or before the session."""
     if macro is None:
         return None, None
-    macro = macro.assign(observation_date=date_objects(macro["observation_date"]))
     out = []
     for name in ("br_cdi_daily", "br_selic_target"):
-        s = macro.loc[(macro["series"] == name) & (macro["observation_date"] <= session)] \
-            .sort_values("observation_date")
+        s = macro.loc[macro["series"] == name]  # the series' rows first, then convert only those
+        s = s.assign(observation_date=date_objects(s["observation_date"]))
+        s = s.loc[s["observation_date"] <= session].sort_values("observation_date")
         out.append(float(s["value"].iloc[-1]) if len(s) else None)
     cdi_day, target = out
     cdi = None if cdi_day is None else float((1.0 + cdi_day) ** 252 - 1.0)
     return cdi, target
 
 
-def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any]) -> None:
-    b3 = inp.get("bronze_b3_market_data")
+def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any],
+                 b3: pd.DataFrame | None) -> None:
     if b3 is None:
         sec.missing("bronze_b3_market_data/part", inp.why("bronze_b3_market_data") + "; no COPOM-implied path")
         return
@@ -496,8 +536,7 @@ def _positions(inp: Inputs, di: pd.DataFrame) -> tuple[pd.DataFrame | None, str]
 
 
 def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any],
-                 curves: pd.DataFrame | None) -> None:
-    b3 = inp.get("bronze_b3_market_data")
+                 curves: pd.DataFrame | None, b3: pd.DataFrame | None) -> None:
     di = None if b3 is None else _session_contracts(b3, session, "DI1")
     if di is None or di.empty:
         sec.missing("bronze_b3_market_data/part", "no DI1 settlement on the session; no carry, roll-down or ladder")
@@ -557,21 +596,20 @@ def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, par
 
 
 def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any],
-                  curves: pd.DataFrame | None) -> None:
+                  curves: pd.DataFrame | None, b3: pd.DataFrame | None) -> None:
     if curves is None:
         sec.missing("silver_curves/part", inp.why("silver_curves"))
     else:
         src = "silver_curves/part"
         rows = []
-        labels = sorted(curves.loc[curves["curve"] == "DI_PRE", "tenor_label"].unique(),
-                        key=lambda s: int(s.removesuffix("du")))
-        b3 = inp.get("bronze_b3_market_data")
+        histories = _curve_histories(curves)
+        # the DI_PRE tenor labels in order of first appearance (what unique() of its rows gives), then by du
+        labels = sorted((lab for c, lab in histories if c == "DI_PRE"), key=lambda s: int(s.removesuffix("du")))
         dap = None if b3 is None else _session_contracts(b3, session, "DAP")
         first_dap = None if dap is None or dap.empty else int(dap["du"].min())
-        histories = _curve_histories(curves)
         empty = _curve_history(curves.iloc[:0], "DI_PRE", "")
         for curve, title in (("DI_PRE", "DI"), ("BR_REAL", "DAP real"), ("BR_BEI", "Breakeven")):
-            if not (curves["curve"] == curve).any():
+            if not any(c == curve for c, _ in histories):
                 sec.missing(f"silver_curves/part {curve}", "no DAP settlements in the session's history"
                             if curve != "DI_PRE" else "no DI_PRE curve")
                 continue
@@ -651,8 +689,11 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
     if curves is not None:
         curves = curves.assign(date=date_objects(curves["date"]))
         curves = curves.loc[curves["date"] <= session]
-    _copom_block(sec, figs, inp, session, p)
-    _levels_block(sec, figs, inp, session, p, curves)
+    b3 = inp.get("bronze_b3_market_data")
+    if b3 is not None:  # the session's rows once: each block's _session_contracts filters them again (a no-op)
+        b3 = b3.loc[dates_on(b3["trade_date"], session).to_numpy()]
+    _copom_block(sec, figs, inp, session, p, b3)
+    _levels_block(sec, figs, inp, session, p, curves, b3)
     _other_markets_block(sec, figs, inp, session)
-    _carry_block(sec, figs, inp, session, p, curves)
+    _carry_block(sec, figs, inp, session, p, curves, b3)
     return sec
