@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -364,18 +365,92 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
     DataFrame
         Columns ``window, date, instrument, level, ret`` (``ret`` null on a window's first session).
         A window whose inputs have a gap longer than the forward-fill limits is left out (logged).
+
+    Notes
+    -----
+    The table is a function of the windows' sessions, the limits and the observations of each input dated on
+    or before the windows' last session (what :func:`align_asof` can pick), nothing else. A process building
+    consecutive sessions after the windows gets the same inputs each time: the last ``_CRISIS_KEPT`` tables
+    are kept per process keyed by exactly those bytes (:func:`_crisis_key`) and handed out as copies; the
+    windows left out are logged again for the session.
     """
-    out: list[pd.DataFrame] = []
+    spans: list[tuple[str, dt.date, dt.date, np.ndarray]] = []
     for name, start, end in windows:
         if start > date:
             continue
         sessions = np.array(sessions_between(start, min(end, date)), dtype="datetime64[D]")
-        if len(sessions) == 0:
-            continue
+        if len(sessions):
+            spans.append((name, start, end, sessions))
+    key = _crisis_key(src, spans)
+    hit = None if key is None else _CRISIS.get(key)
+    if hit is None:
+        table, left_out = _crisis_table(src, spans)
+        if key is not None:
+            _CRISIS[key] = (table.copy(), left_out)
+            while len(_CRISIS) > _CRISIS_KEPT:
+                _CRISIS.popitem(last=False)
+    else:
+        assert key is not None
+        _CRISIS.move_to_end(key)
+        table, left_out = hit[0].copy(), hit[1]
+    for name, start, end, why in left_out:
+        log.warning("silver_returns %s: crisis window %s (%s..%s) left out: %s", date, name, start, end, why)
+    return table
+
+
+#: crisis tables kept per process (:func:`crisis_returns`): content key -> (table, windows left out and why)
+_CRISIS: OrderedDict[tuple[Any, ...], tuple[pd.DataFrame, tuple[tuple[str, dt.date, dt.date, str], ...]]] = \
+    OrderedDict()
+_CRISIS_KEPT = 4
+
+
+def _crisis_key(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> tuple[Any, ...] | None:
+    """Everything :func:`_crisis_table` reads, as bytes: None (do not keep) when an input is out of order.
+
+    The table reads each input only through :func:`align_asof` on the windows' sessions: for each session,
+    whether an observation is dated on or before it, that observation's date (its staleness) and its value
+    (the DI1 vertices: its padded tenors and rates). The key is those picks, per input, with the windows'
+    sessions and the limits. An input whose dates are not sorted and unique makes :func:`align_asof` fail on
+    the whole series, so such inputs are not keyed (computed every time, as before).
+    """
+    if not spans:
+        return ()
+    ses = np.concatenate([sp[3] for sp in spans])
+    parts: list[Any] = [src.inst_limit, src.rate_limit, src.ust_years,
+                        tuple((name, start, end, sessions.tobytes()) for name, start, end, sessions in spans)]
+
+    def picks(obs: np.ndarray, *values: np.ndarray) -> tuple[Any, ...] | None:
+        if any(v.dtype.hasobject for v in values) or (len(obs) > 1 and not bool(np.all(obs[1:] > obs[:-1]))):
+            return None  # objects have no bytes of their own; out of order fails in align_asof
+        if len(obs) == 0:
+            return ("empty", *(str(v.dtype) for v in values))
+        pos = np.searchsorted(obs, ses, side="right") - 1
+        at = np.maximum(pos, 0)
+        return ((pos >= 0).tobytes(), obs[at].tobytes(),
+                *((str(v.dtype), v.shape[1:], v[at].tobytes()) for v in values))
+
+    for s in [*(src.level_src[ins.name] for ins in INSTRUMENTS), src.cdi, src.sofr]:
+        part = picks(s.index.to_numpy().astype("datetime64[D]"), s.to_numpy())
+        if part is None:
+            return None
+        parts.append(part)
+    part = picks(np.asarray(src.di.dates, dtype="datetime64[D]"), np.asarray(src.di.x), np.asarray(src.di.y))
+    if part is None:
+        return None
+    parts.append(part)
+    return tuple(parts)
+
+
+def _crisis_table(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> tuple[
+        pd.DataFrame, tuple[tuple[str, dt.date, dt.date, str], ...]]:
+    """The crisis table of the windows' sessions ``spans``, and the windows left out (name, start, end, why)."""
+    out: list[pd.DataFrame] = []
+    left_out: list[tuple[str, dt.date, dt.date, str]] = []
+    for name, start, end, sessions in spans:
         try:
             lv, rt = _levels_returns(src, sessions)
         except PriceGapError as exc:
-            log.warning("silver_returns %s: crisis window %s (%s..%s) left out: %s", date, name, start, end, exc)
+            left_out.append((name, start, end, str(exc)))
             continue
         df = pd.concat({"level": lv.stack(), "ret": rt.stack(future_stack=True)}, axis=1).reset_index(
             names=["date", "instrument"])
@@ -384,10 +459,10 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
     if not out:
         return pd.DataFrame({"window": pd.Series(dtype=str), "date": pd.Series(dtype=object),
                              "instrument": pd.Series(dtype=str), "level": pd.Series(dtype=float),
-                             "ret": pd.Series(dtype=float)})
+                             "ret": pd.Series(dtype=float)}), tuple(left_out)
     res = pd.concat(out, ignore_index=True)
     res["date"] = date_objects(res["date"])
-    return res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True)
+    return res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True), tuple(left_out)
 
 
 def _instrument(ins: Instrument, src: pd.Series, di: Nodes, window: np.ndarray, limit: int, cdi_prev: np.ndarray,
