@@ -335,3 +335,50 @@ def test_cdi_annual_is_the_whole_table_filter() -> None:
         assert _cdi_annual(macro, session) == plain(macro, session)
     assert _cdi_annual(macro.iloc[:0], dt.date(2025, 2, 10)) == (None, None)
     assert _cdi_annual(None, dt.date(2025, 2, 10)) == (None, None)
+
+
+def _plain_reprice(name: str, rate: float, dy: float) -> float:
+    """:func:`brmacro.risk.stress.reprice` as it was before :func:`repricer` (issue 16, fifth round)."""
+    from brmacro.instruments import by_name, di1_pu
+    from brmacro.portfolio.sizing import zn_price
+    from brmacro.risk._common import RiskInputError
+
+    ins = by_name(name)
+    shocked = float(rate) + float(dy)
+    if not np.isfinite(shocked) or shocked <= -1.0 or not np.isfinite(rate) or rate <= -1.0:
+        raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
+    if ins.kind == "di1":
+        return float(di1_pu(shocked, ins.tenor_du) / di1_pu(rate, ins.tenor_du)) - 1.0
+    if ins.kind == "ust":
+        return zn_price(shocked) / zn_price(float(rate)) - 1.0
+    raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
+
+
+def test_repricer_is_the_plain_reprice() -> None:
+    from brmacro.instruments import INSTRUMENTS
+    from brmacro.risk.stress import reprice, repricer
+
+    rates = [0.1375, 0.0, -0.0, 0.0425, -0.5, -1.0, -1.5, float("nan"), float("inf"), np.float64(0.11)]
+    shocks = [0.0, 0.02, -0.02, 1e-9, -0.9, -1.2, 3.0, float("nan"), float("-inf"), np.float64(-0.015)]
+    names = [i.name for i in INSTRUMENTS]
+    for name in names:
+        for r in rates:
+            f = repricer(name, r)
+            for dy in shocks:
+                try:
+                    want: object = _plain_reprice(name, r, dy)
+                except Exception as exc:  # the same exception type and message
+                    want = (type(exc), str(exc))
+                for fn in (lambda: f(dy), lambda: reprice(name, r, dy)):  # noqa: B023
+                    try:
+                        got: object = fn()
+                    except Exception as exc:
+                        got = (type(exc), str(exc))
+                    if isinstance(want, float):
+                        assert isinstance(got, float) and (got == want or (got != got and want != want)), \
+                            (name, r, dy, got, want)
+                        assert np.signbit(got) == np.signbit(want)
+                    else:
+                        assert got == want, (name, r, dy, got, want)
+    with pytest.raises(KeyError):
+        repricer("NOPE", 0.1)

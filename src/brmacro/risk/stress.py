@@ -60,6 +60,7 @@ __all__ = [
     "instrument_rates",
     "rate_at_tenor",
     "reprice",
+    "repricer",
     "replay_window",
     "reverse_multiplier",
     "scenario_pnl",
@@ -200,15 +201,34 @@ def reprice(name: str, rate: float, dy: float) -> float:
     RiskInputError
         When the shocked rate is not above -100 % (no price), or the instrument is not a rates one.
     """
+    return repricer(name, rate)(dy)
+
+
+def repricer(name: str, rate: float) -> Callable[[float], float]:
+    """``dy -> reprice(name, rate, dy)`` with the instrument and the price at ``rate`` looked up once.
+
+    The price at ``rate`` is the same number at every call, so the reverse stress's hundreds of evaluations
+    of one instrument compute it once; each call does the shocked price and the checks, in the same order.
+    """
     ins = by_name(name)
-    shocked = float(rate) + float(dy)
-    if not np.isfinite(shocked) or shocked <= -1.0 or not np.isfinite(rate) or rate <= -1.0:
-        raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
-    if ins.kind == "di1":
-        return float(di1_pu(shocked, ins.tenor_du) / di1_pu(rate, ins.tenor_du)) - 1.0
-    if ins.kind == "ust":
-        return zn_price(shocked) / zn_price(float(rate)) - 1.0
-    raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
+    ok = bool(np.isfinite(rate)) and rate > -1.0
+    base: Any = None
+    if ok and ins.kind == "di1":
+        base = di1_pu(rate, ins.tenor_du)
+    elif ok and ins.kind == "ust":
+        base = zn_price(float(rate))
+
+    def at(dy: float) -> float:
+        shocked = float(rate) + float(dy)
+        if not np.isfinite(shocked) or shocked <= -1.0 or not ok:
+            raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
+        if ins.kind == "di1":
+            return float(di1_pu(shocked, ins.tenor_du) / base) - 1.0
+        if ins.kind == "ust":
+            return float(zn_price(shocked) / base - 1.0)
+        raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
+
+    return at
 
 
 def yield_shock_at(spec: Any, tenor_du: float) -> float:
@@ -323,7 +343,7 @@ def scenario_pnl_function(
     """
     held = weights[weights != 0]
     linear = 0.0
-    rate_terms: list[tuple[str, float, float, float]] = []
+    rate_terms: list[tuple[Callable[[float], float], float, float]] = []
     for factor, shock in shocks.items():
         if factor not in factors:
             raise RiskInputError(f"stress: shock on unknown factor {factor!r}; known: {sorted(factors)}")
@@ -337,10 +357,10 @@ def scenario_pnl_function(
             else:
                 if inst not in rates:
                     raise RiskInputError(f"stress: yield shock on {inst} but it has no yield on the session")
-                rate_terms.append((str(inst), w, rates[inst], yield_shock_at(shock, _tenor_du(str(inst)))))
+                rate_terms.append((repricer(str(inst), rates[inst]), w, yield_shock_at(shock, _tenor_du(str(inst)))))
 
     def pnl_at(k: float) -> float:
-        return k * linear + sum(w * reprice(name, r, k * dy) for name, w, r, dy in rate_terms)
+        return k * linear + sum(w * price(k * dy) for price, w, dy in rate_terms)
 
     return pnl_at
 
