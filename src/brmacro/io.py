@@ -65,6 +65,12 @@ def date_objects(col: pd.Series) -> pd.Series:
     """
     if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
         return col.copy()
+    if col.dtype == np.dtype("datetime64[ns]"):  # naive, within years 1677-2262
+        v = col.to_numpy()
+        # ``.dt.date`` floors each to its day, and so does numpy's cast to days, except within a day of the
+        # smallest ``datetime64[ns]`` (1677-09-21), where numpy's floor overflows: NaT and those take pandas' path
+        if not len(v) or (not np.isnat(v).any() and v.min() >= np.datetime64("1678-01-01", "ns")):
+            return pd.Series(v.astype("datetime64[D]").astype(object), index=col.index, name=col.name)
     out: pd.Series = pd.to_datetime(col).dt.date
     return out
 

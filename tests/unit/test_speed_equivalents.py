@@ -382,3 +382,35 @@ def test_repricer_is_the_plain_reprice() -> None:
                         assert got == want, (name, r, dy, got, want)
     with pytest.raises(KeyError):
         repricer("NOPE", 0.1)
+
+
+@pytest.mark.parametrize("values", [
+    ["2025-03-14", "1969-12-31 23:59:59", "1930-06-01 12:00", "2024-02-29 00:00:00.000001", "1677-09-22"],
+    ["1678-01-01", "1678-01-01 00:00:00.000000001", "1677-12-31 23:59:59"],
+    ["2025-03-14 23:59:59.999999999", "2262-04-11"],
+    [],
+    ["2025-03-14", None],  # NaT: the pandas path
+])
+def test_date_objects_of_datetime64_ns_is_dt_date(values: list[object]) -> None:
+    col = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").to_numpy(),
+                    index=range(5, 5 + len(values)), name="d")
+    assert col.dtype == np.dtype("datetime64[ns]")
+    got, want = date_objects(col), _plain_dates(col)
+    pd.testing.assert_series_equal(got, want)
+    assert [type(x) for x in got] == [type(x) for x in want]
+    for unit in ("s", "us"):  # other units keep the pandas path
+        other = col.astype(f"datetime64[{unit}]")
+        pd.testing.assert_series_equal(date_objects(other), _plain_dates(other))
+
+
+@pytest.mark.parametrize("freq", ["D", "M", "Q", "W", "Y"])
+def test_period_starts_is_to_timestamp_date(freq: str) -> None:
+    from brmacro.silver.macro import _period_starts
+
+    for start, n in (("1930-01-01", 40), ("1969-11-30", 7), ("2024-02-29", 30), ("2025-01-01", 0)):
+        idx = pd.period_range(pd.Period(start, freq=freq), periods=n, freq=freq)
+        got, want = _period_starts(idx), idx.to_timestamp(how="start").date
+        assert got.dtype == want.dtype and list(got) == list(want)
+        assert [type(x) for x in got] == [type(x) for x in want]
+    nat = pd.PeriodIndex([pd.Period("2020-01", freq="M"), None], freq="M")
+    assert list(_period_starts(nat)) == list(nat.to_timestamp(how="start").date)

@@ -62,6 +62,22 @@ def _period_ordinals(dates: np.ndarray, freq: str) -> np.ndarray:
     return np.asarray(pd.PeriodIndex(dates, freq=freq).astype("int64"))
 
 
+def _period_starts(index: pd.PeriodIndex) -> np.ndarray:
+    """``index.to_timestamp(how="start").date``: the inverse of :func:`_period_ordinals` for days, months and
+    quarters (Q-DEC) without NaT, a ``datetime.date`` per period from ``datetime64`` (no Timestamp per period)."""
+    ords = np.asarray(index.astype("int64"))
+    if index.freqstr in ("D", "M", "Q-DEC") and not (ords == np.iinfo(np.int64).min).any():
+        if index.freqstr == "D":
+            days = ords.astype("datetime64[D]")
+        else:
+            days = (ords * (3 if index.freqstr == "Q-DEC" else 1)).astype("datetime64[M]").astype("datetime64[D]")
+        if len(days) == 0 or (days.min() >= np.datetime64("0001-01-01") and days.max() <= np.datetime64("9999-12-31")):
+            out: np.ndarray = days.astype(object)
+            return out
+    starts: np.ndarray = index.to_timestamp(how="start").date
+    return starts
+
+
 def _regular(df: pd.DataFrame, freq: str) -> Obs:
     """Values and releases on a contiguous PeriodIndex (gaps as NaN/NaT)."""
     if df.empty:
@@ -219,10 +235,10 @@ def _to_rows(name: str, obs: Obs) -> pd.DataFrame:
     o = obs.loc[ok]
     return pd.DataFrame({
         "series": name,
-        "observation_date": o.index.to_timestamp(how="start").date if isinstance(o.index, pd.PeriodIndex)
+        "observation_date": _period_starts(o.index) if isinstance(o.index, pd.PeriodIndex)
         else pd.to_datetime(o.index).date,
         "value": o["value"].to_numpy(dtype=float),
-        "release_date": pd.to_datetime(o["release"]).dt.date.to_numpy(),
+        "release_date": date_objects(o["release"]).to_numpy(),
     })
 
 
