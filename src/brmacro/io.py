@@ -55,6 +55,23 @@ _TYPES: dict[str, pa.DataType] = {
 }
 
 
+def _day_cut(per_day: int, first: dt.date, last: dt.date) -> tuple[int, int]:
+    epoch = dt.date(1970, 1, 1)
+    return (first - epoch).days * per_day, (last - epoch).days * per_day
+
+
+#: ``datetime64`` dtype -> [lo, hi) of its int64 values that :func:`date_objects` cuts to days in numpy: ``.dt.date``
+#: floors each to its day, and so does numpy's cast to days, for values that are dates (years 1-9999) and not
+#: within a day of the smallest ``datetime64[ns]`` (1677-09-21), where numpy's floor overflows; NaT (the smallest
+#: int64) and anything else take pandas' path
+_DAY_CUT: dict[str, tuple[int, int]] = {
+    "datetime64[s]": _day_cut(86_400, dt.date(1, 1, 2), dt.date(9999, 12, 31)),
+    "datetime64[ms]": _day_cut(86_400_000, dt.date(1, 1, 2), dt.date(9999, 12, 31)),
+    "datetime64[us]": _day_cut(86_400_000_000, dt.date(1, 1, 2), dt.date(9999, 12, 31)),
+    "datetime64[ns]": (_day_cut(86_400_000_000_000, dt.date(1678, 1, 1), dt.date(1970, 1, 1))[0], 2**63 - 1),
+}
+
+
 def date_objects(col: pd.Series) -> pd.Series:
     """``pd.to_datetime(col).dt.date`` without the round trip when ``col`` holds ``datetime.date`` objects only.
 
@@ -65,11 +82,11 @@ def date_objects(col: pd.Series) -> pd.Series:
     """
     if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
         return col.copy()
-    if col.dtype == np.dtype("datetime64[ns]"):  # naive, within years 1677-2262
+    bounds = _DAY_CUT.get(str(col.dtype))  # a naive datetime64 column: cut to days in numpy
+    if bounds is not None:
         v = col.to_numpy()
-        # ``.dt.date`` floors each to its day, and so does numpy's cast to days, except within a day of the
-        # smallest ``datetime64[ns]`` (1677-09-21), where numpy's floor overflows: NaT and those take pandas' path
-        if not len(v) or (not np.isnat(v).any() and v.min() >= np.datetime64("1678-01-01", "ns")):
+        n = v.view("int64")
+        if not len(n) or (int(n.min()) >= bounds[0] and int(n.max()) < bounds[1]):  # NaT is the smallest int64
             return pd.Series(v.astype("datetime64[D]").astype(object), index=col.index, name=col.name)
     out: pd.Series = pd.to_datetime(col).dt.date
     return out

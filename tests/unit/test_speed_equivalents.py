@@ -414,3 +414,24 @@ def test_period_starts_is_to_timestamp_date(freq: str) -> None:
         assert [type(x) for x in got] == [type(x) for x in want]
     nat = pd.PeriodIndex([pd.Period("2020-01", freq="M"), None], freq="M")
     assert list(_period_starts(nat)) == list(nat.to_timestamp(how="start").date)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+@pytest.mark.parametrize("values", [
+    ["0001-01-01T00:00:00", "0001-01-02T13:00:00", "1500-06-01T23:59:59", "9999-12-30T23:59:59"],
+    ["0001-01-02T00:00:00", "1969-12-31T23:59:59", "2025-03-14T12:00:00"],
+    ["9999-12-31T10:00:00", "2025-03-14T00:00:00"],
+    ["NaT", "2025-03-14T00:00:00"],
+])
+def test_date_objects_of_other_datetime64_units(unit: str, values: list[str]) -> None:
+    col = pd.Series(np.array(values, dtype=f"datetime64[{unit}]"), index=range(3, 3 + len(values)), name="x")
+    assert col.dtype == np.dtype(f"datetime64[{unit}]")
+    try:
+        want = _plain_dates(col)
+    except Exception as exc:  # what pandas cannot convert fails the same way
+        with pytest.raises(type(exc)):
+            date_objects(col)
+        return
+    got = date_objects(col)
+    pd.testing.assert_series_equal(got, want)
+    assert [type(x) for x in got] == [type(x) for x in want]
