@@ -289,6 +289,8 @@ def _change_cases() -> list[pd.Series]:
         pd.Series(dtype=float, index=pd.Index([], dtype=object)),                   # empty
         pd.Series(vals[:1], index=pd.Index(days[:1], dtype=object)),                # one row
         pd.Series(vals, index=pd.DatetimeIndex(days)),                              # not objects: the Series path
+        pd.Series(vals[:3], index=pd.Index([pd.Timestamp(d) for d in days[:3]], dtype=object)),  # Timestamps
+        pd.Series(vals[:3], index=pd.Index([days[0], None, days[2]], dtype=object)),  # a missing date
     ]
     return cases
 

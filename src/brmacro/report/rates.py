@@ -344,14 +344,10 @@ def changes(series: pd.Series, session: dt.date, *, relative: bool = False) -> C
     days = series.index.to_numpy()
     keep = ~pd.isna(vals)  # what dropna drops
     vals, days = vals[keep], days[keep]
-    on = np.array([d <= session for d in days], dtype=bool)
+    on = np.asarray(days <= session, dtype=bool)  # the same comparison per element as the list
     vals, days = vals[on], days[on]
-    try:
-        ordered = all(a <= b for a, b in zip(days[:-1], days[1:], strict=True))
-    except TypeError:
-        ordered = False
-    if not ordered:
-        return _changes_plain(series, session, relative=relative)  # sort_index would reorder: as before
+    if not pd.Index(days, dtype=object).is_monotonic_increasing:  # the test sort_index makes before sorting
+        return _changes_plain(series, session, relative=relative)  # it would reorder: as before
     return _changes_sorted(days, vals, relative)
 
 
