@@ -38,6 +38,7 @@ __all__ = [
     "date_objects",
     "dates_on",
     "dates_on_or_before",
+    "holds_date_objects",
     "params_hash",
     "partition_session",
     "read_table",
@@ -72,6 +73,12 @@ _DAY_CUT: dict[str, tuple[int, int]] = {
 }
 
 
+def holds_date_objects(col: pd.Series) -> bool:
+    """Whether ``col`` is a non-empty object column of ``datetime.date`` objects only (not a ``datetime`` either:
+    no time of day, no time zone, no missing value): ``pd.to_datetime`` converts such a column element by element."""
+    return col.dtype == object and len(col) > 0 and set(map(type, col.to_numpy())) == {dt.date}
+
+
 def date_objects(col: pd.Series) -> pd.Series:
     """``pd.to_datetime(col).dt.date`` without the round trip when ``col`` holds ``datetime.date`` objects only.
 
@@ -80,7 +87,7 @@ def date_objects(col: pd.Series) -> pd.Series:
     values) and converts anything else (strings, Timestamps, ``datetime64``, missing values) exactly as
     ``pd.to_datetime(col).dt.date`` does.
     """
-    if col.dtype == object and len(col) and set(map(type, col.to_numpy())) == {dt.date}:  # not a datetime either
+    if holds_date_objects(col):
         return col.copy()
     bounds = _DAY_CUT.get(str(col.dtype))  # a naive datetime64 column: cut to days in numpy
     if bounds is not None:

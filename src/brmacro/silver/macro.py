@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from brmacro.errors import InputMissing
-from brmacro.io import date_objects, dates_on_or_before
+from brmacro.io import date_objects, dates_on_or_before, holds_date_objects
 from brmacro.series import SERIES, Series
 
 __all__ = [
@@ -49,6 +52,54 @@ class MacroUnitError(InputMissing):
 
 # A regular-frequency observation table: PeriodIndex -> (value, release as datetime64)
 Obs = pd.DataFrame
+
+#: per-series results kept per process (:func:`_kept`): content key -> frame. A monthly or quarterly series and
+#: what is derived from it change only on a release day, so consecutive sessions of one process share them.
+_KEPT: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+_KEPT_MAX = 256
+
+
+def _kept(key: tuple[Any, ...] | None, compute: Callable[[], pd.DataFrame],
+          keep: Callable[[pd.DataFrame], bool] = lambda _df: True) -> pd.DataFrame:
+    """``compute()``, kept per process under ``key`` (a pure function's name, arguments and input bytes) when
+    ``keep`` accepts it: a hit hands out a copy of the kept frame, a miss keeps a copy of the frame it returns
+    (a caller's edit never reaches the kept frame). ``key`` None: computed, not kept. The last ``_KEPT_MAX``
+    frames used are kept."""
+    if key is None:
+        return compute()
+    hit = _KEPT.get(key)
+    if hit is not None:
+        _KEPT.move_to_end(key)
+        return hit.copy()
+    out = compute()
+    if keep(out):
+        _KEPT[key] = out.copy()
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
+    return out
+
+
+def _obs_key(obs: Obs) -> tuple[Any, ...] | None:
+    """Everything a derived-series function reads of ``obs``, as bytes: its period index (frequency, name,
+    ordinals) and each column's name, dtype and values; None (do not keep) for another index or an object
+    column. Values that differ only in a NaN payload or a -0.0 differ here (a miss, never a wrong hit)."""
+    idx = obs.index
+    if not isinstance(idx, pd.PeriodIndex) or not isinstance(idx.name, (str, type(None))):
+        return None
+    ordinals: np.ndarray = idx.asi8  # type: ignore[attr-defined]
+    parts: list[Any] = [idx.freqstr, idx.name, ordinals.tobytes(), tuple(map(str, obs.columns)),
+                        tuple(type(c).__name__ for c in obs.columns)]
+    for i in range(obs.shape[1]):
+        a = obs.iloc[:, i].to_numpy()
+        if a.dtype.hasobject:
+            return None
+        parts.append((a.dtype.str, a.tobytes()))
+    return tuple(parts)
+
+
+def _fkey(*args: Any) -> tuple[Any, ...]:
+    """Arguments as a key: floats by their exact bits (``hex``: -0.0 is not 0.0), everything else as given."""
+    return tuple(a.hex() if isinstance(a, float) else a for a in args)
 
 
 def _period_ordinals(dates: np.ndarray, freq: str) -> np.ndarray:
@@ -83,11 +134,15 @@ def _regular(df: pd.DataFrame, freq: str) -> Obs:
     if df.empty:
         return pd.DataFrame({"value": pd.Series(dtype=float), "release": pd.Series(dtype="datetime64[ns]")},
                             index=pd.PeriodIndex([], freq=freq))
+    return _regular_arrays(pd.to_datetime(df["observation_date"]).to_numpy(), df["value"].to_numpy(dtype=float),
+                           pd.to_datetime(df["release_date"]).to_numpy(), freq)
+
+
+def _regular_arrays(observed: np.ndarray, value: np.ndarray, release: np.ndarray, freq: str) -> Obs:
+    """:func:`_regular` of a non-empty series given as arrays (observation dates and releases as ``datetime64``)."""
     # The last row of each period, on a contiguous range of period ordinals (numpy, no index alignment):
     # the same frame as indexing by period, dropping repeated periods (keep the last), sorting and reindexing.
-    ords = _period_ordinals(pd.to_datetime(df["observation_date"]).to_numpy(), freq)
-    value = df["value"].to_numpy(dtype=float)
-    release = pd.to_datetime(df["release_date"]).to_numpy()
+    ords = _period_ordinals(observed, freq)
     uniq, first_from_end = np.unique(ords[::-1], return_index=True)
     last = len(ords) - 1 - first_from_end
     at = uniq - uniq[0]
@@ -122,7 +177,16 @@ def compound(obs: Obs, window: int) -> Obs:
         Regular observations (``value`` per period as a decimal, ``release``).
     window : int
         Number of periods (12 for a 12-month change from monthly changes).
+
+    Notes
+    -----
+    Kept per process by the bytes of ``obs`` (:func:`_kept`): a monthly series is compounded once per release.
     """
+    k = _obs_key(obs)
+    return _kept(None if k is None else ("compound", *_fkey(window), k), lambda: _compound(obs, window))
+
+
+def _compound(obs: Obs, window: int) -> Obs:
     val = np.expm1(np.log1p(obs["value"]).rolling(window, min_periods=window).sum())
     return pd.DataFrame({"value": val, "release": _rolling_release(obs["release"], window)}, index=obs.index)
 
@@ -135,7 +199,13 @@ def saar_from_rates(obs: Obs, window: int = 3, periods_per_year: int = 12) -> Ob
 
 
 def ratio_change(obs: Obs, lag: int, power: float = 1.0) -> Obs:
-    """``(I_t / I_{t−lag})^power − 1`` on a regular index level; release = later of the two."""
+    """``(I_t / I_{t−lag})^power − 1`` on a regular index level; release = later of the two (kept per process by
+    the bytes of ``obs``, :func:`_kept`)."""
+    k = _obs_key(obs)
+    return _kept(None if k is None else ("ratio_change", *_fkey(lag, power), k), lambda: _ratio_change(obs, lag, power))
+
+
+def _ratio_change(obs: Obs, lag: int, power: float) -> Obs:
     val = np.power(obs["value"] / obs["value"].shift(lag), power) - 1.0
     rel = pd.concat([obs["release"], obs["release"].shift(lag)], axis=1).max(axis=1, skipna=False)
     return pd.DataFrame({"value": val, "release": pd.to_datetime(rel)}, index=obs.index)
@@ -156,7 +226,17 @@ def hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
     ------
     ValueError
         A non-positive level.
+
+    Notes
+    -----
+    A gap is kept per process by the bytes of ``obs`` (:func:`_kept`); no gap (too short a run, logged) is not.
     """
+    k = _obs_key(obs)
+    return _kept(None if k is None else ("hp_gap", *_fkey(lamb, min_obs), k), lambda: _hp_gap(obs, lamb, min_obs),
+                 keep=lambda out: len(out) > 0)
+
+
+def _hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
     v = obs["value"]
     ok = v.notna().to_numpy()
     if not ok.any():
@@ -231,6 +311,12 @@ def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day
 
 
 def _to_rows(name: str, obs: Obs) -> pd.DataFrame:
+    """The rows of a derived series (kept per process by the bytes of ``obs``, :func:`_kept`)."""
+    k = _obs_key(obs)
+    return _kept(None if k is None else ("rows", name, k), lambda: _rows(name, obs))
+
+
+def _rows(name: str, obs: Obs) -> pd.DataFrame:
     ok = np.isfinite(obs["value"].to_numpy(dtype=float)) & obs["release"].notna().to_numpy()
     o = obs.loc[ok]
     return pd.DataFrame({
@@ -240,6 +326,22 @@ def _to_rows(name: str, obs: Obs) -> pd.DataFrame:
         "value": o["value"].to_numpy(dtype=float),
         "release_date": date_objects(o["release"]).to_numpy(),
     })
+
+
+def _raw_arrays(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The observation dates, values and releases of ``raw`` (a ``RangeIndex``) as :func:`_regular` converts each
+    series' rows, converted once: None (convert per series, as :func:`_regular` does) unless each date column
+    holds only ``datetime.date`` objects (``pd.to_datetime`` is then per element: a column's conversion is the
+    conversion of its rows) or is already a naive ``datetime64``."""
+    if not isinstance(raw.index, pd.RangeIndex) or raw.index.start != 0 or raw.index.step != 1:
+        return None
+    out = []
+    for name in ("observation_date", "release_date"):
+        col = raw[name]
+        if not (holds_date_objects(col) or (col.dtype.kind == "M" and getattr(col.dtype, "tz", None) is None)):
+            return None
+        out.append(pd.to_datetime(col).to_numpy())
+    return out[0], raw["value"].to_numpy(dtype=float), out[1]
 
 
 def build_macro(
@@ -276,6 +378,7 @@ def build_macro(
     frames: list[pd.DataFrame] = []
     obs: dict[str, Obs] = {}
     reg: dict[str, Series] = {}
+    cols = _raw_arrays(raw)
     for sid, g in raw.groupby("series_id", sort=True):
         s = by_sid.get(str(sid))
         if s is None:
@@ -286,7 +389,15 @@ def build_macro(
                                     "value": g["value"].to_numpy(dtype=float),
                                     "release_date": g["release_date"].to_numpy()}))
         reg[s.name] = s
-        obs[s.name] = _regular(g, {"M": "M", "Q": "Q"}.get(s.freq, "D"))
+        freq = {"M": "M", "Q": "Q"}.get(s.freq, "D")
+        if cols is None:
+            obs[s.name] = _regular(g, freq)
+        else:
+            at = g.index.to_numpy()
+            observed, value, release = cols[0][at], cols[1][at], cols[2][at]
+            obs[s.name] = _kept(("regular", freq, observed.dtype.str, observed.tobytes(), value.tobytes(),
+                                 release.dtype.str, release.tobytes()),
+                                partial(_regular_arrays, observed, value, release, freq))
 
     for name, o in _derived(obs, cfg, date).items():
         frames.append(_to_rows(name, o))
