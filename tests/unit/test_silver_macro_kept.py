@@ -150,3 +150,21 @@ def test_holds_date_objects() -> None:
     for bad in ([], [d, None], [d, dt.datetime(2025, 3, 14)], [d, pd.Timestamp(d)], [d, "2025-03-14"]):
         assert not holds_date_objects(pd.Series(bad, dtype=object))
     assert not holds_date_objects(pd.Series(pd.to_datetime([d])))
+
+
+def test_core_mean_kept_and_unit_check_first_bad_row() -> None:
+    sgs, fred, focus = make_sgs(), make_fred(), make_focus()
+    first = m.build_macro(sgs, fred, focus, D, PARAMS)["part"]
+    assert any(k[0] == "core_12m" for k in m._KEPT)
+    core = first.loc[first["series"] == "br_ipca_core_12m"]
+    m._KEPT.clear()
+    again = m.build_macro(sgs, fred, focus, D, PARAMS)["part"]
+    pd.testing.assert_frame_equal(again.loc[again["series"] == "br_ipca_core_12m"], core)
+    df = pd.DataFrame({"observation_date": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+                       "value": [0.01, np.nan, -2.5]})
+    with pytest.raises(m.MacroUnitError, match="-2.5 on 2024-03-01"):
+        m._check_units("x", "dec", df, 1.0, 1.0)
+    m._check_units("x", "dec", df.iloc[:2], 1.0, 1.0)  # NaN is not out of range
+    m._check_units("x", "level", df, 1.0, 1.0)  # no limit for the unit
+    with pytest.raises(m.MacroUnitError, match="-2.5"):
+        m._check_units("x", "dec", df.astype({"value": object}), 1.0, 1.0)

@@ -84,13 +84,14 @@ def _obs_key(obs: Obs) -> tuple[Any, ...] | None:
     ordinals) and each column's name, dtype and values; None (do not keep) for another index or an object
     column. Values that differ only in a NaN payload or a -0.0 differ here (a miss, never a wrong hit)."""
     idx = obs.index
-    if not isinstance(idx, pd.PeriodIndex) or not isinstance(idx.name, (str, type(None))):
+    if not isinstance(idx, pd.PeriodIndex) or not isinstance(idx.name, (str, type(None))) \
+            or not obs.columns.is_unique:
         return None
     ordinals: np.ndarray = idx.asi8  # type: ignore[attr-defined]
     parts: list[Any] = [idx.freqstr, idx.name, ordinals.tobytes(), tuple(map(str, obs.columns)),
                         tuple(type(c).__name__ for c in obs.columns)]
-    for i in range(obs.shape[1]):
-        a = obs.iloc[:, i].to_numpy()
+    for name in obs.columns:
+        a = obs[name].to_numpy()
         if a.dtype.hasobject:
             return None
         parts.append((a.dtype.str, a.tobytes()))
@@ -301,9 +302,10 @@ def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day
     lim = {"dec": max_dec, "dec_day": max_day}.get(unit)
     if lim is None or df.empty:
         return
-    bad = df["value"].abs() > lim
+    v = df["value"]
+    bad = np.abs(v.to_numpy()) > lim if v.dtype == np.float64 else (v.abs() > lim).to_numpy()
     if bad.any():
-        r = df.loc[bad].iloc[0]
+        r = df.iloc[int(np.argmax(bad))]
         raise MacroUnitError(
             f"silver_macro: {name} = {r['value']} on {r['observation_date']} exceeds {lim} in absolute value for "
             f"unit {unit!r}; inputs must already be decimals (percent given?)"
@@ -418,6 +420,18 @@ def build_macro(
     return {"part": part.sort_values(["series", "observation_date"], kind="mergesort").reset_index(drop=True)}
 
 
+def _core_mean(twelve: Sequence[Obs], min_cores: int) -> Obs:
+    """The mean of the core measures' 12-month changes where at least ``min_cores`` are there; release = the
+    latest of those present."""
+    val = pd.concat([t["value"] for t in twelve], axis=1)
+    rels = pd.concat([_ns(t["release"]) for t in twelve], axis=1)
+    enough = val.notna().sum(axis=1) >= min_cores
+    return pd.DataFrame({
+        "value": val.mean(axis=1).where(enough),
+        "release": _from_ns(rels.where(val.notna().to_numpy()).max(axis=1).where(enough)),
+    })
+
+
 def _derived(obs: Mapping[str, Obs], cfg: Mapping[str, object], date: dt.date) -> dict[str, Obs]:
     out: dict[str, Obs] = {}
 
@@ -441,13 +455,9 @@ def _derived(obs: Mapping[str, Obs], cfg: Mapping[str, object], date: dt.date) -
     min_cores = int(cfg["core_min_measures"])  # type: ignore[call-overload]
     if len(cores) >= min_cores:
         twelve = [compound(obs[c], 12) for c in cores]
-        val = pd.concat([t["value"] for t in twelve], axis=1)
-        rels = pd.concat([_ns(t["release"]) for t in twelve], axis=1)
-        enough = val.notna().sum(axis=1) >= min_cores
-        out["br_ipca_core_12m"] = pd.DataFrame({
-            "value": val.mean(axis=1).where(enough),
-            "release": _from_ns(rels.where(val.notna().to_numpy()).max(axis=1).where(enough)),
-        })
+        keys = [_obs_key(t) for t in twelve]
+        out["br_ipca_core_12m"] = _kept(None if any(k is None for k in keys) else ("core_12m", min_cores, *keys),
+                                        partial(_core_mean, twelve, min_cores))
     else:
         log.warning("silver_macro %s: %d core measures (< %d); br_ipca_core_12m not built", date, len(cores),
                     min_cores)
