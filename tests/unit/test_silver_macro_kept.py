@@ -102,9 +102,9 @@ def test_no_gap_is_not_kept_and_logged_each_time(caplog: pytest.LogCaptureFixtur
 
 
 def test_the_bound() -> None:
-    for i in range(m._KEPT_MAX + 10):
+    for i in range(m._KEPT.size + 10):
         m.compound(_obs(n=13, seed=i), 12)
-    assert len(m._KEPT) == m._KEPT_MAX
+    assert len(m._KEPT) == m._KEPT.size
 
 
 def test_raw_arrays_are_each_series_conversion() -> None:
@@ -168,3 +168,31 @@ def test_core_mean_kept_and_unit_check_first_bad_row() -> None:
     m._check_units("x", "level", df, 1.0, 1.0)  # no limit for the unit
     with pytest.raises(m.MacroUnitError, match="-2.5"):
         m._check_units("x", "dec", df.astype({"value": object}), 1.0, 1.0)
+
+
+def test_kept_frames_lru_copies_and_refusals() -> None:
+    from brmacro.kept import KeptFrames
+
+    with pytest.raises(ValueError):
+        KeptFrames(0)
+    k = KeptFrames(2)
+    calls: list[str] = []
+
+    def make(tag: str) -> pd.DataFrame:
+        calls.append(tag)
+        return pd.DataFrame({"v": [1.0, 2.0]})
+
+    a = k.get(("a",), lambda: make("a"))
+    a.iloc[0, 0] = 99.0  # the caller's frame is not the kept one
+    assert k.get(("a",), lambda: make("a")).iloc[0, 0] == 1.0
+    k.get(("b",), lambda: make("b"))
+    k.get(("a",), lambda: make("a"))  # a used last: b is dropped first
+    k.get(("c",), lambda: make("c"))
+    assert list(k) == [("a",), ("c",)] and len(k) == 2
+    k.get(None, lambda: make("n"))
+    k.get(None, lambda: make("n"))
+    k.get(("d",), lambda: make("d"), keep=lambda df: False)
+    k.get(("d",), lambda: make("d"), keep=lambda df: False)
+    assert calls == ["a", "b", "c", "n", "n", "d", "d"]
+    k.clear()
+    assert len(k) == 0

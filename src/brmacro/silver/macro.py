@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -26,6 +25,7 @@ from statsmodels.tsa.filters.hp_filter import hpfilter
 
 from brmacro.errors import InputMissing
 from brmacro.io import date_objects, dates_on_or_before, holds_date_objects
+from brmacro.kept import KeptFrames
 from brmacro.series import SERIES, Series
 
 __all__ = [
@@ -53,30 +53,9 @@ class MacroUnitError(InputMissing):
 # A regular-frequency observation table: PeriodIndex -> (value, release as datetime64)
 Obs = pd.DataFrame
 
-#: per-series results kept per process (:func:`_kept`): content key -> frame. A monthly or quarterly series and
+#: per-series results kept per process (:class:`brmacro.kept.KeptFrames`): a monthly or quarterly series and
 #: what is derived from it change only on a release day, so consecutive sessions of one process share them.
-_KEPT: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
-_KEPT_MAX = 256
-
-
-def _kept(key: tuple[Any, ...] | None, compute: Callable[[], pd.DataFrame],
-          keep: Callable[[pd.DataFrame], bool] = lambda _df: True) -> pd.DataFrame:
-    """``compute()``, kept per process under ``key`` (a pure function's name, arguments and input bytes) when
-    ``keep`` accepts it: a hit hands out a copy of the kept frame, a miss keeps a copy of the frame it returns
-    (a caller's edit never reaches the kept frame). ``key`` None: computed, not kept. The last ``_KEPT_MAX``
-    frames used are kept."""
-    if key is None:
-        return compute()
-    hit = _KEPT.get(key)
-    if hit is not None:
-        _KEPT.move_to_end(key)
-        return hit.copy()
-    out = compute()
-    if keep(out):
-        _KEPT[key] = out.copy()
-        while len(_KEPT) > _KEPT_MAX:
-            _KEPT.popitem(last=False)
-    return out
+_KEPT = KeptFrames(256)
 
 
 def _obs_key(obs: Obs) -> tuple[Any, ...] | None:
@@ -181,10 +160,10 @@ def compound(obs: Obs, window: int) -> Obs:
 
     Notes
     -----
-    Kept per process by the bytes of ``obs`` (:func:`_kept`): a monthly series is compounded once per release.
+    Kept per process by the bytes of ``obs`` (:data:`_KEPT`): a monthly series is compounded once per release.
     """
     k = _obs_key(obs)
-    return _kept(None if k is None else ("compound", *_fkey(window), k), lambda: _compound(obs, window))
+    return _KEPT.get(None if k is None else ("compound", *_fkey(window), k), lambda: _compound(obs, window))
 
 
 def _compound(obs: Obs, window: int) -> Obs:
@@ -201,9 +180,10 @@ def saar_from_rates(obs: Obs, window: int = 3, periods_per_year: int = 12) -> Ob
 
 def ratio_change(obs: Obs, lag: int, power: float = 1.0) -> Obs:
     """``(I_t / I_{t−lag})^power − 1`` on a regular index level; release = later of the two (kept per process by
-    the bytes of ``obs``, :func:`_kept`)."""
+    the bytes of ``obs``, :data:`_KEPT`)."""
     k = _obs_key(obs)
-    return _kept(None if k is None else ("ratio_change", *_fkey(lag, power), k), lambda: _ratio_change(obs, lag, power))
+    return _KEPT.get(None if k is None else ("ratio_change", *_fkey(lag, power), k),
+                     lambda: _ratio_change(obs, lag, power))
 
 
 def _ratio_change(obs: Obs, lag: int, power: float) -> Obs:
@@ -230,11 +210,11 @@ def hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
 
     Notes
     -----
-    A gap is kept per process by the bytes of ``obs`` (:func:`_kept`); no gap (too short a run, logged) is not.
+    A gap is kept per process by the bytes of ``obs`` (:data:`_KEPT`); no gap (too short a run, logged) is not.
     """
     k = _obs_key(obs)
-    return _kept(None if k is None else ("hp_gap", *_fkey(lamb, min_obs), k), lambda: _hp_gap(obs, lamb, min_obs),
-                 keep=lambda out: len(out) > 0)
+    return _KEPT.get(None if k is None else ("hp_gap", *_fkey(lamb, min_obs), k), lambda: _hp_gap(obs, lamb, min_obs),
+                     keep=lambda out: len(out) > 0)
 
 
 def _hp_gap(obs: Obs, lamb: float, min_obs: int) -> Obs:
@@ -313,9 +293,9 @@ def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day
 
 
 def _to_rows(name: str, obs: Obs) -> pd.DataFrame:
-    """The rows of a derived series (kept per process by the bytes of ``obs``, :func:`_kept`)."""
+    """The rows of a derived series (kept per process by the bytes of ``obs``, :data:`_KEPT`)."""
     k = _obs_key(obs)
-    return _kept(None if k is None else ("rows", name, k), lambda: _rows(name, obs))
+    return _KEPT.get(None if k is None else ("rows", name, k), lambda: _rows(name, obs))
 
 
 def _rows(name: str, obs: Obs) -> pd.DataFrame:
@@ -397,9 +377,9 @@ def build_macro(
         else:
             at = g.index.to_numpy()
             observed, value, release = cols[0][at], cols[1][at], cols[2][at]
-            obs[s.name] = _kept(("regular", freq, observed.dtype.str, observed.tobytes(), value.tobytes(),
-                                 release.dtype.str, release.tobytes()),
-                                partial(_regular_arrays, observed, value, release, freq))
+            obs[s.name] = _KEPT.get(("regular", freq, observed.dtype.str, observed.tobytes(), value.tobytes(),
+                                     release.dtype.str, release.tobytes()),
+                                    partial(_regular_arrays, observed, value, release, freq))
 
     for name, o in _derived(obs, cfg, date).items():
         frames.append(_to_rows(name, o))
@@ -456,8 +436,8 @@ def _derived(obs: Mapping[str, Obs], cfg: Mapping[str, object], date: dt.date) -
     if len(cores) >= min_cores:
         twelve = [compound(obs[c], 12) for c in cores]
         keys = [_obs_key(t) for t in twelve]
-        out["br_ipca_core_12m"] = _kept(None if any(k is None for k in keys) else ("core_12m", min_cores, *keys),
-                                        partial(_core_mean, twelve, min_cores))
+        out["br_ipca_core_12m"] = _KEPT.get(None if any(k is None for k in keys) else ("core_12m", min_cores, *keys),
+                                            partial(_core_mean, twelve, min_cores))
     else:
         log.warning("silver_macro %s: %d core measures (< %d); br_ipca_core_12m not built", date, len(cores),
                     min_cores)

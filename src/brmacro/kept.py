@@ -1,0 +1,59 @@
+"""Frames kept per process by the exact content of their inputs (issue 16: work shared between sessions).
+
+A pure function whose inputs repeat between consecutive sessions of one worker (a monthly series between two
+releases) is computed once: :class:`KeptFrames` keeps its result under a key made of the function's name, its
+arguments and its inputs as bytes, hands out copies (a caller's edit never reaches the kept frame) and keeps the
+last ``size`` frames used. A key that differs computes afresh, so a key that tells too much (a NaN payload, a
+-0.0) only misses; a key of None (inputs with no exact bytes, such as object columns) computes every time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["KeptFrames"]
+
+
+def _always(_df: pd.DataFrame) -> bool:
+    return True
+
+
+class KeptFrames:
+    """The last ``size`` frames computed under a content key (least recently used dropped first)."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"KeptFrames: size must be >= 1, got {size}")
+        self.size = size
+        self._frames: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...] | None, compute: Callable[[], pd.DataFrame],
+            keep: Callable[[pd.DataFrame], bool] = _always) -> pd.DataFrame:
+        """``compute()``, kept under ``key`` when ``keep`` accepts it: a hit hands out a copy of the kept frame, a
+        miss keeps a copy of the frame it returns. ``key`` None: computed, not kept."""
+        if key is None:
+            return compute()
+        hit = self._frames.get(key)
+        if hit is not None:
+            self._frames.move_to_end(key)
+            return hit.copy()
+        out = compute()
+        if keep(out):
+            self._frames[key] = out.copy()
+            while len(self._frames) > self.size:
+                self._frames.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        """Forget every kept frame."""
+        self._frames.clear()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(list(self._frames))
