@@ -437,3 +437,38 @@ def test_date_objects_of_other_datetime64_units(unit: str, values: list[str]) ->
     got = date_objects(col)
     pd.testing.assert_series_equal(got, want)
     assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def _level_plain(table: pd.DataFrame, day: dt.date, name: str) -> float:
+    """portfolio.steps ``_level`` as it was before issue 16's sixth round (two whole-table comparisons a question)."""
+    r = table[(table["instrument"] == name) & (pd.to_datetime(table["date"]).dt.date <= day)]
+    if r.empty:
+        raise KeyError(name)
+    return float(r.sort_values("date")["level"].iloc[-1])
+
+
+def test_level_from_one_split_is_the_whole_table_filter() -> None:
+    from types import SimpleNamespace
+
+    from brmacro.errors import InputMissing
+    from brmacro.portfolio.steps import _level
+
+    rng = np.random.default_rng(4)
+    days = [dt.date(2025, 3, 3) + dt.timedelta(days=int(i)) for i in rng.integers(0, 20, 200)]  # unsorted, repeated
+    table = pd.DataFrame({"date": days, "instrument": rng.choice(["A", "B", "C"], 200),
+                          "level": rng.normal(size=200)}, index=rng.permutation(200) + 7)
+    table.loc[table.index[5], "level"] = np.nan
+    for day in (dt.date(2025, 3, 2), dt.date(2025, 3, 10), dt.date(2025, 3, 30)):
+        ctx = SimpleNamespace(table=lambda *_a: table.copy(), date=day, asset="portfolio_sizing")
+        cache: dict[str, object] = {}
+        for name in ("A", "B", "C", "Z"):
+            try:
+                want: float | None = _level_plain(table, day, name)
+            except KeyError:
+                want = None
+            if want is None:
+                with pytest.raises(InputMissing, match=f"no level for {name}"):
+                    _level(ctx, name, cache)  # type: ignore[arg-type]
+            else:
+                got = _level(ctx, name, cache)  # type: ignore[arg-type]
+                assert got == want or (math.isnan(got) and math.isnan(want))

@@ -250,7 +250,8 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
     for cls, cap in sorted(cfg["class_caps"].items()):
         groups[cls] = ([i for i, x in enumerate(names) if by_name(x).asset_class == cls], float(cap))
     ppy = int(cfg["periods_per_year"])
-    frac = cost_fractions(names, {x: _level(ctx, x) for x in names}, _ptax(ctx), cfg["costs"])
+    split: dict[str, Any] = {}
+    frac = cost_fractions(names, {x: _level(ctx, x, split) for x in names}, _ptax(ctx), cfg["costs"])
     cost = float(cfg["cost_aversion"]) * frac / float(cfg["cost_holding_sessions"])  # amortised per session
     ref, reference = reference_book(ctx, cfg, names)
     res = mean_variance(post.mu, sigma + post.cov_mean, delta, lo, hi, float(cfg["gross_leverage"]), groups,
@@ -294,9 +295,19 @@ def _ptax(ctx: Context) -> float:
     return float(px.sort_values("date")["value"].iloc[-1])
 
 
-def _level(ctx: Context, name: str) -> float:
-    r = ctx.table("silver_returns")
-    r = r[(r["instrument"] == name) & dates_on_or_before(r["date"], ctx.date)]
+def _level(ctx: Context, name: str, cache: dict[str, Any]) -> float:
+    """The last level of ``name`` dated on or before the session in ``silver_returns``.
+
+    The rows are those of ``r[(r["instrument"] == name) & dates_on_or_before(r["date"], ctx.date)]``, taken from
+    one split of the table's rows up to the session by instrument (rows in table order, index kept), made once
+    per ``cache`` (a step's questions share it) instead of two whole-table comparisons and a copy per question.
+    """
+    if "levels" not in cache:
+        r = ctx.table("silver_returns")
+        r = r.loc[dates_on_or_before(r["date"], ctx.date)]
+        cache["levels"] = (r, dict(iter(r.groupby("instrument", sort=False))))
+    table, split = cache["levels"]
+    r = split.get(name, table.iloc[:0])
     if r.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
     return float(r.sort_values("date")["level"].iloc[-1])
@@ -331,13 +342,14 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     if inst.kind == "fx":
         return ticker, notional_brl / (inst.multiplier * cache["ptax"]), 0.0
     if inst.kind == "equity_br":
-        return ticker, notional_brl / (inst.multiplier * _level(ctx, name)), 0.0
+        return ticker, notional_brl / (inst.multiplier * _level(ctx, name, cache)), 0.0
     if inst.kind == "ust":
-        price = zn_price(_level(ctx, name), float(cfg["contracts"]["zn_coupon"]), float(cfg["contracts"]["zn_years"]))
+        price = zn_price(_level(ctx, name, cache), float(cfg["contracts"]["zn_coupon"]),
+                         float(cfg["contracts"]["zn_years"]))
         k = notional_brl / cache["ptax"] / (inst.multiplier * price)
         return ticker, k, notional_brl * inst.duration * 1e-4
     if inst.kind == "equity_us":
-        k = notional_brl / cache["ptax"] / (inst.multiplier * _level(ctx, name))
+        k = notional_brl / cache["ptax"] / (inst.multiplier * _level(ctx, name, cache))
         return ticker, k, 0.0
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
