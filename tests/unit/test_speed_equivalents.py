@@ -472,3 +472,22 @@ def test_level_from_one_split_is_the_whole_table_filter() -> None:
             else:
                 got = _level(ctx, name, cache)  # type: ignore[arg-type]
                 assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+@pytest.mark.parametrize("values", [
+    D,
+    [D[0], None, D[1]],
+    [dt.datetime(2025, 3, 14, 13, 5), D[1]],
+    [pd.Timestamp("2025-03-14", tz="America/Sao_Paulo"), pd.Timestamp("2025-03-13 10:00", tz="America/Sao_Paulo")],
+    [d.isoformat() for d in D],
+    np.array(["2025-03-14", "2025-03-13T12:00"], dtype="datetime64[s]"),
+    np.array(["2025-03-14", "1969-12-31"], dtype="datetime64[s]"),
+    [],
+])
+def test_agents_dates_is_to_datetime_normalize(values: object) -> None:
+    from brmacro.agents.data import _dates
+
+    col = pd.Series(values, index=range(3, 3 + len(values)), name="d")  # type: ignore[arg-type]
+    if not len(col):
+        col = col.astype(object)
+    pd.testing.assert_series_equal(_dates(col), pd.to_datetime(col).dt.normalize())

@@ -29,7 +29,14 @@ class SeriesMissing(InputMissing):
 
 
 def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.normalize()
+    """``pd.to_datetime(s).dt.normalize()``: the conversion itself when every value is already a midnight (dates
+    read as ``datetime.date`` objects are), where normalizing would give back the same values."""
+    ts: pd.Series = pd.to_datetime(s)
+    v = ts.to_numpy()
+    if v.dtype.kind == "M" and len(v) and bool((v.astype("datetime64[D]") == v).all()):  # NaT is never equal
+        return ts
+    out: pd.Series = ts.dt.normalize()
+    return out
 
 
 @dataclass
