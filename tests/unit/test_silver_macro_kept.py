@@ -196,3 +196,33 @@ def test_kept_frames_lru_copies_and_refusals() -> None:
     assert calls == ["a", "b", "c", "n", "n", "d", "d"]
     k.clear()
     assert len(k) == 0
+
+
+def test_the_array_path_is_the_per_series_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows shuffled, dates repeated within a series (the stable sort), kept or not: the per-series path's table."""
+    rng = np.random.default_rng(11)
+    sgs = make_sgs()
+    dup = sgs.iloc[rng.choice(len(sgs), 40, replace=False)].copy()
+    dup["value"] = dup["value"] * 0.999  # the same observation dates again, other values
+    sgs = pd.concat([sgs, dup]).iloc[rng.permutation(len(sgs) + 40)].reset_index(drop=True)
+    fred, focus = make_fred(), make_focus()
+    fast = m.build_macro(sgs, fred, focus, D, PARAMS)["part"]
+    kept = m.build_macro(sgs, fred, focus, D, PARAMS)["part"]
+    m._KEPT.clear()
+    monkeypatch.setattr(m, "_raw_arrays", lambda raw: None)
+    plain = m.build_macro(sgs, fred, focus, D, PARAMS)["part"]
+    assert not m._KEPT or all(k[0] not in ("raw", "regular") for k in m._KEPT)
+    pd.testing.assert_frame_equal(fast, plain)
+    pd.testing.assert_frame_equal(kept, plain)
+
+
+def test_a_unit_error_is_raised_on_every_session_and_never_kept() -> None:
+    sgs = make_sgs()
+    bad = sgs["series_id"] == sgs["series_id"].iloc[0]
+    sgs.loc[bad[bad].index[-1], "value"] = 5.0  # a percent in a decimal series
+    for _ in range(2):
+        with pytest.raises(m.MacroUnitError):
+            m.build_macro(sgs, make_fred(), make_focus(), D, PARAMS)
+    name = next(x.name for x in m.SERIES if x.sid == sgs["series_id"].iloc[0])
+    assert not any(k[0] == "raw" and k[1] == name for k in m._KEPT)
+    assert any(k[0] == "raw" for k in m._KEPT)  # the other series were kept

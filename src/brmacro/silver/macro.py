@@ -310,6 +310,17 @@ def _rows(name: str, obs: Obs) -> pd.DataFrame:
     })
 
 
+def _raw_rows(s: Series, g: pd.DataFrame, max_dec: float, max_day: float) -> pd.DataFrame:
+    """The rows of registry series ``s`` (``g``: its raw rows sorted by observation date), its units checked."""
+    _check_units(s.name, s.unit, g, max_dec, max_day)
+    return pd.DataFrame({"series": s.name, "observation_date": g["observation_date"].to_numpy(),
+                         "value": g["value"].to_numpy(dtype=float), "release_date": g["release_date"].to_numpy()})
+
+
+def _raw_rows_at(s: Series, raw: pd.DataFrame, at: np.ndarray, max_dec: float, max_day: float) -> pd.DataFrame:
+    return _raw_rows(s, raw.iloc[at], max_dec, max_day)
+
+
 def _raw_arrays(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The observation dates, values and releases of ``raw`` (a ``RangeIndex``) as :func:`_regular` converts each
     series' rows, converted once: None (convert per series, as :func:`_regular` does) unless each date column
@@ -361,25 +372,38 @@ def build_macro(
     obs: dict[str, Obs] = {}
     reg: dict[str, Series] = {}
     cols = _raw_arrays(raw)
-    for sid, g in raw.groupby("series_id", sort=True):
+    groups = raw.groupby("series_id", sort=True)
+    at_of = groups.indices if cols is not None else {}
+    for sid in (groups.groups if cols is not None else ()):
+        s = by_sid.get(str(sid))
+        if s is None:
+            continue
+        assert cols is not None
+        freq = {"M": "M", "Q": "Q"}.get(s.freq, "D")
+        at = np.asarray(at_of[sid])
+        if np.isnat(cols[0][at]).any():  # pandas puts missing dates last: the per-series path below
+            g = raw.iloc[at].sort_values("observation_date", kind="mergesort")
+            frames.append(_raw_rows(s, g, max_dec, max_day))
+            obs[s.name] = _regular(g, freq)
+            reg[s.name] = s
+            continue
+        # the rows in the order of g.sort_values("observation_date", kind="mergesort"): a stable sort of the
+        # same dates (datetime.date objects order as their datetime64 values; no missing date here)
+        at = at[np.argsort(cols[0][at], kind="stable")]
+        observed, value, release = cols[0][at], cols[1][at], cols[2][at]
+        data = (observed.dtype.str, observed.tobytes(), value.tobytes(), release.dtype.str, release.tobytes())
+        frames.append(_KEPT.get(("raw", s.name, s.unit, *_fkey(max_dec, max_day), *data),
+                                partial(_raw_rows_at, s, raw, at, max_dec, max_day)))
+        obs[s.name] = _KEPT.get(("regular", freq, *data), partial(_regular_arrays, observed, value, release, freq))
+        reg[s.name] = s
+    for sid, g in (raw.groupby("series_id", sort=True) if cols is None else ()):
         s = by_sid.get(str(sid))
         if s is None:
             continue
         g = g.sort_values("observation_date", kind="mergesort")
-        _check_units(s.name, s.unit, g, max_dec, max_day)
-        frames.append(pd.DataFrame({"series": s.name, "observation_date": g["observation_date"].to_numpy(),
-                                    "value": g["value"].to_numpy(dtype=float),
-                                    "release_date": g["release_date"].to_numpy()}))
+        frames.append(_raw_rows(s, g, max_dec, max_day))
         reg[s.name] = s
-        freq = {"M": "M", "Q": "Q"}.get(s.freq, "D")
-        if cols is None:
-            obs[s.name] = _regular(g, freq)
-        else:
-            at = g.index.to_numpy()
-            observed, value, release = cols[0][at], cols[1][at], cols[2][at]
-            obs[s.name] = _KEPT.get(("regular", freq, observed.dtype.str, observed.tobytes(), value.tobytes(),
-                                     release.dtype.str, release.tobytes()),
-                                    partial(_regular_arrays, observed, value, release, freq))
+        obs[s.name] = _regular(g, {"M": "M", "Q": "Q"}.get(s.freq, "D"))
 
     for name, o in _derived(obs, cfg, date).items():
         frames.append(_to_rows(name, o))
