@@ -9,6 +9,7 @@ last ``size`` frames used. A key that differs computes afresh, so a key that tel
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +31,7 @@ class KeptFrames:
             raise ValueError(f"KeptFrames: size must be >= 1, got {size}")
         self.size = size
         self._frames: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()  # the store's own operations; the computation runs outside it
 
     def get(self, key: tuple[Any, ...] | None, compute: Callable[[], pd.DataFrame],
             keep: Callable[[pd.DataFrame], bool] = _always) -> pd.DataFrame:
@@ -37,23 +39,29 @@ class KeptFrames:
         miss keeps a copy of the frame it returns. ``key`` None: computed, not kept."""
         if key is None:
             return compute()
-        hit = self._frames.get(key)
+        with self._lock:
+            hit = self._frames.get(key)
+            if hit is not None:
+                self._frames.move_to_end(key)
         if hit is not None:
-            self._frames.move_to_end(key)
             return hit.copy()
         out = compute()
         if keep(out):
-            self._frames[key] = out.copy()
-            while len(self._frames) > self.size:
-                self._frames.popitem(last=False)
+            kept = out.copy()
+            with self._lock:
+                self._frames[key] = kept
+                while len(self._frames) > self.size:
+                    self._frames.popitem(last=False)
         return out
 
     def clear(self) -> None:
         """Forget every kept frame."""
-        self._frames.clear()
+        with self._lock:
+            self._frames.clear()
 
     def __len__(self) -> int:
         return len(self._frames)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(list(self._frames))
+        with self._lock:
+            return iter(list(self._frames))
