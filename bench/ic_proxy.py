@@ -5,9 +5,11 @@ Computes each FX strategy's idea (``brmacro.signals.strategies``: FX_BR_01, FX_0
 and pairs the conviction ``clamp(z / 2, -1, 1)`` of an active signal at session s with the USDBRL excess return
 (spot less the CDI-SOFR carry, as ``silver_returns``) over the signal's horizon from D = s + 2, scaled by the vol
 of the 252 sessions up to s (``brmacro.report.backtest.signal_skill``). Also the 63-session momentum of USDBRL
-as a signal of its own (horizon 21). Seconds per seed, so demo variants and seeds can be compared without a build.
+as a signal of its own (horizon 21), and the parts of FX_BR_01 (BEER: -z of spot over 252 sessions; C2R: -carry /
+vol) and of FX_02 (CARRY_Z). Seconds per seed, so demo variants and seeds can be compared without a build.
 
-    python -m bench.ic_proxy --seeds 20260101 0 1 2 3 4 5
+    python -m bench.ic_proxy --seeds 20260101 0 1 2 3 4 5 --checks
+    python -m bench.ic_proxy --set _TOT_BETA=0.25     # a variant: demo_model constants set before simulating
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _rolling_std(x: np.ndarray, n: int) -> np.ndarray:
 
 def signals(m: dict[str, np.ndarray], t: int) -> dict[str, tuple[float, int]]:
     """Strategy -> (z, horizon) at session index t (NaN z: no signal)."""
-    spot, ret = m["spot"], m["ret"]
+    spot = m["spot"]
     out: dict[str, tuple[float, int]] = {}
     vol63 = m["vol63"][t]
     c2r = (m["selic"][t] - m["ff"][t]) / vol63
@@ -70,7 +72,6 @@ def signals(m: dict[str, np.ndarray], t: int) -> dict[str, tuple[float, int]]:
     out["CARRY_Z"] = (-cz, 21)
     out["BEER"] = (-beer, 21)
     out["C2R"] = (-c2r, 21)
-    _ = ret
     return out
 
 
@@ -101,12 +102,36 @@ def proxy(seed: int, every: int = 5) -> dict[str, tuple[float, int]]:
     return out
 
 
+def _variance_ratio(lr: np.ndarray, k: int) -> float:
+    c = np.r_[0.0, np.cumsum(lr)]
+    return float(np.var(c[k:] - c[:-k]) / (k * np.var(lr)))
+
+
+def sanity(seed: int) -> str:
+    """USDBRL and commodity figures of one seed and the calibration checks that fail (>6 sd counted apart)."""
+    from bench.demo_calibration import level_checks, market_checks, market_figures
+
+    sim = demo_model.simulate(seed)
+    b3 = sim.b3_mask
+    lr = np.diff(np.log(sim.usdbrl_d[b3]))
+    basket = (0.3 * np.log(sim.prices_d["ZS=F"]) + 0.25 * np.log(sim.prices_d["HG=F"])
+              + 0.2 * np.log(sim.prices_d["CL=F"]))[b3]
+    cl, hg = sim.prices_d["CL=F"][b3], sim.prices_d["HG=F"][b3]
+    f = market_figures(sim)
+    bad = [f"{c.name}={c.value:.3g}" for c in market_checks(sim) + level_checks(sim)
+           if not c.ok and not c.name.startswith(">6sd")]
+    return (f"  CL {cl.min():.0f}-{cl.max():.0f} HG {hg.min():.1f}-{hg.max():.1f}"
+            f"  VR21 {_variance_ratio(lr, 21):.2f} VR63 {_variance_ratio(lr, 63):.2f}"
+            f"  corr(FX, basket) {np.corrcoef(lr, np.diff(basket))[0, 1]:.2f}  vol FX {f['vol USDBRL']:.3f}"
+            f"  corr(Ibov, FX) {f['corr Ibovespa-USDBRL']:.2f}  >6sd FX {f['>6sd USDBRL']:.0f}  fails {bad}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[20260101, 0, 1, 2, 3, 4, 5])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[20260101, 0, 1, 2, 3, 4, 5, 6, 7, 8])
     ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--set", nargs="*", default=[], help="demo_model constants NAME=VALUE (a variant)")
-    ap.add_argument("--checks", action="store_true", help="also the calibration checks that fail")
+    ap.add_argument("--checks", action="store_true", help="also USDBRL figures and the calibration checks that fail")
     a = ap.parse_args()
     for kv in a.set:
         k, v = kv.split("=")
@@ -118,30 +143,11 @@ def main() -> None:
     for seed in a.seeds:
         r = proxy(seed, a.every)
         res.append([r.get(n, (np.nan, 0))[0] for n in names])
-        extra = ""
-        if a.checks:
-            from bench.demo_calibration import level_checks, market_checks, market_figures
-
-            sim = demo_model.simulate(seed)
-            f = market_figures(sim)
-            bad = [f"{c.name}={c.value:.3g}" for c in market_checks(sim) + level_checks(sim) if not c.ok
-                   and not c.name.startswith(">6sd")]
-            b3 = sim.b3_mask
-            lr = np.diff(np.log(sim.usdbrl_d[b3]))
-            lb = np.diff((0.3 * np.log(sim.prices_d["ZS=F"]) + 0.25 * np.log(sim.prices_d["HG=F"])
-                          + 0.2 * np.log(sim.prices_d["CL=F"]))[b3])
-
-            def vr(k: int) -> float:
-                c = np.r_[0.0, np.cumsum(lr)]
-                return float(np.var(c[k:] - c[:-k]) / (k * np.var(lr)))
-
-            cl = sim.prices_d["CL=F"][b3]
-            extra = (f"  CL {cl.min():.0f}-{cl.max():.0f} HG {sim.prices_d['HG=F'][b3].min():.1f}-"
-                     f"{sim.prices_d['HG=F'][b3].max():.1f}  VR21 {vr(21):.2f} VR63 {vr(63):.2f} corrFXcmd {np.corrcoef(lr, lb)[0, 1]:.2f}"
-                     f"  volFX {f['vol USDBRL']:.3f} corrIbFX {f['corr Ibovespa-USDBRL']:.2f} "
-                     f"6sdFX {f['>6sd USDBRL']:.0f} fails {bad}")
-        print(f"{seed:<9} " + " ".join(f"{v:9.3f}" for v in res[-1]) + extra)
-    print(f"{'mean':<9} " + " ".join(f"{v:9.3f}" for v in np.nanmean(np.array(res), axis=0)))
+        print(f"{seed:<9} " + " ".join(f"{v:9.3f}" for v in res[-1]) + (sanity(seed) if a.checks else ""))
+    arr = np.array(res)
+    print(f"{'mean':<9} " + " ".join(f"{v:9.3f}" for v in np.nanmean(arr, axis=0)))
+    print(f"{'median':<9} " + " ".join(f"{v:9.3f}" for v in np.nanmedian(arr, axis=0)))
+    print(f"{'> 0':<9} " + " ".join(f"{int((c > 0).sum()):>6}/{len(c)}" for c in arr.T))
 
 
 if __name__ == "__main__":
