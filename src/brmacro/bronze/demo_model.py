@@ -69,6 +69,20 @@ _MEAN_DURATION_MONTHS = 18.0
 # ``brmacro/data/real_markets_yearly.csv`` as a slowly varying target, plus a simulated deviation.
 _DEV_HALF_LIFE = 252.0  # sessions: half-life of the mean-reverting deviation of a price from its anchor
 _DEV_BOUND = 0.55  # soft bound of that deviation in log (|x| < 0.55: within a factor 1.74 of the anchor)
+# USDBRL through its fundamentals (issue 15, the strategies' IC): the traded rate is a fair value times a deviation.
+# The fair value is the real yearly path (the anchor) less the real's response to the export basket's own cycle,
+# part on the day and the rest within a few weeks; the basket (ZS, HG, CL) carries the anchor's swings around its
+# slow mean, so the real's multi-year moves come with its terms of trade (2011-2015: commodities down, the real
+# weaker). The deviation is the risk shocks' mean-reverting sum (half-life ``_DEV_HALF_LIFE``) plus a transient
+# flow part (half-life ``_FX_FLOW_HALF_LIFE``).
+_TOT_LOADING = 2.0  # the basket's log swing per unit of the anchor's log swing around its slow mean (inverse)
+_TOT_SLOW_HALF_LIFE = 504.0  # sessions: the slow mean of the anchor that the basket's swings are measured from
+_TOT_BETA = 0.35  # log USDBRL fair value per unit of the basket's own log cycle (the real as a commodity currency)
+_TOT_CYCLE_HALF_LIFE = 500.0  # sessions: the basket's own cycle is its log level less this moving average
+_TOT_SAME_DAY = 0.4  # share of the fair value's response to the basket's cycle on the day
+_TOT_LAG_HALF_LIFE = 20.0  # sessions: half-life of the rest of that response
+_FX_FLOW_HALF_LIFE = 30.0  # sessions: half-life of the idiosyncratic (flow) part of USDBRL's deviation
+_FX_VOL = 0.10  # base annual vol of USDBRL's daily shocks (0.11 before the basket's share was added)
 _GROWTH_AFTER = {"ibov_close": 0.08, "spx_close": 0.06, "usdbrl_close": 0.02}  # per year past the table
 _LONG_RUN = {"selic_avg": 0.10, "ust10y_avg": 0.040, "fedfunds_avg": 0.030}  # where rates drift past the table
 _LONG_RUN_YEARS = 2.0  # time constant of that drift
@@ -690,9 +704,6 @@ def simulate(seed: int) -> Simulation:
                                              + 0.72 * z["ibov"]) - 0.03 * np.diff(np.r_[0.0, b_st])
     ibov = _anchored(_close_anchor(x, "ibov_close"), e_ibov)
     r_ibov = np.r_[0.0, np.diff(np.log(ibov))]
-    vol_fx = 0.11 * np.exp(0.22 * (risk + br_risk)) / np.sqrt(252)
-    e_fx = vol_fx * (0.55 * z["risk"] + 0.55 * z["br"] + 0.63 * z["fx"]) + 0.03 * np.diff(np.r_[0.0, b_st + g_st])
-    usdbrl = _anchored(_close_anchor(x, "usdbrl_close"), e_fx)
     dxy = 81.0 * np.exp(_ar1(0.0035 * (0.4 * z["risk"] + 0.92 * z["dxy"]), 0.9995))
     eurusd = 1.35 * np.exp(-1.4 * np.log(dxy / 81.0) + _ar1(0.001 * z["eur"], 0.98))
     mu_c = _MU_CMD[reg_d] / 252
@@ -706,6 +717,23 @@ def simulate(seed: int) -> Simulation:
     gc = 425.0 * np.exp(0.06 * t_d + _ar1(0.011 * (0.3 * z["risk"] + 0.954 * z["gc"]), 0.999))
     hg = 1.45 * np.exp(0.03 * t_d + _ar1(mu_c + 0.016 * (-0.35 * z["risk"] + 0.937 * z["hg"]), 0.999))
     zs = 540.0 * np.exp(0.02 * t_d + _ar1(0.5 * mu_c + 0.014 * z["zs"], 0.999))
+    # USDBRL: the fair value (the real yearly path less the real's response to the export basket's own cycle,
+    # 40 % on the day, the rest with a 20-session half-life) times a deviation (the risk shocks' mean-reverting
+    # sum plus a transient flow part); the basket carries the anchor's swings around its slow mean (inverse), so
+    # the real's multi-year moves come with its terms of trade
+    a_fx = _close_anchor(x, "usdbrl_close")
+    vol_fx = _FX_VOL * np.exp(0.22 * (risk + br_risk)) / np.sqrt(252)
+    e_risk = vol_fx * (0.55 * z["risk"] + 0.55 * z["br"]) + 0.03 * np.diff(np.r_[0.0, b_st + g_st])
+    e_flow = vol_fx * 0.63 * z["fx"]
+    basket = (0.3 * np.log(zs) + 0.25 * np.log(hg) + 0.2 * np.log(cl)) / 0.75
+    own_cycle = basket - _ema(basket, 1.0 - np.log(2.0) / _TOT_CYCLE_HALF_LIFE)
+    tot_swing = -_TOT_LOADING * (a_fx - _ema(a_fx, 1.0 - np.log(2.0) / _TOT_SLOW_HALF_LIFE))
+    cl, hg, zs = cl * np.exp(tot_swing), hg * np.exp(tot_swing), zs * np.exp(tot_swing)
+    dev_fx = (_ar1(e_risk, 1.0 - np.log(2.0) / _DEV_HALF_LIFE)
+              + _ar1(e_flow, 1.0 - np.log(2.0) / _FX_FLOW_HALF_LIFE))
+    lagged = _ema(own_cycle, 1.0 - np.log(2.0) / _TOT_LAG_HALF_LIFE)
+    response = _TOT_SAME_DAY * own_cycle + (1.0 - _TOT_SAME_DAY) * lagged
+    usdbrl = np.exp(a_fx - _TOT_BETA * response + _DEV_BOUND * np.tanh(dev_fx / _DEV_BOUND))
     r_hg = np.r_[0.0, np.diff(np.log(hg))]
     vale = 30.0 * np.exp(np.cumsum(0.6 * r_hg + 0.5 * r_ibov + 0.012 * z["vale"]))
     ewz = 25.0 * (ibov / ibov[0]) / (usdbrl / usdbrl[0]) * np.exp(0.003 * np.clip(z["vix"], -3, 3))
