@@ -373,19 +373,17 @@ def build_macro(
     reg: dict[str, Series] = {}
     cols = _raw_arrays(raw)
     groups = raw.groupby("series_id", sort=True)
-    at_of = groups.indices if cols is not None else {}
-    for sid in (groups.groups if cols is not None else ()):
+    for sid, rows in groups.indices.items():
         s = by_sid.get(str(sid))
         if s is None:
             continue
-        assert cols is not None
+        reg[s.name] = s
         freq = {"M": "M", "Q": "Q"}.get(s.freq, "D")
-        at = np.asarray(at_of[sid])
-        if np.isnat(cols[0][at]).any():  # pandas puts missing dates last: the per-series path below
+        at = np.asarray(rows)
+        if cols is None or np.isnat(cols[0][at]).any():  # per series (pandas puts missing dates last)
             g = raw.iloc[at].sort_values("observation_date", kind="mergesort")
             frames.append(_raw_rows(s, g, max_dec, max_day))
             obs[s.name] = _regular(g, freq)
-            reg[s.name] = s
             continue
         # the rows in the order of g.sort_values("observation_date", kind="mergesort"): a stable sort of the
         # same dates (datetime.date objects order as their datetime64 values; no missing date here)
@@ -395,15 +393,6 @@ def build_macro(
         frames.append(_KEPT.get(("raw", s.name, s.unit, *_fkey(max_dec, max_day), *data),
                                 partial(_raw_rows_at, s, raw, at, max_dec, max_day)))
         obs[s.name] = _KEPT.get(("regular", freq, *data), partial(_regular_arrays, observed, value, release, freq))
-        reg[s.name] = s
-    for sid, g in (raw.groupby("series_id", sort=True) if cols is None else ()):
-        s = by_sid.get(str(sid))
-        if s is None:
-            continue
-        g = g.sort_values("observation_date", kind="mergesort")
-        frames.append(_raw_rows(s, g, max_dec, max_day))
-        reg[s.name] = s
-        obs[s.name] = _regular(g, {"M": "M", "Q": "Q"}.get(s.freq, "D"))
 
     for name, o in _derived(obs, cfg, date).items():
         frames.append(_to_rows(name, o))

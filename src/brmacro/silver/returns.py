@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -43,6 +42,7 @@ from brmacro.calendar import sessions_between
 from brmacro.errors import InputMissing
 from brmacro.instruments import INSTRUMENTS, Instrument, di1_pu
 from brmacro.io import date_objects, dates_on_or_before
+from brmacro.kept import KeptFrames
 from brmacro.silver.curves import (
     Nodes,
     align_asof,
@@ -370,7 +370,7 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
     -----
     The table is a function of the windows' sessions, the limits and the observations of each input dated on
     or before the windows' last session (what :func:`align_asof` can pick), nothing else. A process building
-    consecutive sessions after the windows gets the same inputs each time: the last ``_CRISIS_KEPT`` tables
+    consecutive sessions after the windows gets the same inputs each time: the last 4 tables
     are kept per process keyed by exactly those bytes (:func:`_crisis_key`) and handed out as copies; the
     windows left out are logged again for the session.
     """
@@ -381,27 +381,15 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
         sessions = np.array(sessions_between(start, min(end, date)), dtype="datetime64[D]")
         if len(sessions):
             spans.append((name, start, end, sessions))
-    key = _crisis_key(src, spans)
-    hit = None if key is None else _CRISIS.get(key)
-    if hit is None:
-        table, left_out = _crisis_table(src, spans)
-        if key is not None:
-            _CRISIS[key] = (table.copy(), left_out)
-            while len(_CRISIS) > _CRISIS_KEPT:
-                _CRISIS.popitem(last=False)
-    else:
-        assert key is not None
-        _CRISIS.move_to_end(key)
-        table, left_out = hit[0].copy(), hit[1]
-    for name, start, end, why in left_out:
+    table = _CRISIS.get(_crisis_key(src, spans), lambda: _crisis_table(src, spans))
+    for name, start, end, why in table.attrs.pop("left_out", ()):  # a copy's attrs: the kept table keeps its own
         log.warning("silver_returns %s: crisis window %s (%s..%s) left out: %s", date, name, start, end, why)
     return table
 
 
-#: crisis tables kept per process (:func:`crisis_returns`): content key -> (table, windows left out and why)
-_CRISIS: OrderedDict[tuple[Any, ...], tuple[pd.DataFrame, tuple[tuple[str, dt.date, dt.date, str], ...]]] = \
-    OrderedDict()
-_CRISIS_KEPT = 4
+#: crisis tables kept per process (:func:`crisis_returns`) by content key; each carries the windows left out and
+#: why in ``attrs["left_out"]``, logged again for the session on a hit
+_CRISIS = KeptFrames(4)
 
 
 def _crisis_key(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> tuple[Any, ...] | None:
@@ -441,9 +429,9 @@ def _crisis_key(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.n
     return tuple(parts)
 
 
-def _crisis_table(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> tuple[
-        pd.DataFrame, tuple[tuple[str, dt.date, dt.date, str], ...]]:
-    """The crisis table of the windows' sessions ``spans``, and the windows left out (name, start, end, why)."""
+def _crisis_table(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> pd.DataFrame:
+    """The crisis table of the windows' sessions ``spans``; the windows left out (name, start, end, why) in its
+    ``attrs["left_out"]``."""
     out: list[pd.DataFrame] = []
     left_out: list[tuple[str, dt.date, dt.date, str]] = []
     for name, start, end, sessions in spans:
@@ -457,12 +445,15 @@ def _crisis_table(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np
         df.insert(0, "window", name)
         out.append(df)
     if not out:
-        return pd.DataFrame({"window": pd.Series(dtype=str), "date": pd.Series(dtype=object),
-                             "instrument": pd.Series(dtype=str), "level": pd.Series(dtype=float),
-                             "ret": pd.Series(dtype=float)}), tuple(left_out)
-    res = pd.concat(out, ignore_index=True)
-    res["date"] = date_objects(res["date"])
-    return res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True), tuple(left_out)
+        res = pd.DataFrame({"window": pd.Series(dtype=str), "date": pd.Series(dtype=object),
+                            "instrument": pd.Series(dtype=str), "level": pd.Series(dtype=float),
+                            "ret": pd.Series(dtype=float)})
+    else:
+        res = pd.concat(out, ignore_index=True)
+        res["date"] = date_objects(res["date"])
+        res = res.sort_values(["window", "date", "instrument"], kind="mergesort").reset_index(drop=True)
+    res.attrs["left_out"] = tuple(left_out)
+    return res
 
 
 def _instrument(ins: Instrument, src: pd.Series, di: Nodes, window: np.ndarray, limit: int, cdi_prev: np.ndarray,
