@@ -28,7 +28,7 @@ from typing import Any
 
 from brmacro import pipeline
 
-__all__ = ["WorkerLost", "call", "run_session", "run_step", "running", "start", "stop"]
+__all__ = ["WorkerLost", "call", "drop_job_rate_limit", "run_session", "run_step", "running", "start", "stop"]
 
 _LOCK = threading.Lock()
 _POOL: ProcessPoolExecutor | None = None
@@ -64,6 +64,23 @@ def start(workers: int) -> bool:
         for _ in range(workers):
             _POOL.submit(_warm)
         return True
+
+
+def drop_job_rate_limit(scheduler: Any) -> bool:
+    """Drop Snakemake's job rate limiter from a local run's scheduler; True if there was one.
+
+    ``--max-jobs-per-timespan`` (default ``100/1s``, meant for cluster queues) makes the scheduler arm a one-shot
+    timer after every pass that had jobs ready, and each timer's pass arms another (Snakemake 9.27): the timers
+    pile up, one per job event, and so do the passes, each re-reading the ready jobs' input sizes. A 250-session
+    run (999 jobs) spent 38 CPU s in the Snakemake process, 11 s without the limiter (docs/performance.md, "The
+    job rate limiter"): CPU taken from the two workers. Locally the limit never binds (two cores, jobs of tens of
+    milliseconds or more), and without it a pass still runs whenever a job ends. ``scheduler`` is
+    ``workflow.scheduler`` (set before ``onstart``); without the attribute nothing is changed.
+    """
+    if getattr(scheduler, "job_rate_limiter", None) is None:
+        return False
+    scheduler.job_rate_limiter = None
+    return True
 
 
 def running() -> bool:

@@ -78,3 +78,27 @@ def test_a_dead_worker_is_reported_and_later_jobs_run_in_process(workers: None) 
     with pytest.raises(pool.WorkerLost, match="died"):
         pool.call(os._exit, 9)
     assert not pool.running()
+
+
+def test_the_job_rate_limiter_is_dropped_from_a_scheduler() -> None:
+    class Scheduler:
+        job_rate_limiter: object | None = object()
+
+    s = Scheduler()
+    assert pool.drop_job_rate_limit(s) is True
+    assert s.job_rate_limiter is None
+    assert pool.drop_job_rate_limit(s) is False  # already none
+    assert pool.drop_job_rate_limit(None) is False  # no scheduler (a dry run): nothing to change
+
+
+def test_snakemakes_scheduler_still_reads_its_rate_limiter_from_the_attribute_dropped() -> None:
+    # drop_job_rate_limit relies on JobScheduler.schedule reading self.job_rate_limiter on every pass: a Snakemake
+    # that renamed or cached it would silently keep the piling timers (docs/performance.md, "The job rate limiter")
+    import inspect
+
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    assert "self.job_rate_limiter = (" in inspect.getsource(JobScheduler.__init__)
+    source = inspect.getsource(JobScheduler.schedule)
+    assert "if self.job_rate_limiter is not None:" in source
+    assert "self._schedule_reevalutation(self.job_rate_limiter.timespan)" in source
