@@ -68,6 +68,9 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     missing = {"date", "instrument", "ret"} - set(returns.columns)
     if missing:
         raise CovarianceError(f"returns table lacks columns {sorted(missing)}")
+    fast = _matrix_of_codes(returns, asof)
+    if fast is not None:
+        return fast
     df = returns.loc[:, ["date", "instrument", "ret"]].copy()
     df["date"] = date_objects(df["date"])
     if asof is not None:
@@ -78,6 +81,48 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     mat = mat.sort_index().sort_index(axis=1)
     mat.columns.name = None
     return mat
+
+
+def _matrix_of_codes(returns: pd.DataFrame, asof: dt.date | None) -> pd.DataFrame | None:
+    """:func:`returns_matrix` of a table as read (dates ``datetime.date`` objects, instruments ``str``, ``ret``
+    float64, no missing key) from one factorization of each key column; None for anything else (the pandas path).
+
+    ``pivot`` + ``sort_index`` give the sessions and instruments present in the rows up to ``asof``, each sorted
+    (distinct values, so any sort gives one order), and NaN where a pair has no row. Here the rows' date and
+    instrument codes place each ``ret`` in that matrix directly: the same floats, rows and columns; a repeated
+    (date, instrument) pair raises the same error. The values are compared as the pandas path compares them:
+    the ``asof`` filter on the distinct dates (``datetime.date`` objects), the sorts by Python's ``<``.
+    """
+    ret = returns["ret"]
+    if ret.dtype != np.float64 or not len(ret) or (asof is not None and type(asof) is not dt.date):
+        return None
+    dc, du = pd.factorize(returns["date"].to_numpy(), sort=False)
+    ic, iu = pd.factorize(returns["instrument"].to_numpy(), sort=False)
+    if (dc < 0).any() or (ic < 0).any() or {type(x) for x in du} != {dt.date} or {type(x) for x in iu} != {str}:
+        return None  # a missing key, or dates/instruments of other types: converted and compared by pandas
+    if asof is not None:
+        keep = np.fromiter((x <= asof for x in du), bool, len(du))[dc]
+        if not keep.any():
+            return None
+        dc, ic, values = dc[keep], ic[keep], ret.to_numpy()[keep]
+    else:
+        values = ret.to_numpy()
+    d_used = np.flatnonzero(np.bincount(dc, minlength=len(du)))
+    i_used = np.flatnonzero(np.bincount(ic, minlength=len(iu)))
+    d_sorted = d_used[np.argsort(du[d_used], kind="stable")]
+    i_sorted = i_used[np.argsort(iu[i_used], kind="stable")]
+    d_rank = np.empty(len(du), np.intp)
+    d_rank[d_sorted] = np.arange(len(d_sorted))
+    i_rank = np.empty(len(iu), np.intp)
+    i_rank[i_sorted] = np.arange(len(i_sorted))
+    cell = d_rank[dc] * len(i_sorted) + i_rank[ic]
+    if np.bincount(cell, minlength=len(d_sorted) * len(i_sorted)).max() > 1:
+        raise CovarianceError("returns table repeats (date, instrument) rows")
+    mat = np.full(len(d_sorted) * len(i_sorted), np.nan)
+    mat[cell] = values
+    return pd.DataFrame(mat.reshape(len(d_sorted), len(i_sorted)),
+                        index=pd.Index(du[d_sorted], dtype=object, name="date"),
+                        columns=pd.Index(iu[i_sorted], dtype=object))
 
 
 def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = (), vol_halflife: float | None = None

@@ -491,3 +491,89 @@ def test_agents_dates_is_to_datetime_normalize(values: object) -> None:
     if not len(col):
         col = col.astype(object)
     pd.testing.assert_series_equal(_dates(col), pd.to_datetime(col).dt.normalize())
+
+
+def _plain_returns_matrix(returns: pd.DataFrame, asof: dt.date | None) -> pd.DataFrame:
+    """``covariance.returns_matrix`` before issue 16's seventh round: the pandas pivot."""
+    from brmacro.covariance import CovarianceError
+
+    df = returns.loc[:, ["date", "instrument", "ret"]].copy()
+    df["date"] = date_objects(df["date"])
+    if asof is not None:
+        df = df[df["date"] <= asof]
+    if df.duplicated(["date", "instrument"]).any():
+        raise CovarianceError("returns table repeats (date, instrument) rows")
+    mat = df.pivot(index="date", columns="instrument", values="ret").astype(float)
+    mat = mat.sort_index().sort_index(axis=1)
+    mat.columns.name = None
+    return mat
+
+
+def _returns_table(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(k)) for k in rng.choice(400, 30, replace=False)]
+    names = ["DI1_1Y", "USDBRL", "IBOV", "Ä_non_ascii", "b_lower"]
+    rows = [(d, n, float(rng.normal())) for d in days for n in names if rng.random() < 0.8]
+    df = pd.DataFrame(rows, columns=["date", "instrument", "ret"]).sample(frac=1.0, random_state=seed)
+    df.loc[df.index[:3], "ret"] = np.nan
+    df.loc[df.index[3], "ret"] = -0.0
+    df["level"] = 1.0
+    late = df["instrument"] == "b_lower"  # an instrument only after a cut-off: absent from earlier matrices
+    df.loc[late, "date"] = [dt.date(2025, 6, 1) + dt.timedelta(days=k) for k in range(int(late.sum()))]
+    return df.set_index(np.arange(100, 100 + len(df)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("asof", [None, dt.date(2025, 6, 3), dt.date(2024, 6, 1), dt.date(2023, 1, 1)])
+def test_returns_matrix_of_codes_is_the_pivot(seed: int, asof: dt.date | None) -> None:
+    from brmacro.covariance import returns_matrix
+
+    df = _returns_table(seed)
+    try:
+        want = _plain_returns_matrix(df, asof)
+    except Exception as exc:  # noqa: BLE001 - the same exception either way
+        with pytest.raises(type(exc)):
+            returns_matrix(df, asof)
+        return
+    got = returns_matrix(df, asof)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.index.dtype == want.index.dtype and got.columns.dtype == want.columns.dtype
+    assert (got.index.name, got.columns.name) == (want.index.name, want.columns.name)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()  # -0.0 and NaN kept bit for bit
+
+
+@pytest.mark.parametrize("edit", ["repeat", "none_date", "str_dates", "timestamps", "int_ret", "none_instrument",
+                                  "datetime_asof"])
+def test_returns_matrix_other_inputs_as_the_pivot(edit: str) -> None:
+    from brmacro.covariance import CovarianceError, returns_matrix
+
+    df = _returns_table(5)
+    asof: dt.date | None = dt.date(2025, 6, 3)
+    if edit == "repeat":
+        df = pd.concat([df, df.iloc[[4]]])
+    elif edit == "none_date":
+        df["date"] = df["date"].astype(object)
+        df.loc[df.index[2], "date"] = None
+    elif edit == "str_dates":
+        df["date"] = [d.isoformat() for d in df["date"]]
+    elif edit == "timestamps":
+        df["date"] = [pd.Timestamp(d) for d in df["date"]]
+    elif edit == "int_ret":
+        df["ret"] = np.arange(len(df))
+    elif edit == "none_instrument":
+        df.loc[df.index[2], "instrument"] = None
+    elif edit == "datetime_asof":
+        asof = dt.datetime(2025, 6, 3, 12, 0)
+    if edit == "repeat":
+        with pytest.raises(CovarianceError, match="repeats"):
+            _plain_returns_matrix(df, asof)
+        with pytest.raises(CovarianceError, match="repeats"):
+            returns_matrix(df, asof)
+        return
+    try:
+        want = _plain_returns_matrix(df, asof)
+    except Exception as exc:  # noqa: BLE001 - the same exception either way
+        with pytest.raises(type(exc)):
+            returns_matrix(df, asof)
+        return
+    pd.testing.assert_frame_equal(returns_matrix(df, asof), want, check_exact=True)
