@@ -320,3 +320,45 @@ def test_keys_equal_only_as_written_are_a_duplicate_key_naming_the_first_row(tmp
 def test_a_nullable_key_column_is_refused_when_the_schema_is_declared() -> None:
     with pytest.raises(ValueError, match=r"key columns \['name'\] are nullable"):
         Schema("nk", (Col("date", "date"), Col("name", "str", nullable=True)), key=("name",))
+
+
+_NULLS = [None, np.nan, pd.NaT, pd.NA, np.datetime64("NaT"), np.float32("nan")]
+N = Schema("n", (Col("date", "date"), Col("name", "str"), Col("flag", "bool", nullable=True),
+                 Col("note", "str", nullable=True), Col("when", "date", nullable=True)), key=("date", "name"))
+
+
+@pytest.mark.parametrize("null", _NULLS, ids=repr)
+@pytest.mark.parametrize("column", ["name", "flag", "note", "when", "date"])
+def test_object_columns_checked_from_arrows_nulls_as_from_pandas_isna(column: str, null: object) -> None:
+    """A missing value of any kind in an object column: refused where the column is not nullable (naming its row),
+    written as null where it is, or refused by Arrow's conversion, exactly as the pandas null test decides."""
+    from brmacro.io import _isna
+
+    df = pd.DataFrame({"date": [ASOF, ASOF, ASOF], "name": ["c", "a", "b"], "flag": [True, False, True],
+                       "note": ["x", "y", "z"], "when": [ASOF, ASOF, ASOF]}, dtype=object)
+    df.loc[1, column] = null
+    assert bool(_isna(df[column]).any())  # pandas counts it missing
+    col = next(c for c in N.cols if c.name == column)
+    if not col.nullable:
+        with pytest.raises(ArtifactError, match=f"'{column}' is (missing a value at row 1|not a date at row 1)"):
+            N.conform(df)
+        return
+    try:
+        table = N.conform(df)
+    except ArtifactError as exc:
+        assert "cannot be converted" in str(exc) and repr(column) in str(exc)
+        return
+    assert table.column(column).null_count == 1
+    assert table.column("name").to_pylist() == ["a", "b", "c"]
+
+
+def test_a_column_arrow_refuses_still_fails_after_the_checks_of_later_columns() -> None:
+    """The first column Arrow cannot convert fails only after every column was checked, as before: a missing value
+    in a later non-nullable column is the error given."""
+    df = pd.DataFrame({"date": [ASOF, ASOF], "name": ["a", "b"], "flag": [True, False], "note": [1, "y"],
+                       "when": [ASOF, ASOF]}, dtype=object)
+    with pytest.raises(ArtifactError, match="'note' cannot be converted"):
+        N.conform(df)
+    df.loc[0, "name"] = None
+    with pytest.raises(ArtifactError, match="'name' is missing a value at row 0"):
+        N.conform(df)
