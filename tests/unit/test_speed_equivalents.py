@@ -577,3 +577,51 @@ def test_returns_matrix_other_inputs_as_the_pivot(edit: str) -> None:
             returns_matrix(df, asof)
         return
     pd.testing.assert_frame_equal(returns_matrix(df, asof), want, check_exact=True)
+
+
+@pytest.mark.parametrize("case", ["all_before", "some_after", "nat", "offset_index", "shuffled_index", "empty",
+                                  "step_index"])
+def test_on_or_before_is_the_filter_and_reset(case: str) -> None:
+    from brmacro.agents.data import _on_or_before
+
+    days = pd.to_datetime(["2025-03-10", "2025-03-11", "2025-03-14", "2025-03-12"])
+    f = pd.DataFrame({"date": days, "series": ["a", "b", "a", "c"], "value": [1.0, -0.0, np.nan, 2.0]})
+    d = pd.Timestamp("2025-03-14")
+    if case == "some_after":
+        d = pd.Timestamp("2025-03-11")
+    elif case == "nat":
+        f.loc[2, "date"] = pd.NaT
+    elif case == "offset_index":
+        f.index = range(5, 9)
+    elif case == "shuffled_index":
+        f.index = [3, 0, 2, 1]
+    elif case == "empty":
+        f = f.iloc[:0].reset_index(drop=True)
+    elif case == "step_index":
+        f.index = range(0, 8, 2)
+    want = f.loc[f["date"] <= d].reset_index(drop=True)
+    got = _on_or_before(f.copy(), "date", d)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got["value"].to_numpy().tobytes() == want["value"].to_numpy().tobytes()
+
+
+def test_silver_data_frames_are_its_own() -> None:
+    """SilverData keeps frames of its own: the caller's frames edited afterwards do not reach it."""
+    from brmacro.agents.data import SilverData
+
+    day = dt.date(2025, 3, 14)
+    macro = pd.DataFrame({"series": ["x"], "observation_date": [dt.date(2025, 2, 1)], "value": [1.0],
+                          "release_date": [dt.date(2025, 3, 10)]})
+    curves = pd.DataFrame({"date": [day], "curve": ["DI_PRE"], "tenor_label": ["252du"], "tenor_du": [252],
+                           "tenor_years": [1.0], "rate": [0.1]})
+    slopes = pd.DataFrame({"date": [day], "name": ["DI_1s2s"], "value": [0.01]})
+    rets = pd.DataFrame({"date": [day], "instrument": ["IBOV"], "level": [1.0], "ret": [0.0], "vol_21": [0.1],
+                         "vol_63": [0.1], "vol_252": [0.1], "z_252": [0.0]})
+    prices = pd.DataFrame({"date": [day], "series": ["yahoo:^VIX"], "value": [15.0]})
+    data = SilverData(day, macro, curves, slopes, rets, prices)
+    for f in (macro, curves, slopes, rets, prices):
+        f.iloc[0, f.columns.get_loc("value" if "value" in f else "rate" if "rate" in f else "level")] = 99.0
+    assert data.macro_last("x") == 1.0 and data.curve_last("DI_PRE", "252du") == 0.1
+    assert float(data.price("yahoo:^VIX").iloc[-1]) == 15.0 and float(data.returns("IBOV")["level"].iloc[-1]) == 1.0
+    assert float(data.slopes_df["value"].iloc[0]) == 0.01

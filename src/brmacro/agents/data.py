@@ -39,6 +39,21 @@ def _dates(s: pd.Series) -> pd.Series:
     return out
 
 
+def _on_or_before(f: pd.DataFrame, col: str, d: pd.Timestamp) -> pd.DataFrame:
+    """``f.loc[f[col] <= d].reset_index(drop=True)`` of the frame ``f`` the caller owns (a copy made for it).
+
+    Silver holds nothing after the session, so every row is usually kept: then, when ``f`` already has the index
+    ``reset_index`` would give (0..n-1), the filter and the reset would only copy ``f`` (the same rows, values, dtypes
+    and index), and ``f`` itself is returned.
+    """
+    keep = f[col] <= d
+    idx = f.index
+    if bool(keep.all()) and isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        return f
+    out: pd.DataFrame = f.loc[keep].reset_index(drop=True)
+    return out
+
+
 @dataclass
 class SilverData:
     """Point-in-time view of the three silver assets as of one session.
@@ -76,11 +91,11 @@ class SilverData:
         m = self.macro_df.copy()
         m["observation_date"] = _dates(m["observation_date"])
         m["release_date"] = _dates(m["release_date"])
-        self.macro_df = m.loc[m["release_date"] <= d].reset_index(drop=True)
+        self.macro_df = _on_or_before(m, "release_date", d)
         for name in ("curves_df", "slopes_df", "returns_df", "prices_df"):
             f = getattr(self, name).copy()
             f["date"] = _dates(f["date"])
-            setattr(self, name, f.loc[f["date"] <= d].reset_index(drop=True))
+            setattr(self, name, _on_or_before(f, "date", d))
 
     @property
     def ts(self) -> pd.Timestamp:
