@@ -625,3 +625,24 @@ def test_silver_data_frames_are_its_own() -> None:
     assert data.macro_last("x") == 1.0 and data.curve_last("DI_PRE", "252du") == 0.1
     assert float(data.price("yahoo:^VIX").iloc[-1]) == 15.0 and float(data.returns("IBOV")["level"].iloc[-1]) == 1.0
     assert float(data.slopes_df["value"].iloc[0]) == 0.01
+
+
+@pytest.mark.parametrize("dates", [
+    ["2025-03-12", "2025-03-10", "2025-03-12", None],
+    [dt.date(2025, 3, 12), dt.date(2025, 3, 10), "x", None],
+    [pd.Timestamp("2025-03-12"), pd.Timestamp("2025-03-10"), pd.Timestamp("2025-03-11"), pd.NaT],
+])
+def test_indexed_is_set_index_column(dates: list[object]) -> None:
+    from brmacro.agents.data import _indexed
+
+    col = pd.to_datetime(pd.Series(dates)) if not any(isinstance(d, str) and d == "x" for d in dates) \
+        else pd.Series(dates, dtype=object)
+    rows = pd.DataFrame({"series": "a", "date": col.to_numpy(), "value": [1.0, -0.0, np.nan, 2.0]},
+                        index=[7, 3, 9, 1])
+    want = rows.set_index("date")["value"].astype(float).sort_index(na_position="last") \
+        if rows["date"].dtype.kind == "M" else rows.set_index("date")["value"].astype(float)
+    got = _indexed(rows, "date", "value").astype(float)
+    got = got.sort_index(na_position="last") if rows["date"].dtype.kind == "M" else got
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()

@@ -54,6 +54,12 @@ def _on_or_before(f: pd.DataFrame, col: str, d: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
+def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:
+    """``rows.set_index(index)[value]``: the column ``value`` on the column ``index`` (an index of that name), without
+    building the whole re-indexed frame first."""
+    return pd.Series(rows[value].to_numpy(), index=pd.Index(rows[index]), name=value)
+
+
 @dataclass
 class SilverData:
     """Point-in-time view of the three silver assets as of one session.
@@ -151,7 +157,7 @@ class SilverData:
             rows = self._rows("macro_df", ("series",), name)
             if rows.empty:
                 raise self._missing(f"macro series {name!r}")
-            s = rows.set_index("observation_date")["value"].astype(float).sort_index()
+            s = _indexed(rows, "observation_date", "value").astype(float).sort_index()
             s.name = name
             self._cache[key] = s
         return self._cache[key].copy()
@@ -208,7 +214,7 @@ class SilverData:
             rows = self._rows("curves_df", ("curve", "tenor_label"), (curve, label))
             if rows.empty:
                 raise self._missing(f"curve point {curve} {label}")
-            self._cache[key] = rows.set_index("date")["rate"].astype(float).sort_index().rename(f"{curve}_{label}")
+            self._cache[key] = _indexed(rows, "date", "rate").astype(float).sort_index().rename(f"{curve}_{label}")
         return self._cache[key].copy()
 
     def curve_last(self, curve: str, label: str) -> float:
@@ -222,7 +228,7 @@ class SilverData:
             rows = self.slopes_df.loc[self.slopes_df["name"] == name]
             if rows.empty:
                 raise self._missing(f"slope {name!r}")
-            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(name)
+            self._cache[key] = _indexed(rows, "date", "value").astype(float).sort_index().rename(name)
         return self._cache[key].copy()
 
     # ----------------------------------------------------------------- markets
@@ -240,7 +246,7 @@ class SilverData:
             rows = self._rows("prices_df", ("series",), series)
             if rows.empty:
                 raise self._missing(f"price series {series!r}")
-            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(series)
+            self._cache[key] = _indexed(rows, "date", "value").astype(float).sort_index().rename(series)
         return self._cache[key].copy()
 
     def usdbrl(self) -> pd.Series:
