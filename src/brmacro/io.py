@@ -457,8 +457,9 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
     try:
         # One file, read as such: pq.read_table goes through the dataset layer (file discovery, a scan of one
         # fragment), which costs about as much as decoding a partition's small table. Arrow's thread pool too
-        # costs more CPU than it saves on tables this small.
-        with pq.ParquetFile(path) as pf:
+        # costs more CPU than it saves on tables this small, and so does pre-buffering (coalescing the column
+        # chunks' reads ahead, for remote storage): without it each chunk is read as it is decoded, the same bytes.
+        with pq.ParquetFile(path, pre_buffer=False) as pf:
             table = pf.read(use_threads=False)
     except (OSError, pa.ArrowInvalid) as exc:
         hint = rebuild_hint(path) if path.exists() else "it was not built (see the run status and its log)"

@@ -362,3 +362,19 @@ def test_a_column_arrow_refuses_still_fails_after_the_checks_of_later_columns() 
     df.loc[0, "name"] = None
     with pytest.raises(ArtifactError, match="'name' is missing a value at row 0"):
         N.conform(df)
+
+
+def test_read_without_pre_buffering_is_the_default_read(tmp_path: Path) -> None:
+    """read_table reads column chunks as they are decoded (no pre-buffering): the table of a default read, metadata
+    included."""
+    import pyarrow.parquet as pq
+
+    rows = 5000
+    df = pd.DataFrame({"date": [ASOF] * rows, "name": [f"n{i:05d}" for i in range(rows)],
+                       "x": np.linspace(-1.0, 1.0, rows), "y": [np.nan if i % 7 else float(i) for i in range(rows)]})
+    p = write_table(df, tmp_path / "date=2026-11-24" / "p.parquet", S, asof=ASOF, source="demo")
+    want = pq.ParquetFile(p).read()
+    got = read_table(p, S)
+    pd.testing.assert_frame_equal(got, want.to_pandas(date_as_object=True), check_exact=True)
+    with pq.ParquetFile(p, pre_buffer=False) as pf:
+        assert pf.read(use_threads=False).equals(want) and pf.schema_arrow.metadata == want.schema.metadata
