@@ -646,3 +646,34 @@ def test_indexed_is_set_index_column(dates: list[object]) -> None:
     pd.testing.assert_series_equal(got, want, check_exact=True)
     pd.testing.assert_index_equal(got.index, want.index, exact=True)
     assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+
+
+def _plain_level_matrix(df: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
+    """``risk.stress._level_matrix`` before issue 16's seventh round: drop repeats (first kept), pivot."""
+    x = df.loc[:, ["date", "instrument", "level"]].copy()
+    x["date"] = date_objects(x["date"])
+    x = x[x["date"] <= asof].drop_duplicates(["date", "instrument"], keep="first")
+    m = x.pivot(index="date", columns="instrument", values="level").astype(float).sort_index()
+    m.columns.name = None
+    return m
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("asof", [dt.date(2025, 6, 3), dt.date(2024, 6, 1)])
+@pytest.mark.parametrize("repeat", [False, True])
+def test_level_matrix_of_codes_is_the_pivot_first_of_repeats(seed: int, asof: dt.date, repeat: bool) -> None:
+    from brmacro.risk.stress import _level_matrix
+
+    df = _returns_table(seed)
+    df["level"] = np.random.default_rng(seed).normal(100.0, 5.0, len(df))
+    df.loc[df.index[5], "level"] = np.nan
+    if repeat:  # repeated pairs with other levels, after and before their first rows
+        extra = df.iloc[[2, 7, 9]].copy()
+        extra["level"] = [-1.0, -2.0, -0.0]
+        df = pd.concat([df.iloc[:4], extra, df.iloc[4:], extra.assign(level=-3.0)])
+    want = _plain_level_matrix(df, asof)
+    got = _level_matrix(df, asof)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.index.dtype == want.index.dtype and got.columns.dtype == want.columns.dtype
+    assert (got.index.name, got.columns.name) == (want.index.name, want.columns.name)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
