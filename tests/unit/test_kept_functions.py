@@ -1,4 +1,4 @@
-"""The agents' pure functions kept per process (issue 16, seventh round): a kept result is the result computed
+"""Pure functions kept per process (issue 16, seventh round): a kept result is the result computed
 afresh, handed out as a copy, under a key that tells every input bit apart."""
 
 from __future__ import annotations
@@ -78,3 +78,29 @@ def test_series_key_tells_bits_and_index_apart() -> None:
     assert series_key(pd.Series(s.to_numpy(), index=s.index.tz_localize("UTC"))) is None
     assert series_key(pd.Series([1.0], index=[0])) is None
     assert series_key(pd.Series([1.0], index=pd.DatetimeIndex(["2025-01-01"], name=("a", "b")))) is None
+
+
+@pytest.mark.parametrize("method", ["moments", "mle"])
+def test_t_marginals_kept_are_the_fit_afresh(method: str) -> None:
+    """fit_t_marginals kept per process (issue 16, seventh round): the fit of the window as computed, fresh arrays
+    each time, another window, layout-independent key, argument or method computed afresh."""
+    import brmacro.risk.var as var
+
+    var._KEPT.clear()
+    rng = np.random.default_rng(7)
+    x = rng.standard_t(5, size=(300, 4)) * 0.01
+    x[:, 3] = rng.normal(0.0, 0.01, 300)  # close to normal: max_df
+    want = var._fit_t_marginals(x, method, 2.5, 1000.0)
+    for arr in (x, np.asfortranarray(x), pd.DataFrame(x).to_numpy()):
+        got = var.fit_t_marginals(arr, method)
+        assert got[0].tobytes() == want[0].tobytes() and got[1].tobytes() == want[1].tobytes()
+        got[0][:] = 0.0  # the caller's arrays: the kept fit does not change
+    assert len(var._KEPT) == 1
+    y = x.copy()
+    y[0, 0] = -y[0, 0]
+    assert var.fit_t_marginals(y, method)[0].tobytes() == var._fit_t_marginals(y, method, 2.5, 1000.0)[0].tobytes()
+    assert var.fit_t_marginals(x, method, 3.0)[0].tobytes() == var._fit_t_marginals(x, method, 3.0, 1000.0)[0].tobytes()
+    assert len(var._KEPT) == 3
+    with pytest.raises(var.RiskInputError, match="t_fit"):
+        var.fit_t_marginals(x, "other")  # type: ignore[arg-type]
+    assert len(var._KEPT) == 3
