@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from pathlib import Path
 
 import numpy as np
@@ -322,7 +323,7 @@ def test_a_nullable_key_column_is_refused_when_the_schema_is_declared() -> None:
         Schema("nk", (Col("date", "date"), Col("name", "str", nullable=True)), key=("name",))
 
 
-_NULLS = [None, np.nan, pd.NaT, pd.NA, np.datetime64("NaT"), np.float32("nan")]
+_NULLS = [None, np.nan, pd.NaT, pd.NA, np.datetime64("NaT"), np.float32("nan"), decimal.Decimal("NaN")]
 N = Schema("n", (Col("date", "date"), Col("name", "str"), Col("flag", "bool", nullable=True),
                  Col("note", "str", nullable=True), Col("when", "date", nullable=True)), key=("date", "name"))
 
