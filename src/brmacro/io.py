@@ -228,7 +228,7 @@ class Schema:
                 # raises in the column order it always did, after every column's checks.
                 try:
                     early[c.name] = pa.array(s, type=_TYPES[c.kind], from_pandas=True)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+                except Exception:  # whatever it is, the conversion below meets it again and raises as it always did
                     pass
                 else:
                     if early[c.name].null_count == 0:
