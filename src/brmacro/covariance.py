@@ -35,7 +35,8 @@ from numpy.typing import NDArray
 
 from brmacro.io import date_objects
 
-__all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "ewma_variances", "returns_matrix", "shrunk_covariance"]
+__all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "ewma_variances", "returns_matrix", "session_matrix",
+           "shrunk_covariance"]
 
 EPS_VAR = 1e-20  # a daily variance below this is treated as zero (a constant series)
 
@@ -68,6 +69,9 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     missing = {"date", "instrument", "ret"} - set(returns.columns)
     if missing:
         raise CovarianceError(f"returns table lacks columns {sorted(missing)}")
+    fast = session_matrix(returns, "ret", asof)
+    if fast is not None:
+        return fast
     df = returns.loc[:, ["date", "instrument", "ret"]].copy()
     df["date"] = date_objects(df["date"])
     if asof is not None:
@@ -78,6 +82,53 @@ def returns_matrix(returns: pd.DataFrame, asof: dt.date | None = None) -> pd.Dat
     mat = mat.sort_index().sort_index(axis=1)
     mat.columns.name = None
     return mat
+
+
+def session_matrix(df: pd.DataFrame, value: str, asof: dt.date | None, repeats: str = "raise") -> pd.DataFrame | None:
+    """The session x instrument matrix of the column ``value`` of a table as read (dates ``datetime.date`` objects,
+    instruments ``str``, ``value`` float64, no missing key), from one factorization of each key column; None for
+    anything else (the caller's pandas path).
+
+    It is the ``pivot`` + ``sort_index`` of the rows dated up to ``asof``: the sessions and instruments present in those
+    rows, each sorted (distinct values, so any sort gives the one order pandas gives), NaN where a pair has no row. The
+    rows' date and instrument codes place each value in that matrix directly: the same floats, rows and columns. The
+    values are compared as the pandas path compares them: the ``asof`` filter on the distinct dates
+    (``datetime.date`` objects), the sorts by Python's ``<``. A repeated (date, instrument) pair raises
+    :class:`CovarianceError` (``repeats="raise"``, :func:`returns_matrix`) or keeps the pair's first row in table order
+    (``repeats="first"``: ``drop_duplicates(keep="first")`` before the pivot).
+    """
+    col = df[value]
+    if col.dtype != np.float64 or not len(col) or (asof is not None and type(asof) is not dt.date):
+        return None
+    dc, du = pd.factorize(df["date"].to_numpy(), sort=False)
+    ic, iu = pd.factorize(df["instrument"].to_numpy(), sort=False)
+    if (dc < 0).any() or (ic < 0).any() or {type(x) for x in du} != {dt.date} or {type(x) for x in iu} != {str}:
+        return None  # a missing key, or dates/instruments of other types: converted and compared by pandas
+    values = col.to_numpy()
+    if asof is not None:
+        keep = np.fromiter((x <= asof for x in du), bool, len(du))[dc]
+        if not keep.any():
+            return None
+        dc, ic, values = dc[keep], ic[keep], values[keep]
+    d_used = np.flatnonzero(np.bincount(dc, minlength=len(du)))
+    i_used = np.flatnonzero(np.bincount(ic, minlength=len(iu)))
+    d_sorted = d_used[np.argsort(du[d_used], kind="stable")]
+    i_sorted = i_used[np.argsort(iu[i_used], kind="stable")]
+    d_rank = np.empty(len(du), np.intp)
+    d_rank[d_sorted] = np.arange(len(d_sorted))
+    i_rank = np.empty(len(iu), np.intp)
+    i_rank[i_sorted] = np.arange(len(i_sorted))
+    cell = d_rank[dc] * len(i_sorted) + i_rank[ic]
+    if np.bincount(cell, minlength=len(d_sorted) * len(i_sorted)).max() > 1:
+        if repeats != "first":
+            raise CovarianceError("returns table repeats (date, instrument) rows")
+        _, first = np.unique(cell, return_index=True)  # each cell's first row (a stable sort)
+        cell, values = cell[first], values[first]
+    mat = np.full(len(d_sorted) * len(i_sorted), np.nan)
+    mat[cell] = values
+    return pd.DataFrame(mat.reshape(len(d_sorted), len(i_sorted)),
+                        index=pd.Index(du[d_sorted], dtype=object, name="date"),
+                        columns=pd.Index(iu[i_sorted], dtype=object))
 
 
 def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = (), vol_halflife: float | None = None

@@ -214,12 +214,27 @@ class Schema:
                 shown[n] = v.to_numpy()
             return shown
 
+        early: dict[str, pa.Array] = {}  # object columns handed to Arrow as they are, converted while checked
         for c in self.cols:
             s = df[c.name]
             if c.kind == "date" and s.dtype.kind == "M":
                 s = dates[c.name] = s.dt.date  # Arrow takes datetime.date objects (and checks them) as they are
             values: Any = s
-            null = _isna(s)
+            null = None
+            if s.dtype == object and c.kind not in ("float", "int"):
+                # Converted now rather than below: Arrow's null count then proves the column has no missing value
+                # without pandas' per-element test (every value pandas counts as missing, Arrow's from_pandas
+                # conversion makes null or refuses). A column Arrow refuses is converted again below, where it
+                # raises in the column order it always did, after every column's checks.
+                try:
+                    early[c.name] = pa.array(s, type=_TYPES[c.kind], from_pandas=True)
+                except Exception:  # whatever it is, the conversion below meets it again and raises as it always did
+                    pass
+                else:
+                    if early[c.name].null_count == 0:
+                        null = np.zeros(len(s), bool)
+            if null is None:
+                null = _isna(s)
             if not c.nullable and null.any():
                 i = int(np.flatnonzero(null)[0])
                 raise ArtifactError(f"{where}: column {c.name!r} is missing a value at row {i}: "
@@ -265,7 +280,8 @@ class Schema:
         converted = []
         for f in self.arrow:
             try:
-                converted.append(pa.array(arrays[f.name], type=f.type, from_pandas=True))
+                converted.append(early[f.name] if f.name in early else
+                                 pa.array(arrays[f.name], type=f.type, from_pandas=True))
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
                 raise ArtifactError(f"{where}: column {f.name!r} cannot be converted to {f.type}: {exc}") from exc
         table = pa.Table.from_arrays(converted, schema=self.arrow)
@@ -441,8 +457,9 @@ def read_table(path: str | os.PathLike[str], schema: Schema, asof: dt.date | Non
     try:
         # One file, read as such: pq.read_table goes through the dataset layer (file discovery, a scan of one
         # fragment), which costs about as much as decoding a partition's small table. Arrow's thread pool too
-        # costs more CPU than it saves on tables this small.
-        with pq.ParquetFile(path) as pf:
+        # costs more CPU than it saves on tables this small, and so does pre-buffering (coalescing the column
+        # chunks' reads ahead, for remote storage): without it each chunk is read as it is decoded, the same bytes.
+        with pq.ParquetFile(path, pre_buffer=False) as pf:
             table = pf.read(use_threads=False)
     except (OSError, pa.ArrowInvalid) as exc:
         hint = rebuild_hint(path) if path.exists() else "it was not built (see the run status and its log)"

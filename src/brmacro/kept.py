@@ -14,9 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["KeptFrames"]
+__all__ = ["KeptFrames", "series_key"]
 
 
 def _always(_df: pd.DataFrame) -> bool:
@@ -65,3 +66,15 @@ class KeptFrames:
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         with self._lock:
             return iter(list(self._frames))
+
+
+def series_key(s: pd.Series) -> tuple[Any, ...] | None:
+    """A float64 Series on a naive ``DatetimeIndex`` as a key: the index's unit, frequency, name and dates and the
+    Series' name and values, as bytes; None (do not keep) for anything else. A NaN payload or a -0.0 makes another
+    key (a miss, never a wrong hit)."""
+    idx = s.index
+    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is not None or s.dtype != np.float64 \
+            or not isinstance(idx.name, (str, type(None))) or not isinstance(s.name, (str, type(None))):
+        return None
+    dates: np.ndarray = idx.to_numpy()
+    return (str(idx.dtype), idx.freqstr, idx.name, dates.tobytes(), s.name, s.to_numpy().tobytes())

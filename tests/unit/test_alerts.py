@@ -216,3 +216,25 @@ def test_dispatch_never_fails_the_run(tmp_path, caplog):
     assert secret not in caplog.text and "pw-secret" not in caplog.text
     assert dispatch_alerts(str(tmp_path), [SESSION.isoformat()], env={}) == 0  # no channel
     assert dispatch_alerts(str(tmp_path), ["2025-01-02"], env=env, timeout_seconds=2) == 0  # no partition
+
+
+@pytest.mark.parametrize("drop", [(), (("bronze_bcb_sgs", "part"),)])
+def test_freshness_given_is_freshness_computed_and_leaves_the_inputs_as_they_were(drop):
+    """The report computes the freshness table once for the staleness alert and its table (issue 16, seventh
+    round): the alerts are those computed from the inputs, and freshness reads the snapshots without changing them."""
+    from brmacro.report.alerts import freshness
+
+    tables = all_tables()
+    for k in drop:
+        tables.pop(k)
+    inp = _inp(tables)
+    for k in drop:
+        inp.missing[k] = "not built"
+    before = {k: v.copy() for k, v in inp.tables.items()}
+    fr = freshness(inp, SESSION)
+    assert fr["sessions_behind"].notna().any()
+    assert evaluate_alerts(inp, SESSION, RISK_PARAMS, fresh=fr) == evaluate_alerts(inp, SESSION, RISK_PARAMS)
+    pd.testing.assert_frame_equal(freshness(inp, SESSION), fr)
+    assert inp.tables.keys() == before.keys()
+    for k, v in before.items():
+        pd.testing.assert_frame_equal(inp.tables[k], v)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,61 @@ def test_keys_equal_only_as_written_are_a_duplicate_key_naming_the_first_row(tmp
 def test_a_nullable_key_column_is_refused_when_the_schema_is_declared() -> None:
     with pytest.raises(ValueError, match=r"key columns \['name'\] are nullable"):
         Schema("nk", (Col("date", "date"), Col("name", "str", nullable=True)), key=("name",))
+
+
+_NULLS = [None, np.nan, pd.NaT, pd.NA, np.datetime64("NaT"), np.float32("nan"), decimal.Decimal("NaN")]
+N = Schema("n", (Col("date", "date"), Col("name", "str"), Col("flag", "bool", nullable=True),
+                 Col("note", "str", nullable=True), Col("when", "date", nullable=True)), key=("date", "name"))
+
+
+@pytest.mark.parametrize("null", _NULLS, ids=repr)
+@pytest.mark.parametrize("column", ["name", "flag", "note", "when", "date"])
+def test_object_columns_checked_from_arrows_nulls_as_from_pandas_isna(column: str, null: object) -> None:
+    """A missing value of any kind in an object column: refused where the column is not nullable (naming its row),
+    written as null where it is, or refused by Arrow's conversion, exactly as the pandas null test decides."""
+    from brmacro.io import _isna
+
+    df = pd.DataFrame({"date": [ASOF, ASOF, ASOF], "name": ["c", "a", "b"], "flag": [True, False, True],
+                       "note": ["x", "y", "z"], "when": [ASOF, ASOF, ASOF]}, dtype=object)
+    df.loc[1, column] = null
+    assert bool(_isna(df[column]).any())  # pandas counts it missing
+    col = next(c for c in N.cols if c.name == column)
+    if not col.nullable:
+        with pytest.raises(ArtifactError, match=f"'{column}' is (missing a value at row 1|not a date at row 1)"):
+            N.conform(df)
+        return
+    try:
+        table = N.conform(df)
+    except ArtifactError as exc:
+        assert "cannot be converted" in str(exc) and repr(column) in str(exc)
+        return
+    assert table.column(column).null_count == 1
+    assert table.column("name").to_pylist() == ["a", "b", "c"]
+
+
+def test_a_column_arrow_refuses_still_fails_after_the_checks_of_later_columns() -> None:
+    """The first column Arrow cannot convert fails only after every column was checked, as before: a missing value
+    in a later non-nullable column is the error given."""
+    df = pd.DataFrame({"date": [ASOF, ASOF], "name": ["a", "b"], "flag": [True, False], "note": [1, "y"],
+                       "when": [ASOF, ASOF]}, dtype=object)
+    with pytest.raises(ArtifactError, match="'note' cannot be converted"):
+        N.conform(df)
+    df.loc[0, "name"] = None
+    with pytest.raises(ArtifactError, match="'name' is missing a value at row 0"):
+        N.conform(df)
+
+
+def test_read_without_pre_buffering_is_the_default_read(tmp_path: Path) -> None:
+    """read_table reads column chunks as they are decoded (no pre-buffering): the table of a default read, metadata
+    included."""
+    import pyarrow.parquet as pq
+
+    rows = 5000
+    df = pd.DataFrame({"date": [ASOF] * rows, "name": [f"n{i:05d}" for i in range(rows)],
+                       "x": np.linspace(-1.0, 1.0, rows), "y": [np.nan if i % 7 else float(i) for i in range(rows)]})
+    p = write_table(df, tmp_path / "date=2026-11-24" / "p.parquet", S, asof=ASOF, source="demo")
+    want = pq.ParquetFile(p).read()
+    got = read_table(p, S)
+    pd.testing.assert_frame_equal(got, want.to_pandas(date_as_object=True), check_exact=True)
+    with pq.ParquetFile(p, pre_buffer=False) as pf:
+        assert pf.read(use_threads=False).equals(want) and pf.schema_arrow.metadata == want.schema.metadata

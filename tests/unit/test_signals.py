@@ -350,3 +350,19 @@ def test_config_part_mirrors_defaults_and_validates() -> None:
     bad = {**cfg["signals"], "method": "vote"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema["signals"])
+
+
+def test_macro_obs_made_once_per_series_handed_out_as_copies() -> None:
+    """Market.macro_obs is made once per series and session (issue 16, seventh round): the frame a fresh Market
+    gives, a copy each time (a caller's edit does not reach the next caller), a missing series raising each time."""
+    m = _market()
+    name = str(m.macro["series"].iloc[0])
+    first = m.macro_obs(name)
+    want = _market().macro_obs(name)
+    pd.testing.assert_frame_equal(first, want, check_exact=True)
+    first["value"] = 99.0
+    first.loc[0, "observation_date"] = dt.date(1900, 1, 1)
+    pd.testing.assert_frame_equal(m.macro_obs(name), want, check_exact=True)
+    for _ in range(2):
+        with pytest.raises(StrategyGap, match="no_such_series"):
+            m.macro_obs("no_such_series")

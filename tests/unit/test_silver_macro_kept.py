@@ -226,3 +226,40 @@ def test_a_unit_error_is_raised_on_every_session_and_never_kept() -> None:
     name = next(x.name for x in m.SERIES if x.sid == sgs["series_id"].iloc[0])
     assert not any(k[0] == "raw" and k[1] == name for k in m._KEPT)
     assert any(k[0] == "raw" for k in m._KEPT)  # the other series were kept
+
+
+def _plain_focus_series(focus: pd.DataFrame, date: dt.date, spec: dict[str, list[str]]) -> pd.DataFrame:
+    """``silver.macro.focus_series`` before issue 16's seventh round (each series converted the years again)."""
+    from brmacro.io import dates_on_or_before
+
+    df = focus.loc[dates_on_or_before(focus["release_date"], date)].copy()
+    df["resp"] = df["respondents"].fillna(-1)
+    df = df.sort_values(["indicator", "reference", "survey_date", "release_date", "resp", "median"],
+                        ascending=[True, True, True, True, True, False], kind="mergesort")
+    df = df.drop_duplicates(["indicator", "reference", "survey_date"], keep="last")
+    year = pd.to_datetime(df["survey_date"]).dt.year
+    out = []
+    for name, (indicator, ref) in sorted(spec.items()):
+        want = (year + (1 if ref == "cy1" else 0)).astype(str) if ref in ("cy0", "cy1") else \
+            pd.Series(str(ref), index=df.index)
+        sel = df.loc[(df["indicator"] == indicator) & (df["reference"].astype(str) == want)]
+        out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
+                                 "value": sel["median"].to_numpy(dtype=float),
+                                 "release_date": sel["release_date"].to_numpy()}))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_focus_series_years_made_once_is_the_per_series_conversion() -> None:
+    rng = np.random.default_rng(3)
+    days = [dt.date(2023, 1, 6) + dt.timedelta(days=7 * k) for k in range(80)]
+    rows = [(ind, ref, d, float(rng.normal(0.04, 0.01)), int(rng.integers(10, 90)), d + dt.timedelta(days=3))
+            for d in days for ind in ("IPCA", "Selic", "PIB Total")
+            for ref in ("12m", str(d.year), str(d.year + 1), "2030") if rng.random() < 0.9]
+    df = pd.DataFrame(rows, columns=["indicator", "reference", "survey_date", "median", "respondents", "release_date"])
+    df = pd.concat([df, df.iloc[::5].assign(median=0.5)])  # repeated surveys: the tie-break decides
+    df["mean"], df["std"], df["release_basis"] = df["median"], np.nan, "vintage"
+    spec = {"a_12m": ["IPCA", "12m"], "b_cy0": ["IPCA", "cy0"], "c_cy1": ["IPCA", "cy1"], "d_cy0": ["Selic", "cy0"],
+            "e_cy1": ["Selic", "cy1"], "f_lit": ["PIB Total", "2030"], "g_none": ["Câmbio", "cy0"]}
+    for day in (dt.date(2024, 3, 1), dt.date(2024, 12, 31)):
+        pd.testing.assert_frame_equal(m.focus_series(df, day, spec), _plain_focus_series(df, day, spec),
+                                      check_exact=True)

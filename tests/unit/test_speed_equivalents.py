@@ -491,3 +491,189 @@ def test_agents_dates_is_to_datetime_normalize(values: object) -> None:
     if not len(col):
         col = col.astype(object)
     pd.testing.assert_series_equal(_dates(col), pd.to_datetime(col).dt.normalize())
+
+
+def _plain_returns_matrix(returns: pd.DataFrame, asof: dt.date | None) -> pd.DataFrame:
+    """``covariance.returns_matrix`` before issue 16's seventh round: the pandas pivot."""
+    from brmacro.covariance import CovarianceError
+
+    df = returns.loc[:, ["date", "instrument", "ret"]].copy()
+    df["date"] = date_objects(df["date"])
+    if asof is not None:
+        df = df[df["date"] <= asof]
+    if df.duplicated(["date", "instrument"]).any():
+        raise CovarianceError("returns table repeats (date, instrument) rows")
+    mat = df.pivot(index="date", columns="instrument", values="ret").astype(float)
+    mat = mat.sort_index().sort_index(axis=1)
+    mat.columns.name = None
+    return mat
+
+
+def _returns_table(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(k)) for k in rng.choice(400, 30, replace=False)]
+    names = ["DI1_1Y", "USDBRL", "IBOV", "Ä_non_ascii", "b_lower"]
+    rows = [(d, n, float(rng.normal())) for d in days for n in names if rng.random() < 0.8]
+    df = pd.DataFrame(rows, columns=["date", "instrument", "ret"]).sample(frac=1.0, random_state=seed)
+    df.loc[df.index[:3], "ret"] = np.nan
+    df.loc[df.index[3], "ret"] = -0.0
+    df["level"] = 1.0
+    late = df["instrument"] == "b_lower"  # an instrument only after a cut-off: absent from earlier matrices
+    df.loc[late, "date"] = [dt.date(2025, 6, 1) + dt.timedelta(days=k) for k in range(int(late.sum()))]
+    return df.set_index(np.arange(100, 100 + len(df)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("asof", [None, dt.date(2025, 6, 3), dt.date(2024, 6, 1), dt.date(2023, 1, 1)])
+def test_returns_matrix_of_codes_is_the_pivot(seed: int, asof: dt.date | None) -> None:
+    from brmacro.covariance import returns_matrix
+
+    df = _returns_table(seed)
+    try:
+        want = _plain_returns_matrix(df, asof)
+    except Exception as exc:  # noqa: BLE001 - the same exception either way
+        with pytest.raises(type(exc)):
+            returns_matrix(df, asof)
+        return
+    got = returns_matrix(df, asof)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.index.dtype == want.index.dtype and got.columns.dtype == want.columns.dtype
+    assert (got.index.name, got.columns.name) == (want.index.name, want.columns.name)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()  # -0.0 and NaN kept bit for bit
+
+
+@pytest.mark.parametrize("edit", ["repeat", "none_date", "str_dates", "timestamps", "int_ret", "none_instrument",
+                                  "datetime_asof"])
+def test_returns_matrix_other_inputs_as_the_pivot(edit: str) -> None:
+    from brmacro.covariance import CovarianceError, returns_matrix
+
+    df = _returns_table(5)
+    asof: dt.date | None = dt.date(2025, 6, 3)
+    if edit == "repeat":
+        df = pd.concat([df, df.iloc[[4]]])
+    elif edit == "none_date":
+        df["date"] = df["date"].astype(object)
+        df.loc[df.index[2], "date"] = None
+    elif edit == "str_dates":
+        df["date"] = [d.isoformat() for d in df["date"]]
+    elif edit == "timestamps":
+        df["date"] = [pd.Timestamp(d) for d in df["date"]]
+    elif edit == "int_ret":
+        df["ret"] = np.arange(len(df))
+    elif edit == "none_instrument":
+        df.loc[df.index[2], "instrument"] = None
+    elif edit == "datetime_asof":
+        asof = dt.datetime(2025, 6, 3, 12, 0)
+    if edit == "repeat":
+        with pytest.raises(CovarianceError, match="repeats"):
+            _plain_returns_matrix(df, asof)
+        with pytest.raises(CovarianceError, match="repeats"):
+            returns_matrix(df, asof)
+        return
+    try:
+        want = _plain_returns_matrix(df, asof)
+    except Exception as exc:  # noqa: BLE001 - the same exception either way
+        with pytest.raises(type(exc)):
+            returns_matrix(df, asof)
+        return
+    pd.testing.assert_frame_equal(returns_matrix(df, asof), want, check_exact=True)
+
+
+@pytest.mark.parametrize("case", ["all_before", "some_after", "nat", "offset_index", "shuffled_index", "empty",
+                                  "step_index"])
+def test_on_or_before_is_the_filter_and_reset(case: str) -> None:
+    from brmacro.agents.data import _on_or_before
+
+    days = pd.to_datetime(["2025-03-10", "2025-03-11", "2025-03-14", "2025-03-12"])
+    f = pd.DataFrame({"date": days, "series": ["a", "b", "a", "c"], "value": [1.0, -0.0, np.nan, 2.0]})
+    d = pd.Timestamp("2025-03-14")
+    if case == "some_after":
+        d = pd.Timestamp("2025-03-11")
+    elif case == "nat":
+        f.loc[2, "date"] = pd.NaT
+    elif case == "offset_index":
+        f.index = range(5, 9)
+    elif case == "shuffled_index":
+        f.index = [3, 0, 2, 1]
+    elif case == "empty":
+        f = f.iloc[:0].reset_index(drop=True)
+    elif case == "step_index":
+        f.index = range(0, 8, 2)
+    want = f.loc[f["date"] <= d].reset_index(drop=True)
+    got = _on_or_before(f.copy(), "date", d)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got["value"].to_numpy().tobytes() == want["value"].to_numpy().tobytes()
+
+
+def test_silver_data_frames_are_its_own() -> None:
+    """SilverData keeps frames of its own: the caller's frames edited afterwards do not reach it."""
+    from brmacro.agents.data import SilverData
+
+    day = dt.date(2025, 3, 14)
+    macro = pd.DataFrame({"series": ["x"], "observation_date": [dt.date(2025, 2, 1)], "value": [1.0],
+                          "release_date": [dt.date(2025, 3, 10)]})
+    curves = pd.DataFrame({"date": [day], "curve": ["DI_PRE"], "tenor_label": ["252du"], "tenor_du": [252],
+                           "tenor_years": [1.0], "rate": [0.1]})
+    slopes = pd.DataFrame({"date": [day], "name": ["DI_1s2s"], "value": [0.01]})
+    rets = pd.DataFrame({"date": [day], "instrument": ["IBOV"], "level": [1.0], "ret": [0.0], "vol_21": [0.1],
+                         "vol_63": [0.1], "vol_252": [0.1], "z_252": [0.0]})
+    prices = pd.DataFrame({"date": [day], "series": ["yahoo:^VIX"], "value": [15.0]})
+    data = SilverData(day, macro, curves, slopes, rets, prices)
+    for f in (macro, curves, slopes, rets, prices):
+        f.iloc[0, f.columns.get_loc("value" if "value" in f else "rate" if "rate" in f else "level")] = 99.0
+    assert data.macro_last("x") == 1.0 and data.curve_last("DI_PRE", "252du") == 0.1
+    assert float(data.price("yahoo:^VIX").iloc[-1]) == 15.0 and float(data.returns("IBOV")["level"].iloc[-1]) == 1.0
+    assert float(data.slopes_df["value"].iloc[0]) == 0.01
+
+
+@pytest.mark.parametrize("dates", [
+    ["2025-03-12", "2025-03-10", "2025-03-12", None],
+    [dt.date(2025, 3, 12), dt.date(2025, 3, 10), "x", None],
+    [pd.Timestamp("2025-03-12"), pd.Timestamp("2025-03-10"), pd.Timestamp("2025-03-11"), pd.NaT],
+])
+def test_indexed_is_set_index_column(dates: list[object]) -> None:
+    from brmacro.agents.data import _indexed
+
+    col = pd.to_datetime(pd.Series(dates)) if not any(isinstance(d, str) and d == "x" for d in dates) \
+        else pd.Series(dates, dtype=object)
+    rows = pd.DataFrame({"series": "a", "date": col.to_numpy(), "value": [1.0, -0.0, np.nan, 2.0]},
+                        index=[7, 3, 9, 1])
+    want = rows.set_index("date")["value"].astype(float).sort_index(na_position="last") \
+        if rows["date"].dtype.kind == "M" else rows.set_index("date")["value"].astype(float)
+    got = _indexed(rows, "date", "value").astype(float)
+    got = got.sort_index(na_position="last") if rows["date"].dtype.kind == "M" else got
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+    pd.testing.assert_index_equal(got.index, want.index, exact=True)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+
+
+def _plain_level_matrix(df: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
+    """``risk.stress._level_matrix`` before issue 16's seventh round: drop repeats (first kept), pivot."""
+    x = df.loc[:, ["date", "instrument", "level"]].copy()
+    x["date"] = date_objects(x["date"])
+    x = x[x["date"] <= asof].drop_duplicates(["date", "instrument"], keep="first")
+    m = x.pivot(index="date", columns="instrument", values="level").astype(float).sort_index()
+    m.columns.name = None
+    return m
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("asof", [dt.date(2025, 6, 3), dt.date(2024, 6, 1)])
+@pytest.mark.parametrize("repeat", [False, True])
+def test_level_matrix_of_codes_is_the_pivot_first_of_repeats(seed: int, asof: dt.date, repeat: bool) -> None:
+    from brmacro.risk.stress import _level_matrix
+
+    df = _returns_table(seed)
+    df["level"] = np.random.default_rng(seed).normal(100.0, 5.0, len(df))
+    df.loc[df.index[5], "level"] = np.nan
+    if repeat:  # repeated pairs with other levels, after and before their first rows
+        extra = df.iloc[[2, 7, 9]].copy()
+        extra["level"] = [-1.0, -2.0, -0.0]
+        df = pd.concat([df.iloc[:4], extra, df.iloc[4:], extra.assign(level=-3.0)])
+    want = _plain_level_matrix(df, asof)
+    got = _level_matrix(df, asof)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.index.dtype == want.index.dtype and got.columns.dtype == want.columns.dtype
+    assert (got.index.name, got.columns.name) == (want.index.name, want.columns.name)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()

@@ -39,6 +39,27 @@ def _dates(s: pd.Series) -> pd.Series:
     return out
 
 
+def _on_or_before(f: pd.DataFrame, col: str, d: pd.Timestamp) -> pd.DataFrame:
+    """``f.loc[f[col] <= d].reset_index(drop=True)`` of the frame ``f`` the caller owns (a copy made for it).
+
+    Silver holds nothing after the session, so every row is usually kept: then, when ``f`` already has the index
+    ``reset_index`` would give (0..n-1), the filter and the reset would only copy ``f`` (the same rows, values, dtypes
+    and index), and ``f`` itself is returned.
+    """
+    keep = f[col] <= d
+    idx = f.index
+    if bool(keep.all()) and isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        return f
+    out: pd.DataFrame = f.loc[keep].reset_index(drop=True)
+    return out
+
+
+def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:
+    """``rows.set_index(index)[value]``: the column ``value`` on the column ``index`` (an index of that name), without
+    building the whole re-indexed frame first."""
+    return pd.Series(rows[value].to_numpy(), index=pd.Index(rows[index]), name=value)
+
+
 @dataclass
 class SilverData:
     """Point-in-time view of the three silver assets as of one session.
@@ -76,11 +97,11 @@ class SilverData:
         m = self.macro_df.copy()
         m["observation_date"] = _dates(m["observation_date"])
         m["release_date"] = _dates(m["release_date"])
-        self.macro_df = m.loc[m["release_date"] <= d].reset_index(drop=True)
+        self.macro_df = _on_or_before(m, "release_date", d)
         for name in ("curves_df", "slopes_df", "returns_df", "prices_df"):
             f = getattr(self, name).copy()
             f["date"] = _dates(f["date"])
-            setattr(self, name, f.loc[f["date"] <= d].reset_index(drop=True))
+            setattr(self, name, _on_or_before(f, "date", d))
 
     @property
     def ts(self) -> pd.Timestamp:
@@ -136,7 +157,7 @@ class SilverData:
             rows = self._rows("macro_df", ("series",), name)
             if rows.empty:
                 raise self._missing(f"macro series {name!r}")
-            s = rows.set_index("observation_date")["value"].astype(float).sort_index()
+            s = _indexed(rows, "observation_date", "value").astype(float).sort_index()
             s.name = name
             self._cache[key] = s
         return self._cache[key].copy()
@@ -193,7 +214,7 @@ class SilverData:
             rows = self._rows("curves_df", ("curve", "tenor_label"), (curve, label))
             if rows.empty:
                 raise self._missing(f"curve point {curve} {label}")
-            self._cache[key] = rows.set_index("date")["rate"].astype(float).sort_index().rename(f"{curve}_{label}")
+            self._cache[key] = _indexed(rows, "date", "rate").astype(float).sort_index().rename(f"{curve}_{label}")
         return self._cache[key].copy()
 
     def curve_last(self, curve: str, label: str) -> float:
@@ -207,7 +228,7 @@ class SilverData:
             rows = self.slopes_df.loc[self.slopes_df["name"] == name]
             if rows.empty:
                 raise self._missing(f"slope {name!r}")
-            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(name)
+            self._cache[key] = _indexed(rows, "date", "value").astype(float).sort_index().rename(name)
         return self._cache[key].copy()
 
     # ----------------------------------------------------------------- markets
@@ -225,7 +246,7 @@ class SilverData:
             rows = self._rows("prices_df", ("series",), series)
             if rows.empty:
                 raise self._missing(f"price series {series!r}")
-            self._cache[key] = rows.set_index("date")["value"].astype(float).sort_index().rename(series)
+            self._cache[key] = _indexed(rows, "date", "value").astype(float).sort_index().rename(series)
         return self._cache[key].copy()
 
     def usdbrl(self) -> pd.Series:

@@ -26,6 +26,7 @@ from brmacro.agents.common import (
     target_at,
 )
 from brmacro.agents.data import SilverData
+from brmacro.kept import KeptFrames, series_key
 
 __all__ = [
     "bottom_up_forecast",
@@ -121,7 +122,22 @@ def monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:
     its geometric monthly mean over the 13 - month(t) remaining months is the consensus for t:
     ``((1 + focus_Y) / (1 + ytd_{t-1}))^(1/(13 - m)) - 1``. In December this is exactly the
     expected December print. Months without every January..t-1 print are NaN.
+
+    A pure function of the two monthly series, which change only when IPCA or a Focus survey is released: kept per
+    process (:class:`brmacro.kept.KeptFrames`) under both series' exact bytes (:func:`brmacro.kept.series_key`),
+    so the sessions of a batch job between two releases share it; a copy is handed out.
     """
+    ki, kf = series_key(ipca_mom), series_key(focus_cy0)
+    key = None if ki is None or kf is None else ("monthly_consensus", ki, kf)
+    kept = _KEPT.get(key, lambda: _monthly_consensus(ipca_mom, focus_cy0).to_frame("consensus"))
+    return kept["consensus"].rename(None)
+
+
+#: :func:`monthly_consensus` of the last few distinct inputs of this process
+_KEPT = KeptFrames(8)
+
+
+def _monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:
     ipca = ipca_mom.sort_index()
     out = {}
     for k, f in focus_cy0.dropna().items():

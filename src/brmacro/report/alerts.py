@@ -149,7 +149,7 @@ def freshness(inp: Inputs, session: dt.date) -> pd.DataFrame:
     """
     recs: list[dict[str, Any]] = []
     for asset, (obs_col, rel_col) in BRONZE_DATE_COLUMNS.items():
-        df = inp.get(asset)
+        df = inp.tables.get((asset, "part"))  # read only: no copy of the snapshot (``inp.get``) for two maxima
         if df is None:
             recs.append({"source": asset, "rows": None, "latest_observation": None, "latest_release": None,
                          "sessions_behind": None, "note": f"missing: {asset}/part: {inp.why(asset)}"})
@@ -181,10 +181,11 @@ def current_drawdown(pnl: pd.DataFrame) -> tuple[float | None, int]:
 
 
 # ----------------------------------------------------------------------------------------------- rules
-def _stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None) -> Alert:
+def _stale(inp: Inputs, session: dt.date, cfg: Mapping[str, Any] | None, fresh: pd.DataFrame | None = None
+           ) -> Alert:
     rule = "STALE_DATA"
     th, key = _lookup(cfg, rule)
-    fr = freshness(inp, session)
+    fr = freshness(inp, session) if fresh is None else fresh
     have = fr.loc[fr["sessions_behind"].notna()]
     if th is None:
         extra = (" (risk.alerts.stale_data_seconds is a wall-clock age for the run-status page, not a partition "
@@ -400,7 +401,8 @@ def _stress_loss(inp: Inputs) -> Alert:
 
 def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any] | None,
                     outliers: Sequence[Outlier] | None = None, outlier_z: float | None = None,
-                    outlier_mode: str = "flag", pnl_window: tuple[str, float, int] | None = None) -> list[Alert]:
+                    outlier_mode: str = "flag", pnl_window: tuple[str, float, int] | None = None,
+                    fresh: pd.DataFrame | None = None) -> list[Alert]:
     """Evaluate the rules on one session's inputs.
 
     Parameters
@@ -418,6 +420,8 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
     pnl_window : (str, float, int), optional
         The track record's name, its drawdown from the window's peak (positive = loss) and its sessions with
         P&L: the drawdown rules use it when it is at least as long as ``risk_limits/pnl``.
+    fresh : DataFrame, optional
+        ``freshness(inp, session)`` when the caller has it already (the report shows it too); computed when None.
 
     Returns
     -------
@@ -427,7 +431,7 @@ def evaluate_alerts(inp: Inputs, session: dt.date, risk_params: Mapping[str, Any
     cfg = risk_params.get("alerts") if isinstance(risk_params, Mapping) else None
     limits = risk_params.get("limits") if isinstance(risk_params, Mapping) else None
     return [
-        _stale(inp, session, cfg),
+        _stale(inp, session, cfg, fresh),
         _var(inp, "VAR_BREACH", "95"),
         _var(inp, "VAR_CRITICAL", "99"),
         _drawdown(inp, "DRAWDOWN_WARNING", cfg, limits, pnl_window),

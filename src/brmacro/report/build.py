@@ -700,10 +700,11 @@ def _top_contributor(text: Any) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- freshness, alerts
-def status_section(inp: Inputs, figs: Figures, session: dt.date, alerts: list[Alert]) -> Section:
-    """Data freshness per bronze source and the alert rules."""
+def status_section(inp: Inputs, figs: Figures, session: dt.date, alerts: list[Alert],
+                   fresh: pd.DataFrame | None = None) -> Section:
+    """Data freshness per bronze source (``fresh``: :func:`freshness` computed already) and the alert rules."""
     sec = Section("status", "10. Data freshness and alerts")
-    fr = freshness(inp, session)
+    fr = freshness(inp, session) if fresh is None else fresh
     rows = []
     for r in cast("Iterable[Any]", fr.itertuples()):
         behind = figs.add("freshness", f"{r.source} sessions behind", r.sessions_behind,
@@ -956,7 +957,8 @@ def build_report(
     ok = tr.ok() if not tr.why else tr.daily
     window = None if tr.why or ok.empty or not is_num(tr.daily["drawdown"].iloc[-1]) else (
         tr.spec, -float(tr.daily["drawdown"].iloc[-1]), len(ok))
-    alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window)
+    fresh = freshness(inp, session)  # once, for the staleness alert and the freshness table
+    alerts = evaluate_alerts(inp, session, risk_params, outliers, z_th, mode, window, fresh)
     key_signals = int(report_params["key_signals_per_agent"])
     port, orders, why = portfolio_section(inp, figs, nav)
     orders, why = desk_orders(inp, orders, why)  # the desk's orders against its held book, where it has one
@@ -978,7 +980,7 @@ def build_report(
         actions_section(inp, figs, orders, why, held),
         track_section(tr, figs, nav, max_dd),
         sanity_section(outliers, figs, mode, z_th, inp.why("silver_returns")),
-        status_section(inp, figs, session, alerts),
+        status_section(inp, figs, session, alerts, fresh),
     ]
     # the rates desk's section (brmacro.report.rates, helper i19b) is inserted here
     fired = [a for a in alerts if a.fired]

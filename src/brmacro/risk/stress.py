@@ -43,7 +43,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from brmacro.calendar import sessions_between
-from brmacro.covariance import returns_matrix
+from brmacro.covariance import returns_matrix, session_matrix
 from brmacro.instruments import by_name, di1_pu
 from brmacro.io import date_objects, dates_on
 from brmacro.params import resolve
@@ -517,6 +517,9 @@ def history_matrices(returns: pd.DataFrame, crisis: pd.DataFrame | None, asof: d
 def _level_matrix(df: pd.DataFrame, asof: dt.date) -> pd.DataFrame:
     if "level" not in df.columns:
         return pd.DataFrame()
+    fast = session_matrix(df, "level", asof, repeats="first")  # a table as read: one factorization of its keys
+    if fast is not None:
+        return fast
     x = df.loc[:, ["date", "instrument", "level"]].copy()
     x["date"] = date_objects(x["date"])
     x = x[x["date"] <= asof].drop_duplicates(["date", "instrument"], keep="first")

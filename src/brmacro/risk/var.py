@@ -41,6 +41,7 @@ from scipy import stats
 
 from brmacro.calendar import previous_sessions
 from brmacro.covariance import returns_matrix, shrunk_covariance
+from brmacro.kept import KeptFrames
 from brmacro.params import resolve
 from brmacro.risk._common import RiskInputError, check_weights
 
@@ -217,8 +218,24 @@ def fit_t_marginals(
     Returns
     -------
     (df, scale)
+
+    A pure function of the window: the sizing's measures and ``risk_var`` fit the same window several times a
+    session, so the fit is kept per process (:class:`brmacro.kept.KeptFrames`) under the window's exact bytes, its
+    shape and the arguments, and handed out as fresh arrays.
     """
     x = np.asarray(returns, dtype=float)
+    key = ("t_marginals", str(method), float(min_df).hex(), float(max_df).hex(), x.shape, x.tobytes()) \
+        if x.ndim == 2 else None  # tobytes: the values in row order, whatever the array's memory layout
+    kept = _KEPT.get(key, lambda: pd.DataFrame(dict(zip(("df", "scale"), _fit_t_marginals(x, method, min_df, max_df),
+                                                        strict=True))))
+    return kept["df"].to_numpy(dtype=float), kept["scale"].to_numpy(dtype=float)
+
+
+#: :func:`fit_t_marginals` of the last few windows of this process
+_KEPT = KeptFrames(4)
+
+
+def _fit_t_marginals(x: np.ndarray, method: str, min_df: float, max_df: float) -> tuple[np.ndarray, np.ndarray]:
     p = x.shape[1]
     dfs = np.empty(p)
     scales = np.empty(p)

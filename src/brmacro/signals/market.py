@@ -163,19 +163,25 @@ class Market:
         return self._cache[key]
 
     def macro_obs(self, name: str) -> pd.DataFrame:
-        """A macro series' rows released by the session: observation_date, value, release_date (sorted)."""
-        m = self._macro_rows(name)
-        m = m[dates_on_or_before(m["release_date"], self.asof)]
-        if m.empty:
-            raise StrategyGap(f"silver_macro has no {name} released by {self.asof}")
-        out = pd.DataFrame(
-            {
-                "observation_date": date_objects(m["observation_date"]),
-                "value": m["value"].astype(float),
-                "release_date": date_objects(m["release_date"]),
-            }
-        )
-        return out.sort_values("observation_date").reset_index(drop=True)
+        """A macro series' rows released by the session: observation_date, value, release_date (sorted).
+
+        Made once per series and session (strategies ask for the same series several times); each caller gets a copy.
+        """
+        key = (id(self.macro), f"obs:{name}")
+        if key not in self._frames:
+            m = self._macro_rows(name)
+            m = m[dates_on_or_before(m["release_date"], self.asof)]
+            if m.empty:
+                raise StrategyGap(f"silver_macro has no {name} released by {self.asof}")
+            out = pd.DataFrame(
+                {
+                    "observation_date": date_objects(m["observation_date"]),
+                    "value": m["value"].astype(float),
+                    "release_date": date_objects(m["release_date"]),
+                }
+            )
+            self._frames[key] = out.sort_values("observation_date").reset_index(drop=True)
+        return self._frames[key].copy()
 
     def macro_latest(self, name: str) -> tuple[float, dt.date]:
         """The latest observation of a macro series known at the session, and its release date."""

@@ -265,13 +265,17 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
                         ascending=[True, True, True, True, True, False], kind="mergesort")
     df = df.drop_duplicates(["indicator", "reference", "survey_date"], keep="last")
     year = pd.to_datetime(df["survey_date"]).dt.year
+    refs = df["reference"].astype(str)
+    years: dict[str, pd.Series] = {}  # each calendar-year reference's strings, made once for the series that use it
     out = []
     for name, (indicator, ref) in sorted(spec.items()):
         if ref in ("cy0", "cy1"):
-            want = (year + (1 if ref == "cy1" else 0)).astype(str)
+            if ref not in years:
+                years[ref] = (year + (1 if ref == "cy1" else 0)).astype(str)
+            want = years[ref]
         else:
             want = pd.Series(str(ref), index=df.index)
-        sel = df.loc[(df["indicator"] == indicator) & (df["reference"].astype(str) == want)]
+        sel = df.loc[(df["indicator"] == indicator) & (refs == want)]
         out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
                                  "value": sel["median"].to_numpy(dtype=float),
                                  "release_date": sel["release_date"].to_numpy()}))
