@@ -86,7 +86,15 @@ _FX_VOL = 0.10  # base annual vol of USDBRL's daily shocks (0.11 before the bask
 _GROWTH_AFTER = {"ibov_close": 0.08, "spx_close": 0.06, "usdbrl_close": 0.02}  # per year past the table
 _LONG_RUN = {"selic_avg": 0.10, "ust10y_avg": 0.040, "fedfunds_avg": 0.030}  # where rates drift past the table
 _LONG_RUN_YEARS = 2.0  # time constant of that drift
-_PRICED_AHEAD_DAYS = 182.0  # the curves price the policy anchor this far ahead
+_PRICED_AHEAD_DAYS = 182.0  # the UST curve prices the fed funds anchor this far ahead (the DI curve: below)
+# The DI curve prices the policy cycle ahead (issue 15, the rates strategies' IC): its policy target prices the Selic
+# anchor (the real yearly path) nine months ahead, its long-run anchor eighteen months ahead (about the COPOM's
+# relevant horizon, six quarters), as a market sees a cycle coming. With the target six months ahead and the anchor
+# today's, the curve lagged a cycle under way and drifted along it: DI yields rose through hiking cycles however much
+# carry they paid, and a wide DI-UST real-rate differential (RATES_03) kept widening. (A year and two years ahead
+# lifts RATES_03 more over seeds but takes more of the book's and INF_03's gains: docs/demo.md.)
+_BR_TARGET_AHEAD_DAYS = 270.0  # the DI curve's policy target prices the Selic anchor this far ahead (was 182)
+_BR_ANCHOR_AHEAD_DAYS = 548.0  # the DI curve's long-run anchor prices the Selic anchor this far ahead (was 0)
 _SURPRISE_SD = 0.0008  # sd of a policy decision's surprise (the part the curve had not priced)
 _BRIDGE_SD = 0.0015  # sd of the wandering of the priced next decision between two meetings
 
@@ -661,18 +669,20 @@ def simulate(seed: int) -> Simulation:
     us_priced, us_tau = _priced_next(days, f_eff, f_rates, float(mb["ff"][mod[0] - 1]), rp)
     # the market's read of where policy is heading wanders around the Taylor target (mean-reverting, half-life
     # about 35 sessions, more in risk-off): the short end is not a smooth, predictable interpolation of it
-    # The curve's policy target is what the market expects: the real policy path (the anchor) six months ahead,
-    # which it knows as well as a forecaster knows a cycle under way, plus today's Taylor deviation from it
-    # (which it cannot foresee). Pricing the anchor's current level instead made the yields drift predictably
-    # along the policy cycle. The market's read also wanders (below).
+    # The curve's policy target is what the market expects: the real policy path (the anchor) ahead, which it
+    # knows as well as a forecaster knows a cycle under way, plus today's Taylor deviation from it (which it cannot
+    # foresee). The DI curve's target prices the anchor nine months ahead and its long-run anchor eighteen months
+    # ahead (``_BR_TARGET_AHEAD_DAYS``, ``_BR_ANCHOR_AHEAD_DAYS``), the UST curve's target six months ahead. Pricing
+    # the anchor's current level (or only six months ahead) made the yields drift predictably along the policy
+    # cycle. The market's read also wanders (below).
     def ahead(v: np.ndarray, days_ahead: float) -> np.ndarray:
         return np.asarray(np.interp(x + days_ahead, mid, v))
 
-    br_istar = (ahead(mb["sel_anchor"], _PRICED_AHEAD_DAYS) + smooth(mb["istar"] - mb["sel_anchor"])
+    br_istar = (ahead(mb["sel_anchor"], _BR_TARGET_AHEAD_DAYS) + smooth(mb["istar"] - mb["sel_anchor"])
                 + _ar1(0.0011 * np.exp(0.3 * (br_risk - br_risk.mean())) * z["istar"], 0.98))
     br_target_d = br_inflation_target(days.astype("datetime64[Y]").astype(int) + 1970 + 2)
     old_anchor = smooth(mb["rn"]) + br_target_d + 0.01 + 0.15 * np.maximum(smooth(re["nd"]) - 0.45, 0.0)
-    br_anchor = 0.3 * old_anchor + 0.7 * (smooth(mb["sel_anchor"]) + 0.005)
+    br_anchor = 0.3 * old_anchor + 0.7 * (ahead(mb["sel_anchor"], _BR_ANCHOR_AHEAD_DAYS) + 0.005)
     # the regime add-ons to the term premia are priced in over about a week, not all on the day the regime turns
     tp_br_reg = _ema(_TP_BR[reg_d], 0.8)
     # term premium about 1 % on average (0.8 % plus the regimes' add-ons): receiving the 1-year DI earns a Sharpe
