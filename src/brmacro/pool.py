@@ -75,7 +75,8 @@ def drop_job_rate_limit(scheduler: Any) -> bool:
     run (999 jobs) spent 38 CPU s in the Snakemake process, 11 s without the limiter (docs/performance.md, "The
     job rate limiter"): CPU taken from the two workers. Locally the limit never binds (two cores, jobs of tens of
     milliseconds or more), and without it a pass still runs whenever a job ends. ``scheduler`` is
-    ``workflow.scheduler`` (set before ``onstart``); without the attribute nothing is changed.
+    ``workflow.scheduler`` (set before ``onstart``, which runs before the first pass: Snakemake asserts that a
+    scheduler without a limiter never had its job count cut); without the attribute nothing is changed.
     """
     if getattr(scheduler, "job_rate_limiter", None) is None:
         return False
