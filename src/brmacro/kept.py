@@ -1,9 +1,10 @@
-"""Frames kept per process by the exact content of their inputs (issue 16: work shared between sessions).
+"""Frames (or arrays) kept per process by the exact content of their inputs (issue 16: work shared between sessions).
 
 A pure function whose inputs repeat between consecutive sessions of one worker (a monthly series between two
-releases) is computed once: :class:`KeptFrames` keeps its result under a key made of the function's name, its
-arguments and its inputs as bytes, hands out copies (a caller's edit never reaches the kept frame) and keeps the
-last ``size`` frames used. A key that differs computes afresh, so a key that tells too much (a NaN payload, a
+releases, a VaR window measured again) is computed once: :class:`KeptFrames` keeps its result (a DataFrame or a
+numpy array: anything whose ``copy()`` is a deep, independent copy) under a key made of the function's name, its
+arguments and its inputs as bytes, hands out copies (a caller's edit never reaches the kept value) and keeps the
+last ``size`` values used. A key that differs computes afresh, so a key that tells too much (a NaN payload, a
 -0.0) only misses; a key of None (inputs with no exact bytes, such as object columns) computes every time.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -20,24 +21,32 @@ import pandas as pd
 __all__ = ["KeptFrames", "series_key"]
 
 
-def _always(_df: pd.DataFrame) -> bool:
+class _Copyable(Protocol):
+    def copy(self) -> Any: ...
+
+
+V = TypeVar("V", bound=_Copyable)
+
+
+def _always(_value: Any) -> bool:
     return True
 
 
-class KeptFrames:
-    """The last ``size`` frames computed under a content key (least recently used dropped first)."""
+class KeptFrames(Generic[V]):
+    """The last ``size`` values (frames or arrays) computed under a content key (least recently used dropped
+    first)."""
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"KeptFrames: size must be >= 1, got {size}")
         self.size = size
-        self._frames: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+        self._frames: OrderedDict[tuple[Any, ...], V] = OrderedDict()
         self._lock = threading.Lock()  # the store's own operations; the computation runs outside it
 
-    def get(self, key: tuple[Any, ...] | None, compute: Callable[[], pd.DataFrame],
-            keep: Callable[[pd.DataFrame], bool] = _always) -> pd.DataFrame:
-        """``compute()``, kept under ``key`` when ``keep`` accepts it: a hit hands out a copy of the kept frame, a
-        miss keeps a copy of the frame it returns. ``key`` None: computed, not kept."""
+    def get(self, key: tuple[Any, ...] | None, compute: Callable[[], V],
+            keep: Callable[[V], bool] = _always) -> V:
+        """``compute()``, kept under ``key`` when ``keep`` accepts it: a hit hands out a copy of the kept value, a
+        miss keeps a copy of the value it returns. ``key`` None: computed, not kept."""
         if key is None:
             return compute()
         with self._lock:
@@ -45,10 +54,10 @@ class KeptFrames:
             if hit is not None:
                 self._frames.move_to_end(key)
         if hit is not None:
-            return hit.copy()
+            return cast(V, hit.copy())
         out = compute()
         if keep(out):
-            kept = out.copy()
+            kept = cast(V, out.copy())
             with self._lock:
                 self._frames[key] = kept
                 while len(self._frames) > self.size:

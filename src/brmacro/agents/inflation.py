@@ -134,7 +134,7 @@ def monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:
 
 
 #: :func:`monthly_consensus` of the last few distinct inputs of this process
-_KEPT = KeptFrames(8)
+_KEPT: KeptFrames[pd.DataFrame] = KeptFrames(8)
 
 
 def _monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -226,13 +224,12 @@ def fit_t_marginals(
     x = np.asarray(returns, dtype=float)
     key = ("t_marginals", str(method), float(min_df).hex(), float(max_df).hex(), x.shape, x.tobytes()) \
         if x.ndim == 2 else None  # tobytes: the values in row order, whatever the array's memory layout
-    kept = _KEPT.get(key, lambda: pd.DataFrame(dict(zip(("df", "scale"), _fit_t_marginals(x, method, min_df, max_df),
-                                                        strict=True))))
-    return kept["df"].to_numpy(dtype=float), kept["scale"].to_numpy(dtype=float)
+    kept = _KEPT.get(key, lambda: np.vstack(_fit_t_marginals(x, method, min_df, max_df)))
+    return kept[0], kept[1]
 
 
-#: :func:`fit_t_marginals` of the last few windows of this process
-_KEPT = KeptFrames(4)
+#: :func:`fit_t_marginals` of the last few windows of this process (rows: the degrees of freedom, the scales)
+_KEPT: KeptFrames[np.ndarray] = KeptFrames(4)
 
 
 def _fit_t_marginals(x: np.ndarray, method: str, min_df: float, max_df: float) -> tuple[np.ndarray, np.ndarray]:
@@ -311,9 +308,8 @@ def _mc_scenarios(
 
 
 #: scenarios of the last few seeded Monte Carlo runs of this process, keyed by every input they depend on
-_MC_SCENARIOS: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
 _MC_SCENARIOS_KEPT = 4
-_MC_LOCK = threading.Lock()
+_MC_SCENARIOS: KeptFrames[np.ndarray] = KeptFrames(_MC_SCENARIOS_KEPT)
 
 
 def monte_carlo_var_seeded(
@@ -332,7 +328,7 @@ def monte_carlo_var_seeded(
     book measured again on the same window (the sizing measures its book before and after reshaping, and
     ``risk_var`` measures the final one) reuses them: the same numbers, without drawing and transforming
     ``draws x p`` variates again (the Student-t quantile is most of a Monte Carlo VaR's cost). The last
-    ``_MC_SCENARIOS_KEPT`` scenario sets are kept per process.
+    ``_MC_SCENARIOS_KEPT`` scenario sets are kept per process (:class:`brmacro.kept.KeptFrames`).
     """
     w, s = _check_w_cov(weights, cov)
     s = np.ascontiguousarray(s)
@@ -340,17 +336,8 @@ def monte_carlo_var_seeded(
     scales = np.ascontiguousarray(scales, dtype=float)
     key = (tuple(int(x) for x in seed), int(draws), float(max_df), s.shape, s.tobytes(), dfs.tobytes(),
            scales.tobytes())
-    with _MC_LOCK:
-        x = _MC_SCENARIOS.get(key)
-        if x is not None:
-            _MC_SCENARIOS.move_to_end(key)
-    if x is None:
-        x = _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])), max_df)
-        x.setflags(write=False)
-        with _MC_LOCK:
-            _MC_SCENARIOS[key] = x
-            while len(_MC_SCENARIOS) > _MC_SCENARIOS_KEPT:
-                _MC_SCENARIOS.popitem(last=False)
+    x = _MC_SCENARIOS.get(key, lambda: _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])),
+                                                     max_df))
     pnl = x @ w
     return {c: empirical_var_cvar(pnl, c) for c in confidences}
 

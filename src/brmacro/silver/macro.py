@@ -55,7 +55,7 @@ Obs = pd.DataFrame
 
 #: per-series results kept per process (:class:`brmacro.kept.KeptFrames`): a monthly or quarterly series and
 #: what is derived from it change only on a release day, so consecutive sessions of one process share them.
-_KEPT = KeptFrames(256)
+_KEPT: KeptFrames[pd.DataFrame] = KeptFrames(256)
 
 
 def _obs_key(obs: Obs) -> tuple[Any, ...] | None:

@@ -389,7 +389,7 @@ def crisis_returns(src: _Sources, date: dt.date, windows: Sequence[tuple[str, dt
 
 #: crisis tables kept per process (:func:`crisis_returns`) by content key; each carries the windows left out and
 #: why in ``attrs["left_out"]``, logged again for the session on a hit
-_CRISIS = KeptFrames(4)
+_CRISIS: KeptFrames[pd.DataFrame] = KeptFrames(4)
 
 
 def _crisis_key(src: _Sources, spans: Sequence[tuple[str, dt.date, dt.date, np.ndarray]]) -> tuple[Any, ...] | None:
