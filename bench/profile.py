@@ -3,7 +3,8 @@
 Usage: python -m bench.profile RESULTS_DIR START [END] [--top N] [--pstats FILE] [--targets-only] [--no-profile]
 
 Builds every (asset, session) the floor builds (``bench/floor.py``: the same library calls as a Snakemake run,
-one plain process), under cProfile, and prints
+one plain process, the code versions computed once and the workers' garbage-collector policy unless
+``--default-gc``), under cProfile, and prints
 
 - per step: partitions built, total and mean CPU seconds;
 - per kind of cost (cumulative seconds of the named library functions, nested calls counted once by the
@@ -34,7 +35,8 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import yaml  # noqa: E402
 
 from brmacro.calendar import sessions_between  # noqa: E402
-from brmacro.pipeline import STEPS, build_partition, plan  # noqa: E402
+from brmacro.pipeline import STEPS, build_partition, code_versions, plan  # noqa: E402
+from brmacro.pool import settle_gc  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,11 +84,16 @@ def main() -> None:
                     help="CPU seconds per step and per session without cProfile (its overhead inflates pandas code)")
     ap.add_argument("--targets-only", action="store_true",
                     help="build only the partitions of START..END (their earlier sessions must exist already)")
+    ap.add_argument("--default-gc", action="store_true",
+                    help="Python's garbage-collector policy instead of the workers' (brmacro.pool.settle_gc)")
     args = ap.parse_args()
     start = dt.date.fromisoformat(args.start)
     end = dt.date.fromisoformat(args.end) if args.end else start
     with open(REPO / "config" / "config.yaml") as fh:
         config = yaml.safe_load(fh)
+    if not args.default_gc:
+        settle_gc()
+    code = code_versions()
     todo = plan(list(STEPS), sessions_between(start, end))
     if args.targets_only:
         todo = [(a, d) for a, d in todo if start <= d <= end]
@@ -98,7 +105,7 @@ def main() -> None:
         t0 = time.process_time()
         if not args.no_profile:
             prof.enable()
-        build_partition(args.results, asset, d, config)
+        build_partition(args.results, asset, d, config, code=code)
         if not args.no_profile:
             prof.disable()
         per_step[asset].append(time.process_time() - t0)

@@ -799,10 +799,15 @@ def adopt_step_built(results: str | Path, group: str, dates: dt.date | Sequence[
 
 
 def build_partition(results: str | Path, asset: str, date: dt.date, config: Mapping[str, Any],
-                    log: str | Path | None = None) -> None:
-    """Build one partition in-process exactly as its rule would (inputs must exist)."""
+                    log: str | Path | None = None, code: Mapping[str, str] | None = None) -> None:
+    """Build one partition in-process exactly as its rule would (inputs must exist).
+
+    ``code`` is the steps' code versions (:func:`code_versions`), which a run computes once (the Snakefile, for
+    every rule's params); without it each call computes its step's own (a walk of the package's files).
+    """
     same, prev, outs = _declared_files(results, asset, date, config)
-    run_step(asset, date.isoformat(), step_params(asset, config), same, prev, outs, log)
+    run_step(asset, date.isoformat(), {**step_params(asset, config), CODE_KEY: (code or {}).get(asset, "")}, same,
+             prev, outs, log)
 
 
 def group_inputs(group: str) -> tuple[list[str], dict[str, int]]:

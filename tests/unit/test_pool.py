@@ -102,3 +102,33 @@ def test_snakemakes_scheduler_still_reads_its_rate_limiter_from_the_attribute_dr
     source = inspect.getsource(JobScheduler.schedule)
     assert "if self.job_rate_limiter is not None:" in source
     assert "self._schedule_reevalutation(self.job_rate_limiter.timespan)" in source
+
+
+def test_workers_take_the_collector_policy_and_the_calling_process_keeps_its_own(workers: None) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    assert pool._POOL is not None
+    seen = {pool._POOL.submit(gc.get_threshold).result() for _ in range(4)}
+    assert seen == {pool.GC_THRESHOLD}
+    assert gc.get_threshold() == before
+
+
+def test_settle_gc_freezes_the_heap_and_sets_the_thresholds() -> None:
+    import subprocess
+    import sys
+
+    code = ("import gc; from brmacro.pool import settle_gc, GC_THRESHOLD; assert gc.get_freeze_count() == 0; "
+            "settle_gc(); print(gc.get_threshold() == GC_THRESHOLD, gc.get_freeze_count() > 1000)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True"]
+
+
+def test_build_partition_with_the_runs_code_versions_writes_the_same_bytes(tmp_path: Path) -> None:
+    from brmacro.pipeline import code_versions
+
+    build_partition(tmp_path / "each", "bronze_fred", DAY, CONFIG)
+    build_partition(tmp_path / "once", "bronze_fred", DAY, CONFIG, code=code_versions())
+    once = partition_paths(tmp_path / "once", "bronze_fred", DAY)
+    for name, path in partition_paths(tmp_path / "each", "bronze_fred", DAY).items():
+        assert path.read_bytes() == once[name].read_bytes()
