@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from brmacro.errors import InputMissing
+from brmacro.kept import KeptFrames
 
 if TYPE_CHECKING:  # pragma: no cover
     from brmacro.pipeline import Context
@@ -52,6 +54,88 @@ def _on_or_before(f: pd.DataFrame, col: str, d: pd.Timestamp) -> pd.DataFrame:
         return f
     out: pd.DataFrame = f.loc[keep].reset_index(drop=True)
     return out
+
+
+#: SilverData's frames: the (asset, table) each is read from.
+_TABLES = {
+    "macro_df": ("silver_macro", "part"),
+    "curves_df": ("silver_curves", "part"),
+    "slopes_df": ("silver_curves", "slopes"),
+    "returns_df": ("silver_returns", "part"),
+    "prices_df": ("silver_returns", "prices"),
+}
+
+
+@dataclass(frozen=True)
+class _View:
+    """SilverData's five frames as constructed (filtered, dates converted): what :data:`_KEPT_VIEWS` keeps."""
+
+    frames: dict[str, pd.DataFrame]
+
+    def copy(self) -> _View:
+        return _View({name: f.copy() for name, f in self.frames.items()})
+
+
+#: The views of the last sessions built in this process (one session's five agents share one).
+_KEPT_VIEWS: KeptFrames[_View] = KeptFrames(2)
+
+
+def _view_key(ctx: Context) -> tuple[Any, ...]:
+    """The session and each silver table's path and file identity (size, modification time in ns, inode)."""
+    parts: list[Any] = [ctx.date.isoformat()]
+    for asset, table in _TABLES.values():
+        path = Path(ctx.inputs[asset][table])
+        st = path.stat()
+        parts.append((asset, table, str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(parts)
+
+
+class _Codes:
+    """A frame's rows split by one or two object key columns, as ``groupby(by, sort=False)`` splits them: each key
+    column factorized (missing keys out, as ``groupby`` drops them), a group's rows taken on demand and held."""
+
+    def __init__(self, codes: np.ndarray, levels: list[dict[Any, int]], sizes: list[int]) -> None:
+        self.codes = codes
+        self.levels = levels
+        self.sizes = sizes
+        self.taken: dict[int, pd.DataFrame | None] = {}
+
+    def rows(self, df: pd.DataFrame, key: Any) -> pd.DataFrame | None:
+        """The group ``key`` (a value, or a tuple of two) of ``df``: its rows in table order, or None."""
+        hash(key)  # an unhashable key raises TypeError, as the dict of groups did
+        parts = key if len(self.levels) > 1 else (key,)
+        if len(self.levels) > 1 and (not isinstance(key, tuple) or len(key) != len(self.levels)):
+            return None
+        code = 0
+        for level, size, part in zip(self.levels, self.sizes, parts, strict=True):
+            i = level.get(part)
+            if i is None:
+                return None
+            code = code * size + i
+        if code not in self.taken:
+            pos = np.flatnonzero(self.codes == code)
+            self.taken[code] = df.iloc[pos] if len(pos) else None
+        return self.taken[code]
+
+
+def _split_codes(df: pd.DataFrame, by: tuple[str, ...]) -> _Codes | dict[Any, pd.DataFrame]:
+    """The split of ``df`` by the columns ``by`` :meth:`SilverData._rows` uses: :class:`_Codes` for one or two
+    ``object`` key columns, else the groups of ``groupby`` themselves."""
+    if 1 <= len(by) <= 2 and all(df[c].dtype == object for c in by):
+        codes = np.zeros(len(df), dtype=np.int64)
+        missing = np.zeros(len(df), dtype=bool)
+        levels: list[dict[Any, int]] = []
+        sizes: list[int] = []
+        for c in by:
+            cc, uniques = pd.factorize(df[c].to_numpy(), use_na_sentinel=True)
+            codes = codes * max(len(uniques), 1) + cc
+            missing |= cc < 0
+            levels.append({u: i for i, u in enumerate(uniques)})
+            sizes.append(max(len(uniques), 1))
+        codes[missing] = -1
+        return _Codes(codes, levels, sizes)
+    col = list(by) if len(by) > 1 else by[0]
+    return dict(iter(df.groupby(col, sort=False)))
 
 
 def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:
@@ -90,9 +174,12 @@ class SilverData:
     prices_df: pd.DataFrame
     asset: str = "agents"
     _cache: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
-    _split: dict[str, tuple[pd.DataFrame, dict[Any, pd.DataFrame]]] = field(default_factory=dict, repr=False)
+    _split: dict[str, tuple[pd.DataFrame, _Codes | dict[Any, pd.DataFrame]]] = field(default_factory=dict, repr=False)
+    _ready: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self._ready:  # frames already filtered and converted (from_context's kept view)
+            return
         d = pd.Timestamp(self.date)
         m = self.macro_df.copy()
         m["observation_date"] = _dates(m["observation_date"])
@@ -110,30 +197,38 @@ class SilverData:
 
     @classmethod
     def from_context(cls, ctx: Context) -> SilverData:
-        """Read the silver inputs of a step's context."""
-        return cls(
-            date=ctx.date,
-            macro_df=ctx.table("silver_macro"),
-            curves_df=ctx.table("silver_curves"),
-            slopes_df=ctx.table("silver_curves", "slopes"),
-            returns_df=ctx.table("silver_returns"),
-            prices_df=ctx.table("silver_returns", "prices"),
-            asset=ctx.asset,
-        )
+        """Read the silver inputs of a step's context.
+
+        The five agents of a session read the same five silver tables and build the same view of them; the view
+        (the frames as :meth:`__post_init__` leaves them) is kept per process (:data:`_KEPT_VIEWS`) under the
+        session and each table's file identity -- path, size, modification time and inode, the key under which
+        :class:`brmacro.pipeline.SharedReads` hands out one read of the file -- and each agent gets copies.
+        """
+        frames = {name: ctx.table(asset, table) for name, (asset, table) in _TABLES.items()}
+
+        def build() -> _View:
+            full = cls(ctx.date, frames["macro_df"], frames["curves_df"], frames["slopes_df"], frames["returns_df"],
+                       frames["prices_df"], asset=ctx.asset)
+            return _View({name: getattr(full, name) for name in _TABLES})
+
+        f = _KEPT_VIEWS.get(_view_key(ctx), build).frames
+        return cls(ctx.date, f["macro_df"], f["curves_df"], f["slopes_df"], f["returns_df"], f["prices_df"],
+                   asset=ctx.asset, _ready=True)
 
     def _rows(self, frame: str, by: tuple[str, ...], key: Any) -> pd.DataFrame:
         """``df.loc[(df[by[0]] == key[0]) & ...]`` of the frame attribute ``frame``, from one split of the frame.
 
         The frame is split by ``by`` once (rows in table order, index kept), so each question is a lookup
-        instead of a comparison over the whole table. A frame replaced since is split again.
+        instead of a comparison over the whole table. A frame replaced since is split again. The split is a
+        factorization of the key columns (:func:`_split_codes`); a group's rows are taken when first asked.
         """
         df: pd.DataFrame = getattr(self, frame)
         held = self._split.get(frame)
         if held is None or held[0] is not df:
-            col = list(by) if len(by) > 1 else by[0]
-            held = (df, dict(iter(df.groupby(col, sort=False))))
+            held = (df, _split_codes(df, by))
             self._split[frame] = held
-        rows = held[1].get(key)
+        split = held[1]
+        rows = split.rows(df, key) if isinstance(split, _Codes) else split.get(key)
         return df.iloc[:0] if rows is None else rows
 
     def _missing(self, what: str) -> SeriesMissing:

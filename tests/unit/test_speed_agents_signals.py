@@ -1,0 +1,185 @@
+"""Issue 16 (eighth round): the agents' and signals' fast paths against the code they replace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brmacro.agents import data as agents_data
+from brmacro.agents.data import SilverData
+from brmacro.io import read_table
+from brmacro.pipeline import Context, partition_paths
+from brmacro.silver.schemas import SILVER_SCHEMAS
+from tests.unit.test_agents import _write_silver, fabricate_silver
+
+D = dt.date(2025, 6, 30)
+
+
+# --------------------------------------------------------------------------- SilverData._rows
+def _old_split(df: pd.DataFrame, by: tuple[str, ...]) -> dict[Any, pd.DataFrame]:
+    """The split ``_rows`` used before: every group of ``groupby(by, sort=False)`` materialised."""
+    col = list(by) if len(by) > 1 else by[0]
+    return dict(iter(df.groupby(col, sort=False)))
+
+
+def _old_rows(df: pd.DataFrame, by: tuple[str, ...], key: Any) -> pd.DataFrame:
+    rows = _old_split(df, by).get(key)
+    return df.iloc[:0] if rows is None else rows
+
+
+def _holder(df: pd.DataFrame) -> SilverData:
+    """A SilverData whose ``macro_df`` is ``df`` as given (no conversion), to ask ``_rows`` about it."""
+    empty = pd.DataFrame({"date": pd.Series([], dtype=object)})
+    sd = SilverData(D, empty.assign(observation_date=[], release_date=[], series=[], value=[]), empty, empty,
+                    empty, empty)
+    sd.macro_df = df
+    return sd
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a.index.equals(b.index) and a.index.dtype == b.index.dtype
+    assert list(a.dtypes) == list(b.dtypes)
+
+
+def _key_frames() -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    n = 60
+    names = np.array(["ipca", "selic", "câmbio", "ipca ", "x"], dtype=object)
+    base = pd.DataFrame({
+        "series": names[rng.integers(0, len(names), n)],
+        "label": np.array(["1y", "2y", "10y"], dtype=object)[rng.integers(0, 3, n)],
+        "when": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "value": rng.normal(size=n),
+        "count": rng.integers(0, 9, n),
+    })
+    with_missing = base.copy()
+    with_missing.loc[[3, 17, 40], "series"] = [None, np.nan, pd.NA]
+    with_missing.loc[[5, 17, 22], "label"] = [np.nan, None, np.nan]
+    shuffled = base.sample(frac=1.0, random_state=1)
+    stepped = base.set_index(pd.RangeIndex(100, 100 + 2 * n, 2))
+    labelled = base.set_index(pd.Index([f"r{i}" for i in range(n)]))
+    dup_index = base.set_index(pd.Index(np.arange(n) % 7))
+    return {
+        "base": base, "missing": with_missing, "shuffled": shuffled, "stepped": stepped,
+        "labelled": labelled, "dup_index": dup_index, "empty": base.iloc[:0], "one": base.iloc[:1],
+        "all_missing": with_missing.assign(series=np.array([None] * n, dtype=object)),
+        "mixed": base.assign(series=np.array([1, 1.0, "1", True, "a"] * (n // 5), dtype=object)),
+        "category": base.assign(series=base["series"].astype("category")),
+        "integer": base.assign(series=base["count"]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_key_frames()))
+@pytest.mark.parametrize("by", [("series",), ("series", "label")])
+def test_rows_are_the_groupby_groups(case: str, by: tuple[str, ...]) -> None:
+    df = _key_frames()[case]
+    sd = _holder(df)
+    groups = _old_split(df, by)
+    for key in groups:
+        _same(sd._rows("macro_df", by, key), groups[key])
+        _same(sd._rows("macro_df", by, key), groups[key])  # asked again: the same rows
+    asked: list[Any] = ["nope", None, np.nan, ("ipca", "1y"), ("ipca", "1y", "x"), ("nope", "1y"), "ipca", 1, True]
+    for key in asked:
+        _same(sd._rows("macro_df", by, key), _old_rows(df, by, key))
+    with pytest.raises(TypeError):
+        _old_rows(df, by, ["ipca"])
+    with pytest.raises(TypeError):
+        sd._rows("macro_df", by, ["ipca"])
+
+
+def test_rows_follow_a_replaced_frame() -> None:
+    frames = _key_frames()
+    sd = _holder(frames["base"])
+    _same(sd._rows("macro_df", ("series",), "ipca"), _old_rows(frames["base"], ("series",), "ipca"))
+    sd.macro_df = frames["shuffled"]
+    _same(sd._rows("macro_df", ("series",), "ipca"), _old_rows(frames["shuffled"], ("series",), "ipca"))
+
+
+def test_rows_of_silver_tables_are_the_old_ones() -> None:
+    fr = fabricate_silver(years=3, n_sessions=120)
+    sd = SilverData(D, fr["macro"], fr["curves"], fr["slopes"], fr["returns"], fr["prices"])
+    for frame, by in [("macro_df", ("series",)), ("curves_df", ("curve", "tenor_label")),
+                      ("returns_df", ("instrument",)), ("prices_df", ("series",))]:
+        df = getattr(sd, frame)
+        for key, rows in _old_split(df, by).items():
+            _same(sd._rows(frame, by, key), rows)
+
+
+# --------------------------------------------------------------------------- SilverData.from_context's kept view
+def _context(root: Path, day: dt.date) -> Context:
+    inputs: dict[str, dict[str, Path]] = {}
+    for asset, table in agents_data._TABLES.values():
+        inputs.setdefault(asset, {})[table] = partition_paths(root, asset, day)[table]
+    return Context(asset="agent_test", date=day, params={}, inputs=inputs)
+
+
+def _fresh(ctx: Context) -> SilverData:
+    """The view as built before: SilverData on the context's tables."""
+    return SilverData(ctx.date, ctx.table("silver_macro"), ctx.table("silver_curves"),
+                      ctx.table("silver_curves", "slopes"), ctx.table("silver_returns"),
+                      ctx.table("silver_returns", "prices"), asset=ctx.asset)
+
+
+def _same_view(a: SilverData, b: SilverData) -> None:
+    for name in agents_data._TABLES:
+        _same(getattr(a, name), getattr(b, name))
+    assert a.date == b.date and a.asset == b.asset
+
+
+def test_from_context_view_is_kept_and_equal(tmp_path: Path) -> None:
+    agents_data._KEPT_VIEWS.clear()
+    fr = fabricate_silver(years=3, n_sessions=120)
+    _write_silver(fr, tmp_path, D)
+    first = SilverData.from_context(_context(tmp_path, D))
+    assert len(agents_data._KEPT_VIEWS) == 1
+    _same_view(first, _fresh(_context(tmp_path, D)))
+    second = SilverData.from_context(_context(tmp_path, D))  # a hit
+    assert len(agents_data._KEPT_VIEWS) == 1
+    _same_view(second, _fresh(_context(tmp_path, D)))
+    for name in agents_data._TABLES:
+        assert getattr(first, name) is not getattr(second, name)
+    # an agent's edit of its view reaches neither the kept view nor the next agent's
+    second.macro_df.loc[:, "value"] = -1.0
+    first.curves_df.loc[:, "rate"] = -1.0
+    third = SilverData.from_context(_context(tmp_path, D))
+    _same_view(third, _fresh(_context(tmp_path, D)))
+    assert third.macro("br_ipca_mom").equals(_fresh(_context(tmp_path, D)).macro("br_ipca_mom"))
+
+
+def test_from_context_misses_on_another_session_or_file(tmp_path: Path) -> None:
+    agents_data._KEPT_VIEWS.clear()
+    fr = fabricate_silver(years=3, n_sessions=120)
+    _write_silver(fr, tmp_path, D)
+    SilverData.from_context(_context(tmp_path, D))
+    # the same files seen as of an earlier session (rows after it filtered out): another key
+    early = dt.date(2025, 3, 31)
+    ctx_early = _context(tmp_path, D)
+    ctx_early.date = early
+    view = SilverData.from_context(ctx_early)
+    assert len(agents_data._KEPT_VIEWS) == 2
+    _same_view(view, _fresh(ctx_early))
+    assert view.returns_df["date"].max() <= pd.Timestamp(early)
+    # a file rewritten with other content: another key, the new content
+    path = partition_paths(tmp_path, "silver_returns", D)["prices"]
+    prices = read_table(path, SILVER_SCHEMAS["silver_returns"]["prices"])
+    prices = prices.assign(value=prices["value"] * 2.0).iloc[:-5]
+    from brmacro.io import write_table
+    write_table(prices, path, SILVER_SCHEMAS["silver_returns"]["prices"], asof=D, source="demo")
+    after = SilverData.from_context(_context(tmp_path, D))
+    _same_view(after, _fresh(_context(tmp_path, D)))
+    assert len(after.prices_df) == len(prices)
+
+
+def test_from_context_raises_for_a_missing_input(tmp_path: Path) -> None:
+    from brmacro.errors import InputMissing
+
+    ctx = _context(tmp_path, D)
+    del ctx.inputs["silver_macro"]  # type: ignore[attr-defined]
+    with pytest.raises(InputMissing):
+        SilverData.from_context(ctx)
