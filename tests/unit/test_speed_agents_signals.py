@@ -97,6 +97,7 @@ def test_rows_follow_a_replaced_frame() -> None:
     frames = _key_frames()
     sd = _holder(frames["base"])
     _same(sd._rows("macro_df", ("series",), "ipca"), _old_rows(frames["base"], ("series",), "ipca"))
+    _same(sd._rows("macro_df", ("label",), "1y"), _old_rows(frames["base"], ("label",), "1y"))  # other columns
     sd.macro_df = frames["shuffled"]
     _same(sd._rows("macro_df", ("series",), "ipca"), _old_rows(frames["shuffled"], ("series",), "ipca"))
 
@@ -127,9 +128,14 @@ def _fresh(ctx: Context) -> SilverData:
 
 
 def _same_view(a: SilverData, b: SilverData) -> None:
+    """The same frames, and the same rows for every group of every split (``a``'s kept split, ``b``'s groupby)."""
     for name in agents_data._TABLES:
         _same(getattr(a, name), getattr(b, name))
     assert a.date == b.date and a.asset == b.asset
+    for name, by in agents_data._SPLITS.items():
+        for key, rows in _old_split(getattr(b, name), by).items():
+            _same(a._rows(name, by, key), rows)
+        _same(a._rows(name, by, "nope"), getattr(b, name).iloc[:0])
 
 
 def test_from_context_view_is_kept_and_equal(tmp_path: Path) -> None:
@@ -148,6 +154,9 @@ def test_from_context_view_is_kept_and_equal(tmp_path: Path) -> None:
     second.macro_df.loc[:, "value"] = -1.0
     first.curves_df.loc[:, "rate"] = -1.0
     third = SilverData.from_context(_context(tmp_path, D))
+    assert set(third._split) == set(agents_data._SPLITS)  # the kept splits, handed out with the frames
+    assert all(held[0] is getattr(third, name) for name, held in third._split.items())
+    assert all(not held[2].taken for held in third._split.values())  # no group taken by an earlier agent
     _same_view(third, _fresh(_context(tmp_path, D)))
     assert third.macro("br_ipca_mom").equals(_fresh(_context(tmp_path, D)).macro("br_ipca_mom"))
 

@@ -66,14 +66,27 @@ _TABLES = {
 }
 
 
+#: The key columns :meth:`SilverData._rows` splits each frame by.
+_SPLITS = {
+    "macro_df": ("series",),
+    "curves_df": ("curve", "tenor_label"),
+    "returns_df": ("instrument",),
+    "prices_df": ("series",),
+}
+
+
 @dataclass(frozen=True)
 class _View:
-    """SilverData's five frames as constructed (filtered, dates converted): what :data:`_KEPT_VIEWS` keeps."""
+    """SilverData's five frames as constructed (filtered, dates converted) and their splits by the key columns
+    (:data:`_SPLITS`, those that are factorizations): what :data:`_KEPT_VIEWS` keeps."""
 
     frames: dict[str, pd.DataFrame]
+    splits: dict[str, tuple[tuple[str, ...], _Codes]]
 
     def copy(self) -> _View:
-        return _View({name: f.copy() for name, f in self.frames.items()})
+        """The frames copied; the splits' codes (read-only) shared, their taken groups not."""
+        return _View({name: f.copy() for name, f in self.frames.items()},
+                     {name: (by, c.fresh()) for name, (by, c) in self.splits.items()})
 
 
 #: The views of the last sessions built in this process (one session's five agents share one).
@@ -95,10 +108,16 @@ class _Codes:
     column factorized (missing keys out, as ``groupby`` drops them), a group's rows taken on demand and held."""
 
     def __init__(self, codes: np.ndarray, levels: list[dict[Any, int]], sizes: list[int]) -> None:
+        codes.setflags(write=False)
         self.codes = codes
         self.levels = levels
         self.sizes = sizes
         self.taken: dict[int, pd.DataFrame | None] = {}
+
+    def fresh(self) -> _Codes:
+        """The same split (codes and levels shared, never written) with no group taken yet: for a copy of the
+        frame."""
+        return _Codes(self.codes, self.levels, self.sizes)
 
     def rows(self, df: pd.DataFrame, key: Any) -> pd.DataFrame | None:
         """The group ``key`` (a value, or a tuple of two) of ``df``: its rows in table order, or None."""
@@ -174,7 +193,8 @@ class SilverData:
     prices_df: pd.DataFrame
     asset: str = "agents"
     _cache: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
-    _split: dict[str, tuple[pd.DataFrame, _Codes | dict[Any, pd.DataFrame]]] = field(default_factory=dict, repr=False)
+    _split: dict[str, tuple[pd.DataFrame, tuple[str, ...], _Codes | dict[Any, pd.DataFrame]]] = field(
+        default_factory=dict, repr=False)
     _ready: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -209,11 +229,17 @@ class SilverData:
         def build() -> _View:
             full = cls(ctx.date, frames["macro_df"], frames["curves_df"], frames["slopes_df"], frames["returns_df"],
                        frames["prices_df"], asset=ctx.asset)
-            return _View({name: getattr(full, name) for name in _TABLES})
+            splits = {name: (by, _split_codes(getattr(full, name), by)) for name, by in _SPLITS.items()}
+            return _View({name: getattr(full, name) for name in _TABLES},
+                         {name: (by, c) for name, (by, c) in splits.items() if isinstance(c, _Codes)})
 
-        f = _KEPT_VIEWS.get(_view_key(ctx), build).frames
-        return cls(ctx.date, f["macro_df"], f["curves_df"], f["slopes_df"], f["returns_df"], f["prices_df"],
-                   asset=ctx.asset, _ready=True)
+        view = _KEPT_VIEWS.get(_view_key(ctx), build)
+        f = view.frames
+        out = cls(ctx.date, f["macro_df"], f["curves_df"], f["slopes_df"], f["returns_df"], f["prices_df"],
+                  asset=ctx.asset, _ready=True)
+        for name, (by, codes) in view.splits.items():
+            out._split[name] = (f[name], by, codes)
+        return out
 
     def _rows(self, frame: str, by: tuple[str, ...], key: Any) -> pd.DataFrame:
         """``df.loc[(df[by[0]] == key[0]) & ...]`` of the frame attribute ``frame``, from one split of the frame.
@@ -224,10 +250,10 @@ class SilverData:
         """
         df: pd.DataFrame = getattr(self, frame)
         held = self._split.get(frame)
-        if held is None or held[0] is not df:
-            held = (df, _split_codes(df, by))
+        if held is None or held[0] is not df or held[1] != by:
+            held = (df, by, _split_codes(df, by))
             self._split[frame] = held
-        split = held[1]
+        split = held[2]
         rows = split.rows(df, key) if isinstance(split, _Codes) else split.get(key)
         return df.iloc[:0] if rows is None else rows
 
