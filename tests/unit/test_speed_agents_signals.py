@@ -192,3 +192,64 @@ def test_from_context_raises_for_a_missing_input(tmp_path: Path) -> None:
     del ctx.inputs["silver_macro"]  # type: ignore[attr-defined]
     with pytest.raises(InputMissing):
         SilverData.from_context(ctx)
+
+
+# --------------------------------------------------------------------------- agents.inflation._m kept
+def _old_m(s: pd.Series) -> pd.Series:
+    """``_m`` before it was kept: the series by month start, the last value of a month observed twice."""
+    s = s.copy()
+    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
+    return s[~s.index.duplicated(keep="last")]
+
+
+class _Macro:
+    """A stand-in for SilverData answering ``macro(name)`` with a copy of a given series."""
+
+    def __init__(self, series: dict[str, pd.Series]) -> None:
+        self.series = series
+
+    def macro(self, name: str) -> pd.Series:
+        return self.series[name].copy()
+
+
+def _monthly_cases() -> dict[str, pd.Series]:
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2015-01-01", periods=40, freq="MS")
+    idx = pd.DatetimeIndex(months, name="observation_date")
+    base = pd.Series(rng.normal(size=40), index=idx, name="base")
+    ends = pd.Series(rng.normal(size=40), index=pd.DatetimeIndex(months + pd.offsets.MonthEnd(0),
+                                                                 name="observation_date"), name="ends")
+    twice = pd.concat([base, base.iloc[5:9] * 2.0]).sort_index(kind="mergesort").rename("twice")
+    daily = pd.Series(rng.normal(size=90), index=pd.date_range("2024-01-03", periods=90, freq="D",
+                                                              name="observation_date"), name="daily")
+    gappy = base.drop(base.index[[3, 4, 20]]).rename("gappy")
+    nan = base.copy().rename("nan")
+    nan.iloc[[0, 7]] = np.nan
+    nan.iloc[8] = -0.0
+    return {
+        "base": base, "ends": ends, "twice": twice, "daily": daily, "gappy": gappy, "nan": nan,
+        "one": base.iloc[:1].rename("one"), "two": base.iloc[:2].rename("two"), "empty": base.iloc[:0].rename("empty"),
+        "unsorted": base.iloc[::-1].rename("unsorted"), "unnamed_index": base.rename_axis(None).rename("unnamed"),
+        "ints": base.round().astype("int64").rename("ints"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_monthly_cases()))
+def test_m_is_the_month_start_series(case: str) -> None:
+    from brmacro.agents import inflation
+
+    s = _monthly_cases()[case]
+    data = _Macro({case: s})
+    for _ in range(3):  # computed, then kept (handed out as copies)
+        got = inflation._m(data, case)  # type: ignore[arg-type]
+        want = _old_m(s)
+        pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
+        assert got.index.freq == want.index.freq and got.index.name == want.index.name and got.name == want.name
+        assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+        got.iloc[:] = 123  # a caller's edit never reaches the kept series
+    changed = s.copy()
+    if len(changed):
+        changed.iloc[-1] = 99.0  # a new release: another key
+        data.series[case] = changed
+        pd.testing.assert_series_equal(inflation._m(data, case), _old_m(changed),  # type: ignore[arg-type]
+                                       check_exact=True, check_freq=True)
