@@ -253,3 +253,76 @@ def test_m_is_the_month_start_series(case: str) -> None:
         data.series[case] = changed
         pd.testing.assert_series_equal(inflation._m(data, case), _old_m(changed),  # type: ignore[arg-type]
                                        check_exact=True, check_freq=True)
+
+
+# --------------------------------------------------------------------------- signals.strategies._asof
+def _old_asof(obs: pd.DataFrame, dates: list[Any]) -> pd.Series:
+    """``_asof`` before its numpy path: frontier by frames, ``merge_asof`` backward."""
+    known = obs.sort_values(["release_date", "observation_date"]).copy()
+    known["latest"] = known["observation_date"].cummax()
+    known = known[known["observation_date"] == known["latest"]].drop_duplicates("release_date", keep="last")
+    left = pd.DataFrame({"date": pd.to_datetime(pd.Index(list(dates)))})
+    right = pd.DataFrame({"date": pd.to_datetime(known["release_date"]), "v": known["value"].to_numpy(float)})
+    m = pd.merge_asof(left, right.sort_values("date"), on="date", direction="backward")
+    return pd.Series(m["v"].to_numpy(float), index=list(dates))
+
+
+def _obs_cases() -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(11)
+    n = 80
+    first = dt.date(2020, 1, 1)
+    obs_d = [first + dt.timedelta(days=int(k)) for k in np.sort(rng.integers(0, 900, n))]
+    rel_d = [d + dt.timedelta(days=int(k)) for d, k in zip(obs_d, rng.integers(0, 60, n), strict=True)]
+    base = pd.DataFrame({"observation_date": obs_d, "value": rng.normal(size=n), "release_date": rel_d})
+    revised = pd.concat([base, base.iloc[10:30].assign(
+        release_date=[d + dt.timedelta(days=90) for d in base["release_date"].iloc[10:30]], value=-1.0)],
+        ignore_index=True)
+    ties = pd.concat([base, base.iloc[::3].assign(value=7.0), base.iloc[::3].assign(value=8.0)], ignore_index=True)
+    special = base.copy()
+    special.loc[[0, 5, 9], "value"] = [np.nan, -0.0, np.inf]
+    shared = base.assign(release_date=[first + dt.timedelta(days=30 * (i // 4)) for i in range(n)])
+    return {
+        "base": base, "revised": revised, "ties": ties, "special": special, "shared_release": shared,
+        "shuffled": ties.sample(frac=1.0, random_state=2), "one": base.iloc[:1],
+        "datetimes": base.assign(release_date=[dt.datetime(d.year, d.month, d.day) for d in rel_d]),
+        "timestamps": base.assign(observation_date=pd.to_datetime(base["observation_date"])),
+        "missing": base.assign(release_date=[None] + rel_d[1:]),
+        "empty": base.iloc[:0],
+    }
+
+
+def _session_cases() -> dict[str, list[Any]]:
+    days = [dt.date(2019, 12, 1) + dt.timedelta(days=k) for k in range(0, 1100, 3)]
+    return {
+        "sessions": days, "one": days[-1:], "before_all": days[:5], "repeated": sorted(days[:50] + days[20:60]),
+        "unsorted": days[::-1][:40], "empty": [], "datetimes": [dt.datetime(d.year, d.month, d.day) for d in days],
+        "exact_releases": sorted(set(_obs_cases()["base"]["release_date"])),
+    }
+
+
+@pytest.mark.parametrize("obs_case", list(_obs_cases()))
+@pytest.mark.parametrize("dates_case", list(_session_cases()))
+def test_asof_is_the_merge_asof(obs_case: str, dates_case: str) -> None:
+    from brmacro.signals.strategies import _asof
+
+    obs, dates = _obs_cases()[obs_case], _session_cases()[dates_case]
+    try:
+        want = _old_asof(obs, dates)
+    except Exception as exc:  # noqa: BLE001 - the new code must fail the same way
+        with pytest.raises(type(exc)):
+            _asof(obs, dates)
+        return
+    got = _asof(obs, dates)
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+    assert got.index.dtype == want.index.dtype and list(got.index) == list(want.index)
+
+
+def test_asof_takes_numpy_path_on_macro_obs() -> None:
+    from brmacro.signals.strategies import _asof_days
+
+    obs = _obs_cases()["revised"]
+    assert _asof_days(obs, _session_cases()["sessions"]) is not None
+    for case in ("datetimes", "timestamps", "missing", "empty"):
+        assert _asof_days(_obs_cases()[case], _session_cases()["sessions"]) is None
+    assert _asof_days(obs, _session_cases()["unsorted"]) is None
