@@ -326,3 +326,92 @@ def test_asof_takes_numpy_path_on_macro_obs() -> None:
     for case in ("datetimes", "timestamps", "missing", "empty"):
         assert _asof_days(_obs_cases()[case], _session_cases()["sessions"]) is None
     assert _asof_days(obs, _session_cases()["unsorted"]) is None
+
+
+# --------------------------------------------------------------------------- SilverData.macro_asof
+def _old_macro_asof(sd: SilverData, name: str, at: Any, yoy_periods: int = 0,
+                    monthly_lag_days: int | None = None) -> pd.Series:
+    """``SilverData.macro_asof`` before its numpy path (the frames throughout)."""
+    rows = sd._rows("macro_df", ("series",), name).loc[:, ["observation_date", "release_date", "value"]]
+    if rows.empty:
+        raise agents_data.SeriesMissing(name)
+    rows = rows.sort_values("observation_date", kind="mergesort")
+    if monthly_lag_days is not None:
+        avail = rows["observation_date"] + pd.offsets.MonthEnd(0) + pd.Timedelta(days=monthly_lag_days)
+        rows = rows.assign(release_date=avail.where(avail <= rows["release_date"], rows["release_date"]))
+    if yoy_periods > 0:
+        rows = rows.assign(value=rows["value"] / rows["value"].shift(yoy_periods) - 1.0).dropna(subset=["value"])
+    rows = rows.sort_values(["release_date", "observation_date"], kind="mergesort")
+    frontier = rows.loc[rows["observation_date"] >= rows["observation_date"].cummax()]
+    frontier = frontier.drop_duplicates("release_date", keep="last")
+    left = pd.DataFrame({"t": pd.DatetimeIndex(at)}).sort_values("t")
+    out = pd.merge_asof(left, frontier, left_on="t", right_on="release_date", direction="backward")
+    return pd.Series(out["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(out["t"]), name=name)
+
+
+def _macro_frame() -> pd.DataFrame:
+    """Series ``a`` (revisions, ties, NaN / -0.0 / inf values, releases before later observations), ``b`` (one row),
+    in shuffled table order with date objects as read."""
+    obs = _obs_cases()
+    a = pd.concat([obs["revised"], obs["ties"].iloc[80:]], ignore_index=True)
+    a.loc[[3, 4, 50], "value"] = [np.nan, -0.0, np.inf]
+    a = a.assign(series="a")
+    b = obs["base"].iloc[:1].assign(series="b")
+    return pd.concat([a, b], ignore_index=True).sample(frac=1.0, random_state=4).reset_index(drop=True)
+
+
+def _empty_silver(macro: pd.DataFrame, day: dt.date = dt.date(2023, 6, 30)) -> SilverData:
+    none = pd.DataFrame({"date": pd.Series([], dtype=object)})
+    return SilverData(day, macro, none, none, none, none)
+
+
+def _at_cases() -> dict[str, Any]:
+    days = pd.date_range("2019-11-01", "2023-06-30", freq="B")
+    return {
+        "sessions": days, "one": days[-1:], "before_all": days[:5], "unsorted": days[::-1][:300],
+        "repeated": days[300:340].append(days[310:350]), "releases": pd.DatetimeIndex(
+            sorted(set(pd.to_datetime(_obs_cases()["base"]["release_date"])))),
+        "shifted": days - pd.DateOffset(months=6), "list": list(days[:100]), "empty": days[:0],
+        "nat": days[:30].insert(5, pd.NaT), "seconds": days.as_unit("s"), "tz": days.tz_localize("UTC"),
+    }
+
+
+@pytest.mark.parametrize("at_case", list(_at_cases()))
+@pytest.mark.parametrize("how", [{}, {"yoy_periods": 12}, {"monthly_lag_days": 20}])
+@pytest.mark.parametrize("name", ["a", "b"])
+def test_macro_asof_is_the_merge_asof(at_case: str, how: dict[str, int], name: str) -> None:
+    sd = _empty_silver(_macro_frame())
+    at = _at_cases()[at_case]
+    try:
+        want = _old_macro_asof(sd, name, at, **how)
+    except Exception as exc:  # noqa: BLE001 - the new code must fail the same way
+        with pytest.raises(type(exc)):
+            sd.macro_asof(name, at, **how)
+        return
+    got = sd.macro_asof(name, at, **how)
+    pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+    assert got.index.name == want.index.name and got.index.dtype == want.index.dtype
+
+
+def test_macro_asof_fallbacks() -> None:
+    """A missing date in the rows, or a non-float value, takes the frames (and gives what they give)."""
+    sd = _empty_silver(_macro_frame())
+    at = _at_cases()["sessions"]
+    assert agents_data._asof_released(sd._rows("macro_df", ("series",), "a"), at) is not None
+    nat = sd.macro_df.copy()
+    nat.loc[nat.index[nat["series"] == "a"][:2], "release_date"] = pd.NaT
+    ints = sd.macro_df.assign(value=np.arange(len(sd.macro_df)))
+    for frame in (nat, ints):
+        sd2 = _empty_silver(_macro_frame())
+        sd2.macro_df = frame
+        assert agents_data._asof_released(sd2._rows("macro_df", ("series",), "a"), at) is None
+        try:
+            want = _old_macro_asof(sd2, "a", at)
+        except Exception as exc:  # noqa: BLE001
+            with pytest.raises(type(exc)):
+                sd2.macro_asof("a", at)
+            continue
+        pd.testing.assert_series_equal(sd2.macro_asof("a", at), want, check_exact=True)
+    with pytest.raises(agents_data.SeriesMissing):
+        sd.macro_asof("nope", at)

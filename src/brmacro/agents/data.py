@@ -157,6 +157,41 @@ def _split_codes(df: pd.DataFrame, by: tuple[str, ...]) -> _Codes | dict[Any, pd
     return dict(iter(df.groupby(col, sort=False)))
 
 
+def _asof_released(rows: pd.DataFrame, at: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """:meth:`SilverData.macro_asof` without a year-on-year change or a monthly lag, in numpy: the dates of ``at``
+    sorted and the value of each, or None unless both date columns and ``at`` are naive ``datetime64[ns]`` without
+    ``NaT`` and the values float64 (then the frames do it).
+
+    The same steps on the dates as integers: the rows sorted by (release date, observation date), ties in table
+    order (``np.lexsort`` is stable, as the frames' two stable sorts are); a row kept when its observation date is
+    the running maximum; one row per release date, the last; for each date the value of the last release on or
+    before it (``merge_asof`` backward), NaN before the first.
+    """
+    obs, rel, val = rows["observation_date"], rows["release_date"], rows["value"]
+    ns = np.dtype("datetime64[ns]")
+    if obs.dtype != ns or rel.dtype != ns or val.dtype != np.float64:
+        return None
+    t = pd.DatetimeIndex(at)
+    if t.dtype != ns or not len(t):
+        return None
+    seen = obs.to_numpy().view(np.int64)
+    released = rel.to_numpy().view(np.int64)
+    when = np.sort(t.to_numpy())
+    nat = np.iinfo(np.int64).min
+    if (seen == nat).any() or (released == nat).any() or (when.view(np.int64) == nat).any():
+        return None
+    order = np.lexsort((seen, released))
+    seen_s = seen[order]
+    kept = order[seen_s >= np.maximum.accumulate(seen_s)]
+    rel_k = released[kept]
+    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
+    pos = np.searchsorted(released[kept], when.view(np.int64), side="right") - 1
+    out = np.full(len(when), np.nan)
+    hit = pos >= 0
+    out[hit] = val.to_numpy()[kept[pos[hit]]]
+    return when, out
+
+
 def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:
     """``rows.set_index(index)[value]``: the column ``value`` on the column ``index`` (an index of that name), without
     building the whole re-indexed frame first."""
@@ -310,9 +345,14 @@ class SilverData:
             end of the observation month plus this lag instead: the session's vintage, published on
             the usual lag (pseudo real time; the values themselves are the latest vintage).
         """
-        rows = self._rows("macro_df", ("series",), name).loc[:, ["observation_date", "release_date", "value"]]
-        if rows.empty:
+        held = self._rows("macro_df", ("series",), name)
+        if held.empty:
             raise self._missing(f"macro series {name!r}")
+        if yoy_periods <= 0 and monthly_lag_days is None:
+            fast = _asof_released(held, at)
+            if fast is not None:
+                return pd.Series(fast[1], index=pd.DatetimeIndex(fast[0], name="t"), name=name)
+        rows = held.loc[:, ["observation_date", "release_date", "value"]]
         rows = rows.sort_values("observation_date", kind="mergesort")
         if monthly_lag_days is not None:
             avail = rows["observation_date"] + pd.offsets.MonthEnd(0) + pd.Timedelta(days=monthly_lag_days)
