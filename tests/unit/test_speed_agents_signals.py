@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,26 @@ def test_macro_asof_fallbacks() -> None:
         pd.testing.assert_series_equal(sd2.macro_asof("a", at), want, check_exact=True)
     with pytest.raises(agents_data.SeriesMissing):
         sd.macro_asof("nope", at)
+
+
+# --------------------------------------------------------------------------- signals.strategies inf_03's targets
+@pytest.mark.parametrize("table", [None, [{"from": "2019-01-01", "target": 0.0425}, {"from": "2021-06-30",
+                                                                                   "target": 0.0375}],
+                                   [{"from": "2022-01-01", "target": 0.03}]])
+@pytest.mark.parametrize("dates", [
+    [dt.date(2019, 12, 30) + dt.timedelta(days=k) for k in range(0, 1500, 2)],
+    [dt.date(2023, 5, 2), dt.date(2020, 3, 1), dt.date(2023, 1, 1), dt.date(2020, 12, 31)],
+    [dt.date(2021, 1, 1)], [],
+])
+def test_targets_by_year_are_the_per_date_targets(table: list[dict[str, Any]] | None, dates: list[dt.date]) -> None:
+    from brmacro.signals.market import StrategyGap
+    from brmacro.signals.strategies import _targets_by_year, inflation_target
+
+    try:
+        want = [inflation_target(d.year, table) for d in dates]
+    except StrategyGap as exc:
+        with pytest.raises(StrategyGap, match=re.escape(str(exc))):
+            _targets_by_year(dates, table)
+        return
+    got = _targets_by_year(dates, table)
+    assert np.array(got).tobytes() == np.array(want, dtype=float).tobytes() and len(got) == len(want)

@@ -110,6 +110,20 @@ def inflation_target(year: int, table: Sequence[Mapping[str, Any]] | None = None
     return known[-1][1]
 
 
+def _targets_by_year(dates: Sequence[dt.date], table: Sequence[Mapping[str, Any]] | None) -> list[float]:
+    """``[inflation_target(d.year, table) for d in dates]`` with one :func:`inflation_target` per year (a pure
+    function of the year and the table), asked in the order the dates first reach each year (the same first
+    error)."""
+    by_year: dict[int, float] = {}
+    out = []
+    for d in dates:
+        y = d.year
+        if y not in by_year:
+            by_year[y] = inflation_target(y, table)
+        out.append(by_year[y])
+    return out
+
+
 def _dir(z: float, entry: float) -> int:
     return int(np.sign(z)) if abs(z) >= entry else 0
 
@@ -359,7 +373,7 @@ def inf_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Strate
     n = int(p["tenor_du"])
     bei = m.curve_point("BR_BEI", n)
     dates = list(bei.index)
-    tgt = pd.Series([inflation_target(d.year, p.get("inflation_target")) for d in dates], index=dates)
+    tgt = pd.Series(_targets_by_year(dates, p.get("inflation_target")), index=dates)
     ipca = _asof(m.macro_obs(s["ipca_12m"]), dates)
     focus = _asof(m.macro_obs(s["focus_ipca_12m"]), dates)
     comp = (((bei - tgt) + (bei - ipca) + (bei - focus)) / 3.0).dropna().rename("BEI richness")
