@@ -439,3 +439,32 @@ def test_targets_by_year_are_the_per_date_targets(table: list[dict[str, Any]] | 
         return
     got = _targets_by_year(dates, table)
     assert np.array(got).tobytes() == np.array(want, dtype=float).tobytes() and len(got) == len(want)
+
+
+# --------------------------------------------------------------------------- signals.steps._column_rows
+def _typed_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "s": ["x", None, "z", "é"], "f": [1.0, np.nan, -0.0, np.inf], "i": [1, 2, -3, 2**40],
+        "d": [dt.date(2020, 1, 1), dt.date(2021, 2, 3), dt.date(2020, 1, 1), dt.date(1999, 12, 31)],
+        "b": [True, False, True, False], "o": [1.5, None, "x", 2], "t": pd.to_datetime(["2020-01-01"] * 4),
+        "n": pd.array([1, None, 3, 4], dtype="Int64"), "c": pd.Categorical(["u", "v", "u", "v"]),
+    }, index=[7, 3, 3, 0])
+
+
+def _same_value(x: Any, y: Any) -> bool:
+    return type(x) is type(y) and (x is y or x == y or (x != x and y != y))  # NaN is NaN's own value here
+
+
+@pytest.mark.parametrize("names", [("s", "f", "i", "d", "b", "o", "t"), ("f",), ("n", "s"), ("c", "i"),
+                                   ("s", "s")])
+@pytest.mark.parametrize("rows", ["all", "empty", "one", "reversed"])
+def test_column_rows_are_itertuples(names: tuple[str, ...], rows: str) -> None:
+    from brmacro.signals.steps import _column_rows
+
+    df = _typed_frame()
+    df = {"all": df, "empty": df.iloc[:0], "one": df.iloc[1:2], "reversed": df.iloc[::-1]}[rows]
+    want = [tuple(getattr(r, n) for n in names) for r in df.itertuples(index=False)]
+    got = list(_column_rows(df, names))
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert len(g) == len(w) and all(_same_value(a, b) for a, b in zip(g, w, strict=True)), (g, w)
