@@ -468,3 +468,69 @@ def test_column_rows_are_itertuples(names: tuple[str, ...], rows: str) -> None:
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         assert len(g) == len(w) and all(_same_value(a, b) for a, b in zip(g, w, strict=True)), (g, w)
+
+
+# --------------------------------------------------------------------------- agents.inflation.bottom_up_forecast kept
+def _old_bottom_up(groups: dict[str, pd.Series], weights: dict[str, float], *, window: int, momentum: int,
+                   min_groups: int) -> dict[str, Any]:
+    """``bottom_up_forecast`` before its groups were kept."""
+    fc: dict[str, float] = {}
+    for g, s in groups.items():
+        x = s.dropna().iloc[-window:]
+        if len(x) < 36 or g not in weights:
+            continue
+        months = pd.DatetimeIndex(x.index).month
+        seas = x.groupby(months).mean() - x.mean()
+        if len(seas) < 12:
+            continue
+        sa = x - seas.reindex(months).to_numpy()
+        level = float(sa.iloc[-momentum:].mean())
+        fc[g] = float(np.prod(1.0 + level + seas.to_numpy()) - 1.0)
+    if len(fc) < min_groups:
+        return {"forecast": float("nan"), "by_group": fc, "weights": {}}
+    tot = sum(weights[g] for g in fc)
+    w = {g: weights[g] / tot for g in fc}
+    return {"forecast": float(sum(w[g] * fc[g] for g in fc)), "by_group": fc, "weights": w}
+
+
+def _group_cases() -> dict[str, pd.Series]:
+    rng = np.random.default_rng(9)
+    idx = pd.date_range("2015-01-01", periods=90, freq="MS", name="observation_date")
+    base = pd.Series(rng.normal(0.004, 0.003, 90), index=idx)
+    nan = base.copy()
+    nan.iloc[[5, 40, 88]] = np.nan
+    nan.iloc[60] = -0.0
+    odd_months = base[base.index.month != 2]  # 11 calendar months: skipped
+    return {
+        "food": base.rename("food"), "housing": nan.rename("housing"), "household": base.iloc[:36].rename("hh"),
+        "apparel": base.iloc[:35].rename("apparel"), "transport": odd_months.rename("t"),
+        "health": base.iloc[-50:].rename("health"), "personal": (base * 2).rename("personal"),
+        "education": base.astype("float32").rename("education"), "unweighted": base.rename("x"),
+        "empty": base.iloc[:0].rename("empty"),
+    }
+
+
+@pytest.mark.parametrize("window,momentum,min_groups", [(60, 6, 3), (48, 3, 1), (36, 12, 9), (120, 1, 0)])
+@pytest.mark.parametrize("subset", ["all", "few", "none"])
+def test_bottom_up_forecast_is_the_old_one(window: int, momentum: int, min_groups: int, subset: str) -> None:
+    from brmacro.agents.inflation import bottom_up_forecast
+
+    cases = _group_cases()
+    names = {"all": list(cases), "few": ["food", "apparel", "empty"], "none": []}[subset]
+    groups = {g: cases[g] for g in names}
+    weights = {g: 0.1 + 0.01 * i for i, g in enumerate(cases) if g != "unweighted"}
+    for _ in range(2):  # computed, then kept
+        got = bottom_up_forecast(groups, weights, window=window, momentum=momentum, min_groups=min_groups)
+        want = _old_bottom_up(groups, weights, window=window, momentum=momentum, min_groups=min_groups)
+        assert list(got["by_group"]) == list(want["by_group"]) and list(got["weights"]) == list(want["weights"])
+        assert np.array(list(got["by_group"].values())).tobytes() == np.array(list(want["by_group"].values())).tobytes()
+        assert np.array(list(got["weights"].values())).tobytes() == np.array(list(want["weights"].values())).tobytes()
+        assert np.array([got["forecast"]]).tobytes() == np.array([want["forecast"]]).tobytes()
+    changed = dict(groups)
+    if "food" in changed:  # a new print: another key
+        changed["food"] = changed["food"].copy()
+        changed["food"].iloc[-1] = 0.02
+        got = bottom_up_forecast(changed, weights, window=window, momentum=momentum, min_groups=min_groups)
+        want = _old_bottom_up(changed, weights, window=window, momentum=momentum, min_groups=min_groups)
+        assert np.array([got["forecast"]]).tobytes() == np.array([want["forecast"]]).tobytes()
+        assert got["by_group"] == want["by_group"]
