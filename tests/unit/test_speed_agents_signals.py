@@ -534,3 +534,20 @@ def test_bottom_up_forecast_is_the_old_one(window: int, momentum: int, min_group
         want = _old_bottom_up(changed, weights, window=window, momentum=momentum, min_groups=min_groups)
         assert np.array([got["forecast"]]).tobytes() == np.array([want["forecast"]]).tobytes()
         assert got["by_group"] == want["by_group"]
+
+
+@pytest.mark.parametrize("case", list(_monthly_cases()))
+def test_monetary_and_fiscal_monthly_are_the_old_ones(case: str) -> None:
+    """monetary's and fiscal's ``_monthly`` (the same month starts, kept; fiscal's sorted) against their old code."""
+    from brmacro.agents import fiscal, monetary
+
+    s = _monthly_cases()[case]
+    before = s.copy()
+    for _ in range(2):  # computed (or kept by the other agent), then kept
+        for got, want in ((monetary._monthly(s), _old_m(s)), (fiscal._monthly(s), _old_m(s).sort_index())):
+            pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
+            assert got.index.freq == want.index.freq and got.index.name == want.index.name
+            assert got.to_numpy().tobytes() == want.to_numpy().tobytes()
+            got.iloc[:] = 7  # a caller's edit never reaches the kept series
+    pd.testing.assert_series_equal(s, before, check_exact=True, check_freq=True)  # the input is unchanged
+    assert s.index.equals(before.index)

@@ -14,12 +14,14 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from brmacro.agents.schemas import FEATURES, SIGNALS
+from brmacro.kept import KeptFrames, series_key
 
 __all__ = [
     "CompositeResult",
@@ -370,6 +372,29 @@ def kalman_local_level(
             p = (1.0 - k) * p
         xs[t], ps[t] = x, p
     return xs, ps
+
+
+def month_starts(s: pd.Series) -> pd.Series:
+    """A monthly series labelled on each month's first day (the last value of a month observed twice), ``s`` itself
+    unchanged.
+
+    A pure function of the series, which changes only when it is released: kept per process
+    (:class:`brmacro.kept.KeptFrames`) under its exact bytes (:func:`brmacro.kept.series_key`: values, dates, the
+    index's frequency and name, the series' name), so the sessions of a batch job between two releases share it; a
+    copy is handed out (the same values, index, inferred frequency and names).
+    """
+    k = series_key(s)
+    return _KEPT_MONTH_STARTS.get(None if k is None else ("month_starts", k), partial(_by_month_start, s))
+
+
+def _by_month_start(s: pd.Series) -> pd.Series:
+    s = s.copy()
+    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
+    return s[~s.index.duplicated(keep="last")]
+
+
+#: :func:`month_starts` of the last series of this process (24 a session: inflation, monetary policy, fiscal)
+_KEPT_MONTH_STARTS: KeptFrames[pd.Series] = KeptFrames(64)
 
 
 def monthly_last(s: pd.Series) -> pd.Series:

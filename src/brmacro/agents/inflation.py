@@ -22,6 +22,7 @@ from brmacro.agents.common import (
     composite_signal,
     fired_branch,
     gap_signal,
+    month_starts,
     monthly_last,
     ols,
     target_at,
@@ -179,25 +180,8 @@ def persistence_score(parts: Mapping[str, float]) -> float:
 
 
 def _m(data: SilverData, name: str) -> pd.Series:
-    """The macro series ``name`` by month start (the last value of a month observed twice).
-
-    A pure function of the series, which changes only when it is released: kept per process
-    (:class:`brmacro.kept.KeptFrames`) under its exact bytes (:func:`brmacro.kept.series_key`: values, dates, the
-    index's frequency and name, the series' name), so the sessions of a batch job between two releases share it; a
-    copy is handed out (the same values, index, inferred frequency and names).
-    """
-    s = data.macro(name)
-    k = series_key(s)
-    return _KEPT_MONTHLY.get(None if k is None else ("_m", k), lambda: _by_month_start(s))
-
-
-def _by_month_start(s: pd.Series) -> pd.Series:
-    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
-    return s[~s.index.duplicated(keep="last")]
-
-
-#: :func:`_m` of the last series of this process (17 a session)
-_KEPT_MONTHLY: KeptFrames[pd.Series] = KeptFrames(48)
+    """The macro series ``name`` by month start (:func:`brmacro.agents.common.month_starts`, kept per process)."""
+    return month_starts(data.macro(name))
 
 
 def phillips_signal(
