@@ -551,3 +551,48 @@ def test_monetary_and_fiscal_monthly_are_the_old_ones(case: str) -> None:
             got.iloc[:] = 7  # a caller's edit never reaches the kept series
     pd.testing.assert_series_equal(s, before, check_exact=True, check_freq=True)  # the input is unchanged
     assert s.index.equals(before.index)
+
+
+# --------------------------------------------------------------------------- agents.common.monthly_last
+def _old_monthly_last(s: pd.Series) -> pd.Series:
+    s = s.dropna()
+    idx = pd.DatetimeIndex(s.index)
+    out = s.groupby(idx.to_period("M")).last()
+    out.index = out.index.to_timestamp(how="start")  # type: ignore[attr-defined]
+    return out
+
+
+def _daily_cases() -> dict[str, pd.Series]:
+    rng = np.random.default_rng(13)
+    days = pd.bdate_range("2021-01-04", periods=400, name="observation_date")
+    base = pd.Series(rng.normal(5, 0.1, 400), index=days, name="usdbrl")
+    nan = base.copy()
+    nan.iloc[[0, 21, 22, 399]] = np.nan
+    nan.iloc[5] = -0.0
+    gap = base[(base.index.month != 3) | (base.index.year != 2021)]
+    dup = pd.concat([base.iloc[:30], base.iloc[29:31] * 2]).sort_index(kind="mergesort")
+    return {
+        "base": base, "nan": nan, "gap_month": gap, "dup_days": dup, "one": base.iloc[:1], "two_months": base.iloc[:30],
+        "three_months": base.iloc[:62], "empty": base.iloc[:0], "all_nan": base.iloc[:5] * np.nan,
+        "unsorted": base.iloc[::-1], "unnamed": base.rename_axis(None).rename(None), "ints": base.round().astype(int),
+        "object_dates": pd.Series(base.to_numpy(), index=list(base.index.date), name="obj"),
+        "month_ends": pd.Series(rng.normal(size=24), index=pd.date_range("2020-01-31", periods=24, freq="ME")),
+        "utc": base.tz_localize("UTC"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_daily_cases()))
+def test_monthly_last_is_the_period_grouping(case: str) -> None:
+    from brmacro.agents.common import monthly_last
+
+    s = _daily_cases()[case]
+    try:
+        want = _old_monthly_last(s)
+    except Exception as exc:  # noqa: BLE001 - the new code must fail the same way
+        with pytest.raises(type(exc)):
+            monthly_last(s)
+        return
+    got = monthly_last(s)
+    pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
+    assert got.index.freq == want.index.freq and got.index.name == want.index.name and got.name == want.name
+    assert got.to_numpy().tobytes() == want.to_numpy().tobytes() and got.index.dtype == want.index.dtype

@@ -393,12 +393,31 @@ def _by_month_start(s: pd.Series) -> pd.Series:
     return s[~s.index.duplicated(keep="last")]
 
 
+def _monthly_last_sorted(s: pd.Series) -> pd.Series | None:
+    idx = s.index
+    if not (isinstance(idx, pd.DatetimeIndex) and idx.dtype == np.dtype("datetime64[ns]") and s.dtype == np.float64
+            and len(idx) and idx.is_monotonic_increasing and not idx.hasnans):
+        return None
+    month = idx.to_numpy().astype("datetime64[M]")
+    last = np.append(month[1:] != month[:-1], True)
+    starts = pd.DatetimeIndex(month[last].astype("datetime64[ns]"), name=idx.name, freq="infer")
+    return pd.Series(s.to_numpy()[last], index=starts, name=s.name)
+
+
 #: :func:`month_starts` of the last series of this process (24 a session: inflation, monetary policy, fiscal)
 _KEPT_MONTH_STARTS: KeptFrames[pd.Series] = KeptFrames(64)
 
 
 def monthly_last(s: pd.Series) -> pd.Series:
-    """Last value of each calendar month of a daily series, labelled on the month's first day."""
+    """Last value of each calendar month of a daily series, labelled on the month's first day.
+
+    For a float64 series on an ascending naive ``datetime64[ns]`` index without ``NaT`` (a silver series), in numpy:
+    the last row of each month (rows ascending, so a month's rows are one run) labelled on the month's first day,
+    the frequency inferred as ``to_timestamp`` infers it; anything else goes through the period grouping.
+    """
+    fast = _monthly_last_sorted(s.dropna())
+    if fast is not None:
+        return fast
     s = s.dropna()
     idx = pd.DatetimeIndex(s.index)
     out = s.groupby(idx.to_period("M")).last()
