@@ -596,3 +596,16 @@ def test_monthly_last_is_the_period_grouping(case: str) -> None:
     pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
     assert got.index.freq == want.index.freq and got.index.name == want.index.name and got.name == want.name
     assert got.to_numpy().tobytes() == want.to_numpy().tobytes() and got.index.dtype == want.index.dtype
+
+
+def test_from_context_with_a_missing_file_raises_as_the_read_does(tmp_path: Path) -> None:
+    agents_data._KEPT_VIEWS.clear()
+    fr = fabricate_silver(years=3, n_sessions=120)
+    _write_silver(fr, tmp_path, D)
+    partition_paths(tmp_path, "silver_curves", D)["slopes"].unlink()
+    assert agents_data._view_key(_context(tmp_path, D)) is None
+    with pytest.raises(Exception) as want:  # noqa: PT011 - whatever the read raises
+        _fresh(_context(tmp_path, D))
+    with pytest.raises(want.type):
+        SilverData.from_context(_context(tmp_path, D))
+    assert len(agents_data._KEPT_VIEWS) == 0

@@ -93,13 +93,19 @@ class _View:
 _KEPT_VIEWS: KeptFrames[_View] = KeptFrames(2)
 
 
-def _view_key(ctx: Context) -> tuple[Any, ...]:
-    """The session and each silver table's path and file identity (size, modification time in ns, inode)."""
+def _view_key(ctx: Context) -> tuple[Any, ...] | None:
+    """The session and each silver table's path and file identity (size, modification time in ns, inode), taken
+    before the tables are read (as :class:`brmacro.pipeline.SharedReads` does: a file rewritten in between is read
+    new under its old identity, never old under its new one); None (not kept) when a table is not declared or not
+    there, for the read to raise as it does."""
     parts: list[Any] = [ctx.date.isoformat()]
-    for asset, table in _TABLES.values():
-        path = Path(ctx.inputs[asset][table])
-        st = path.stat()
-        parts.append((asset, table, str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+    try:
+        for asset, table in _TABLES.values():
+            path = Path(ctx.inputs[asset][table])
+            st = path.stat()
+            parts.append((asset, table, str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+    except (KeyError, OSError):
+        return None
     return tuple(parts)
 
 
@@ -259,6 +265,7 @@ class SilverData:
         session and each table's file identity -- path, size, modification time and inode, the key under which
         :class:`brmacro.pipeline.SharedReads` hands out one read of the file -- and each agent gets copies.
         """
+        key = _view_key(ctx)
         frames = {name: ctx.table(asset, table) for name, (asset, table) in _TABLES.items()}
 
         def build() -> _View:
@@ -268,7 +275,7 @@ class SilverData:
             return _View({name: getattr(full, name) for name in _TABLES},
                          {name: (by, c) for name, (by, c) in splits.items() if isinstance(c, _Codes)})
 
-        view = _KEPT_VIEWS.get(_view_key(ctx), build)
+        view = _KEPT_VIEWS.get(key, build)
         f = view.frames
         out = cls(ctx.date, f["macro_df"], f["curves_df"], f["slopes_df"], f["returns_df"], f["prices_df"],
                   asset=ctx.asset, _ready=True)
