@@ -14,12 +14,14 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from brmacro.agents.schemas import FEATURES, SIGNALS
+from brmacro.kept import KeptFrames, series_key
 
 __all__ = [
     "CompositeResult",
@@ -372,8 +374,50 @@ def kalman_local_level(
     return xs, ps
 
 
+def month_starts(s: pd.Series) -> pd.Series:
+    """A monthly series labelled on each month's first day (the last value of a month observed twice), ``s`` itself
+    unchanged.
+
+    A pure function of the series, which changes only when it is released: kept per process
+    (:class:`brmacro.kept.KeptFrames`) under its exact bytes (:func:`brmacro.kept.series_key`: values, dates, the
+    index's frequency and name, the series' name), so the sessions of a batch job between two releases share it; a
+    copy is handed out (the same values, index, inferred frequency and names).
+    """
+    k = series_key(s)
+    return _KEPT_MONTH_STARTS.get(None if k is None else ("month_starts", k), partial(_by_month_start, s))
+
+
+def _by_month_start(s: pd.Series) -> pd.Series:
+    s = s.copy()
+    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
+    return s[~s.index.duplicated(keep="last")]
+
+
+def _monthly_last_sorted(s: pd.Series) -> pd.Series | None:
+    idx = s.index
+    if not (isinstance(idx, pd.DatetimeIndex) and idx.dtype == np.dtype("datetime64[ns]") and s.dtype == np.float64
+            and len(idx) and idx.is_monotonic_increasing and not idx.hasnans):
+        return None
+    month = idx.to_numpy().astype("datetime64[M]")
+    last = np.append(month[1:] != month[:-1], True)
+    starts = pd.DatetimeIndex(month[last].astype("datetime64[ns]"), name=idx.name, freq="infer")
+    return pd.Series(s.to_numpy()[last], index=starts, name=s.name)
+
+
+#: :func:`month_starts` of the last series of this process (24 a session: inflation, monetary policy, fiscal)
+_KEPT_MONTH_STARTS: KeptFrames[pd.Series] = KeptFrames(64)
+
+
 def monthly_last(s: pd.Series) -> pd.Series:
-    """Last value of each calendar month of a daily series, labelled on the month's first day."""
+    """Last value of each calendar month of a daily series, labelled on the month's first day.
+
+    For a float64 series on an ascending naive ``datetime64[ns]`` index without ``NaT`` (a silver series), in numpy:
+    the last row of each month (rows ascending, so a month's rows are one run) labelled on the month's first day,
+    the frequency inferred as ``to_timestamp`` infers it; anything else goes through the period grouping.
+    """
+    fast = _monthly_last_sorted(s.dropna())
+    if fast is not None:
+        return fast
     s = s.dropna()
     idx = pd.DatetimeIndex(s.index)
     out = s.groupby(idx.to_period("M")).last()

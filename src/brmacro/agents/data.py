@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from brmacro.errors import InputMissing
+from brmacro.kept import KeptFrames
 
 if TYPE_CHECKING:  # pragma: no cover
     from brmacro.pipeline import Context
@@ -52,6 +54,148 @@ def _on_or_before(f: pd.DataFrame, col: str, d: pd.Timestamp) -> pd.DataFrame:
         return f
     out: pd.DataFrame = f.loc[keep].reset_index(drop=True)
     return out
+
+
+#: SilverData's frames: the (asset, table) each is read from.
+_TABLES = {
+    "macro_df": ("silver_macro", "part"),
+    "curves_df": ("silver_curves", "part"),
+    "slopes_df": ("silver_curves", "slopes"),
+    "returns_df": ("silver_returns", "part"),
+    "prices_df": ("silver_returns", "prices"),
+}
+
+
+#: The key columns :meth:`SilverData._rows` splits each frame by.
+_SPLITS = {
+    "macro_df": ("series",),
+    "curves_df": ("curve", "tenor_label"),
+    "returns_df": ("instrument",),
+    "prices_df": ("series",),
+}
+
+
+@dataclass(frozen=True)
+class _View:
+    """SilverData's five frames as constructed (filtered, dates converted) and their splits by the key columns
+    (:data:`_SPLITS`, those that are factorizations): what :data:`_KEPT_VIEWS` keeps."""
+
+    frames: dict[str, pd.DataFrame]
+    splits: dict[str, tuple[tuple[str, ...], _Codes]]
+
+    def copy(self) -> _View:
+        """The frames copied; the splits' codes (read-only) shared, their taken groups not."""
+        return _View({name: f.copy() for name, f in self.frames.items()},
+                     {name: (by, c.fresh()) for name, (by, c) in self.splits.items()})
+
+
+#: The views of the last sessions built in this process (one session's five agents share one).
+_KEPT_VIEWS: KeptFrames[_View] = KeptFrames(2)
+
+
+def _view_key(ctx: Context) -> tuple[Any, ...] | None:
+    """The session and each silver table's path and file identity (size, modification time in ns, inode), taken
+    before the tables are read (as :class:`brmacro.pipeline.SharedReads` does: a file rewritten in between is read
+    new under its old identity, never old under its new one); None (not kept) when a table is not declared or not
+    there, for the read to raise as it does."""
+    parts: list[Any] = [ctx.date.isoformat()]
+    try:
+        for asset, table in _TABLES.values():
+            path = Path(ctx.inputs[asset][table])
+            st = path.stat()
+            parts.append((asset, table, str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+    except (KeyError, OSError):
+        return None
+    return tuple(parts)
+
+
+class _Codes:
+    """A frame's rows split by one or two object key columns, as ``groupby(by, sort=False)`` splits them: each key
+    column factorized (missing keys out, as ``groupby`` drops them), a group's rows taken on demand and held."""
+
+    def __init__(self, codes: np.ndarray, levels: list[dict[Any, int]], sizes: list[int]) -> None:
+        codes.setflags(write=False)
+        self.codes = codes
+        self.levels = levels
+        self.sizes = sizes
+        self.taken: dict[int, pd.DataFrame | None] = {}
+
+    def fresh(self) -> _Codes:
+        """The same split (codes and levels shared, never written) with no group taken yet: for a copy of the
+        frame."""
+        return _Codes(self.codes, self.levels, self.sizes)
+
+    def rows(self, df: pd.DataFrame, key: Any) -> pd.DataFrame | None:
+        """The group ``key`` (a value, or a tuple of two) of ``df``: its rows in table order, or None."""
+        hash(key)  # an unhashable key raises TypeError, as the dict of groups did
+        parts = key if len(self.levels) > 1 else (key,)
+        if len(self.levels) > 1 and (not isinstance(key, tuple) or len(key) != len(self.levels)):
+            return None
+        code = 0
+        for level, size, part in zip(self.levels, self.sizes, parts, strict=True):
+            i = level.get(part)
+            if i is None:
+                return None
+            code = code * size + i
+        if code not in self.taken:
+            pos = np.flatnonzero(self.codes == code)
+            self.taken[code] = df.iloc[pos] if len(pos) else None
+        return self.taken[code]
+
+
+def _split_codes(df: pd.DataFrame, by: tuple[str, ...]) -> _Codes | dict[Any, pd.DataFrame]:
+    """The split of ``df`` by the columns ``by`` :meth:`SilverData._rows` uses: :class:`_Codes` for one or two
+    ``object`` key columns, else the groups of ``groupby`` themselves."""
+    if 1 <= len(by) <= 2 and all(df[c].dtype == object for c in by):
+        codes = np.zeros(len(df), dtype=np.int64)
+        missing = np.zeros(len(df), dtype=bool)
+        levels: list[dict[Any, int]] = []
+        sizes: list[int] = []
+        for c in by:
+            cc, uniques = pd.factorize(df[c].to_numpy(), use_na_sentinel=True)
+            codes = codes * max(len(uniques), 1) + cc
+            missing |= cc < 0
+            levels.append({u: i for i, u in enumerate(uniques)})
+            sizes.append(max(len(uniques), 1))
+        codes[missing] = -1
+        return _Codes(codes, levels, sizes)
+    col = list(by) if len(by) > 1 else by[0]
+    return dict(iter(df.groupby(col, sort=False)))
+
+
+def _asof_released(rows: pd.DataFrame, at: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """:meth:`SilverData.macro_asof` without a year-on-year change or a monthly lag, in numpy: the dates of ``at``
+    sorted and the value of each, or None unless both date columns and ``at`` are naive ``datetime64[ns]`` without
+    ``NaT`` and the values float64 (then the frames do it).
+
+    The same steps on the dates as integers: the rows sorted by (release date, observation date), ties in table
+    order (``np.lexsort`` is stable, as the frames' two stable sorts are); a row kept when its observation date is
+    the running maximum; one row per release date, the last; for each date the value of the last release on or
+    before it (``merge_asof`` backward), NaN before the first.
+    """
+    obs, rel, val = rows["observation_date"], rows["release_date"], rows["value"]
+    ns = np.dtype("datetime64[ns]")
+    if obs.dtype != ns or rel.dtype != ns or val.dtype != np.float64:
+        return None
+    t = pd.DatetimeIndex(at)
+    if t.dtype != ns or not len(t):
+        return None
+    seen = obs.to_numpy().view(np.int64)
+    released = rel.to_numpy().view(np.int64)
+    when = np.sort(t.to_numpy())
+    nat = np.iinfo(np.int64).min
+    if (seen == nat).any() or (released == nat).any() or (when.view(np.int64) == nat).any():
+        return None
+    order = np.lexsort((seen, released))
+    seen_s = seen[order]
+    kept = order[seen_s >= np.maximum.accumulate(seen_s)]
+    rel_k = released[kept]
+    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
+    pos = np.searchsorted(released[kept], when.view(np.int64), side="right") - 1
+    out = np.full(len(when), np.nan)
+    hit = pos >= 0
+    out[hit] = val.to_numpy()[kept[pos[hit]]]
+    return when, out
 
 
 def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:
@@ -90,9 +234,13 @@ class SilverData:
     prices_df: pd.DataFrame
     asset: str = "agents"
     _cache: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
-    _split: dict[str, tuple[pd.DataFrame, dict[Any, pd.DataFrame]]] = field(default_factory=dict, repr=False)
+    _split: dict[str, tuple[pd.DataFrame, tuple[str, ...], _Codes | dict[Any, pd.DataFrame]]] = field(
+        default_factory=dict, repr=False)
+    _ready: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self._ready:  # frames already filtered and converted (from_context's kept view)
+            return
         d = pd.Timestamp(self.date)
         m = self.macro_df.copy()
         m["observation_date"] = _dates(m["observation_date"])
@@ -110,30 +258,45 @@ class SilverData:
 
     @classmethod
     def from_context(cls, ctx: Context) -> SilverData:
-        """Read the silver inputs of a step's context."""
-        return cls(
-            date=ctx.date,
-            macro_df=ctx.table("silver_macro"),
-            curves_df=ctx.table("silver_curves"),
-            slopes_df=ctx.table("silver_curves", "slopes"),
-            returns_df=ctx.table("silver_returns"),
-            prices_df=ctx.table("silver_returns", "prices"),
-            asset=ctx.asset,
-        )
+        """Read the silver inputs of a step's context.
+
+        The five agents of a session read the same five silver tables and build the same view of them; the view
+        (the frames as :meth:`__post_init__` leaves them) is kept per process (:data:`_KEPT_VIEWS`) under the
+        session and each table's file identity -- path, size, modification time and inode, the key under which
+        :class:`brmacro.pipeline.SharedReads` hands out one read of the file -- and each agent gets copies.
+        """
+        key = _view_key(ctx)
+        frames = {name: ctx.table(asset, table) for name, (asset, table) in _TABLES.items()}
+
+        def build() -> _View:
+            full = cls(ctx.date, frames["macro_df"], frames["curves_df"], frames["slopes_df"], frames["returns_df"],
+                       frames["prices_df"], asset=ctx.asset)
+            splits = {name: (by, _split_codes(getattr(full, name), by)) for name, by in _SPLITS.items()}
+            return _View({name: getattr(full, name) for name in _TABLES},
+                         {name: (by, c) for name, (by, c) in splits.items() if isinstance(c, _Codes)})
+
+        view = _KEPT_VIEWS.get(key, build)
+        f = view.frames
+        out = cls(ctx.date, f["macro_df"], f["curves_df"], f["slopes_df"], f["returns_df"], f["prices_df"],
+                  asset=ctx.asset, _ready=True)
+        for name, (by, codes) in view.splits.items():
+            out._split[name] = (f[name], by, codes)
+        return out
 
     def _rows(self, frame: str, by: tuple[str, ...], key: Any) -> pd.DataFrame:
         """``df.loc[(df[by[0]] == key[0]) & ...]`` of the frame attribute ``frame``, from one split of the frame.
 
         The frame is split by ``by`` once (rows in table order, index kept), so each question is a lookup
-        instead of a comparison over the whole table. A frame replaced since is split again.
+        instead of a comparison over the whole table. A frame replaced since is split again. The split is a
+        factorization of the key columns (:func:`_split_codes`); a group's rows are taken when first asked.
         """
         df: pd.DataFrame = getattr(self, frame)
         held = self._split.get(frame)
-        if held is None or held[0] is not df:
-            col = list(by) if len(by) > 1 else by[0]
-            held = (df, dict(iter(df.groupby(col, sort=False))))
+        if held is None or held[0] is not df or held[1] != by:
+            held = (df, by, _split_codes(df, by))
             self._split[frame] = held
-        rows = held[1].get(key)
+        split = held[2]
+        rows = split.rows(df, key) if isinstance(split, _Codes) else split.get(key)
         return df.iloc[:0] if rows is None else rows
 
     def _missing(self, what: str) -> SeriesMissing:
@@ -189,9 +352,14 @@ class SilverData:
             end of the observation month plus this lag instead: the session's vintage, published on
             the usual lag (pseudo real time; the values themselves are the latest vintage).
         """
-        rows = self._rows("macro_df", ("series",), name).loc[:, ["observation_date", "release_date", "value"]]
-        if rows.empty:
+        held = self._rows("macro_df", ("series",), name)
+        if held.empty:
             raise self._missing(f"macro series {name!r}")
+        if yoy_periods <= 0 and monthly_lag_days is None:
+            fast = _asof_released(held, at)
+            if fast is not None:
+                return pd.Series(fast[1], index=pd.DatetimeIndex(fast[0], name="t"), name=name)
+        rows = held.loc[:, ["observation_date", "release_date", "value"]]
         rows = rows.sort_values("observation_date", kind="mergesort")
         if monthly_lag_days is not None:
             avail = rows["observation_date"] + pd.offsets.MonthEnd(0) + pd.Timedelta(days=monthly_lag_days)

@@ -22,6 +22,7 @@ from brmacro.agents.common import (
     clamp,
     composite_signal,
     fired_branch,
+    month_starts,
     target_at,
 )
 from brmacro.agents.data import SilverData
@@ -64,9 +65,8 @@ def dominance_score(parts: Mapping[str, float], weights: Mapping[str, float], ma
 
 
 def _monthly(s: pd.Series) -> pd.Series:
-    s = s.copy()
-    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
-    return s[~s.index.duplicated(keep="last")].sort_index()
+    """``s`` by month start (:func:`brmacro.agents.common.month_starts`, kept per process), sorted."""
+    return month_starts(s).sort_index()
 
 
 def dsa_signal(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -21,6 +22,7 @@ from brmacro.agents.common import (
     composite_signal,
     fired_branch,
     gap_signal,
+    month_starts,
     monthly_last,
     ols,
     target_at,
@@ -97,21 +99,41 @@ def bottom_up_forecast(
     """
     fc: dict[str, float] = {}
     for g, s in groups.items():
-        x = s.dropna().iloc[-window:]
-        if len(x) < 36 or g not in weights:
+        if g not in weights:
             continue
-        months = pd.DatetimeIndex(x.index).month
-        seas = x.groupby(months).mean() - x.mean()
-        if len(seas) < 12:
-            continue
-        sa = x - seas.reindex(months).to_numpy()
-        level = float(sa.iloc[-momentum:].mean())
-        fc[g] = float(np.prod(1.0 + level + seas.to_numpy()) - 1.0)
+        k = series_key(s)
+        kept = _KEPT_GROUPS.get(None if k is None else ("bottom_up", k, window, momentum),
+                                partial(_group_forecast, s, window, momentum))
+        if len(kept):
+            fc[g] = float(kept[0])
     if len(fc) < min_groups:
         return {"forecast": float("nan"), "by_group": fc, "weights": {}}
     tot = sum(weights[g] for g in fc)
     w = {g: weights[g] / tot for g in fc}
     return {"forecast": float(sum(w[g] * fc[g] for g in fc)), "by_group": fc, "weights": w}
+
+
+def _group_forecast(s: pd.Series, window: int, momentum: int) -> np.ndarray:
+    """One group's 12-month forecast in :func:`bottom_up_forecast` (a one-element array), or an empty array when the
+    group has fewer than 36 months or fewer than 12 calendar months in the window.
+
+    A pure function of the group's monthly series, which changes only when IPCA is released: kept per process
+    (:data:`_KEPT_GROUPS`) under its exact bytes (:func:`brmacro.kept.series_key`) and the window and momentum.
+    """
+    x = s.dropna().iloc[-window:]
+    if len(x) < 36:
+        return np.empty(0)
+    months = pd.DatetimeIndex(x.index).month
+    seas = x.groupby(months).mean() - x.mean()
+    if len(seas) < 12:
+        return np.empty(0)
+    sa = x - seas.reindex(months).to_numpy()
+    level = float(sa.iloc[-momentum:].mean())
+    return np.array([float(np.prod(1.0 + level + seas.to_numpy()) - 1.0)])
+
+
+#: :func:`_group_forecast` of the last IPCA groups of this process (9 a session)
+_KEPT_GROUPS: KeptFrames[np.ndarray] = KeptFrames(32)
 
 
 def monthly_consensus(ipca_mom: pd.Series, focus_cy0: pd.Series) -> pd.Series:
@@ -158,9 +180,8 @@ def persistence_score(parts: Mapping[str, float]) -> float:
 
 
 def _m(data: SilverData, name: str) -> pd.Series:
-    s = data.macro(name)
-    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
-    return s[~s.index.duplicated(keep="last")]
+    """The macro series ``name`` by month start (:func:`brmacro.agents.common.month_starts`, kept per process)."""
+    return month_starts(data.macro(name))
 
 
 def phillips_signal(

@@ -27,6 +27,7 @@ from brmacro.agents.common import (
     fired_branch,
     gap_signal,
     kalman_local_level,
+    month_starts,
     monthly_last,
     target_at,
 )
@@ -86,9 +87,8 @@ def _path_avg(t0: pd.Timestamp, selic_now: float, focus_cy0: float, focus_cy1: f
 
 
 def _monthly(s: pd.Series) -> pd.Series:
-    s = s.copy()
-    s.index = pd.DatetimeIndex(s.index).to_period("M").to_timestamp(how="start")
-    return s[~s.index.duplicated(keep="last")]
+    """``s`` by month start (:func:`brmacro.agents.common.month_starts`, kept per process)."""
+    return month_starts(s)
 
 
 def kalman_r_star(

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from brmacro.errors import InputMissing
@@ -37,6 +38,24 @@ from brmacro.signals.strategies import (
 __all__ = ["signal_aggregation", "signal_monitor", "signals_config"]
 
 REGIME_COLS = ("goldilocks", "reflation", "stagflation", "deflation")
+
+
+#: The agent table's columns a signal row is made of, and those of a contribution.
+_AGENT_COLS = ("instrument", "agent", "signal_id", "horizon", "direction", "confidence", "date", "drivers")
+_CONTRIB_COLS = ("signal_id", "conviction", "confidence", "staleness", "tilt")
+
+
+def _column_rows(df: pd.DataFrame, names: tuple[str, ...]) -> Iterable[tuple[Any, ...]]:
+    """``tuple(getattr(r, n) for n in names)`` for each ``r`` of ``df.itertuples(index=False)``, in row order.
+
+    For columns of numpy dtypes the values are those of the columns' ``tolist()`` (the very objects, or the Python
+    scalars ``itertuples`` gives for numbers), so no namedtuple class and no column of the frame but ``names`` is
+    made; a column of an extension dtype (where ``itertuples`` may give numpy scalars) takes ``itertuples``.
+    """
+    cols = [df[n] for n in names]
+    if names and all(isinstance(c, pd.Series) and isinstance(c.dtype, np.dtype) for c in cols):
+        return zip(*(c.tolist() for c in cols), strict=True)
+    return (tuple(getattr(r, n) for n in names) for r in cast("Iterable[Any]", df.itertuples(index=False)))
 
 def signals_config(params: Mapping[str, Any]) -> dict[str, Any]:
     """The ``signals`` section of a step's params (declared defaults for keys not given)."""
@@ -68,20 +87,21 @@ def _agent_rows(ctx: Context, mode: str, z_scale: float) -> list[dict[str, Any]]
             df = df[df["is_composite"]]
         elif mode == "components":
             df = df[~df["is_composite"]]
-        for r in cast("Iterable[Any]", df.sort_values("signal_id").itertuples(index=False)):
-            if r.instrument == "":
+        for instrument, agent, signal_id, horizon, direction, confidence, date, drivers in _column_rows(
+                df.sort_values("signal_id"), _AGENT_COLS):
+            if instrument == "":
                 continue
-            base = {"source": "agent", "agent": r.agent, "signal_id": r.signal_id, "instrument": r.instrument,
-                    "horizon": int(r.horizon),
+            base = {"source": "agent", "agent": agent, "signal_id": signal_id, "instrument": instrument,
+                    "horizon": int(horizon),
                     "entry_level": None, "stop_level": None, "take_profit_level": None}
-            if r.instrument not in known:
+            if instrument not in known:
                 rows.append({**base, "status": "gap", "direction": 0, "z_score": None, "confidence": None,
-                             "signal_date": None, "note": json.dumps({"gap": f"unknown instrument {r.instrument}"})})
+                             "signal_date": None, "note": json.dumps({"gap": f"unknown instrument {instrument}"})})
                 continue
-            conv = int(r.direction) * float(r.confidence)
-            rows.append({**base, "status": "active" if int(r.direction) != 0 else "neutral",
-                         "direction": int(r.direction), "z_score": conv * z_scale, "confidence": float(r.confidence),
-                         "signal_date": pd.Timestamp(r.date).date(), "note": r.drivers})
+            conv = int(direction) * float(confidence)
+            rows.append({**base, "status": "active" if int(direction) != 0 else "neutral",
+                         "direction": int(direction), "z_score": conv * z_scale, "confidence": float(confidence),
+                         "signal_date": pd.Timestamp(date).date(), "note": drivers})
     return rows
 
 
@@ -154,9 +174,9 @@ def signal_aggregation(ctx: Context) -> dict[str, pd.DataFrame]:
             direction_threshold=float(cfg["direction_threshold"]),
         )
         sig.loc[idx, "weight"] = [abs(w) for w in agg.weights]
-        contrib = [{"signal_id": r.signal_id, "conviction": float(r.conviction), "confidence": float(r.confidence),
-                    "staleness": float(r.staleness), "tilt": float(r.tilt), "weight": float(w)}
-                   for r, w in zip(cast("Iterable[Any]", act.itertuples(index=False)), agg.weights, strict=True)]
+        contrib = [{"signal_id": sid, "conviction": float(cv), "confidence": float(cf), "staleness": float(st),
+                    "tilt": float(tl), "weight": float(w)}
+                   for (sid, cv, cf, st, tl), w in zip(_column_rows(act, _CONTRIB_COLS), agg.weights, strict=True)]
         out.append({"date": ctx.date, "instrument": inst.name, "asset_class": inst.asset_class,
                     "conviction": round(agg.conviction, 12), "direction": agg.direction,
                     "confidence": round(agg.confidence, 12), "crowded": agg.crowded, "n_signals": agg.n_signals,

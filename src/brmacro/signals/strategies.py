@@ -110,6 +110,20 @@ def inflation_target(year: int, table: Sequence[Mapping[str, Any]] | None = None
     return known[-1][1]
 
 
+def _targets_by_year(dates: Sequence[dt.date], table: Sequence[Mapping[str, Any]] | None) -> list[float]:
+    """``[inflation_target(d.year, table) for d in dates]`` with one :func:`inflation_target` per year (a pure
+    function of the year and the table), asked in the order the dates first reach each year (the same first
+    error)."""
+    by_year: dict[int, float] = {}
+    out = []
+    for d in dates:
+        y = d.year
+        if y not in by_year:
+            by_year[y] = inflation_target(y, table)
+        out.append(by_year[y])
+    return out
+
+
 def _dir(z: float, entry: float) -> int:
     return int(np.sign(z)) if abs(z) >= entry else 0
 
@@ -162,7 +176,15 @@ def _yoy(obs: pd.DataFrame, periods: int = 12) -> pd.DataFrame:
 
 
 def _asof(obs: pd.DataFrame, dates: Sequence[dt.date]) -> pd.Series:
-    """Value known on each date from observation rows (latest observation released by then)."""
+    """Value known on each date from observation rows (latest observation released by then).
+
+    For observation and release dates all ``datetime.date`` objects (as :meth:`Market.macro_obs` gives them) and
+    ``dates`` ascending ``datetime.date`` objects, the frontier and the as-of lookup are done on the dates as
+    integers (:func:`_asof_days`), the same rows in the same order as the frames below; anything else takes them.
+    """
+    days = _asof_days(obs, dates)
+    if days is not None:
+        return pd.Series(days, index=list(dates))
     known = obs.sort_values(["release_date", "observation_date"]).copy()
     known["latest"] = known["observation_date"].cummax()
     known = known[known["observation_date"] == known["latest"]].drop_duplicates("release_date", keep="last")
@@ -170,6 +192,42 @@ def _asof(obs: pd.DataFrame, dates: Sequence[dt.date]) -> pd.Series:
     right = pd.DataFrame({"date": pd.to_datetime(known["release_date"]), "v": known["value"].to_numpy(float)})
     m = pd.merge_asof(left, right.sort_values("date"), on="date", direction="backward")
     return pd.Series(m["v"].to_numpy(float), index=list(dates))
+
+
+def _day_numbers(values: Any) -> np.ndarray | None:
+    """Ordinals of a sequence of ``datetime.date`` objects (exactly that type: no ``datetime``, no missing value),
+    or None."""
+    if not all(type(d) is dt.date for d in values):
+        return None
+    return np.fromiter((d.toordinal() for d in values), dtype=np.int64, count=len(values))
+
+
+def _asof_days(obs: pd.DataFrame, dates: Sequence[dt.date]) -> np.ndarray | None:
+    """:func:`_asof`'s values in numpy, or None where its preconditions do not hold.
+
+    The rows sorted by (release date, observation date) with ties in table order (``np.lexsort`` is stable, as the
+    frame's multi-column sort is); a row kept when its observation date is the running maximum; one row per release
+    date, the last; for each date the value of the last release on or before it (``merge_asof`` backward), NaN
+    before the first.
+    """
+    if not len(obs) or not len(dates):
+        return None
+    rel = _day_numbers(obs["release_date"].tolist())
+    seen = _day_numbers(obs["observation_date"].tolist())
+    at = _day_numbers(list(dates))
+    if rel is None or seen is None or at is None or bool((np.diff(at) < 0).any()):
+        return None
+    value = obs["value"].to_numpy(float)
+    order = np.lexsort((seen, rel))
+    seen_s = seen[order]
+    kept = order[seen_s == np.maximum.accumulate(seen_s)]
+    rel_k = rel[kept]
+    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
+    pos = np.searchsorted(rel[kept], at, side="right") - 1
+    out = np.full(len(at), np.nan)
+    hit = pos >= 0
+    out[hit] = value[kept[pos[hit]]]
+    return out
 
 
 # --------------------------------------------------------------------------- rates (Brazil)
@@ -315,7 +373,7 @@ def inf_03(m: Market, p: Mapping[str, Any], s: Mapping[str, str]) -> list[Strate
     n = int(p["tenor_du"])
     bei = m.curve_point("BR_BEI", n)
     dates = list(bei.index)
-    tgt = pd.Series([inflation_target(d.year, p.get("inflation_target")) for d in dates], index=dates)
+    tgt = pd.Series(_targets_by_year(dates, p.get("inflation_target")), index=dates)
     ipca = _asof(m.macro_obs(s["ipca_12m"]), dates)
     focus = _asof(m.macro_obs(s["focus_ipca_12m"]), dates)
     comp = (((bei - tgt) + (bei - ipca) + (bei - focus)) / 3.0).dropna().rename("BEI richness")
