@@ -285,9 +285,15 @@ def monte_carlo_var(
 
 
 def _mc_scenarios(
-    s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator, max_df: float
+    s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator, max_df: float,
+    cols: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The ``draws x p`` one-day return scenarios of :func:`monte_carlo_var` (they do not depend on the weights)."""
+    """The ``draws x p`` one-day return scenarios of :func:`monte_carlo_var` (they do not depend on the weights).
+
+    ``cols`` (a boolean mask, default all): the columns to transform; the others are NaN. The draws and the
+    copula (``z``) are always the whole ``draws x p``, and each scenario is an elementwise function of its own
+    ``z`` and column parameters, so a column's numbers do not depend on which other columns are computed.
+    """
     d = np.sqrt(np.diag(s))
     if (d <= 0).any():
         raise RiskInputError("Monte Carlo: a variance on the covariance diagonal is not positive")
@@ -297,14 +303,28 @@ def _mc_scenarios(
     except np.linalg.LinAlgError as exc:
         raise RiskInputError(f"Monte Carlo: the correlation matrix is singular (Cholesky failed: {exc})") from exc
     z = rng.standard_normal((int(draws), s.shape[0])) @ chol.T
-    x = np.empty_like(z)
     normal = dfs >= max_df
+    if cols is None:
+        x = np.empty_like(z)
+        t_cols = ~normal
+    else:
+        x = np.full_like(z, np.nan)
+        t_cols = ~normal & cols
+        normal = normal & cols
     if normal.any():
         x[:, normal] = z[:, normal] * scales[normal]
-    if (~normal).any():
-        u = np.clip(stats.norm.cdf(z[:, ~normal]), 1e-12, 1.0 - 1e-12)
-        x[:, ~normal] = stats.t.ppf(u, dfs[~normal]) * scales[~normal]
+    if t_cols.any():
+        u = np.clip(stats.norm.cdf(z[:, t_cols]), 1e-12, 1.0 - 1e-12)
+        x[:, t_cols] = stats.t.ppf(u, dfs[t_cols]) * scales[t_cols]
     return x
+
+
+def _zero_weight_columns_skippable(dfs: np.ndarray, scales: np.ndarray) -> bool:
+    """Whether every scenario is surely finite, so that a zero-weight column adds only a signed zero to ``x @ w``:
+    the Student-t quantile at ``u`` in ``[1e-12, 1 - 1e-12]`` is finite for ``df >= 1`` (bounded by Cauchy's,
+    about 3.2e11), times a finite scale below 1e100."""
+    return bool(np.isfinite(dfs).all() and (dfs >= 1.0).all() and np.isfinite(scales).all()
+                and (np.abs(scales) < 1e100).all())
 
 
 #: scenarios of the last few seeded Monte Carlo runs of this process, keyed by every input they depend on
@@ -329,6 +349,13 @@ def monte_carlo_var_seeded(
     ``risk_var`` measures the final one) reuses them: the same numbers, without drawing and transforming
     ``draws x p`` variates again (the Student-t quantile is most of a Monte Carlo VaR's cost). The last
     ``_MC_SCENARIOS_KEPT`` scenario sets are kept per process (:class:`brmacro.kept.KeptFrames`).
+
+    Only the columns the book holds are transformed (a zero-weight column's scenarios add nothing to the P&L: the
+    t quantile of five zero-weight columns of eight was 60 % of the cost); the kept set holds NaN in the others and
+    a later book that holds one of them has it computed then (:func:`_pnl_of`). The P&L is the same floats as with
+    every column: a skipped column contributes a signed zero to each row's sum, which can change only a sum that is
+    zero, and a P&L with a zero takes every column. Skipped only when every scenario is surely finite
+    (:func:`_zero_weight_columns_skippable`), else a NaN or inf column would not be the error it was.
     """
     w, s = _check_w_cov(weights, cov)
     s = np.ascontiguousarray(s)
@@ -336,10 +363,34 @@ def monte_carlo_var_seeded(
     scales = np.ascontiguousarray(scales, dtype=float)
     key = (tuple(int(x) for x in seed), int(draws), float(max_df), s.shape, s.tobytes(), dfs.tobytes(),
            scales.tobytes())
-    x = _MC_SCENARIOS.get(key, lambda: _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])),
-                                                     max_df))
-    pnl = x @ w
+    need = (w != 0) if _zero_weight_columns_skippable(dfs, scales) else np.ones(w.size, dtype=bool)
+
+    def scenarios(cols: np.ndarray) -> np.ndarray:
+        return _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])), max_df, cols)
+
+    x = _MC_SCENARIOS.get(key, lambda: scenarios(need))
+    pnl = _pnl_of(x, w, need, scenarios)
+    if not need.all() and (pnl == 0).any():  # a signed zero could differ: every column, as if none were skipped
+        pnl = _pnl_of(x, w, np.ones(w.size, dtype=bool), scenarios)
     return {c: empirical_var_cvar(pnl, c) for c in confidences}
+
+
+def _pnl_of(x: np.ndarray, w: np.ndarray, need: np.ndarray, scenarios: Any) -> np.ndarray:
+    """``x @ w`` on the scenarios ``x`` (a private copy, completed in place) with the columns not in ``need`` at 0.
+
+    A kept scenario set holds NaN in the columns not computed yet (no weight on them when it was made);
+    those ``need`` asks for are computed now (``scenarios(mask)``, the same numbers, column by column).
+    A zero-weight column set to 0 instead of its scenarios changes each product ``x_ij * 0`` (a signed zero)
+    to +0, so each row's sum is the same float unless it is zero (the caller checks that).
+    """
+    missing = need & np.isnan(x).all(axis=0)
+    if missing.any():
+        x[:, missing] = scenarios(missing)[:, missing]
+    if not need.all():
+        x = x.copy()
+        x[:, ~need] = 0.0
+    out: np.ndarray = x @ w
+    return out
 
 
 def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: int) -> WindowData:
