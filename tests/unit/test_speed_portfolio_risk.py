@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from brmacro.calendar import previous_sessions
 from brmacro.risk import var as V
 
 
@@ -111,3 +114,97 @@ def test_partial_scenarios_are_the_full_ones_column_by_column() -> None:
     part = V._mc_scenarios(cov, dfs, scales, 2_000, np.random.default_rng([1, 2]), 1_000.0, cols)
     assert part[:, cols].tobytes() == full[:, cols].tobytes()
     assert np.isnan(part[:, ~cols]).all()
+
+
+# ----------------------------------------------------------------------------------------------- select_window
+
+def _old_select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: int) -> V.WindowData:
+    """select_window before the eighth round (pandas labels throughout)."""
+    held = [str(i) for i in weights.index[weights.to_numpy() != 0]]
+    absent = [i for i in held if i not in mat.columns]
+    if absent:
+        raise V.RiskInputError(f"held instruments {absent} have no returns in silver_returns")
+    sessions = [*previous_sessions(asof, window - 1), asof]
+    first = sessions[0]
+    sub = mat.loc[(mat.index >= first) & (mat.index <= asof)]
+    cols = [str(i) for i in weights.index if i in mat.columns]
+    sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
+    if not held:
+        sub = sub.dropna(how="all")
+    excluded = [c for c in cols if c not in held and sub[c].isna().any()]
+    excluded += [str(i) for i in weights.index if i not in mat.columns]
+    keep = [c for c in cols if c not in excluded]
+    sub = sub.loc[:, keep]
+    return V.WindowData(returns=sub, weights=weights.loc[keep].astype(float), excluded=sorted(excluded),
+                        first=sub.index[0] if len(sub) else None, last=sub.index[-1] if len(sub) else None,
+                        n_sessions_window=len(sessions))
+
+
+def _same_window(a: V.WindowData, b: V.WindowData) -> None:
+    pd.testing.assert_frame_equal(a.returns, b.returns, check_exact=True)
+    assert list(a.returns.columns) == list(b.returns.columns) and a.returns.columns.dtype == b.returns.columns.dtype
+    assert a.returns.index.dtype == b.returns.index.dtype and a.returns.index.name == b.returns.index.name
+    x, y = a.returns.to_numpy(dtype=float), b.returns.to_numpy(dtype=float)
+    assert x.tobytes() == y.tobytes() and x.strides == y.strides and x.flags.f_contiguous == y.flags.f_contiguous
+    pd.testing.assert_series_equal(a.weights, b.weights, check_exact=True)
+    assert (a.excluded, a.first, a.last, a.n_sessions_window) == (b.excluded, b.first, b.last, b.n_sessions_window)
+
+
+ASOF = dt.date(2025, 3, 14)
+
+
+def _matrix(seed: int, n: int = 60, nan_rate: float = 0.1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = [*previous_sessions(ASOF, n - 1), ASOF, dt.date(2025, 3, 17)]  # one session after asof
+    names = ["DI1_1Y", "DI1_2Y", "USDBRL", "IBOV", "SPX"]
+    vals = rng.normal(0, 0.01, (len(days), len(names)))
+    vals[rng.random(vals.shape) < nan_rate] = np.nan
+    mat = pd.DataFrame(vals, index=pd.Index(days, dtype=object, name="date"), columns=pd.Index(names, dtype=object))
+    return mat
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_select_window_on_arrays_is_the_pandas_window(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    mat = _matrix(seed, nan_rate=[0.0, 0.05, 0.2, 0.5, 0.9][seed])
+    full = _matrix(seed, nan_rate=0.0)
+    books = [
+        pd.Series(1.0, index=list(mat.columns)),
+        pd.Series({"USDBRL": 0.5, "DI1_1Y": 0.0, "IBOV": -0.3, "SPX": 0.0, "DI1_2Y": 0.0}),  # unsorted
+        pd.Series({"USDBRL": 0.0, "IBOV": 0.0}),  # flat: the all-missing rows only
+        pd.Series({"IBOV": 1.0, "NOT_IN_MATRIX": 0.0, "SPX": 0.0}),  # a zero weight without returns
+        pd.Series(dtype=float),  # no instrument
+        pd.Series({"NOT_IN_MATRIX": 0.0}),
+        pd.Series(rng.normal(size=5), index=list(mat.columns)[::-1]),
+    ]
+    for w in [*books, pd.Series(1.0, index=list(full.columns)), pd.Series({"SPX": 0.0, "USDBRL": 2.0})]:
+        for window in (1, 5, 40, 400):
+            _same_window(V.select_window(full, w, ASOF, window), _old_select_window(full, w, ASOF, window))
+            _same_window(V.select_window(mat, w, ASOF, window), _old_select_window(mat, w, ASOF, window))
+    with pytest.raises(V.RiskInputError):
+        V.select_window(mat, pd.Series({"NOT_IN_MATRIX": 1.0}), ASOF, 10)
+
+
+def test_select_window_falls_back_for_other_inputs() -> None:
+    mat = _matrix(7)
+    w = pd.Series({"USDBRL": 0.5, "IBOV": -0.3, "SPX": 0.0})
+    ints = mat.copy()
+    ints["SPX"] = 1  # an int column: the pandas path
+    dup = pd.concat([mat, mat[["SPX"]]], axis=1)  # a repeated instrument column: the pandas path (and its error)
+    full = _matrix(8, nan_rate=0.0).iloc[:-1]  # every row in the window
+    f_order = pd.DataFrame(np.asfortranarray(full.to_numpy()), index=full.index, columns=full.columns)
+    for m in (ints, mat.iloc[:0], mat.iloc[::-1], full, f_order, full.iloc[:, ::-1]):
+        _same_window(V.select_window(m, w, ASOF, 40), _old_select_window(m, w, ASOF, 40))
+    with pytest.raises(Exception) as new:
+        V.select_window(dup, w, ASOF, 40)
+    with pytest.raises(Exception) as old:
+        _old_select_window(dup, w, ASOF, 40)
+    assert type(new.value) is type(old.value)
+    assert V._window_of_arrays(ints, w, ["USDBRL", "IBOV"], np.ones(len(ints), bool)) is None
+    assert V._window_of_arrays(mat, pd.Series({1: 0.5}), [], np.ones(len(mat), bool)) is None
+    full = _matrix(8, nan_rate=0.0)
+    rows = np.ones(len(full), bool)
+    assert V._window_of_arrays(full, w, ["USDBRL", "IBOV"], rows) is not None  # a complete window: the array path
+    holed = full.copy()
+    holed.iloc[3, 4] = np.nan  # SPX, not held: a column to leave out, so the pandas path
+    assert V._window_of_arrays(holed, w, ["USDBRL", "IBOV"], rows) is None

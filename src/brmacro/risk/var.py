@@ -410,23 +410,63 @@ def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: 
         raise RiskInputError(f"held instruments {absent} have no returns in silver_returns")
     sessions = [*previous_sessions(asof, window - 1), asof]
     first = sessions[0]
-    sub = mat.loc[(mat.index >= first) & (mat.index <= asof)]
-    cols = [str(i) for i in weights.index if i in mat.columns]
-    sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
-    if not held:
-        sub = sub.dropna(how="all")
-    excluded = [c for c in cols if c not in held and sub[c].isna().any()]
-    excluded += [str(i) for i in weights.index if i not in mat.columns]
-    keep = [c for c in cols if c not in excluded]
-    sub = sub.loc[:, keep]
+    rows = (mat.index >= first) & (mat.index <= asof)
+    fast = _window_of_arrays(mat, weights, held, rows)
+    if fast is not None:
+        sub, w_keep, excluded = fast
+    else:
+        sub = mat.loc[rows]
+        cols = [str(i) for i in weights.index if i in mat.columns]
+        sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
+        if not held:
+            sub = sub.dropna(how="all")
+        excluded = [c for c in cols if c not in held and sub[c].isna().any()]
+        excluded += [str(i) for i in weights.index if i not in mat.columns]
+        keep = [c for c in cols if c not in excluded]
+        sub = sub.loc[:, keep]
+        w_keep = weights.loc[keep].astype(float)
     return WindowData(
         returns=sub,
-        weights=weights.loc[keep].astype(float),
+        weights=w_keep,
         excluded=sorted(excluded),
         first=sub.index[0] if len(sub) else None,
         last=sub.index[-1] if len(sub) else None,
         n_sessions_window=len(sessions),
     )
+
+
+def _window_of_arrays(mat: pd.DataFrame, weights: pd.Series, held: list[str], rows: np.ndarray
+                      ) -> tuple[pd.DataFrame, pd.Series, list[str]] | None:
+    """:func:`select_window`'s frame, weights and exclusions from one array of the matrix, for a complete window (no
+    row and no column to drop, the usual case); None (the pandas path) for anything else, or unless the matrix is all
+    float64 and the instruments (weights' and matrix's) are distinct ``str``.
+
+    The pandas path's steps on positions: the rows ``rows``, the columns of the weights' instruments in the weights'
+    order; its NaN rules (the rows with a NaN among the held columns, or all NaN without a held column; the other
+    columns with a NaN) find nothing to drop. The values are the matrix's floats taken, the labels the matrix's and
+    the weights' own (taken by position), and the frame's block has the layout pandas' takes give a complete window
+    (instruments x sessions, C order), so ``to_numpy()`` hands out the same array, strides included (pandas gives
+    another layout when ``dropna`` drops rows: that is why a window with a row to drop is left to it).
+    """
+    names = list(weights.index)
+    mcols = list(mat.columns)
+    if (not weights.index.is_unique or not mat.columns.is_unique or any(type(x) is not str for x in names)
+            or any(type(x) is not str for x in mcols) or any(d != np.float64 for d in mat.dtypes)):
+        return None
+    at = {c: j for j, c in enumerate(mcols)}
+    cols = [x for x in names if x in at]
+    vals = mat.to_numpy()[np.asarray(rows, dtype=bool)][:, [at[c] for c in cols]]
+    held_set = set(held)
+    is_held = np.array([c in held_set for c in cols], dtype=bool)
+    nan = np.isnan(vals)
+    ok = ~nan[:, is_held].any(axis=1) if held else ~nan.all(axis=1)
+    if not ok.all() or nan[:, ~is_held].any():
+        return None  # a row or a column to drop: the pandas path (its frame's memory layout is then pandas' choice)
+    excluded = [x for x in names if x not in at]
+    index = mat.index[np.asarray(rows, dtype=bool)]
+    sub = pd.DataFrame(np.ascontiguousarray(vals.T).T, index=index, columns=mat.columns[[at[c] for c in cols]])
+    w_at = {x: i for i, x in enumerate(names)}
+    return sub, weights.iloc[np.array([w_at[c] for c in cols], dtype=np.intp)].astype(float), excluded
 
 
 def compute_var(
