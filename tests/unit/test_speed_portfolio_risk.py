@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from brmacro.calendar import previous_sessions
+from brmacro.calendar import CALENDAR_END, du, previous_sessions
+from brmacro.desk import contracts as C
+from brmacro.instruments import di1_maturity, di1_ticker
+from brmacro.params import defaults
 from brmacro.risk import var as V
 
 
@@ -208,3 +212,76 @@ def test_select_window_falls_back_for_other_inputs() -> None:
     holed = full.copy()
     holed.iloc[3, 4] = np.nan  # SPX, not held: a column to leave out, so the pandas path
     assert V._window_of_arrays(holed, w, ["USDBRL", "IBOV"], rows) is None
+
+
+# ----------------------------------------------------------------------------------------------- choose_di1
+
+def _old_choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: dict[str, Any]) -> C.Contract:
+    """choose_di1 before the eighth round (a sessions_left per row, the pandas sort)."""
+    t = C.di1_candidates(b3, asof)
+    min_oi = float(cfg.get("min_open_interest", defaults("desk.min_open_interest")))
+    roll = C._roll("DI1", cfg)
+    left = np.array([C.sessions_left(asof, s) for s in t["last_session"]])
+    oi = t["open_interest"].astype(float).fillna(-1.0).to_numpy()
+    ok = (left > roll) & (oi >= min_oi)
+    if not ok.any():
+        raise C.ContractError("none")
+    jan_beyond = int(cfg.get("di1_january_beyond_du", defaults("desk.di1_january_beyond_du")))
+    if tenor_du >= jan_beyond:
+        jan = ok & (t["month"].to_numpy() == 1)
+        if jan.any():
+            ok = jan
+    cand = t.loc[ok].copy()
+    cand["_dist"] = (cand["du"].astype(int) - int(tenor_du)).abs()
+    cand["_oi"] = -cand["open_interest"].astype(float)
+    best = cand.sort_values(["_dist", "_oi", "maturity"], kind="mergesort").iloc[0]
+    return C._di1_contract(best, asof)
+
+
+def _b3(asof: dt.date, seed: int, oi_ties: bool = False, nan_oi: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    mats = [di1_maturity(y, m) for y in range(asof.year, asof.year + 16) for m in range(1, 13)]
+    mats = [m for m in mats if m > asof]
+    mats += [di1_maturity(asof.year + 40, 1)]  # beyond the stored calendar
+    rows = [{"trade_date": asof, "commodity": "DI1", "ticker": di1_ticker(m), "maturity": m,
+             "du": int(du(asof, m)), "settlement_rate": 0.12, "settlement_price": 90_000.0,
+             "open_interest": float(rng.choice([0.0, 5e3, 5e4, 5e5]) if oi_ties else rng.uniform(0, 1e6))}
+            for m in mats]
+    df = pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)  # unsorted
+    if nan_oi:
+        df.loc[df.index[::5], "open_interest"] = np.nan
+    other = df.head(3).assign(commodity="DOL")  # another product's rows
+    return pd.concat([df, other], ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_choose_di1_on_arrays_is_the_pandas_sort(seed: int) -> None:
+    asof = dt.date(2025, 3, 14) if seed % 2 == 0 else dt.date(2024, 12, 30)
+    cfgs: list[dict[str, Any]] = [{}, {"min_open_interest": 0.0}, {"min_open_interest": -5.0},
+                                  {"min_open_interest": 4e5, "di1_january_beyond_du": 100}]
+    for table in (_b3(asof, seed), _b3(asof, seed, oi_ties=True), _b3(asof, seed, nan_oi=True)):
+        for cfg in cfgs:
+            for tenor in (0, 1, 21, 63, 126, 200, 252, 378, 504, 756, 1260, 2520, 3000, 10_000):
+                try:
+                    want = _old_choose_di1(table, asof, tenor, cfg)
+                except C.ContractError:
+                    with pytest.raises(C.ContractError):
+                        C.choose_di1(table, asof, tenor, cfg)
+                    continue
+                assert C.choose_di1(table, asof, tenor, cfg) == want
+
+
+def test_sessions_left_of_many_is_one_by_one() -> None:
+    asof = dt.date(2025, 3, 14)
+    days = [asof - dt.timedelta(days=3), asof, asof + dt.timedelta(days=1), dt.date(2025, 12, 30), CALENDAR_END,
+            CALENDAR_END + dt.timedelta(days=40), dt.date(2066, 1, 4)]
+    assert C._sessions_left_all(asof, days).tolist() == [C.sessions_left(asof, d) for d in days]
+    assert C._sessions_left_all(asof, []).tolist() == []
+
+
+def test_choose_di1_takes_the_array_path_on_a_plain_file_and_not_on_ties_at_zero() -> None:
+    asof = dt.date(2025, 3, 14)
+    t = C.di1_candidates(_b3(asof, 1), asof)
+    oi = t["open_interest"].to_numpy(float)
+    assert C._nearest_position(t, oi > 0, oi, 504) is not None
+    assert C._nearest_position(t, oi >= 0, np.where(oi > 5e5, 0.0, oi), 504) is None
