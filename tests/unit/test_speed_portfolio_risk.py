@@ -285,3 +285,25 @@ def test_choose_di1_takes_the_array_path_on_a_plain_file_and_not_on_ties_at_zero
     oi = t["open_interest"].to_numpy(float)
     assert C._nearest_position(t, oi > 0, oi, 504) is not None
     assert C._nearest_position(t, oi >= 0, np.where(oi > 5e5, 0.0, oi), 504) is None
+
+
+def _old_di1_listed(b3: pd.DataFrame, asof: dt.date, code: str) -> C.Contract | None:
+    t = C.di1_candidates(b3, asof)
+    hit = t.loc[t["ticker"] == code]
+    if hit.empty:
+        return None
+    return C._di1_contract(next(hit.itertuples()), asof)
+
+
+def test_di1_listed_by_position_is_the_itertuples_row() -> None:
+    asof = dt.date(2025, 3, 14)
+    for table in (_b3(asof, 0), _b3(asof, 1, nan_oi=True)):
+        table = table.copy()
+        table.loc[table.index[1], "settlement_price"] = np.nan
+        codes = [*table["ticker"].unique(), "DI1X99", ""]
+        for code in codes:
+            new, old = C.di1_listed(table, asof, code), _old_di1_listed(table, asof, code)
+            assert repr(new) == repr(old)
+            if old is not None:
+                assert new is not None
+                assert [type(v) for v in vars(new).values()] == [type(v) for v in vars(old).values()]

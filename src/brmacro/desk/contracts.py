@@ -385,10 +385,11 @@ def _sessions_left_all(asof: dt.date, last_sessions: list[Any]) -> np.ndarray:
 def di1_listed(b3: pd.DataFrame, asof: dt.date, code: str) -> Contract | None:
     """The contract ``code`` as listed in the session's file, or None when the file does not list it."""
     t = di1_candidates(b3, asof)
-    hit = t.loc[t["ticker"] == code]
-    if hit.empty:
+    hit = np.flatnonzero(t["ticker"] == code)
+    if not len(hit):
         return None
-    return _di1_contract(next(hit.itertuples()), asof)
+    # the first matching row as a Series (the fields _di1_contract converts, the same values as itertuples' namedtuple)
+    return _di1_contract(t.iloc[int(hit[0])], asof)
 
 
 # ----------------------------------------------------------------------------------------------- instruments
