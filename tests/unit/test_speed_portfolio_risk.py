@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,9 +13,12 @@ from scipy import stats
 
 from brmacro.calendar import CALENDAR_END, du, previous_sessions
 from brmacro.desk import contracts as C
-from brmacro.instruments import di1_maturity, di1_ticker
+from brmacro.instruments import by_name, di1_maturity, di1_pu, di1_ticker
 from brmacro.params import defaults
+from brmacro.portfolio.sizing import zn_price
+from brmacro.risk import stress as S
 from brmacro.risk import var as V
+from brmacro.risk._common import RiskInputError
 
 
 def _old_mc_scenarios(s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator,
@@ -307,3 +310,46 @@ def test_di1_listed_by_position_is_the_itertuples_row() -> None:
             if old is not None:
                 assert new is not None
                 assert [type(v) for v in vars(new).values()] == [type(v) for v in vars(old).values()]
+
+
+# ----------------------------------------------------------------------------------------------- stress repricer
+
+def _old_repricer(name: str, rate: float) -> Callable[[float], float]:
+    ins = by_name(name)
+    ok = bool(np.isfinite(rate)) and rate > -1.0
+    base: Any = None
+    if ok and ins.kind == "di1":
+        base = di1_pu(rate, ins.tenor_du)
+    elif ok and ins.kind == "ust":
+        base = zn_price(float(rate))
+
+    def at(dy: float) -> float:
+        shocked = float(rate) + float(dy)
+        if not np.isfinite(shocked) or shocked <= -1.0 or not ok:
+            raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
+        if ins.kind == "di1":
+            return float(di1_pu(shocked, ins.tenor_du) / base) - 1.0
+        if ins.kind == "ust":
+            return float(zn_price(shocked) / base - 1.0)
+        raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
+
+    return at
+
+
+def test_repricer_gives_the_old_floats_and_errors() -> None:
+    rng = np.random.default_rng(5)
+    dys: list[Any] = [0.0, -0.0, 1e-4, -1e-4, 0, 1, -2, 0.5, -0.9999, -1.5, float("nan"), float("inf"),
+                      np.float64(0.01), *rng.normal(0, 0.03, 200).tolist()]
+    for name in ("DI1_1Y", "DI1_2Y", "DI1_5Y", "DI1_10Y", "UST_10Y", "IBOV", "USDBRL"):
+        for rate in (0.1412, np.float64(0.1125), 0.0, -0.5, -1.0, float("nan"), 0.043, 3.0):
+            new, old = S.repricer(name, rate), _old_repricer(name, rate)
+            for dy in dys:
+                try:
+                    want = old(dy)
+                except RiskInputError as exc:
+                    with pytest.raises(RiskInputError) as got:
+                        new(dy)
+                    assert str(got.value) == str(exc)
+                    continue
+                got_v = new(dy)
+                assert type(got_v) is type(want) and np.array(got_v).tobytes() == np.array(want).tobytes()
