@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from brmacro import covariance as cov_mod
 from brmacro.calendar import CALENDAR_END, du, previous_sessions
+from brmacro.covariance import CovarianceError
 from brmacro.desk import contracts as C
 from brmacro.instruments import by_name, di1_maturity, di1_pu, di1_ticker
 from brmacro.params import defaults
@@ -353,3 +355,63 @@ def test_repricer_gives_the_old_floats_and_errors() -> None:
                     continue
                 got_v = new(dy)
                 assert type(got_v) is type(want) and np.array(got_v).tobytes() == np.array(want).tobytes()
+
+
+# ----------------------------------------------------------------------------------------------- shrunk_covariance
+
+def _old_shrunk_covariance(returns: np.ndarray, names: Sequence[str] = (), vol_halflife: float | None = None
+                           ) -> tuple[np.ndarray, float]:
+    from sklearn.covariance import LedoitWolf
+
+    x = np.asarray(returns, dtype=float)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise CovarianceError(f"covariance: need at least 2 return sessions, got {x.shape[0] if x.ndim else 0}")
+    if not np.isfinite(x).all():
+        raise CovarianceError("covariance: returns contain NaN or inf")
+    sd = x.std(axis=0, ddof=1)
+    flat = sd**2 <= cov_mod.EPS_VAR
+    if flat.any():
+        bad = [names[i] if i < len(names) else f"column {i}" for i in np.flatnonzero(flat).tolist()]
+        raise CovarianceError(f"singular covariance: zero variance over the window for {bad}")
+    lw = LedoitWolf(assume_centered=False).fit((x - x.mean(axis=0)) / sd)
+    c = lw.covariance_
+    d = np.sqrt(np.diag(c))
+    corr = c / np.outer(d, d)
+    corr = 0.5 * (corr + corr.T)
+    np.fill_diagonal(corr, 1.0)
+    vol = sd if vol_halflife is None else np.sqrt(cov_mod.ewma_variances(x, vol_halflife))
+    return np.asarray(corr * np.outer(vol, vol), dtype=float), float(lw.shrinkage_)
+
+
+def test_kept_shrunk_covariance_is_the_computed_one() -> None:
+    rng = np.random.default_rng(11)
+    base = rng.normal(0, 0.01, (300, 6))
+    inputs = [base, np.asfortranarray(base), base[:, :3], base[::2], base[:50], base * 1e-3, base.T.copy().T,
+              base[:2], np.zeros((40, 0))]
+    cov_mod._KEPT.clear()
+    for _round in range(2):  # the second round from the kept values
+        for x in inputs:
+            for hl in (None, 63.0, 10):
+                try:
+                    want = _old_shrunk_covariance(x, vol_halflife=hl)
+                except (CovarianceError, ValueError) as exc:
+                    with pytest.raises(type(exc)):
+                        cov_mod.shrunk_covariance(x, vol_halflife=hl)
+                    continue
+                got = cov_mod.shrunk_covariance(x, vol_halflife=hl)
+                assert got[0].tobytes() == want[0].tobytes() and got[0].flags.c_contiguous
+                assert got[1] == want[1] and type(got[1]) is float
+                got[0][:] = np.nan  # a caller's edit does not reach the kept value
+    assert 0 < len(cov_mod._KEPT) <= 4
+
+
+def test_shrunk_covariance_errors_are_the_old_ones() -> None:
+    x = np.random.default_rng(2).normal(0, 0.01, (30, 3))
+    bad = [x[:1], x[:, 0], np.where(np.arange(3) == 1, np.nan, x), np.column_stack([x[:, :2], np.ones(30)])]
+    for b in bad:
+        for _ in range(2):
+            with pytest.raises(CovarianceError) as new:
+                cov_mod.shrunk_covariance(b, ["a", "b", "c"])
+            with pytest.raises(CovarianceError) as old:
+                _old_shrunk_covariance(b, ["a", "b", "c"])
+            assert str(new.value) == str(old.value)
