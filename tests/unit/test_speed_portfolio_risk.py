@@ -415,3 +415,20 @@ def test_shrunk_covariance_errors_are_the_old_ones() -> None:
             with pytest.raises(CovarianceError) as old:
                 _old_shrunk_covariance(b, ["a", "b", "c"])
             assert str(new.value) == str(old.value)
+
+
+def test_compute_var_on_the_callers_matrix_is_compute_var() -> None:
+    rng = np.random.default_rng(4)
+    days = [*previous_sessions(ASOF, 99), ASOF]
+    names = ["DI1_1Y", "DI1_2Y", "USDBRL", "IBOV"]
+    rows = [{"date": d, "instrument": n, "ret": float(rng.normal(0, 0.01))} for d in days for n in names]
+    returns = pd.DataFrame(rows)
+    mat = cov_mod.returns_matrix(returns, ASOF)
+    before = mat.copy()
+    for w in (pd.Series({"DI1_1Y": 1.0, "IBOV": -0.5, "USDBRL": 0.0, "DI1_2Y": 0.0}), pd.Series(0.3, index=names)):
+        V._MC_SCENARIOS.clear()
+        want_e, want_c = V.compute_var(returns, w, ASOF, {"window": 60, "mc_draws": 500})
+        got_e, got_c = V.compute_var(returns, w, ASOF, {"window": 60, "mc_draws": 500}, matrix=mat)
+        assert got_e == want_e
+        pd.testing.assert_frame_equal(got_c, want_c, check_exact=True)
+    pd.testing.assert_frame_equal(mat, before, check_exact=True)  # only read

@@ -354,24 +354,34 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
-def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any]) -> np.ndarray:
+def _returns_matrix(ctx: Context, cache: dict[str, Any]) -> pd.DataFrame:
+    """``returns_matrix(ctx.table("silver_returns"), ctx.date)``, made once per ``cache`` (the sizing's VaR measures
+    and its reshaping window read it; select_window and compute_var only read it)."""
+    if "returns_matrix" not in cache:
+        cache["returns_matrix"] = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    mat: pd.DataFrame = cache["returns_matrix"]
+    return mat
+
+
+def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any], cache: dict[str, Any]) -> np.ndarray:
     """The covariance ``risk_var`` will use for the book (same window rule and estimator), for reshaping."""
     from brmacro.risk.var import select_window
 
     p = resolve("risk.var", rcfg.get("var"))
-    mat = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    mat = _returns_matrix(ctx, cache)
     win = select_window(mat, pd.Series(1.0, index=names), ctx.date, int(p["window"]))
     return shrunk_covariance(win.returns.to_numpy(float), names)[0]
 
 
-def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[str, Any], lim: Any
-                 ) -> tuple[dict[float, float], np.ndarray]:
+def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[str, Any], lim: Any,
+                 cache: dict[str, Any]) -> tuple[dict[float, float], np.ndarray]:
     """The book's VaR as ``risk_limits`` measures it and each position's share of parametric VaR (``risk_var``)."""
     from brmacro.risk.var import compute_var
 
     if not np.any(w):
         return dict.fromkeys(lim.var, 0.0), np.zeros(len(w))
-    est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"))
+    est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"),
+                            matrix=_returns_matrix(ctx, cache))
     vt = pd.DataFrame([{"method": e.method, "confidence": e.confidence, "var": e.var} for e in est])
     shares = comp.set_index("instrument")["pct_contribution"].reindex(names).fillna(0.0).to_numpy(float)
     return {c: var_value(vt, c, lim.var_method) for c in lim.var}, shares
@@ -586,7 +596,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     else:
         shape = target.copy()
     classes: list[str] = [by_name(x).asset_class for x in names]
-    risk_sigma = _risk_window(ctx, names, rcfg)
+    risk_sigma = _risk_window(ctx, names, rcfg, cache)
     rc_pos, rc_cls, n_pos, n_cls = share_caps(lim, shape)
     cap_pos, cap_cls = rc_pos * head if rc_pos < 1 else rc_pos, rc_cls * head if rc_cls < 1 else rc_cls
     reshaped, ok = reshape_for_risk_budget(shape, risk_sigma, classes, cap_pos, cap_cls,
@@ -605,7 +615,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
                       [f"flat: no book meets the risk-contribution limits ({held})"] * n)
 
     def size(sh: np.ndarray) -> tuple[np.ndarray, str]:
-        var1, _ = _measure_var(ctx, sh, names, rcfg, lim)
+        var1, _ = _measure_var(ctx, sh, names, rcfg, lim, cache)
         caps = [(k, f * (1.0 if k.startswith(("bound", "class_cap")) else head))
                 for k, f in scale_caps(sh, dv01_w, lim, var1)]
         own = ("kelly", 1.0) if method == "half_kelly" else ("vol_target", tv / max(book_vol(sh, sigma, ppy), 1e-300))
@@ -613,7 +623,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         return sh * k, name
 
     w, binding = size(shape)
-    w, broken = fit_rounded(w, per_w, dv01_w, lim, lambda wr: _measure_var(ctx, wr, names, rcfg, lim))
+    w, broken = fit_rounded(w, per_w, dv01_w, lim, lambda wr: _measure_var(ctx, wr, names, rcfg, lim, cache))
     if broken:
         raise ValueError(f"portfolio_sizing {ctx.date}: no rounded book meets the limits ({'; '.join(broken)})")
     _p, _c, n_pos, n_cls = share_caps(lim, w)

@@ -474,6 +474,7 @@ def compute_var(
     weights: pd.Series,
     asof: dt.date,
     params: Mapping[str, Any] | None = None,
+    matrix: pd.DataFrame | None = None,
 ) -> tuple[list[VarEstimate], pd.DataFrame]:
     """All VaR/CVaR estimates and the Euler decomposition of today's book.
 
@@ -487,6 +488,9 @@ def compute_var(
         The session (window end; seeds the Monte Carlo).
     params : mapping, optional
         The ``risk.var`` config subtree (declared defaults (:mod:`brmacro.params`) fill missing keys).
+    matrix : DataFrame, optional
+        ``returns_matrix(returns, asof)`` when the caller already has it (the sizing measures several books on one
+        table); only read.
 
     Returns
     -------
@@ -501,7 +505,7 @@ def compute_var(
     """
     p = resolve("risk.var", params)
     w_all = check_weights(weights, f"risk_var {asof.isoformat()}")
-    mat = returns_matrix(returns, asof)
+    mat = returns_matrix(returns, asof) if matrix is None else matrix
     win = select_window(mat, w_all, asof, int(p["window"]))
     n = len(win.returns)
     span = f"{win.first}..{win.last}" if n else "none"
