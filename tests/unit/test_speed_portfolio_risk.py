@@ -15,8 +15,11 @@ from brmacro import covariance as cov_mod
 from brmacro.calendar import CALENDAR_END, du, previous_sessions
 from brmacro.covariance import CovarianceError
 from brmacro.desk import contracts as C
+from brmacro.errors import InputMissing
 from brmacro.instruments import by_name, di1_maturity, di1_pu, di1_ticker
+from brmacro.io import dates_on_or_before
 from brmacro.params import defaults
+from brmacro.portfolio import steps as PS
 from brmacro.portfolio.sizing import zn_price
 from brmacro.risk import stress as S
 from brmacro.risk import var as V
@@ -432,3 +435,55 @@ def test_compute_var_on_the_callers_matrix_is_compute_var() -> None:
         assert got_e == want_e
         pd.testing.assert_frame_equal(got_c, want_c, check_exact=True)
     pd.testing.assert_frame_equal(mat, before, check_exact=True)  # only read
+
+
+# ----------------------------------------------------------------------------------------------- portfolio _level
+
+class _Ctx:
+    asset = "portfolio_sizing"
+
+    def __init__(self, table: pd.DataFrame, date: dt.date) -> None:
+        self._t, self.date = table, date
+
+    def table(self, asset: str, name: str = "part") -> pd.DataFrame:
+        return self._t.copy()
+
+
+def _old_level(ctx: Any, name: str, cache: dict[str, Any]) -> float:
+    if "levels" not in cache:
+        r = ctx.table("silver_returns")
+        r = r.loc[dates_on_or_before(r["date"], ctx.date)]
+        cache["levels"] = (r, dict(iter(r.groupby("instrument", sort=False))))
+    table, split = cache["levels"]
+    r = split.get(name, table.iloc[:0])
+    if r.empty:
+        raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
+    return float(r.sort_values("date")["level"].iloc[-1])
+
+
+def test_level_on_arrays_is_the_split_and_sort() -> None:
+    rng = np.random.default_rng(8)
+    days = [*previous_sessions(ASOF, 29), ASOF, dt.date(2025, 3, 17)]
+    names = ["USDBRL", "IBOV", "SPX", "UST_10Y"]
+    rows = [{"date": d, "instrument": n, "level": float(rng.normal(100, 5))} for d in days for n in names]
+    base = pd.DataFrame(rows).sample(frac=1.0, random_state=3).reset_index(drop=True)  # unsorted
+    dup = pd.concat([base, base[(base["instrument"] == "IBOV") & (base["date"] == ASOF)].assign(level=1.0)],
+                    ignore_index=True)  # IBOV's latest date twice: the pandas sort decides
+    nan_last = base.copy()
+    nan_last.loc[(nan_last["instrument"] == "SPX") & (nan_last["date"] == ASOF), "level"] = np.nan
+    stamps = base.assign(date=pd.to_datetime(base["date"]))  # not datetime.date: the pandas path
+    early = base[base["instrument"] != "UST_10Y"]
+    for table in (base, dup, nan_last, stamps, early, base.iloc[:0]):
+        for asof in (ASOF, days[0], dt.date(2020, 1, 2)):
+            new_cache: dict[str, Any] = {}
+            old_cache: dict[str, Any] = {}
+            for name in [*names, "DI1_1Y", *names[::-1]]:
+                try:
+                    want = _old_level(_Ctx(table, asof), name, old_cache)
+                except InputMissing as exc:
+                    with pytest.raises(InputMissing) as got:
+                        PS._level(_Ctx(table, asof), name, new_cache)  # type: ignore[arg-type]
+                    assert str(got.value) == str(exc)
+                    continue
+                got_v = PS._level(_Ctx(table, asof), name, new_cache)  # type: ignore[arg-type]
+                assert np.array(got_v).tobytes() == np.array(want).tobytes()

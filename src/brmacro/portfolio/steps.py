@@ -23,7 +23,7 @@ from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
 from brmacro.errors import InputMissing
 from brmacro.instruments import by_name, di1_dv01, di1_pu
-from brmacro.io import dates_on, dates_on_or_before, frame
+from brmacro.io import dates_on, dates_on_or_before, frame, holds_date_objects
 from brmacro.params import resolve, section
 from brmacro.params import value as param
 from brmacro.pipeline import Context
@@ -305,12 +305,36 @@ def _level(ctx: Context, name: str, cache: dict[str, Any]) -> float:
     if "levels" not in cache:
         r = ctx.table("silver_returns")
         r = r.loc[dates_on_or_before(r["date"], ctx.date)]
-        cache["levels"] = (r, dict(iter(r.groupby("instrument", sort=False))))
-    table, split = cache["levels"]
+        arrays = (r["instrument"].to_numpy(), r["date"].to_numpy(), r["level"].to_numpy()) \
+            if holds_date_objects(r["date"]) else None
+        cache["levels"] = (r, arrays, None)
+    table, arrays, split = cache["levels"]
+    if arrays is not None and type(name) is str:
+        last = _last_level(arrays[0], arrays[1], arrays[2], name)
+        if last is not None:
+            return last
+    if split is None:
+        split = dict(iter(table.groupby("instrument", sort=False)))
+        cache["levels"] = (table, arrays, split)
     r = split.get(name, table.iloc[:0])
     if r.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
     return float(r.sort_values("date")["level"].iloc[-1])
+
+
+def _last_level(inst: np.ndarray, dates: np.ndarray, levels: np.ndarray, name: str) -> float | None:
+    """The level of ``name``'s row with the latest date (``datetime.date`` objects), when that date is on one row
+    only: the row ``sort_values("date")`` puts last whatever its sort's tie order. None (the pandas path) when the
+    instrument has no row or its latest date repeats."""
+    rows = np.flatnonzero(inst == name)
+    if not len(rows):
+        return None
+    d = dates[rows]
+    top = max(d)
+    at = rows[d == top]
+    if len(at) != 1:
+        return None
+    return float(levels[at[0]])
 
 
 def _di_curve(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
