@@ -487,3 +487,27 @@ def test_level_on_arrays_is_the_split_and_sort() -> None:
                     continue
                 got_v = PS._level(_Ctx(table, asof), name, new_cache)  # type: ignore[arg-type]
                 assert np.array(got_v).tobytes() == np.array(want).tobytes()
+
+
+def test_sessions_left_from_many_starts_is_one_by_one() -> None:
+    starts = [*previous_sessions(ASOF, 5), ASOF, dt.date(2025, 3, 15), dt.date(2025, 12, 30), dt.date(2026, 1, 5)]
+    for last in (dt.date(2025, 3, 10), ASOF, dt.date(2025, 3, 16), dt.date(2025, 12, 30), CALENDAR_END,
+                 CALENDAR_END + dt.timedelta(days=30)):
+        assert C._sessions_left_from(starts, last) == [C.sessions_left(s, last) for s in starts]
+    assert C._sessions_left_from([], ASOF) == []
+
+
+def _old_roll_calendar(asof: dt.date, codes: Any, cfg: dict[str, Any], b3: pd.DataFrame | None = None
+                       ) -> pd.DataFrame:
+    with pytest.MonkeyPatch.context() as mp:  # the old per-session loop
+        mp.setattr(C, "_sessions_left_from", lambda starts, last: [C.sessions_left(s, last) for s in starts])
+        return C.roll_calendar(asof, codes, cfg, b3)
+
+
+def test_roll_calendar_is_the_one_by_one_count() -> None:
+    for asof in (dt.date(2025, 3, 14), dt.date(2024, 12, 30), dt.date(2025, 12, 22)):
+        table = _b3(asof, 2)
+        codes = [*C.di1_candidates(table, asof)["ticker"].tolist()[:6], "DOLJ25", "INDJ25", "ESM25", "ZNM25", "DOLK25"]
+        for cfg in ({}, {"roll_calendar_sessions": 40}, {"roll_sessions": {"DI1": 30, "DOL": 3}}):
+            pd.testing.assert_frame_equal(C.roll_calendar(asof, codes, cfg, table),
+                                          _old_roll_calendar(asof, codes, cfg, table))

@@ -367,6 +367,18 @@ def _nearest_position(t: pd.DataFrame, ok: np.ndarray, oi: np.ndarray, tenor_du:
     return int(rows[np.lexsort((-oi_ok, dist))[0]])
 
 
+def _sessions_left_from(starts: list[dt.date], last_session: dt.date) -> list[int]:
+    """``[sessions_left(s, last_session) for s in starts]``: within the stored calendar by one ``searchsorted`` of the
+    starts (the same two positions :func:`_count` takes), else one by one."""
+    if type(last_session) is not dt.date or last_session > CALENDAR_END or any(type(s) is not dt.date for s in starts):
+        return [sessions_left(s, last_session) for s in starts]
+    sess = _session_array()
+    begin = np.array(starts, dtype="datetime64[D]")
+    end = np.datetime64(last_session, "D")
+    out = np.searchsorted(sess, end, side="right") - np.searchsorted(sess, begin, side="right")
+    return [0 if last_session <= s else int(n) for s, n in zip(starts, out.tolist(), strict=True)]
+
+
 def _sessions_left_all(asof: dt.date, last_sessions: list[Any]) -> np.ndarray:
     """``[sessions_left(asof, s) for s in last_sessions]`` as an int array: the stored calendar's counts by one
     ``searchsorted`` (the same two positions :func:`_count` takes), the rest one by one."""
@@ -450,7 +462,8 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
             continue
         roll = _roll(c.root, cfg)
         # the roll session: the first session s with sessions_left(s, last) <= roll
-        window = [s for s in [asof, *future] if sessions_left(s, c.last_session) <= roll]
+        starts = [asof, *future]
+        window = [s for s, n in zip(starts, _sessions_left_from(starts, c.last_session), strict=True) if n <= roll]
         if not window:
             continue
         rs = window[0]
