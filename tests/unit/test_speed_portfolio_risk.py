@@ -511,3 +511,34 @@ def test_roll_calendar_is_the_one_by_one_count() -> None:
         for cfg in ({}, {"roll_calendar_sessions": 40}, {"roll_sessions": {"DI1": 30, "DOL": 3}}):
             pd.testing.assert_frame_equal(C.roll_calendar(asof, codes, cfg, table),
                                           _old_roll_calendar(asof, codes, cfg, table))
+
+
+def _old_ptax(ctx: Any) -> float:
+    px = ctx.table("silver_returns", "prices")
+    px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
+    if px.empty:
+        raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns.prices has no ptax:USDBRL")
+    return float(px.sort_values("date")["value"].iloc[-1])
+
+
+def test_ptax_of_the_series_rows_first_is_the_whole_filter() -> None:
+    rng = np.random.default_rng(6)
+    days = [*previous_sessions(ASOF, 19), ASOF, dt.date(2025, 3, 17)]
+    rows = [{"date": d, "series": s, "value": float(rng.normal(5, 0.1))}
+            for d in days for s in ("cdi:daily", "ptax:USDBRL", "sofr")]
+    base = pd.DataFrame(rows).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    dup = pd.concat([base, base[base["series"] == "ptax:USDBRL"].head(3).assign(value=1.0)], ignore_index=True)
+    strings = base.assign(date=base["date"].map(lambda d: d.isoformat()))  # not date objects: the whole filter
+    mixed = base.copy()
+    mixed.loc[mixed["series"] == "sofr", "date"] = "2025-03-03"  # another series' rows are not dates
+    for table in (base, dup, strings, mixed, base[base["series"] != "ptax:USDBRL"]):
+        for asof in (ASOF, days[0], dt.date(2020, 1, 2)):
+            ctx = _Ctx(table, asof)
+            try:
+                want = _old_ptax(ctx)
+            except InputMissing as exc:
+                with pytest.raises(InputMissing) as got:
+                    PS._ptax(ctx)  # type: ignore[arg-type]
+                assert str(got.value) == str(exc)
+                continue
+            assert np.array(PS._ptax(ctx)).tobytes() == np.array(want).tobytes()  # type: ignore[arg-type]

@@ -289,7 +289,11 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
 
 def _ptax(ctx: Context) -> float:
     px = ctx.table("silver_returns", "prices")
-    px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
+    sub = px[px["series"] == "ptax:USDBRL"]  # the series first: the dates compared are then only its own
+    if holds_date_objects(sub["date"]):  # datetime.date objects: converted one by one, whatever the other rows
+        px = sub[dates_on_or_before(sub["date"], ctx.date)]
+    else:
+        px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
     if px.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns.prices has no ptax:USDBRL")
     return float(px.sort_values("date")["value"].iloc[-1])
