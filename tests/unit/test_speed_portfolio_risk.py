@@ -17,7 +17,7 @@ from brmacro.covariance import CovarianceError
 from brmacro.desk import contracts as C
 from brmacro.errors import InputMissing
 from brmacro.instruments import by_name, di1_maturity, di1_pu, di1_ticker
-from brmacro.io import dates_on_or_before
+from brmacro.io import dates_on, dates_on_or_before
 from brmacro.params import defaults
 from brmacro.portfolio import steps as PS
 from brmacro.portfolio.sizing import zn_price
@@ -542,3 +542,32 @@ def test_ptax_of_the_series_rows_first_is_the_whole_filter() -> None:
                 assert str(got.value) == str(exc)
                 continue
             assert np.array(PS._ptax(ctx)).tobytes() == np.array(want).tobytes()  # type: ignore[arg-type]
+
+
+def _old_di_curve(ctx: Any) -> tuple[np.ndarray, np.ndarray]:
+    c = ctx.table("silver_curves")
+    c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
+    if c.empty:
+        raise InputMissing(f"portfolio_sizing {ctx.date}: silver_curves has no DI_PRE curve on the session")
+    return c["tenor_du"].to_numpy(float), c["rate"].to_numpy(float)
+
+
+def test_di_curve_of_the_curve_rows_first_is_the_whole_filter() -> None:
+    rng = np.random.default_rng(9)
+    days = [*previous_sessions(ASOF, 4), ASOF, dt.date(2025, 3, 17)]
+    rows = [{"date": d, "curve": cv, "tenor_du": t, "rate": float(rng.normal(0.12, 0.01))}
+            for d in days for cv in ("DI_PRE", "BR_REAL") for t in (1260, 21, 252)]
+    base = pd.DataFrame(rows).sample(frac=1.0, random_state=2).reset_index(drop=True)
+    strings = base.assign(date=base["date"].map(lambda d: d.isoformat()))
+    for table in (base, strings, base[base["curve"] != "DI_PRE"], base.iloc[:0]):
+        for asof in (ASOF, days[0], dt.date(2020, 1, 2)):
+            ctx = _Ctx(table, asof)
+            try:
+                want = _old_di_curve(ctx)
+            except InputMissing as exc:
+                with pytest.raises(InputMissing) as got:
+                    PS._di_curve(ctx)  # type: ignore[arg-type]
+                assert str(got.value) == str(exc)
+                continue
+            got_t, got_r = PS._di_curve(ctx)  # type: ignore[arg-type]
+            assert got_t.tobytes() == want[0].tobytes() and got_r.tobytes() == want[1].tobytes()

@@ -343,7 +343,11 @@ def _last_level(inst: np.ndarray, dates: np.ndarray, levels: np.ndarray, name: s
 
 def _di_curve(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     c = ctx.table("silver_curves")
-    c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
+    sub = c[c["curve"] == "DI_PRE"]  # the curve first: the dates compared are then only its own (as in _ptax)
+    if holds_date_objects(sub["date"]):
+        c = sub[dates_on(sub["date"], ctx.date)]
+    else:
+        c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
     if c.empty:
         raise InputMissing(f"portfolio_sizing {ctx.date}: silver_curves has no DI_PRE curve on the session")
     return c["tenor_du"].to_numpy(float), c["rate"].to_numpy(float)
