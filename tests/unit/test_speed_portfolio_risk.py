@@ -205,7 +205,10 @@ def test_select_window_falls_back_for_other_inputs() -> None:
     dup = pd.concat([mat, mat[["SPX"]]], axis=1)  # a repeated instrument column: the pandas path (and its error)
     full = _matrix(8, nan_rate=0.0).iloc[:-1]  # every row in the window
     f_order = pd.DataFrame(np.asfortranarray(full.to_numpy()), index=full.index, columns=full.columns)
-    for m in (ints, mat.iloc[:0], mat.iloc[::-1], full, f_order, full.iloc[:, ::-1]):
+    blocks = full[["DI1_1Y", "DI1_2Y"]].copy()
+    for c in ("USDBRL", "IBOV", "SPX"):  # one block per inserted column
+        blocks[c] = full[c].to_numpy()
+    for m in (ints, mat.iloc[:0], mat.iloc[::-1], full, f_order, full.iloc[:, ::-1], blocks):
         _same_window(V.select_window(m, w, ASOF, 40), _old_select_window(m, w, ASOF, 40))
     with pytest.raises(Exception) as new:
         V.select_window(dup, w, ASOF, 40)
