@@ -34,6 +34,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from brmacro.io import date_objects
+from brmacro.kept import KeptFrames
 
 __all__ = ["CovarianceError", "EPS_VAR", "annual_vols", "ewma_variances", "returns_matrix", "session_matrix",
            "shrunk_covariance"]
@@ -156,9 +157,23 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = (), v
         With fewer than 2 rows, a NaN/inf, or a constant column (its variance is zero: the covariance
         would be singular), naming the column.
     """
+    x = np.asarray(returns, dtype=float)
+    key = ("shrunk_covariance", x.shape, x.strides, None if vol_halflife is None else float(vol_halflife).hex(),
+           x.tobytes()) if x.ndim == 2 and x.shape[1] > 0 else None  # tobytes: the values in row order
+    kept = _KEPT.get(key, lambda: _shrunk_covariance(x, names, vol_halflife))
+    return np.ascontiguousarray(kept[:-1]), float(kept[-1, 0])
+
+
+#: :func:`shrunk_covariance` of the last few windows of this process (the covariance's rows, then the shrinkage
+#: in a last row): the sizing's VaR measures, its reshaping and ``risk_var`` estimate one window several times a
+#: session. Kept under the window's exact bytes, shape and strides (the memory layout the estimator saw) and the
+#: half-life, so a hit is the array the same call computed; handed out as fresh arrays.
+_KEPT: KeptFrames[np.ndarray] = KeptFrames(4)
+
+
+def _shrunk_covariance(x: NDArray[np.float64], names: Sequence[str], vol_halflife: float | None) -> np.ndarray:
     from sklearn.covariance import LedoitWolf
 
-    x = np.asarray(returns, dtype=float)
     if x.ndim != 2 or x.shape[0] < 2:
         raise CovarianceError(f"covariance: need at least 2 return sessions, got {x.shape[0] if x.ndim else 0}")
     if not np.isfinite(x).all():
@@ -175,7 +190,8 @@ def shrunk_covariance(returns: NDArray[np.float64], names: Sequence[str] = (), v
     corr = 0.5 * (corr + corr.T)
     np.fill_diagonal(corr, 1.0)
     vol = sd if vol_halflife is None else np.sqrt(ewma_variances(x, vol_halflife))
-    return np.asarray(corr * np.outer(vol, vol), dtype=float), float(lw.shrinkage_)
+    cov = np.asarray(corr * np.outer(vol, vol), dtype=float)
+    return np.vstack([cov, np.full((1, cov.shape[1]), float(lw.shrinkage_))])
 
 
 def ewma_variances(returns: NDArray[np.float64], halflife: float) -> NDArray[np.float64]:

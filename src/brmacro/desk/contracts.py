@@ -327,7 +327,7 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
     t = di1_candidates(b3, asof)
     min_oi = float(cfg.get("min_open_interest", defaults("desk.min_open_interest")))
     roll = _roll("DI1", cfg)
-    left = np.array([sessions_left(asof, s) for s in t["last_session"]])
+    left = _sessions_left_all(asof, list(t["last_session"]))
     oi = t["open_interest"].astype(float).fillna(-1.0).to_numpy()
     ok = (left > roll) & (oi >= min_oi)
     if not ok.any():
@@ -341,6 +341,9 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
         jan = ok & (t["month"].to_numpy() == 1)
         if jan.any():
             ok = jan
+    at = _nearest_position(t, ok, oi, int(tenor_du))
+    if at is not None:
+        return _di1_contract(t.iloc[at], asof)
     cand = t.loc[ok].copy()
     cand["_dist"] = (cand["du"].astype(int) - int(tenor_du)).abs()
     cand["_oi"] = -cand["open_interest"].astype(float)
@@ -348,13 +351,57 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
     return _di1_contract(best, asof)
 
 
+def _nearest_position(t: pd.DataFrame, ok: np.ndarray, oi: np.ndarray, tenor_du: int) -> int | None:
+    """The row of :func:`choose_di1`'s sort (nearest ``du``, then larger open interest, then earlier maturity) on
+    arrays: the first of ``np.lexsort`` (stable) by distance and negated open interest, ties in row order, which is
+    maturity order (:func:`di1_candidates` sorts by it, so a tie on maturity too is in row order, as the stable sort
+    keeps it). None (the pandas sort) unless ``du`` is int64, the qualifying open interests are positive finite numbers
+    (no NaN to place last, no signed zero) and the maturities are all ``datetime.date``."""
+    if t["du"].dtype != np.int64 or {type(m) for m in t["maturity"]} != {dt.date}:
+        return None
+    rows = np.flatnonzero(ok)
+    oi_ok = oi[rows]
+    if not (np.isfinite(oi_ok).all() and (oi_ok > 0).all()):
+        return None
+    dist = np.abs(t["du"].to_numpy()[rows] - tenor_du)
+    return int(rows[np.lexsort((-oi_ok, dist))[0]])
+
+
+def _sessions_left_from(starts: list[dt.date], last_session: dt.date) -> list[int]:
+    """``[sessions_left(s, last_session) for s in starts]``: within the stored calendar by one ``searchsorted`` of the
+    starts (the same two positions :func:`_count` takes), else one by one."""
+    if type(last_session) is not dt.date or last_session > CALENDAR_END or any(type(s) is not dt.date for s in starts):
+        return [sessions_left(s, last_session) for s in starts]
+    sess = _session_array()
+    begin = np.array(starts, dtype="datetime64[D]")
+    end = np.datetime64(last_session, "D")
+    out = np.searchsorted(sess, end, side="right") - np.searchsorted(sess, begin, side="right")
+    return [0 if last_session <= s else int(n) for s, n in zip(starts, out.tolist(), strict=True)]
+
+
+def _sessions_left_all(asof: dt.date, last_sessions: list[Any]) -> np.ndarray:
+    """``[sessions_left(asof, s) for s in last_sessions]`` as an int array: the stored calendar's counts by one
+    ``searchsorted`` (the same two positions :func:`_count` takes), the rest one by one."""
+    if any(type(s) is not dt.date for s in last_sessions):
+        return np.array([sessions_left(asof, s) for s in last_sessions])
+    days = np.array(last_sessions, dtype="datetime64[D]")
+    sess = _session_array()
+    out = np.searchsorted(sess, days, side="right") - np.searchsorted(sess, np.datetime64(asof, "D"), side="right")
+    out = np.where(days <= np.datetime64(asof, "D"), 0, out)
+    far = np.flatnonzero(days > np.datetime64(CALENDAR_END, "D"))
+    for i in far:
+        out[i] = sessions_left(asof, last_sessions[i])
+    return np.asarray(out, dtype=np.int64)
+
+
 def di1_listed(b3: pd.DataFrame, asof: dt.date, code: str) -> Contract | None:
     """The contract ``code`` as listed in the session's file, or None when the file does not list it."""
     t = di1_candidates(b3, asof)
-    hit = t.loc[t["ticker"] == code]
-    if hit.empty:
+    hit = np.flatnonzero(t["ticker"] == code)
+    if not len(hit):
         return None
-    return _di1_contract(next(hit.itertuples()), asof)
+    # the first matching row as a Series (the fields _di1_contract converts, the same values as itertuples' namedtuple)
+    return _di1_contract(t.iloc[int(hit[0])], asof)
 
 
 # ----------------------------------------------------------------------------------------------- instruments
@@ -415,7 +462,8 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
             continue
         roll = _roll(c.root, cfg)
         # the roll session: the first session s with sessions_left(s, last) <= roll
-        window = [s for s in [asof, *future] if sessions_left(s, c.last_session) <= roll]
+        starts = [asof, *future]
+        window = [s for s, n in zip(starts, _sessions_left_from(starts, c.last_session), strict=True) if n <= roll]
         if not window:
             continue
         rs = window[0]

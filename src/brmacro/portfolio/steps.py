@@ -23,7 +23,7 @@ from brmacro.desk.contracts import contract_for
 from brmacro.desk.steps import desk_config, desk_tables
 from brmacro.errors import InputMissing
 from brmacro.instruments import by_name, di1_dv01, di1_pu
-from brmacro.io import dates_on, dates_on_or_before, frame
+from brmacro.io import dates_on, dates_on_or_before, frame, holds_date_objects
 from brmacro.params import resolve, section
 from brmacro.params import value as param
 from brmacro.pipeline import Context
@@ -289,7 +289,11 @@ def portfolio_optimization(ctx: Context) -> dict[str, pd.DataFrame]:
 
 def _ptax(ctx: Context) -> float:
     px = ctx.table("silver_returns", "prices")
-    px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
+    sub = px[px["series"] == "ptax:USDBRL"]  # the series first: the dates compared are then only its own
+    if holds_date_objects(sub["date"]):  # datetime.date objects: converted one by one, whatever the other rows
+        px = sub[dates_on_or_before(sub["date"], ctx.date)]
+    else:
+        px = px[(px["series"] == "ptax:USDBRL") & dates_on_or_before(px["date"], ctx.date)]
     if px.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns.prices has no ptax:USDBRL")
     return float(px.sort_values("date")["value"].iloc[-1])
@@ -305,17 +309,45 @@ def _level(ctx: Context, name: str, cache: dict[str, Any]) -> float:
     if "levels" not in cache:
         r = ctx.table("silver_returns")
         r = r.loc[dates_on_or_before(r["date"], ctx.date)]
-        cache["levels"] = (r, dict(iter(r.groupby("instrument", sort=False))))
-    table, split = cache["levels"]
+        arrays = (r["instrument"].to_numpy(), r["date"].to_numpy(), r["level"].to_numpy()) \
+            if holds_date_objects(r["date"]) else None
+        cache["levels"] = (r, arrays, None)
+    table, arrays, split = cache["levels"]
+    if arrays is not None and type(name) is str:
+        last = _last_level(arrays[0], arrays[1], arrays[2], name)
+        if last is not None:
+            return last
+    if split is None:
+        split = dict(iter(table.groupby("instrument", sort=False)))
+        cache["levels"] = (table, arrays, split)
     r = split.get(name, table.iloc[:0])
     if r.empty:
         raise InputMissing(f"{ctx.asset} {ctx.date}: silver_returns has no level for {name}")
     return float(r.sort_values("date")["level"].iloc[-1])
 
 
+def _last_level(inst: np.ndarray, dates: np.ndarray, levels: np.ndarray, name: str) -> float | None:
+    """The level of ``name``'s row with the latest date (``datetime.date`` objects), when that date is on one row
+    only: the row ``sort_values("date")`` puts last whatever its sort's tie order. None (the pandas path) when the
+    instrument has no row or its latest date repeats."""
+    rows = np.flatnonzero(inst == name)
+    if not len(rows):
+        return None
+    d = dates[rows]
+    top = max(d)
+    at = rows[d == top]
+    if len(at) != 1:
+        return None
+    return float(levels[at[0]])
+
+
 def _di_curve(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     c = ctx.table("silver_curves")
-    c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
+    sub = c[c["curve"] == "DI_PRE"]  # the curve first: the dates compared are then only its own (as in _ptax)
+    if holds_date_objects(sub["date"]):
+        c = sub[dates_on(sub["date"], ctx.date)]
+    else:
+        c = c[(c["curve"] == "DI_PRE") & dates_on(c["date"], ctx.date)]
     if c.empty:
         raise InputMissing(f"portfolio_sizing {ctx.date}: silver_curves has no DI_PRE curve on the session")
     return c["tenor_du"].to_numpy(float), c["rate"].to_numpy(float)
@@ -354,24 +386,34 @@ def contract_row(ctx: Context, name: str, notional_brl: float, cfg: Mapping[str,
     raise ValueError(f"no contract rule for {name} ({inst.kind})")
 
 
-def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any]) -> np.ndarray:
+def _returns_matrix(ctx: Context, cache: dict[str, Any]) -> pd.DataFrame:
+    """``returns_matrix(ctx.table("silver_returns"), ctx.date)``, made once per ``cache`` (the sizing's VaR measures
+    and its reshaping window read it; select_window and compute_var only read it)."""
+    if "returns_matrix" not in cache:
+        cache["returns_matrix"] = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    mat: pd.DataFrame = cache["returns_matrix"]
+    return mat
+
+
+def _risk_window(ctx: Context, names: list[str], rcfg: Mapping[str, Any], cache: dict[str, Any]) -> np.ndarray:
     """The covariance ``risk_var`` will use for the book (same window rule and estimator), for reshaping."""
     from brmacro.risk.var import select_window
 
     p = resolve("risk.var", rcfg.get("var"))
-    mat = returns_matrix(ctx.table("silver_returns"), ctx.date)
+    mat = _returns_matrix(ctx, cache)
     win = select_window(mat, pd.Series(1.0, index=names), ctx.date, int(p["window"]))
     return shrunk_covariance(win.returns.to_numpy(float), names)[0]
 
 
-def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[str, Any], lim: Any
-                 ) -> tuple[dict[float, float], np.ndarray]:
+def _measure_var(ctx: Context, w: np.ndarray, names: list[str], rcfg: Mapping[str, Any], lim: Any,
+                 cache: dict[str, Any]) -> tuple[dict[float, float], np.ndarray]:
     """The book's VaR as ``risk_limits`` measures it and each position's share of parametric VaR (``risk_var``)."""
     from brmacro.risk.var import compute_var
 
     if not np.any(w):
         return dict.fromkeys(lim.var, 0.0), np.zeros(len(w))
-    est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"))
+    est, comp = compute_var(ctx.table("silver_returns"), pd.Series(w, index=names), ctx.date, rcfg.get("var"),
+                            matrix=_returns_matrix(ctx, cache))
     vt = pd.DataFrame([{"method": e.method, "confidence": e.confidence, "var": e.var} for e in est])
     shares = comp.set_index("instrument")["pct_contribution"].reindex(names).fillna(0.0).to_numpy(float)
     return {c: var_value(vt, c, lim.var_method) for c in lim.var}, shares
@@ -586,7 +628,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
     else:
         shape = target.copy()
     classes: list[str] = [by_name(x).asset_class for x in names]
-    risk_sigma = _risk_window(ctx, names, rcfg)
+    risk_sigma = _risk_window(ctx, names, rcfg, cache)
     rc_pos, rc_cls, n_pos, n_cls = share_caps(lim, shape)
     cap_pos, cap_cls = rc_pos * head if rc_pos < 1 else rc_pos, rc_cls * head if rc_cls < 1 else rc_cls
     reshaped, ok = reshape_for_risk_budget(shape, risk_sigma, classes, cap_pos, cap_cls,
@@ -605,7 +647,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
                       [f"flat: no book meets the risk-contribution limits ({held})"] * n)
 
     def size(sh: np.ndarray) -> tuple[np.ndarray, str]:
-        var1, _ = _measure_var(ctx, sh, names, rcfg, lim)
+        var1, _ = _measure_var(ctx, sh, names, rcfg, lim, cache)
         caps = [(k, f * (1.0 if k.startswith(("bound", "class_cap")) else head))
                 for k, f in scale_caps(sh, dv01_w, lim, var1)]
         own = ("kelly", 1.0) if method == "half_kelly" else ("vol_target", tv / max(book_vol(sh, sigma, ppy), 1e-300))
@@ -613,7 +655,7 @@ def portfolio_sizing(ctx: Context) -> dict[str, pd.DataFrame]:
         return sh * k, name
 
     w, binding = size(shape)
-    w, broken = fit_rounded(w, per_w, dv01_w, lim, lambda wr: _measure_var(ctx, wr, names, rcfg, lim))
+    w, broken = fit_rounded(w, per_w, dv01_w, lim, lambda wr: _measure_var(ctx, wr, names, rcfg, lim, cache))
     if broken:
         raise ValueError(f"portfolio_sizing {ctx.date}: no rounded book meets the limits ({'; '.join(broken)})")
     _p, _c, n_pos, n_cls = share_caps(lim, w)

@@ -34,6 +34,7 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -213,18 +214,22 @@ def repricer(name: str, rate: float) -> Callable[[float], float]:
     ins = by_name(name)
     ok = bool(np.isfinite(rate)) and rate > -1.0
     base: Any = None
-    if ok and ins.kind == "di1":
+    kind = ins.kind
+    rate_f = float(rate)
+    # di1_pu's exponent (du / 252 as a 0-d float array), computed once: at() does di1_pu's own operations on it
+    expo = np.asarray(ins.tenor_du, dtype=float) / 252.0 if kind == "di1" else np.asarray(0.0)
+    if ok and kind == "di1":
         base = di1_pu(rate, ins.tenor_du)
-    elif ok and ins.kind == "ust":
-        base = zn_price(float(rate))
+    elif ok and kind == "ust":
+        base = zn_price(rate_f)
 
     def at(dy: float) -> float:
-        shocked = float(rate) + float(dy)
-        if not np.isfinite(shocked) or shocked <= -1.0 or not ok:
+        shocked = rate_f + float(dy)
+        if not math.isfinite(shocked) or shocked <= -1.0 or not ok:
             raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
-        if ins.kind == "di1":
-            return float(di1_pu(shocked, ins.tenor_du) / base) - 1.0
-        if ins.kind == "ust":
+        if kind == "di1":  # di1_pu(shocked, tenor_du) / base
+            return float(100_000.0 / np.power(1.0 + np.asarray(shocked, dtype=float), expo) / base) - 1.0
+        if kind == "ust":
             return float(zn_price(shocked) / base - 1.0)
         raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
 

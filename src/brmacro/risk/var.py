@@ -285,9 +285,15 @@ def monte_carlo_var(
 
 
 def _mc_scenarios(
-    s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator, max_df: float
+    s: np.ndarray, dfs: np.ndarray, scales: np.ndarray, draws: int, rng: np.random.Generator, max_df: float,
+    cols: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The ``draws x p`` one-day return scenarios of :func:`monte_carlo_var` (they do not depend on the weights)."""
+    """The ``draws x p`` one-day return scenarios of :func:`monte_carlo_var` (they do not depend on the weights).
+
+    ``cols`` (a boolean mask, default all): the columns to transform; the others are NaN. The draws and the
+    copula (``z``) are always the whole ``draws x p``, and each scenario is an elementwise function of its own
+    ``z`` and column parameters, so a column's numbers do not depend on which other columns are computed.
+    """
     d = np.sqrt(np.diag(s))
     if (d <= 0).any():
         raise RiskInputError("Monte Carlo: a variance on the covariance diagonal is not positive")
@@ -297,14 +303,28 @@ def _mc_scenarios(
     except np.linalg.LinAlgError as exc:
         raise RiskInputError(f"Monte Carlo: the correlation matrix is singular (Cholesky failed: {exc})") from exc
     z = rng.standard_normal((int(draws), s.shape[0])) @ chol.T
-    x = np.empty_like(z)
     normal = dfs >= max_df
+    if cols is None:
+        x = np.empty_like(z)
+        t_cols = ~normal
+    else:
+        x = np.full_like(z, np.nan)
+        t_cols = ~normal & cols
+        normal = normal & cols
     if normal.any():
         x[:, normal] = z[:, normal] * scales[normal]
-    if (~normal).any():
-        u = np.clip(stats.norm.cdf(z[:, ~normal]), 1e-12, 1.0 - 1e-12)
-        x[:, ~normal] = stats.t.ppf(u, dfs[~normal]) * scales[~normal]
+    if t_cols.any():
+        u = np.clip(stats.norm.cdf(z[:, t_cols]), 1e-12, 1.0 - 1e-12)
+        x[:, t_cols] = stats.t.ppf(u, dfs[t_cols]) * scales[t_cols]
     return x
+
+
+def _zero_weight_columns_skippable(dfs: np.ndarray, scales: np.ndarray) -> bool:
+    """Whether every scenario is surely finite, so that a zero-weight column adds only a signed zero to ``x @ w``:
+    the Student-t quantile at ``u`` in ``[1e-12, 1 - 1e-12]`` is finite for ``df >= 1`` (bounded by Cauchy's,
+    about 3.2e11), times a finite scale below 1e100."""
+    return bool(np.isfinite(dfs).all() and (dfs >= 1.0).all() and np.isfinite(scales).all()
+                and (np.abs(scales) < 1e100).all())
 
 
 #: scenarios of the last few seeded Monte Carlo runs of this process, keyed by every input they depend on
@@ -329,6 +349,13 @@ def monte_carlo_var_seeded(
     ``risk_var`` measures the final one) reuses them: the same numbers, without drawing and transforming
     ``draws x p`` variates again (the Student-t quantile is most of a Monte Carlo VaR's cost). The last
     ``_MC_SCENARIOS_KEPT`` scenario sets are kept per process (:class:`brmacro.kept.KeptFrames`).
+
+    Only the columns the book holds are transformed (a zero-weight column's scenarios add nothing to the P&L: the
+    t quantile of five zero-weight columns of eight was 60 % of the cost); the kept set holds NaN in the others and
+    a later book that holds one of them has it computed then (:func:`_pnl_of`). The P&L is the same floats as with
+    every column: a skipped column contributes a signed zero to each row's sum, which can change only a sum that is
+    zero, and a P&L with a zero takes every column. Skipped only when every scenario is surely finite
+    (:func:`_zero_weight_columns_skippable`), else a NaN or inf column would not be the error it was.
     """
     w, s = _check_w_cov(weights, cov)
     s = np.ascontiguousarray(s)
@@ -336,10 +363,34 @@ def monte_carlo_var_seeded(
     scales = np.ascontiguousarray(scales, dtype=float)
     key = (tuple(int(x) for x in seed), int(draws), float(max_df), s.shape, s.tobytes(), dfs.tobytes(),
            scales.tobytes())
-    x = _MC_SCENARIOS.get(key, lambda: _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])),
-                                                     max_df))
-    pnl = x @ w
+    need = (w != 0) if _zero_weight_columns_skippable(dfs, scales) else np.ones(w.size, dtype=bool)
+
+    def scenarios(cols: np.ndarray) -> np.ndarray:
+        return _mc_scenarios(s, dfs, scales, draws, np.random.default_rng(list(key[0])), max_df, cols)
+
+    x = _MC_SCENARIOS.get(key, lambda: scenarios(need))
+    pnl = _pnl_of(x, w, need, scenarios)
+    if not need.all() and (pnl == 0).any():  # a signed zero could differ: every column, as if none were skipped
+        pnl = _pnl_of(x, w, np.ones(w.size, dtype=bool), scenarios)
     return {c: empirical_var_cvar(pnl, c) for c in confidences}
+
+
+def _pnl_of(x: np.ndarray, w: np.ndarray, need: np.ndarray, scenarios: Any) -> np.ndarray:
+    """``x @ w`` on the scenarios ``x`` (a private copy, completed in place) with the columns not in ``need`` at 0.
+
+    A kept scenario set holds NaN in the columns not computed yet (no weight on them when it was made);
+    those ``need`` asks for are computed now (``scenarios(mask)``, the same numbers, column by column).
+    A zero-weight column set to 0 instead of its scenarios changes each product ``x_ij * 0`` (a signed zero)
+    to +0, so each row's sum is the same float unless it is zero (the caller checks that).
+    """
+    missing = need & np.isnan(x).all(axis=0)
+    if missing.any():
+        x[:, missing] = scenarios(missing)[:, missing]
+    if not need.all():
+        x = x.copy()
+        x[:, ~need] = 0.0
+    out: np.ndarray = x @ w
+    return out
 
 
 def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: int) -> WindowData:
@@ -359,18 +410,24 @@ def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: 
         raise RiskInputError(f"held instruments {absent} have no returns in silver_returns")
     sessions = [*previous_sessions(asof, window - 1), asof]
     first = sessions[0]
-    sub = mat.loc[(mat.index >= first) & (mat.index <= asof)]
-    cols = [str(i) for i in weights.index if i in mat.columns]
-    sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
-    if not held:
-        sub = sub.dropna(how="all")
-    excluded = [c for c in cols if c not in held and sub[c].isna().any()]
-    excluded += [str(i) for i in weights.index if i not in mat.columns]
-    keep = [c for c in cols if c not in excluded]
-    sub = sub.loc[:, keep]
+    rows = (mat.index >= first) & (mat.index <= asof)
+    fast = _window_of_arrays(mat, weights, held, rows)
+    if fast is not None:
+        sub, w_keep, excluded = fast
+    else:
+        sub = mat.loc[rows]
+        cols = [str(i) for i in weights.index if i in mat.columns]
+        sub = sub.loc[:, cols].dropna(subset=held) if held else sub.loc[:, cols]
+        if not held:
+            sub = sub.dropna(how="all")
+        excluded = [c for c in cols if c not in held and sub[c].isna().any()]
+        excluded += [str(i) for i in weights.index if i not in mat.columns]
+        keep = [c for c in cols if c not in excluded]
+        sub = sub.loc[:, keep]
+        w_keep = weights.loc[keep].astype(float)
     return WindowData(
         returns=sub,
-        weights=weights.loc[keep].astype(float),
+        weights=w_keep,
         excluded=sorted(excluded),
         first=sub.index[0] if len(sub) else None,
         last=sub.index[-1] if len(sub) else None,
@@ -378,11 +435,46 @@ def select_window(mat: pd.DataFrame, weights: pd.Series, asof: dt.date, window: 
     )
 
 
+def _window_of_arrays(mat: pd.DataFrame, weights: pd.Series, held: list[str], rows: np.ndarray
+                      ) -> tuple[pd.DataFrame, pd.Series, list[str]] | None:
+    """:func:`select_window`'s frame, weights and exclusions from one array of the matrix, for a complete window (no
+    row and no column to drop, the usual case); None (the pandas path) for anything else, or unless the matrix is all
+    float64 and the instruments (weights' and matrix's) are distinct ``str``.
+
+    The pandas path's steps on positions: the rows ``rows``, the columns of the weights' instruments in the weights'
+    order; its NaN rules (the rows with a NaN among the held columns, or all NaN without a held column; the other
+    columns with a NaN) find nothing to drop. The values are the matrix's floats taken, the labels the matrix's and
+    the weights' own (taken by position), and the frame's block has the layout pandas' takes give a complete window
+    (instruments x sessions, C order), so ``to_numpy()`` hands out the same array, strides included (pandas gives
+    another layout when ``dropna`` drops rows: that is why a window with a row to drop is left to it).
+    """
+    names = list(weights.index)
+    mcols = list(mat.columns)
+    if (not weights.index.is_unique or not mat.columns.is_unique or any(type(x) is not str for x in names)
+            or any(type(x) is not str for x in mcols) or any(d != np.float64 for d in mat.dtypes)):
+        return None
+    at = {c: j for j, c in enumerate(mcols)}
+    cols = [x for x in names if x in at]
+    vals = mat.to_numpy()[np.asarray(rows, dtype=bool)][:, [at[c] for c in cols]]
+    held_set = set(held)
+    is_held = np.array([c in held_set for c in cols], dtype=bool)
+    nan = np.isnan(vals)
+    ok = ~nan[:, is_held].any(axis=1) if held else ~nan.all(axis=1)
+    if not ok.all() or nan[:, ~is_held].any():
+        return None  # a row or a column to drop: the pandas path (its frame's memory layout is then pandas' choice)
+    excluded = [x for x in names if x not in at]
+    index = mat.index[np.asarray(rows, dtype=bool)]
+    sub = pd.DataFrame(np.ascontiguousarray(vals.T).T, index=index, columns=mat.columns[[at[c] for c in cols]])
+    w_at = {x: i for i, x in enumerate(names)}
+    return sub, weights.iloc[np.array([w_at[c] for c in cols], dtype=np.intp)].astype(float), excluded
+
+
 def compute_var(
     returns: pd.DataFrame,
     weights: pd.Series,
     asof: dt.date,
     params: Mapping[str, Any] | None = None,
+    matrix: pd.DataFrame | None = None,
 ) -> tuple[list[VarEstimate], pd.DataFrame]:
     """All VaR/CVaR estimates and the Euler decomposition of today's book.
 
@@ -396,6 +488,9 @@ def compute_var(
         The session (window end; seeds the Monte Carlo).
     params : mapping, optional
         The ``risk.var`` config subtree (declared defaults (:mod:`brmacro.params`) fill missing keys).
+    matrix : DataFrame, optional
+        ``returns_matrix(returns, asof)`` when the caller already has it (the sizing measures several books on one
+        table); only read.
 
     Returns
     -------
@@ -410,7 +505,7 @@ def compute_var(
     """
     p = resolve("risk.var", params)
     w_all = check_weights(weights, f"risk_var {asof.isoformat()}")
-    mat = returns_matrix(returns, asof)
+    mat = returns_matrix(returns, asof) if matrix is None else matrix
     win = select_window(mat, w_all, asof, int(p["window"]))
     n = len(win.returns)
     span = f"{win.first}..{win.last}" if n else "none"
