@@ -425,8 +425,7 @@ class SharedReads:
         self.misses = 0
 
     def read(self, asset: str, name: str, path: Path) -> pd.DataFrame:
-        st = Path(path).stat()
-        key = (asset, name, str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        key = (asset, name, *file_identity(path))
         df = self._frames.pop(key, None)
         if df is None:
             self.misses += 1
@@ -437,6 +436,19 @@ class SharedReads:
         while len(self._frames) > self.max_tables:
             self._frames.pop(next(iter(self._frames)))
         return df
+
+
+def file_identity(path: str | Path) -> tuple[str, int, int, int]:
+    """A file's path and identity (size, modification time in ns, inode): the key under which a read of it is kept
+    (:class:`SharedReads`, the agents' silver view), so a file rewritten is read again.
+
+    Raises
+    ------
+    OSError
+        When the file is not there.
+    """
+    st = os.stat(path)
+    return str(path), st.st_size, st.st_mtime_ns, st.st_ino
 
 
 _SHARED_READS: contextvars.ContextVar[SharedReads | None] = contextvars.ContextVar("brmacro_shared_reads",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,12 +97,12 @@ def _view_key(ctx: Context) -> tuple[Any, ...] | None:
     before the tables are read (as :class:`brmacro.pipeline.SharedReads` does: a file rewritten in between is read
     new under its old identity, never old under its new one); None (not kept) when a table is not declared or not
     there, for the read to raise as it does."""
+    from brmacro.pipeline import file_identity
+
     parts: list[Any] = [ctx.date.isoformat()]
     try:
         for asset, table in _TABLES.values():
-            path = Path(ctx.inputs[asset][table])
-            st = path.stat()
-            parts.append((asset, table, str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+            parts.append((asset, table, *file_identity(ctx.inputs[asset][table])))
     except (KeyError, OSError):
         return None
     return tuple(parts)
