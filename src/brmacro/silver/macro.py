@@ -321,8 +321,20 @@ def _raw_rows(s: Series, g: pd.DataFrame, max_dec: float, max_day: float) -> pd.
                          "value": g["value"].to_numpy(dtype=float), "release_date": g["release_date"].to_numpy()})
 
 
-def _raw_rows_at(s: Series, raw: pd.DataFrame, at: np.ndarray, max_dec: float, max_day: float) -> pd.DataFrame:
-    return _raw_rows(s, raw.iloc[at], max_dec, max_day)
+def _raw_rows_at(s: Series, raw: pd.DataFrame, at: np.ndarray, max_dec: float, max_day: float,
+                 columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """:func:`_raw_rows` of the rows ``at`` of ``raw``. ``columns``: ``raw``'s observation dates, values (float64)
+    and releases as its columns' arrays, when its ``value`` column is float64: the rows are then taken from them
+    (the very arrays ``raw.iloc[at]``'s columns give) without building ``raw.iloc[at]``, which is built only to
+    raise the units error as before."""
+    if columns is None:
+        return _raw_rows(s, raw.iloc[at], max_dec, max_day)
+    value = columns[1][at]
+    lim = {"dec": max_dec, "dec_day": max_day}.get(s.unit)
+    if lim is not None and len(at) and bool((np.abs(value) > lim).any()):
+        return _raw_rows(s, raw.iloc[at], max_dec, max_day)  # raises MacroUnitError
+    return pd.DataFrame({"series": s.name, "observation_date": columns[0][at], "value": value,
+                         "release_date": columns[2][at]})
 
 
 def _raw_arrays(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -376,6 +388,8 @@ def build_macro(
     obs: dict[str, Obs] = {}
     reg: dict[str, Series] = {}
     cols = _raw_arrays(raw)
+    columns = None if cols is None or raw["value"].dtype != np.float64 else \
+        (raw["observation_date"].to_numpy(), cols[1], raw["release_date"].to_numpy())
     groups = raw.groupby("series_id", sort=True)
     for sid, rows in groups.indices.items():
         s = by_sid.get(str(sid))
@@ -395,7 +409,7 @@ def build_macro(
         observed, value, release = cols[0][at], cols[1][at], cols[2][at]
         data = (observed.dtype.str, observed.tobytes(), value.tobytes(), release.dtype.str, release.tobytes())
         frames.append(_KEPT.get(("raw", s.name, s.unit, *_fkey(max_dec, max_day), *data),
-                                partial(_raw_rows_at, s, raw, at, max_dec, max_day)))
+                                partial(_raw_rows_at, s, raw, at, max_dec, max_day, columns)))
         obs[s.name] = _KEPT.get(("regular", freq, *data), partial(_regular_arrays, observed, value, release, freq))
 
     for name, o in _derived(obs, cfg, date).items():
