@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import brmacro.report.build as b
 import brmacro.silver.macro as m
+import tests.unit.test_report_fixtures as fx
+from brmacro.io import date_objects
+from brmacro.report.inputs import Inputs
+from brmacro.report.render import Cell, Document, Figures, Section, render_markdown
 from tests.unit.test_silver_macro import PARAMS, D, make_focus, make_fred, make_sgs
 
 
@@ -104,3 +110,131 @@ def test_build_macro_with_the_columns_is_build_macro_through_iloc(monkeypatch: p
     _same(m.build_macro(objs, fred, focus, D, PARAMS)["part"], plain)
     assert seen == [None] * len(seen)
     m._KEPT.clear()
+
+
+# ----------------------------------------------------------------------------------------------- report market section
+def _old_market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
+    """``report.build.market_section`` before the eighth round (a frame per silver_macro series)."""
+    sec = b.Section("market", "1. Market snapshot")
+    rows: list[list[Cell]] = []
+    curves = inp.get("silver_curves")
+    if curves is None:
+        sec.missing("silver_curves/part", inp.why("silver_curves"))
+    else:
+        curves["date"] = date_objects(curves["date"])
+        curves = curves.loc[curves["date"] <= session]
+        di_pre = curves.loc[curves["curve"] == "DI_PRE"]  # the curve's rows once, then a tenor filter on those
+        for name, lab in b.DI_POINTS:
+            sub = di_pre.loc[di_pre["tenor_label"] == lab]
+            rows.append(b._market_row(figs, name, sub.set_index("date")["rate"], "rate", "silver_curves/part", session))
+    ret = inp.get("silver_returns")
+    if ret is None:
+        sec.missing("silver_returns/part", inp.why("silver_returns"))
+    else:
+        ret["date"] = date_objects(ret["date"])
+        ret = ret.loc[ret["date"] <= session]
+        for name, inst, kind in (("USDBRL", "USDBRL", "price"), ("IBOV", "IBOV", "price"),
+                                 ("UST 10Y", "UST_10Y", "rate"), ("SPX", "SPX", "price")):
+            sub = ret.loc[ret["instrument"] == inst]
+            rows.append(b._market_row(figs, name, sub.set_index("date")["level"], kind, "silver_returns/part", session))
+    prices = inp.get("silver_returns", "prices")
+    if prices is None:
+        sec.missing("silver_returns/prices", inp.why("silver_returns", "prices"))
+    else:
+        prices["date"] = date_objects(prices["date"])
+        sub = prices.loc[(prices["series"] == "yahoo:^VIX") & (prices["date"] <= session)]
+        rows.append(b._market_row(figs, "VIX", sub.set_index("date")["value"], "price", "silver_returns/prices",
+                                  session))
+    macro = inp.get("silver_macro")
+    if macro is None:
+        sec.missing("silver_macro/part", inp.why("silver_macro"))
+    else:
+        macro["observation_date"] = date_objects(macro["observation_date"])
+        macro = macro.loc[macro["observation_date"] <= session]
+        by_series: dict[Any, pd.DataFrame] = dict(iter(macro.groupby("series", sort=False)))  # split once
+
+        def ser(name: str) -> pd.Series:
+            return by_series.get(name, macro.iloc[:0]).set_index("observation_date")["value"]
+
+        rows.append(b._market_row(figs, "Selic target", ser("br_selic_target"), "rate", "silver_macro/part", session))
+        ipca = "br_ipca_12m" if "br_ipca_12m" in by_series else "br_ipca_yoy"
+        rows.append(b._market_row(figs, "IPCA 12m", ser(ipca), "rate", "silver_macro/part", session))
+        for fs in sorted(x for x in by_series if str(x).startswith("focus_")):
+            kind = "price" if any(k in fs for k in ("fx", "cambio", "usdbrl", "brl")) else "rate"
+            rows.append(b._market_row(figs, f"Focus {fs.removeprefix('focus_')}", ser(fs), kind, "silver_macro/part",
+                                    session))
+    if rows:
+        sec.table(["Market", "Level", "1-day change", "As of"], rows,
+                  "Levels and changes (rates in % per year, changes in bp; prices with % change)")
+    if curves is not None:
+        di = curves.loc[curves["curve"] == "DI_PRE"]
+        if not di.empty:
+            today = di["date"].max()
+            month_ago = [d for d in sorted(di["date"].unique()) if d <= today - dt.timedelta(days=30)]
+            lines = []
+            for d in [today] + month_ago[-1:]:
+                c = di.loc[di["date"] == d].sort_values("tenor_years")
+                lines.append(b.Line(f"DI {d.isoformat()}", c["tenor_years"].tolist(), c["rate"].tolist()))
+            ticks = [(float(y), f"{y:g}y") for y in sorted(di.loc[di["date"] == today, "tenor_years"].unique())]
+            sec.chart(b.line_chart(lines, title="DI curve: session vs one month before", y_fmt=lambda v: b.pct(v, 1),
+                                 x_labels=ticks), "DI curve", "no DI_PRE points in silver_curves")
+            if not month_ago:
+                sec.p("DI curve one month before: not in silver_curves' history.")
+    if ret is not None:
+        fx = ret.loc[(ret["instrument"] == "USDBRL") & (ret["date"] > session - dt.timedelta(days=183))]
+        fx = fx.sort_values("date")
+        if len(fx):
+            xs = list(range(len(fx)))
+            dates = fx["date"].tolist()
+            idx = sorted({0, len(fx) // 2, len(fx) - 1})
+            sec.chart(b.line_chart([b.Line("USDBRL", xs, fx["level"].tolist())], title="USDBRL, last 6 months",
+                                 y_fmt=lambda v: f"{v:.3f}", x_labels=[(i, dates[i].isoformat()) for i in idx]),
+                      "USDBRL 6 months", "no USDBRL level in silver_returns")
+        else:
+            sec.missing("silver_returns/part", "no USDBRL level over the last 6 months")
+    return sec
+
+
+
+def _market_inputs(variant: str) -> Inputs:
+    tables = dict(fx.silver())
+    macro = tables[("silver_macro", "part")]
+    extra = pd.DataFrame({
+        "series": ["focus_cambio", "focus_selic", "focus_later", "focus_selic", "br_ipca_yoy", "focus_cambio"],
+        "observation_date": [dt.date(2025, 5, 30), dt.date(2025, 6, 6), dt.date(2030, 1, 1), dt.date(2025, 5, 30),
+                             dt.date(2025, 4, 1), dt.date(2025, 6, 6)],
+        "value": [5.7, 0.15, 0.1, np.nan, 0.05, 5.65],
+        "release_date": [dt.date(2025, 6, 2)] * 6})
+    if variant == "more":
+        macro = pd.concat([macro, extra], ignore_index=True)
+    elif variant == "shuffled":
+        macro = pd.concat([extra, macro], ignore_index=True).iloc[::-1].set_index(np.arange(100, 100 + 11))
+    elif variant == "no_ipca_12m":
+        macro = pd.concat([macro.loc[macro["series"] != "br_ipca_12m"], extra], ignore_index=True)
+    elif variant == "later_only":  # every row after the session: no series at all
+        macro = macro.assign(observation_date=dt.date(2031, 1, 1))
+    elif variant == "empty":
+        macro = macro.iloc[:0]
+    elif variant == "missing_name":
+        macro = pd.concat([macro, extra.assign(series=[None, "focus_x", None, "focus_x", None, None])],
+                          ignore_index=True)
+    tables[("silver_macro", "part")] = macro
+    if variant == "no_macro":
+        del tables[("silver_macro", "part")]
+    return Inputs(tables=tables)
+
+
+@pytest.mark.parametrize("variant", ["plain", "more", "shuffled", "no_ipca_12m", "later_only", "empty",
+                                     "missing_name", "no_macro"])
+def test_market_section_is_the_section_with_a_frame_per_series(variant: str) -> None:
+    session = fx.SESSION
+    inp = _market_inputs(variant)
+    before = {k: v.copy() for k, v in inp.tables.items()}
+    f_new, f_old = Figures(session), Figures(session)
+    new = b.market_section(inp, f_new, session)
+    old = _old_market_section(inp, f_old, session)
+    assert new == old
+    assert f_new.records() == f_old.records()
+    assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))
+    for k, v in before.items():  # the inputs are not changed
+        pd.testing.assert_frame_equal(inp.tables[k], v)

@@ -142,11 +142,17 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         sec.missing("silver_macro/part", inp.why("silver_macro"))
     else:
         macro["observation_date"] = date_objects(macro["observation_date"])
-        macro = macro.loc[macro["observation_date"] <= session]
-        by_series: dict[Any, pd.DataFrame] = dict(iter(macro.groupby("series", sort=False)))  # split once
+        # the rows on or before the session, split by series once as positions (no frame per series): a series'
+        # frame is taken only for the few series shown, the same rows in table order that
+        # dict(iter(macro.loc[on].groupby("series", sort=False))) gives it (missing series dropped by both)
+        on = (macro["observation_date"] <= session).to_numpy(dtype=bool)
+        codes, keys = pd.factorize(macro["series"])
+        by_series: dict[Any, int] = {keys[i]: int(i) for i in np.unique(codes[on & (codes >= 0)])}
 
         def ser(name: str) -> pd.Series:
-            return by_series.get(name, macro.iloc[:0]).set_index("observation_date")["value"]
+            code = by_series.get(name)
+            rows = macro.iloc[np.flatnonzero(on & (codes == code))] if code is not None else macro.loc[on].iloc[:0]
+            return rows.set_index("observation_date")["value"]
 
         rows.append(_market_row(figs, "Selic target", ser("br_selic_target"), "rate", "silver_macro/part", session))
         ipca = "br_ipca_12m" if "br_ipca_12m" in by_series else "br_ipca_yoy"
@@ -159,7 +165,7 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         sec.table(["Market", "Level", "1-day change", "As of"], rows,
                   "Levels and changes (rates in % per year, changes in bp; prices with % change)")
     if curves is not None:
-        di = curves.loc[curves["curve"] == "DI_PRE"]
+        di = di_pre  # the DI_PRE rows taken above (curves unchanged since)
         if not di.empty:
             today = di["date"].max()
             month_ago = [d for d in sorted(di["date"].unique()) if d <= today - dt.timedelta(days=30)]
