@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 import brmacro.report.build as b
+import brmacro.report.sanity as sanity
 import brmacro.silver.macro as m
 import tests.unit.test_report_fixtures as fx
 from brmacro.io import date_objects
@@ -238,3 +240,91 @@ def test_market_section_is_the_section_with_a_frame_per_series(variant: str) -> 
     assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))
     for k, v in before.items():  # the inputs are not changed
         pd.testing.assert_frame_equal(inp.tables[k], v)
+
+
+# ----------------------------------------------------------------------------------------------- report outliers
+def _old_check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs: int,
+                   threshold: float) -> list[sanity.Outlier]:
+    """``report.sanity.check_outliers`` before the eighth round (a mask per instrument).
+
+    Check the session's change of every instrument's level in ``silver_returns``.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The ``silver_returns`` part table (``date``, ``instrument``, ``level``).
+    session : datetime.date
+        The session checked.
+    window : int
+        Changes before the session used as the series' history.
+    min_obs : int
+        Fewer changes: not checked (stated).
+    threshold : float
+        ``|z|`` at or above which the input is flagged.
+    """
+    out: list[sanity.Outlier] = []
+    df = returns.assign(date=date_objects(returns["date"]))
+    df = df.loc[df["date"] <= session]
+    for inst in sorted(df["instrument"].astype(str).unique()):
+        kind = "rate" if inst.startswith(sanity.RATE_PREFIXES) else "price"
+        s = df.loc[df["instrument"] == inst].set_index("date")["level"].astype(float).dropna().sort_index()
+        if s.empty or s.index[-1] != session:
+            out.append(sanity.Outlier(inst, kind, None, None, 0, False,
+                                      f"no level on {session.isoformat()}: not checked"))
+            continue
+        ch = s.diff() if kind == "rate" else pd.Series(np.log(s.where(s > 0)), index=s.index).diff()
+        ch = ch.dropna()
+        if ch.empty or ch.index[-1] != session:
+            out.append(sanity.Outlier(inst, kind, None, None, 0, False, "no previous level: not checked"))
+            continue
+        x = float(ch.iloc[-1])
+        hist = ch.iloc[:-1].to_numpy(dtype=float)[-window:]
+        n = int(np.isfinite(hist).sum())
+        if n < min_obs:
+            out.append(sanity.Outlier(inst, kind, x, None, n, False,
+                                      f"{n} changes of history < {min_obs}: not checked"))
+            continue
+        z = sanity.mad_z(x, hist)
+        if z is None or not math.isfinite(z):
+            out.append(sanity.Outlier(inst, kind, x, None, n, False, "no dispersion in the history: not checked"))
+            continue
+        out.append(sanity.Outlier(inst, kind, x, z, n, abs(z) >= threshold,
+                           f"MAD z of the {'change' if kind == 'rate' else 'log change'} over {n} sessions"))
+    return out
+
+
+
+def _returns(variant: str) -> pd.DataFrame:
+    ret = fx.silver()[("silver_returns", "part")]
+    rng = np.random.default_rng(8)
+    if variant == "shuffled":
+        ret = ret.iloc[rng.permutation(len(ret))].set_index(rng.permutation(len(ret)) * 3)
+    elif variant == "nan_and_dup":
+        ret = pd.concat([ret, ret.iloc[rng.choice(len(ret), 30, replace=False)]], ignore_index=True)
+        ret.loc[rng.choice(len(ret), 40, replace=False), "level"] = np.nan
+        ret.loc[rng.choice(len(ret), 5, replace=False), "level"] = -1.0
+    elif variant == "later":  # an instrument only after the session, another with one level only
+        extra = ret.iloc[:2].assign(instrument=["ONLY_LATER", "ONE"],
+                                    date=[fx.SESSION + dt.timedelta(days=3), fx.SESSION])
+        ret = pd.concat([ret, extra], ignore_index=True)
+    elif variant == "not_str":  # not every instrument a str: the masks, as before
+        ret = ret.astype({"instrument": object})
+        ret.loc[ret.index[:7], "instrument"] = None
+    elif variant == "empty":
+        ret = ret.iloc[:0]
+    elif variant == "timestamps":
+        ret = ret.assign(date=pd.to_datetime(ret["date"]))
+    return ret
+
+
+@pytest.mark.parametrize("variant", ["plain", "shuffled", "nan_and_dup", "later", "not_str", "empty", "timestamps"])
+@pytest.mark.parametrize("window", [5, 252])
+def test_check_outliers_split_once_is_a_mask_per_instrument(variant: str, window: int) -> None:
+    ret = _returns(variant)
+    for session in (fx.SESSION, fx.SESSION - dt.timedelta(days=10), fx.SESSION + dt.timedelta(days=5)):
+        new = sanity.check_outliers(ret, session, window, 3, 1.5)
+        old = _old_check_outliers(ret, session, window, 3, 1.5)
+        assert repr(new) == repr(old)
+        assert new == old
+        assert (len(new) == 0) == (variant == "empty")
+    assert (sanity._rows_by_instrument(ret) is None) == (variant in ("not_str", "empty"))

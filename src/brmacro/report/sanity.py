@@ -79,6 +79,30 @@ def mad_z(x: float, hist: np.ndarray) -> float | None:
     return (x - med) / mad
 
 
+def _rows_by_instrument(df: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The positions of each instrument's rows (in table order), split once; None unless every instrument is a
+    ``str`` (then an instrument's rows are exactly those ``df["instrument"] == inst`` selects)."""
+    col = df["instrument"]
+    if not len(col) or set(map(type, col.to_numpy())) != {str}:
+        return None
+    codes, keys = pd.factorize(col)
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    return {str(keys[codes[g[0]]]): g for g in np.split(order, cuts)}
+
+
+def _levels(df: pd.DataFrame, inst: str, rows: dict[str, np.ndarray] | None) -> pd.Series:
+    """``df.loc[df["instrument"] == inst].set_index("date")["level"]``: from the positions of ``rows`` (the
+    same values, dates and order) without a frame per instrument; through the mask when ``rows`` is None."""
+    if rows is None:
+        out: pd.Series = df.loc[df["instrument"] == inst].set_index("date")["level"]
+        return out
+    at = rows.get(inst, np.zeros(0, dtype=np.intp))
+    date, level = df["date"], df["level"]
+    return pd.Series(level.to_numpy()[at], index=pd.Index(date.to_numpy()[at], dtype=date.dtype, name="date"),
+                     name="level")
+
+
 def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs: int,
                    threshold: float) -> list[Outlier]:
     """Check the session's change of every instrument's level in ``silver_returns``.
@@ -99,9 +123,10 @@ def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs
     out: list[Outlier] = []
     df = returns.assign(date=date_objects(returns["date"]))
     df = df.loc[df["date"] <= session]
+    rows = _rows_by_instrument(df)
     for inst in sorted(df["instrument"].astype(str).unique()):
         kind = "rate" if inst.startswith(RATE_PREFIXES) else "price"
-        s = df.loc[df["instrument"] == inst].set_index("date")["level"].astype(float).dropna().sort_index()
+        s = _levels(df, inst, rows).astype(float).dropna().sort_index()
         if s.empty or s.index[-1] != session:
             out.append(Outlier(inst, kind, None, None, 0, False, f"no level on {session.isoformat()}: not checked"))
             continue
