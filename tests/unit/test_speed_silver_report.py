@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -328,3 +329,87 @@ def test_check_outliers_split_once_is_a_mask_per_instrument(variant: str, window
         assert new == old
         assert (len(new) == 0) == (variant == "empty")
     assert (sanity._rows_by_instrument(ret) is None) == (variant in ("not_str", "empty"))
+
+
+# ----------------------------------------------------------------------------------------------- report agents
+def _old_agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
+    """``report.build.agents_section`` before the eighth round (the key signals' tuples made twice)."""
+    sec = b.Section("agents", "3. Agent views")
+    rows = []
+    krows = []
+    for a in b.AGENTS:
+        df = inp.get(a)
+        name = a.removeprefix("agent_")
+        if df is None:
+            sec.missing(f"{a}/part", inp.why(a))
+            continue
+        comp = df.loc[df["is_composite"].astype(bool)].sort_values("signal_id")
+        src = f"{a}/part"
+        label = name.replace("_", " ").capitalize()
+        if comp.empty:
+            rows.append([b._c(name), b._c(b.na("no composite signal")), b._c(""), b.Cell(b.na("no composite signal")),
+                         b._c("")])
+            para = f"{label}: no composite signal for the session."
+        else:
+            c = comp.iloc[0]
+            rows.append([b._c(name), b._c(b._dir_word(c["direction"])), b._c(c["strength"]),
+                         figs.add("agents", f"{name} composite confidence", c["confidence"],
+                                  b.num(c["confidence"], 2), src),
+                         figs.add("agents", f"{name} composite value", c["value"],
+                                  b.num(c["value"], 4, reason="no raw value"), src)])
+            para = (f"{label}: {b._dir_word(c['direction'])} {c['instrument']} ({str(c['strength']).lower()}, "
+                    f"confidence {b.num(c['confidence'], 2)}, net score {b.signed(c['value'], 2, reason='n/a')}); "
+                    f"{b.driver_sentence(c['drivers'])}.")
+        others = df.loc[~df["is_composite"].astype(bool)].sort_values(["confidence", "signal_id"],
+                                                                      ascending=[False, True])
+        top = others.head(key_signals)
+        lead = [f"{s.signal_id} {b._dir_word(s.direction)} at confidence {b.num(s.confidence, 2)}: "
+                f"{b.driver_sentence(s.drivers, limit=0)}"
+                for s in cast("Iterable[Any]", top.itertuples()) if s.direction != 0]
+        if lead:
+            para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
+        sec.p(para)
+        for s in cast("Iterable[Any]", top.itertuples()):
+            krows.append([b._c(name), b._c(s.signal_id), b._c(s.instrument or "(not a tradable)"),
+                          b._c(b._dir_word(s.direction)),
+                          figs.add("agents", f"{name} {s.signal_id} confidence",
+                                   s.confidence, b.num(s.confidence, 2), src),
+                          b._c(b.driver_sentence(s.drivers))])
+    if rows:
+        sec.table(["Agent", "Direction", "Strength", "Confidence", "Net score"], rows,
+                  "Composite signal per agent (direction in the instrument's price convention)")
+    if krows:
+        sec.table(["Agent", "Signal", "Instrument", "Direction", "Confidence", "Why (the branch that fired)"], krows,
+                  f"Key signals (top {key_signals} by confidence per agent)")
+    return sec
+
+
+
+def _agent_inputs(variant: str) -> Inputs:
+    tables = dict(fx.agents(hostile=variant == "hostile", drop_composite="agent_fiscal" if variant == "drop" else ""))
+    if variant == "many":  # more signals than listed, ties in confidence, a neutral one, no instrument
+        for k, (a, t) in enumerate(list(tables)):
+            if t != "part":
+                continue
+            df = tables[(a, t)]
+            extra = pd.concat([df.iloc[[1]]] * 5, ignore_index=True)
+            extra["signal_id"] = [f"S{k}_{i}" for i in (3, 1, 4, 2, 0)]
+            extra["confidence"] = [0.8, 0.8, 0.3, 0.9, 0.8]
+            extra["direction"] = [0, 1, -1, 0, 1]
+            extra["instrument"] = [None, "X", "Y", None, "Z"]
+            tables[(a, t)] = pd.concat([extra, df], ignore_index=True)
+    if variant == "missing":
+        del tables[("agent_inflation", "part")]
+    return Inputs(tables=tables, missing={("agent_inflation", "part"): "boom"} if variant == "missing" else {})
+
+
+@pytest.mark.parametrize("variant", ["plain", "hostile", "drop", "many", "missing"])
+@pytest.mark.parametrize("key_signals", [0, 2, 3])
+def test_agents_section_key_signals_once_is_the_section_before(variant: str, key_signals: int) -> None:
+    inp = _agent_inputs(variant)
+    f_new, f_old = Figures(fx.SESSION), Figures(fx.SESSION)
+    new = b.agents_section(inp, f_new, key_signals)
+    old = _old_agents_section(inp, f_old, key_signals)
+    assert new == old
+    assert f_new.records() == f_old.records()
+    assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))

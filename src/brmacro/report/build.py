@@ -248,7 +248,8 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
         if df is None:
             sec.missing(f"{a}/part", inp.why(a))
             continue
-        comp = df.loc[df["is_composite"].astype(bool)].sort_values("signal_id")
+        composite = df["is_composite"].astype(bool)  # once, for the composite and the other signals
+        comp = df.loc[composite].sort_values("signal_id")
         src = f"{a}/part"
         label = name.replace("_", " ").capitalize()
         if comp.empty:
@@ -264,16 +265,15 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
             para = (f"{label}: {_dir_word(c['direction'])} {c['instrument']} ({str(c['strength']).lower()}, "
                     f"confidence {num(c['confidence'], 2)}, net score {signed(c['value'], 2, reason='n/a')}); "
                     f"{driver_sentence(c['drivers'])}.")
-        others = df.loc[~df["is_composite"].astype(bool)].sort_values(["confidence", "signal_id"],
-                                                                      ascending=[False, True])
-        top = others.head(key_signals)
+        others = df.loc[~composite].sort_values(["confidence", "signal_id"], ascending=[False, True])
+        top = list(cast("Iterable[Any]", others.head(key_signals).itertuples()))  # once, for both uses
         lead = [f"{s.signal_id} {_dir_word(s.direction)} at confidence {num(s.confidence, 2)}: "
                 f"{driver_sentence(s.drivers, limit=0)}"
-                for s in cast("Iterable[Any]", top.itertuples()) if s.direction != 0]
+                for s in top if s.direction != 0]
         if lead:
             para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
         sec.p(para)
-        for s in cast("Iterable[Any]", top.itertuples()):
+        for s in top:
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
                           _c(_dir_word(s.direction)),
                           figs.add("agents", f"{name} {s.signal_id} confidence",
