@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 import brmacro.report.build as b
+import brmacro.report.rates as rates
 import brmacro.report.sanity as sanity
 import brmacro.silver.macro as m
 import tests.unit.test_report_fixtures as fx
+import tests.unit.test_report_rates as test_report_rates
 from brmacro.io import date_objects
 from brmacro.report.inputs import Inputs
 from brmacro.report.render import Cell, Document, Figures, Section, render_markdown
@@ -328,7 +330,7 @@ def test_check_outliers_split_once_is_a_mask_per_instrument(variant: str, window
         assert repr(new) == repr(old)
         assert new == old
         assert (len(new) == 0) == (variant == "empty")
-    assert (sanity._rows_by_instrument(ret) is None) == (variant in ("not_str", "empty"))
+    assert (sanity.rows_by_key(ret["instrument"]) is None) == (variant in ("not_str", "empty"))
 
 
 # ----------------------------------------------------------------------------------------------- report agents
@@ -410,6 +412,114 @@ def test_agents_section_key_signals_once_is_the_section_before(variant: str, key
     f_new, f_old = Figures(fx.SESSION), Figures(fx.SESSION)
     new = b.agents_section(inp, f_new, key_signals)
     old = _old_agents_section(inp, f_old, key_signals)
+    assert new == old
+    assert f_new.records() == f_old.records()
+    assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))
+
+
+# ----------------------------------------------------------------------------------------------- rows by key
+def _frames_by_key() -> list[tuple[str, pd.DataFrame]]:
+    rng = np.random.default_rng(12)
+    n = 60
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 20, n)]
+    df = pd.DataFrame({"k": rng.choice(["a", "b", "ç", "d d"], n), "date": days,
+                       "v": rng.normal(size=n)}).set_index(rng.permutation(n) + 7)
+    df.loc[df.index[:4], "v"] = [np.nan, -0.0, np.inf, 1.0]
+    out = [("plain", df), ("ints", df.assign(v=rng.integers(0, 5, n))), ("empty", df.iloc[:0]),
+           ("none_key", df.assign(k=df["k"].where(df["v"] > 0, None))),
+           ("not_str", df.assign(k=df["k"].astype(object).where(df["v"] > 0, 3))),
+           ("timestamps", df.assign(date=pd.to_datetime(df["date"])))]
+    return out
+
+
+@pytest.mark.parametrize("name", ["plain", "ints", "empty", "none_key", "not_str", "timestamps"])
+def test_series_by_key_is_the_mask_and_set_index(name: str) -> None:
+    df = dict(_frames_by_key())[name]
+    rows = sanity.rows_by_key(df["k"])
+    assert (rows is None) == (name in ("empty", "none_key", "not_str"))
+    for key in ("a", "b", "ç", "d d", "missing", "3"):
+        old = df.loc[df["k"] == key].set_index("date")["v"]
+        for r in (rows, None):
+            new = sanity.series_by_key(df, "k", key, r, "date", "v")
+            pd.testing.assert_series_equal(new, old, check_exact=True, check_index_type=True)
+            assert new.to_numpy().tobytes() == old.to_numpy().tobytes()
+            assert [type(x) for x in new.index] == [type(x) for x in old.index]
+
+
+# ----------------------------------------------------------------------------------------------- rates section
+def _old_other_markets_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date) -> None:
+    """``report.rates._other_markets_block`` before the eighth round (a mask per instrument)."""
+    ret = inp.get("silver_returns")
+    if ret is None:
+        sec.missing("silver_returns/part", inp.why("silver_returns"))
+        return
+    ret = ret.assign(date=date_objects(ret["date"]))
+    rows = []
+    for name, inst, price in rates.OTHER_MARKETS:
+        sub = ret.loc[ret["instrument"] == inst].set_index("date")["level"]
+        ch = rates.changes(sub, session, relative=price)
+        rows.append([rates._c(name), *rates._change_cells(figs, name, ch, "silver_returns/part", session, price=price)])
+    prices = inp.get("silver_returns", "prices")
+    if prices is not None:
+        prices = prices.assign(date=date_objects(prices["date"]))
+        vix = prices.loc[prices["series"] == "yahoo:^VIX"].set_index("date")["value"]
+        rows.append([rates._c("VIX"), *rates._change_cells(figs, "VIX", rates.changes(vix, session, relative=True),
+                                               "silver_returns/prices", session, price=True)])
+    sec.table(["Market", "Level", "1 day", "1 week", "Month to date", "As of"], rows,
+              "The other markets of the snapshot: 1-day, 1-week and month-to-date changes (prices in %, UST in bp)")
+
+
+
+def _old_rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Any = None) -> Section:
+    """``report.rates.rates_section`` before the eighth round: each block takes the session's DI1 contracts itself,
+    the other markets through a mask per instrument."""
+    p = rates.resolve("report.rates", params)
+    sec = Section("rates", "Rates desk")
+    curves = inp.get("silver_curves")
+    if curves is not None:
+        curves = curves.assign(date=date_objects(curves["date"]))
+        curves = curves.loc[curves["date"] <= session]
+    b3 = inp.get("bronze_b3_market_data")
+    if b3 is not None:
+        b3 = b3.loc[rates.dates_on(b3["trade_date"], session).to_numpy()]
+    rates._copom_block(sec, figs, inp, session, p, b3)
+    rates._levels_block(sec, figs, inp, session, p, curves, b3)
+    _old_other_markets_block(sec, figs, inp, session)
+    rates._carry_block(sec, figs, inp, session, p, curves, b3)
+    return sec
+
+
+def _rates_inputs(variant: str) -> Inputs:
+    inp = test_report_rates._inputs()
+    t = dict(inp.tables)
+    if variant == "no_b3":
+        del t[("bronze_b3_market_data", "part")]
+    elif variant == "more_markets":  # shuffled, a missing level, VIX prices, an instrument only after the session
+        ret = t[("silver_returns", "part")]
+        later = ret.iloc[:1].assign(instrument="SPX", date=test_report_rates.D + dt.timedelta(days=2))
+        ret = pd.concat([ret, later], ignore_index=True).iloc[::-1]
+        ret.loc[ret.index[3], "level"] = np.nan
+        t[("silver_returns", "part")] = ret
+        t[("silver_returns", "prices")] = pd.DataFrame({"date": sorted(set(ret["date"])), "series": "yahoo:^VIX",
+                                                        "value": 15.0})
+    elif variant == "not_str":
+        ret = t[("silver_returns", "part")]
+        t[("silver_returns", "part")] = ret.assign(instrument=ret["instrument"].where(ret["level"] > 1, None))
+        slopes = t[("silver_curves", "slopes")]
+        t[("silver_curves", "slopes")] = slopes.assign(
+            name=slopes["name"].astype(object).where(slopes["value"] > 0, 1))
+    elif variant == "no_sizing":
+        del t[("portfolio_sizing", "part")]
+    return Inputs(tables=t)
+
+
+@pytest.mark.parametrize("variant", ["plain", "no_b3", "more_markets", "not_str", "no_sizing"])
+def test_rates_section_is_the_section_before(variant: str) -> None:
+    inp = _rates_inputs(variant)
+    d = test_report_rates.D
+    f_new, f_old = Figures(d), Figures(d)
+    new = rates.rates_section(inp, f_new, d, None)
+    old = _old_rates_section(inp, f_old, d, None)
     assert new == old
     assert f_new.records() == f_old.records()
     assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))

@@ -39,7 +39,7 @@ from brmacro.report.render import (
     pct,
     signed,
 )
-from brmacro.report.sanity import Outlier, check_outliers
+from brmacro.report.sanity import Outlier, check_outliers, rows_by_key, series_by_key
 from brmacro.report.track import TrackRecord, build_track_record
 from brmacro.risk.limits import var_limit_row
 
@@ -117,19 +117,21 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         curves["date"] = date_objects(curves["date"])
         curves = curves.loc[curves["date"] <= session]
         di_pre = curves.loc[curves["curve"] == "DI_PRE"]  # the curve's rows once, then a tenor filter on those
+        by_label = rows_by_key(di_pre["tenor_label"])  # each tenor's rows, split once
         for name, lab in DI_POINTS:
-            sub = di_pre.loc[di_pre["tenor_label"] == lab]
-            rows.append(_market_row(figs, name, sub.set_index("date")["rate"], "rate", "silver_curves/part", session))
+            rows.append(_market_row(figs, name, series_by_key(di_pre, "tenor_label", lab, by_label, "date", "rate"),
+                                    "rate", "silver_curves/part", session))
     ret = inp.get("silver_returns")
     if ret is None:
         sec.missing("silver_returns/part", inp.why("silver_returns"))
     else:
         ret["date"] = date_objects(ret["date"])
         ret = ret.loc[ret["date"] <= session]
+        by_inst = rows_by_key(ret["instrument"])  # each instrument's rows, split once
         for name, inst, kind in (("USDBRL", "USDBRL", "price"), ("IBOV", "IBOV", "price"),
                                  ("UST 10Y", "UST_10Y", "rate"), ("SPX", "SPX", "price")):
-            sub = ret.loc[ret["instrument"] == inst]
-            rows.append(_market_row(figs, name, sub.set_index("date")["level"], kind, "silver_returns/part", session))
+            rows.append(_market_row(figs, name, series_by_key(ret, "instrument", inst, by_inst, "date", "level"), kind,
+                                    "silver_returns/part", session))
     prices = inp.get("silver_returns", "prices")
     if prices is None:
         sec.missing("silver_returns/prices", inp.why("silver_returns", "prices"))
