@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterable
 from typing import Any, cast
@@ -14,6 +15,7 @@ import pytest
 import brmacro.report.build as b
 import brmacro.report.rates as rates
 import brmacro.report.sanity as sanity
+import brmacro.silver.curves as curves
 import brmacro.silver.macro as m
 import tests.unit.test_report_fixtures as fx
 import tests.unit.test_report_rates as test_report_rates
@@ -523,3 +525,130 @@ def test_rates_section_is_the_section_before(variant: str) -> None:
     assert new == old
     assert f_new.records() == f_old.records()
     assert render_markdown(Document("t", [], [new])) == render_markdown(Document("t", [], [old]))
+
+
+# ----------------------------------------------------------------------------------------------- silver curve nodes
+def _old_curve_nodes(b3: pd.DataFrame, commodity: str) -> curves.Nodes:
+    """``silver.curves.curve_nodes`` before the eighth round (a frame sorted with the tickers).
+
+    DI1 or DAP vertices per trade date from a ``bronze_b3_market_data`` frame.
+
+    Contracts with ``du <= 0`` (expiring) are dropped; if two contracts share a ``du`` on a
+    date, the one with the smaller ticker is kept (deterministic, logged).
+    """
+    df = b3.loc[(b3["commodity"] == commodity) & (b3["du"] > 0), ["trade_date", "ticker", "du", "settlement_rate"]]
+    df = df.assign(d=pd.to_datetime(df["trade_date"]).to_numpy().astype("datetime64[D]"))
+    df = df.sort_values(["d", "du", "ticker"], kind="mergesort")
+    dup = df.duplicated(["d", "du"])
+    if dup.any():
+        curves.log.warning("%s: %d contracts share a du with another contract on the same date; kept the first ticker",
+                    commodity, int(dup.sum()))
+        df = df.loc[~dup]
+    return curves._pad(df["d"].to_numpy(), df["du"].to_numpy(dtype=float), df["settlement_rate"].to_numpy(dtype=float))
+
+
+def _old_treasury_nodes(tsy: pd.DataFrame, curve: str) -> curves.Nodes:
+    """``silver.curves.treasury_nodes`` before the eighth round (a frame sorted with the labels).
+
+    Treasury par-yield vertices (tenor in years) per date for ``curve`` (``nominal`` | ``real``)."""
+    df = tsy.loc[tsy["curve"] == curve, ["date", "tenor", "tenor_years", "yield"]]
+    df = df.assign(d=pd.to_datetime(df["date"]).to_numpy().astype("datetime64[D]"))
+    df = df.sort_values(["d", "tenor_years", "tenor"], kind="mergesort")
+    dup = df.duplicated(["d", "tenor_years"])
+    if dup.any():
+        curves.log.warning("treasury %s: %d labels map to an already used tenor; kept the first label", curve,
+                           int(dup.sum()))
+        df = df.loc[~dup]
+    return curves._pad(df["d"].to_numpy(), df["tenor_years"].to_numpy(dtype=float), df["yield"].to_numpy(dtype=float))
+
+
+
+def _b3_rows(variant: str) -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    days = [dt.date(2025, 1, 2) + dt.timedelta(days=i) for i in range(12)]
+    rows = []
+    for d in days:
+        for com in ("DI1", "DAP"):
+            for j, du_ in enumerate(rng.choice(np.arange(-5, 2600), 9, replace=False)):
+                rows.append({"trade_date": d, "commodity": com, "ticker": f"{com}{j:02d}{chr(70 + j)}", "du": int(du_),
+                             "settlement_rate": float(rng.normal(0.12, 0.01))})
+    df = pd.DataFrame(rows)
+    df = df.iloc[rng.permutation(len(df))].set_index(rng.permutation(len(df)) * 2)
+    if variant == "repeated_du":  # two tickers on one (date, du): the smaller ticker kept, logged
+        r = df.iloc[[0]].assign(ticker="AAA", settlement_rate=0.5)
+        df = pd.concat([df, r])
+    elif variant == "float_du":
+        df = df.assign(du=df["du"].astype(float))
+        df.loc[df.index[:2], "settlement_rate"] = [np.nan, -0.0]
+    elif variant == "nan_du":
+        df = df.assign(du=df["du"].astype(float))
+        df.loc[df.index[3], "du"] = np.nan
+    elif variant == "missing_date":
+        df = df.astype({"trade_date": object})
+        df.loc[df.index[5], "trade_date"] = None
+    elif variant == "strings":
+        df = df.assign(trade_date=df["trade_date"].map(lambda d: d.isoformat()))
+    elif variant == "timestamps":
+        df = df.assign(trade_date=pd.to_datetime(df["trade_date"]))
+    elif variant == "none":
+        df = df.assign(commodity="OTHER")
+    return df
+
+
+def _same_nodes(a: curves.Nodes, b_: curves.Nodes) -> None:
+    for f in ("dates", "x", "y"):
+        u, v = getattr(a, f), getattr(b_, f)
+        assert u.dtype == v.dtype and u.shape == v.shape and u.tobytes() == v.tobytes(), f
+
+
+@pytest.mark.parametrize("variant", ["plain", "repeated_du", "float_du", "nan_du", "missing_date", "strings",
+                                     "timestamps", "none"])
+def test_curve_nodes_without_the_tickers_are_the_nodes_before(variant: str, caplog: pytest.LogCaptureFixture) -> None:
+    b3 = _b3_rows(variant)
+    logged = []
+    for com in ("DI1", "DAP"):
+        with caplog.at_level(logging.WARNING, logger=curves.log.name):
+            caplog.clear()
+            new = curves.curve_nodes(b3, com)
+            new_log = [r.getMessage() for r in caplog.records]
+            caplog.clear()
+            old = _old_curve_nodes(b3, com)
+            old_log = [r.getMessage() for r in caplog.records]
+        _same_nodes(new, old)
+        assert new_log == old_log
+        logged += new_log
+    assert (len(logged) == 1) == (variant == "repeated_du")
+
+
+def _tsy_rows(variant: str) -> pd.DataFrame:
+    rng = np.random.default_rng(22)
+    labels = {"1M": 1 / 12, "3M": 0.25, "1Y": 1.0, "2Y": 2.0, "10Y": 10.0, "30Y": 30.0}
+    rows = [{"date": dt.date(2025, 1, 2) + dt.timedelta(days=i), "curve": c, "tenor": t, "tenor_years": y,
+             "yield": float(rng.normal(0.04, 0.005))}
+            for i in range(15) for c in ("nominal", "real") for t, y in labels.items() if c == "nominal" or y >= 1]
+    df = pd.DataFrame(rows).iloc[rng.permutation(len(rows))]
+    if variant == "same_years":  # two labels on one tenor: the first label kept, logged
+        df = pd.concat([df, df.loc[df["tenor"] == "1Y"].assign(tenor="12M")])
+    elif variant == "negative_zero":
+        df.loc[df.index[:3], "tenor_years"] = -0.0
+    elif variant == "nan_years":
+        df.loc[df.index[4], "tenor_years"] = np.nan
+    return df
+
+
+@pytest.mark.parametrize("variant", ["plain", "same_years", "negative_zero", "nan_years"])
+def test_treasury_nodes_without_the_labels_are_the_nodes_before(variant: str) -> None:
+    tsy = _tsy_rows(variant)
+    for c in ("nominal", "real", "none"):
+        _same_nodes(curves.treasury_nodes(tsy, c), _old_treasury_nodes(tsy, c))
+
+
+def test_distinct_nodes_refuses_what_the_frame_path_decides() -> None:
+    b3 = _b3_rows("plain")
+    keep = b3["commodity"] == "DI1"
+    assert curves._distinct_nodes(b3["trade_date"], b3["du"], b3["settlement_rate"], keep) is not None
+    for variant, row in (("repeated_du", -1), ("nan_du", 3), ("missing_date", 5)):
+        b = _b3_rows(variant)
+        com = b["commodity"].iloc[row]  # the curve of the row that makes the frame path decide
+        assert curves._distinct_nodes(b["trade_date"], b["du"], b["settlement_rate"], b["commodity"] == com) is None
+    assert curves._distinct_nodes(b3["trade_date"], b3["du"], b3["settlement_rate"], keep & False) is None

@@ -261,13 +261,43 @@ def _pad(dates: np.ndarray, x: np.ndarray, y: np.ndarray) -> Nodes:
     return Nodes(udates, X, Y)
 
 
+def _distinct_nodes(dates: pd.Series, x: pd.Series, y: pd.Series, keep: pd.Series) -> Nodes | None:
+    """:func:`_pad` of the rows ``keep`` selects, sorted by (date, x), when no two of them share a (date, x) pair
+    (no date missing, ``x`` numeric without NaN); None otherwise (the caller's frame path: its label tie-break,
+    dropping and warning).
+
+    The frame path sorts by (date, x, label) and drops repeated (date, x) pairs: with distinct pairs the label
+    never decides and nothing is dropped, so the order is the one stable sort by (date, x) gives (any sort: no
+    ties). The dates are converted as there (``pd.to_datetime`` of the same selected rows, in the same order, cut
+    to days and held in a pandas column).
+    """
+    k = keep.to_numpy(dtype=bool)
+    xs = x.to_numpy()[k]
+    if not k.any() or xs.dtype.kind not in "iuf" or (xs.dtype.kind == "f" and bool(np.isnan(xs).any())):
+        return None
+    # the days as the frame path holds them: a pandas column of datetime64[D] values (pandas keeps them in its
+    # nearest unit, seconds), so the nodes' dates have the dtype they always had
+    d = pd.Series(pd.to_datetime(dates[k]).to_numpy().astype("datetime64[D]")).to_numpy()
+    if bool(np.isnat(d).any()):
+        return None
+    order = np.lexsort((xs, d.view("int64")))
+    d, xs = d[order], xs[order]
+    if len(d) > 1 and bool(((d[1:] == d[:-1]) & (xs[1:] == xs[:-1])).any()):  # a repeated (date, x) pair
+        return None
+    return _pad(d, xs.astype(float), y.to_numpy(dtype=float)[k][order])
+
+
 def curve_nodes(b3: pd.DataFrame, commodity: str) -> Nodes:
     """DI1 or DAP vertices per trade date from a ``bronze_b3_market_data`` frame.
 
     Contracts with ``du <= 0`` (expiring) are dropped; if two contracts share a ``du`` on a
     date, the one with the smaller ticker is kept (deterministic, logged).
     """
-    df = b3.loc[(b3["commodity"] == commodity) & (b3["du"] > 0), ["trade_date", "ticker", "du", "settlement_rate"]]
+    keep = (b3["commodity"] == commodity) & (b3["du"] > 0)
+    fast = _distinct_nodes(b3["trade_date"], b3["du"], b3["settlement_rate"], keep)
+    if fast is not None:
+        return fast
+    df = b3.loc[keep, ["trade_date", "ticker", "du", "settlement_rate"]]
     df = df.assign(d=pd.to_datetime(df["trade_date"]).to_numpy().astype("datetime64[D]"))
     df = df.sort_values(["d", "du", "ticker"], kind="mergesort")
     dup = df.duplicated(["d", "du"])
@@ -280,7 +310,11 @@ def curve_nodes(b3: pd.DataFrame, commodity: str) -> Nodes:
 
 def treasury_nodes(tsy: pd.DataFrame, curve: str) -> Nodes:
     """Treasury par-yield vertices (tenor in years) per date for ``curve`` (``nominal`` | ``real``)."""
-    df = tsy.loc[tsy["curve"] == curve, ["date", "tenor", "tenor_years", "yield"]]
+    keep = tsy["curve"] == curve
+    fast = _distinct_nodes(tsy["date"], tsy["tenor_years"], tsy["yield"], keep)
+    if fast is not None:
+        return fast
+    df = tsy.loc[keep, ["date", "tenor", "tenor_years", "yield"]]
     df = df.assign(d=pd.to_datetime(df["date"]).to_numpy().astype("datetime64[D]"))
     df = df.sort_values(["d", "tenor_years", "tenor"], kind="mergesort")
     dup = df.duplicated(["d", "tenor_years"])
