@@ -17,6 +17,7 @@ import brmacro.report.rates as rates
 import brmacro.report.sanity as sanity
 import brmacro.silver.curves as curves
 import brmacro.silver.macro as m
+import brmacro.silver.returns as returns
 import tests.unit.test_report_fixtures as fx
 import tests.unit.test_report_rates as test_report_rates
 from brmacro.io import date_objects
@@ -652,3 +653,64 @@ def test_distinct_nodes_refuses_what_the_frame_path_decides() -> None:
         com = b["commodity"].iloc[row]  # the curve of the row that makes the frame path decide
         assert curves._distinct_nodes(b["trade_date"], b["du"], b["settlement_rate"], b["commodity"] == com) is None
     assert curves._distinct_nodes(b3["trade_date"], b3["du"], b3["settlement_rate"], keep & False) is None
+
+
+# ----------------------------------------------------------------------------------------------- silver returns rows
+def _old_long_part(lv: pd.DataFrame, rt: pd.DataFrame, stats: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``silver.returns.build_returns``' long rows before the eighth round (the frames stacked and aligned)."""
+    return pd.concat(
+        {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
+                                                                      for k_, v in stats.items()}},
+        axis=1,
+    ).reset_index(names=["date", "instrument"])
+
+
+def _wide(variant: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    rng = np.random.default_rng(31)
+    n = 1 if variant == "one_row" else 30
+    idx = pd.DatetimeIndex(pd.bdate_range("2025-01-01", periods=n).to_numpy().astype("datetime64[s]"), name="date")
+    cols = pd.Index(["USDBRL", "DI1_1Y", "IBOV", "ç_X"], dtype=object)
+    lv = pd.DataFrame(rng.normal(100, 5, (n, 4)), index=idx, columns=cols)
+    rt = lv.pct_change()
+    rt.iloc[min(3, n - 1), 1] = -0.0
+    stats = {"vol_21": rt.rolling(3).std(), "vol_63": rt.rolling(5).std(), "z_252": (lv - lv.mean()) / lv.std()}
+    if variant == "nan_level":  # the levels' stack drops it: through the stacks
+        lv.iloc[4, 2] = np.nan
+    elif variant == "other_index":
+        stats["vol_63"] = stats["vol_63"].iloc[1:]
+    elif variant == "other_columns":
+        stats["z_252"] = stats["z_252"][list(reversed(cols))]
+    elif variant == "ints":
+        lv = lv.round().astype(np.int64)
+    elif variant == "empty":
+        lv, rt = lv.iloc[:0], rt.iloc[:0]
+        stats = {k: v.iloc[:0] for k, v in stats.items()}
+    elif variant == "ns_index":
+        lv, rt = lv.set_axis(idx.astype("datetime64[ns]")), rt.set_axis(idx.astype("datetime64[ns]"))
+        stats = {k: v.set_axis(idx.astype("datetime64[ns]")) for k, v in stats.items()}
+    return lv, rt, stats
+
+
+@pytest.mark.parametrize("variant", ["plain", "one_row", "nan_level", "other_index", "other_columns", "ints", "empty",
+                                     "ns_index"])
+def test_long_part_from_the_arrays_is_the_stacks(variant: str) -> None:
+    lv, rt, stats = _wide(variant)
+    new = returns._long_part(lv, rt, stats)
+    old = _old_long_part(lv, rt, stats)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    for c in new.columns[2:]:
+        assert new[c].to_numpy().tobytes() == old[c].to_numpy().tobytes()  # NaN and -0.0 bit for bit
+
+
+def test_build_returns_rows_are_the_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole step on the silver returns fixture, with the rows made as before."""
+    from tests.unit.test_silver_returns import D as RD
+    from tests.unit.test_silver_returns import _params, make_inputs
+
+    for inp, n in ((make_inputs(), 25), (make_inputs({"^GSPC": [RD - dt.timedelta(days=3)]}), 20)):
+        new = returns.build_returns(inp, RD, _params(lookback_sessions=n))
+        with monkeypatch.context() as mp:
+            mp.setattr(returns, "_long_part", _old_long_part)
+            old = returns.build_returns(inp, RD, _params(lookback_sessions=n))
+        for k in ("part", "prices", "crisis"):
+            pd.testing.assert_frame_equal(new[k], old[k], check_exact=True)

@@ -291,11 +291,7 @@ def build_returns(
     lv, rt = _levels_returns(src, window)
     stats = {f"vol_{w}": rolling_vol(rt, w, ann) for w in vol_windows}
     stats["z_252"] = rolling_z(lv, z_window)
-    part = pd.concat(
-        {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
-                                                                      for k_, v in stats.items()}},
-        axis=1,
-    ).reset_index(names=["date", "instrument"])
+    part = _long_part(lv, rt, stats)
     part["date"] = date_objects(part["date"])
     part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
@@ -303,6 +299,36 @@ def build_returns(
     prices = _prices(closes, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
     crisis = crisis_returns(src, date, _crisis_windows(bronze))
     return {"part": part, "prices": prices, "crisis": crisis}
+
+
+def _long_part(lv: pd.DataFrame, rt: pd.DataFrame, stats: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The level, return and statistics frames (sessions x instruments) as long rows (``date``, ``instrument``,
+    ``level``, ``ret``, then ``stats`` in order): ``pd.concat`` of their stacks (the levels' without missing
+    values), index reset.
+
+    When every frame has the levels' index and columns (same values and dtypes, each unique), every value is a
+    float64 and no level is missing, each stack is the frame's values row after row on the same (date,
+    instrument) pairs (no row dropped, nothing to align): the rows are made from the arrays directly. Anything
+    else goes through the stacks as before.
+    """
+    frames = [rt, *stats.values()]
+    vals = [f.to_numpy() for f in (lv, *frames)]
+    same = all(f.index.equals(lv.index) and f.index.dtype == lv.index.dtype and f.columns.equals(lv.columns)
+               and f.columns.dtype == lv.columns.dtype for f in frames)
+    if not same or not lv.size or not lv.index.is_unique or not lv.columns.is_unique \
+            or any(v.dtype != np.float64 for v in vals) or bool(np.isnan(vals[0]).any()):
+        out: pd.DataFrame = pd.concat(
+            {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
+                                                                          for k_, v in stats.items()}},
+            axis=1,
+        ).reset_index(names=["date", "instrument"])
+        return out
+    n, m = lv.shape
+    cols: dict[str, np.ndarray] = {"date": np.repeat(lv.index.to_numpy(), m),
+                                   "instrument": np.tile(lv.columns.to_numpy(), n)}
+    for name, v in zip(["level", "ret", *stats], vals, strict=True):
+        cols[name] = v.reshape(-1)
+    return pd.DataFrame(cols)
 
 
 @dataclass(frozen=True)
