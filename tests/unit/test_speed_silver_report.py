@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -714,3 +714,57 @@ def test_build_returns_rows_are_the_stacks(monkeypatch: pytest.MonkeyPatch) -> N
             old = returns.build_returns(inp, RD, _params(lookback_sessions=n))
         for k in ("part", "prices", "crisis"):
             pd.testing.assert_frame_equal(new[k], old[k], check_exact=True)
+
+
+# ----------------------------------------------------------------------------------------------- silver returns prices
+def _old_prices(closes: Mapping[str, pd.Series], fx: pd.Series, cdi: pd.Series, sofr: pd.Series, window: np.ndarray,
+            limit: int) -> pd.DataFrame:
+    """``silver.returns._prices`` before the eighth round (a frame per series, sorted by pandas)."""
+    series: dict[str, pd.Series] = {"ptax:USDBRL": fx, "cdi:daily": cdi, "sofr": sofr}
+    for tk in sorted(closes):
+        series[f"yahoo:{tk}"] = closes[tk]
+    out = []
+    for name, s in sorted(series.items()):
+        if len(s) == 0:
+            continue
+        vals, _ = returns._aligned(s, window, limit)
+        ok = np.isfinite(vals)
+        out.append(pd.DataFrame({"date": window[ok], "series": name, "value": vals[ok]}))
+    if not out:
+        return pd.DataFrame({"date": [], "series": [], "value": []})
+    df = pd.concat(out, ignore_index=True)
+    df["date"] = date_objects(df["date"])
+    return df.sort_values(["date", "series"], kind="mergesort").reset_index(drop=True)
+
+
+
+@pytest.mark.parametrize("variant", ["plain", "empty_series", "no_series", "shuffled_window", "repeated_window",
+                                     "one_session"])
+def test_prices_from_arrays_are_the_prices_before(variant: str) -> None:
+    rng = np.random.default_rng(41)
+    days = pd.bdate_range("2024-12-02", periods=40).to_numpy().astype("datetime64[D]")
+
+    def ser(n: int, start: int = 0) -> pd.Series:
+        v = rng.normal(10, 1, n)
+        if n > 5:
+            v[[2, 5]] = [np.nan, -0.0]
+        return pd.Series(v, index=days[start:start + n])
+
+    closes = {"^VIX": ser(30, 5), "BRL=X": ser(40), "^BVSP": ser(12, 20), "Ç": ser(3, 37)}
+    fx, cdi, sofr = ser(38), ser(40), ser(20, 10)
+    window = days[5:]
+    if variant == "empty_series":
+        closes["^VIX"], sofr = ser(0), ser(0)
+    elif variant == "no_series":
+        closes, fx, cdi, sofr = {}, ser(0), ser(0), ser(0)
+    elif variant == "shuffled_window":
+        window = window[rng.permutation(len(window))]
+    elif variant == "repeated_window":
+        window = np.sort(np.concatenate([window, window[:4]]))
+    elif variant == "one_session":
+        window = window[-1:]
+    for limit in (0, 3):
+        new = returns._prices(closes, fx, cdi, sofr, window, limit)
+        old = _old_prices(closes, fx, cdi, sofr, window, limit)
+        pd.testing.assert_frame_equal(new, old, check_exact=True)
+        assert new["value"].to_numpy().tobytes() == old["value"].to_numpy().tobytes()
