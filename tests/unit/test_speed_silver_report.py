@@ -768,3 +768,72 @@ def test_prices_from_arrays_are_the_prices_before(variant: str) -> None:
         old = _old_prices(closes, fx, cdi, sofr, window, limit)
         pd.testing.assert_frame_equal(new, old, check_exact=True)
         assert new["value"].to_numpy().tobytes() == old["value"].to_numpy().tobytes()
+
+
+# ----------------------------------------------------------------------------------------------- silver curves part
+def _old_part(args: list[tuple]) -> pd.DataFrame:  # type: ignore[type-arg]
+    """``silver.curves``' part table before the eighth round: a frame per curve, concatenated, sorted by pandas."""
+    frames = []
+    for dates, curve, labels, du, years, values in args:
+        S, T = values.shape
+        df = pd.DataFrame({"date": np.repeat(dates, T), "curve": curve,
+                           "tenor_label": np.tile(np.asarray(labels, dtype=object), S),
+                           "tenor_du": np.tile(np.asarray(du, dtype=np.int64), S),
+                           "tenor_years": np.tile(np.asarray(years, dtype=float), S), "rate": values.reshape(-1)})
+        frames.append(df.loc[np.isfinite(df["rate"].to_numpy())])
+    part = pd.concat(frames, ignore_index=True)
+    part["date"] = date_objects(part["date"])
+    return part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("variant", ["plain", "repeated_label", "repeated_curve", "repeated_dates", "nat", "one",
+                                     "all_nan"])
+def test_part_from_arrays_is_the_sorted_concat(variant: str) -> None:
+    rng = np.random.default_rng(51)
+    window = np.arange(np.datetime64("2025-01-02"), np.datetime64("2025-01-30"))
+    labels_br = ["21du", "63du", "126du", "1260du", "252du"]
+    us = ["3M", "10Y", "1Y", "30Y"]
+    specs = [("DI_PRE", labels_br), ("BR_REAL", labels_br), ("UST_NOM", us), ("DI_UST_SPREAD", ["10Y", "1Y"]),
+             ("BR_BEI", labels_br)]
+    if variant == "repeated_label":
+        specs[2] = ("UST_NOM", ["3M", "10Y", "3M", "30Y"])
+    elif variant == "repeated_curve":
+        specs[4] = ("DI_PRE", ["5du"])
+    elif variant == "repeated_dates":
+        window = np.sort(np.concatenate([window, window[:5]]))
+    elif variant == "nat":
+        window = window.copy()
+        window[3] = np.datetime64("NaT")
+    elif variant == "one":
+        specs = specs[:1]
+    args = []
+    for curve, labels in specs:
+        rates = rng.normal(0.1, 0.01, (len(window), len(labels)))
+        rates[rng.random(rates.shape) < 0.1] = np.nan
+        rates[0, 0] = -0.0
+        if variant == "all_nan" and curve == "BR_REAL":
+            rates[:] = np.nan
+        du = [int(rng.integers(1, 3000)) for _ in labels]
+        args.append((window, curve, labels, du, [d / 252 for d in du], rates))
+    new = curves._part([curves._long(*a) for a in args])
+    old = _old_part(args)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    assert new["rate"].to_numpy().tobytes() == old["rate"].to_numpy().tobytes()
+
+
+def test_build_curves_part_is_the_sorted_concat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole step on the silver curves fixture, with the part table made as before."""
+    import tests.unit.test_silver_curves as tc
+
+    sessions = tc.previous_sessions(tc.D, 79) + [tc.D]
+    for dap in (True, False):
+        b3, tsy = tc.make_b3(sessions, dap=dap), tc.make_tsy(sessions)
+        new = curves.build_curves(b3, tsy, tc.D, tc._params(lookback_sessions=60))
+        seen: list[tuple] = []  # type: ignore[type-arg]
+        with monkeypatch.context() as mp:
+            mp.setattr(curves, "_long", lambda *a, seen=seen: seen.append(a))
+            mp.setattr(curves, "_part", lambda blocks, seen=seen: _old_part(seen))
+            old = curves.build_curves(b3, tsy, tc.D, tc._params(lookback_sessions=60))
+        assert len(seen) >= 4
+        for k in ("part", "slopes", "ns_params"):
+            pd.testing.assert_frame_equal(new[k], old[k], check_exact=True)

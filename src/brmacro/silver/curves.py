@@ -439,19 +439,56 @@ def fit_nelson_siegel(
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Long:
+    """One curve's rows of the ``part`` table (finite rates only) as arrays: ``cols`` in the table's column order,
+    ``label_at`` each row's position in ``labels``."""
+
+    curve: str
+    labels: tuple[str, ...]
+    cols: dict[str, np.ndarray]
+    label_at: np.ndarray
+
+
 def _long(dates: np.ndarray, curve: str, labels: Sequence[str], du: Sequence[int], years: Sequence[float],
-          rates: np.ndarray) -> pd.DataFrame:
+          rates: np.ndarray) -> _Long:
     S, T = rates.shape
-    df = pd.DataFrame({
-        "date": np.repeat(dates, T),
-        "curve": curve,
-        "tenor_label": np.tile(np.asarray(labels, dtype=object), S),
-        "tenor_du": np.tile(np.asarray(du, dtype=np.int64), S),
-        "tenor_years": np.tile(np.asarray(years, dtype=float), S),
-        "rate": rates.reshape(-1),
-    })
-    out: pd.DataFrame = df.loc[np.isfinite(df["rate"].to_numpy())]
-    return out
+    ok = np.isfinite(rates.reshape(-1))
+    n = int(ok.sum())
+    return _Long(curve, tuple(labels), {
+        "date": np.repeat(dates, T)[ok],
+        "curve": np.full(n, curve, dtype=object),
+        "tenor_label": np.tile(np.asarray(labels, dtype=object), S)[ok],
+        "tenor_du": np.tile(np.asarray(du, dtype=np.int64), S)[ok],
+        "tenor_years": np.tile(np.asarray(years, dtype=float), S)[ok],
+        "rate": rates.reshape(-1)[ok],
+    }, np.tile(np.arange(T), S)[ok])
+
+
+def _part(blocks: Sequence[_Long]) -> pd.DataFrame:
+    """The ``part`` table: every curve's rows sorted by (date, curve, tenor label).
+
+    The rows are one frame of the blocks' arrays (what ``pd.concat`` of a frame per curve gives: the same values,
+    dtypes and a fresh index). With each curve in one block and each label once in its curve (the dates of a
+    block are distinct: one row per (session, label)), every (date, curve, label) is distinct, so the one order
+    ``sort_values`` gives is by the date, the curve's place in the sorted curves and the label's place in the
+    sorted labels (names compared as ``str``, as pandas compares them; both sorts are stable, so repeated dates
+    would keep the blocks' order in both); a missing date or a name that is not a ``str``: pandas sorts as before.
+    """
+    cols = {k: np.concatenate([b.cols[k] for b in blocks]) for k in blocks[0].cols}
+    part = pd.DataFrame(cols)
+    part["date"] = date_objects(part["date"])
+    curves = [b.curve for b in blocks]
+    names = {x for b in blocks for x in b.labels}
+    d = cols["date"].astype("datetime64[D]")
+    if len(set(curves)) < len(curves) or any(len(set(b.labels)) < len(b.labels) for b in blocks) \
+            or not all(type(x) is str for x in [*curves, *names]) or bool(np.isnat(d).any()):
+        return part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
+    c_rank = {c: i for i, c in enumerate(sorted(curves))}
+    l_rank = {x: i for i, x in enumerate(sorted(names))}
+    c_key = np.concatenate([np.full(len(b.label_at), c_rank[b.curve], dtype=np.int64) for b in blocks])
+    l_key = np.concatenate([np.array([l_rank[x] for x in b.labels], dtype=np.int64)[b.label_at] for b in blocks])
+    return part.take(np.lexsort((l_key, c_key, d.view("int64")))).reset_index(drop=True)
 
 
 def _us_asof(nodes: Nodes, sessions: np.ndarray, limit: int, what: str, *, strict: bool) -> Nodes:
@@ -566,9 +603,7 @@ def build_curves(
     ust_sp = interp_linear_rows(nom_w.x, nom_w.y, sp_years)
     frames.append(_long(window, "DI_UST_SPREAD", spread_labels, sp_du, list(sp_years), di_sp - ust_sp))
 
-    part = pd.concat(frames, ignore_index=True)
-    part["date"] = date_objects(part["date"])
-    part = part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
+    part = _part(frames)
 
     ns = _ns_table(di, dap, nom, real, date, ffill, ns_cfg)
     return {"part": part, "slopes": _slopes(part, slopes_def), "ns_params": ns}
