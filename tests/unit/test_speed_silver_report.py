@@ -837,3 +837,23 @@ def test_build_curves_part_is_the_sorted_concat(monkeypatch: pytest.MonkeyPatch)
         assert len(seen) >= 4
         for k in ("part", "slopes", "ns_params"):
             pd.testing.assert_frame_equal(new[k], old[k], check_exact=True)
+
+
+def test_build_returns_prices_window_is_a_fresh_lookback_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prices get the lookback window made once (before: made again for them), untouched by the cut of the
+    returns' window: the same array as a fresh ``lookback_window``, with a price gap shortening the window too."""
+    from tests.unit.test_silver_returns import D as RD
+    from tests.unit.test_silver_returns import _params, make_inputs
+
+    seen: list[np.ndarray] = []
+    real = returns._prices
+
+    def spy(closes, fx, cdi, sofr, window, limit):  # type: ignore[no-untyped-def]
+        seen.append(window.copy())
+        return real(closes, fx, cdi, sofr, window, limit)
+
+    monkeypatch.setattr(returns, "_prices", spy)
+    for inp, n in ((make_inputs(), 25), (make_inputs(), 400)):
+        returns.build_returns(inp, RD, _params(lookback_sessions=n))
+        fresh = curves.lookback_window(RD, n)
+        assert seen[-1].dtype == fresh.dtype and seen[-1].tobytes() == fresh.tobytes()

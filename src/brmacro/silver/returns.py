@@ -277,7 +277,8 @@ def build_returns(
         if len(s) == 0:
             raise PriceGapError(f"silver_returns: no data for {what} up to {date}")
 
-    window = lookback_window(date, lookback)
+    full_window = lookback_window(date, lookback)  # once: the prices' window too (the cut below copies it)
+    window = full_window
     start = max(s.index[0] for s in needed.values())
     full = len(window)
     window = window[window >= start]
@@ -296,7 +297,7 @@ def build_returns(
     part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
 
-    prices = _prices(closes, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
+    prices = _prices(closes, fx, cdi, sofr, full_window, price_limit)
     crisis = crisis_returns(src, date, _crisis_windows(bronze))
     return {"part": part, "prices": prices, "crisis": crisis}
 
