@@ -857,3 +857,45 @@ def test_build_returns_prices_window_is_a_fresh_lookback_window(monkeypatch: pyt
         returns.build_returns(inp, RD, _params(lookback_sessions=n))
         fresh = curves.lookback_window(RD, n)
         assert seen[-1].dtype == fresh.dtype and seen[-1].tobytes() == fresh.tobytes()
+
+
+def _old_daily_series(dates, values) -> pd.Series:  # type: ignore[no-untyped-def]
+    """``silver.returns.daily_series`` before the eighth round (a Series deduplicated, sorted and filtered)."""
+    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(dates)).to_numpy().astype(
+        "datetime64[D]"))
+    s = s[~s.index.duplicated(keep="last")].sort_index()
+    out: pd.Series = s[np.isfinite(s.to_numpy())]
+    return out
+
+
+@pytest.mark.parametrize("variant", ["plain", "repeats", "objects", "strings", "timestamps", "nat", "empty", "one",
+                                     "times_of_day"])
+def test_daily_series_from_unique_is_the_series_before(variant: str) -> None:
+    rng = np.random.default_rng(61)
+    n = 50
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 40, n)]  # repeats, unsorted
+    values = rng.normal(5, 1, n)
+    values[[1, 4, 9]] = [np.nan, np.inf, -0.0]
+    dates: object = days
+    if variant == "plain":
+        dates, values = sorted(set(days)), rng.normal(5, 1, len(set(days)))
+    elif variant == "objects":
+        dates = pd.Series(days, dtype=object)
+    elif variant == "strings":
+        dates = np.array([d.isoformat() for d in days], dtype=object)
+    elif variant == "timestamps":
+        dates = pd.Series(pd.to_datetime(days))
+    elif variant == "nat":
+        dates = [None if i % 7 == 0 else d for i, d in enumerate(days)]
+    elif variant == "empty":
+        dates, values = [], np.array([])
+    elif variant == "one":
+        dates, values = days[:1], values[:1]
+    elif variant == "times_of_day":
+        dates = [pd.Timestamp(d) + pd.Timedelta(hours=int(h)) for d, h in zip(days, rng.integers(0, 24, n),
+                                                                                strict=True)]
+    new = returns.daily_series(dates, values)
+    old = _old_daily_series(dates, values)
+    pd.testing.assert_series_equal(new, old, check_exact=True, check_freq=True)
+    assert new.to_numpy().tobytes() == old.to_numpy().tobytes()
+    assert new.index.dtype == old.index.dtype and new.index.freq == old.index.freq

@@ -155,12 +155,23 @@ def rolling_z(level: pd.DataFrame, window: int) -> pd.DataFrame:
 
 def daily_series(dates: Sequence[object] | pd.Series | np.ndarray,
                  values: Sequence[float] | pd.Series | np.ndarray) -> pd.Series:
-    """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat)."""
-    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(cast(Any, dates))).to_numpy().astype(
-        "datetime64[D]"))
-    s = s[~s.index.duplicated(keep="last")].sort_index()
-    out: pd.Series = s[np.isfinite(s.to_numpy())]
-    return out
+    """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat).
+
+    Without a missing date, the distinct days and each one's last row come from ``np.unique`` of the days
+    reversed (sorted, as ``sort_index`` of distinct days sorts them) and the Series is made once from the kept
+    days and values, as the filtered one was (the same index conversion of ``datetime64[D]`` days).
+    """
+    v = np.asarray(values, dtype=float)
+    days = pd.to_datetime(pd.Series(cast(Any, dates))).to_numpy().astype("datetime64[D]")
+    if len(days) == 0 or len(days) != len(v) or bool(np.isnat(days).any()):
+        s = pd.Series(v, index=days)
+        s = s[~s.index.duplicated(keep="last")].sort_index()
+        out: pd.Series = s[np.isfinite(s.to_numpy())]
+        return out
+    uniq, first_from_end = np.unique(days[::-1], return_index=True)
+    kept = v[len(days) - 1 - first_from_end]
+    ok = np.isfinite(kept)
+    return pd.Series(kept[ok], index=uniq[ok])
 
 
 def _aligned(s: pd.Series, sessions: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
