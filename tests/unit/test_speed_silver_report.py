@@ -899,3 +899,52 @@ def test_daily_series_from_unique_is_the_series_before(variant: str) -> None:
     pd.testing.assert_series_equal(new, old, check_exact=True, check_freq=True)
     assert new.to_numpy().tobytes() == old.to_numpy().tobytes()
     assert new.index.dtype == old.index.dtype and new.index.freq == old.index.freq
+
+
+# ----------------------------------------------------------------------------------------------- report CDI accrual
+def _old_cdi_accrual(macro: pd.DataFrame | None, sessions: list[dt.date]) -> tuple[float | None, str]:
+    """``report.track.cdi_accrual`` before the eighth round (a filter of the series per session)."""
+    if macro is None:
+        return None, "silver_macro missing"
+    c = macro.loc[macro["series"] == "br_cdi_daily"]
+    if c.empty:
+        return None, "silver_macro has no br_cdi_daily"
+    s = c.assign(d=date_objects(c["observation_date"])).set_index("d")["value"].sort_index()
+    acc = 1.0
+    for d in sessions:
+        prior = s.loc[s.index < d]
+        if prior.empty:
+            return None, f"no CDI before {d.isoformat()} in silver_macro"
+        acc *= 1.0 + float(prior.iloc[-1])
+    return acc - 1.0, f"br_cdi_daily compounded over {len(sessions)} sessions"
+
+
+@pytest.mark.parametrize("variant", ["plain", "repeated", "before_first", "timestamps", "nat", "no_cdi", "none",
+                                     "no_sessions"])
+def test_cdi_accrual_by_bisection_is_the_filter_per_session(variant: str) -> None:
+    import brmacro.report.track as track
+
+    rng = np.random.default_rng(71)
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=int(x)) for x in rng.permutation(60)]
+    macro = pd.DataFrame({"series": "br_cdi_daily", "observation_date": days, "value": rng.normal(4e-4, 1e-5, 60),
+                          "release_date": days})
+    macro = pd.concat([macro, macro.assign(series="br_selic_target")], ignore_index=True)
+    sessions = [dt.date(2025, 2, 10) + dt.timedelta(days=i) for i in range(8)]
+    if variant == "repeated":
+        macro = pd.concat([macro, macro.iloc[:10].assign(value=0.001)], ignore_index=True)
+    elif variant == "before_first":  # the first observation's day: nothing before it
+        sessions = [*sessions, dt.date(2025, 1, 1)]
+    elif variant == "timestamps":
+        macro = macro.assign(observation_date=pd.to_datetime(macro["observation_date"]))
+    elif variant == "nat":
+        macro = macro.astype({"observation_date": object})
+        macro.loc[5, "observation_date"] = None
+    elif variant == "no_cdi":
+        macro = macro.loc[macro["series"] != "br_cdi_daily"]
+    elif variant == "no_sessions":
+        sessions = []
+    m_ = None if variant == "none" else macro
+    new = track.cdi_accrual(m_, sessions)
+    old = _old_cdi_accrual(m_, sessions)
+    assert new == old
+    assert (new[0] is None) == (variant in ("before_first", "no_cdi", "none"))
