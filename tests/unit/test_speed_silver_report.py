@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -948,3 +948,77 @@ def test_cdi_accrual_by_bisection_is_the_filter_per_session(variant: str) -> Non
     old = _old_cdi_accrual(m_, sessions)
     assert new == old
     assert (new[0] is None) == (variant in ("before_first", "no_cdi", "none"))
+
+
+# ----------------------------------------------------------------------------------------------- silver Focus series
+def _old_focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """``silver.macro.focus_series`` before the eighth round (a frame per series, concatenated).
+
+    Focus medians as series dated by survey date.
+
+    Rows released after ``date`` are dropped. Several rows for one (indicator, reference, survey
+    date) are reduced to one: the latest ``release_date`` wins, then the most respondents, then
+    the smallest median (a deterministic last resort).
+
+    Parameters
+    ----------
+    spec : mapping
+        Output name -> ``[indicator, reference]`` where reference is ``12m``, ``cy0`` (the survey
+        date's calendar year), ``cy1`` (the next year) or a literal year.
+    """
+    df = focus.loc[m.dates_on_or_before(focus["release_date"], date)].copy()
+    if df.empty:
+        return pd.DataFrame(columns=m.COLS)
+    df["resp"] = df["respondents"].fillna(-1)
+    df = df.sort_values(["indicator", "reference", "survey_date", "release_date", "resp", "median"],
+                        ascending=[True, True, True, True, True, False], kind="mergesort")
+    df = df.drop_duplicates(["indicator", "reference", "survey_date"], keep="last")
+    year = pd.to_datetime(df["survey_date"]).dt.year
+    refs = df["reference"].astype(str)
+    years: dict[str, pd.Series] = {}  # each calendar-year reference's strings, made once for the series that use it
+    out = []
+    for name, (indicator, ref) in sorted(spec.items()):
+        if ref in ("cy0", "cy1"):
+            if ref not in years:
+                years[ref] = (year + (1 if ref == "cy1" else 0)).astype(str)
+            want = years[ref]
+        else:
+            want = pd.Series(str(ref), index=df.index)
+        sel = df.loc[(df["indicator"] == indicator) & (refs == want)]
+        out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
+                                 "value": sel["median"].to_numpy(dtype=float),
+                                 "release_date": sel["release_date"].to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=m.COLS)
+
+
+
+@pytest.mark.parametrize("variant", ["plain", "timestamps", "nothing_matches", "empty_spec", "after"])
+def test_focus_series_one_frame_is_the_concat_of_frames(variant: str) -> None:
+    from tests.unit.test_silver_macro_kept import test_focus_series_years_made_once_is_the_per_series_conversion as t
+
+    rng = np.random.default_rng(81)
+    days = [dt.date(2023, 1, 6) + dt.timedelta(days=7 * k) for k in range(60)]
+    rows = [(ind, ref, d, float(rng.normal(0.04, 0.01)), int(rng.integers(10, 90)), d + dt.timedelta(days=3))
+            for d in days for ind in ("IPCA", "Selic") for ref in ("12m", str(d.year), str(d.year + 1), "2030")
+            if rng.random() < 0.9]
+    df = pd.DataFrame(rows, columns=["indicator", "reference", "survey_date", "median", "respondents", "release_date"])
+    df = pd.concat([df, df.iloc[::4].assign(median=-0.0)])
+    df["mean"], df["std"], df["release_basis"] = df["median"], np.nan, "vintage"
+    spec: dict[str, list[str]] = {"a_12m": ["IPCA", "12m"], "b_cy0": ["IPCA", "cy0"], "c_cy1": ["Selic", "cy1"],
+                                  "f_lit": ["Selic", "2030"], "g_none": ["Câmbio", "cy0"]}
+    day = dt.date(2024, 3, 1)
+    if variant == "timestamps":
+        df = df.assign(survey_date=pd.to_datetime(df["survey_date"]))
+    elif variant == "nothing_matches":
+        spec = {"g_none": ["Câmbio", "cy0"], "h_none": ["IPCA", "1999"]}
+    elif variant == "empty_spec":
+        spec = {}
+    elif variant == "after":
+        day = dt.date(2020, 1, 1)
+    new = m.focus_series(df, day, spec)
+    old = _old_focus_series(df, day, spec)
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    if len(new):
+        assert new["value"].to_numpy().tobytes() == old["value"].to_numpy().tobytes()
+    assert (len(new) == 0) == (variant in ("nothing_matches", "empty_spec", "after"))
+    t()  # the pre-seventh-round reference too

@@ -267,7 +267,9 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
     year = pd.to_datetime(df["survey_date"]).dt.year
     refs = df["reference"].astype(str)
     years: dict[str, pd.Series] = {}  # each calendar-year reference's strings, made once for the series that use it
-    out = []
+    survey, release = df["survey_date"].to_numpy(), df["release_date"].to_numpy()
+    median = df["median"].to_numpy(dtype=float)
+    out: list[tuple[np.ndarray, ...]] = []
     for name, (indicator, ref) in sorted(spec.items()):
         if ref in ("cy0", "cy1"):
             if ref not in years:
@@ -275,11 +277,13 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
             want = years[ref]
         else:
             want = pd.Series(str(ref), index=df.index)
-        sel = df.loc[(df["indicator"] == indicator) & (refs == want)]
-        out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
-                                 "value": sel["median"].to_numpy(dtype=float),
-                                 "release_date": sel["release_date"].to_numpy()}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLS)
+        at = np.flatnonzero(((df["indicator"] == indicator) & (refs == want)).to_numpy(dtype=bool))
+        out.append((np.full(len(at), name, dtype=object), survey[at], median[at], release[at]))
+    if not out:
+        return pd.DataFrame(columns=COLS)
+    # one frame of every series' rows (the columns' arrays at the selected positions): what pd.concat of a frame
+    # per series gave (each piece the same dtypes, taken from the same columns; a fresh index)
+    return pd.DataFrame({c: np.concatenate([o[i] for o in out]) for i, c in enumerate(COLS)})
 
 
 def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day: float) -> None:
