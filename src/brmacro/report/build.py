@@ -39,7 +39,7 @@ from brmacro.report.render import (
     pct,
     signed,
 )
-from brmacro.report.sanity import Outlier, check_outliers
+from brmacro.report.sanity import Outlier, check_outliers, rows_by_key, series_by_key
 from brmacro.report.track import TrackRecord, build_track_record
 from brmacro.risk.limits import var_limit_row
 
@@ -117,19 +117,21 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         curves["date"] = date_objects(curves["date"])
         curves = curves.loc[curves["date"] <= session]
         di_pre = curves.loc[curves["curve"] == "DI_PRE"]  # the curve's rows once, then a tenor filter on those
+        by_label = rows_by_key(di_pre["tenor_label"])  # each tenor's rows, split once
         for name, lab in DI_POINTS:
-            sub = di_pre.loc[di_pre["tenor_label"] == lab]
-            rows.append(_market_row(figs, name, sub.set_index("date")["rate"], "rate", "silver_curves/part", session))
+            rows.append(_market_row(figs, name, series_by_key(di_pre, "tenor_label", lab, by_label, "date", "rate"),
+                                    "rate", "silver_curves/part", session))
     ret = inp.get("silver_returns")
     if ret is None:
         sec.missing("silver_returns/part", inp.why("silver_returns"))
     else:
         ret["date"] = date_objects(ret["date"])
         ret = ret.loc[ret["date"] <= session]
+        by_inst = rows_by_key(ret["instrument"])  # each instrument's rows, split once
         for name, inst, kind in (("USDBRL", "USDBRL", "price"), ("IBOV", "IBOV", "price"),
                                  ("UST 10Y", "UST_10Y", "rate"), ("SPX", "SPX", "price")):
-            sub = ret.loc[ret["instrument"] == inst]
-            rows.append(_market_row(figs, name, sub.set_index("date")["level"], kind, "silver_returns/part", session))
+            rows.append(_market_row(figs, name, series_by_key(ret, "instrument", inst, by_inst, "date", "level"), kind,
+                                    "silver_returns/part", session))
     prices = inp.get("silver_returns", "prices")
     if prices is None:
         sec.missing("silver_returns/prices", inp.why("silver_returns", "prices"))
@@ -142,11 +144,17 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         sec.missing("silver_macro/part", inp.why("silver_macro"))
     else:
         macro["observation_date"] = date_objects(macro["observation_date"])
-        macro = macro.loc[macro["observation_date"] <= session]
-        by_series: dict[Any, pd.DataFrame] = dict(iter(macro.groupby("series", sort=False)))  # split once
+        # the rows on or before the session, split by series once as positions (no frame per series): a series'
+        # frame is taken only for the few series shown, the same rows in table order that
+        # dict(iter(macro.loc[on].groupby("series", sort=False))) gives it (missing series dropped by both)
+        on = (macro["observation_date"] <= session).to_numpy(dtype=bool)
+        codes, keys = pd.factorize(macro["series"])
+        by_series: dict[Any, int] = {keys[i]: int(i) for i in np.unique(codes[on & (codes >= 0)])}
 
         def ser(name: str) -> pd.Series:
-            return by_series.get(name, macro.iloc[:0]).set_index("observation_date")["value"]
+            code = by_series.get(name)
+            rows = macro.iloc[np.flatnonzero(on & (codes == code))] if code is not None else macro.loc[on].iloc[:0]
+            return rows.set_index("observation_date")["value"]
 
         rows.append(_market_row(figs, "Selic target", ser("br_selic_target"), "rate", "silver_macro/part", session))
         ipca = "br_ipca_12m" if "br_ipca_12m" in by_series else "br_ipca_yoy"
@@ -159,7 +167,7 @@ def market_section(inp: Inputs, figs: Figures, session: dt.date) -> Section:
         sec.table(["Market", "Level", "1-day change", "As of"], rows,
                   "Levels and changes (rates in % per year, changes in bp; prices with % change)")
     if curves is not None:
-        di = curves.loc[curves["curve"] == "DI_PRE"]
+        di = di_pre  # the DI_PRE rows taken above (curves unchanged since)
         if not di.empty:
             today = di["date"].max()
             month_ago = [d for d in sorted(di["date"].unique()) if d <= today - dt.timedelta(days=30)]
@@ -242,7 +250,8 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
         if df is None:
             sec.missing(f"{a}/part", inp.why(a))
             continue
-        comp = df.loc[df["is_composite"].astype(bool)].sort_values("signal_id")
+        composite = df["is_composite"].astype(bool)  # once, for the composite and the other signals
+        comp = df.loc[composite].sort_values("signal_id")
         src = f"{a}/part"
         label = name.replace("_", " ").capitalize()
         if comp.empty:
@@ -258,16 +267,15 @@ def agents_section(inp: Inputs, figs: Figures, key_signals: int) -> Section:
             para = (f"{label}: {_dir_word(c['direction'])} {c['instrument']} ({str(c['strength']).lower()}, "
                     f"confidence {num(c['confidence'], 2)}, net score {signed(c['value'], 2, reason='n/a')}); "
                     f"{driver_sentence(c['drivers'])}.")
-        others = df.loc[~df["is_composite"].astype(bool)].sort_values(["confidence", "signal_id"],
-                                                                      ascending=[False, True])
-        top = others.head(key_signals)
+        others = df.loc[~composite].sort_values(["confidence", "signal_id"], ascending=[False, True])
+        top = list(cast("Iterable[Any]", others.head(key_signals).itertuples()))  # once, for both uses
         lead = [f"{s.signal_id} {_dir_word(s.direction)} at confidence {num(s.confidence, 2)}: "
                 f"{driver_sentence(s.drivers, limit=0)}"
-                for s in cast("Iterable[Any]", top.itertuples()) if s.direction != 0]
+                for s in top if s.direction != 0]
         if lead:
             para += " Deciding signals: " + " ".join(f"({i}) {t}." for i, t in enumerate(lead, 1))
         sec.p(para)
-        for s in cast("Iterable[Any]", top.itertuples()):
+        for s in top:
             krows.append([_c(name), _c(s.signal_id), _c(s.instrument or "(not a tradable)"),
                           _c(_dir_word(s.direction)),
                           figs.add("agents", f"{name} {s.signal_id} confidence",

@@ -46,6 +46,7 @@ from brmacro.params import resolve
 from brmacro.report.charts import Line, line_chart
 from brmacro.report.inputs import Inputs
 from brmacro.report.render import Cell, Figures, Section, bp, is_num, na, num, pct
+from brmacro.report.sanity import rows_by_key, series_by_key
 from brmacro.silver.curves import flat_forward
 
 __all__ = [
@@ -441,11 +442,11 @@ def _cdi_annual(macro: pd.DataFrame | None, session: dt.date) -> tuple[float | N
 
 
 def _copom_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any],
-                 b3: pd.DataFrame | None) -> None:
+                 b3: pd.DataFrame | None, di: pd.DataFrame | None = None) -> None:
     if b3 is None:
         sec.missing("bronze_b3_market_data/part", inp.why("bronze_b3_market_data") + "; no COPOM-implied path")
         return
-    di = _session_contracts(b3, session, "DI1")
+    di = _session_contracts(b3, session, "DI1") if di is None else di
     if di.empty:
         sec.missing("bronze_b3_market_data/part", f"no DI1 settlement on {session.isoformat()}; no COPOM path")
         return
@@ -532,8 +533,9 @@ def _positions(inp: Inputs, di: pd.DataFrame) -> tuple[pd.DataFrame | None, str]
 
 
 def _carry_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, params: Mapping[str, Any],
-                 curves: pd.DataFrame | None, b3: pd.DataFrame | None) -> None:
-    di = None if b3 is None else _session_contracts(b3, session, "DI1")
+                 curves: pd.DataFrame | None, b3: pd.DataFrame | None, di: pd.DataFrame | None = None) -> None:
+    if di is None:
+        di = None if b3 is None else _session_contracts(b3, session, "DI1")
     if di is None or di.empty:
         sec.missing("bronze_b3_market_data/part", "no DI1 settlement on the session; no carry, roll-down or ladder")
         return
@@ -626,8 +628,9 @@ def _levels_block(sec: Section, figs: Figures, inp: Inputs, session: dt.date, pa
         return
     slopes = slopes.assign(date=date_objects(slopes["date"]))
     rows = []
+    by_name = rows_by_key(slopes["name"])  # each slope's rows, split once
     for name in params["slopes"]:
-        s = slopes.loc[slopes["name"] == name].set_index("date")["value"]
+        s = series_by_key(slopes, "name", name, by_name, "date", "value")
         if s.empty:
             rows.append([_c(name), _c(na("not computed by silver_curves (add it to silver.slopes)")), _c(""),
                          _c(""), _c(""), _c("")])
@@ -648,8 +651,9 @@ def _other_markets_block(sec: Section, figs: Figures, inp: Inputs, session: dt.d
         return
     ret = ret.assign(date=date_objects(ret["date"]))
     rows = []
+    by_inst = rows_by_key(ret["instrument"])  # each instrument's rows, split once
     for name, inst, price in OTHER_MARKETS:
-        sub = ret.loc[ret["instrument"] == inst].set_index("date")["level"]
+        sub = series_by_key(ret, "instrument", inst, by_inst, "date", "level")
         ch = changes(sub, session, relative=price)
         rows.append([_c(name), *_change_cells(figs, name, ch, "silver_returns/part", session, price=price)])
     prices = inp.get("silver_returns", "prices")
@@ -688,8 +692,10 @@ def rates_section(inp: Inputs, figs: Figures, session: dt.date, params: Mapping[
     b3 = inp.get("bronze_b3_market_data")
     if b3 is not None:  # the session's rows once: each block's _session_contracts filters them again (a no-op)
         b3 = b3.loc[dates_on(b3["trade_date"], session).to_numpy()]
-    _copom_block(sec, figs, inp, session, p, b3)
+    # the session's DI1 contracts once for the COPOM path and the carry (each block its own copy)
+    di = None if b3 is None else _session_contracts(b3, session, "DI1")
+    _copom_block(sec, figs, inp, session, p, b3, None if di is None else di.copy())
     _levels_block(sec, figs, inp, session, p, curves, b3)
     _other_markets_block(sec, figs, inp, session)
-    _carry_block(sec, figs, inp, session, p, curves, b3)
+    _carry_block(sec, figs, inp, session, p, curves, b3, di)
     return sec

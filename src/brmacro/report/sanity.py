@@ -20,7 +20,7 @@ import pandas as pd
 
 from brmacro.io import date_objects
 
-__all__ = ["MAD_SCALE", "Outlier", "check_outliers", "mad_z"]
+__all__ = ["MAD_SCALE", "Outlier", "check_outliers", "mad_z", "rows_by_key", "series_by_key"]
 
 #: 1/Phi^-1(3/4): MAD times this estimates the standard deviation of a normal sample.
 MAD_SCALE = 1.4826
@@ -79,6 +79,31 @@ def mad_z(x: float, hist: np.ndarray) -> float | None:
     return (x - med) / mad
 
 
+def rows_by_key(col: pd.Series) -> dict[str, np.ndarray] | None:
+    """The positions of the rows of each value of ``col`` (in table order), split once; None unless every value
+    is a ``str`` (then a value's rows are exactly those ``col == value`` selects)."""
+    if not len(col) or set(map(type, col.to_numpy())) != {str}:
+        return None
+    codes, keys = pd.factorize(col)
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    return {str(keys[codes[g[0]]]): g for g in np.split(order, cuts)}
+
+
+def series_by_key(df: pd.DataFrame, key_col: str, key: str, rows: dict[str, np.ndarray] | None, index_col: str,
+                  value_col: str) -> pd.Series:
+    """``df.loc[df[key_col] == key].set_index(index_col)[value_col]``: from the positions ``rows`` (``rows_by_key``
+    of ``df[key_col]``: the same values, index values and order) without a frame per key; through the mask when
+    ``rows`` is None."""
+    if rows is None:
+        out: pd.Series = df.loc[df[key_col] == key].set_index(index_col)[value_col]
+        return out
+    at = rows.get(key, np.zeros(0, dtype=np.intp))
+    index, value = df[index_col], df[value_col]
+    return pd.Series(value.to_numpy()[at], index=pd.Index(index.to_numpy()[at], dtype=index.dtype, name=index_col),
+                     name=value_col)
+
+
 def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs: int,
                    threshold: float) -> list[Outlier]:
     """Check the session's change of every instrument's level in ``silver_returns``.
@@ -99,9 +124,10 @@ def check_outliers(returns: pd.DataFrame, session: dt.date, window: int, min_obs
     out: list[Outlier] = []
     df = returns.assign(date=date_objects(returns["date"]))
     df = df.loc[df["date"] <= session]
+    rows = rows_by_key(df["instrument"])
     for inst in sorted(df["instrument"].astype(str).unique()):
         kind = "rate" if inst.startswith(RATE_PREFIXES) else "price"
-        s = df.loc[df["instrument"] == inst].set_index("date")["level"].astype(float).dropna().sort_index()
+        s = series_by_key(df, "instrument", inst, rows, "date", "level").astype(float).dropna().sort_index()
         if s.empty or s.index[-1] != session:
             out.append(Outlier(inst, kind, None, None, 0, False, f"no level on {session.isoformat()}: not checked"))
             continue

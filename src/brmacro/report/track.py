@@ -14,6 +14,7 @@ proportion-of-failures test.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -106,12 +107,19 @@ def cdi_accrual(macro: pd.DataFrame | None, sessions: list[dt.date]) -> tuple[fl
     if c.empty:
         return None, "silver_macro has no br_cdi_daily"
     s = c.assign(d=date_objects(c["observation_date"])).set_index("d")["value"].sort_index()
+    days, vals = s.index.tolist(), s.to_numpy()
+    # dates only (the index sorted): the rows before a session are a prefix, its length found by bisection
+    prefix = set(map(type, days)) == {dt.date} and all(type(d) is dt.date for d in sessions)
     acc = 1.0
     for d in sessions:
-        prior = s.loc[s.index < d]
-        if prior.empty:
+        if prefix:
+            k = bisect.bisect_left(days, d)
+            prior: Any = vals[:k]
+        else:
+            prior = s.loc[s.index < d].to_numpy()
+        if len(prior) == 0:
             return None, f"no CDI before {d.isoformat()} in silver_macro"
-        acc *= 1.0 + float(prior.iloc[-1])
+        acc *= 1.0 + float(prior[-1])
     return acc - 1.0, f"br_cdi_daily compounded over {len(sessions)} sessions"
 
 

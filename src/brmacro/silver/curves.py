@@ -261,13 +261,43 @@ def _pad(dates: np.ndarray, x: np.ndarray, y: np.ndarray) -> Nodes:
     return Nodes(udates, X, Y)
 
 
+def _distinct_nodes(dates: pd.Series, x: pd.Series, y: pd.Series, keep: pd.Series) -> Nodes | None:
+    """:func:`_pad` of the rows ``keep`` selects, sorted by (date, x), when no two of them share a (date, x) pair
+    (no date missing, ``x`` numeric without NaN); None otherwise (the caller's frame path: its label tie-break,
+    dropping and warning).
+
+    The frame path sorts by (date, x, label) and drops repeated (date, x) pairs: with distinct pairs the label
+    never decides and nothing is dropped, so the order is the one stable sort by (date, x) gives (any sort: no
+    ties). The dates are converted as there (``pd.to_datetime`` of the same selected rows, in the same order, cut
+    to days and held in a pandas column).
+    """
+    k = keep.to_numpy(dtype=bool)
+    xs = x.to_numpy()[k]
+    if not k.any() or xs.dtype.kind not in "iuf" or (xs.dtype.kind == "f" and bool(np.isnan(xs).any())):
+        return None
+    # the days as the frame path holds them: a pandas column of datetime64[D] values (pandas keeps them in its
+    # nearest unit, seconds), so the nodes' dates have the dtype they always had
+    d = pd.Series(pd.to_datetime(dates[k]).to_numpy().astype("datetime64[D]")).to_numpy()
+    if bool(np.isnat(d).any()):
+        return None
+    order = np.lexsort((xs, d.view("int64")))
+    d, xs = d[order], xs[order]
+    if len(d) > 1 and bool(((d[1:] == d[:-1]) & (xs[1:] == xs[:-1])).any()):  # a repeated (date, x) pair
+        return None
+    return _pad(d, xs.astype(float), y.to_numpy(dtype=float)[k][order])
+
+
 def curve_nodes(b3: pd.DataFrame, commodity: str) -> Nodes:
     """DI1 or DAP vertices per trade date from a ``bronze_b3_market_data`` frame.
 
     Contracts with ``du <= 0`` (expiring) are dropped; if two contracts share a ``du`` on a
     date, the one with the smaller ticker is kept (deterministic, logged).
     """
-    df = b3.loc[(b3["commodity"] == commodity) & (b3["du"] > 0), ["trade_date", "ticker", "du", "settlement_rate"]]
+    keep = (b3["commodity"] == commodity) & (b3["du"] > 0)
+    fast = _distinct_nodes(b3["trade_date"], b3["du"], b3["settlement_rate"], keep)
+    if fast is not None:
+        return fast
+    df = b3.loc[keep, ["trade_date", "ticker", "du", "settlement_rate"]]
     df = df.assign(d=pd.to_datetime(df["trade_date"]).to_numpy().astype("datetime64[D]"))
     df = df.sort_values(["d", "du", "ticker"], kind="mergesort")
     dup = df.duplicated(["d", "du"])
@@ -280,7 +310,11 @@ def curve_nodes(b3: pd.DataFrame, commodity: str) -> Nodes:
 
 def treasury_nodes(tsy: pd.DataFrame, curve: str) -> Nodes:
     """Treasury par-yield vertices (tenor in years) per date for ``curve`` (``nominal`` | ``real``)."""
-    df = tsy.loc[tsy["curve"] == curve, ["date", "tenor", "tenor_years", "yield"]]
+    keep = tsy["curve"] == curve
+    fast = _distinct_nodes(tsy["date"], tsy["tenor_years"], tsy["yield"], keep)
+    if fast is not None:
+        return fast
+    df = tsy.loc[keep, ["date", "tenor", "tenor_years", "yield"]]
     df = df.assign(d=pd.to_datetime(df["date"]).to_numpy().astype("datetime64[D]"))
     df = df.sort_values(["d", "tenor_years", "tenor"], kind="mergesort")
     dup = df.duplicated(["d", "tenor_years"])
@@ -405,19 +439,56 @@ def fit_nelson_siegel(
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Long:
+    """One curve's rows of the ``part`` table (finite rates only) as arrays: ``cols`` in the table's column order,
+    ``label_at`` each row's position in ``labels``."""
+
+    curve: str
+    labels: tuple[str, ...]
+    cols: dict[str, np.ndarray]
+    label_at: np.ndarray
+
+
 def _long(dates: np.ndarray, curve: str, labels: Sequence[str], du: Sequence[int], years: Sequence[float],
-          rates: np.ndarray) -> pd.DataFrame:
+          rates: np.ndarray) -> _Long:
     S, T = rates.shape
-    df = pd.DataFrame({
-        "date": np.repeat(dates, T),
-        "curve": curve,
-        "tenor_label": np.tile(np.asarray(labels, dtype=object), S),
-        "tenor_du": np.tile(np.asarray(du, dtype=np.int64), S),
-        "tenor_years": np.tile(np.asarray(years, dtype=float), S),
-        "rate": rates.reshape(-1),
-    })
-    out: pd.DataFrame = df.loc[np.isfinite(df["rate"].to_numpy())]
-    return out
+    ok = np.isfinite(rates.reshape(-1))
+    n = int(ok.sum())
+    return _Long(curve, tuple(labels), {
+        "date": np.repeat(dates, T)[ok],
+        "curve": np.full(n, curve, dtype=object),
+        "tenor_label": np.tile(np.asarray(labels, dtype=object), S)[ok],
+        "tenor_du": np.tile(np.asarray(du, dtype=np.int64), S)[ok],
+        "tenor_years": np.tile(np.asarray(years, dtype=float), S)[ok],
+        "rate": rates.reshape(-1)[ok],
+    }, np.tile(np.arange(T), S)[ok])
+
+
+def _part(blocks: Sequence[_Long]) -> pd.DataFrame:
+    """The ``part`` table: every curve's rows sorted by (date, curve, tenor label).
+
+    The rows are one frame of the blocks' arrays (what ``pd.concat`` of a frame per curve gives: the same values,
+    dtypes and a fresh index). With each curve in one block and each label once in its curve (the dates of a
+    block are distinct: one row per (session, label)), every (date, curve, label) is distinct, so the one order
+    ``sort_values`` gives is by the date, the curve's place in the sorted curves and the label's place in the
+    sorted labels (names compared as ``str``, as pandas compares them; both sorts are stable, so repeated dates
+    would keep the blocks' order in both); a missing date or a name that is not a ``str``: pandas sorts as before.
+    """
+    cols = {k: np.concatenate([b.cols[k] for b in blocks]) for k in blocks[0].cols}
+    part = pd.DataFrame(cols)
+    part["date"] = date_objects(part["date"])
+    curves = [b.curve for b in blocks]
+    names = {x for b in blocks for x in b.labels}
+    d = cols["date"].astype("datetime64[D]")
+    if len(set(curves)) < len(curves) or any(len(set(b.labels)) < len(b.labels) for b in blocks) \
+            or not all(type(x) is str for x in [*curves, *names]) or bool(np.isnat(d).any()):
+        return part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
+    c_rank = {c: i for i, c in enumerate(sorted(curves))}
+    l_rank = {x: i for i, x in enumerate(sorted(names))}
+    c_key = np.concatenate([np.full(len(b.label_at), c_rank[b.curve], dtype=np.int64) for b in blocks])
+    l_key = np.concatenate([np.array([l_rank[x] for x in b.labels], dtype=np.int64)[b.label_at] for b in blocks])
+    return part.take(np.lexsort((l_key, c_key, d.view("int64")))).reset_index(drop=True)
 
 
 def _us_asof(nodes: Nodes, sessions: np.ndarray, limit: int, what: str, *, strict: bool) -> Nodes:
@@ -532,9 +603,7 @@ def build_curves(
     ust_sp = interp_linear_rows(nom_w.x, nom_w.y, sp_years)
     frames.append(_long(window, "DI_UST_SPREAD", spread_labels, sp_du, list(sp_years), di_sp - ust_sp))
 
-    part = pd.concat(frames, ignore_index=True)
-    part["date"] = date_objects(part["date"])
-    part = part.sort_values(["date", "curve", "tenor_label"], kind="mergesort").reset_index(drop=True)
+    part = _part(frames)
 
     ns = _ns_table(di, dap, nom, real, date, ffill, ns_cfg)
     return {"part": part, "slopes": _slopes(part, slopes_def), "ns_params": ns}

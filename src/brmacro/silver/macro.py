@@ -267,7 +267,9 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
     year = pd.to_datetime(df["survey_date"]).dt.year
     refs = df["reference"].astype(str)
     years: dict[str, pd.Series] = {}  # each calendar-year reference's strings, made once for the series that use it
-    out = []
+    survey, release = df["survey_date"].to_numpy(), df["release_date"].to_numpy()
+    median = df["median"].to_numpy(dtype=float)
+    out: list[tuple[np.ndarray, ...]] = []
     for name, (indicator, ref) in sorted(spec.items()):
         if ref in ("cy0", "cy1"):
             if ref not in years:
@@ -275,11 +277,13 @@ def focus_series(focus: pd.DataFrame, date: dt.date, spec: Mapping[str, Sequence
             want = years[ref]
         else:
             want = pd.Series(str(ref), index=df.index)
-        sel = df.loc[(df["indicator"] == indicator) & (refs == want)]
-        out.append(pd.DataFrame({"series": name, "observation_date": sel["survey_date"].to_numpy(),
-                                 "value": sel["median"].to_numpy(dtype=float),
-                                 "release_date": sel["release_date"].to_numpy()}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLS)
+        at = np.flatnonzero(((df["indicator"] == indicator) & (refs == want)).to_numpy(dtype=bool))
+        out.append((np.full(len(at), name, dtype=object), survey[at], median[at], release[at]))
+    if not out:
+        return pd.DataFrame(columns=COLS)
+    # one frame of every series' rows (the columns' arrays at the selected positions): what pd.concat of a frame
+    # per series gave (each piece the same dtypes, taken from the same columns; a fresh index)
+    return pd.DataFrame({c: np.concatenate([o[i] for o in out]) for i, c in enumerate(COLS)})
 
 
 def _check_units(name: str, unit: str, df: pd.DataFrame, max_dec: float, max_day: float) -> None:
@@ -321,8 +325,20 @@ def _raw_rows(s: Series, g: pd.DataFrame, max_dec: float, max_day: float) -> pd.
                          "value": g["value"].to_numpy(dtype=float), "release_date": g["release_date"].to_numpy()})
 
 
-def _raw_rows_at(s: Series, raw: pd.DataFrame, at: np.ndarray, max_dec: float, max_day: float) -> pd.DataFrame:
-    return _raw_rows(s, raw.iloc[at], max_dec, max_day)
+def _raw_rows_at(s: Series, raw: pd.DataFrame, at: np.ndarray, max_dec: float, max_day: float,
+                 columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """:func:`_raw_rows` of the rows ``at`` of ``raw``. ``columns``: ``raw``'s observation dates, values (float64)
+    and releases as its columns' arrays, when its ``value`` column is float64: the rows are then taken from them
+    (the very arrays ``raw.iloc[at]``'s columns give) without building ``raw.iloc[at]``, which is built only to
+    raise the units error as before."""
+    if columns is None:
+        return _raw_rows(s, raw.iloc[at], max_dec, max_day)
+    value = columns[1][at]
+    lim = {"dec": max_dec, "dec_day": max_day}.get(s.unit)
+    if lim is not None and len(at) and bool((np.abs(value) > lim).any()):
+        return _raw_rows(s, raw.iloc[at], max_dec, max_day)  # raises MacroUnitError
+    return pd.DataFrame({"series": s.name, "observation_date": columns[0][at], "value": value,
+                         "release_date": columns[2][at]})
 
 
 def _raw_arrays(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -376,6 +392,8 @@ def build_macro(
     obs: dict[str, Obs] = {}
     reg: dict[str, Series] = {}
     cols = _raw_arrays(raw)
+    columns = None if cols is None or raw["value"].dtype != np.float64 else \
+        (raw["observation_date"].to_numpy(), cols[1], raw["release_date"].to_numpy())
     groups = raw.groupby("series_id", sort=True)
     for sid, rows in groups.indices.items():
         s = by_sid.get(str(sid))
@@ -395,7 +413,7 @@ def build_macro(
         observed, value, release = cols[0][at], cols[1][at], cols[2][at]
         data = (observed.dtype.str, observed.tobytes(), value.tobytes(), release.dtype.str, release.tobytes())
         frames.append(_KEPT.get(("raw", s.name, s.unit, *_fkey(max_dec, max_day), *data),
-                                partial(_raw_rows_at, s, raw, at, max_dec, max_day)))
+                                partial(_raw_rows_at, s, raw, at, max_dec, max_day, columns)))
         obs[s.name] = _KEPT.get(("regular", freq, *data), partial(_regular_arrays, observed, value, release, freq))
 
     for name, o in _derived(obs, cfg, date).items():

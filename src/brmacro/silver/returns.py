@@ -155,12 +155,23 @@ def rolling_z(level: pd.DataFrame, window: int) -> pd.DataFrame:
 
 def daily_series(dates: Sequence[object] | pd.Series | np.ndarray,
                  values: Sequence[float] | pd.Series | np.ndarray) -> pd.Series:
-    """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat)."""
-    s = pd.Series(np.asarray(values, dtype=float), index=pd.to_datetime(pd.Series(cast(Any, dates))).to_numpy().astype(
-        "datetime64[D]"))
-    s = s[~s.index.duplicated(keep="last")].sort_index()
-    out: pd.Series = s[np.isfinite(s.to_numpy())]
-    return out
+    """A float series indexed by sorted unique ``datetime64[D]`` dates (last value wins on a repeat).
+
+    Without a missing date, the distinct days and each one's last row come from ``np.unique`` of the days
+    reversed (sorted, as ``sort_index`` of distinct days sorts them) and the Series is made once from the kept
+    days and values, as the filtered one was (the same index conversion of ``datetime64[D]`` days).
+    """
+    v = np.asarray(values, dtype=float)
+    days = pd.to_datetime(pd.Series(cast(Any, dates))).to_numpy().astype("datetime64[D]")
+    if len(days) == 0 or len(days) != len(v) or bool(np.isnat(days).any()):
+        s = pd.Series(v, index=days)
+        s = s[~s.index.duplicated(keep="last")].sort_index()
+        out: pd.Series = s[np.isfinite(s.to_numpy())]
+        return out
+    uniq, first_from_end = np.unique(days[::-1], return_index=True)
+    kept = v[len(days) - 1 - first_from_end]
+    ok = np.isfinite(kept)
+    return pd.Series(kept[ok], index=uniq[ok])
 
 
 def _aligned(s: pd.Series, sessions: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +288,8 @@ def build_returns(
         if len(s) == 0:
             raise PriceGapError(f"silver_returns: no data for {what} up to {date}")
 
-    window = lookback_window(date, lookback)
+    full_window = lookback_window(date, lookback)  # once: the prices' window too (the cut below copies it)
+    window = full_window
     start = max(s.index[0] for s in needed.values())
     full = len(window)
     window = window[window >= start]
@@ -291,18 +303,44 @@ def build_returns(
     lv, rt = _levels_returns(src, window)
     stats = {f"vol_{w}": rolling_vol(rt, w, ann) for w in vol_windows}
     stats["z_252"] = rolling_z(lv, z_window)
-    part = pd.concat(
-        {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
-                                                                      for k_, v in stats.items()}},
-        axis=1,
-    ).reset_index(names=["date", "instrument"])
+    part = _long_part(lv, rt, stats)
     part["date"] = date_objects(part["date"])
     part = part[["date", "instrument", "level", "ret", "vol_21", "vol_63", "vol_252", "z_252"]]
     part = part.sort_values(["date", "instrument"], kind="mergesort").reset_index(drop=True)
 
-    prices = _prices(closes, fx, cdi, sofr, lookback_window(date, lookback), price_limit)
+    prices = _prices(closes, fx, cdi, sofr, full_window, price_limit)
     crisis = crisis_returns(src, date, _crisis_windows(bronze))
     return {"part": part, "prices": prices, "crisis": crisis}
+
+
+def _long_part(lv: pd.DataFrame, rt: pd.DataFrame, stats: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The level, return and statistics frames (sessions x instruments) as long rows (``date``, ``instrument``,
+    ``level``, ``ret``, then ``stats`` in order): ``pd.concat`` of their stacks (the levels' without missing
+    values), index reset.
+
+    When every frame has the levels' index and columns (same values and dtypes, each unique), every value is a
+    float64 and no level is missing, each stack is the frame's values row after row on the same (date,
+    instrument) pairs (no row dropped, nothing to align): the rows are made from the arrays directly. Anything
+    else goes through the stacks as before.
+    """
+    frames = [rt, *stats.values()]
+    vals = [f.to_numpy() for f in (lv, *frames)]
+    same = all(f.index.equals(lv.index) and f.index.dtype == lv.index.dtype and f.columns.equals(lv.columns)
+               and f.columns.dtype == lv.columns.dtype for f in frames)
+    if not same or not lv.size or not lv.index.is_unique or not lv.columns.is_unique \
+            or any(v.dtype != np.float64 for v in vals) or bool(np.isnan(vals[0]).any()):
+        out: pd.DataFrame = pd.concat(
+            {"level": lv.stack(), "ret": rt.stack(future_stack=True), **{k_: v.stack(future_stack=True)
+                                                                          for k_, v in stats.items()}},
+            axis=1,
+        ).reset_index(names=["date", "instrument"])
+        return out
+    n, m = lv.shape
+    cols: dict[str, np.ndarray] = {"date": np.repeat(lv.index.to_numpy(), m),
+                                   "instrument": np.tile(lv.columns.to_numpy(), n)}
+    for name, v in zip(["level", "ret", *stats], vals, strict=True):
+        cols[name] = v.reshape(-1)
+    return pd.DataFrame(cols)
 
 
 @dataclass(frozen=True)
@@ -492,15 +530,25 @@ def _prices(closes: Mapping[str, pd.Series], fx: pd.Series, cdi: pd.Series, sofr
     series: dict[str, pd.Series] = {"ptax:USDBRL": fx, "cdi:daily": cdi, "sofr": sofr}
     for tk in sorted(closes):
         series[f"yahoo:{tk}"] = closes[tk]
-    out = []
+    dates, names, values = [], [], []  # each series' rows as arrays, one frame of them all (not one per series)
     for name, s in sorted(series.items()):
         if len(s) == 0:
             continue
         vals, _ = _aligned(s, window, limit)
         ok = np.isfinite(vals)
-        out.append(pd.DataFrame({"date": window[ok], "series": name, "value": vals[ok]}))
-    if not out:
+        dates.append(window[ok])
+        names.append(np.full(int(ok.sum()), name, dtype=object))
+        values.append(vals[ok])
+    if not dates:
         return pd.DataFrame({"date": [], "series": [], "value": []})
-    df = pd.concat(out, ignore_index=True)
+    df = pd.DataFrame({"date": np.concatenate(dates), "series": np.concatenate(names),
+                       "value": np.concatenate(values)})
     df["date"] = date_objects(df["date"])
-    return df.sort_values(["date", "series"], kind="mergesort").reset_index(drop=True)
+    w = window.astype("datetime64[D]")
+    if len(w) > 1 and not bool((w[1:] > w[:-1]).all()):  # not increasing (lookback_window is): as before
+        return df.sort_values(["date", "series"], kind="mergesort").reset_index(drop=True)
+    # the names are sorted and distinct and each one's dates increasing and distinct: every (date, series) pair
+    # is distinct, so the one order sort_values gives is by date, then by the name's place in the sorted names
+    block = np.repeat(np.arange(len(dates)), [len(d) for d in dates])
+    order = np.lexsort((block, np.concatenate(dates).astype("datetime64[D]").view("int64")))
+    return df.take(order).reset_index(drop=True)
