@@ -367,13 +367,15 @@ def backtest_params():
 
 
 def start_workers():
-    """On a local run with threads, hand rule bodies to one worker process per core and drop the job rate limiter
-    (brmacro.pool). Marks the results folder as brmacro's (brmacro.guards)."""
+    """On a local run with threads, hand rule bodies to one worker process per core and drop the job rate limiter;
+    on any run, checksum a finished job's inputs once (brmacro.pool). Marks the results folder as brmacro's
+    (brmacro.guards)."""
     mark_results_dir(RESULTS)
     if workflow.local_exec and not workflow.remote_exec and workflow.use_threads:
         if _pool.start(workflow.cores):
             print(f"brmacro: rule bodies run in {workflow.cores} worker processes")
         _pool.drop_job_rate_limit(getattr(workflow, "scheduler", None))
+    _pool.checksum_inputs_once(getattr(workflow, "persistence", None))
 
 
 def run_status(state, log):

@@ -17,6 +17,7 @@ same either way: each step pins BLAS to one thread.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import gc
 import multiprocessing as mp
 import os
@@ -29,8 +30,8 @@ from typing import Any
 
 from brmacro import pipeline
 
-__all__ = ["GC_THRESHOLD", "WorkerLost", "call", "drop_job_rate_limit", "run_session", "run_step", "running",
-           "settle_gc", "start", "stop"]
+__all__ = ["GC_THRESHOLD", "WorkerLost", "call", "checksum_inputs_once", "drop_job_rate_limit", "run_session",
+           "run_step", "running", "settle_gc", "start", "stop"]
 
 _LOCK = threading.Lock()
 _POOL: ProcessPoolExecutor | None = None
@@ -114,6 +115,56 @@ def drop_job_rate_limit(scheduler: Any) -> bool:
     if getattr(scheduler, "job_rate_limiter", None) is None:
         return False
     scheduler.job_rate_limiter = None
+    return True
+
+
+#: The input checksums of the job whose metadata Snakemake is recording (:func:`checksum_inputs_once`), else None
+_JOB_CHECKSUMS: contextvars.ContextVar[dict[tuple[str, Any], Any] | None] = contextvars.ContextVar(
+    "brmacro_job_checksums", default=None)
+
+
+def checksum_inputs_once(persistence: Any, iofile: Any = None) -> bool:
+    """Have Snakemake checksum a finished job's inputs once for the job, not once per output; True if changed.
+
+    Snakemake 9.27's ``Persistence.finished`` records each output's metadata and, for each output, asks every input
+    of the job for its checksum (``_IOFile.checksum``: a ``stat`` or three for a folder, which gets none). A batch-
+    layout job has hundreds of outputs and inputs: ~850,000 such calls in 13 months of sessions, most of the
+    Snakemake process's own CPU (docs/performance.md, "Snakemake's metadata"). While ``finished`` records one job
+    (``persistence.finished``, replaced on this instance), each input's checksum is asked once and the answer given
+    again for the other outputs: the records are the same, since a job's inputs do not change while its outputs are
+    recorded. A checksum asked outside ``finished``, with ``force`` or an explicit algorithm, is Snakemake's own.
+    ``iofile`` is the class whose ``checksum`` is wrapped (Snakemake's ``_IOFile``; tests give their own).
+    """
+    finished = getattr(persistence, "finished", None)
+    if finished is None or getattr(finished, "_brmacro_once", False):
+        return False
+    if iofile is None:
+        from snakemake.io import _IOFile  # type: ignore[import-untyped]
+
+        iofile = _IOFile
+    plain = iofile.checksum
+    if not getattr(plain, "_brmacro_once", False):
+        async def checksum(self: Any, threshold: Any = None, force: bool = False, algorithm: Any = None) -> Any:
+            memo = _JOB_CHECKSUMS.get()
+            if memo is None or force or algorithm is not None:
+                return await plain(self, threshold, force, algorithm)
+            key = (str(self), threshold)
+            if key not in memo:
+                memo[key] = await plain(self, threshold)
+            return memo[key]
+
+        checksum._brmacro_once = True  # type: ignore[attr-defined]
+        iofile.checksum = checksum
+
+    async def once(job: Any) -> Any:
+        token = _JOB_CHECKSUMS.set({})
+        try:
+            return await finished(job)
+        finally:
+            _JOB_CHECKSUMS.reset(token)
+
+    once._brmacro_once = True  # type: ignore[attr-defined]
+    persistence.finished = once
     return True
 
 

@@ -132,3 +132,62 @@ def test_build_partition_with_the_runs_code_versions_writes_the_same_bytes(tmp_p
     once = partition_paths(tmp_path / "once", "bronze_fred", DAY)
     for name, path in partition_paths(tmp_path / "each", "bronze_fred", DAY).items():
         assert path.read_bytes() == once[name].read_bytes()
+
+
+def test_a_finished_jobs_inputs_are_checksummed_once_and_give_the_same_answers() -> None:
+    import asyncio
+
+    calls: list[tuple[str, object]] = []
+
+    class File(str):
+        async def checksum(self, threshold: object = None, force: bool = False, algorithm: object = None) -> object:
+            calls.append((str(self), threshold))
+            return None if self.endswith("/") else f"sha256:{self}:{threshold}"
+
+    class Job:
+        input = [File("a.parquet"), File("b/"), File("a.parquet")]
+        output = ["x", "y", "z"]
+
+    class Persistence:
+        records: dict[str, dict[str, object]] = {}
+
+        async def finished(self, job: Job) -> None:
+            for f in job.output:
+                self.records[f] = {str(i): await i.checksum(100) for i in job.input}
+
+    plain, patched = Persistence(), Persistence()
+    asyncio.run(plain.finished(Job()))
+    expected = dict(plain.records)
+    assert len(calls) == 9
+    calls.clear()
+    assert pool.checksum_inputs_once(patched, File) is True
+    assert pool.checksum_inputs_once(patched, File) is False  # once is enough
+    patched.records = {}
+    asyncio.run(patched.finished(Job()))
+    assert patched.records == expected
+    assert sorted(calls) == [("a.parquet", 100), ("b/", 100)]  # each input once for the job's three outputs
+    calls.clear()
+    asyncio.run(File("a.parquet").checksum(100))  # outside a job's recording: Snakemake's own, every time
+    asyncio.run(File("a.parquet").checksum(100))
+    assert len(calls) == 2
+    assert pool.checksum_inputs_once(None) is False
+
+
+def test_snakemakes_persistence_still_asks_every_input_per_output_where_the_patch_applies() -> None:
+    # checksum_inputs_once relies on Persistence.finished asking each input's checksum inside its loop over the
+    # outputs, and on the job calling the instance's finished: a Snakemake that changed either makes it a no-op or
+    # wrong, so fail loudly here (docs/performance.md, "Snakemake's metadata")
+    import inspect
+
+    from snakemake.io import _IOFile
+    from snakemake.jobs import Job
+    from snakemake.persistence import PersistenceBase
+    from snakemake.persistence.db import DbPersistence
+    from snakemake.persistence.file import FilePersistence
+
+    assert FilePersistence.finished is PersistenceBase.finished is DbPersistence.finished
+    source = inspect.getsource(PersistenceBase.finished)
+    assert source.index("for f in job.output:") < source.index("await infile.checksum(self.max_checksum_file_size)")
+    assert "for infile in job.input" in source
+    assert "await self.dag.workflow.persistence.finished(self)" in inspect.getsource(Job.postprocess)
+    assert list(inspect.signature(_IOFile.checksum).parameters) == ["self", "threshold", "force", "algorithm"]
