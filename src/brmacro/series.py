@@ -23,6 +23,7 @@ __all__ = [
     "Series",
     "by_name",
     "by_source",
+    "known_asof",
     "period_end",
     "release_date",
 ]
@@ -196,3 +197,25 @@ def release_date(obs: pd.Series | np.ndarray, s: Series) -> np.ndarray:
 def release_of(obs: dt.date, s: Series) -> dt.date:
     """Release date of one observation (scalar twin of :func:`release_date`)."""
     return release_date(np.array([obs]), s)[0]  # type: ignore[no-any-return]
+
+
+def known_asof(seen: np.ndarray, released: np.ndarray, values: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """The value of a series known on each date of ``when``: the latest observation released by then.
+
+    ``seen`` and ``released`` are the rows' observation and release dates and ``when`` the dates asked, all as
+    integers of one unit (day ordinals, nanoseconds), ``when`` ascending; ``values`` the rows' float64 values. The
+    rows are sorted by (release, observation), ties in row order (``np.lexsort`` is stable, as pandas' stable sorts
+    are); a row is kept when its observation date is the running maximum (a release of an older period does not
+    replace a newer one); of a release date's rows the last; each date takes the last release on or before it
+    (``merge_asof`` backward), NaN before the first. The values are taken as they are (NaN payloads, -0.0 kept).
+    """
+    order = np.lexsort((seen, released))
+    seen_s = seen[order]
+    kept = order[seen_s == np.maximum.accumulate(seen_s)]
+    rel_k = released[kept]
+    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
+    pos = np.searchsorted(released[kept], when, side="right") - 1
+    out = np.full(len(when), np.nan)
+    hit = pos >= 0
+    out[hit] = values[kept[pos[hit]]]
+    return out

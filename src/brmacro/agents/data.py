@@ -18,6 +18,7 @@ import pandas as pd
 
 from brmacro.errors import InputMissing
 from brmacro.kept import KeptFrames
+from brmacro.series import known_asof
 
 if TYPE_CHECKING:  # pragma: no cover
     from brmacro.pipeline import Context
@@ -167,10 +168,7 @@ def _asof_released(rows: pd.DataFrame, at: Any) -> tuple[np.ndarray, np.ndarray]
     sorted and the value of each, or None unless both date columns and ``at`` are naive ``datetime64[ns]`` without
     ``NaT`` and the values float64 (then the frames do it).
 
-    The same steps on the dates as integers: the rows sorted by (release date, observation date), ties in table
-    order (``np.lexsort`` is stable, as the frames' two stable sorts are); a row kept when its observation date is
-    the running maximum; one row per release date, the last; for each date the value of the last release on or
-    before it (``merge_asof`` backward), NaN before the first.
+    The same steps on the dates as integers (:func:`brmacro.series.known_asof`).
     """
     obs, rel, val = rows["observation_date"], rows["release_date"], rows["value"]
     ns = np.dtype("datetime64[ns]")
@@ -185,16 +183,7 @@ def _asof_released(rows: pd.DataFrame, at: Any) -> tuple[np.ndarray, np.ndarray]
     nat = np.iinfo(np.int64).min
     if (seen == nat).any() or (released == nat).any() or (when.view(np.int64) == nat).any():
         return None
-    order = np.lexsort((seen, released))
-    seen_s = seen[order]
-    kept = order[seen_s >= np.maximum.accumulate(seen_s)]
-    rel_k = released[kept]
-    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
-    pos = np.searchsorted(released[kept], when.view(np.int64), side="right") - 1
-    out = np.full(len(when), np.nan)
-    hit = pos >= 0
-    out[hit] = val.to_numpy()[kept[pos[hit]]]
-    return when, out
+    return when, known_asof(seen, released, val.to_numpy(), when.view(np.int64))
 
 
 def _indexed(rows: pd.DataFrame, index: str, value: str) -> pd.Series:

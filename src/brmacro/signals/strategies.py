@@ -23,6 +23,7 @@ import pandas as pd
 
 from brmacro.holding import held_z
 from brmacro.params import defaults, resolve
+from brmacro.series import known_asof
 from brmacro.signals.market import Market, StrategyGap, zscore_last, zscore_path
 
 __all__ = [
@@ -203,13 +204,8 @@ def _day_numbers(values: Any) -> np.ndarray | None:
 
 
 def _asof_days(obs: pd.DataFrame, dates: Sequence[dt.date]) -> np.ndarray | None:
-    """:func:`_asof`'s values in numpy, or None where its preconditions do not hold.
-
-    The rows sorted by (release date, observation date) with ties in table order (``np.lexsort`` is stable, as the
-    frame's multi-column sort is); a row kept when its observation date is the running maximum; one row per release
-    date, the last; for each date the value of the last release on or before it (``merge_asof`` backward), NaN
-    before the first.
-    """
+    """:func:`_asof`'s values in numpy (:func:`brmacro.series.known_asof` on day ordinals), or None where its
+    preconditions do not hold."""
     if not len(obs) or not len(dates):
         return None
     rel = _day_numbers(obs["release_date"].tolist())
@@ -217,17 +213,7 @@ def _asof_days(obs: pd.DataFrame, dates: Sequence[dt.date]) -> np.ndarray | None
     at = _day_numbers(list(dates))
     if rel is None or seen is None or at is None or bool((np.diff(at) < 0).any()):
         return None
-    value = obs["value"].to_numpy(float)
-    order = np.lexsort((seen, rel))
-    seen_s = seen[order]
-    kept = order[seen_s == np.maximum.accumulate(seen_s)]
-    rel_k = rel[kept]
-    kept = kept[np.append(rel_k[1:] != rel_k[:-1], True)]
-    pos = np.searchsorted(rel[kept], at, side="right") - 1
-    out = np.full(len(at), np.nan)
-    hit = pos >= 0
-    out[hit] = value[kept[pos[hit]]]
-    return out
+    return known_asof(seen, rel, obs["value"].to_numpy(float), at)
 
 
 # --------------------------------------------------------------------------- rates (Brazil)
