@@ -286,8 +286,8 @@ def test_sessions_left_of_many_is_one_by_one() -> None:
     asof = dt.date(2025, 3, 14)
     days = [asof - dt.timedelta(days=3), asof, asof + dt.timedelta(days=1), dt.date(2025, 12, 30), CALENDAR_END,
             CALENDAR_END + dt.timedelta(days=40), dt.date(2066, 1, 4)]
-    assert C._sessions_left_all(asof, days).tolist() == [C.sessions_left(asof, d) for d in days]
-    assert C._sessions_left_all(asof, []).tolist() == []
+    assert C._sessions_left_pairs([asof] * len(days), days) == [C.sessions_left(asof, d) for d in days]
+    assert C._sessions_left_pairs([], []) == []
 
 
 def test_choose_di1_takes_the_array_path_on_a_plain_file_and_not_on_ties_at_zero() -> None:
@@ -496,14 +496,15 @@ def test_sessions_left_from_many_starts_is_one_by_one() -> None:
     starts = [*previous_sessions(ASOF, 5), ASOF, dt.date(2025, 3, 15), dt.date(2025, 12, 30), dt.date(2026, 1, 5)]
     for last in (dt.date(2025, 3, 10), ASOF, dt.date(2025, 3, 16), dt.date(2025, 12, 30), CALENDAR_END,
                  CALENDAR_END + dt.timedelta(days=30)):
-        assert C._sessions_left_from(starts, last) == [C.sessions_left(s, last) for s in starts]
-    assert C._sessions_left_from([], ASOF) == []
+        assert C._sessions_left_pairs(starts, [last] * len(starts)) == [C.sessions_left(s, last) for s in starts]
+    assert C._sessions_left_pairs([], []) == []
 
 
 def _old_roll_calendar(asof: dt.date, codes: Any, cfg: dict[str, Any], b3: pd.DataFrame | None = None
                        ) -> pd.DataFrame:
     with pytest.MonkeyPatch.context() as mp:  # the old per-session loop
-        mp.setattr(C, "_sessions_left_from", lambda starts, last: [C.sessions_left(s, last) for s in starts])
+        mp.setattr(C, "_sessions_left_pairs",
+                   lambda asofs, lasts: [C.sessions_left(a, s) for a, s in zip(asofs, lasts, strict=True)])
         return C.roll_calendar(asof, codes, cfg, b3)
 
 

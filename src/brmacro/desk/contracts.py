@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -327,7 +327,8 @@ def choose_di1(b3: pd.DataFrame, asof: dt.date, tenor_du: int, cfg: Mapping[str,
     t = di1_candidates(b3, asof)
     min_oi = float(cfg.get("min_open_interest", defaults("desk.min_open_interest")))
     roll = _roll("DI1", cfg)
-    left = _sessions_left_all(asof, list(t["last_session"]))
+    lasts = list(t["last_session"])
+    left = np.array(_sessions_left_pairs([asof] * len(lasts), lasts), dtype=np.int64)
     oi = t["open_interest"].astype(float).fillna(-1.0).to_numpy()
     ok = (left > roll) & (oi >= min_oi)
     if not ok.any():
@@ -367,31 +368,17 @@ def _nearest_position(t: pd.DataFrame, ok: np.ndarray, oi: np.ndarray, tenor_du:
     return int(rows[np.lexsort((-oi_ok, dist))[0]])
 
 
-def _sessions_left_from(starts: list[dt.date], last_session: dt.date) -> list[int]:
-    """``[sessions_left(s, last_session) for s in starts]``: within the stored calendar by one ``searchsorted`` of the
-    starts (the same two positions :func:`_count` takes), else one by one."""
-    if type(last_session) is not dt.date or last_session > CALENDAR_END or any(type(s) is not dt.date for s in starts):
-        return [sessions_left(s, last_session) for s in starts]
+def _sessions_left_pairs(asofs: Sequence[Any], last_sessions: Sequence[Any]) -> list[int]:
+    """``[sessions_left(a, s) for a, s in zip(asofs, last_sessions)]``: within the stored calendar by one
+    ``searchsorted`` of each side (the same two positions :func:`_count` takes), beyond it and for anything but
+    ``datetime.date`` objects one by one."""
+    if any(type(x) is not dt.date for x in (*asofs, *last_sessions)):
+        return [sessions_left(a, s) for a, s in zip(asofs, last_sessions, strict=True)]
     sess = _session_array()
-    begin = np.array(starts, dtype="datetime64[D]")
-    end = np.datetime64(last_session, "D")
-    out = np.searchsorted(sess, end, side="right") - np.searchsorted(sess, begin, side="right")
-    return [0 if last_session <= s else int(n) for s, n in zip(starts, out.tolist(), strict=True)]
-
-
-def _sessions_left_all(asof: dt.date, last_sessions: list[Any]) -> np.ndarray:
-    """``[sessions_left(asof, s) for s in last_sessions]`` as an int array: the stored calendar's counts by one
-    ``searchsorted`` (the same two positions :func:`_count` takes), the rest one by one."""
-    if any(type(s) is not dt.date for s in last_sessions):
-        return np.array([sessions_left(asof, s) for s in last_sessions])
-    days = np.array(last_sessions, dtype="datetime64[D]")
-    sess = _session_array()
-    out = np.searchsorted(sess, days, side="right") - np.searchsorted(sess, np.datetime64(asof, "D"), side="right")
-    out = np.where(days <= np.datetime64(asof, "D"), 0, out)
-    far = np.flatnonzero(days > np.datetime64(CALENDAR_END, "D"))
-    for i in far:
-        out[i] = sessions_left(asof, last_sessions[i])
-    return np.asarray(out, dtype=np.int64)
+    n = (np.searchsorted(sess, np.array(last_sessions, dtype="datetime64[D]"), side="right")
+         - np.searchsorted(sess, np.array(asofs, dtype="datetime64[D]"), side="right")).tolist()
+    return [0 if s <= a else int(k) if s <= CALENDAR_END else sessions_left(a, s)
+            for a, s, k in zip(asofs, last_sessions, n, strict=True)]
 
 
 def di1_listed(b3: pd.DataFrame, asof: dt.date, code: str) -> Contract | None:
@@ -463,7 +450,8 @@ def roll_calendar(asof: dt.date, codes: Iterable[str], cfg: Mapping[str, Any],
         roll = _roll(c.root, cfg)
         # the roll session: the first session s with sessions_left(s, last) <= roll
         starts = [asof, *future]
-        window = [s for s, n in zip(starts, _sessions_left_from(starts, c.last_session), strict=True) if n <= roll]
+        left = _sessions_left_pairs(starts, [c.last_session] * len(starts))
+        window = [s for s, n in zip(starts, left, strict=True) if n <= roll]
         if not window:
             continue
         rs = window[0]

@@ -216,8 +216,6 @@ def repricer(name: str, rate: float) -> Callable[[float], float]:
     base: Any = None
     kind = ins.kind
     rate_f = float(rate)
-    # di1_pu's exponent (du / 252 as a 0-d float array), computed once: at() does di1_pu's own operations on it
-    expo = np.asarray(ins.tenor_du, dtype=float) / 252.0 if kind == "di1" else np.asarray(0.0)
     if ok and kind == "di1":
         base = di1_pu(rate, ins.tenor_du)
     elif ok and kind == "ust":
@@ -227,8 +225,8 @@ def repricer(name: str, rate: float) -> Callable[[float], float]:
         shocked = rate_f + float(dy)
         if not math.isfinite(shocked) or shocked <= -1.0 or not ok:
             raise RiskInputError(f"stress: {name} at {rate:.4%} shocked by {dy * 1e4:+.0f} bp has no price")
-        if kind == "di1":  # di1_pu(shocked, tenor_du) / base
-            return float(100_000.0 / np.power(1.0 + np.asarray(shocked, dtype=float), expo) / base) - 1.0
+        if kind == "di1":
+            return float(di1_pu(shocked, ins.tenor_du) / base) - 1.0
         if kind == "ust":
             return float(zn_price(shocked) / base - 1.0)
         raise RiskInputError(f"stress: yield shock on {name}, which is not a rates instrument")
